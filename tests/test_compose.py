@@ -1,0 +1,122 @@
+"""The production container wiring (Dockerfile, docker-compose.yml), checked offline.
+
+No Docker engine is needed: the compose file is validated against the compose specification
+schema vendored in check-jsonschema, then its meaning is checked against the code it runs.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+APP_SERVICES = ("web", "worker", "beat")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return YAML(typ="safe").load(COMPOSE.read_text())
+
+
+def env_of(service: dict) -> dict[str, str]:
+    env = service.get("environment", {})
+    if isinstance(env, list):  # the "KEY=value" list form
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def url(value: str):
+    """Parse a URL after replacing ${VAR...} interpolations, whose ':?' would split it wrongly."""
+    return urlsplit(re.sub(r"\$\{[^}]*\}", "placeholder", value))
+
+
+def command_text(service: dict) -> str:
+    command = service.get("command", "")
+    return " ".join(command) if isinstance(command, list) else command
+
+
+def test_compose_file_matches_the_compose_specification():
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_services_volumes_and_healthchecks(compose):
+    services = compose["services"]
+    assert set(services) >= {"postgres", "redis", "web", "worker", "beat"}
+    assert {"pgdata", "private"} <= set(compose["volumes"])
+    assert any(v.startswith("pgdata:") for v in services["postgres"]["volumes"])
+    for name in ("postgres", "redis", "web"):
+        test = " ".join(services[name]["healthcheck"]["test"])
+        assert {"postgres": "pg_isready", "redis": "ping", "web": "/healthz"}[name] in test
+    for name in compose["services"]:
+        assert services[name].get("restart") == "unless-stopped", name
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_are_wired_to_postgres_and_redis(compose, name):
+    service = compose["services"][name]
+    env = env_of(service)
+    assert env["DJANGO_ENV"] == "production"
+    assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")  # required, never defaulted
+    database = url(env["DATABASE_URL"])
+    assert (database.scheme, database.hostname) == ("postgres", "postgres")
+    broker = url(env["CELERY_BROKER_URL"])
+    assert (broker.scheme, broker.hostname) == ("redis", "redis")
+    assert env["PRIVATE_STORAGE_DIR"]
+    for dependency in ("postgres", "redis"):
+        assert service["depends_on"][dependency]["condition"] == "service_healthy"
+
+
+def test_web_and_worker_share_the_private_volume(compose):
+    for name in ("web", "worker"):
+        service = compose["services"][name]
+        target = env_of(service)["PRIVATE_STORAGE_DIR"]
+        assert f"private:{target}" in service["volumes"], name
+
+
+def test_service_commands_use_modules_that_exist(compose):
+    services = compose["services"]
+    web = command_text(services["web"])
+    assert "migrate --noinput" in web
+    assert web.index("migrate") < web.index("gunicorn crisisnotes.wsgi:application")
+    assert (ROOT / "crisisnotes" / "wsgi.py").is_file()
+    celery_app = (ROOT / "crisisnotes" / "celery.py").read_text()
+    assert re.search(r"^app = Celery\(", celery_app, re.MULTILINE)
+    assert " worker" in command_text(services["worker"])
+    assert " beat" in command_text(services["beat"])
+    for name in ("worker", "beat"):
+        assert command_text(services[name]).startswith("celery -A crisisnotes "), name
+
+
+def test_dockerfile_runs_gunicorn_as_a_non_root_user():
+    text = DOCKERFILE.read_text()
+    assert "FROM python:3.11-slim-bookworm" in text
+    users = re.findall(r"^USER\s+(\S+)", text, re.MULTILINE)
+    assert users and users[-1] not in {"root", "0"}
+    assert "pip install -c constraints.txt ." in text
+    assert "collectstatic --noinput" in text
+    assert "libharfbuzz-subset0" in text
+    cmd = re.search(r"^CMD\s+(\[.*?\])\s*$", text, re.MULTILINE | re.DOTALL)
+    assert cmd and "crisisnotes.wsgi:application" in cmd.group(1)
+    assert "--forwarded-allow-ips=*" in cmd.group(1)
+
+
+def test_every_app_env_var_is_read_by_settings(compose):
+    settings = (ROOT / "crisisnotes" / "settings.py").read_text()
+    read = set(re.findall(r"""env(?:\.\w+)?\(\s*["']([A-Z0-9_]+)["']""", settings))
+    assert {"DATABASE_URL", "SECRET_KEY"} <= read  # the pattern itself still matches
+    for name in APP_SERVICES:
+        unknown = set(env_of(compose["services"][name])) - read
+        assert not unknown, f"{name} sets variables settings.py never reads: {sorted(unknown)}"
