@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` and `make test`. Both work on a fresh machine: they
+# install what they need (Python packages into .venv; Debian packages with apt-get as root).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-dev system-deps services lint typecheck pytest clean
+
+## run: install, migrate the SQLite file, seed demo users, serve http://127.0.0.1:8000 with a
+## local Celery worker and beat (no Redis needed).
+run: install
+	@bash .ci/run-embedded.sh
+
+## test: install everything (Python and Debian packages), make sure PostgreSQL and Redis are up,
+## then ruff, mypy and the whole pytest suite against the real services and headless Chromium.
+test: install-dev system-deps
+	@mkdir -p var && bash .ci/services.sh > var/test-env.sh && source var/test-env.sh && \
+	  $(BIN)/ruff check . && \
+	  $(BIN)/ruff format --check . && \
+	  $(BIN)/mypy . && \
+	  $(BIN)/pytest
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the declared dependencies change.
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+	@bash .ci/system-deps.sh runtime
+
+install-dev: $(VENV)/.installed-dev
+
+system-deps:
+	@bash .ci/system-deps.sh test
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache

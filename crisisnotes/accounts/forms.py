@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+
+from crisisnotes.accounts.models import User
+from crisisnotes.celery import enqueue_on_commit
+
+
+class LoginForm(AuthenticationForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autocomplete": "username"})
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Log in", css_class="w-100"))
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Sends the reset e-mail from a Celery task so a slow mail server never holds the page; the
+    task only takes the user's id (no address or token goes through the broker)."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from crisisnotes.accounts.tasks import password_reset_email_send
+
+        request = kwargs.get("request")
+        domain = kwargs.get("domain_override") or (
+            request.get_host() if request is not None else "localhost"
+        )
+        use_https = bool(kwargs.get("use_https", False))
+        for user in self.get_users(self.cleaned_data["email"]):
+            enqueue_on_commit(password_reset_email_send, user.pk, domain, use_https)
+
+
+class UserForm(forms.ModelForm):
+    """A clinic admin's form for a colleague's profile, roles and team."""
+
+    class Meta:
+        model = User
+        fields = [
+            "username",
+            "full_name",
+            "email",
+            "credential",
+            "licence_number",
+            "team",
+            "is_trainee",
+            "is_counselor",
+            "is_supervisor",
+            "is_clinic_admin",
+        ]
+        labels = {
+            "is_counselor": "Counselor",
+            "is_supervisor": "Supervisor",
+            "is_clinic_admin": "Clinic admin",
+            "is_trainee": "Trainee (notes need a supervisor's co-signature)",
+            "licence_number": "Licence number",
+        }
+
+    def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+        self.fields["full_name"].required = True
+        if self.instance.pk:
+            # The login name is the person's identity in the audit log: it never changes.
+            self.fields["username"].disabled = True
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", "Save"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not any(cleaned.get(f) for f in ("is_counselor", "is_supervisor", "is_clinic_admin")):
+            raise forms.ValidationError("Give the user at least one role.")
+        return cleaned
+
+    def profile_changes(self) -> dict[str, Any]:
+        return {f: self.cleaned_data[f] for f in self.Meta.fields if f != "username"}

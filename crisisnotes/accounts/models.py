@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Clinic(models.Model):
+    """A clinic owns its users, clients and records; nothing is shared across clinics.
+
+    The policy values below differ by jurisdiction (CLINICAL.md marks them configurable), so they
+    are clinic settings with the documented defaults rather than constants in code.
+    """
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    crisis_line_name = models.CharField(max_length=200, blank=True)
+    crisis_line_phone = models.CharField(max_length=40, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+
+    followup_due_hours_high = models.PositiveIntegerField(default=24)
+    followup_due_hours_moderate = models.PositiveIntegerField(default=72)
+    followup_grace_hours = models.PositiveIntegerField(default=4)
+    followup_reminder_lead_minutes = models.PositiveIntegerField(default=60)
+    followup_max_attempts = models.PositiveIntegerField(default=5)
+    late_entry_hours = models.PositiveIntegerField(default=24)
+    cosign_all_high_risk = models.BooleanField(
+        default=False, help_text="Send every high-risk note to the supervisor for co-signature."
+    )
+    export_link_hours = models.PositiveIntegerField(default=24)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(max_length=200)
+    supervisor = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supervised_teams",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="team_name_unique_in_clinic")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    COUNSELOR = "counselor", "Counselor"
+    SUPERVISOR = "supervisor", "Supervisor"
+    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+
+
+class User(AbstractUser):
+    """A person who signs into crisisnotes. Users are deactivated, never deleted, so their names
+    stay on the records they wrote (and the audit log keeps pointing at them)."""
+
+    full_name = models.CharField(max_length=200)
+    credential = models.CharField(
+        max_length=100, blank=True, help_text="E.g. LPC, LCSW, peer specialist."
+    )
+    licence_number = models.CharField(max_length=100, blank=True)
+    is_trainee = models.BooleanField(
+        default=False, help_text="A trainee's signed notes wait for a supervisor's co-signature."
+    )
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    is_counselor = models.BooleanField(default=False)
+    is_supervisor = models.BooleanField(default=False)
+    is_clinic_admin = models.BooleanField(default=False)
+
+    REQUIRED_FIELDS = ["email", "full_name"]
+
+    class Meta:
+        constraints = [
+            # Only operators (superusers, who work in Django admin) exist outside a clinic.
+            models.CheckConstraint(
+                condition=models.Q(clinic__isnull=False) | models.Q(is_superuser=True),
+                name="user_belongs_to_a_clinic",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def signature_line(self) -> str:
+        """Name and credential as printed on a signature: "Ada Example, LPC"."""
+        return ", ".join(part for part in (self.display_name, self.credential) if part)
+
+    @property
+    def roles(self) -> list[Role]:
+        return [
+            role
+            for role, held in (
+                (Role.COUNSELOR, self.is_counselor),
+                (Role.SUPERVISOR, self.is_supervisor),
+                (Role.CLINIC_ADMIN, self.is_clinic_admin),
+            )
+            if held
+        ]
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles

@@ -1,0 +1,36 @@
+"""Role checks shared by every app's selectors and views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from crisisnotes.accounts.models import Role, User
+
+
+def require_role(user: User, *roles: Role) -> None:
+    """Raise PermissionDenied (403) unless the user holds one of the roles in their clinic."""
+    if not user.is_authenticated or user.clinic_id is None or not user.is_active:
+        raise PermissionDenied
+    if not any(user.has_role(role) for role in roles):
+        raise PermissionDenied
+
+
+def role_required(
+    *roles: Role,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """View decorator: 403 for a signed-in user without any of the roles."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            require_role(request.user, *roles)  # type: ignore[arg-type]
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,132 @@
+"""Every write to users and clinics, each audited in the same transaction."""
+
+from __future__ import annotations
+
+from django.contrib.auth.forms import PasswordResetForm
+from django.db import transaction
+
+from crisisnotes.accounts.models import Clinic, Team, User
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.services import audit_record
+
+PROFILE_FIELDS = (
+    "full_name",
+    "email",
+    "credential",
+    "licence_number",
+    "is_trainee",
+    "team",
+    "is_counselor",
+    "is_supervisor",
+    "is_clinic_admin",
+)
+
+
+class AccountError(Exception):
+    """A change to an account that the clinic's rules do not allow."""
+
+
+def _check_team(*, clinic: Clinic, team: Team | None) -> None:
+    if team is not None and team.clinic_id != clinic.pk:
+        raise AccountError("That team belongs to another clinic.")
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    clinic: Clinic,
+    username: str,
+    full_name: str,
+    password: str | None = None,
+    email: str = "",
+    credential: str = "",
+    licence_number: str = "",
+    is_trainee: bool = False,
+    team: Team | None = None,
+    is_counselor: bool = False,
+    is_supervisor: bool = False,
+    is_clinic_admin: bool = False,
+) -> User:
+    """Create a user in `clinic`. Without a password the account has an unusable one, and the new
+    user sets their own through the password-reset e-mail."""
+    _check_team(clinic=clinic, team=team)
+    user = User(
+        clinic=clinic,
+        username=username,
+        full_name=full_name,
+        email=email,
+        credential=credential,
+        licence_number=licence_number,
+        is_trainee=is_trainee,
+        team=team,
+        is_counselor=is_counselor,
+        is_supervisor=is_supervisor,
+        is_clinic_admin=is_clinic_admin,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    audit_record(
+        action=Action.CREATE, actor=actor, obj=user, clinic=clinic, summary=f"user {username}"
+    )
+    return user
+
+
+@transaction.atomic
+def user_update(*, actor: User, user: User, **changes: object) -> User:
+    """Change a user's profile and roles. Only the fields in PROFILE_FIELDS can change here; the
+    clinic never changes (records stay with the clinic that made them)."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise AccountError(f"Cannot change {', '.join(sorted(unknown))} here.")
+    assert user.clinic is not None
+    _check_team(clinic=user.clinic, team=changes.get("team", user.team))  # type: ignore[arg-type]
+    changed = [field for field, value in changes.items() if getattr(user, field) != value]
+    for field in changed:
+        setattr(user, field, changes[field])
+    if changed:
+        user.full_clean()
+        user.save(update_fields=changed)
+        audit_record(
+            action=Action.UPDATE, actor=actor, obj=user, summary="changed " + ", ".join(changed)
+        )
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, actor: User, user: User, active: bool) -> User:
+    """Deactivate (or reactivate) a user. A deactivated user cannot log in; their name stays on
+    everything they wrote because users are never deleted."""
+    if user.pk == actor.pk and not active:
+        raise AccountError("You cannot deactivate your own account.")
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        audit_record(
+            action=Action.UPDATE,
+            actor=actor,
+            obj=user,
+            summary="reactivated" if active else "deactivated",
+        )
+    return user
+
+
+def user_password_reset_send(*, user_id: int, domain: str, use_https: bool) -> bool:
+    """Send the password-reset e-mail to an active user with an address; False if none was sent.
+    Uses Django's own token and templates so the link works with the standard reset views."""
+    user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
+    if user is None:
+        return False
+    form = PasswordResetForm(data={"email": user.email})
+    form.is_valid()
+    form.save(
+        domain_override=domain,
+        use_https=use_https,
+        email_template_name="registration/password_reset_email.txt",
+        subject_template_name="registration/password_reset_subject.txt",
+    )
+    return True

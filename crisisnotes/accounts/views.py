@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from crisisnotes.accounts.forms import UserForm
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import role_required
+from crisisnotes.accounts.selectors import team_list, user_get_for_admin, user_list
+from crisisnotes.accounts.services import AccountError, user_create, user_set_active, user_update
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.selectors import audit_event_list
+
+# Where each role's work is. Names, not imports: crisisnotes never imports the apps built on it.
+ROLE_HOME = {
+    Role.COUNSELOR: "crisis_sessions:my_work",
+    Role.SUPERVISOR: "crisis_sessions:dashboard",
+    Role.CLINIC_ADMIN: "accounts:admin_home",
+}
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each user to their work: the first of their roles in counselor, supervisor, admin
+    order (the navigation bar links the others)."""
+    user: User = request.user  # type: ignore[assignment]
+    for role in user.roles:
+        return redirect(ROLE_HOME[role])
+    return render(request, "accounts/no_role.html", status=403)
+
+
+@role_required(Role.CLINIC_ADMIN)
+def admin_home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    counts = user_list(user=user).aggregate(
+        active=Count("pk", filter=Q(is_active=True)),
+        inactive=Count("pk", filter=Q(is_active=False)),
+        trainees=Count("pk", filter=Q(is_active=True, is_trainee=True)),
+    )
+    recent = audit_event_list(user=user)[:10]
+    return render(request, "accounts/admin_home.html", {"counts": counts, "recent_events": recent})
+
+
+@role_required(Role.CLINIC_ADMIN)
+def user_list_view(request: HttpRequest) -> HttpResponse:
+    users = user_list(user=request.user)  # type: ignore[arg-type]
+    return render(request, "accounts/user_list.html", {"users": users})
+
+
+def _save_user_form(request: HttpRequest, form: UserForm, instance: User | None) -> User | None:
+    actor: User = request.user  # type: ignore[assignment]
+    if not form.is_valid():
+        return None
+    try:
+        if instance is None:
+            assert actor.clinic is not None
+            return user_create(
+                actor=actor,
+                clinic=actor.clinic,
+                username=form.cleaned_data["username"],
+                **form.profile_changes(),
+            )
+        return user_update(actor=actor, user=instance, **form.profile_changes())
+    except AccountError as error:
+        form.add_error(None, str(error))
+        return None
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
+@role_required(Role.CLINIC_ADMIN)
+def user_create_view(request: HttpRequest) -> HttpResponse:
+    teams = team_list(user=request.user)  # type: ignore[arg-type]
+    form = UserForm(request.POST or None, teams=teams, instance=User())
+    if request.method == "POST":
+        created = _save_user_form(request, form, None)
+        if created is not None:
+            messages.success(
+                request,
+                f"{created.display_name} was added. They set their password with "
+                "“Forgot password?” on the login page (an e-mail address is needed).",
+            )
+            return redirect("accounts:user_list")
+    return render(request, "accounts/user_form.html", {"form": form, "title": "Add a user"})
+
+
+@role_required(Role.CLINIC_ADMIN)
+def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
+    teams = team_list(user=request.user)  # type: ignore[arg-type]
+    form = UserForm(request.POST or None, teams=teams, instance=target)
+    if request.method == "POST":
+        # ModelForm validation writes into the instance; save from a fresh copy so a refused
+        # change leaves nothing half-applied on the object we render.
+        fresh = User.objects.get(pk=target.pk)
+        if _save_user_form(request, form, fresh) is not None:
+            messages.success(request, f"Saved {fresh.display_name}.")
+            return redirect("accounts:user_list")
+    return render(
+        request,
+        "accounts/user_form.html",
+        {"form": form, "title": f"Edit {target.display_name}", "target": target},
+    )
+
+
+@require_POST
+@role_required(Role.CLINIC_ADMIN)
+def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
+    active = request.POST.get("active") == "1"
+    try:
+        user_set_active(actor=request.user, user=target, active=active)  # type: ignore[arg-type]
+    except AccountError as error:
+        messages.error(request, str(error))
+    else:
+        state = "reactivated" if active else "deactivated; they can no longer log in"
+        messages.success(request, f"{target.display_name} was {state}.")
+    return redirect(reverse("accounts:user_list"))
+
+
+@role_required(Role.CLINIC_ADMIN)
+def audit_log_view(request: HttpRequest) -> HttpResponse:
+    action = request.GET.get("action", "")
+    if action not in Action.values:
+        action = ""
+    events = audit_event_list(user=request.user, action=action)[:500]  # type: ignore[arg-type]
+    return render(
+        request,
+        "accounts/audit_log.html",
+        {"events": events, "actions": Action.choices, "current_action": action},
+    )

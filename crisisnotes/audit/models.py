@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Action(models.TextChoices):
+    VIEW = "view", "Viewed"
+    CREATE = "create", "Created"
+    UPDATE = "update", "Updated"
+    DELETE = "delete", "Deleted"
+    SIGN = "sign", "Signed"
+    COSIGN = "cosign", "Co-signed"
+    RETURN = "return", "Returned for changes"
+    ADDENDUM = "addendum", "Added addendum"
+    EXPORT = "export", "Exported"
+    DOWNLOAD = "download", "Downloaded"
+    LOGIN = "login", "Logged in"
+    LOGOUT = "logout", "Logged out"
+    LOGIN_FAILED = "login_failed", "Login failed"
+    NOTIFY = "notify", "Notified"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which record, when and from where. Append-only: a database trigger
+    (migration 0002) rejects every UPDATE and DELETE, whatever code path tries."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Kept as text too: who tried matters for failed logins, where there is no actor.
+    actor_username = models.CharField(max_length=150, blank=True)
+    clinic = models.ForeignKey(
+        "accounts.Clinic", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["clinic", "-created_at"]),
+            models.Index(fields=["object_type", "object_id"]),
+        ]
+
+    def __str__(self) -> str:
+        when = f"{self.created_at:%Y-%m-%d %H:%M}"
+        return f"{when} {self.actor_username} {self.action} {self.object_type}"

@@ -1,0 +1,60 @@
+"""The one helper every read of a client record, every export and every write goes through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+
+from crisisnotes.accounts.models import Clinic, User
+from crisisnotes.audit.models import Action, AuditEvent
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    # Behind the production proxy REMOTE_ADDR is the proxy; gunicorn is started with
+    # --forwarded-allow-ips so the first X-Forwarded-For hop is the real client there.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    candidate = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+    return candidate or None
+
+
+def audit_record(
+    *,
+    action: Action | str,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: Any = "",
+    clinic: Clinic | None = None,
+    summary: str = "",
+    actor_username: str = "",
+) -> AuditEvent:
+    """Append one audit event.
+
+    Call it inside the same transaction as the write it records (services do), so a rolled-back
+    change leaves no audit row and a committed change always has one. `request` supplies the
+    actor, address and user agent when given; `obj` supplies type, id and (if it has one) clinic.
+    """
+    request_user = getattr(request, "user", None)
+    if actor is None and request_user is not None and request_user.is_authenticated:
+        actor = request_user
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+        if clinic is None:
+            clinic = getattr(obj, "clinic", None)
+    if clinic is None and actor is not None:
+        clinic = actor.clinic
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor,
+        actor_username=(actor.get_username() if actor else actor_username)[:150],
+        clinic=clinic,
+        object_type=object_type[:100],
+        object_id=str(object_id)[:64],
+        summary=summary[:300],
+        ip_address=_client_ip(request) if request is not None else None,
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300],
+    )

@@ -1,0 +1,41 @@
+"""The Celery app: JSON only, late acknowledgement, time limits, beat schedule in code.
+
+Tasks take ids and call a service; the database is the source of truth, so a lost message or an
+emptied Redis is recovered by the next beat scan rather than by anything Celery keeps.
+"""
+
+import os
+from typing import Any
+
+from celery import Celery, Task
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisnotes.settings")
+
+app = Celery("crisisnotes")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    # A task is acknowledged only after it finished, and re-delivered if its worker died, so
+    # every task must be idempotent.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_soft_time_limit=240,
+    task_time_limit=300,
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    timezone="UTC",
+    enable_utc=True,
+    # Periodic jobs read the database, never a queue, so a Redis restart loses nothing.
+    beat_schedule={},
+)
+app.autodiscover_tasks()
+
+
+def enqueue_on_commit(task: Task, *args: Any) -> None:
+    """Send `task(*args)` once the surrounding transaction commits: never for a rolled-back
+    change, and never before the rows the task reads are visible to the worker."""
+    task.delay_on_commit(*args)  # type: ignore[attr-defined]  # celery-types lags Celery 5.4

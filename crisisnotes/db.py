@@ -1,0 +1,134 @@
+"""Database-level guards that no code path (admin, shell, bulk update, raw SQL) can get around.
+
+`ProtectRows` is a migration operation that installs a trigger rejecting UPDATE and/or DELETE of
+rows matching a SQL condition. It writes a PL/pgSQL trigger on PostgreSQL and plain triggers on
+SQLite, so the embedded default keeps the same guarantee. The condition is SQL shared by both
+dialects and may refer to OLD (and NEW for updates), e.g. ``OLD.status = 'signed'``.
+
+A rejected statement raises django.db.IntegrityError (SQLSTATE 23001 restrict_violation on
+PostgreSQL, SQLITE_CONSTRAINT on SQLite).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.migrations.operations.base import Operation
+
+
+class ProtectRows(Operation):
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        table: str,
+        message: str,
+        update_when: str | None = "TRUE",
+        delete_when: str | None = "TRUE",
+    ) -> None:
+        if "'" in message:
+            raise ValueError("ProtectRows message must not contain quotes")
+        self.name = name
+        self.table = table
+        self.message = message
+        self.update_when = update_when
+        self.delete_when = delete_when
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (
+            self.__class__.__name__,
+            [],
+            {
+                "name": self.name,
+                "table": self.table,
+                "message": self.message,
+                "update_when": self.update_when,
+                "delete_when": self.delete_when,
+            },
+        )
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    def describe(self) -> str:
+        return f"Protect rows of {self.table} ({self.name})"
+
+    # --- SQL per dialect -------------------------------------------------------------------
+
+    def _postgres_install(self) -> list[str]:
+        checks = []
+        if self.update_when is not None:
+            checks.append(
+                f"IF TG_OP = 'UPDATE' AND ({self.update_when}) THEN {self._raise()} END IF;"
+            )
+        if self.delete_when is not None:
+            checks.append(
+                f"IF TG_OP = 'DELETE' AND ({self.delete_when}) THEN {self._raise()} END IF;"
+            )
+        events = " OR ".join(
+            op
+            for op, cond in (("UPDATE", self.update_when), ("DELETE", self.delete_when))
+            if cond is not None
+        )
+        body = "\n  ".join(checks)
+        return [
+            f"""CREATE OR REPLACE FUNCTION {self.name}() RETURNS trigger AS $$
+BEGIN
+  {body}
+  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql""",
+            f"DROP TRIGGER IF EXISTS {self.name} ON {self.table}",
+            f"CREATE TRIGGER {self.name} BEFORE {events} ON {self.table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {self.name}()",
+        ]
+
+    def _raise(self) -> str:
+        return f"RAISE EXCEPTION '{self.message}' USING ERRCODE = 'restrict_violation';"
+
+    def _postgres_remove(self) -> list[str]:
+        return [
+            f"DROP TRIGGER IF EXISTS {self.name} ON {self.table}",
+            f"DROP FUNCTION IF EXISTS {self.name}()",
+        ]
+
+    def _sqlite_install(self) -> list[str]:
+        statements = []
+        for op, cond in (("UPDATE", self.update_when), ("DELETE", self.delete_when)):
+            if cond is None:
+                continue
+            statements.append(
+                f"CREATE TRIGGER IF NOT EXISTS {self.name}_{op.lower()} "
+                f"BEFORE {op} ON {self.table} FOR EACH ROW WHEN ({cond}) "
+                f"BEGIN SELECT RAISE(ABORT, '{self.message}'); END"
+            )
+        return statements
+
+    def _sqlite_remove(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {self.name}_{op}" for op in ("update", "delete")]
+
+    def _run(self, schema_editor: Any, install: bool) -> None:
+        vendor = schema_editor.connection.vendor
+        if vendor == "postgresql":
+            statements = self._postgres_install() if install else self._postgres_remove()
+        elif vendor == "sqlite":
+            statements = self._sqlite_install() if install else self._sqlite_remove()
+        else:
+            raise ImproperlyConfigured(f"ProtectRows has no trigger for the {vendor} database")
+        for statement in statements:
+            schema_editor.execute(statement, params=None)
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        self._run(schema_editor, install=True)
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        self._run(schema_editor, install=False)

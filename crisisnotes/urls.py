@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+from crisisnotes.accounts.forms import LoginForm, QueuedPasswordResetForm
+from crisisnotes.accounts.views import home
+
+
+@login_not_required
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=QueuedPasswordResetForm),
+        name="password_reset",
+    ),
+    path("", include("django.contrib.auth.urls")),
+    path("clinic/", include("crisisnotes.accounts.urls")),
+    path("notifications/", include("crisisnotes.notifications.urls")),
+    path("", include("sessions.urls")),
+    path("safety/", include("safety.urls")),
+    path("operators/", admin.site.urls),
+]

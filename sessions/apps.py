@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CrisisSessionsConfig(AppConfig):
+    name = "sessions"
+    # django.contrib.sessions owns the label "sessions".
+    label = "crisis_sessions"
+    verbose_name = "Crisis sessions"
+
+    def ready(self) -> None:
+        # Registers the four stages this app owns (exploration, rapport, problem-solving,
+        # follow-up) and the always-on sign rules; the safety app registers its own.
+        from sessions import sections  # noqa: F401

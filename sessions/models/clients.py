@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import models
+
+
+def phone_digits(phone: str) -> str:
+    """The digits of a phone number, for search: "(555) 010-4477" → "5550104477"."""
+    return re.sub(r"\D", "", phone or "")
+
+
+class AgeRange(models.TextChoices):
+    UNDER_13 = "under_13", "Under 13"
+    TEEN = "13_17", "13–17"
+    YOUNG_ADULT = "18_24", "18–24"
+    ADULT = "25_44", "25–44"
+    MIDDLE = "45_64", "45–64"
+    OLDER = "65_plus", "65+"
+
+
+class Client(models.Model):
+    """A case record. Possibly anonymous: only the alias ("Caller, blue jacket") is required."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="clients")
+    alias = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, blank=True)
+    pronouns = models.CharField(max_length=50, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    age_range = models.CharField(max_length=20, choices=AgeRange.choices, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    phone_digits = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
+    language = models.CharField(max_length=100, blank=True)
+    location = models.CharField(max_length=300, blank=True, help_text="Address or location.")
+    emergency_contact = models.CharField(max_length=300, blank=True)
+    supports_notes = models.TextField(blank=True, verbose_name="Notes on supports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["clinic", "alias"]),
+            models.Index(fields=["clinic", "name"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.alias
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.phone_digits = phone_digits(self.phone)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class ResourceCategory(models.TextChoices):
+    CRISIS_COUNSELLING = "crisis_counselling", "Crisis counselling"
+    WALK_IN = "walk_in", "Walk-in clinic"
+    SHELTER = "shelter", "Shelter"
+    FOOD = "food", "Food bank"
+    LIFELINE_988 = "988", "988 Suicide & Crisis Lifeline"
+    OTHER = "other", "Other"
+
+
+class CommunityResource(models.Model):
+    """The clinic's resource directory, from which the rapport stage picks what was given."""
+
+    clinic = models.ForeignKey(
+        "accounts.Clinic", on_delete=models.PROTECT, related_name="resources"
+    )
+    category = models.CharField(max_length=30, choices=ResourceCategory.choices)
+    name = models.CharField(max_length=200)
+    contact = models.CharField(max_length=300)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["category", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.contact})"

@@ -1,0 +1,242 @@
+"""The session note and its stage rows.
+
+A note is a draft until signed. Signed notes and every stage row of a note that is not a draft are
+immutable: the services refuse, and triggers installed by migration (crisisnotes.db.ProtectRows)
+reject UPDATE/DELETE at the database, whatever code path tries. Corrections are Addenda.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Modality(models.TextChoices):
+    PHONE = "phone", "Phone"
+    TEXT = "text", "Text"
+    CHAT = "chat", "Chat"
+    VIDEO = "video", "Video"
+    IN_PERSON = "in_person", "In person"
+    MOBILE = "mobile", "Mobile crisis"
+
+    @classmethod
+    def face_to_face(cls) -> set[str]:
+        """Contacts where agitation is rated on BARS (1–7); the others use a 0–10 rating."""
+        return {cls.VIDEO, cls.IN_PERSON, cls.MOBILE}
+
+
+class NoteStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    AWAITING_COSIGN = "awaiting_cosign", "Awaiting co-sign"
+    SIGNED = "signed", "Signed"
+
+
+class Disposition(models.TextChoices):
+    STABILISED = "stabilised_home", "Stabilised at home"
+    MOBILE_CRISIS = "mobile_crisis", "Mobile crisis team"
+    ED = "emergency_department", "Emergency department"
+    EMERGENCY_SERVICES = "emergency_services", "Emergency services"
+    ACTIVE_RESCUE = "active_rescue", "Active rescue"
+    OTHER = "other", "Other"
+
+
+class CrisisSession(models.Model):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(
+        "crisis_sessions.Client", on_delete=models.PROTECT, related_name="sessions"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_sessions"
+    )
+    modality = models.CharField(max_length=20, choices=Modality.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    confidentiality_explained = models.BooleanField(
+        default=False, verbose_name="Limits of confidentiality explained"
+    )
+    status = models.CharField(
+        max_length=20, choices=NoteStatus.choices, default=NoteStatus.DRAFT, db_index=True
+    )
+    # Optimistic lock: every save of the draft must name the version it was based on, and bumps
+    # it; a save based on an older version is a conflict, never a silent overwrite.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Signature: what the signer was qualified as at the time, copied, not linked.
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signer_name = models.CharField(max_length=200, blank=True)
+    signer_credential = models.CharField(max_length=100, blank=True)
+    signer_licence = models.CharField(max_length=100, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+    late_entry = models.BooleanField(default=False)
+
+    # Co-signature (trainee authors, clinician-level overrides, clinic policy).
+    cosign_required_reason = models.CharField(max_length=300, blank=True)
+    cosigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cosigned_at = models.DateTimeField(null=True, blank=True)
+    cosigner_name = models.CharField(max_length=200, blank=True)
+    cosigner_credential = models.CharField(max_length=100, blank=True)
+    cosigner_licence = models.CharField(max_length=100, blank=True)
+    cosign_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["clinic", "status", "-started_at"]),
+            models.Index(fields=["author", "status"]),
+            models.Index(fields=["client", "-started_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.pk} with {self.client_id} on {self.started_at:%Y-%m-%d}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == NoteStatus.DRAFT
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status != NoteStatus.DRAFT
+
+
+class Stage(models.Model):
+    """A stage row: one per note, created with the note, editable only while the note is a draft."""
+
+    session = models.OneToOneField(
+        CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ExplorationStage(Stage):
+    session = models.OneToOneField(
+        CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="exploration"
+    )
+    precipitating_event = models.TextField(blank=True)
+    perceived_meaning = models.TextField(blank=True, verbose_name="Client's perceived meaning")
+    perceived_cause = models.TextField(blank=True, verbose_name="Client's perceived cause")
+    suds_start = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name="SUDS at start"
+    )
+    suds_end = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name="SUDS at end")
+    suds_not_obtained_reason = models.CharField(max_length=300, blank=True)
+    affect = models.JSONField(default=list, blank=True)
+    affect_notes = models.TextField(blank=True)
+    deescalation = models.JSONField(default=list, blank=True, verbose_name="De-escalation used")
+    deescalation_notes = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(suds_start__isnull=True) | models.Q(suds_start__lte=10),
+                name="suds_start_0_10",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(suds_end__isnull=True) | models.Q(suds_end__lte=10),
+                name="suds_end_0_10",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Exploration of session {self.session_id}"
+
+
+class RapportStage(Stage):
+    session = models.OneToOneField(
+        CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="rapport"
+    )
+    engagement_notes = models.TextField(blank=True)
+    validation_notes = models.TextField(blank=True)
+    practical_guidance = models.TextField(blank=True)
+    # A snapshot of what was given ([{"category", "name", "contact"}]): the record keeps what the
+    # client was told even if the clinic's directory changes later.
+    resources_given = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"Rapport of session {self.session_id}"
+
+
+class ProblemSolvingStage(Stage):
+    session = models.OneToOneField(
+        CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="problem_solving"
+    )
+    cognitive_errors = models.JSONField(default=list, blank=True)
+    reframes = models.TextField(blank=True, verbose_name="Reframes offered")
+    coping_tried = models.TextField(
+        blank=True, verbose_name="Coping already tried, and how it went"
+    )
+    alternatives = models.TextField(blank=True, verbose_name="Alternative strategies")
+    action_plan = models.TextField(blank=True)
+    modality_used = models.JSONField(default=list, blank=True)
+    interventions = models.TextField(blank=True, verbose_name="Interventions used")
+
+    def __str__(self) -> str:
+        return f"Problem-solving of session {self.session_id}"
+
+
+class FollowUpStage(Stage):
+    session = models.OneToOneField(
+        CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="follow_up"
+    )
+    supports = models.TextField(blank=True, verbose_name="Supports and resources")
+    triggers = models.TextField(blank=True, verbose_name="Triggers for suicidal thoughts")
+    # [{"to", "urgency", "made", "accepted"}]
+    referrals = models.JSONField(default=list, blank=True)
+    followup_plan = models.TextField(blank=True, verbose_name="Follow-up plan")
+    crisis_numbers_given = models.BooleanField(default=False)
+    disposition = models.CharField(max_length=30, choices=Disposition.choices, blank=True)
+    disposition_other = models.CharField(max_length=300, blank=True)
+    disposition_rationale = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Follow-up of session {self.session_id}"
+
+
+class QuickNote(models.Model):
+    """A line typed during the call, timestamped, shown beside the stages to be moved into fields
+    later. Part of the record: frozen with the note."""
+
+    session = models.ForeignKey(CrisisSession, on_delete=models.PROTECT, related_name="quick_notes")
+    created_at = models.DateTimeField(auto_now_add=True)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class AddendumKind(models.TextChoices):
+    ADDENDUM = "addendum", "Addendum"
+    CORRECTION = "correction", "Correction"
+    LATE_ENTRY = "late_entry", "Late entry"
+    ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+
+class Addendum(models.Model):
+    """Append-only: a trigger rejects every UPDATE and DELETE."""
+
+    session = models.ForeignKey(CrisisSession, on_delete=models.PROTECT, related_name="addenda")
+    kind = models.CharField(max_length=20, choices=AddendumKind.choices)
+    text = models.TextField()
+    reason = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_name = models.CharField(max_length=200)
+    author_credential = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to session {self.session_id}"

@@ -1,0 +1,188 @@
+"""Extension points of the session note, so that other apps (safety) plug into it without this app
+importing them: the dependency runs one way, safety → sessions.
+
+- **Sections**: each stage of the one-page note is a `NoteSection` (this app registers
+  exploration, rapport, problem-solving and follow-up; the safety app registers safety). The note
+  page, autosave, completion badges, the content hash and the PDF iterate `sections()` in order.
+- **Sign rules**: functions `rule(note) -> Iterable[SignProblem]`; `note_sign` runs all of them at
+  once and refuses with every problem listed (CLINICAL.md §9).
+- **Co-sign reasons**: functions `reason(note) -> str | None`; any non-empty reason sends the signed
+  note to "awaiting co-sign" instead of locking it.
+- **Client panels**: extra blocks on the client page (active safety plan, disclosures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.db import models
+
+if TYPE_CHECKING:
+    from sessions.models import Client, CrisisSession
+
+
+class Completion(StrEnum):
+    EMPTY = "empty"
+    IN_PROGRESS = "in_progress"
+    COMPLETE = "complete"
+
+
+@dataclass(frozen=True)
+class SignProblem:
+    """One unmet sign-time rule. `field_id` is the HTML id of the field to fix (the page links to
+    `#field_id`); `section` is the key of the section it belongs to."""
+
+    message: str
+    section: str
+    field_id: str
+    code: str = ""
+
+
+class NoteSection:
+    """One stage of the note. Subclasses set the class attributes and may override any method.
+
+    The default implementation fits a stage stored in one row (a model with a one-to-one
+    `session` primary key, created with the note): `form_class` is a ModelForm over it, and
+    `required_fields` decides completion (empty: nothing filled; complete: all required filled).
+    """
+
+    key: str = ""
+    title: str = ""
+    order: int = 0
+    model: type[models.Model] | None = None
+    form_class: type[forms.ModelForm] | None = None
+    required_fields: tuple[str, ...] = ()
+    template_name: str = ""  # editable partial, rendered with {"section", "forms", "note"}
+    readonly_template_name: str = ""  # read-only partial for signed notes and the PDF
+    related_name: str = ""  # the accessor on CrisisSession (select_related for the page)
+
+    # --- data -----------------------------------------------------------------------------
+
+    def row(self, note: CrisisSession) -> Any:
+        return getattr(note, self.related_name)
+
+    def create_rows(self, *, note: CrisisSession) -> None:
+        """Create the section's rows for a new note (inside note_create's transaction)."""
+        if self.model is not None:
+            self.model._default_manager.create(session=note)
+
+    def get_forms(self, *, note: CrisisSession, data: Any = None) -> list[forms.BaseForm]:
+        assert self.form_class is not None
+        return [self.form_class(data=data, instance=self.row(note), prefix=self.key)]
+
+    def save(self, *, note: CrisisSession, forms: list[forms.BaseForm]) -> bool:
+        """Save valid forms (inside the caller's transaction); return True if anything changed."""
+        changed = False
+        for form in forms:
+            if form.has_changed():
+                form.save()  # type: ignore[attr-defined]
+                changed = True
+        return changed
+
+    def completion(self, *, note: CrisisSession) -> Completion:
+        row = self.row(note)
+        filled = [f for f in self.required_fields if _filled(getattr(row, f))]
+        if not filled:
+            return Completion.EMPTY
+        return (
+            Completion.COMPLETE
+            if len(filled) == len(self.required_fields)
+            else Completion.IN_PROGRESS
+        )
+
+    def last_edited(self, *, note: CrisisSession) -> datetime | None:
+        row = self.row(note)
+        return getattr(row, "updated_at", None)
+
+    def content(self, *, note: CrisisSession) -> dict[str, Any]:
+        """The section's record content as plain JSON-able values, for the content hash. Must be
+        stable: same content → same dict, keys in a fixed order."""
+        assert self.form_class is not None
+        row = self.row(note)
+        return {name: _plain(getattr(row, name)) for name in self.form_class._meta.fields or ()}
+
+    def field_id(self, field: str) -> str:
+        """The HTML id Django gives a field of this section's form: "id_<prefix>-<field>"."""
+        return f"id_{self.key}-{field}"
+
+
+def _filled(value: Any) -> bool:
+    return value not in (None, "", [], {}, False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+_sections: dict[str, NoteSection] = {}
+_sign_rules: list[Callable[[CrisisSession], Iterable[SignProblem]]] = []
+_cosign_reasons: list[Callable[[CrisisSession], str | None]] = []
+_client_panels: list[ClientPanel] = []
+
+
+@dataclass(frozen=True)
+class ClientPanel:
+    """A block on the client page: `context(client, user)` returns the template's context."""
+
+    key: str
+    order: int
+    template_name: str
+    context: Callable[[Client, Any], dict[str, Any]]
+
+
+def register_section(section: NoteSection) -> NoteSection:
+    if section.key in _sections and type(_sections[section.key]) is not type(section):
+        raise ValueError(f"Two note sections with the key {section.key!r}")
+    _sections[section.key] = section
+    return section
+
+
+def sections() -> list[NoteSection]:
+    return sorted(_sections.values(), key=lambda s: s.order)
+
+
+def section(key: str) -> NoteSection:
+    return _sections[key]
+
+
+def register_sign_rule(
+    rule: Callable[[CrisisSession], Iterable[SignProblem]],
+) -> Callable[[CrisisSession], Iterable[SignProblem]]:
+    if rule not in _sign_rules:
+        _sign_rules.append(rule)
+    return rule
+
+
+def sign_rules() -> list[Callable[[CrisisSession], Iterable[SignProblem]]]:
+    return list(_sign_rules)
+
+
+def register_cosign_reason(
+    reason: Callable[[CrisisSession], str | None],
+) -> Callable[[CrisisSession], str | None]:
+    if reason not in _cosign_reasons:
+        _cosign_reasons.append(reason)
+    return reason
+
+
+def cosign_reasons() -> list[Callable[[CrisisSession], str | None]]:
+    return list(_cosign_reasons)
+
+
+def register_client_panel(panel: ClientPanel) -> ClientPanel:
+    if all(p.key != panel.key for p in _client_panels):
+        _client_panels.append(panel)
+    return panel
+
+
+def client_panels() -> list[ClientPanel]:
+    return sorted(_client_panels, key=lambda p: p.order)

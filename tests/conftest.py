@@ -1,0 +1,142 @@
+"""Shared fixtures. The cast, after healthchecks' alice/bob/charlie:
+
+- `counselor` and `teammate`: counselors on the same team of `clinic`, supervised by `supervisor`;
+- `trainee`: a trainee counselor on that team; `clinic_admin`: the clinic's admin;
+- `outsider`: a counselor (and admin) of `other_clinic`, who must never see anything of `clinic`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from django.test import Client as DjangoClient
+
+from crisisnotes.accounts.models import Clinic, Team, User
+from crisisnotes.celery import app as celery_app
+from tests.factories import ClinicFactory, TeamFactory, UserFactory
+from tests.workers import SESSION_QUEUE
+
+celery_app.conf.task_default_queue = SESSION_QUEUE
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run there
+# unless told it is safe. Tests only: the app never sets this.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    # No browser download is possible here: drive Debian's Chromium.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(autouse=True)
+def _locmem_email(settings: Any) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def clinic(db: None) -> Clinic:
+    return ClinicFactory(name="Harbour Crisis Clinic")
+
+
+@pytest.fixture
+def other_clinic(db: None) -> Clinic:
+    return ClinicFactory(name="Uplands Crisis Clinic")
+
+
+@pytest.fixture
+def supervisor(clinic: Clinic) -> User:
+    return UserFactory(
+        clinic=clinic,
+        username="supervisor1",
+        full_name="Morgan Testsuper",
+        credential="LCSW",
+        is_supervisor=True,
+        is_counselor=True,
+    )
+
+
+@pytest.fixture
+def team(clinic: Clinic, supervisor: User) -> Team:
+    team = TeamFactory(clinic=clinic, name="Night team", supervisor=supervisor)
+    supervisor.team = team
+    supervisor.save(update_fields=["team"])
+    return team
+
+
+@pytest.fixture
+def counselor(clinic: Clinic, team: Team) -> User:
+    return UserFactory(clinic=clinic, team=team, username="counselor1", full_name="Robin Testcase")
+
+
+@pytest.fixture
+def teammate(clinic: Clinic, team: Team) -> User:
+    return UserFactory(clinic=clinic, team=team, username="teammate1", full_name="Jamie Testmate")
+
+
+@pytest.fixture
+def trainee(clinic: Clinic, team: Team) -> User:
+    return UserFactory(
+        clinic=clinic,
+        team=team,
+        username="trainee1",
+        full_name="Sam Testintern",
+        credential="Counseling intern",
+        licence_number="",
+        is_trainee=True,
+    )
+
+
+@pytest.fixture
+def clinic_admin(clinic: Clinic) -> User:
+    return UserFactory(
+        clinic=clinic,
+        username="admin1",
+        full_name="Alex Testadmin",
+        credential="",
+        is_counselor=False,
+        is_clinic_admin=True,
+    )
+
+
+@pytest.fixture
+def outsider(other_clinic: Clinic) -> User:
+    return UserFactory(
+        clinic=other_clinic,
+        username="outsider1",
+        full_name="Charlie Elsewhere",
+        is_supervisor=True,
+        is_clinic_admin=True,
+    )
+
+
+def login(client: DjangoClient, user: User) -> DjangoClient:
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def counselor_client(client: DjangoClient, counselor: User) -> DjangoClient:
+    return login(client, counselor)
+
+
+@pytest.fixture
+def admin_client_(client: DjangoClient, clinic_admin: User) -> DjangoClient:
+    return login(client, clinic_admin)
