@@ -1,2 +1,4 @@
+from django.urls import URLPattern
+
 app_name = "safety"
-urlpatterns: list = []
+urlpatterns: list[URLPattern] = []

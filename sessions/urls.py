@@ -1,8 +1,13 @@
-"""URLs of the sessions app, one list per area (each area's views module owns its own)."""
+"""URLs of the sessions app: each area's views module owns its own `urlpatterns`."""
 
-from sessions.views import work
+from sessions.views import clients, exports, followups, notes, review, work
 
 app_name = "crisis_sessions"
 urlpatterns = [
     *work.urlpatterns,
+    *clients.urlpatterns,
+    *notes.urlpatterns,
+    *review.urlpatterns,
+    *followups.urlpatterns,
+    *exports.urlpatterns,
 ]

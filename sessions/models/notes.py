@@ -40,6 +40,18 @@ class Disposition(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class RiskLevel(models.TextChoices):
+    NONE = "none", "None"
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        """Order for comparisons ("clinician level below screen level"); blank ranks lowest."""
+        return {"": -1, cls.NONE: 0, cls.LOW: 1, cls.MODERATE: 2, cls.HIGH: 3}[value]
+
+
 class CrisisSession(models.Model):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
@@ -57,6 +69,12 @@ class CrisisSession(models.Model):
     status = models.CharField(
         max_length=20, choices=NoteStatus.choices, default=NoteStatus.DRAFT, db_index=True
     )
+    # Risk as the safety stage determined it, kept on the note by the safety app's services (in
+    # the same transaction as the screen or formulation) so that queues, dashboards, timelines
+    # and trends read one row instead of reaching into the safety app.
+    screen_risk = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
+    clinician_risk = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
+    imminent = models.BooleanField(default=False)
     # Optimistic lock: every save of the draft must name the version it was based on, and bumps
     # it; a save based on an older version is a conflict, never a silent overwrite.
     version = models.PositiveIntegerField(default=1)
@@ -95,6 +113,11 @@ class CrisisSession(models.Model):
 
     def __str__(self) -> str:
         return f"Session {self.pk} with {self.client_id} on {self.started_at:%Y-%m-%d}"
+
+    @property
+    def risk_level(self) -> str:
+        """The level that governs the note: the clinician's when formulated, else the screen's."""
+        return self.clinician_risk or self.screen_risk
 
     @property
     def is_draft(self) -> bool:

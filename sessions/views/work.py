@@ -1,4 +1,4 @@
-"""Each role's home: the counselor's own work and the supervisor's team."""
+"""The counselor's home: their open drafts and follow-ups due."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from django.utils import timezone
 from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
 from sessions.selectors.work import (
-    awaiting_cosign_list_for_supervisor,
     draft_list_for_author,
     followup_open_list_for_assignee,
 )
@@ -29,16 +28,6 @@ def my_work(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.SUPERVISOR)
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "sessions/dashboard.html",
-        {"awaiting": awaiting_cosign_list_for_supervisor(user=request.user)},  # type: ignore[arg-type]
-    )
-
-
 urlpatterns = [
     path("work/", my_work, name="my_work"),
-    path("team/", dashboard, name="dashboard"),
 ]
