@@ -57,11 +57,25 @@ class NoteSection:
     model: type[models.Model] | None = None
     form_class: type[forms.ModelForm] | None = None
     required_fields: tuple[str, ...] = ()
-    template_name: str = ""  # editable partial, rendered with {"section", "forms", "note"}
-    readonly_template_name: str = ""  # read-only partial for signed notes and the PDF
-    related_name: str = ""  # the accessor on CrisisSession (select_related for the page)
+    # Editable partial. Context: note, section, forms, completion, last_edited, problems (the
+    # section's unmet sign rules) and whatever edit_context() adds.
+    template_name: str = ""
+    # Read-only partial for locked notes and the PDF (no JS, no external URLs). Context: note,
+    # section, pdf (bool) and whatever readonly_context() adds.
+    readonly_template_name: str = ""
+    related_name: str = ""  # the accessor on CrisisSession for this section's row
 
     # --- data -----------------------------------------------------------------------------
+
+    def select_related(self) -> tuple[str, ...]:
+        """Relations of CrisisSession to join when loading a note page (query budget)."""
+        return (self.related_name,) if self.related_name else ()
+
+    def edit_context(self, *, note: CrisisSession, forms: list[forms.BaseForm]) -> dict[str, Any]:
+        return {}
+
+    def readonly_context(self, *, note: CrisisSession) -> dict[str, Any]:
+        return {"row": self.row(note)} if self.related_name else {}
 
     def row(self, note: CrisisSession) -> Any:
         return getattr(note, self.related_name)
