@@ -9,6 +9,7 @@ from sessions.models.notes import (
     QuickNote,
     RapportStage,
 )
+from sessions.models.review import ReviewComment
 
 __all__ = [
     "Addendum",
@@ -22,4 +23,5 @@ __all__ = [
     "ProblemSolvingStage",
     "QuickNote",
     "RapportStage",
+    "ReviewComment",
 ]
