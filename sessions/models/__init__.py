@@ -1,5 +1,6 @@
 from sessions.models.clients import Client, CommunityResource
-from sessions.models.followups import FollowUpAttempt, FollowUpTask
+from sessions.models.exports import ExportJob
+from sessions.models.followups import FollowUpAlert, FollowUpAttempt, FollowUpTask
 from sessions.models.notes import (
     Addendum,
     CrisisSession,
@@ -17,6 +18,8 @@ __all__ = [
     "CommunityResource",
     "CrisisSession",
     "ExplorationStage",
+    "ExportJob",
+    "FollowUpAlert",
     "FollowUpAttempt",
     "FollowUpStage",
     "FollowUpTask",

@@ -37,7 +37,14 @@ class FollowUpTask(models.Model):
     method = models.CharField(max_length=10, choices=FollowUpMethod.choices)
     purpose = models.CharField(max_length=300, blank=True)
     outcome = models.CharField(max_length=30, choices=FollowUpOutcome.choices, blank=True)
+    outcome_notes = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -65,3 +72,37 @@ class FollowUpAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} at {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
+class FollowUpAlertKind(models.TextChoices):
+    REMINDER = "reminder", "Reminder"
+    ESCALATION = "escalation", "Escalation"
+
+
+class FollowUpAlert(models.Model):
+    """A reminder or escalation sent for a task: at most one of each kind per task.
+
+    The unique constraint is what makes "sent exactly once" hold with two beat processes, two
+    workers, a retried scan or a Redis restart: every scan inserts the row in the same transaction
+    as the notification, and the second insert for the same (task, kind) fails (it waits for the
+    first transaction and then violates the constraint), so its notification rolls back with it.
+    A row (rather than a timestamp column claimed with select_for_update) also records who was
+    alerted, and survives the task being closed later.
+    """
+
+    task = models.ForeignKey(FollowUpTask, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=FollowUpAlertKind.choices)
+    # Empty for an escalation when the counselor's team has no active supervisor.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "kind"], name="followup_alert_once_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for task {self.task_id} at {self.sent_at:%Y-%m-%d %H:%M}"
