@@ -1,0 +1,371 @@
+"""The safety stage of a note (screen, formulation, means and agitation, supervisor notified,
+disclosures) and the client's safety plan.
+
+Rows tied to a session are frozen with the note: triggers (migration 0002) reject UPDATE and
+DELETE once the note leaves draft. Safety plan versions are immutable always: a change is a new
+version, never an overwrite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from safety.cssrs import ITEM_KEYS, CssrsVersion
+from sessions.models.notes import RiskLevel
+
+
+class NotDoneReason(models.TextChoices):
+    HUNG_UP = "hung_up", "Client hung up"
+    INTOXICATED = "intoxicated", "Client intoxicated"
+    REFUSED = "refused", "Client refused"
+    OTHER = "other", "Other"
+
+
+class SafetyScreen(models.Model):
+    """The C-SSRS screen of a session: yes/no per item, null where skipped or unanswered."""
+
+    session = models.OneToOneField(
+        "crisis_sessions.CrisisSession",
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="safety_screen",
+    )
+    version = models.CharField(
+        max_length=20, choices=CssrsVersion.choices, default=CssrsVersion.RECENT
+    )
+    q1 = models.BooleanField(null=True, blank=True)
+    q2 = models.BooleanField(null=True, blank=True)
+    q3 = models.BooleanField(null=True, blank=True)
+    q4 = models.BooleanField(null=True, blank=True)
+    q5 = models.BooleanField(null=True, blank=True)
+    q6 = models.BooleanField(null=True, blank=True)
+    q6b = models.BooleanField(null=True, blank=True)
+    not_done_reason = models.CharField(
+        max_length=20, choices=NotDoneReason.choices, blank=True, verbose_name="Could not complete"
+    )
+    not_done_text = models.CharField(max_length=300, blank=True, verbose_name="Details")
+    risk = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"C-SSRS of session {self.session_id}"
+
+    @property
+    def answers(self) -> dict[str, bool | None]:
+        return {key: getattr(self, key) for key in ITEM_KEYS}
+
+
+class HomicidalIdeation(models.TextChoices):
+    NONE = "none", "None"
+    PRESENT = "present", "Present"
+    NOT_ASSESSED = "not_assessed", "Not assessed"
+
+
+class RiskFormulation(models.Model):
+    """SAFE-T formulation (CLINICAL.md §2) and the disclosure decisions that follow from it."""
+
+    session = models.OneToOneField(
+        "crisis_sessions.CrisisSession",
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="risk_formulation",
+    )
+    risk_factors = models.JSONField(default=list, blank=True)
+    risk_factors_other = models.CharField(max_length=500, blank=True)
+    protective_factors = models.JSONField(default=list, blank=True)
+    protective_factors_other = models.CharField(max_length=500, blank=True)
+    ideation_frequency = models.CharField(max_length=300, blank=True)
+    ideation_intensity = models.CharField(max_length=300, blank=True)
+    plan_details = models.TextField(
+        blank=True, help_text="Timing, location, lethality, availability, preparatory acts."
+    )
+    intent = models.TextField(blank=True)
+    reasons_to_die = models.TextField(blank=True)
+    reasons_to_live = models.TextField(blank=True)
+    homicidal_ideation = models.CharField(
+        max_length=20, choices=HomicidalIdeation.choices, blank=True
+    )
+    identifiable_target = models.BooleanField(default=False)
+    target_description = models.CharField(max_length=300, blank=True)
+    clinician_level = models.CharField(
+        max_length=10,
+        choices=[c for c in RiskLevel.choices if c[0] != RiskLevel.NONE],
+        blank=True,
+        verbose_name="Clinician risk level",
+    )
+    imminent = models.BooleanField(default=False, verbose_name="Imminent risk")
+    rationale = models.TextField(blank=True)
+    override_reason = models.TextField(
+        blank=True, help_text="Required when your level is below the screen's."
+    )
+    duty_to_warn_not_indicated_rationale = models.TextField(
+        blank=True, verbose_name="Duty to warn not indicated: rationale"
+    )
+    duty_to_warn_consulted_with = models.CharField(
+        max_length=300, blank=True, verbose_name="Consulted with"
+    )
+    abuse_disclosed = models.BooleanField(default=False, verbose_name="Abuse or neglect disclosed")
+    abuse_rationale = models.TextField(
+        blank=True, verbose_name="No report made: rationale"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Risk formulation of session {self.session_id}"
+
+
+class Presence(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class MeansAccess(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Unknown"
+    DECLINED = "declined", "Declined to answer"
+
+
+class MeansNotDoneReason(models.TextChoices):
+    REFUSED = "refused", "Client refused"
+    TRANSFERRED_ED = "transferred_ed", "Transferred to emergency department"
+
+
+class MeansSafety(models.Model):
+    """Agitation, intoxication, access to means and lethality of a session."""
+
+    session = models.OneToOneField(
+        "crisis_sessions.CrisisSession",
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="means_safety",
+    )
+    agitation = models.PositiveSmallIntegerField(null=True, blank=True)
+    intoxication = models.CharField(max_length=10, choices=Presence.choices, blank=True)
+    substance = models.CharField(max_length=200, blank=True)
+    firearms = models.CharField(
+        max_length=10, choices=MeansAccess.choices, blank=True, verbose_name="Access to firearms"
+    )
+    medications = models.CharField(
+        max_length=10,
+        choices=MeansAccess.choices,
+        blank=True,
+        verbose_name="Access to lethal medications",
+    )
+    other_means = models.CharField(
+        max_length=10,
+        choices=MeansAccess.choices,
+        blank=True,
+        verbose_name="Access to other lethal means",
+    )
+    other_means_text = models.CharField(max_length=300, blank=True, verbose_name="Which means")
+    means_safety_notes = models.TextField(
+        blank=True, verbose_name="Means safety counselling and agreements"
+    )
+    means_not_done_reason = models.CharField(
+        max_length=20,
+        choices=MeansNotDoneReason.choices,
+        blank=True,
+        verbose_name="Means questions not completed because",
+    )
+    lethality_notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "means safety"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(agitation__isnull=True) | models.Q(agitation__lte=10),
+                name="agitation_at_most_10",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Means safety of session {self.session_id}"
+
+
+class NotifyMethod(models.TextChoices):
+    IN_APP = "in_app", "In-app notification"
+    PHONE = "phone", "Phone"
+    IN_PERSON = "in_person", "In person"
+    TEXT = "text", "Text message"
+    OTHER = "other", "Other"
+
+
+class SupervisorNotification(models.Model):
+    """A supervisor told of a high-risk session while it happens: who, when, how, and their
+    response (filled by the supervisor acknowledging in the app, or recorded by the counselor)."""
+
+    session = models.ForeignKey(
+        "crisis_sessions.CrisisSession",
+        on_delete=models.PROTECT,
+        related_name="supervisor_notifications",
+    )
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    supervisor_name = models.CharField(max_length=200)
+    notified_at = models.DateTimeField()
+    method = models.CharField(max_length=20, choices=NotifyMethod.choices)
+    response = models.TextField(blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["notified_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.supervisor_name} notified at {self.notified_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.response.strip()) and self.responded_at is not None
+
+
+class PlanStep(models.TextChoices):
+    """Stanley-Brown steps, in order; entries of steps 3–5 have a name and a phone."""
+
+    WARNING_SIGNS = "warning_signs", "Step 1: Warning signs"
+    COPING = "coping", "Step 2: Internal coping strategies"
+    DISTRACTION = "distraction", "Step 3: People and social settings that provide distraction"
+    HELP = "help", "Step 4: People whom I can ask for help"
+    PROFESSIONALS = "professionals", "Step 5: Professionals or agencies I can contact in a crisis"
+    ENVIRONMENT = "environment", "Step 6: Making the environment safe"
+
+
+CONTACT_STEPS = (PlanStep.DISTRACTION, PlanStep.HELP, PlanStep.PROFESSIONALS)
+REQUIRED_STEPS = (
+    PlanStep.WARNING_SIGNS,
+    PlanStep.COPING,
+    PlanStep.PROFESSIONALS,
+    PlanStep.ENVIRONMENT,
+)
+
+
+class SafetyPlanVersion(models.Model):
+    """One version of a client's safety plan. Immutable (a trigger rejects UPDATE and DELETE):
+    saving a change creates version n+1; the client's current plan is the highest number."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(
+        "crisis_sessions.Client", on_delete=models.PROTECT, related_name="safety_plan_versions"
+    )
+    number = models.PositiveIntegerField()
+    session = models.ForeignKey(
+        "crisis_sessions.CrisisSession",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="safety_plan_versions",
+    )
+    # {step: [entry, ...]}: entries are strings for steps 1, 2, 6 and {"name", "phone"} for 3–5.
+    steps = models.JSONField(default=dict)
+    worth_living_for = models.TextField(
+        blank=True, verbose_name="The one thing most important to me and worth living for"
+    )
+    likelihood_of_use = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name="Likelihood of use (0–10)"
+    )
+    barriers = models.TextField(blank=True)
+    copy_kept_where = models.CharField(
+        max_length=300, blank=True, verbose_name="Where the client keeps the copy"
+    )
+    copy_given = models.BooleanField(default=False, verbose_name="Copy given to the client")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["client", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "number"], name="plan_version_unique"),
+            models.CheckConstraint(
+                condition=models.Q(likelihood_of_use__isnull=True)
+                | models.Q(likelihood_of_use__lte=10),
+                name="plan_likelihood_0_10",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Safety plan v{self.number} of client {self.client_id}"
+
+    def entries(self, step: str) -> list[Any]:
+        return list(self.steps.get(step, []))
+
+    @property
+    def is_active(self) -> bool:
+        """Active only when steps 1, 2, 5 and 6 each have at least one entry (CLINICAL.md §7)."""
+        return all(self.entries(step) for step in REQUIRED_STEPS)
+
+    @property
+    def step_list(self) -> list[tuple[str, str, bool, list[Any]]]:
+        """(key, label, has contacts, entries) per step, in order, for templates."""
+        return [
+            (step.value, step.label, step in CONTACT_STEPS, self.entries(step))
+            for step in PlanStep
+        ]
+
+
+class DisclosureType(models.TextChoices):
+    CHILD_ABUSE = "child_abuse", "Child abuse"
+    ADULT_ABUSE = "adult_abuse", "Adult abuse or neglect"
+    DOMESTIC_VIOLENCE = "domestic_violence", "Domestic violence"
+    DUTY_TO_WARN = "duty_to_warn", "Duty to warn / protect"
+    EMERGENCY_SERVICES = "emergency_services", "Emergency services"
+    OTHER = "other", "Other"
+
+
+ABUSE_TYPES = (
+    DisclosureType.CHILD_ABUSE,
+    DisclosureType.ADULT_ABUSE,
+    DisclosureType.DOMESTIC_VIOLENCE,
+)
+
+
+class Disclosure(models.Model):
+    """A disclosure of client information without consent (CLINICAL.md §8): the rows of the
+    client's accounting of disclosures. Frozen with the session's note."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    client = models.ForeignKey(
+        "crisis_sessions.Client", on_delete=models.PROTECT, related_name="disclosures"
+    )
+    session = models.ForeignKey(
+        "crisis_sessions.CrisisSession", on_delete=models.PROTECT, related_name="disclosures"
+    )
+    type = models.CharField(max_length=30, choices=DisclosureType.choices)
+    legal_basis = models.CharField(max_length=300, verbose_name="Legal basis / jurisdiction")
+    threat_description = models.TextField(blank=True)
+    identifiable_victim = models.CharField(max_length=300, blank=True)
+    imminence = models.CharField(max_length=300, blank=True)
+    consulted_with = models.CharField(max_length=300, blank=True)
+    recipient = models.CharField(max_length=300)
+    recipient_address = models.CharField(max_length=300, blank=True)
+    reference_number = models.CharField(max_length=100, blank=True)
+    disclosed_at = models.DateTimeField()
+    information_disclosed = models.TextField(verbose_name="Information disclosed")
+    purpose = models.TextField()
+    individual_informed = models.BooleanField(
+        default=False, verbose_name="Client informed of the disclosure"
+    )
+    not_informed_reason = models.CharField(
+        max_length=300, blank=True, verbose_name="Reason the client was not informed"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-disclosed_at", "-id"]
+        indexes = [models.Index(fields=["client", "-disclosed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} to {self.recipient}"
