@@ -7,6 +7,12 @@ dialects and may refer to OLD (and NEW for updates), e.g. ``OLD.status = 'signed
 
 A rejected statement raises django.db.IntegrityError (SQLSTATE 23001 restrict_violation on
 PostgreSQL, SQLITE_CONSTRAINT on SQLite).
+
+SQLite needs care: Django alters a SQLite table by rebuilding it (create, copy, drop, rename),
+which silently drops the table's own triggers and fails on triggers of other tables that name it.
+So on SQLite the operation installs nothing while migrating; instead `migrate` drops every trigger
+before it starts (pre_migrate) and installs the triggers of all applied ProtectRows operations
+when it ends (post_migrate). PostgreSQL alters tables in place and keeps its triggers.
 """
 
 from __future__ import annotations
@@ -14,7 +20,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
+from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations.base import Operation
+from django.db.migrations.recorder import MigrationRecorder
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 class ProtectRows(Operation):
@@ -126,9 +136,44 @@ $$ LANGUAGE plpgsql""",
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        self._run(schema_editor, install=True)
+        if schema_editor.connection.vendor != "sqlite":  # SQLite: see the module docstring
+            self._run(schema_editor, install=True)
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        self._run(schema_editor, install=False)
+        if schema_editor.connection.vendor != "sqlite":
+            self._run(schema_editor, install=False)
+
+
+def _sqlite_drop_guards(*, using: str = "default", **kwargs: Any) -> None:
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+
+
+def _sqlite_install_guards(*, using: str = "default", **kwargs: Any) -> None:
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    applied = MigrationRecorder(connection).applied_migrations()
+    with connection.schema_editor() as schema_editor:
+        for key in sorted(loader.graph.nodes):
+            if key not in applied:
+                continue
+            for operation in loader.graph.nodes[key].operations:
+                if isinstance(operation, ProtectRows):
+                    operation._run(schema_editor, install=True)
+
+
+def connect_sqlite_guards(sender: Any) -> None:
+    """Wire the SQLite trigger handling to `migrate` (called once, from an AppConfig.ready)."""
+    pre_migrate.connect(_sqlite_drop_guards, sender=sender, dispatch_uid="sqlite_drop_guards")
+    post_migrate.connect(
+        _sqlite_install_guards, sender=sender, dispatch_uid="sqlite_install_guards"
+    )
