@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 mkdir -p var/broker/processed
 export DJANGO_ENV="${DJANGO_ENV:-development}"
+# The web process and the worker both send mail; keep it where a person can read it.
+mkdir -p var/mail
+export EMAIL_URL="${EMAIL_URL:-filemail:///$PWD/var/mail}"
 PORT="${PORT:-8000}"
 
 $BIN/python manage.py migrate --noinput >/dev/null
@@ -43,7 +46,8 @@ cat <<MSG
     supervisor  — the team's supervisor
     admin       — the clinic admin
 
-  Worker and scheduler logs: var/worker.log, var/beat.log. E-mails are printed to this terminal.
+  E-mails (password resets, reminders) are saved as files in var/mail/.
+  Worker and scheduler logs: var/worker.log, var/beat.log.
 
 MSG
 $BIN/python manage.py runserver "127.0.0.1:${PORT}" --noreload &
