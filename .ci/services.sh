@@ -34,10 +34,12 @@ PY
 }
 
 # --- PostgreSQL -------------------------------------------------------------------------------
+# CRISISNOTES_PRIVATE_PG=1 skips straight to the private cluster (to exercise that path).
 db_url="${DATABASE_URL:-}"
 if [[ -z "$db_url" ]] || ! pg_ok "$db_url"; then
   db_url="postgres://postgres@127.0.0.1:5432/crisisnotes"
-  if ! pg_ok "$db_url" && command -v pg_ctlcluster >/dev/null && [[ -d /etc/postgresql ]]; then
+  [[ "${CRISISNOTES_PRIVATE_PG:-}" == 1 ]] && db_url="postgres://nobody@127.0.0.1:1/none"
+  if ! pg_ok "$db_url" && [[ "${CRISISNOTES_PRIVATE_PG:-}" != 1 ]] && command -v pg_ctlcluster >/dev/null && [[ -d /etc/postgresql ]]; then
     for version in $(ls /etc/postgresql); do
       log "starting PostgreSQL cluster $version/main"
       $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || true
