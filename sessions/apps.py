@@ -11,3 +11,4 @@ class CrisisSessionsConfig(AppConfig):
         # Registers the four stages this app owns (exploration, rapport, problem-solving,
         # follow-up) and the always-on sign rules; the safety app registers its own.
         from sessions import sections  # noqa: F401
+        from sessions import review_hooks  # noqa: F401

@@ -1,25 +1,212 @@
-"""Supervision: the supervisor's team page (home), review queue, co-sign and return."""
+"""Supervision: the supervisor's team page (home), review queue, the note under review with
+co-sign and return, and the lists behind every number of the team page."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import path
+from typing import Any
 
-from crisisnotes.accounts.models import Role
+from django.contrib import messages
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.urls import path
+from django.utils.safestring import SafeString
+from django.views.decorators.http import require_POST
+
+from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
-from sessions.selectors.work import awaiting_cosign_list_for_supervisor
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.services import audit_record
+from sessions import registry
+from sessions.forms.review import QueueFilterForm, ReturnFormSet
+from sessions.models import CrisisSession
+from sessions.selectors.review import (
+    TEAM_FOLLOWUP_LISTS,
+    TEAM_SESSION_LISTS,
+    awaiting_cosign_list_for_supervisor,
+    note_get_for_review,
+    team_dashboard,
+    team_followup_list,
+    team_member_list,
+    team_session_list,
+)
+from sessions.services.review import ReviewError, note_cosign, note_return
+
+LIST_LIMIT = 200
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
 @role_required(Role.SUPERVISOR)
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
+        request, "sessions/dashboard.html", {"board": team_dashboard(user=_user(request))}
+    )
+
+
+@role_required(Role.SUPERVISOR)
+def review_queue(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    members = list(team_member_list(user=user).exclude(pk=user.pk))
+    form = QueueFilterForm(request.GET or None, members=members)
+    counselor_id = risk = None
+    if form.is_valid():
+        counselor_id = form.cleaned_data["counselor"]
+        risk = form.cleaned_data["risk"] or None
+    notes = awaiting_cosign_list_for_supervisor(user=user, counselor_id=counselor_id, risk=risk)
+    return render(
         request,
-        "sessions/dashboard.html",
-        {"awaiting": awaiting_cosign_list_for_supervisor(user=request.user)},  # type: ignore[arg-type]
+        "sessions/review/queue.html",
+        {"form": form, "notes": notes[:LIST_LIMIT], "filtered": bool(counselor_id or risk)},
+    )
+
+
+def _render_section(request: HttpRequest, note: CrisisSession, section: Any) -> SafeString:
+    """A section read-only: the note feature's read-only partial when it has one, else a plain
+    list of the section row's filled fields (so review works whichever lands first)."""
+    context = {"note": note, "section": section, "pdf": False}
+    if section.readonly_template_name:
+        try:
+            context.update(section.readonly_context(note=note))
+            return render_to_string(section.readonly_template_name, context, request)
+        except TemplateDoesNotExist:
+            pass
+    row = section.row(note) if section.related_name else None
+    fields = []
+    if isinstance(row, models.Model):
+        for field in row._meta.concrete_fields:
+            if field.name in ("session", "updated_at"):
+                continue
+            value = getattr(row, field.name)
+            if value in (None, "", [], {}):
+                continue
+            display = getattr(row, f"get_{field.name}_display", None)
+            fields.append((str(field.verbose_name).capitalize(), display() if display else value))
+    return render_to_string(
+        "sessions/review/partials/section_fallback.html", {**context, "fields": fields}, request
+    )
+
+
+def _review_page(
+    request: HttpRequest, note: CrisisSession, formset: Any = None, status: int = 200
+) -> HttpResponse:
+    sections = [
+        {"section": section, "html": _render_section(request, note, section)}
+        for section in registry.sections()
+    ]
+    return render(
+        request,
+        "sessions/review/note.html",
+        {
+            "note": note,
+            "sections": sections,
+            "quick_notes": list(note.quick_notes.all()),
+            "return_formset": formset,
+        },
+        status=status,
+    )
+
+
+def review_note(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = note_get_for_review(user=user, note_id=note_id)
+    audit_record(
+        action=Action.VIEW, request=request, obj=note, summary="Opened the note for review"
+    )
+    return _review_page(request, note)
+
+
+@require_POST
+def review_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = note_get_for_review(user=user, note_id=note_id)
+    try:
+        note_cosign(note=note, supervisor=user, request=request)
+    except ReviewError as error:
+        messages.error(request, str(error))
+        return redirect("crisis_sessions:review_note", note_id=note.pk)
+    messages.success(
+        request, f"Co-signed the note of {note.author.display_name} on {note.client.alias}."
+    )
+    return redirect("crisis_sessions:review_queue")
+
+
+@require_POST
+def review_return(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = note_get_for_review(user=user, note_id=note_id)
+    formset = ReturnFormSet(request.POST, prefix="comment")
+    if not formset.is_valid():
+        return _review_page(request, note, formset=formset, status=400)
+    try:
+        note_return(note=note, supervisor=user, comments=formset.comments(), request=request)
+    except ReviewError as error:
+        messages.error(request, str(error))
+        return redirect("crisis_sessions:review_note", note_id=note.pk)
+    messages.success(
+        request,
+        f"Returned the note to {note.author.display_name} with your comments. It comes back "
+        "to your queue when they sign again.",
+    )
+    return redirect("crisis_sessions:review_queue")
+
+
+@role_required(Role.SUPERVISOR)
+def team_sessions(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    name = request.GET.get("list", "")
+    if name not in TEAM_SESSION_LISTS:
+        raise Http404("No such list")
+    counselor_id = _int_or_none(request.GET.get("counselor"))
+    high_risk_only = request.GET.get("risk") == "high"
+    counselor = None
+    if counselor_id is not None:
+        counselor = team_member_list(user=user).filter(pk=counselor_id).first()
+        if counselor is None:
+            raise Http404("Not a member of your teams")
+    notes = team_session_list(
+        user=user, name=name, counselor_id=counselor_id, high_risk_only=high_risk_only
+    )
+    return render(
+        request,
+        "sessions/review/team_sessions.html",
+        {
+            "title": TEAM_SESSION_LISTS[name],
+            "list_name": name,
+            "counselor": counselor,
+            "high_risk_only": high_risk_only,
+            "notes": notes[:LIST_LIMIT],
+        },
+    )
+
+
+@role_required(Role.SUPERVISOR)
+def team_followups(request: HttpRequest) -> HttpResponse:
+    name = request.GET.get("list", "")
+    if name not in TEAM_FOLLOWUP_LISTS:
+        raise Http404("No such list")
+    tasks = team_followup_list(user=_user(request), name=name)
+    return render(
+        request,
+        "sessions/review/team_followups.html",
+        {"title": TEAM_FOLLOWUP_LISTS[name], "list_name": name, "tasks": tasks[:LIST_LIMIT]},
     )
 
 
 urlpatterns = [
     path("team/", dashboard, name="dashboard"),
+    path("team/queue/", review_queue, name="review_queue"),
+    path("team/review/<int:note_id>/", review_note, name="review_note"),
+    path("team/review/<int:note_id>/cosign/", review_cosign, name="review_cosign"),
+    path("team/review/<int:note_id>/return/", review_return, name="review_return"),
+    path("team/sessions/", team_sessions, name="team_sessions"),
+    path("team/followups/", team_followups, name="team_followups"),
 ]

@@ -1,0 +1,70 @@
+"""Forms of supervision: the review queue's filters and a return's comments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from sessions import registry
+from sessions.models.notes import RiskLevel
+
+RISK_FILTER_CHOICES = [
+    ("", "Any risk"),
+    ("imminent", "Imminent"),
+    *[(value, label) for value, label in reversed(RiskLevel.choices)],
+    ("unassessed", "Not assessed"),
+]
+
+
+def section_choices() -> list[tuple[str, str]]:
+    return [("", "Whole note"), *[(s.key, s.title) for s in registry.sections()]]
+
+
+class QueueFilterForm(forms.Form):
+    counselor = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    risk = forms.ChoiceField(required=False, choices=RISK_FILTER_CHOICES)
+
+    def __init__(self, *args: Any, members: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["counselor"].choices = [  # type: ignore[attr-defined]
+            ("", "Every counselor"),
+            *[(m.pk, m.display_name) for m in members],
+        ]
+
+
+class ReturnCommentForm(forms.Form):
+    section = forms.ChoiceField(required=False, label="About")
+    text = forms.CharField(
+        required=False,
+        label="Comment",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["section"].choices = section_choices()  # type: ignore[attr-defined]
+
+
+class _BaseReturnFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        if not self.comments():
+            raise forms.ValidationError(
+                "Write at least one comment so the author knows what to change."
+            )
+
+    def comments(self) -> list[tuple[str, str]]:
+        return [
+            (form.cleaned_data.get("section", ""), form.cleaned_data["text"].strip())
+            for form in self.forms
+            if form.cleaned_data.get("text", "").strip()
+        ]
+
+
+ReturnFormSet = forms.formset_factory(
+    ReturnCommentForm, formset=_BaseReturnFormSet, extra=3, max_num=20, validate_max=True
+)

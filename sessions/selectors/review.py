@@ -1,0 +1,303 @@
+"""Reads for supervision: the review queue, the note under review, the team dashboard and the
+lists behind its numbers, and a client's risk trend. Everything is scoped to the reader's clinic
+and, for supervisors, to the teams they supervise; drafts show only as counts and list rows
+(never their content) to anyone but their author."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import require_role
+from sessions import registry
+from sessions.models import Client, CrisisSession, FollowUpTask, ReviewComment
+from sessions.models.notes import NoteStatus, RiskLevel
+from sessions.services.review import can_review
+
+HIGH_RISK_DAYS = 7
+
+
+def high_risk_q(prefix: str = "") -> Q:
+    """High or imminent risk, as CrisisSession.risk_level decides it (the clinician's level when
+    formulated, else the screen's), in SQL. `prefix` reaches the note through a relation."""
+    return (
+        Q(**{f"{prefix}clinician_risk": RiskLevel.HIGH})
+        | Q(**{f"{prefix}clinician_risk": "", f"{prefix}screen_risk": RiskLevel.HIGH})
+        | Q(**{f"{prefix}imminent": True})
+    )
+
+
+def risk_level_q(level: str) -> Q:
+    """Notes whose governing risk level is `level` ("" = not assessed)."""
+    return Q(clinician_risk=level) if level else Q(clinician_risk="", screen_risk="")
+
+
+def risk_level_or_screen_q(level: str) -> Q:
+    return Q(clinician_risk=level) | Q(clinician_risk="", screen_risk=level)
+
+
+# --- the review queue and the note under review ---------------------------------------------
+
+
+def team_member_list(*, user: User) -> QuerySet[User]:
+    """Members of the teams the user supervises (the people whose notes they review)."""
+    require_role(user, Role.SUPERVISOR)
+    return User.objects.filter(clinic=user.clinic, team__supervisor=user).order_by(
+        "full_name", "username"
+    )
+
+
+def awaiting_cosign_list_for_supervisor(
+    *, user: User, counselor_id: int | None = None, risk: str | None = None
+) -> QuerySet[CrisisSession]:
+    """Notes waiting for a co-signature from the teams this user supervises, oldest first.
+
+    `risk`: "imminent", a RiskLevel value, or "unassessed"."""
+    require_role(user, Role.SUPERVISOR)
+    notes = (
+        CrisisSession.objects.filter(
+            clinic=user.clinic,
+            status=NoteStatus.AWAITING_COSIGN,
+            author__team__supervisor=user,
+        )
+        .exclude(author=user)
+        .select_related("client", "author")
+    )
+    if counselor_id is not None:
+        notes = notes.filter(author_id=counselor_id)
+    if risk == "imminent":
+        notes = notes.filter(imminent=True)
+    elif risk == "unassessed":
+        notes = notes.filter(risk_level_q(""))
+    elif risk in RiskLevel.values:
+        notes = notes.filter(risk_level_or_screen_q(risk))
+    return notes.order_by("signed_at", "id")
+
+
+def note_get_for_review(*, user: User, note_id: int) -> CrisisSession:
+    """A signed or awaiting note for its author's team supervisor. Another clinic's note, or a
+    draft (only its author reads a draft), is a 404; anyone else of the clinic gets a 403."""
+    related = ["client", "author__team"]
+    for section in registry.sections():
+        related.extend(section.select_related())
+    note = get_object_or_404(
+        CrisisSession.objects.filter(clinic=user.clinic)
+        .exclude(status=NoteStatus.DRAFT)
+        .select_related(*related),
+        pk=note_id,
+    )
+    require_role(user, Role.SUPERVISOR)
+    if not can_review(note=note, user=user):
+        raise PermissionDenied
+    return note
+
+
+def review_comment_list(*, note: CrisisSession) -> list[ReviewComment]:
+    """The review thread of a note the caller has already been allowed to read, oldest first.
+    Cached on the note so every partial of a page shares one query."""
+    cached: list[ReviewComment] | None = getattr(note, "_review_comment_cache", None)
+    if cached is None:
+        prefetched = getattr(note, "_prefetched_objects_cache", {}).get("review_comments")
+        cached = (
+            list(prefetched)
+            if prefetched is not None
+            else list(ReviewComment.objects.filter(session=note).order_by("round", "id"))
+        )
+        note._review_comment_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+@dataclass(frozen=True)
+class ReviewRound:
+    number: int
+    comments: list[ReviewComment]
+
+
+def review_rounds(*, note: CrisisSession) -> list[ReviewRound]:
+    """The thread grouped by return, most recent round last."""
+    rounds: dict[int, list[ReviewComment]] = {}
+    for comment in review_comment_list(note=note):
+        rounds.setdefault(comment.round, []).append(comment)
+    return [ReviewRound(number=n, comments=c) for n, c in sorted(rounds.items())]
+
+
+# --- team dashboard ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """The moments the dashboard counts from, in the clinic's time zone."""
+
+    now: datetime
+    high_risk_since: datetime
+    week_start: datetime
+    today_end: datetime
+
+    @classmethod
+    def at(cls, now: datetime | None = None) -> Window:
+        now = now or timezone.now()
+        local = timezone.localtime(now)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return cls(
+            now=now,
+            high_risk_since=now - timedelta(days=HIGH_RISK_DAYS),
+            week_start=midnight - timedelta(days=local.weekday()),
+            today_end=midnight + timedelta(days=1),
+        )
+
+
+TEAM_SESSION_LISTS = {
+    "high_risk": "High-risk and imminent sessions, last 7 days",
+    "late_drafts": "Drafts past the late-entry limit",
+    "week": "Sessions this week",
+    "awaiting": "Waiting for your co-signature",
+}
+TEAM_FOLLOWUP_LISTS = {
+    "overdue": "Follow-ups overdue",
+    "due_today": "Follow-ups due today",
+}
+
+
+def _team_notes(user: User) -> QuerySet[CrisisSession]:
+    return CrisisSession.objects.filter(clinic=user.clinic, author__team__supervisor=user)
+
+
+def _session_list_q(user: User, name: str, window: Window) -> Q:
+    if name == "high_risk":
+        return high_risk_q() & Q(started_at__gte=window.high_risk_since)
+    if name == "late_drafts":
+        assert user.clinic is not None
+        limit = window.now - timedelta(hours=user.clinic.late_entry_hours)
+        # A draft is late once the session ended (or, if no end was entered, started) longer ago
+        # than the clinic's late-entry limit.
+        return Q(status=NoteStatus.DRAFT, late_reference__lt=limit)
+    if name == "week":
+        return Q(started_at__gte=window.week_start)
+    if name == "awaiting":
+        return Q(status=NoteStatus.AWAITING_COSIGN) & ~Q(author=user)
+    raise ValueError(name)
+
+
+def _followup_list_q(name: str, window: Window) -> Q:
+    if name == "overdue":
+        return Q(due_at__lt=window.now)
+    if name == "due_today":
+        return Q(due_at__gte=window.now, due_at__lt=window.today_end)
+    raise ValueError(name)
+
+
+def team_session_list(
+    *,
+    user: User,
+    name: str,
+    counselor_id: int | None = None,
+    high_risk_only: bool = False,
+    window: Window | None = None,
+) -> QuerySet[CrisisSession]:
+    """The sessions behind one of the dashboard's numbers (TEAM_SESSION_LISTS), newest first."""
+    require_role(user, Role.SUPERVISOR)
+    if name not in TEAM_SESSION_LISTS:
+        raise ValueError(name)
+    window = window or Window.at()
+    notes = (
+        _team_notes(user)
+        .annotate(late_reference=Coalesce("ended_at", "started_at"))
+        .filter(_session_list_q(user, name, window))
+    )
+    if counselor_id is not None:
+        notes = notes.filter(author_id=counselor_id)
+    if high_risk_only:
+        notes = notes.filter(high_risk_q())
+    return notes.select_related("client", "author").order_by("-started_at", "-id")
+
+
+def team_followup_list(
+    *, user: User, name: str, window: Window | None = None
+) -> QuerySet[FollowUpTask]:
+    """Open follow-up tasks assigned to members of the user's teams behind a dashboard number."""
+    require_role(user, Role.SUPERVISOR)
+    if name not in TEAM_FOLLOWUP_LISTS:
+        raise ValueError(name)
+    window = window or Window.at()
+    return (
+        FollowUpTask.objects.filter(
+            clinic=user.clinic, closed_at__isnull=True, assigned_to__team__supervisor=user
+        )
+        .filter(_followup_list_q(name, window))
+        .select_related("client", "assigned_to")
+        .order_by("due_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class TeamDashboard:
+    counts: dict[str, int]
+    workload: list[User]  # annotated: sessions_week, high_risk_week
+    awaiting: list[CrisisSession]
+    window: Window
+
+
+def team_dashboard(*, user: User, now: datetime | None = None) -> TeamDashboard:
+    """Every number of the supervisor's home in a fixed number of queries, whatever the data."""
+    require_role(user, Role.SUPERVISOR)
+    window = Window.at(now)
+    counts: dict[str, int] = (
+        _team_notes(user)
+        .annotate(late_reference=Coalesce("ended_at", "started_at"))
+        .aggregate(
+            **{
+                name: Count("pk", filter=_session_list_q(user, name, window))
+                for name in TEAM_SESSION_LISTS
+            }
+        )
+    )
+    counts.update(
+        FollowUpTask.objects.filter(
+            clinic=user.clinic, closed_at__isnull=True, assigned_to__team__supervisor=user
+        ).aggregate(
+            **{
+                name: Count("pk", filter=_followup_list_q(name, window))
+                for name in TEAM_FOLLOWUP_LISTS
+            }
+        )
+    )
+    in_week = Q(authored_sessions__started_at__gte=window.week_start)
+    workload = list(
+        team_member_list(user=user)
+        .filter(is_active=True, is_counselor=True)
+        .annotate(
+            sessions_week=Count("authored_sessions", filter=in_week),
+            high_risk_week=Count(
+                "authored_sessions", filter=in_week & high_risk_q("authored_sessions__")
+            ),
+        )
+    )
+    awaiting = list(awaiting_cosign_list_for_supervisor(user=user)[:5])
+    return TeamDashboard(counts=counts, workload=workload, awaiting=awaiting, window=window)
+
+
+# --- client risk trend ------------------------------------------------------------------------
+
+TREND_MAX_SESSIONS = 20
+
+
+def client_trend_session_list(*, user: User, client: Client) -> list[CrisisSession]:
+    """The client's last sessions, oldest first, for the risk trend: signed and awaiting notes,
+    and the reader's own drafts."""
+    require_role(user, Role.COUNSELOR, Role.SUPERVISOR)
+    if client.clinic_id != user.clinic_id:
+        raise PermissionDenied
+    notes = (
+        CrisisSession.objects.filter(clinic=user.clinic, client=client)
+        .filter(~Q(status=NoteStatus.DRAFT) | Q(author=user))
+        .select_related("exploration")
+        .order_by("-started_at", "-id")[:TREND_MAX_SESSIONS]
+    )
+    return list(reversed(notes))

@@ -1,0 +1,237 @@
+"""Supervisor review: co-sign a note awaiting co-signature, or return it with comments.
+
+Only these two decisions move a note out of "awaiting co-sign" (the database trigger of migration
+0002 allows exactly awaiting_cosign → signed and awaiting_cosign → draft), and each one is a single
+UPDATE of the note row taken under a row lock, audited in the same transaction, and announced to
+the author once (the notification's event_key makes a retry or a double click send nothing new).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.db.models import Max
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.services import audit_record
+from crisisnotes.notifications.services import notification_send
+from sessions import registry
+from sessions.models import CrisisSession, ReviewComment
+from sessions.models.notes import NoteStatus
+
+WHOLE_NOTE = ""
+MAX_COMMENT_LENGTH = 5000
+
+
+class ReviewError(Exception):
+    """A review decision that cannot be made; the message is written for the supervisor."""
+
+
+def cosign_hash_compute(
+    *,
+    content_hash: str,
+    cosigner_id: int,
+    cosigner_name: str,
+    cosigner_credential: str,
+    cosigner_licence: str,
+    cosigned_at: datetime,
+) -> str:
+    """The co-sign hash: SHA-256 (hex) of these lines joined by "\\n", in this order:
+
+        crisisnotes-cosign-v1
+        <content_hash of the note as the author signed it>
+        <cosigner user id>
+        <cosigner name>
+        <cosigner credential>
+        <cosigner licence>
+        <cosigned_at, ISO 8601 in UTC>
+
+    It binds the co-signature to exactly the content the author signed (the content hash covers
+    every section) and to who co-signed it, as qualified then, and when. Anyone holding the printed
+    record can recompute it."""
+    parts = [
+        "crisisnotes-cosign-v1",
+        content_hash,
+        str(cosigner_id),
+        cosigner_name,
+        cosigner_credential,
+        cosigner_licence,
+        cosigned_at.astimezone(UTC).isoformat(),
+    ]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def can_review(*, note: CrisisSession, user: User) -> bool:
+    """Whether `user` may decide on `note`: a supervisor of the note's clinic who supervises the
+    author's team, and is not the author (nobody co-signs their own note)."""
+    if not (user.is_authenticated and user.is_active and user.has_role(Role.SUPERVISOR)):
+        return False
+    if user.clinic_id != note.clinic_id or note.author_id == user.pk:
+        return False
+    team = note.author.team
+    return team is not None and team.supervisor_id == user.pk
+
+
+def _lock_for_decision(*, note: CrisisSession, supervisor: User) -> CrisisSession:
+    # Two supervisors (or two tabs) deciding at once: the row lock makes the second wait and then
+    # see the first decision, so a note is never both co-signed and returned.
+    locked = (
+        CrisisSession.objects.select_for_update(of=("self",))
+        .select_related("author__team")
+        .get(pk=note.pk)
+    )
+    if not can_review(note=locked, user=supervisor):
+        raise ReviewError("Only the supervisor of the author's team can review this note.")
+    if locked.status != NoteStatus.AWAITING_COSIGN:
+        raise ReviewError("This note is not waiting for a co-signature any more.")
+    return locked
+
+
+def _note_url(note: CrisisSession) -> str:
+    # The author opens their note on the note page (built by the note feature); until that page
+    # exists, the notification still names the event.
+    try:
+        return reverse("crisis_sessions:note", args=[note.pk])
+    except NoReverseMatch:
+        return ""
+
+
+@transaction.atomic
+def note_cosign(
+    *, note: CrisisSession, supervisor: User, request: HttpRequest | None = None
+) -> CrisisSession:
+    """Co-sign a note awaiting co-signature: it becomes signed and immutable.
+
+    Invariant: only the supervisor of the author's team co-signs, only a note in "awaiting
+    co-sign"; the co-signer's name, credential and licence are copied as they are now, with a
+    co-sign hash over the author's content hash (see cosign_hash_compute)."""
+    locked = _lock_for_decision(note=note, supervisor=supervisor)
+    now = timezone.now()
+    fields = {
+        "status": NoteStatus.SIGNED,
+        "cosigned_by": supervisor,
+        "cosigned_at": now,
+        "cosigner_name": supervisor.display_name,
+        "cosigner_credential": supervisor.credential,
+        "cosigner_licence": supervisor.licence_number,
+        "cosign_hash": cosign_hash_compute(
+            content_hash=locked.content_hash,
+            cosigner_id=supervisor.pk,
+            cosigner_name=supervisor.display_name,
+            cosigner_credential=supervisor.credential,
+            cosigner_licence=supervisor.licence_number,
+            cosigned_at=now,
+        ),
+    }
+    # One UPDATE, status included: the trigger allows leaving awaiting_cosign, not edits within it.
+    CrisisSession.objects.filter(pk=locked.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    audit_record(
+        action=Action.COSIGN,
+        actor=supervisor,
+        request=request,
+        obj=locked,
+        summary=f"Co-signed the note of {locked.author.display_name}",
+    )
+    notification_send(
+        recipient=locked.author,
+        event_key=f"note:{locked.pk}:cosigned",
+        kind="note_cosigned",
+        message=f"{supervisor.display_name} co-signed your note of "
+        f"{timezone.localtime(locked.started_at):%Y-%m-%d %H:%M}. It is now locked.",
+        url=_note_url(locked),
+    )
+    return locked
+
+
+def _clean_comments(comments: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    known = {section.key for section in registry.sections()}
+    cleaned = []
+    for section_key, text in comments:
+        text = (text or "").strip()
+        if not text:
+            continue
+        if section_key and section_key not in known:
+            raise ReviewError(f"There is no section {section_key!r} to anchor a comment to.")
+        if len(text) > MAX_COMMENT_LENGTH:
+            raise ReviewError(f"A comment can be at most {MAX_COMMENT_LENGTH} characters long.")
+        cleaned.append((section_key or WHOLE_NOTE, text))
+    if not cleaned:
+        raise ReviewError("Write at least one comment so the author knows what to change.")
+    return cleaned
+
+
+@transaction.atomic
+def note_return(
+    *,
+    note: CrisisSession,
+    supervisor: User,
+    comments: Iterable[tuple[str, str]],
+    request: HttpRequest | None = None,
+) -> list[ReviewComment]:
+    """Return a note awaiting co-signature to its author as an editable draft, with comments.
+
+    Invariant: at least one comment; the comments (append-only) and the note's return to draft
+    happen together or not at all. The author's signature and content hash are cleared, because
+    the content may change: the author signs again and the note comes back for co-signature."""
+    cleaned = _clean_comments(comments)
+    locked = _lock_for_decision(note=note, supervisor=supervisor)
+    previous = ReviewComment.objects.filter(session=locked).aggregate(last=Max("round"))["last"]
+    round_number = (previous or 0) + 1
+    created = ReviewComment.objects.bulk_create(
+        [
+            ReviewComment(
+                session=locked,
+                author=supervisor,
+                author_name=supervisor.display_name,
+                section_key=section_key,
+                text=text,
+                round=round_number,
+            )
+            for section_key, text in cleaned
+        ]
+    )
+    fields = {
+        "status": NoteStatus.DRAFT,
+        "signed_by": None,
+        "signed_at": None,
+        "signer_name": "",
+        "signer_credential": "",
+        "signer_licence": "",
+        "content_hash": "",
+        "late_entry": False,
+        "cosign_required_reason": "",
+        # A tab still holding the note from before it was signed must not autosave over the
+        # returned draft unseen: it gets a version conflict and reloads.
+        "version": locked.version + 1,
+        "updated_at": timezone.now(),
+    }
+    CrisisSession.objects.filter(pk=locked.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    audit_record(
+        action=Action.RETURN,
+        actor=supervisor,
+        request=request,
+        obj=locked,
+        summary=f"Returned to {locked.author.display_name} with {len(created)} comment(s), "
+        f"round {round_number}",
+    )
+    notification_send(
+        recipient=locked.author,
+        event_key=f"note:{locked.pk}:returned:{round_number}",
+        kind="note_returned",
+        message=f"{supervisor.display_name} returned your note of "
+        f"{timezone.localtime(locked.started_at):%Y-%m-%d %H:%M} with "
+        f"{len(created)} comment(s). Please review and sign again.",
+        url=_note_url(locked),
+    )
+    return created

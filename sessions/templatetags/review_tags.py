@@ -1,0 +1,64 @@
+"""Template helpers for the review partials that the note page includes (supervision owns them).
+They read through sessions.selectors.review, which caches the thread on the note: a page that
+includes the comment partial beside every section still runs one query for the thread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.forms import BaseFormSet
+
+from sessions.forms.review import ReturnFormSet
+from sessions.models import CrisisSession, ReviewComment
+from sessions.selectors.review import ReviewRound, review_comment_list, review_rounds
+from sessions.services.review import can_review as _can_review
+
+register = template.Library()
+
+
+@register.simple_tag
+def section_review_comments(note: CrisisSession, section_key: str) -> list[ReviewComment]:
+    return [c for c in review_comment_list(note=note) if c.section_key == (section_key or "")]
+
+
+@register.simple_tag
+def note_review_rounds(note: CrisisSession) -> list[ReviewRound]:
+    return review_rounds(note=note)
+
+
+@register.simple_tag
+def latest_review_round(note: CrisisSession) -> int:
+    comments = review_comment_list(note=note)
+    return comments[-1].round if comments else 0
+
+
+@register.simple_tag
+def can_review(note: CrisisSession, user: Any) -> bool:
+    return note.status == "awaiting_cosign" and _can_review(note=note, user=user)
+
+
+@register.simple_tag
+def return_formset(existing: Any = None) -> Any:
+    # Bound and invalid when the review page is shown again after a failed return; "" (Django's
+    # value for a missing variable) on the note page.
+    return existing if isinstance(existing, BaseFormSet) else ReturnFormSet(prefix="comment")
+
+
+@register.filter
+def section_title(section_key: str) -> str:
+    from sessions import registry
+
+    if not section_key:
+        return "Whole note"
+    try:
+        return registry.section(section_key).title
+    except KeyError:
+        return section_key
+
+
+@register.filter
+def join_if_list(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return value
