@@ -30,15 +30,4 @@ def followup_open_list_for_assignee(*, user: User) -> QuerySet[FollowUpTask]:
     )
 
 
-def awaiting_cosign_list_for_supervisor(*, user: User) -> QuerySet[CrisisSession]:
-    """Notes waiting for a co-signature from the teams this user supervises, oldest first."""
-    require_role(user, Role.SUPERVISOR)
-    return (
-        CrisisSession.objects.filter(
-            clinic=user.clinic,
-            status=NoteStatus.AWAITING_COSIGN,
-            author__team__supervisor=user,
-        )
-        .select_related("client", "author")
-        .order_by("signed_at", "id")
-    )
+# The supervisor's queue lives with the rest of supervision: sessions.selectors.review.
