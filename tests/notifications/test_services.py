@@ -39,10 +39,13 @@ def test_no_email_when_the_transaction_rolls_back(
 ):
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            notification_send(recipient=counselor, event_key="x:1", kind="x", message="Rolled back")
-            raise RuntimeError
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        notification_send(recipient=counselor, event_key="x:1", kind="x", message="Rolled back")
+        raise RuntimeError
     assert callbacks == [] and mailoutbox == []
     assert not Notification.objects.exists()
 
