@@ -4,7 +4,8 @@ Templates link assets with `{% static %}`; the HTML is rendered against a base U
 nowhere (`https://crisisnotes.invalid/`), and the fetcher answers only for paths under
 STATIC_URL, from the staticfiles finders (so fonts and print CSS come from `static/`, vendored).
 Every other URL — http(s), file:, data:, anything a note's text might smuggle in — is refused
-without a network request, and noted in `refused` so tests can see what was attempted.
+without a network request, and noted in `refused` so tests can see what was attempted (what was
+served is noted in `fetched`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class StaticOnlyURLFetcher(URLFetcher):
     def __init__(self) -> None:
         super().__init__(timeout=1, allowed_protocols={"https"}, allow_redirects=False)
         self.refused: list[str] = []
+        self.fetched: list[str] = []
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         prefix = PDF_BASE_URL + settings.STATIC_URL.lstrip("/")
@@ -41,6 +43,7 @@ class StaticOnlyURLFetcher(URLFetcher):
         if path is None:
             self.refused.append(url)
             raise ValueError(f"refused to fetch {url!r}: only our static files may be used")
+        self.fetched.append(url)
         return URLFetcherResponse(
             url,
             body=path.read_bytes(),

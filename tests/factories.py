@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
@@ -71,3 +73,31 @@ class CrisisSessionFactory(factory.django.DjangoModelFactory):
     author = factory.SubFactory(UserFactory, clinic=factory.SelfAttribute("..clinic"))
     modality = Modality.PHONE
     started_at = factory.LazyFunction(timezone.now)
+
+
+class SignedSessionFactory(CrisisSessionFactory):
+    """A signed note built directly (inserting a signed row is allowed; changing one is not), for
+    tests of what reads signed records: exports, PDFs."""
+
+    status = "signed"
+    ended_at = factory.LazyAttribute(lambda n: n.started_at + timedelta(minutes=40))
+    signed_by = factory.SelfAttribute("author")
+    signed_at = factory.LazyFunction(timezone.now)
+    signer_name = factory.LazyAttribute(lambda n: n.author.display_name)
+    signer_credential = factory.LazyAttribute(lambda n: n.author.credential)
+    signer_licence = factory.LazyAttribute(lambda n: n.author.licence_number)
+    content_hash = factory.Sequence(lambda n: f"{n:064x}")
+    confidentiality_explained = True
+
+
+class FollowUpTaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "crisis_sessions.FollowUpTask"
+
+    session = factory.SubFactory(CrisisSessionFactory)
+    clinic = factory.SelfAttribute("session.clinic")
+    client = factory.SelfAttribute("session.client")
+    assigned_to = factory.SelfAttribute("session.author")
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=24))
+    method = "call"
+    purpose = "Check in after the night shift"

@@ -1,0 +1,68 @@
+"""Reads of follow-up tasks, scoped to the reader's clinic (another clinic's task is a 404)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import require_role
+from sessions.models import FollowUpAttempt, FollowUpTask
+from sessions.models.notes import RiskLevel
+
+
+def _tasks(*, user: User) -> QuerySet[FollowUpTask]:
+    return FollowUpTask.objects.filter(clinic=user.clinic).select_related(
+        "client", "assigned_to", "session"
+    )
+
+
+def followup_list_for_note(*, user: User, note_id: int) -> QuerySet[FollowUpTask]:
+    """The note's tasks with their attempts, in due order (the note's Follow-up section)."""
+    require_role(user, Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+    return (
+        _tasks(user=user)
+        .filter(session_id=note_id)
+        .prefetch_related(
+            Prefetch("attempts", queryset=FollowUpAttempt.objects.select_related("by")),
+            "alerts",
+        )
+        .order_by("due_at", "id")
+    )
+
+
+def followup_open_list_for_assignee(*, user: User) -> QuerySet[FollowUpTask]:
+    """Open tasks assigned to the user, soonest due first, with their attempts."""
+    require_role(user, Role.COUNSELOR)
+    return (
+        _tasks(user=user)
+        .filter(assigned_to=user, closed_at__isnull=True)
+        .prefetch_related("attempts")
+        .order_by("due_at", "id")
+    )
+
+
+def followup_get_for_action(*, user: User, task_id: int) -> FollowUpTask:
+    """A task the user may log attempts on or close: their own, or (as supervisor) any of the
+    clinic's."""
+    require_role(user, Role.COUNSELOR, Role.SUPERVISOR)
+    tasks = _tasks(user=user)
+    if not user.has_role(Role.SUPERVISOR):
+        tasks = tasks.filter(assigned_to=user)
+    return get_object_or_404(tasks, pk=task_id)
+
+
+def followup_overdue_high_risk_for_supervisor(*, user: User) -> QuerySet[FollowUpTask]:
+    """Open, overdue follow-ups of high-risk sessions of the teams this user supervises."""
+    require_role(user, Role.SUPERVISOR)
+    # The governing level: the clinician's when formulated, else the screen's.
+    high = Q(session__clinician_risk=RiskLevel.HIGH) | Q(
+        session__clinician_risk="", session__screen_risk=RiskLevel.HIGH
+    )
+    return (
+        _tasks(user=user)
+        .filter(high, closed_at__isnull=True, due_at__lt=timezone.now())
+        .filter(assigned_to__team__supervisor=user)
+        .order_by("due_at", "id")
+    )

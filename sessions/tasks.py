@@ -1,0 +1,28 @@
+"""Celery tasks of the sessions app: each takes ids and calls one service. Both are safe to run
+twice or concurrently (acks_late re-delivers after a lost worker): the database decides."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from sessions.services.exports import export_job_run, export_jobs_resume
+from sessions.services.followups import followup_scan
+
+
+@shared_task(name="followups.scan", acks_late=True, ignore_result=True)
+def followups_scan() -> dict[str, int]:
+    result = followup_scan()
+    return {"reminders": result.reminders, "escalations": result.escalations}
+
+
+# Bulk exports outlast the global 240 s limit; still well under the broker visibility timeout.
+@shared_task(
+    name="exports.run", acks_late=True, ignore_result=True, soft_time_limit=3000, time_limit=3300
+)
+def export_run(job_id: int) -> None:
+    export_job_run(job_id=job_id)
+
+
+@shared_task(name="exports.resume", acks_late=True, ignore_result=True)
+def exports_resume() -> int:
+    return export_jobs_resume()
