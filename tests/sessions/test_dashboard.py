@@ -1,0 +1,162 @@
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from sessions.models import FollowUpTask
+from sessions.models.followups import FollowUpMethod
+from sessions.models.notes import NoteStatus, RiskLevel
+from tests.conftest import login
+from tests.factories import CrisisSessionFactory, TeamFactory, UserFactory
+from tests.sessions.review_support import awaiting_note
+
+pytestmark = pytest.mark.django_db
+
+# A Wednesday: the week began on Monday 2026-11-16 at midnight (the test clinic runs on UTC).
+NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+
+
+def at(day: int, hour: int) -> datetime:
+    return datetime(2026, 11, day, hour, 0, tzinfo=UTC)
+
+
+def _note(author, started_at, status=NoteStatus.SIGNED, **fields):
+    return CrisisSessionFactory(
+        clinic=author.clinic, author=author, started_at=started_at, status=status, **fields
+    )
+
+
+def _task(assignee, due_at, closed_at=None):
+    note = _note(assignee, at(10, 9))
+    return FollowUpTask.objects.create(
+        clinic=assignee.clinic,
+        session=note,
+        client=note.client,
+        assigned_to=assignee,
+        due_at=due_at,
+        method=FollowUpMethod.CALL,
+        closed_at=closed_at,
+    )
+
+
+@pytest.fixture
+def seeded(clinic, supervisor, counselor, trainee, outsider):
+    with time_machine.travel(NOW, tick=False):
+        seeded = {
+            "a": _note(counselor, at(17, 10), screen_risk=RiskLevel.HIGH),
+            "b": _note(counselor, at(15, 10), clinician_risk=RiskLevel.HIGH),
+            "c": _note(counselor, at(9, 10), screen_risk=RiskLevel.HIGH),
+            # The clinician's level governs: formulated low, the session is not high risk.
+            "d": _note(
+                counselor, at(18, 8), screen_risk=RiskLevel.HIGH, clinician_risk=RiskLevel.LOW
+            ),
+            "e": _note(trainee, at(16, 9), status=NoteStatus.DRAFT, ended_at=at(16, 10)),
+            "f": _note(trainee, at(18, 11), status=NoteStatus.DRAFT, imminent=True),
+            "g": awaiting_note(author=trainee, started_at=at(17, 14)),
+        }
+        _task(counselor, at(18, 10))  # overdue
+        _task(counselor, at(18, 15))  # due later today
+        _task(counselor, at(19, 9))  # tomorrow
+        _task(counselor, at(17, 9), closed_at=at(17, 10))  # closed
+        # Another team's and another clinic's work never shows.
+        other_boss = UserFactory(clinic=clinic, is_supervisor=True)
+        day_team = TeamFactory(clinic=clinic, name="Day team", supervisor=other_boss)
+        stranger = UserFactory(clinic=clinic, team=day_team)
+        _note(stranger, at(17, 10), screen_risk=RiskLevel.HIGH)
+        _note(stranger, at(10, 10), status=NoteStatus.DRAFT)
+        _task(stranger, at(18, 9))
+        far = UserFactory(clinic=outsider.clinic)
+        _note(far, at(17, 10), screen_risk=RiskLevel.HIGH)
+        _task(far, at(18, 9))
+    return seeded
+
+
+def test_dashboard_counts_are_right_on_a_seeded_set(client, supervisor, counselor, trainee, seeded):
+    login(client, supervisor)
+    with time_machine.travel(NOW, tick=False):
+        board = client.get(reverse("crisis_sessions:dashboard")).context["board"]
+
+    assert board.counts == {
+        "high_risk": 3,  # a, b, f (imminent)
+        "late_drafts": 1,  # e
+        "week": 5,  # a, d, e, f, g
+        "awaiting": 1,  # g
+        "overdue": 1,
+        "due_today": 1,
+    }
+    workload = {m.username: (m.sessions_week, m.high_risk_week) for m in board.workload}
+    assert workload == {
+        "counselor1": (2, 1),
+        "trainee1": (3, 1),
+        "supervisor1": (0, 0),
+    }
+
+
+def test_every_number_links_to_the_list_behind_it(client, supervisor, counselor, seeded):
+    login(client, supervisor)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(reverse("crisis_sessions:dashboard")).content.decode()
+        sessions = reverse("crisis_sessions:team_sessions")
+        followups = reverse("crisis_sessions:team_followups")
+
+        def rows(url, key):
+            assert url.replace("&", "&amp;") in page or url in page, url
+            return {obj.pk for obj in client.get(url).context[key]}
+
+        s = seeded
+        assert rows(f"{sessions}?list=high_risk", "notes") == {s["a"].pk, s["b"].pk, s["f"].pk}
+        assert rows(f"{sessions}?list=late_drafts", "notes") == {s["e"].pk}
+        assert len(rows(f"{followups}?list=overdue", "tasks")) == 1
+        assert len(rows(f"{followups}?list=due_today", "tasks")) == 1
+        assert rows(f"{sessions}?list=week&counselor={counselor.pk}", "notes") == {
+            s["a"].pk,
+            s["d"].pk,
+        }
+        assert rows(f"{sessions}?list=week&counselor={counselor.pk}&risk=high", "notes") == {
+            s["a"].pk
+        }
+        queue = client.get(reverse("crisis_sessions:review_queue")).context["notes"]
+        assert [n.pk for n in queue] == [s["g"].pk]
+
+
+def test_team_lists_refuse_a_stranger_as_counselor_filter(client, supervisor, outsider, team):
+    login(client, supervisor)
+    url = reverse("crisis_sessions:team_sessions")
+    assert client.get(url, {"list": "week", "counselor": outsider.pk}).status_code == 404
+    assert client.get(url, {"list": "nonsense"}).status_code == 404
+
+
+def test_counselor_cannot_open_the_team_pages(counselor_client):
+    for name in ("dashboard", "team_sessions", "team_followups"):
+        assert counselor_client.get(reverse(f"crisis_sessions:{name}")).status_code == 403
+
+
+def _dashboard_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("crisis_sessions:dashboard"))
+        assert response.status_code == 200
+    return len(queries)
+
+
+def test_dashboard_query_count_does_not_grow_with_data(client, supervisor, counselor, trainee):
+    login(client, supervisor)
+
+    def add(n):
+        for _ in range(n):
+            for author in (counselor, trainee):
+                _note(author, at(17, 10), screen_risk=RiskLevel.HIGH)
+                awaiting_note(author=author)
+                _task(author, at(17, 10))
+
+    with time_machine.travel(NOW, tick=False):
+        add(1)
+        small = _dashboard_queries(client)
+        add(3)
+        assert _dashboard_queries(client) == small
+        for name in ("high_risk", "week"):
+            with CaptureQueriesContext(connection) as queries:
+                client.get(reverse("crisis_sessions:team_sessions"), {"list": name})
+            assert len(queries) <= small + 2

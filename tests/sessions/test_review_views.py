@@ -1,0 +1,214 @@
+import pytest
+from django.db import connection
+from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from crisisnotes.audit.models import Action, AuditEvent
+from sessions.models import CrisisSession, ReviewComment
+from sessions.models.notes import NoteStatus, RiskLevel
+from sessions.services.review import note_return
+from tests.conftest import login
+from tests.factories import TeamFactory, UserFactory
+from tests.sessions.review_support import awaiting_note
+
+pytestmark = pytest.mark.django_db
+
+
+def _return_post(*comments):
+    data = {
+        "comment-TOTAL_FORMS": "3",
+        "comment-INITIAL_FORMS": "0",
+        "comment-MIN_NUM_FORMS": "0",
+        "comment-MAX_NUM_FORMS": "20",
+    }
+    for i in range(3):
+        section, text = comments[i] if i < len(comments) else ("", "")
+        data[f"comment-{i}-section"] = section
+        data[f"comment-{i}-text"] = text
+    return data
+
+
+def test_supervisor_sees_only_their_teams_queue(client, clinic, supervisor, trainee, outsider):
+    mine = awaiting_note(author=trainee)
+    other_boss = UserFactory(clinic=clinic, is_supervisor=True)
+    day_team = TeamFactory(clinic=clinic, name="Day team", supervisor=other_boss)
+    other_trainee = UserFactory(clinic=clinic, team=day_team, is_trainee=True)
+    theirs = awaiting_note(author=other_trainee)
+    elsewhere = awaiting_note(author=UserFactory(clinic=outsider.clinic, is_trainee=True))
+
+    response = login(client, supervisor).get(reverse("crisis_sessions:review_queue"))
+
+    assert response.status_code == 200
+    assert list(response.context["notes"]) == [mine]
+    page = response.content.decode()
+    assert mine.client.alias in page
+    assert theirs.client.alias not in page
+    assert elsewhere.client.alias not in page
+
+
+def test_queue_is_oldest_first_and_filters_by_counselor_and_risk(
+    client, supervisor, trainee, counselor
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    newer = awaiting_note(author=trainee, signed_at=now - timedelta(hours=1))
+    older = awaiting_note(
+        author=counselor, signed_at=now - timedelta(hours=5), screen_risk=RiskLevel.HIGH
+    )
+    login(client, supervisor)
+    url = reverse("crisis_sessions:review_queue")
+
+    assert list(client.get(url).context["notes"]) == [older, newer]
+    assert list(client.get(url, {"counselor": trainee.pk}).context["notes"]) == [newer]
+    assert list(client.get(url, {"risk": "high"}).context["notes"]) == [older]
+    assert list(client.get(url, {"risk": "unassessed"}).context["notes"]) == [newer]
+
+
+def test_counselor_cannot_cosign_or_open_the_review(counselor_client, trainee):
+    note = awaiting_note(author=trainee)
+    assert (
+        counselor_client.get(reverse("crisis_sessions:review_note", args=[note.pk])).status_code
+        == 403
+    )
+    response = counselor_client.post(reverse("crisis_sessions:review_cosign", args=[note.pk]))
+    assert response.status_code == 403
+    assert counselor_client.get(reverse("crisis_sessions:review_queue")).status_code == 403
+    assert CrisisSession.objects.get(pk=note.pk).status == NoteStatus.AWAITING_COSIGN
+
+
+def test_cosigning_a_note_of_another_clinic_is_404(client, outsider, trainee):
+    note = awaiting_note(author=trainee)
+    login(client, outsider)
+    assert client.post(reverse("crisis_sessions:review_cosign", args=[note.pk])).status_code == 404
+    assert (
+        client.post(
+            reverse("crisis_sessions:review_return", args=[note.pk]), _return_post(("", "x"))
+        ).status_code
+        == 404
+    )
+    assert client.get(reverse("crisis_sessions:review_note", args=[note.pk])).status_code == 404
+    assert CrisisSession.objects.get(pk=note.pk).status == NoteStatus.AWAITING_COSIGN
+
+
+def test_a_draft_is_not_open_to_review(client, supervisor, trainee):
+    from tests.sessions.review_support import draft_note
+
+    note = draft_note(author=trainee)
+    login(client, supervisor)
+    assert client.get(reverse("crisis_sessions:review_note", args=[note.pk])).status_code == 404
+
+
+def test_supervisor_of_another_team_gets_403(client, clinic, trainee):
+    other_boss = UserFactory(clinic=clinic, is_supervisor=True)
+    TeamFactory(clinic=clinic, name="Day team", supervisor=other_boss)
+    note = awaiting_note(author=trainee)
+    login(client, other_boss)
+    assert client.post(reverse("crisis_sessions:review_cosign", args=[note.pk])).status_code == 403
+
+
+def test_review_page_shows_the_record_with_actions_and_is_audited(client, supervisor, trainee):
+    note = awaiting_note(author=trainee)
+    login(client, supervisor)
+
+    response = client.get(reverse("crisis_sessions:review_note", args=[note.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Co-sign and lock" in page
+    assert "Return with comments" in page
+    assert "Sam Testintern" in page
+    assert AuditEvent.objects.filter(
+        action=Action.VIEW, actor=supervisor, object_id=str(note.pk)
+    ).exists()
+
+
+def test_cosign_through_the_page(client, supervisor, trainee):
+    note = awaiting_note(author=trainee)
+    login(client, supervisor)
+    response = client.post(reverse("crisis_sessions:review_cosign", args=[note.pk]))
+    assert response.status_code == 302
+    assert response.url == reverse("crisis_sessions:review_queue")
+    note.refresh_from_db()
+    assert note.status == NoteStatus.SIGNED
+    assert note.cosigned_by == supervisor
+    # Co-signed: out of the queue, and the review page shows both signatures and no actions.
+    page = client.get(reverse("crisis_sessions:review_note", args=[note.pk])).content.decode()
+    assert "Co-sign and lock" not in page
+    assert "Sam Testintern" in page and "Morgan Testsuper" in page
+
+
+def test_return_through_the_page_keeps_the_comments(client, supervisor, trainee):
+    note = awaiting_note(author=trainee)
+    login(client, supervisor)
+    response = client.post(
+        reverse("crisis_sessions:review_return", args=[note.pk]),
+        _return_post(("problem_solving", "Add the client's own words."), ("", "")),
+    )
+    assert response.status_code == 302
+    assert CrisisSession.objects.get(pk=note.pk).status == NoteStatus.DRAFT
+    assert list(ReviewComment.objects.values_list("section_key", "text", "round")) == [
+        ("problem_solving", "Add the client's own words.", 1)
+    ]
+
+
+def test_return_without_a_comment_is_refused_with_a_message(client, supervisor, trainee):
+    note = awaiting_note(author=trainee)
+    login(client, supervisor)
+    response = client.post(reverse("crisis_sessions:review_return", args=[note.pk]), _return_post())
+    assert response.status_code == 400
+    assert "Write at least one comment" in response.content.decode()
+    assert CrisisSession.objects.get(pk=note.pk).status == NoteStatus.AWAITING_COSIGN
+
+
+def _queue_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("crisis_sessions:review_queue")).status_code == 200
+    return len(queries)
+
+
+def test_queue_query_count_does_not_grow_with_notes(client, supervisor, trainee, counselor):
+    login(client, supervisor)
+    for author in (trainee, counselor):
+        awaiting_note(author=author)
+    with_two = _queue_queries(client)
+    for _ in range(3):
+        for author in (trainee, counselor):
+            awaiting_note(author=author, screen_risk=RiskLevel.MODERATE)
+    assert _queue_queries(client) == with_two
+
+
+def test_comment_partial_shows_a_sections_comments_beside_its_fields(rf, supervisor, trainee):
+    note = awaiting_note(author=trainee)
+    note_return(
+        note=note,
+        supervisor=supervisor,
+        comments=[("problem_solving", "Which reframe helped?"), ("rapport", "Good.")],
+    )
+    note.refresh_from_db()
+    request = rf.get("/")
+    request.user = trainee
+    html = render_to_string(
+        "sessions/review/partials/note_comments.html",
+        {"note": note, "section_key": "problem_solving"},
+        request,
+    )
+    assert "Which reframe helped?" in html
+    assert "Good." not in html
+    assert "to address" in html
+
+
+def test_review_actions_partial_shows_actions_only_to_the_teams_supervisor(
+    rf, supervisor, trainee, counselor
+):
+    note = awaiting_note(author=trainee)
+    request = rf.get("/")
+    for user, shown in ((supervisor, True), (counselor, False), (trainee, False)):
+        request.user = user
+        html = render_to_string(
+            "sessions/review/partials/note_review_actions.html", {"note": note}, request
+        )
+        assert ("Co-sign and lock" in html) is shown, user
