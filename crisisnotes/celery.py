@@ -29,8 +29,22 @@ app.conf.update(
     worker_hijack_root_logger=False,
     timezone="UTC",
     enable_utc=True,
-    # Periodic jobs read the database, never a queue, so a Redis restart loses nothing.
-    beat_schedule={},
+    # Periodic jobs read the database, never a queue, so a Redis restart loses nothing: a
+    # reminder whose scan message was lost is found by the next scan a minute later, and an
+    # export job whose message was lost is enqueued again by the sweep.
+    beat_schedule={
+        "followups-scan": {
+            "task": "followups.scan",
+            "schedule": 60.0,
+            # A scan that waited longer than its interval is superseded by the next one.
+            "options": {"expires": 55},
+        },
+        "exports-resume": {
+            "task": "exports.resume",
+            "schedule": 120.0,
+            "options": {"expires": 110},
+        },
+    },
 )
 app.autodiscover_tasks()
 

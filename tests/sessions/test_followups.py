@@ -1,0 +1,209 @@
+"""Follow-up tasks: creation with the clinic's defaults, attempts, closing, and the beat scan's
+reminders and escalations (each exactly once, also under concurrent scans)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from crisisnotes.audit.models import Action, AuditEvent
+from crisisnotes.notifications.models import Notification
+from sessions.models import FollowUpAlert, FollowUpTask
+from sessions.models.followups import FollowUpAlertKind, FollowUpOutcome
+from sessions.services.followups import (
+    FollowUpError,
+    followup_attempt_log,
+    followup_close,
+    followup_default_due,
+    followup_scan,
+    followup_task_create,
+)
+from tests.factories import CrisisSessionFactory, FollowUpTaskFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def note(counselor):
+    ended = timezone.now() - timedelta(minutes=10)
+    return CrisisSessionFactory(
+        clinic=counselor.clinic,
+        author=counselor,
+        started_at=ended - timedelta(minutes=50),
+        ended_at=ended,
+        clinician_risk="high",
+    )
+
+
+def test_high_risk_default_is_due_hours_after_the_session_ended(note, counselor):
+    task = followup_task_create(actor=counselor, note=note, assigned_to=counselor, method="call")
+    assert task.due_at == note.ended_at + timedelta(hours=24)
+    assert task.client_id == note.client_id and task.clinic_id == note.clinic_id
+    assert AuditEvent.objects.filter(action=Action.CREATE, object_id=str(task.pk)).exists()
+
+
+def test_moderate_default_uses_the_clinic_setting(note, clinic):
+    clinic.followup_due_hours_moderate = 48
+    clinic.save()
+    note.clinician_risk = "moderate"
+    assert followup_default_due(note=note) == note.ended_at + timedelta(hours=48)
+
+
+def test_low_risk_needs_an_explicit_due_time(note, counselor):
+    note.clinician_risk = "low"
+    with pytest.raises(FollowUpError, match="due time"):
+        followup_task_create(actor=counselor, note=note, assigned_to=counselor, method="call")
+    due = timezone.now() + timedelta(days=3)
+    task = followup_task_create(
+        actor=counselor, note=note, assigned_to=counselor, method="text", due_at=due
+    )
+    assert task.due_at == due
+
+
+def test_task_cannot_be_assigned_outside_the_clinic(note, counselor, outsider):
+    with pytest.raises(FollowUpError):
+        followup_task_create(actor=counselor, note=note, assigned_to=outsider, method="call")
+    assert not FollowUpTask.objects.exists()
+
+
+def test_no_answer_keeps_the_task_open_and_reaching_the_client_closes_it(counselor):
+    task = FollowUpTaskFactory(session__clinic=counselor.clinic, assigned_to=counselor)
+    followup_attempt_log(actor=counselor, task=task, method="call", outcome="no_answer")
+    task.refresh_from_db()
+    assert task.is_open
+    followup_attempt_log(actor=counselor, task=task, method="text", outcome="reached_safe")
+    task.refresh_from_db()
+    assert not task.is_open and task.outcome == FollowUpOutcome.REACHED_SAFE
+    assert task.attempts.count() == 2
+    with pytest.raises(FollowUpError, match="closed"):
+        followup_attempt_log(actor=counselor, task=task, method="call", outcome="no_answer")
+
+
+def test_attempts_stop_at_the_clinic_maximum(counselor, clinic):
+    clinic.followup_max_attempts = 2
+    clinic.save()
+    task = FollowUpTaskFactory(session__clinic=clinic, assigned_to=counselor)
+    for _ in range(2):
+        followup_attempt_log(actor=counselor, task=task, method="call", outcome="no_answer")
+    with pytest.raises(FollowUpError, match="All 2 attempts"):
+        followup_attempt_log(actor=counselor, task=task, method="call", outcome="no_answer")
+    followup_close(actor=counselor, task=task, outcome="no_answer", notes="Unreachable")
+    task.refresh_from_db()
+    assert task.closed_by == counselor and task.outcome_notes == "Unreachable"
+
+
+# --- the scan ---------------------------------------------------------------------------------
+
+
+def _task(counselor, *, due_in: timedelta) -> FollowUpTask:
+    return FollowUpTaskFactory(
+        session__clinic=counselor.clinic,
+        session__author=counselor,
+        assigned_to=counselor,
+        due_at=timezone.now() + due_in,
+    )
+
+
+def test_task_not_yet_within_the_lead_time_gets_nothing(counselor):
+    _task(counselor, due_in=timedelta(hours=3))
+    assert followup_scan().reminders == 0
+    assert not Notification.objects.exists()
+
+
+def test_due_task_gets_exactly_one_reminder_in_app_and_by_email(
+    counselor, django_capture_on_commit_callbacks
+):
+    task = _task(counselor, due_in=timedelta(minutes=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert followup_scan().reminders == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert followup_scan().reminders == 0
+    notification = Notification.objects.get(recipient=counselor)
+    assert notification.event_key == f"followup:{task.pk}:reminder"
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [counselor.email]
+    # The e-mail names no client.
+    assert task.client.alias not in mail.outbox[0].body
+    alert = FollowUpAlert.objects.get(task=task)
+    assert alert.kind == FollowUpAlertKind.REMINDER and alert.recipient == counselor
+    assert alert.sent_at is not None
+
+
+def test_escalation_goes_once_to_the_supervisor_after_the_grace_period(counselor, supervisor):
+    task = _task(counselor, due_in=timedelta(minutes=30))
+    followup_scan()
+    # Due, but within the 4 h grace period: no escalation yet.
+    with time_machine.travel(timezone.now() + timedelta(hours=4), tick=False):
+        assert followup_scan().escalations == 0
+    with time_machine.travel(timezone.now() + timedelta(hours=4, minutes=31), tick=False):
+        assert followup_scan().escalations == 1
+        assert followup_scan().escalations == 0
+    escalation = FollowUpAlert.objects.get(task=task, kind=FollowUpAlertKind.ESCALATION)
+    assert escalation.recipient == supervisor
+    assert (
+        Notification.objects.filter(
+            recipient=supervisor, event_key=f"followup:{task.pk}:escalation"
+        ).count()
+        == 1
+    )
+    assert AuditEvent.objects.filter(action=Action.NOTIFY, object_id=str(task.pk)).count() == 2
+
+
+def test_closed_task_is_neither_reminded_nor_escalated(counselor, supervisor):
+    task = _task(counselor, due_in=timedelta(hours=-10))
+    followup_close(actor=counselor, task=task, outcome="reached_safe")
+    result = followup_scan()
+    assert (result.reminders, result.escalations) == (0, 0)
+
+
+def test_escalation_without_a_supervisor_is_recorded_for_nobody(clinic):
+    loner = UserFactory(clinic=clinic)
+    task = _task(loner, due_in=timedelta(hours=-10))
+    assert followup_scan().escalations == 1
+    assert FollowUpAlert.objects.get(task=task, kind="escalation").recipient is None
+
+
+def test_scan_query_count_does_not_grow_with_quiet_tasks(counselor, django_assert_max_num_queries):
+    for _ in range(20):
+        _task(counselor, due_in=timedelta(days=2))
+    with django_assert_max_num_queries(4):
+        followup_scan()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_scans_send_each_alert_exactly_once(counselor, supervisor):
+    """Six scans at once, each on its own database connection (as two beats and several
+    workers would be): one reminder and one escalation per task, however they interleave."""
+    tasks = [_task(counselor, due_in=timedelta(hours=-5)) for _ in range(5)]
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+    totals: list[tuple[int, int]] = []
+
+    def scan() -> None:
+        try:
+            barrier.wait(timeout=10)
+            result = followup_scan()
+            totals.append((result.reminders, result.escalations))
+        except BaseException as exc:  # reported below, with the thread's own error
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scan) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sum(r for r, _ in totals) == 5
+    assert sum(e for _, e in totals) == 5
+    for task in tasks:
+        assert FollowUpAlert.objects.filter(task=task).count() == 2
+    assert Notification.objects.filter(recipient=counselor).count() == 5
+    assert Notification.objects.filter(recipient=supervisor).count() == 5
+    assert len(mail.outbox) == 10
