@@ -4,6 +4,7 @@ import re
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 
 def phone_digits(phone: str) -> str:
@@ -53,6 +54,9 @@ class Client(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         self.phone_digits = phone_digits(self.phone)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def get_absolute_url(self) -> str:
+        return reverse("crisis_sessions:client_detail", kwargs={"client_id": self.pk})
 
 
 class ResourceCategory(models.TextChoices):

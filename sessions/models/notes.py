@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 
 class Modality(models.TextChoices):
@@ -113,6 +114,9 @@ class CrisisSession(models.Model):
 
     def __str__(self) -> str:
         return f"Session {self.pk} with {self.client_id} on {self.started_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("crisis_sessions:note_detail", kwargs={"note_id": self.pk})
 
     @property
     def risk_level(self) -> str:

@@ -1,5 +1,149 @@
-"""URLs and views of this area are added by the feature that owns it."""
+"""Clients (case records): search as you type, create (optionally starting a session), edit, the
+client page (timeline, follow-ups, addenda, panels of other apps), start a session."""
 
-from django.urls import URLPattern
+from __future__ import annotations
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import path
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import role_required
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.services import audit_record
+from sessions import registry
+from sessions.forms.clients import ClientCreateForm, ClientForm, StartSessionForm
+from sessions.models.notes import NoteStatus
+from sessions.selectors.clients import (
+    client_addenda,
+    client_get,
+    client_open_followups,
+    client_search,
+    client_sessions,
+)
+from sessions.services.clients import CLIENT_FIELDS, client_create, client_update
+from sessions.services.notes import note_create
+
+READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+
+
+@role_required(*READERS)
+def client_search_view(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    q = request.GET.get("q", "")
+    context = {"q": q, "clients": client_search(user=user, q=q)}
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "sessions/partials/client_results.html", context)
+    return render(request, "sessions/client_search.html", context)
+
+
+@role_required(Role.COUNSELOR, Role.SUPERVISOR)
+def client_create_view(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if request.method == "POST":
+        form = ClientCreateForm(request.POST)
+        if form.is_valid():
+            fields = {name: form.cleaned_data[name] for name in CLIENT_FIELDS if name != "alias"}
+            start = form.cleaned_data["start_session"] and user.is_counselor
+            # New client and session in one step: both or neither.
+            with transaction.atomic():
+                client = client_create(
+                    user=user, alias=form.cleaned_data["alias"], request=request, **fields
+                )
+                if start:
+                    note = note_create(
+                        author=user,
+                        client=client,
+                        modality=form.cleaned_data["modality"],
+                        request=request,
+                    )
+            if start:
+                return redirect("crisis_sessions:note_detail", note_id=note.pk)
+            messages.success(request, "Client created.")
+            return redirect("crisis_sessions:client_detail", client_id=client.pk)
+    else:
+        form = ClientCreateForm(initial={"alias": request.GET.get("alias", "")})
+    return render(request, "sessions/client_form.html", {"form": form, "client": None})
+
+
+@role_required(Role.COUNSELOR, Role.SUPERVISOR)
+def client_edit_view(request: HttpRequest, client_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    client = client_get(user=user, client_id=client_id)
+    form = ClientForm(request.POST or None, instance=client)
+    if request.method == "POST" and form.is_valid():
+        # The form validated against a copy; the service applies the change and audits it.
+        client.refresh_from_db()
+        client_update(
+            user=user,
+            client=client,
+            request=request,
+            **{name: form.cleaned_data[name] for name in CLIENT_FIELDS},
+        )
+        messages.success(request, "Client updated.")
+        return redirect("crisis_sessions:client_detail", client_id=client.pk)
+    return render(request, "sessions/client_form.html", {"form": form, "client": client})
+
+
+def _can_open(note: object, user: User) -> bool:
+    status = getattr(note, "status", "")
+    return (
+        status == NoteStatus.SIGNED
+        or getattr(note, "author_id", None) == user.pk
+        or (status == NoteStatus.AWAITING_COSIGN and user.is_supervisor)
+    )
+
+
+@role_required(*READERS)
+def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    client = client_get(user=user, client_id=client_id)
+    audit_record(action=Action.VIEW, actor=user, request=request, obj=client, clinic=user.clinic)
+    timeline = [(note, _can_open(note, user)) for note in client_sessions(user=user, client=client)]
+    panels = [
+        mark_safe(  # noqa: S308 — rendered by our own templates, which escape their values
+            render_to_string(panel.template_name, panel.context(client, user), request=request)
+        )
+        for panel in registry.client_panels()
+    ]
+    return render(
+        request,
+        "sessions/client_detail.html",
+        {
+            "client": client,
+            "timeline": timeline,
+            "followups": client_open_followups(user=user, client=client),
+            "addenda": client_addenda(user=user, client=client),
+            "panels": panels,
+            "start_form": StartSessionForm(),
+        },
+    )
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
+def client_start_session(request: HttpRequest, client_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    client = client_get(user=user, client_id=client_id)
+    form = StartSessionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose how the client reached us to start the session.")
+        return redirect("crisis_sessions:client_detail", client_id=client.pk)
+    note = note_create(
+        author=user, client=client, modality=form.cleaned_data["modality"], request=request
+    )
+    return redirect("crisis_sessions:note_detail", note_id=note.pk)
+
+
+urlpatterns = [
+    path("clients/", client_search_view, name="client_search"),
+    path("clients/new/", client_create_view, name="client_create"),
+    path("clients/<int:client_id>/", client_detail, name="client_detail"),
+    path("clients/<int:client_id>/edit/", client_edit_view, name="client_edit"),
+    path("clients/<int:client_id>/start/", client_start_session, name="client_start_session"),
+]

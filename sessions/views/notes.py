@@ -1,5 +1,403 @@
-"""URLs and views of this area are added by the feature that owns it."""
+"""The one-page note: edit a draft (autosave or plain POST), end the session, copy forward,
+quick notes, sign; read a locked note and add addenda."""
 
-from django.urls import URLPattern
+from __future__ import annotations
 
-urlpatterns: list[URLPattern] = []
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import path
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import role_required
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.services import audit_record
+from sessions import registry
+from sessions.exceptions import (
+    AddendumError,
+    NoteConflict,
+    NoteError,
+    NoteInvalid,
+    NoteLocked,
+    SignRefused,
+)
+from sessions.forms.notes import AddendumForm, QuickNoteForm
+from sessions.models import CrisisSession
+from sessions.models.notes import AddendumKind
+from sessions.registry import SignProblem
+from sessions.sections import HEADER
+from sessions.selectors.notes import last_signed_session, note_get_for_edit, note_get_for_view
+from sessions.services.addenda import addendum_add
+from sessions.services.notes import (
+    note_autosave,
+    note_copy_forward,
+    note_end,
+    note_forms,
+    quick_note_add,
+)
+from sessions.services.signing import note_sign
+
+READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _is_autosave(request: HttpRequest) -> bool:
+    return request.headers.get("X-Autosave") == "1"
+
+
+def _local_time(value: Any, fmt: str) -> str:
+    return timezone.localtime(value).strftime(fmt) if value else ""
+
+
+def _stage_status(note: CrisisSession) -> dict[str, dict[str, str]]:
+    return {
+        section.key: {
+            "completion": str(section.completion(note=note)),
+            "last_edited": _local_time(section.last_edited(note=note), "%H:%M"),
+        }
+        for section in registry.sections()
+    }
+
+
+def _stages_edit(
+    request: HttpRequest,
+    note: CrisisSession,
+    bound: dict[str, list[forms.BaseForm]],
+    problems: list[SignProblem],
+) -> list[dict[str, Any]]:
+    stages = []
+    for number, section in enumerate(registry.sections(), start=1):
+        section_forms = bound[section.key]
+        context = {
+            "note": note,
+            "section": section,
+            "forms": section_forms,
+            "completion": section.completion(note=note),
+            "last_edited": section.last_edited(note=note),
+            "problems": [p for p in problems if p.section == section.key],
+            **section.edit_context(note=note, forms=section_forms),
+        }
+        stages.append(
+            {
+                "number": number,
+                "section": section,
+                "completion": context["completion"],
+                "last_edited": context["last_edited"],
+                "body": mark_safe(  # noqa: S308 — our templates, autoescaped
+                    render_to_string(section.template_name, context, request=request)
+                ),
+            }
+        )
+    return stages
+
+
+def _render_edit(
+    request: HttpRequest,
+    note: CrisisSession,
+    *,
+    bound: dict[str, list[forms.BaseForm]] | None = None,
+    problems: list[SignProblem] | None = None,
+    conflict: NoteConflict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = _user(request)
+    bound = bound or note_forms(note=note)
+    problems = problems or []
+    source = last_signed_session(user=user, note=note)
+    return render(
+        request,
+        "sessions/note_edit.html",
+        {
+            "note": note,
+            "header": bound[HEADER][0],
+            "stages": _stages_edit(request, note, bound, problems),
+            "problems": problems,
+            "header_problems": [p for p in problems if p.section == HEADER],
+            "conflict": conflict,
+            "base_version": conflict.base_version if conflict else note.version,
+            "invalid": any(f.errors for fs in bound.values() for f in fs),
+            "copy_source": source,
+            "quick_form": QuickNoteForm(),
+            "quick_notes": list(note.quick_notes.all()),
+        },
+        status=status,
+    )
+
+
+def _render_readonly(
+    request: HttpRequest, note: CrisisSession, *, addendum_form: AddendumForm | None = None
+) -> HttpResponse:
+    user = _user(request)
+    stages = []
+    for number, section in enumerate(registry.sections(), start=1):
+        context = {"note": note, "section": section, "pdf": False}
+        context.update(section.readonly_context(note=note))
+        stages.append(
+            {
+                "number": number,
+                "section": section,
+                "body": mark_safe(  # noqa: S308 — our templates, autoescaped
+                    render_to_string(section.readonly_template_name, context, request=request)
+                ),
+            }
+        )
+    addenda = list(note.addenda.all())
+    can_add = note.author_id == user.pk or user.is_supervisor
+    return render(
+        request,
+        "sessions/note_readonly.html",
+        {
+            "note": note,
+            "stages": stages,
+            "addenda": addenda,
+            "entered_in_error": any(a.kind == AddendumKind.ENTERED_IN_ERROR for a in addenda),
+            "quick_notes": list(note.quick_notes.all()),
+            "addendum_form": (addendum_form or AddendumForm()) if can_add else None,
+        },
+        status=400 if addendum_form is not None and addendum_form.errors else 200,
+    )
+
+
+@role_required(*READERS)
+def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = note_get_for_view(user=user, note_id=note_id)
+    audit_record(action=Action.VIEW, actor=user, request=request, obj=note, clinic=note.clinic)
+    if note.is_draft:
+        return _render_edit(request, note)
+    return _render_readonly(request, note)
+
+
+def _base_version(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return -1
+
+
+class _Refused(Exception):
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
+def _save_posted(request: HttpRequest, note: CrisisSession) -> CrisisSession:
+    """Save the posted draft (every action form posts the whole page); on conflict or invalid
+    input answer with the page again, the typed text kept in its fields."""
+    user = _user(request)
+    try:
+        return note_autosave(
+            note=note,
+            user=user,
+            base_version=_base_version(request),
+            data=request.POST,
+            request=request,
+        )
+    except NoteConflict as conflict:
+        # Unvalidated bound forms: they show exactly what was typed, and validating would write
+        # it into the (stale) instances. The page keeps the old base version, so saving again
+        # conflicts again until the counselor loads the latest.
+        fresh = note_get_for_edit(user=user, note_id=note.pk)
+        raise _Refused(
+            _render_edit(
+                request,
+                fresh,
+                bound=note_forms(note=note, data=request.POST),
+                conflict=conflict,
+                status=409,
+            )
+        ) from conflict
+    except NoteInvalid as invalid:
+        fresh = note_get_for_edit(user=user, note_id=note.pk)
+        raise _Refused(_render_edit(request, fresh, bound=invalid.forms, status=400)) from invalid
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
+def note_save(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    if _is_autosave(request):
+        return _autosave_json(request, note_id)
+    note = note_get_for_edit(user=user, note_id=note_id)
+    try:
+        note = _save_posted(request, note)
+    except _Refused as refused:
+        return refused.response
+    messages.success(request, f"Saved {_local_time(timezone.now(), '%H:%M:%S')}.")
+    return redirect("crisis_sessions:note_detail", note_id=note.pk)
+
+
+def _autosave_json(request: HttpRequest, note_id: int) -> JsonResponse:
+    """The autosave answer for note.js: 200 with the new version and stage states, 409 on a
+    version conflict, 400 with field errors, 403 once the note is locked."""
+    user = _user(request)
+    try:
+        note = note_get_for_view(user=user, note_id=note_id)
+        if note.author_id != user.pk:
+            raise NoteLocked()
+        note = note_autosave(
+            note=note,
+            user=user,
+            base_version=_base_version(request),
+            data=request.POST,
+            request=request,
+        )
+    except NoteConflict as conflict:
+        return JsonResponse(
+            {
+                "error": "conflict",
+                "message": str(conflict),
+                "current_version": conflict.current_version,
+            },
+            status=409,
+        )
+    except NoteInvalid as invalid:
+        return JsonResponse(
+            {"error": "invalid", "message": str(invalid), "errors": invalid.errors}, status=400
+        )
+    except NoteLocked as locked:
+        return JsonResponse({"error": "locked", "message": str(locked)}, status=403)
+    return JsonResponse(
+        {
+            "version": note.version,
+            "saved_at": _local_time(timezone.now(), "%H:%M:%S"),
+            "stages": _stage_status(note),
+        }
+    )
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
+def note_end_view(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = note_get_for_edit(user=user, note_id=note_id)
+    try:
+        note = _save_posted(request, note)
+        note_end(note=note, user=user, base_version=note.version, request=request)
+    except _Refused as refused:
+        return refused.response
+    messages.success(request, "Session ended; the end time is set.")
+    return redirect("crisis_sessions:note_detail", note_id=note.pk)
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
+def note_copy_forward_view(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = note_get_for_edit(user=user, note_id=note_id)
+    try:
+        note = _save_posted(request, note)
+        note, source = note_copy_forward(
+            note=note, user=user, base_version=note.version, request=request
+        )
+    except _Refused as refused:
+        return refused.response
+    except NoteError as error:
+        messages.error(request, str(error))
+        return redirect("crisis_sessions:note_detail", note_id=note.pk)
+    messages.info(
+        request,
+        "Copied forward from the session of "
+        f"{_local_time(source.started_at, '%Y-%m-%d')}: supports, triggers, resources given "
+        "and referrals. Review them in Rapport and Follow-up.",
+    )
+    return redirect("crisis_sessions:note_detail", note_id=note.pk)
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
+def note_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = note_get_for_edit(user=user, note_id=note_id)
+    try:
+        if "version" in request.POST:
+            note = _save_posted(request, note)
+        note = note_sign(note=note, user=user, request=request)
+    except _Refused as refused:
+        return refused.response
+    except SignRefused as refused:
+        fresh = note_get_for_edit(user=user, note_id=note_id)
+        return _render_edit(request, fresh, problems=refused.problems, status=400)
+    if note.status == "awaiting_cosign":
+        messages.success(
+            request,
+            f"Signed. The note now waits for a supervisor's co-signature "
+            f"({note.cosign_required_reason}).",
+        )
+    else:
+        messages.success(request, "Signed and locked.")
+    return redirect("crisis_sessions:note_detail", note_id=note.pk)
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
+def quick_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = note_get_for_edit(user=user, note_id=note_id)
+    form = QuickNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            quick_note_add(note=note, user=user, text=form.cleaned_data["text"], request=request)
+        except NoteError as error:
+            form.add_error("text", str(error))
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(
+            request,
+            "sessions/partials/quick_notes.html",
+            {
+                "note": note,
+                "quick_form": form if form.errors else QuickNoteForm(),
+                "quick_notes": list(note.quick_notes.order_by("created_at", "id")),
+                "editable": True,
+            },
+        )
+    if form.errors:
+        messages.error(request, "The quick note was empty; nothing added.")
+    return redirect("crisis_sessions:note_detail", note_id=note.pk)
+
+
+@require_POST
+@role_required(Role.COUNSELOR, Role.SUPERVISOR)
+def addendum_view(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = note_get_for_view(user=user, note_id=note_id)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            addendum_add(
+                note=note,
+                user=user,
+                kind=form.cleaned_data["kind"],
+                text=form.cleaned_data["text"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except AddendumError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Addendum added.")
+            return redirect(f"{note.get_absolute_url()}#addenda")
+    return _render_readonly(request, note, addendum_form=form)
+
+
+urlpatterns = [
+    path("notes/<int:note_id>/", note_detail, name="note_detail"),
+    path("notes/<int:note_id>/save/", note_save, name="note_save"),
+    path("notes/<int:note_id>/end/", note_end_view, name="note_end"),
+    path("notes/<int:note_id>/copy-forward/", note_copy_forward_view, name="note_copy_forward"),
+    path("notes/<int:note_id>/sign/", note_sign_view, name="note_sign"),
+    path("notes/<int:note_id>/quick-notes/", quick_note_view, name="note_quick_note"),
+    path("notes/<int:note_id>/addenda/", addendum_view, name="note_addendum"),
+]

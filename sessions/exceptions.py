@@ -1,0 +1,67 @@
+"""Domain errors of the session note. Services raise these; views turn them into responses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django import forms
+
+    from sessions.registry import SignProblem
+
+
+class NoteError(Exception):
+    """Base class: the note could not be changed as asked."""
+
+
+class NoteLocked(NoteError):
+    """The note is not a draft (signed or awaiting co-sign): its content is frozen."""
+
+    def __init__(self, message: str = "This note is signed and can no longer be edited.") -> None:
+        super().__init__(message)
+
+
+class NoteConflict(NoteError):
+    """A save was based on an older version of the draft than the one stored: refusing it keeps
+    two tabs or two people from silently overwriting each other."""
+
+    def __init__(self, *, base_version: int, current_version: int) -> None:
+        self.base_version = base_version
+        self.current_version = current_version
+        super().__init__(
+            f"This note was saved elsewhere (another tab or window) since you loaded it: your "
+            f"page is at version {base_version}, the saved note at version {current_version}. "
+            "Nothing you typed was saved, and it is still on your page."
+        )
+
+
+class NoteInvalid(NoteError):
+    """Some field of the posted note is invalid. `forms` maps each section key (and "header") to
+    its bound forms, errors included; nothing was saved."""
+
+    def __init__(self, forms: dict[str, list[forms.BaseForm]]) -> None:
+        self.forms = forms
+        super().__init__("Some fields need fixing; nothing was saved.")
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        """Field HTML id → messages, for the autosave JSON answer."""
+        result: dict[str, list[str]] = {}
+        for section_forms in self.forms.values():
+            for form in section_forms:
+                for name, messages in form.errors.items():
+                    key = form[name].auto_id if name in form.fields else f"{form.prefix}-form"
+                    result[key] = [str(m) for m in messages]
+        return result
+
+
+class SignRefused(NoteError):
+    """One or more sign-time rules are unmet; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[SignProblem]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} thing(s) to complete before signing.")
+
+
+class AddendumError(NoteError):
+    """An addendum could not be added (e.g. the note is still a draft)."""

@@ -1,0 +1,1 @@
+"""Forms of the sessions app: clients (case records) and the note (header, stages, addenda)."""

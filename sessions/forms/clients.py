@@ -1,0 +1,58 @@
+"""Client (case record) forms."""
+
+from __future__ import annotations
+
+from django import forms
+
+from sessions.models import Client
+from sessions.models.notes import Modality
+
+
+class ClientForm(forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = [
+            "alias",
+            "name",
+            "pronouns",
+            "date_of_birth",
+            "age_range",
+            "phone",
+            "language",
+            "location",
+            "emergency_contact",
+            "supports_notes",
+        ]
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}),
+            "supports_notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "alias": 'Required. Anonymous is fine: "Caller, blue jacket".',
+            "phone": "Any format; search matches the digits.",
+        }
+
+
+class StartSessionForm(forms.Form):
+    """How the client reached us; the clock starts when the note is created."""
+
+    modality = forms.ChoiceField(
+        choices=Modality.choices, widget=forms.RadioSelect, initial=Modality.PHONE
+    )
+
+
+class ClientCreateForm(ClientForm):
+    """New client, optionally starting a session in the same step."""
+
+    start_session = forms.BooleanField(
+        required=False, initial=True, label="Start a session with this client now"
+    )
+    modality = forms.ChoiceField(
+        choices=Modality.choices, widget=forms.RadioSelect, initial=Modality.PHONE, required=False
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("start_session") and not data.get("modality"):
+            self.add_error("modality", "Choose how the client reached us to start the session.")
+        return data

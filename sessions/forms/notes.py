@@ -1,0 +1,342 @@
+"""Forms of the note: the header, the four stages this app owns, quick notes and addenda.
+
+Coded answers (CLINICAL.md §3–§6) are checkboxes and radios, stored as lists of codes; labels
+are looked up from the choices below when the note is shown read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from sessions.models import (
+    Addendum,
+    CommunityResource,
+    CrisisSession,
+    ExplorationStage,
+    FollowUpStage,
+    ProblemSolvingStage,
+    RapportStage,
+)
+from sessions.models.notes import AddendumKind, Disposition, Modality
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+AFFECT_CHOICES = [
+    ("calm", "Calm"),
+    ("anxious", "Anxious"),
+    ("sad", "Sad / tearful"),
+    ("angry", "Angry / irritable"),
+    ("flat", "Flat"),
+    ("agitated", "Agitated"),
+    ("hopeless", "Hopeless"),
+    ("other", "Other"),
+]
+DEESCALATION_CHOICES = [
+    ("active_listening", "Active listening"),
+    ("grounding", "Grounding"),
+    ("breathing", "Paced breathing"),
+    ("validation", "Validation of feelings"),
+    ("reduce_stimulation", "Reducing stimulation"),
+    ("time_out", "Time-out / pause"),
+    ("other", "Other"),
+]
+COGNITIVE_ERROR_CHOICES = [
+    ("catastrophising", "Catastrophising"),
+    ("all_or_nothing", "All-or-nothing"),
+    ("mind_reading", "Mind reading"),
+    ("overgeneralisation", "Overgeneralisation"),
+    ("personalisation", "Personalisation"),
+    ("other", "Other"),
+]
+MODALITY_USED_CHOICES = [
+    ("supportive", "Supportive"),
+    ("cbt", "CBT"),
+    ("dbt_skills", "DBT skills"),
+    ("other", "Other"),
+]
+REFERRAL_URGENCY_CHOICES = [
+    ("", "—"),
+    ("routine", "Routine"),
+    ("urgent", "Urgent"),
+    ("emergency", "Emergency"),
+]
+REFERRAL_ROWS = 3
+
+SUDS_CHOICES = [("", "—")] + [(str(i), str(i)) for i in range(11)]
+
+
+def _text(rows: int = 2) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+def _codes(choices: list[tuple[str, str]], label: str) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=choices, widget=forms.CheckboxSelectMultiple, required=False, label=label
+    )
+
+
+class NoteHeaderForm(forms.ModelForm):
+    class Meta:
+        model = CrisisSession
+        fields = ["modality", "started_at", "ended_at", "confidentiality_explained"]
+        widgets = {
+            "modality": forms.RadioSelect,
+            "started_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format=DATETIME_LOCAL
+            ),
+            "ended_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format=DATETIME_LOCAL
+            ),
+        }
+        labels = {"started_at": "Started", "ended_at": "Ended"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["modality"].choices = Modality.choices
+        for name in ("started_at", "ended_at"):
+            field = self.fields[name]
+            assert isinstance(field, forms.DateTimeField)
+            field.input_formats = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        started, ended = data.get("started_at"), data.get("ended_at")
+        if started and ended and ended < started:
+            self.add_error("ended_at", "The session cannot end before it started.")
+        return data
+
+
+class ExplorationForm(forms.ModelForm):
+    suds_start = forms.TypedChoiceField(
+        choices=SUDS_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="SUDS at start (0 calm – 10 worst imaginable)",
+    )
+    suds_end = forms.TypedChoiceField(
+        choices=SUDS_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="SUDS at end",
+    )
+    affect = _codes(AFFECT_CHOICES, "Affect")
+    deescalation = _codes(DEESCALATION_CHOICES, "De-escalation used")
+
+    class Meta:
+        model = ExplorationStage
+        fields = [
+            "precipitating_event",
+            "perceived_meaning",
+            "perceived_cause",
+            "suds_start",
+            "suds_end",
+            "suds_not_obtained_reason",
+            "affect",
+            "affect_notes",
+            "deescalation",
+            "deescalation_notes",
+        ]
+        widgets = {
+            "precipitating_event": _text(3),
+            "perceived_meaning": _text(),
+            "perceived_cause": _text(),
+            "affect_notes": _text(1),
+            "deescalation_notes": _text(1),
+        }
+        labels = {"suds_not_obtained_reason": "SUDS not obtained: reason"}
+
+
+class RapportForm(forms.ModelForm):
+    """Resources are picked from the clinic's directory and stored as a snapshot (category, name,
+    contact), so the record keeps what the client was told if the directory changes later."""
+
+    resources_given = forms.MultipleChoiceField(
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Community resources given",
+    )
+
+    class Meta:
+        model = RapportStage
+        fields = ["engagement_notes", "validation_notes", "practical_guidance", "resources_given"]
+        widgets = {
+            "engagement_notes": _text(),
+            "validation_notes": _text(),
+            "practical_guidance": _text(),
+        }
+        labels = {"engagement_notes": "Engagement", "validation_notes": "Validation"}
+
+    def __init__(
+        self, *args: Any, resources: list[CommunityResource] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.resources = {str(r.pk): r for r in resources or []}
+        choices = [
+            (pk, f"{r.get_category_display()}: {r.name} ({r.contact})")
+            for pk, r in self.resources.items()
+        ]
+        # Snapshots no longer in the directory stay pickable, so editing never drops them.
+        self.kept: dict[str, dict[str, str]] = {}
+        given = self.instance.resources_given or []
+        initial = []
+        for item in given:
+            match = next(
+                (
+                    pk
+                    for pk, r in self.resources.items()
+                    if r.name == item.get("name") and r.category == item.get("category")
+                ),
+                None,
+            )
+            if match is None:
+                match = f"kept:{item.get('category', '')}:{item.get('name', '')}"
+                self.kept[match] = item
+                choices.append((match, f"{item.get('name', '')} ({item.get('contact', '')})"))
+            initial.append(match)
+        field = self.fields["resources_given"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = choices
+        self.initial["resources_given"] = initial
+
+    def clean_resources_given(self) -> list[dict[str, str]]:
+        result = []
+        for key in self.cleaned_data.get("resources_given") or []:
+            if key in self.kept:
+                result.append(self.kept[key])
+            else:
+                r = self.resources[key]
+                result.append({"category": r.category, "name": r.name, "contact": r.contact})
+        return result
+
+
+class ProblemSolvingForm(forms.ModelForm):
+    cognitive_errors = _codes(COGNITIVE_ERROR_CHOICES, "Cognitive errors identified")
+    modality_used = _codes(MODALITY_USED_CHOICES, "Modality used")
+
+    class Meta:
+        model = ProblemSolvingStage
+        fields = [
+            "cognitive_errors",
+            "reframes",
+            "coping_tried",
+            "alternatives",
+            "action_plan",
+            "modality_used",
+            "interventions",
+        ]
+        widgets = {
+            "reframes": _text(),
+            "coping_tried": _text(),
+            "alternatives": _text(),
+            "action_plan": _text(),
+            "interventions": _text(),
+        }
+
+
+class FollowUpForm(forms.ModelForm):
+    """Referrals are a few fixed rows (to whom, urgency, made, accepted), kept as a list."""
+
+    class Meta:
+        model = FollowUpStage
+        fields = [
+            "supports",
+            "triggers",
+            "followup_plan",
+            "crisis_numbers_given",
+            "disposition",
+            "disposition_other",
+            "disposition_rationale",
+        ]
+        widgets = {
+            "supports": _text(),
+            "triggers": _text(),
+            "followup_plan": _text(),
+            "disposition": forms.RadioSelect,
+            "disposition_rationale": _text(),
+        }
+        labels = {
+            "crisis_numbers_given": "Crisis numbers given",
+            "disposition_other": "Other disposition",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["disposition"].choices = Disposition.choices
+        referrals = list(self.instance.referrals or [])
+        for i in range(1, REFERRAL_ROWS + 1):
+            item = referrals[i - 1] if i <= len(referrals) else {}
+            self.fields[f"referral_{i}_to"] = forms.CharField(
+                required=False, max_length=300, label=f"Referral {i}: to whom"
+            )
+            self.fields[f"referral_{i}_urgency"] = forms.ChoiceField(
+                choices=REFERRAL_URGENCY_CHOICES, required=False, label="Urgency"
+            )
+            self.fields[f"referral_{i}_made"] = forms.BooleanField(required=False, label="Made")
+            self.fields[f"referral_{i}_accepted"] = forms.BooleanField(
+                required=False, label="Accepted"
+            )
+            self.initial[f"referral_{i}_to"] = item.get("to", "")
+            self.initial[f"referral_{i}_urgency"] = item.get("urgency", "")
+            self.initial[f"referral_{i}_made"] = bool(item.get("made"))
+            self.initial[f"referral_{i}_accepted"] = bool(item.get("accepted"))
+        # Rows beyond the form's are kept as they are (e.g. copied forward).
+        self.extra_referrals = referrals[REFERRAL_ROWS:]
+
+    def referral_rows(self) -> list[list[forms.BoundField]]:
+        return [
+            [self[f"referral_{i}_{part}"] for part in ("to", "urgency", "made", "accepted")]
+            for i in range(1, REFERRAL_ROWS + 1)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        referrals = []
+        for i in range(1, REFERRAL_ROWS + 1):
+            to = (data.get(f"referral_{i}_to") or "").strip()
+            if to:
+                referrals.append(
+                    {
+                        "to": to,
+                        "urgency": data.get(f"referral_{i}_urgency") or "",
+                        "made": bool(data.get(f"referral_{i}_made")),
+                        "accepted": bool(data.get(f"referral_{i}_accepted")),
+                    }
+                )
+        data["referrals"] = referrals + self.extra_referrals
+        return data
+
+    def save(self, commit: bool = True) -> FollowUpStage:
+        self.instance.referrals = self.cleaned_data["referrals"]
+        return super().save(commit=commit)
+
+
+class QuickNoteForm(forms.Form):
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="Quick note"
+    )
+
+
+class AddendumForm(forms.ModelForm):
+    class Meta:
+        model = Addendum
+        fields = ["kind", "text", "reason"]
+        widgets = {
+            "kind": forms.RadioSelect,
+            "text": forms.Textarea(attrs={"rows": 3}),
+            "reason": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"kind": "Type", "reason": "Reason"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = AddendumKind.choices
+
+
+def choice_labels(choices: list[tuple[str, str]], codes: list[str]) -> str:
+    labels = dict(choices)
+    return ", ".join(labels.get(code, code) for code in codes or [])

@@ -1,0 +1,65 @@
+"""Reads of case records, scoped to the reader's clinic (another clinic's client is a 404)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import require_role
+from sessions.models import Addendum, Client, CrisisSession, FollowUpTask
+from sessions.models.clients import phone_digits
+
+SEARCH_LIMIT = 20
+READ_ROLES = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+
+
+def client_list(*, user: User) -> QuerySet[Client]:
+    require_role(user, *READ_ROLES)
+    return Client.objects.filter(clinic_id=user.clinic_id)
+
+
+def client_get(*, user: User, client_id: int) -> Client:
+    return get_object_or_404(client_list(user=user), pk=client_id)
+
+
+def client_search(*, user: User, q: str) -> QuerySet[Client]:
+    """Alias, name or phone (any format: matched on digits), newest first. Empty query → the
+    clients seen most recently."""
+    clients = client_list(user=user)
+    q = q.strip()
+    if q:
+        match = Q(alias__icontains=q) | Q(name__icontains=q)
+        digits = phone_digits(q)
+        if len(digits) >= 3:
+            match |= Q(phone_digits__contains=digits)
+        clients = clients.filter(match)
+    return clients.order_by("-updated_at", "-id")[:SEARCH_LIMIT]
+
+
+def client_sessions(*, user: User, client: Client) -> QuerySet[CrisisSession]:
+    """The client's timeline: every session, newest first, with its author (one query)."""
+    require_role(user, *READ_ROLES)
+    return (
+        CrisisSession.objects.filter(client=client, clinic_id=user.clinic_id)
+        .select_related("author")
+        .order_by("-started_at", "-id")
+    )
+
+
+def client_addenda(*, user: User, client: Client) -> QuerySet[Addendum]:
+    require_role(user, *READ_ROLES)
+    return (
+        Addendum.objects.filter(session__client=client, session__clinic_id=user.clinic_id)
+        .select_related("session")
+        .order_by("-created_at", "-id")
+    )
+
+
+def client_open_followups(*, user: User, client: Client) -> QuerySet[FollowUpTask]:
+    require_role(user, *READ_ROLES)
+    return (
+        FollowUpTask.objects.filter(client=client, clinic_id=user.clinic_id, closed_at__isnull=True)
+        .select_related("assigned_to")
+        .order_by("due_at", "id")
+    )

@@ -1,0 +1,63 @@
+"""Reads of session notes, scoped: same clinic; drafts only to their author; notes awaiting
+co-sign to their author and the clinic's supervisors; signed notes to anyone with a role in the
+clinic. Anything else is a 404 (we do not confirm that a hidden note exists)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import require_role
+from sessions.models import Addendum, CrisisSession, QuickNote
+from sessions.models.notes import NoteStatus
+from sessions.services.notes import section_relations
+
+READ_ROLES = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+
+
+def notes_visible_to(*, user: User) -> QuerySet[CrisisSession]:
+    require_role(user, *READ_ROLES)
+    visible = Q(status=NoteStatus.SIGNED) | Q(author=user)
+    if user.is_supervisor:
+        visible |= Q(status=NoteStatus.AWAITING_COSIGN)
+    return CrisisSession.objects.filter(visible, clinic_id=user.clinic_id)
+
+
+def _with_page_relations(notes: QuerySet[CrisisSession]) -> QuerySet[CrisisSession]:
+    """Everything the note page shows, in a fixed number of queries however long it grows."""
+    return notes.select_related(
+        "clinic", "client", "author", "signed_by", "cosigned_by", *section_relations()
+    ).prefetch_related(
+        Prefetch("quick_notes", queryset=QuickNote.objects.order_by("created_at", "id")),
+        Prefetch("addenda", queryset=Addendum.objects.order_by("created_at", "id")),
+    )
+
+
+def note_get_for_view(*, user: User, note_id: int) -> CrisisSession:
+    return get_object_or_404(_with_page_relations(notes_visible_to(user=user)), pk=note_id)
+
+
+def note_get_for_edit(*, user: User, note_id: int) -> CrisisSession:
+    """The author's own draft. Another clinic's or another author's draft: 404; the author's
+    note that already left draft: 403 (it is read-only now)."""
+    require_role(user, Role.COUNSELOR)
+    note = get_object_or_404(
+        _with_page_relations(CrisisSession.objects.filter(clinic_id=user.clinic_id, author=user)),
+        pk=note_id,
+    )
+    if not note.is_draft:
+        raise PermissionDenied
+    return note
+
+
+def last_signed_session(*, user: User, note: CrisisSession) -> CrisisSession | None:
+    """The client's most recent signed session before this one (the copy-forward source)."""
+    return (
+        notes_visible_to(user=user)
+        .filter(client_id=note.client_id, status=NoteStatus.SIGNED)
+        .exclude(pk=note.pk)
+        .order_by("-started_at", "-id")
+        .first()
+    )

@@ -1,0 +1,247 @@
+"""Writes of the session note while it is a draft: create, autosave, end, quick notes, copy
+forward. Signing lives in signing.py, addenda in addenda.py.
+
+Invariants kept here: only the author writes a draft; a draft is written only at the version the
+writer last saw (optimistic lock, `version`), all of it or nothing; a note that left draft is never
+written (the database triggers back this up); every write is audited in its transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import require_role
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.services import audit_record
+from sessions import registry
+from sessions.exceptions import NoteConflict, NoteError, NoteInvalid, NoteLocked
+from sessions.forms.notes import NoteHeaderForm
+from sessions.models import Client, CrisisSession, QuickNote
+from sessions.models.notes import NoteStatus
+from sessions.sections import HEADER
+
+HEADER_FIELDS = ["modality", "started_at", "ended_at", "confidentiality_explained"]
+
+
+def section_relations() -> list[str]:
+    """select_related() of every registered section: one query loads a note and its stages."""
+    return [rel for section in registry.sections() for rel in section.select_related()]
+
+
+def _require_author(note: CrisisSession, user: User) -> None:
+    require_role(user, Role.COUNSELOR)
+    if note.author_id != user.pk or note.clinic_id != user.clinic_id:
+        raise PermissionDenied("only the author edits a draft")
+
+
+def _lock_draft(note: CrisisSession, base_version: int | None) -> CrisisSession:
+    """Reload the note FOR UPDATE with its stage rows. Two saves of one draft (two tabs, a
+    double-click) serialise on this row lock; the second then sees the first's version bump and
+    is refused as a conflict instead of overwriting it. Only the note row is locked (`of=self`):
+    the stages are reached through nullable outer joins, which PostgreSQL cannot lock."""
+    locked = (
+        CrisisSession.objects.select_related("author", "clinic", *section_relations())
+        .select_for_update(of=("self",))
+        .get(pk=note.pk)
+    )
+    if not locked.is_draft:
+        raise NoteLocked()
+    if base_version is not None and base_version != locked.version:
+        raise NoteConflict(base_version=base_version, current_version=locked.version)
+    return locked
+
+
+def note_forms(
+    *, note: CrisisSession, data: Mapping[str, Any] | None = None
+) -> dict[str, list[forms.BaseForm]]:
+    """The header form and every section's forms, bound to `data` when given."""
+    result: dict[str, list[forms.BaseForm]] = {
+        HEADER: [NoteHeaderForm(data=data, instance=note, prefix=HEADER)]
+    }
+    for section in registry.sections():
+        result[section.key] = section.get_forms(note=note, data=data)
+    return result
+
+
+def _bump(note: CrisisSession, *, extra_fields: list[str] | None = None) -> None:
+    note.version += 1
+    note.save(update_fields=[*(extra_fields or []), "version", "updated_at"])
+
+
+@transaction.atomic
+def note_create(
+    *,
+    author: User,
+    client: Client,
+    modality: str,
+    started_at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> CrisisSession:
+    """Start a session: a draft note of `author` for `client` (same clinic), with one row per
+    registered section, the clock started now unless given. Audited (CREATE)."""
+    require_role(author, Role.COUNSELOR)
+    if client.clinic_id != author.clinic_id:
+        raise PermissionDenied("client of another clinic")
+    started = started_at or timezone.now().replace(second=0, microsecond=0)
+    note = CrisisSession(
+        clinic_id=client.clinic_id,
+        client=client,
+        author=author,
+        modality=modality,
+        started_at=started,
+    )
+    note.full_clean(exclude=["clinic", "client", "author"])
+    note.save()
+    for section in registry.sections():
+        section.create_rows(note=note)
+    audit_record(
+        action=Action.CREATE,
+        actor=author,
+        request=request,
+        obj=note,
+        clinic=author.clinic,
+        summary=f"session started with client {client.pk}",
+    )
+    return note
+
+
+@transaction.atomic
+def note_autosave(
+    *,
+    note: CrisisSession,
+    user: User,
+    base_version: int,
+    data: Mapping[str, Any],
+    request: HttpRequest | None = None,
+) -> CrisisSession:
+    """Save the whole posted draft (header and every section) or nothing.
+
+    Refused unless `user` is the author and the note is a draft; refused with NoteConflict when
+    `base_version` is not the stored version (nothing saved); refused with NoteInvalid carrying
+    the bound forms when any field is invalid (nothing saved). When anything changed the version
+    is bumped and an UPDATE audited. Returns the saved note (a fresh instance)."""
+    _require_author(note, user)
+    locked = _lock_draft(note, base_version)
+    bound = note_forms(note=locked, data=data)
+    if not all(form.is_valid() for section_forms in bound.values() for form in section_forms):
+        raise NoteInvalid(bound)
+    header = bound[HEADER][0]
+    changed = [HEADER] if header.has_changed() else []
+    for section in registry.sections():
+        if section.save(note=locked, forms=bound[section.key]):
+            changed.append(section.key)
+    if changed:
+        _bump(locked, extra_fields=HEADER_FIELDS)
+        audit_record(
+            action=Action.UPDATE,
+            actor=user,
+            request=request,
+            obj=locked,
+            clinic=locked.clinic,
+            summary=f"draft saved (version {locked.version}): {', '.join(changed)}",
+        )
+    return locked
+
+
+@transaction.atomic
+def note_end(
+    *, note: CrisisSession, user: User, base_version: int, request: HttpRequest | None = None
+) -> CrisisSession:
+    """Stop the clock: set the end time to now (kept if already set). Bumps the version."""
+    _require_author(note, user)
+    locked = _lock_draft(note, base_version)
+    if locked.ended_at is None:
+        locked.ended_at = max(timezone.now(), locked.started_at)
+        _bump(locked, extra_fields=["ended_at"])
+        audit_record(
+            action=Action.UPDATE,
+            actor=user,
+            request=request,
+            obj=locked,
+            clinic=locked.clinic,
+            summary="session ended",
+        )
+    return locked
+
+
+@transaction.atomic
+def quick_note_add(
+    *, note: CrisisSession, user: User, text: str, request: HttpRequest | None = None
+) -> QuickNote:
+    """Append a timestamped quick note to a draft. Quick notes are part of the record; the note
+    row lock keeps one from slipping in while the note is being signed (after its hash)."""
+    _require_author(note, user)
+    locked = _lock_draft(note, None)
+    text = text.strip()
+    if not text:
+        raise NoteError("A quick note needs some text.")
+    quick = QuickNote.objects.create(session=locked, text=text)
+    audit_record(
+        action=Action.CREATE,
+        actor=user,
+        request=request,
+        obj=quick,
+        clinic=locked.clinic,
+        summary=f"quick note on session {locked.pk}",
+    )
+    return quick
+
+
+def _merge_text(current: str, copied: str) -> str:
+    copied = copied.strip()
+    if not copied or copied in current:
+        return current
+    return f"{current.rstrip()}\n{copied}" if current.strip() else copied
+
+
+def _merge_list(current: list[Any], copied: list[Any]) -> list[Any]:
+    return [*current, *(item for item in copied if item not in current)]
+
+
+@transaction.atomic
+def note_copy_forward(
+    *, note: CrisisSession, user: User, base_version: int, request: HttpRequest | None = None
+) -> tuple[CrisisSession, CrisisSession]:
+    """Pull supports, triggers, resources given and referrals of the client's last signed
+    session into this draft — only when the counselor asks (never silently). Text is appended
+    (not replaced) and list items already present are not repeated. Returns (note, source)."""
+    _require_author(note, user)
+    locked = _lock_draft(note, base_version)
+    source = (
+        CrisisSession.objects.filter(
+            client_id=locked.client_id, clinic_id=locked.clinic_id, status=NoteStatus.SIGNED
+        )
+        .exclude(pk=locked.pk)
+        .select_related("rapport", "follow_up")
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    if source is None:
+        raise NoteError("This client has no earlier signed session to copy from.")
+    follow_up, old_follow_up = locked.follow_up, source.follow_up
+    follow_up.supports = _merge_text(follow_up.supports, old_follow_up.supports)
+    follow_up.triggers = _merge_text(follow_up.triggers, old_follow_up.triggers)
+    follow_up.referrals = _merge_list(follow_up.referrals, old_follow_up.referrals)
+    follow_up.save()
+    rapport = locked.rapport
+    rapport.resources_given = _merge_list(rapport.resources_given, source.rapport.resources_given)
+    rapport.save()
+    _bump(locked)
+    audit_record(
+        action=Action.UPDATE,
+        actor=user,
+        request=request,
+        obj=locked,
+        clinic=locked.clinic,
+        summary=f"copied forward from session {source.pk}",
+    )
+    return locked, source

@@ -1,0 +1,121 @@
+"""Signing: every sign-time rule at once, then lock (or hand to a supervisor for co-signature).
+
+Signed means immutable: after `note_sign` the note and its stage rows are frozen by database
+triggers (migration 0002); corrections are addenda.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from crisisnotes.accounts.models import User
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.services import audit_record
+from sessions import registry
+from sessions.exceptions import SignRefused
+from sessions.models import CrisisSession
+from sessions.models.notes import NoteStatus
+from sessions.registry import SignProblem
+from sessions.services.notes import _lock_draft, _require_author
+
+HASH_HEADER_FIELDS = (
+    "id",
+    "clinic_id",
+    "client_id",
+    "author_id",
+    "modality",
+    "started_at",
+    "ended_at",
+    "confidentiality_explained",
+    "screen_risk",
+    "clinician_risk",
+    "imminent",
+)
+
+
+def note_sign_problems(note: CrisisSession) -> list[SignProblem]:
+    """Every unmet sign-time rule (this app's and every registered one), in rule order."""
+    problems: list[SignProblem] = []
+    for rule in registry.sign_rules():
+        problems.extend(rule(note))
+    return problems
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def note_content_hash(note: CrisisSession) -> str:
+    """SHA-256 (hex) of the signed content, as canonical JSON (sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False, UTF-8):
+
+        {"header": {id, clinic_id, client_id, author_id, modality, started_at, ended_at,
+                    confidentiality_explained, screen_risk, clinician_risk, imminent},
+         "sections": [{<section.key>: section.content(note=note)}, ... in section order],
+         "quick_notes": [{"created_at": ..., "text": ...}, ... oldest first]}
+
+    Datetimes are ISO 8601 strings (UTC). Signature fields (signer, signed_at, the hash itself),
+    status, version and co-signature are not content. docs/record-hash.md describes each
+    section's fields. Same content → same hash, on any machine."""
+    payload = {
+        "header": {name: _plain(getattr(note, name)) for name in HASH_HEADER_FIELDS},
+        "sections": [{section.key: section.content(note=note)} for section in registry.sections()],
+        "quick_notes": [
+            {"created_at": _plain(q.created_at), "text": q.text}
+            for q in note.quick_notes.order_by("created_at", "id")
+        ],
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def note_sign(
+    *, note: CrisisSession, user: User, request: HttpRequest | None = None
+) -> CrisisSession:
+    """Sign the author's draft: refuse with every unmet rule at once (SignRefused); otherwise
+    copy the signer's name, credential and licence as they are today, store the content hash and
+    the late-entry label, and lock the note — or, when any co-sign reason applies (trainee author,
+    clinician level below the screen...), send it to "awaiting co-sign" with the reasons.
+
+    The note row is locked FOR UPDATE for the whole check-and-sign: an autosave from another tab
+    (or a quick note) committing between the rule check and the status change would otherwise
+    put unchecked, unhashed content under the signature."""
+    _require_author(note, user)
+    locked = _lock_draft(note, None)
+    problems = note_sign_problems(locked)
+    if problems:
+        raise SignRefused(problems)
+    now = timezone.now()
+    reasons = [r for reason in registry.cosign_reasons() if (r := reason(locked))]
+    locked.status = NoteStatus.AWAITING_COSIGN if reasons else NoteStatus.SIGNED
+    locked.cosign_required_reason = "; ".join(reasons)[:300]
+    locked.signed_by = user
+    locked.signed_at = now
+    locked.signer_name = user.display_name
+    locked.signer_credential = user.credential
+    locked.signer_licence = user.licence_number
+    locked.content_hash = note_content_hash(locked)
+    assert locked.ended_at is not None  # a sign rule requires it
+    locked.late_entry = now - locked.ended_at > timedelta(hours=locked.clinic.late_entry_hours)
+    locked.save()
+    audit_record(
+        action=Action.SIGN,
+        actor=user,
+        request=request,
+        obj=locked,
+        clinic=locked.clinic,
+        summary=(
+            f"signed, awaiting co-sign ({locked.cosign_required_reason})"
+            if reasons
+            else "signed and locked"
+        )[:300],
+    )
+    return locked

@@ -1,0 +1,324 @@
+/* Autosave of the one-page note (vanilla JS, no dependencies).
+ *
+ * Nothing typed is lost:
+ *  - every change is saved ~2 s after typing stops and when leaving a field;
+ *  - until the server confirms, the form's values are mirrored to localStorage under
+ *    crisisnotes:note:<id>:v<version> and restored on reload if still unsaved;
+ *  - offline or on a server error the save is retried (every few seconds and as soon as the
+ *    browser is back online);
+ *  - a save against an older version (another tab saved first) answers 409: the typed text stays
+ *    in the page and the counselor may load the latest version keeping a copy of their text.
+ * Without JavaScript the same form posts normally.
+ */
+(function () {
+  "use strict";
+  var form = document.getElementById("note-form");
+  if (!form) return;
+
+  var noteId = form.dataset.noteId;
+  var saveUrl = form.dataset.saveUrl;
+  var versionInput = document.getElementById("note-version");
+  var statusEl = document.getElementById("save-status");
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var SKIP = { csrfmiddlewaretoken: true, version: true };
+  var DEBOUNCE_MS = 2000;
+  var RETRY_MS = 3000;
+
+  var dirty = false;       // the page holds changes the server has not confirmed
+  var inflight = null;     // the running save (a Promise) or null
+  var blocked = false;     // conflict or invalid input: wait for the counselor
+  var timer = null;
+  var submitting = false;
+
+  function version() { return parseInt(versionInput.value, 10); }
+  function key(v) { return "crisisnotes:note:" + noteId + ":v" + v; }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function clock() { var d = new Date(); return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()); }
+
+  function setStatus(text, kind) {
+    statusEl.textContent = text;
+    statusEl.classList.toggle("is-error", kind === "error");
+    statusEl.classList.toggle("is-saved", kind === "saved");
+  }
+
+  function fields() {
+    var out = [];
+    new FormData(form).forEach(function (value, name) {
+      if (!SKIP[name] && typeof value === "string") out.push([name, value]);
+    });
+    return out;
+  }
+
+  function mirror() {
+    try {
+      localStorage.setItem(key(version()), JSON.stringify({ at: Date.now(), fields: fields() }));
+    } catch (e) { /* storage full or disabled: the page still holds the text */ }
+  }
+
+  function sameAsPage(stored) {
+    var now = JSON.stringify(fields());
+    return now === JSON.stringify(stored.fields);
+  }
+
+  function apply(stored) {
+    var values = {};
+    stored.fields.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || SKIP[el.name] || el.type === "submit" || el.type === "button") return;
+      var vals = values[el.name] || [];
+      if (el.type === "checkbox" || el.type === "radio") {
+        el.checked = vals.indexOf(el.value) !== -1;
+      } else if (el.tagName === "SELECT" && el.multiple) {
+        Array.prototype.forEach.call(el.options, function (o) { o.selected = vals.indexOf(o.value) !== -1; });
+      } else if (vals.length) {
+        el.value = vals[0];
+      }
+    });
+  }
+
+  function labelFor(name) {
+    var el = form.elements.namedItem(name);
+    if (el && el.id) {
+      var label = form.querySelector("label[for='" + el.id + "']");
+      if (label) return label.textContent.trim();
+    }
+    return name;
+  }
+
+  function showCopy(stored) {
+    var box = document.getElementById("conflict-copy");
+    var list = box.querySelector("[data-fields]");
+    list.textContent = "";
+    var current = {};
+    fields().forEach(function (p) { current[p[0]] = p[1]; });
+    stored.fields.forEach(function (pair) {
+      if (!pair[1] || current[pair[0]] === pair[1]) return;
+      var dt = document.createElement("dt"); dt.textContent = labelFor(pair[0]);
+      var dd = document.createElement("dd"); dd.textContent = pair[1]; dd.style.whiteSpace = "pre-wrap";
+      list.appendChild(dt); list.appendChild(dd);
+    });
+    if (list.children.length) box.classList.remove("d-none");
+  }
+
+  // On load: unsaved text of this very version is restored (and saved); text left behind by an
+  // older version (a conflict, or a save this page never heard back from) is shown as a copy.
+  function restore() {
+    var current = version();
+    var prefix = "crisisnotes:note:" + noteId + ":v";
+    var copies = [];
+    for (var i = localStorage.length - 1; i >= 0; i--) {
+      var k = localStorage.key(i);
+      if (!k || k.indexOf(prefix) !== 0) continue;
+      var v = parseInt(k.slice(prefix.length), 10);
+      var stored;
+      try { stored = JSON.parse(localStorage.getItem(k)); } catch (e) { localStorage.removeItem(k); continue; }
+      if (v === current) {
+        if (!sameAsPage(stored)) {
+          apply(stored);
+          dirty = true;
+          setStatus("Restored unsaved text from this browser — saving…", "");
+          schedule(500);
+        } else {
+          localStorage.removeItem(k);
+        }
+      } else if (v < current) {
+        if (!sameAsPage(stored)) copies.push(stored);
+        localStorage.removeItem(k);
+      }
+    }
+    var conflictKey = "crisisnotes:conflict:" + noteId;
+    var conflictCopy = localStorage.getItem(conflictKey);
+    if (conflictCopy) {
+      try { copies.push(JSON.parse(conflictCopy)); } catch (e) { /* ignore */ }
+      localStorage.removeItem(conflictKey);
+    }
+    if (copies.length) {
+      copies.sort(function (a, b) { return b.at - a.at; });
+      showCopy(copies[0]);
+      sessionStorage.setItem("crisisnotes:copy:" + noteId, JSON.stringify(copies[0]));
+    } else {
+      var kept = sessionStorage.getItem("crisisnotes:copy:" + noteId);
+      if (kept) { try { showCopy(JSON.parse(kept)); } catch (e) { /* ignore */ } }
+    }
+  }
+
+  function schedule(delay) {
+    clearTimeout(timer);
+    timer = setTimeout(save, delay);
+  }
+
+  function clearErrors() {
+    form.querySelectorAll(".is-invalid[data-autosave-error]").forEach(function (el) {
+      el.classList.remove("is-invalid"); el.removeAttribute("data-autosave-error");
+    });
+    form.querySelectorAll(".autosave-error").forEach(function (el) { el.remove(); });
+  }
+
+  function showErrors(errors) {
+    clearErrors();
+    Object.keys(errors).forEach(function (id) {
+      var el = document.getElementById(id);
+      if (!el) return;
+      el.classList.add("is-invalid"); el.setAttribute("data-autosave-error", "1");
+      var msg = document.createElement("div");
+      msg.className = "invalid-feedback d-block autosave-error";
+      msg.textContent = errors[id].join(" ");
+      el.insertAdjacentElement("afterend", msg);
+    });
+  }
+
+  function updateStages(stages) {
+    Object.keys(stages || {}).forEach(function (k) {
+      var section = document.getElementById("stage-" + k);
+      if (!section) return;
+      var badge = section.querySelector(".completion-badge");
+      var state = stages[k].completion;
+      if (badge) {
+        badge.dataset.completion = state;
+        badge.textContent = state === "complete" ? "Complete" : state === "in_progress" ? "In progress" : "Empty";
+        badge.className = "badge completion-badge " + (state === "complete" ? "text-bg-success" : state === "in_progress" ? "text-bg-warning" : "text-bg-secondary");
+      }
+      var edited = section.querySelector("[data-last-edited]");
+      if (edited && stages[k].last_edited) edited.textContent = "last edited " + stages[k].last_edited;
+    });
+  }
+
+  function save() {
+    clearTimeout(timer);
+    if (inflight) return inflight;
+    if (!dirty || blocked) return Promise.resolve();
+    var base = version();
+    var body = new FormData(form);
+    dirty = false;
+    setStatus("Saving…", "");
+    inflight = fetch(saveUrl, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-Autosave": "1", "X-CSRFToken": csrf, "Accept": "application/json" }
+    }).then(function (resp) {
+      return resp.json().then(function (data) { return { status: resp.status, data: data }; });
+    }).then(function (r) {
+      if (r.status === 200) {
+        versionInput.value = r.data.version;
+        localStorage.removeItem(key(base));
+        if (dirty) mirror();  // typed while the save ran: keep it, under the new version
+        clearErrors();
+        updateStages(r.data.stages);
+        setStatus("saved " + r.data.saved_at, "saved");
+      } else if (r.status === 409) {
+        dirty = true; blocked = true;
+        var box = document.getElementById("js-conflict");
+        box.querySelector("[data-message]").textContent = r.data.message;
+        box.classList.remove("d-none");
+        setStatus("not saved — conflict", "error");
+      } else if (r.status === 400) {
+        dirty = true; blocked = true;
+        showErrors(r.data.errors || {});
+        setStatus("not saved — fix the marked fields", "error");
+      } else if (r.status === 403) {
+        blocked = true;
+        setStatus("not saved — " + (r.data.message || "this note is locked"), "error");
+      } else {
+        throw new Error("HTTP " + r.status);
+      }
+    }).catch(function () {
+      dirty = true;
+      setStatus("not saved — retrying", "error");
+      schedule(RETRY_MS);
+    }).then(function () {
+      inflight = null;
+      if (dirty && !blocked) schedule(DEBOUNCE_MS);
+    });
+    return inflight;
+  }
+
+  function changed(event) {
+    if (!event.target.name || SKIP[event.target.name]) return;
+    dirty = true;
+    if (blocked && !document.getElementById("js-conflict").classList.contains("d-none")) {
+      mirror();
+      return;  // a conflict waits for the counselor's choice
+    }
+    blocked = false;
+    mirror();
+    setStatus("editing…", "");
+    schedule(DEBOUNCE_MS);
+  }
+
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  form.addEventListener("focusout", function () { if (dirty && !blocked) schedule(0); });
+  window.addEventListener("online", function () { if (dirty && !blocked) save(); });
+
+  // Action buttons (save, end session, copy forward, sign) post the whole form; wait for a
+  // running autosave first so they carry the version the server has.
+  document.addEventListener("submit", function (event) {
+    if (event.target !== form || submitting) return;
+    event.preventDefault();
+    var submitter = event.submitter;
+    if (submitter && submitter.id === "save-now" && !dirty) { dirty = true; }
+    var run = inflight || Promise.resolve();
+    run.then(function () {
+      if (submitter && submitter.id === "save-now") { blocked = false; return save(); }
+      submitting = true;
+      clearTimeout(timer);
+      if (submitter && submitter.getAttribute("formaction")) form.action = submitter.getAttribute("formaction");
+      HTMLFormElement.prototype.submit.call(form);
+    });
+  });
+
+  document.getElementById("load-latest").addEventListener("click", function () {
+    localStorage.setItem("crisisnotes:conflict:" + noteId, JSON.stringify({ at: Date.now(), fields: fields() }));
+    localStorage.removeItem(key(version()));
+    sessionStorage.removeItem("crisisnotes:copy:" + noteId);
+    submitting = true;
+    window.location.reload();
+  });
+  document.getElementById("dismiss-copy").addEventListener("click", function () {
+    sessionStorage.removeItem("crisisnotes:copy:" + noteId);
+    document.getElementById("conflict-copy").classList.add("d-none");
+  });
+
+  // Keyboard: Alt+1..9 jump to a stage, Alt+0 the header, Alt+Q the quick note, Ctrl/Alt+S save.
+  function focusStage(section) {
+    if (!section) return;
+    var target = section.querySelector("input:not([type=hidden]):not([disabled]), textarea, select");
+    section.scrollIntoView({ block: "start" });
+    if (target) target.focus();
+  }
+  document.addEventListener("keydown", function (event) {
+    var k = event.key.toLowerCase();
+    if ((event.ctrlKey || event.metaKey || event.altKey) && (k === "s" || event.code === "KeyS")) {
+      event.preventDefault();
+      dirty = true; blocked = false;
+      save();
+      return;
+    }
+    if (!event.altKey || event.ctrlKey || event.metaKey) return;
+    var digit = /^Digit(\d)$/.exec(event.code || "");
+    if (digit) {
+      event.preventDefault();
+      var n = digit[1];
+      focusStage(n === "0" ? document.getElementById("stage-header") : document.querySelector("[data-stage-number='" + n + "']"));
+    } else if (event.code === "KeyQ") {
+      event.preventDefault();
+      var q = document.getElementById("id_quick-text");
+      if (q) q.focus();
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.target && event.target.id === "id_quick-text" && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      var qf = document.getElementById("quick-note-form");
+      if (qf) qf.requestSubmit();
+    }
+  });
+  // htmx replaces the quick-note box; keep the focus in it for the next line.
+  document.body.addEventListener("htmx:afterSettle", function () {
+    var q = document.getElementById("id_quick-text");
+    if (q && (document.activeElement === document.body || !document.activeElement)) q.focus();
+  });
+
+  restore();
+})();
