@@ -1,0 +1,91 @@
+from datetime import UTC, datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.template.loader import render_to_string
+
+from sessions import registry
+from sessions.models import ExplorationStage
+from sessions.models.notes import NoteStatus, RiskLevel
+from sessions.review_hooks import clinic_policy_high_risk
+from tests.factories import ClientFactory, CrisisSessionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _panel():
+    [panel] = [p for p in registry.client_panels() if p.key == "risk_trend"]
+    return panel
+
+
+def _session(client, author, day, status=NoteStatus.SIGNED, suds=(None, None), **risk):
+    note = CrisisSessionFactory(
+        clinic=client.clinic,
+        client=client,
+        author=author,
+        started_at=datetime(2026, 11, day, 10, tzinfo=UTC),
+        status=NoteStatus.DRAFT,
+        **risk,
+    )
+    ExplorationStage.objects.create(session=note, suds_start=suds[0], suds_end=suds[1])
+    if status != NoteStatus.DRAFT:
+        type(note).objects.filter(pk=note.pk).update(status=status)
+    return note
+
+
+def test_trend_charts_the_clients_sessions_in_order_with_shapes_and_text(
+    clinic, counselor, teammate
+):
+    client = ClientFactory(clinic=clinic, created_by=counselor)
+    _session(client, counselor, 12, screen_risk=RiskLevel.HIGH, suds=(9, 6))
+    _session(
+        client,
+        teammate,
+        5,
+        screen_risk=RiskLevel.MODERATE,
+        clinician_risk=RiskLevel.HIGH,
+        imminent=True,
+        suds=(8, 4),
+    )
+    _session(client, teammate, 20, status=NoteStatus.DRAFT, screen_risk=RiskLevel.LOW)  # not mine
+    _session(ClientFactory(clinic=clinic, created_by=counselor), counselor, 7)  # other client
+
+    context = _panel().context(client, counselor)
+    points = context["trend"]["points"]
+
+    assert [(p.date, p.screen, p.clinician, p.suds_start, p.suds_end) for p in points] == [
+        ("2026-11-05", "moderate", "high", 8, 4),
+        ("2026-11-12", "high", "", 9, 6),
+    ]
+    html = render_to_string(_panel().template_name, context)
+    assert "<svg" in html and "cdn" not in html.lower()
+    assert "2026-11-05: clinician risk High" in html  # <title> on the square marker
+    assert "2026-11-12: SUDS at start 9" in html
+    assert "2026-11-05: imminent risk" in html
+    assert "<rect" in html and "<circle" in html  # distinct shapes, not colour alone
+    assert "8 → 4" in html  # the table fallback
+
+
+def test_trend_of_a_client_without_sessions_says_so(clinic, counselor):
+    client = ClientFactory(clinic=clinic, created_by=counselor)
+    html = render_to_string(_panel().template_name, _panel().context(client, counselor))
+    assert "No sessions to chart yet" in html
+
+
+def test_trend_refuses_another_clinics_client(clinic, counselor, outsider):
+    client = ClientFactory(clinic=clinic, created_by=counselor)
+    with pytest.raises(PermissionDenied):
+        _panel().context(client, outsider)
+
+
+def test_clinic_policy_sends_high_risk_notes_to_cosign(clinic, counselor):
+    high = CrisisSessionFactory(clinic=clinic, author=counselor, screen_risk=RiskLevel.HIGH)
+    moderate = CrisisSessionFactory(clinic=clinic, author=counselor, screen_risk=RiskLevel.MODERATE)
+    assert clinic_policy_high_risk(high) is None  # policy off by default
+    clinic.cosign_all_high_risk = True
+    clinic.save()
+    high.refresh_from_db()
+    moderate.refresh_from_db()
+    assert "Clinic policy" in clinic_policy_high_risk(high)
+    assert clinic_policy_high_risk(moderate) is None
+    assert clinic_policy_high_risk in registry.cosign_reasons()
