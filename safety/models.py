@@ -108,9 +108,7 @@ class RiskFormulation(models.Model):
         max_length=300, blank=True, verbose_name="Consulted with"
     )
     abuse_disclosed = models.BooleanField(default=False, verbose_name="Abuse or neglect disclosed")
-    abuse_rationale = models.TextField(
-        blank=True, verbose_name="No report made: rationale"
-    )
+    abuse_rationale = models.TextField(blank=True, verbose_name="No report made: rationale")
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -308,8 +306,7 @@ class SafetyPlanVersion(models.Model):
     def step_list(self) -> list[tuple[str, str, bool, list[Any]]]:
         """(key, label, has contacts, entries) per step, in order, for templates."""
         return [
-            (step.value, step.label, step in CONTACT_STEPS, self.entries(step))
-            for step in PlanStep
+            (step.value, step.label, step in CONTACT_STEPS, self.entries(step)) for step in PlanStep
         ]
 
 

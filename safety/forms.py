@@ -1,0 +1,475 @@
+"""Forms of the safety stage, the safety plan editor and disclosures.
+
+Stage forms check consistency only (the C-SSRS skip logic, value ranges): autosave must keep a
+half-finished stage. What a signed note needs is checked by the sign rules (safety/rules.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from crisisnotes.accounts.models import User
+from safety.cssrs import ITEM_KEYS, ITEMS, CssrsVersion, cssrs_validate
+from safety.models import (
+    CONTACT_STEPS,
+    Disclosure,
+    HomicidalIdeation,
+    MeansAccess,
+    MeansSafety,
+    NotDoneReason,
+    NotifyMethod,
+    PlanStep,
+    Presence,
+    RiskFormulation,
+    SafetyScreen,
+)
+from sessions.models.notes import Modality, RiskLevel
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+RISK_FACTORS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Suicidal behaviour",
+        [
+            ("prior_attempt", "Prior suicide attempt"),
+            ("aborted_attempt", "Aborted or interrupted attempt"),
+            ("rehearsal", "Rehearsal"),
+            ("self_harm", "Non-suicidal self-harm"),
+        ],
+    ),
+    (
+        "Current or past diagnoses",
+        [
+            ("mood_disorder", "Mood disorder"),
+            ("psychotic_disorder", "Psychotic disorder"),
+            ("substance_use", "Substance use disorder"),
+            ("ptsd", "PTSD"),
+        ],
+    ),
+    (
+        "Key symptoms",
+        [
+            ("hopelessness", "Hopelessness"),
+            ("impulsivity", "Impulsivity"),
+            ("anxiety_panic", "Anxiety or panic"),
+            ("insomnia", "Insomnia"),
+            ("command_hallucinations", "Command hallucinations"),
+        ],
+    ),
+    ("Family history", [("family_suicide", "Family history of suicide")]),
+    (
+        "Precipitants and stressors",
+        [
+            ("loss", "Loss"),
+            ("shame", "Shame or humiliation"),
+            ("financial_legal", "Financial or legal trouble"),
+            ("medical_illness", "Medical illness"),
+            ("intoxication", "Intoxication"),
+            ("family_turmoil", "Family turmoil"),
+            ("abuse_history", "History of abuse"),
+        ],
+    ),
+    (
+        "Change in treatment",
+        [
+            ("recent_discharge", "Recent psychiatric discharge"),
+            ("medication_change", "Medication change"),
+        ],
+    ),
+    (
+        "Access to lethal means",
+        [
+            ("firearms_access", "Access to firearms"),
+            ("lethal_medication_access", "Access to lethal medication"),
+        ],
+    ),
+]
+
+PROTECTIVE_FACTORS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Internal",
+        [
+            ("coping_skills", "Coping skills"),
+            ("beliefs", "Religious or cultural beliefs"),
+            ("frustration_tolerance", "Frustration tolerance"),
+        ],
+    ),
+    (
+        "External",
+        [
+            ("responsibility", "Responsibility to family, children or pets"),
+            ("therapeutic_relationship", "Positive therapeutic relationship"),
+            ("social_supports", "Social supports"),
+        ],
+    ),
+]
+
+BARS = [
+    (1, "1 – Difficult or unable to rouse"),
+    (2, "2 – Asleep, responds normally to contact"),
+    (3, "3 – Drowsy, appears sedated"),
+    (4, "4 – Quiet and awake"),
+    (5, "5 – Overt activity, calms with instructions"),
+    (6, "6 – Extremely or continuously active, no restraint needed"),
+    (7, "7 – Violent, requires restraint"),
+]
+ZERO_TO_TEN = [
+    (i, f"{i}" + (" – calm" if i == 0 else " – most agitated" if i == 10 else ""))
+    for i in range(11)
+]
+
+
+def flat(groups: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, str]:
+    return {code: label for _, choices in groups for code, label in choices}
+
+
+def _text(rows: int = 2) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+def _yes_no(value: str) -> bool:
+    return value == "yes"
+
+
+SCREEN_FIELDS = ["version", *ITEM_KEYS, "not_done_reason", "not_done_text"]
+FORMULATION_FIELDS = [
+    "risk_factors",
+    "risk_factors_other",
+    "protective_factors",
+    "protective_factors_other",
+    "ideation_frequency",
+    "ideation_intensity",
+    "plan_details",
+    "intent",
+    "reasons_to_die",
+    "reasons_to_live",
+    "homicidal_ideation",
+    "identifiable_target",
+    "target_description",
+    "clinician_level",
+    "imminent",
+    "rationale",
+    "override_reason",
+    "duty_to_warn_not_indicated_rationale",
+    "duty_to_warn_consulted_with",
+    "abuse_disclosed",
+    "abuse_rationale",
+]
+MEANS_FIELDS = [
+    "agitation",
+    "intoxication",
+    "substance",
+    "firearms",
+    "medications",
+    "other_means",
+    "other_means_text",
+    "means_safety_notes",
+    "means_not_done_reason",
+    "lethality_notes",
+]
+
+
+class ScreenForm(forms.ModelForm):
+    """The C-SSRS items as yes/no radios; an unanswered or hidden (skipped) item posts nothing."""
+
+    version = forms.ChoiceField(
+        choices=CssrsVersion.choices, widget=forms.RadioSelect, label="Screen version"
+    )
+
+    class Meta:
+        model = SafetyScreen
+        fields = SCREEN_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for item in ITEMS:
+            self.fields[item.key] = forms.TypedChoiceField(
+                choices=YES_NO,
+                coerce=_yes_no,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+                label=f"{item.number}. {item.text}",
+            )
+            value = getattr(self.instance, item.key)
+            self.initial[item.key] = "" if value is None else ("yes" if value else "no")
+        self.fields["not_done_reason"].required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        version = data.get("version") or CssrsVersion.RECENT
+        for key, message in cssrs_validate({k: data.get(k) for k in ITEM_KEYS}, version).items():
+            self.add_error(key, message)
+        if (
+            data.get("not_done_reason") == NotDoneReason.OTHER
+            and not (data.get("not_done_text") or "").strip()
+        ):
+            self.add_error("not_done_text", "Say why the screen could not be completed.")
+        return data
+
+    def item_rows(self) -> list[tuple[Any, forms.BoundField]]:
+        return [(item, self[item.key]) for item in ITEMS]
+
+
+class FormulationForm(forms.ModelForm):
+    risk_factors = forms.MultipleChoiceField(
+        choices=RISK_FACTORS, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    protective_factors = forms.MultipleChoiceField(
+        choices=PROTECTIVE_FACTORS, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = RiskFormulation
+        fields = FORMULATION_FIELDS
+        widgets = {
+            "plan_details": _text(),
+            "intent": _text(),
+            "reasons_to_die": _text(),
+            "reasons_to_live": _text(),
+            "homicidal_ideation": forms.RadioSelect,
+            "clinician_level": forms.RadioSelect,
+            "rationale": _text(3),
+            "override_reason": _text(),
+            "duty_to_warn_not_indicated_rationale": _text(),
+            "abuse_rationale": _text(),
+        }
+        labels = {
+            "risk_factors_other": "Other risk factors",
+            "protective_factors_other": "Other protective factors",
+            "identifiable_target": "There is an identifiable target",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Radios without the blank "---------" choice: no answer is simply no radio checked.
+        self._set_choices("homicidal_ideation", HomicidalIdeation.choices)
+        self._set_choices(
+            "clinician_level", [c for c in RiskLevel.choices if c[0] != RiskLevel.NONE]
+        )
+
+    def _set_choices(self, name: str, choices: list[tuple[str, str]]) -> None:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+        field.required = False
+
+
+class MeansForm(forms.ModelForm):
+    # Any 0–10 value is accepted while typing (the modality may change in the same save); the
+    # sign rule holds face-to-face contacts to BARS 1–7.
+    agitation = forms.IntegerField(min_value=0, max_value=10, required=False)
+
+    class Meta:
+        model = MeansSafety
+        fields = MEANS_FIELDS
+        widgets = {
+            "intoxication": forms.RadioSelect,
+            "firearms": forms.RadioSelect,
+            "medications": forms.RadioSelect,
+            "other_means": forms.RadioSelect,
+            "means_safety_notes": _text(),
+            "lethality_notes": _text(),
+        }
+
+    def __init__(self, *args: Any, modality: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.bars = modality in Modality.face_to_face()
+        agitation = self.fields["agitation"]
+        agitation.widget = forms.Select(choices=[("", "—"), *(BARS if self.bars else ZERO_TO_TEN)])
+        agitation.label = (
+            "Agitation (BARS, 1–7)" if self.bars else "Agitation (clinician rating, 0–10)"
+        )
+        for name, choices in (
+            ("intoxication", Presence.choices),
+            ("firearms", MeansAccess.choices),
+            ("medications", MeansAccess.choices),
+            ("other_means", MeansAccess.choices),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = choices
+            field.required = False
+
+
+class SupervisorRecordForm(forms.Form):
+    """A notification made outside the app (phone, in person), recorded by the counselor."""
+
+    supervisor: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=User.objects.none(), label="Supervisor"
+    )
+    method = forms.ChoiceField(
+        choices=[c for c in NotifyMethod.choices if c[0] != NotifyMethod.IN_APP], label="How"
+    )
+    notified_at = forms.DateTimeField(
+        label="When",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        initial=timezone.now,
+    )
+    response = forms.CharField(widget=_text(), label="Supervisor's response")
+
+    def __init__(self, *args: Any, supervisors: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["supervisor"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = supervisors
+
+    @classmethod
+    def for_user(cls, user: Any, data: Any = None) -> SupervisorRecordForm:
+        from safety.selectors import supervisors_of_clinic
+
+        # Rendered inside the note page's form: no `required` attributes, or the browser would
+        # refuse to submit the note (save, sign) while this optional form is empty.
+        return cls(
+            data,
+            prefix="supervisor-record",
+            supervisors=supervisors_of_clinic(user=user),
+            use_required_attribute=False,
+        )
+
+
+class AcknowledgeForm(forms.Form):
+    response = forms.CharField(
+        widget=_text(4),
+        label="Your response",
+        help_text="What you advised or decided (e.g. “Agree with ED transfer, calling back”).",
+    )
+
+
+MAX_ENTRIES = 12
+
+
+class SafetyPlanForm(forms.Form):
+    """The six steps, each a list of entries: one text per line for steps 1, 2, 6; rows of name and
+    phone for steps 3–5 (posted as <step>-name / <step>-phone lists)."""
+
+    warning_signs = forms.CharField(
+        widget=_text(3),
+        required=False,
+        label=PlanStep.WARNING_SIGNS.label,
+        help_text="In the client's own words. One per line.",
+    )
+    coping = forms.CharField(
+        widget=_text(3),
+        required=False,
+        label=PlanStep.COPING.label,
+        help_text="Things I can do to take my mind off my problems. One per line.",
+    )
+    environment = forms.CharField(
+        widget=_text(3),
+        required=False,
+        label=PlanStep.ENVIRONMENT.label,
+        help_text="Lethal means and how they are made safe. One per line.",
+    )
+    worth_living_for = forms.CharField(
+        widget=_text(2),
+        required=False,
+        label="The one thing that is most important to me and worth living for",
+    )
+    likelihood_of_use = forms.TypedChoiceField(
+        choices=[("", "—"), *((i, str(i)) for i in range(11))],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="How likely is the client to use this plan? (0–10)",
+    )
+    barriers = forms.CharField(widget=_text(2), required=False, label="Barriers to using it")
+    copy_kept_where = forms.CharField(
+        max_length=300, required=False, label="Where the client keeps the copy"
+    )
+    copy_given = forms.BooleanField(required=False, label="A copy was given to the client")
+
+    TEXT_STEPS = ("warning_signs", "coping", "environment")
+
+    def __init__(self, *args: Any, contacts: dict[str, list[dict[str, str]]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.contacts = contacts
+
+    def contact_rows(self) -> list[tuple[str, str, list[dict[str, str]]]]:
+        """(step, label, rows) for steps 3–5, with two blank rows to add entries."""
+        return [
+            (step.value, step.label, [*self.contacts.get(step.value, []), *([{}] * 2)])
+            for step in CONTACT_STEPS
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.data is not None and hasattr(self.data, "getlist"):
+            self.contacts = {}
+            for step in CONTACT_STEPS:
+                names = self.data.getlist(f"{step.value}-name")
+                phones = self.data.getlist(f"{step.value}-phone")
+                rows = [
+                    {"name": n.strip(), "phone": p.strip()}
+                    for n, p in zip(names, phones, strict=False)
+                    if n.strip() or p.strip()
+                ]
+                if any(not r["name"] for r in rows):
+                    self.add_error(None, f"{step.label}: every phone number needs a name.")
+                if len(rows) > MAX_ENTRIES:
+                    self.add_error(None, f"{step.label}: at most {MAX_ENTRIES} entries.")
+                self.contacts[step.value] = rows
+        return data
+
+    def steps(self) -> dict[str, list[Any]]:
+        data = self.cleaned_data
+        steps: dict[str, list[Any]] = {}
+        for step in PlanStep:
+            if step in CONTACT_STEPS:
+                steps[step.value] = list(self.contacts.get(step.value, []))
+            else:
+                lines = (data.get(step.value) or "").splitlines()
+                steps[step.value] = [line.strip() for line in lines if line.strip()]
+        return steps
+
+
+class DisclosureForm(forms.ModelForm):
+    class Meta:
+        model = Disclosure
+        fields = [
+            "type",
+            "legal_basis",
+            "threat_description",
+            "identifiable_victim",
+            "imminence",
+            "consulted_with",
+            "recipient",
+            "recipient_address",
+            "reference_number",
+            "disclosed_at",
+            "information_disclosed",
+            "purpose",
+            "individual_informed",
+            "not_informed_reason",
+        ]
+        widgets = {
+            "disclosed_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "threat_description": _text(),
+            "information_disclosed": _text(3),
+            "purpose": _text(2),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["disclosed_at"]
+        assert isinstance(field, forms.DateTimeField)
+        field.input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        if not self.is_bound and not self.initial.get("disclosed_at"):
+            self.initial["disclosed_at"] = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            not data.get("individual_informed")
+            and not (data.get("not_informed_reason") or "").strip()
+        ):
+            self.add_error(
+                "not_informed_reason",
+                "Say why the client was not informed (or tick that they were).",
+            )
+        return data

@@ -1,0 +1,308 @@
+"""Sign-time rules 2–9 of CLINICAL.md §9 (and the agitation part of rule 1), each its own
+function with its own message and link, registered on the note (sessions.registry), plus the
+co-sign reason for a clinician level below the screen's. Policy thresholds are clinic settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.utils import timezone
+
+from safety.cssrs import ITEM_BY_KEY, cssrs_any_yes, cssrs_missing, cssrs_validate
+from safety.models import (
+    ABUSE_TYPES,
+    Disclosure,
+    DisclosureType,
+    HomicidalIdeation,
+    MeansAccess,
+    MeansSafety,
+    RiskFormulation,
+    SafetyScreen,
+    SupervisorNotification,
+)
+from safety.selectors import plan_in_force
+from sessions import registry
+from sessions.models import CrisisSession, FollowUpTask
+from sessions.models.notes import Disposition, Modality, RiskLevel
+from sessions.registry import SignProblem
+
+SECTION = "safety"
+FOLLOW_UP = "follow_up"
+# Anchors in the safety section's editable partial (templates/safety/partials/section_edit.html)
+# and the follow-up tasks partial.
+PLAN_ANCHOR = "safety-plan"
+SUPERVISOR_ANCHOR = "safety-supervisor"
+DISCLOSURES_ANCHOR = "safety-disclosures"
+TASKS_ANCHOR = "followup-tasks"
+
+
+def screen_id(field: str) -> str:
+    return f"id_safety-screen-{field}"
+
+
+def formulation_id(field: str) -> str:
+    return f"id_safety-formulation-{field}"
+
+
+def means_id(field: str) -> str:
+    return f"id_safety-means-{field}"
+
+
+def _problem(message: str, field_id: str, code: str, section: str = SECTION) -> SignProblem:
+    return SignProblem(message=message, section=section, field_id=field_id, code=code)
+
+
+def _screen(note: CrisisSession) -> SafetyScreen:
+    return note.safety_screen
+
+
+def _formulation(note: CrisisSession) -> RiskFormulation:
+    return note.risk_formulation
+
+
+def _means(note: CrisisSession) -> MeansSafety:
+    return note.means_safety
+
+
+def governing_level(note: CrisisSession) -> str:
+    """The clinician's level when formulated, else the screen's (read from the stage rows)."""
+    return _formulation(note).clinician_level or _screen(note).risk
+
+
+def _rank(level: str) -> int:
+    return RiskLevel.rank(level or "")
+
+
+def agitation_rated(note: CrisisSession) -> Iterable[SignProblem]:
+    """Rule 1 (agitation): rated, on BARS 1–7 for in-person, video and mobile contacts."""
+    value = _means(note).agitation
+    face_to_face = note.modality in Modality.face_to_face()
+    if value is None:
+        yield _problem(
+            "Rate agitation (BARS 1–7)." if face_to_face else "Rate agitation (0–10).",
+            means_id("agitation"),
+            "agitation",
+        )
+    elif face_to_face and not 1 <= value <= 7:
+        yield _problem(
+            "Agitation in an in-person, video or mobile contact is rated on BARS (1–7).",
+            means_id("agitation"),
+            "agitation_bars",
+        )
+
+
+def cssrs_complete(note: CrisisSession) -> Iterable[SignProblem]:
+    """Rule 2: the screen complete and consistent with its skip logic, or a reason it couldn't
+    be done."""
+    screen = _screen(note)
+    answers = screen.answers
+    for key, message in cssrs_validate(answers, screen.version).items():
+        yield _problem(f"C-SSRS: {message}", screen_id(key), "cssrs_inconsistent")
+    if screen.not_done_reason:
+        return
+    missing = cssrs_missing(answers, screen.version)
+    if missing:
+        numbers = ", ".join(ITEM_BY_KEY[k].number for k in missing)
+        yield _problem(
+            f"Complete the C-SSRS (unanswered: {numbers}), or record why it could not be done.",
+            screen_id(missing[0]),
+            "cssrs_incomplete",
+        )
+
+
+def formulation_when_any_yes(note: CrisisSession) -> Iterable[SignProblem]:
+    """Rule 3: any C-SSRS yes → risk formulation with the clinician's level and rationale."""
+    if not cssrs_any_yes(_screen(note).answers):
+        return
+    formulation = _formulation(note)
+    if not formulation.clinician_level:
+        yield _problem(
+            "A C-SSRS answer is yes: choose your clinician risk level.",
+            formulation_id("clinician_level"),
+            "clinician_level",
+        )
+    if not formulation.rationale.strip():
+        yield _problem(
+            "A C-SSRS answer is yes: write the rationale for your risk level.",
+            formulation_id("rationale"),
+            "rationale",
+        )
+
+
+def override_reason_given(note: CrisisSession) -> Iterable[SignProblem]:
+    """Rule 4: clinician level below the screen's → an override reason (and a co-sign, below)."""
+    formulation = _formulation(note)
+    if (
+        formulation.clinician_level
+        and _rank(formulation.clinician_level) < _rank(_screen(note).risk)
+        and not formulation.override_reason.strip()
+    ):
+        yield _problem(
+            "Your risk level is below the screen's: give the reason for the override.",
+            formulation_id("override_reason"),
+            "override_reason",
+        )
+
+
+def plan_and_means_when_moderate(note: CrisisSession) -> Iterable[SignProblem]:
+    """Rule 5: moderate or high → an active safety plan, and the means-safety questions answered
+    (or a documented reason: refused, transferred to the ED)."""
+    if _rank(governing_level(note)) < _rank(RiskLevel.MODERATE):
+        return
+    plan = plan_in_force(note=note)
+    if plan is None or not plan.is_active:
+        yield _problem(
+            "Moderate or high risk: create or review the client's safety plan "
+            "(steps 1, 2, 5 and 6 need at least one entry).",
+            PLAN_ANCHOR,
+            "safety_plan",
+        )
+    means = _means(note)
+    if means.means_not_done_reason:
+        return
+    for name, label in (
+        ("firearms", "firearms"),
+        ("medications", "lethal medications"),
+        ("other_means", "other lethal means"),
+    ):
+        if not getattr(means, name):
+            yield _problem(
+                f"Moderate or high risk: ask about access to {label} "
+                "(or record why the means questions were not completed).",
+                means_id(name),
+                f"means_{name}",
+            )
+    has_access = MeansAccess.YES in (means.firearms, means.medications, means.other_means)
+    if has_access and not means.means_safety_notes.strip():
+        yield _problem(
+            "The client has access to lethal means: record the means-safety counselling.",
+            means_id("means_safety_notes"),
+            "means_safety_notes",
+        )
+
+
+def _task_due_within(note: CrisisSession, hours: int) -> bool:
+    ended = note.ended_at or timezone.now()
+    return FollowUpTask.objects.filter(
+        session=note, due_at__lte=ended + timedelta(hours=hours)
+    ).exists()
+
+
+def high_risk_actions(note: CrisisSession) -> Iterable[SignProblem]:
+    """Rule 6: high or imminent → supervisor notified (who, when, response), a disposition
+    other than "stabilised at home" or a rationale, and a follow-up task due soon enough."""
+    if not (governing_level(note) == RiskLevel.HIGH or _formulation(note).imminent):
+        return
+    notified = SupervisorNotification.objects.filter(session=note).exclude(response="")
+    if not notified.filter(responded_at__isnull=False).exists():
+        yield _problem(
+            "High or imminent risk: notify your supervisor and record their response.",
+            SUPERVISOR_ANCHOR,
+            "supervisor_notified",
+        )
+    follow_up = note.follow_up
+    if follow_up.disposition == Disposition.STABILISED and not (
+        follow_up.disposition_rationale.strip()
+    ):
+        yield _problem(
+            "High or imminent risk with the client stabilised at home: write the rationale "
+            "for that disposition.",
+            "id_follow_up-disposition_rationale",
+            "disposition_rationale",
+            section=FOLLOW_UP,
+        )
+    hours = note.clinic.followup_due_hours_high
+    if not _task_due_within(note, hours):
+        yield _problem(
+            f"High or imminent risk: add a follow-up task due within {hours} hours of the "
+            "session's end.",
+            TASKS_ANCHOR,
+            "followup_task_high",
+            section=FOLLOW_UP,
+        )
+
+
+def moderate_followup(note: CrisisSession) -> Iterable[SignProblem]:
+    """Rule 7: moderate → a follow-up task due within the clinic's moderate window. (Crisis
+    numbers given, for every level, is checked by the follow-up section.)"""
+    if governing_level(note) != RiskLevel.MODERATE or _formulation(note).imminent:
+        return
+    hours = note.clinic.followup_due_hours_moderate
+    if not _task_due_within(note, hours):
+        yield _problem(
+            f"Moderate risk: add a follow-up task due within {hours} hours of the session's end.",
+            TASKS_ANCHOR,
+            "followup_task_moderate",
+            section=FOLLOW_UP,
+        )
+
+
+def duty_to_warn(note: CrisisSession) -> Iterable[SignProblem]:
+    """Rule 8: homicidal ideation present or an identifiable target → a duty-to-warn disclosure,
+    or "not indicated" with the rationale and who was consulted."""
+    formulation = _formulation(note)
+    if not (
+        formulation.homicidal_ideation == HomicidalIdeation.PRESENT
+        or formulation.identifiable_target
+    ):
+        return
+    if Disclosure.objects.filter(session=note, type=DisclosureType.DUTY_TO_WARN).exists():
+        return
+    if not formulation.duty_to_warn_not_indicated_rationale.strip():
+        yield _problem(
+            "Homicidal ideation or an identifiable target: record a duty-to-warn disclosure, "
+            "or why a warning is not indicated.",
+            formulation_id("duty_to_warn_not_indicated_rationale"),
+            "duty_to_warn",
+        )
+    if not formulation.duty_to_warn_consulted_with.strip():
+        yield _problem(
+            "Duty to warn not indicated: say who you consulted.",
+            formulation_id("duty_to_warn_consulted_with"),
+            "duty_to_warn_consulted",
+        )
+
+
+def abuse_disclosure(note: CrisisSession) -> Iterable[SignProblem]:
+    """Rule 9: abuse disclosed → a disclosure row (mandated report), or a rationale."""
+    formulation = _formulation(note)
+    if not formulation.abuse_disclosed:
+        return
+    if Disclosure.objects.filter(session=note, type__in=ABUSE_TYPES).exists():
+        return
+    if not formulation.abuse_rationale.strip():
+        yield _problem(
+            "Abuse was disclosed: record the report as a disclosure, or the rationale for not "
+            "reporting.",
+            formulation_id("abuse_rationale"),
+            "abuse_report",
+        )
+
+
+def clinician_below_screen(note: CrisisSession) -> str | None:
+    formulation = _formulation(note)
+    if formulation.clinician_level and _rank(formulation.clinician_level) < _rank(
+        _screen(note).risk
+    ):
+        return "Clinician risk level below the screen's: needs a supervisor's co-signature"
+    return None
+
+
+RULES = (
+    agitation_rated,
+    cssrs_complete,
+    formulation_when_any_yes,
+    override_reason_given,
+    plan_and_means_when_moderate,
+    high_risk_actions,
+    moderate_followup,
+    duty_to_warn,
+    abuse_disclosure,
+)
+
+
+def register() -> None:
+    for rule in RULES:
+        registry.register_sign_rule(rule)
+    registry.register_cosign_reason(clinician_below_screen)

@@ -1,0 +1,215 @@
+"""The Safety section of the note (the first stage), plugged into sessions through its registry,
+with the sign rules and the co-sign reason of safety/rules.py and the client page panels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms as django_forms
+
+from safety import rules
+from safety.cssrs import ITEMS, cssrs_any_yes, cssrs_missing, cssrs_risk
+from safety.forms import (
+    BARS,
+    FORMULATION_FIELDS,
+    MEANS_FIELDS,
+    PROTECTIVE_FACTORS,
+    RISK_FACTORS,
+    SCREEN_FIELDS,
+    FormulationForm,
+    MeansForm,
+    ScreenForm,
+    SupervisorRecordForm,
+    flat,
+)
+from safety.models import (
+    Disclosure,
+    MeansSafety,
+    RiskFormulation,
+    SafetyScreen,
+    SupervisorNotification,
+)
+from safety.selectors import disclosure_list_for_client, plan_current, plan_in_force
+from safety.services import note_risk_refresh
+from sessions import registry
+from sessions.models import Client, CrisisSession
+from sessions.models.notes import Modality
+from sessions.registry import ClientPanel, Completion, NoteSection
+
+SCREEN, FORMULATION, MEANS = "safety-screen", "safety-formulation", "safety-means"
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _model_content(row: Any, fields: list[str]) -> dict[str, Any]:
+    return {name: _plain(getattr(row, name)) for name in fields}
+
+
+class SafetySection(NoteSection):
+    key = "safety"
+    title = "Safety"
+    order = 10
+    template_name = "safety/partials/section_edit.html"
+    readonly_template_name = "safety/partials/section_readonly.html"
+
+    def select_related(self) -> tuple[str, ...]:
+        return ("safety_screen", "risk_formulation", "means_safety")
+
+    def create_rows(self, *, note: CrisisSession) -> None:
+        SafetyScreen.objects.create(session=note)
+        RiskFormulation.objects.create(session=note)
+        MeansSafety.objects.create(session=note)
+
+    def rows(self, note: CrisisSession) -> tuple[SafetyScreen, RiskFormulation, MeansSafety]:
+        return note.safety_screen, note.risk_formulation, note.means_safety
+
+    def get_forms(self, *, note: CrisisSession, data: Any = None) -> list[django_forms.BaseForm]:
+        screen, formulation, means = self.rows(note)
+        return [
+            ScreenForm(data=data, instance=screen, prefix=SCREEN),
+            FormulationForm(data=data, instance=formulation, prefix=FORMULATION),
+            MeansForm(data=data, instance=means, prefix=MEANS, modality=note.modality),
+        ]
+
+    def save(self, *, note: CrisisSession, forms: list[django_forms.BaseForm]) -> bool:
+        """Save the stage and keep the screen's computed risk and the note's risk fields in step
+        with it (same transaction as the caller's autosave)."""
+        screen_form, formulation_form, _means_form = forms
+        changed = False
+        for form in forms:
+            if form.has_changed():
+                form.save()  # type: ignore[attr-defined]
+                changed = True
+        screen: SafetyScreen = screen_form.instance  # type: ignore[attr-defined]
+        risk = cssrs_risk(screen.answers, screen.version) or ""
+        if screen.risk != risk:
+            screen.risk = risk
+            screen.save(update_fields=["risk", "updated_at"])
+            changed = True
+        formulation: RiskFormulation = formulation_form.instance  # type: ignore[attr-defined]
+        if note_risk_refresh(note=note, screen=screen, formulation=formulation):
+            changed = True
+        return changed
+
+    def completion(self, *, note: CrisisSession) -> Completion:
+        screen, formulation, means = self.rows(note)
+        answers = screen.answers
+        started = (
+            any(v is not None for v in answers.values())
+            or bool(screen.not_done_reason)
+            or means.agitation is not None
+            or bool(formulation.clinician_level)
+        )
+        if not started:
+            return Completion.EMPTY
+        screen_done = bool(screen.not_done_reason) or not cssrs_missing(answers, screen.version)
+        formulated = not cssrs_any_yes(answers) or (
+            bool(formulation.clinician_level) and bool(formulation.rationale.strip())
+        )
+        done = screen_done and formulated and means.agitation is not None
+        return Completion.COMPLETE if done else Completion.IN_PROGRESS
+
+    def last_edited(self, *, note: CrisisSession) -> Any:
+        return max(row.updated_at for row in self.rows(note))
+
+    def content(self, *, note: CrisisSession) -> dict[str, Any]:
+        screen, formulation, means = self.rows(note)
+        plan = plan_in_force(note=note)
+        return {
+            "screen": _model_content(screen, [*SCREEN_FIELDS, "risk"]),
+            "formulation": _model_content(formulation, FORMULATION_FIELDS),
+            "means": _model_content(means, MEANS_FIELDS),
+            "supervisor_notifications": [
+                _model_content(
+                    n,
+                    [
+                        "supervisor_id",
+                        "supervisor_name",
+                        "notified_at",
+                        "method",
+                        "response",
+                        "responded_at",
+                    ],
+                )
+                for n in SupervisorNotification.objects.filter(session=note).order_by("id")
+            ],
+            "disclosures": [d.pk for d in Disclosure.objects.filter(session=note).order_by("id")],
+            "safety_plan_version": plan.pk if plan else None,
+        }
+
+    def _common(self, note: CrisisSession) -> dict[str, Any]:
+        screen, formulation, means = self.rows(note)
+        notifications = list(
+            SupervisorNotification.objects.filter(session=note).order_by("notified_at", "id")
+        )
+        face_to_face = note.modality in Modality.face_to_face()
+        return {
+            "screen": screen,
+            "formulation": formulation,
+            "means": means,
+            "items": [(item, getattr(screen, item.key)) for item in ITEMS],
+            "risk_factor_labels": _labels(RISK_FACTORS, formulation.risk_factors),
+            "protective_factor_labels": _labels(PROTECTIVE_FACTORS, formulation.protective_factors),
+            "agitation_scale": "BARS (1–7)" if face_to_face else "Clinician rating (0–10)",
+            "agitation_label": dict(BARS).get(means.agitation or -1, "") if face_to_face else "",
+            "notifications": notifications,
+            "plan": plan_in_force(note=note),
+            "disclosures": list(Disclosure.objects.filter(session=note).order_by("disclosed_at")),
+        }
+
+    def edit_context(
+        self, *, note: CrisisSession, forms: list[django_forms.BaseForm]
+    ) -> dict[str, Any]:
+        context = self._common(note)
+        context.update(
+            {
+                "screen_form": forms[0],
+                "formulation_form": forms[1],
+                "means_form": forms[2],
+                "any_yes": cssrs_any_yes(context["screen"].answers),
+                "record_form": SupervisorRecordForm.for_user(note.author),
+            }
+        )
+        return context
+
+    def readonly_context(self, *, note: CrisisSession) -> dict[str, Any]:
+        return self._common(note)
+
+
+def _labels(groups: list[tuple[str, list[tuple[str, str]]]], codes: list[str]) -> list[str]:
+    labels = flat(groups)
+    return [labels.get(code, code) for code in codes or []]
+
+
+registry.register_section(SafetySection())
+rules.register()
+
+
+def _plan_panel(client: Client, user: Any) -> dict[str, Any]:
+    return {"client": client, "plan": plan_current(client=client)}
+
+
+def _disclosures_panel(client: Client, user: Any) -> dict[str, Any]:
+    return {"client": client, "disclosures": list(disclosure_list_for_client(client=client)[:5])}
+
+
+registry.register_client_panel(
+    ClientPanel(
+        key="safety_plan",
+        order=10,
+        template_name="safety/partials/client_plan_panel.html",
+        context=_plan_panel,
+    )
+)
+registry.register_client_panel(
+    ClientPanel(
+        key="disclosures",
+        order=20,
+        template_name="safety/partials/client_disclosures_panel.html",
+        context=_disclosures_panel,
+    )
+)

@@ -1,0 +1,96 @@
+"""Every read of the safety app, scoped to the reader's clinic: another clinic's client, plan,
+disclosure or notification is a 404; drafts are visible to their author only."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import require_role
+from safety.models import Disclosure, SafetyPlanVersion, SupervisorNotification
+from sessions.models import Client, CrisisSession
+from sessions.models.notes import NoteStatus
+
+READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+
+
+def client_get(*, user: User, client_id: int) -> Client:
+    require_role(user, *READERS)
+    return get_object_or_404(
+        Client.objects.filter(clinic=user.clinic).select_related("clinic"), pk=client_id
+    )
+
+
+def note_get_for_author(*, user: User, note_id: int) -> CrisisSession:
+    """The user's own draft note (writes from inside a session need exactly that)."""
+    require_role(user, Role.COUNSELOR)
+    return get_object_or_404(
+        CrisisSession.objects.filter(
+            clinic=user.clinic, author=user, status=NoteStatus.DRAFT
+        ).select_related("client", "clinic", "author"),
+        pk=note_id,
+    )
+
+
+def plan_version_list(*, client: Client) -> QuerySet[SafetyPlanVersion]:
+    """Versions of the (already scoped) client's plan, newest first."""
+    return SafetyPlanVersion.objects.filter(client=client).select_related("created_by", "session")
+
+
+def plan_current(*, client: Client) -> SafetyPlanVersion | None:
+    return plan_version_list(client=client).first()
+
+
+def plan_version_get(*, user: User, client_id: int, number: int) -> SafetyPlanVersion:
+    client = client_get(user=user, client_id=client_id)
+    return get_object_or_404(plan_version_list(client=client), number=number)
+
+
+def plan_in_force(*, note: CrisisSession) -> SafetyPlanVersion | None:
+    """The plan version that held for this session: the last one saved in it, else the client's
+    newest version saved before the note was signed (or now, for a draft)."""
+    linked = SafetyPlanVersion.objects.filter(session=note).order_by("-number").first()
+    if linked is not None:
+        return linked
+    versions = SafetyPlanVersion.objects.filter(client_id=note.client_id)
+    if note.signed_at is not None:
+        versions = versions.filter(created_at__lte=note.signed_at)
+    return versions.order_by("-number").first()
+
+
+def disclosure_list_for_client(*, client: Client) -> QuerySet[Disclosure]:
+    """The accounting of disclosures of the (already scoped) client, newest first."""
+    return Disclosure.objects.filter(client=client).select_related("created_by", "session")
+
+
+def disclosure_get(*, user: User, disclosure_id: int) -> Disclosure:
+    require_role(user, *READERS)
+    return get_object_or_404(
+        Disclosure.objects.filter(clinic=user.clinic).select_related("client", "session"),
+        pk=disclosure_id,
+    )
+
+
+def supervisor_notification_for_supervisor(
+    *, user: User, notification_id: int
+) -> SupervisorNotification:
+    """A notification addressed to this supervisor, in their clinic."""
+    require_role(user, Role.SUPERVISOR)
+    return get_object_or_404(
+        SupervisorNotification.objects.filter(
+            session__clinic=user.clinic, supervisor=user
+        ).select_related("session", "session__client", "session__author", "created_by"),
+        pk=notification_id,
+    )
+
+
+def supervisors_of_clinic(*, user: User) -> QuerySet[User]:
+    return User.objects.filter(clinic=user.clinic, is_supervisor=True, is_active=True).order_by(
+        "full_name"
+    )
+
+
+def supervisor_notification_list(*, note: CrisisSession) -> QuerySet[SupervisorNotification]:
+    """The (already scoped) note's supervisor notifications, oldest first."""
+    return SupervisorNotification.objects.filter(session=note).order_by("notified_at", "id")

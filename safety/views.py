@@ -1,0 +1,391 @@
+"""Views of the safety app: thin (selector → form → one service → render)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import role_required
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.services import audit_record
+from crisisnotes.pdf import pdf_render_template
+from safety import selectors, services
+from safety.exceptions import SafetyError
+from safety.forms import AcknowledgeForm, DisclosureForm, SafetyPlanForm, SupervisorRecordForm
+from safety.models import CONTACT_STEPS, SafetyPlanVersion
+from sessions.models import Client, CrisisSession
+
+READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def note_url(note: CrisisSession, anchor: str = "") -> str:
+    """The note page (owned by the sessions app), or the client's plan page if it has none."""
+    try:
+        url = reverse("crisis_sessions:note_detail", args=[note.pk])
+    except NoReverseMatch:
+        url = reverse("safety:plan", args=[note.client_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def client_url(client: Client) -> str:
+    try:
+        return reverse("crisis_sessions:client_detail", args=[client.pk])
+    except NoReverseMatch:
+        return reverse("safety:plan", args=[client.pk])
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- supervisor notified --------------------------------------------------------------------
+
+
+def record_form(request: HttpRequest, data: Any = None) -> SupervisorRecordForm:
+    return SupervisorRecordForm.for_user(_user(request), data)
+
+
+def _supervisor_panel(request: HttpRequest, note: CrisisSession, **extra: Any) -> HttpResponse:
+    context = {
+        "note": note,
+        "notifications": list(selectors.supervisor_notification_list(note=note)),
+        "record_form": extra.pop("record_form", None) or record_form(request),
+        "editable": True,
+        **extra,
+    }
+    return render(request, "safety/partials/supervisor_panel.html", context)
+
+
+@role_required(Role.COUNSELOR)
+def supervisor_list(request: HttpRequest, note_id: int) -> HttpResponse:
+    """The notifications list alone, polled by the note page while a response is awaited."""
+    note = selectors.note_get_for_author(user=_user(request), note_id=note_id)
+    return render(
+        request,
+        "safety/partials/supervisor_list.html",
+        {"note": note, "notifications": list(selectors.supervisor_notification_list(note=note))},
+    )
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
+def supervisor_notify(request: HttpRequest, note_id: int) -> HttpResponse:
+    note = selectors.note_get_for_author(user=_user(request), note_id=note_id)
+    error = ""
+    try:
+        services.supervisor_notify(actor=_user(request), note=note, request=request)
+    except SafetyError as exc:
+        error = str(exc)
+    if _is_htmx(request):
+        return _supervisor_panel(request, note, error=error)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, "Your supervisor was notified.")
+    return redirect(note_url(note, "safety-supervisor"))
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
+def supervisor_record(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = selectors.note_get_for_author(user=user, note_id=note_id)
+    form = record_form(request, request.POST)
+    if form.is_valid():
+        try:
+            services.supervisor_notification_record(
+                actor=user,
+                note=note,
+                supervisor=form.cleaned_data["supervisor"],
+                method=form.cleaned_data["method"],
+                notified_at=form.cleaned_data["notified_at"],
+                response=form.cleaned_data["response"],
+                request=request,
+            )
+        except SafetyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            form = None  # type: ignore[assignment]
+    if _is_htmx(request):
+        return _supervisor_panel(request, note, record_form=form)
+    if form is not None:
+        messages.error(request, "The supervisor notification was not recorded: check the form.")
+    return redirect(note_url(note, "safety-supervisor"))
+
+
+@role_required(Role.SUPERVISOR)
+def supervisor_ack(request: HttpRequest, record_id: int) -> HttpResponse:
+    user = _user(request)
+    record = selectors.supervisor_notification_for_supervisor(user=user, notification_id=record_id)
+    note = record.session
+    form = AcknowledgeForm(request.POST or None, initial={"response": record.response})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.supervisor_acknowledge(
+                actor=user, record=record, response=form.cleaned_data["response"], request=request
+            )
+        except SafetyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Your response was recorded on the note.")
+            return redirect(reverse("safety:supervisor_ack", args=[record.pk]))
+    else:
+        audit_record(
+            action=Action.VIEW, request=request, obj=note, summary="Supervisor notification"
+        )
+    screen = note.safety_screen
+    return render(
+        request,
+        "safety/supervisor_ack.html",
+        {"record": record, "note": note, "form": form, "screen": screen},
+    )
+
+
+# --- safety plan ----------------------------------------------------------------------------
+
+
+def _plan_session(request: HttpRequest, client: Client) -> CrisisSession | None:
+    raw = request.GET.get("session") or request.POST.get("session")
+    if not raw or not str(raw).isdigit():
+        return None
+    note = selectors.note_get_for_author(user=_user(request), note_id=int(raw))
+    if note.client_id != client.pk:
+        raise Http404("session of another client")
+    return note
+
+
+def _plan_initial(client: Client, current: SafetyPlanVersion | None) -> tuple[dict, dict]:
+    if current is None:
+        steps = services.plan_default_steps(client=client)
+        fields: dict[str, Any] = {}
+    else:
+        steps = current.steps
+        fields = {name: getattr(current, name) for name in services.PLAN_FIELDS}
+    initial = {
+        **fields,
+        **{name: "\n".join(steps.get(name, [])) for name in SafetyPlanForm.TEXT_STEPS},
+    }
+    contacts = {step.value: list(steps.get(step.value, [])) for step in CONTACT_STEPS}
+    return initial, contacts
+
+
+@role_required(*READERS)
+def plan(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The client's current plan (read-only) and its versions."""
+    client = selectors.client_get(user=_user(request), client_id=client_id)
+    versions = list(selectors.plan_version_list(client=client))
+    audit_record(action=Action.VIEW, request=request, obj=client, summary="Safety plan")
+    return render(
+        request,
+        "safety/plan_detail.html",
+        {
+            "client": client,
+            "plan": versions[0] if versions else None,
+            "versions": versions,
+            "client_url": client_url(client),
+        },
+    )
+
+
+@role_required(Role.COUNSELOR)
+def plan_edit(request: HttpRequest, client_id: int) -> HttpResponse:
+    """Create or review the plan, normally from inside a session (?session=<note id>)."""
+    user = _user(request)
+    client = selectors.client_get(user=user, client_id=client_id)
+    note = _plan_session(request, client)
+    current = selectors.plan_current(client=client)
+    initial, contacts = _plan_initial(client, current)
+    if request.method == "POST":
+        form = SafetyPlanForm(request.POST, contacts=contacts)
+        if form.is_valid():
+            version, created = services.safety_plan_save(
+                actor=user,
+                client=client,
+                steps=form.steps(),
+                fields=form.cleaned_data,
+                session=note,
+                request=request,
+            )
+            if created:
+                state = (
+                    "active"
+                    if version.is_active
+                    else "not active yet (steps 1, 2, 5 and 6 need an entry)"
+                )
+                messages.success(
+                    request, f"Safety plan version {version.number} saved; it is {state}."
+                )
+            else:
+                messages.info(request, f"No changes: version {version.number} stays in force.")
+            if note is not None:
+                return redirect(note_url(note, "safety-plan"))
+            return redirect(reverse("safety:plan", args=[client.pk]))
+    else:
+        form = SafetyPlanForm(initial=initial, contacts=contacts)
+        audit_record(action=Action.VIEW, request=request, obj=client, summary="Safety plan editor")
+    return render(
+        request,
+        "safety/plan_edit.html",
+        {
+            "client": client,
+            "note": note,
+            "form": form,
+            "current": current,
+            "back_url": note_url(note, "safety-plan")
+            if note
+            else reverse("safety:plan", args=[client.pk]),
+        },
+    )
+
+
+@role_required(*READERS)
+def plan_version(request: HttpRequest, client_id: int, number: int) -> HttpResponse:
+    version = selectors.plan_version_get(user=_user(request), client_id=client_id, number=number)
+    audit_record(
+        action=Action.VIEW, request=request, obj=version, summary=f"Safety plan version {number}"
+    )
+    return render(
+        request,
+        "safety/plan_version.html",
+        {"client": version.client, "plan": version, "client_url": client_url(version.client)},
+    )
+
+
+@role_required(*READERS)
+def plan_compare(request: HttpRequest, client_id: int) -> HttpResponse:
+    user = _user(request)
+    client = selectors.client_get(user=user, client_id=client_id)
+    versions = list(selectors.plan_version_list(client=client))
+    numbers = [v.number for v in versions]
+
+    def pick(name: str, default: int) -> int:
+        raw = request.GET.get(name, "")
+        return int(raw) if raw.isdigit() and int(raw) in numbers else default
+
+    newer_n = pick("b", numbers[0] if numbers else 0)
+    older_n = pick("a", numbers[1] if len(numbers) > 1 else newer_n)
+    by_number = {v.number: v for v in versions}
+    older, newer = by_number.get(older_n), by_number.get(newer_n)
+    changes = services.plan_diff(older, newer) if older and newer else []
+    audit_record(
+        action=Action.VIEW,
+        request=request,
+        obj=client,
+        summary=f"Safety plan compare v{older_n}–v{newer_n}",
+    )
+    return render(
+        request,
+        "safety/plan_compare.html",
+        {
+            "client": client,
+            "versions": versions,
+            "older": older,
+            "newer": newer,
+            "changes": changes,
+        },
+    )
+
+
+def _client_copy_context(request: HttpRequest, client_id: int) -> dict[str, Any]:
+    client = selectors.client_get(user=_user(request), client_id=client_id)
+    current = selectors.plan_current(client=client)
+    if current is None:
+        raise Http404("this client has no safety plan yet")
+    return {"client": client, "plan": current, "clinic": client.clinic}
+
+
+@role_required(*READERS)
+def plan_client_copy(request: HttpRequest, client_id: int) -> HttpResponse:
+    context = _client_copy_context(request, client_id)
+    audit_record(
+        action=Action.EXPORT,
+        request=request,
+        obj=context["plan"],
+        summary="Safety plan client copy (print)",
+    )
+    return render(request, "safety/plan_client_copy.html", {**context, "pdf": False})
+
+
+@role_required(*READERS)
+def plan_client_copy_pdf(request: HttpRequest, client_id: int) -> HttpResponse:
+    context = _client_copy_context(request, client_id)
+    pdf = pdf_render_template(
+        template_name="safety/plan_client_copy.html", context={**context, "pdf": True}
+    )
+    audit_record(
+        action=Action.EXPORT,
+        request=request,
+        obj=context["plan"],
+        summary="Safety plan client copy (PDF)",
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="safety-plan-v{context["plan"].number}.pdf"'
+    )
+    return response
+
+
+# --- disclosures ----------------------------------------------------------------------------
+
+
+@role_required(Role.COUNSELOR)
+def disclosure_new(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = selectors.note_get_for_author(user=user, note_id=note_id)
+    initial = {"type": request.GET.get("type", "")}
+    form = DisclosureForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.disclosure_create(
+                actor=user, note=note, data=form.cleaned_data, request=request
+            )
+        except SafetyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Disclosure recorded in the client's accounting.")
+            return redirect(note_url(note, "safety-disclosures"))
+    return render(
+        request,
+        "safety/disclosure_form.html",
+        {
+            "note": note,
+            "client": note.client,
+            "form": form,
+            "back_url": note_url(note, "safety-disclosures"),
+        },
+    )
+
+
+@role_required(*READERS)
+def disclosure_accounting(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = selectors.client_get(user=_user(request), client_id=client_id)
+    disclosures = list(selectors.disclosure_list_for_client(client=client))
+    audit_record(
+        action=Action.VIEW, request=request, obj=client, summary="Accounting of disclosures"
+    )
+    return render(
+        request,
+        "safety/disclosure_accounting.html",
+        {"client": client, "disclosures": disclosures, "client_url": client_url(client)},
+    )
+
+
+@role_required(*READERS)
+def disclosure_detail(request: HttpRequest, disclosure_id: int) -> HttpResponse:
+    disclosure = selectors.disclosure_get(user=_user(request), disclosure_id=disclosure_id)
+    audit_record(action=Action.VIEW, request=request, obj=disclosure, summary="Disclosure")
+    return render(
+        request,
+        "safety/disclosure_detail.html",
+        {"d": disclosure, "client": disclosure.client, "client_url": client_url(disclosure.client)},
+    )

@@ -1,0 +1,102 @@
+/* C-SSRS skip logic and risk on the note page, the same rules as safety/cssrs.py (the server is
+   the authority and rejects what this would have prevented). Skipped questions are hidden and
+   their answers cleared, so they are stored as null. No dependencies. */
+(function () {
+  "use strict";
+  var KEYS = ["q1", "q2", "q3", "q4", "q5", "q6", "q6b"];
+  var LABELS = { none: "None", low: "Low", moderate: "Moderate", high: "High" };
+
+  function asked(a, version) {
+    var list = ["q1", "q2"];
+    if (a.q2 === true) list.push("q3", "q4", "q5", "q6");
+    else if (a.q2 === false) list.push("q6");
+    if (list.indexOf("q6") >= 0 && a.q6 === true && version === "recent") list.push("q6b");
+    return list;
+  }
+
+  function riskOfComplete(a, version) {
+    if (version === "since_last_contact") {
+      if (a.q4 || a.q5 || a.q6) return "high";
+      if (a.q3) return "moderate";
+    } else {
+      if (a.q4 || a.q5 || (a.q6 && a.q6b)) return "high";
+      if (a.q3 || a.q6) return "moderate";
+    }
+    if (a.q1 || a.q2) return "low";
+    return "none";
+  }
+
+  function outcomes(a, version, found) {
+    var missing = asked(a, version).filter(function (k) { return a[k] === null; });
+    if (!missing.length) { found[riskOfComplete(a, version)] = true; return; }
+    [true, false].forEach(function (v) {
+      var next = Object.assign({}, a); next[missing[0]] = v; outcomes(next, version, found);
+    });
+  }
+
+  /* The risk as soon as every way of finishing the screen agrees; null until then. */
+  function risk(a, version) {
+    var found = {}; outcomes(a, version, found);
+    var levels = Object.keys(found);
+    return levels.length === 1 ? levels[0] : null;
+  }
+
+  function init(root) {
+    if (root.dataset.cssrsReady) return;
+    root.dataset.cssrsReady = "1";
+    var rows = {};
+    root.querySelectorAll("[data-cssrs-item]").forEach(function (row) { rows[row.dataset.cssrsItem] = row; });
+    var output = root.querySelector("[data-cssrs-risk]");
+    var hint = root.querySelector("[data-formulation-hint]");
+
+    function radios(key) { return rows[key] ? rows[key].querySelectorAll("input[type=radio]") : []; }
+    function value(key) {
+      var checked = null;
+      radios(key).forEach(function (r) { if (r.checked) checked = r.value === "yes"; });
+      return checked;
+    }
+    function version() {
+      var v = root.querySelector("[data-cssrs-version] input:checked");
+      return v ? v.value : "recent";
+    }
+
+    function update() {
+      var ver = version(), a = {}, changed = true;
+      KEYS.forEach(function (k) { a[k] = value(k); });
+      // Clearing an item can skip further items (2 → 6 → 6b): repeat until stable.
+      while (changed) {
+        changed = false;
+        var ask = asked(a, ver);
+        KEYS.forEach(function (k) {
+          var show = ask.indexOf(k) >= 0;
+          if (rows[k]) rows[k].hidden = !show;
+          if (!show && a[k] !== null) {
+            radios(k).forEach(function (r) { r.checked = false; });
+            a[k] = null; changed = true;
+          }
+        });
+      }
+      var level = risk(a, ver);
+      if (output) {
+        output.textContent = level ? LABELS[level] : "not determined yet";
+        output.className = "risk-" + (level || "pending");
+        output.dataset.level = level || "";
+      }
+      if (hint) {
+        var anyYes = KEYS.some(function (k) { return a[k] === true; });
+        hint.textContent = anyYes ? "Required: a C-SSRS answer is yes." : "Required when any C-SSRS answer is yes.";
+      }
+    }
+
+    root.addEventListener("change", function (event) {
+      var t = event.target;
+      if (t && t.closest && (t.closest("[data-cssrs-item]") || t.closest("[data-cssrs-version]"))) update();
+    });
+    update();
+  }
+
+  function initAll() { document.querySelectorAll("[data-cssrs-root]").forEach(init); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initAll);
+  else initAll();
+  document.addEventListener("htmx:afterSwap", initAll);
+})();

@@ -1,0 +1,177 @@
+"""The C-SSRS screen: skip logic and risk, checked over every combination of answers."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from safety.cssrs import (
+    ITEMS,
+    CssrsVersion,
+    cssrs_asked,
+    cssrs_missing,
+    cssrs_risk,
+    cssrs_validate,
+)
+
+KEYS = ["q1", "q2", "q3", "q4", "q5", "q6", "q6b"]
+VALUES = (None, True, False)
+Y, N, NA = True, False, None
+
+
+def every_combination() -> list[dict[str, bool | None]]:
+    return [dict(zip(KEYS, combo, strict=True)) for combo in itertools.product(VALUES, repeat=7)]
+
+
+def follows_skip_logic(a: dict[str, bool | None], version: str) -> bool:
+    """CLINICAL.md §1 read literally, written independently of safety.cssrs: every answered item
+    must be one the interview reaches."""
+    reached = {"q1", "q2"}
+    if a["q2"] is True:
+        reached |= {"q3", "q4", "q5", "q6"}
+    if a["q2"] is False:
+        reached |= {"q6"}
+    if version == CssrsVersion.RECENT and "q6" in reached and a["q6"] is True:
+        reached |= {"q6b"}
+    return all(a[k] is None or k in reached for k in KEYS)
+
+
+def is_complete(a: dict[str, bool | None], version: str) -> bool:
+    if a["q1"] is None or a["q2"] is None or a["q6"] is None:
+        return False
+    if a["q2"] and None in (a["q3"], a["q4"], a["q5"]):
+        return False
+    return not (version == CssrsVersion.RECENT and a["q6"] and a["q6b"] is None)
+
+
+def table_risk(a: dict[str, bool | None], version: str) -> str:
+    """The risk rule of CLINICAL.md §1 for a complete screen."""
+    recent = version == CssrsVersion.RECENT
+    if a["q4"] or a["q5"] or (a["q6"] and (a["q6b"] if recent else True)):
+        return "high"
+    if a["q3"] or a["q6"]:
+        return "moderate"
+    if a["q1"] or a["q2"]:
+        return "low"
+    return "none"
+
+
+# The complete screens written out by hand as a second, human-readable check (recent version).
+# q1, q2, q3, q4, q5, q6, q6b → risk
+HAND_TABLE = [
+    ((N, N, NA, NA, NA, N, NA), "none"),
+    ((Y, N, NA, NA, NA, N, NA), "low"),
+    ((N, N, NA, NA, NA, Y, N), "moderate"),
+    ((N, N, NA, NA, NA, Y, Y), "high"),
+    ((Y, N, NA, NA, NA, Y, N), "moderate"),
+    ((Y, Y, N, N, N, N, NA), "low"),
+    ((N, Y, N, N, N, N, NA), "low"),
+    ((Y, Y, Y, N, N, N, NA), "moderate"),
+    ((Y, Y, N, Y, N, N, NA), "high"),
+    ((Y, Y, N, N, Y, N, NA), "high"),
+    ((Y, Y, Y, Y, Y, Y, Y), "high"),
+    ((Y, Y, N, N, N, Y, N), "moderate"),
+    ((Y, Y, N, N, N, Y, Y), "high"),
+]
+
+
+def test_items_are_worded_verbatim() -> None:
+    texts = {item.key: item.text for item in ITEMS}
+    assert texts["q1"] == (
+        "Have you wished you were dead or wished you could go to sleep and not wake up?"
+    )
+    assert texts["q2"] == "Have you actually had any thoughts of killing yourself?"
+    assert texts["q3"] == "Have you been thinking about how you might do this?"
+    assert texts["q4"] == "Have you had these thoughts and had some intention of acting on them?"
+    assert texts["q5"] == (
+        "Have you started to work out or worked out the details of how to kill yourself? "
+        "Do you intend to carry out this plan?"
+    )
+    assert texts["q6"] == (
+        "Have you ever done anything, started to do anything, or prepared to do anything to end "
+        "your life?"
+    )
+    assert texts["q6b"] == "Was this within the past 3 months?"
+    assert [item.loinc for item in ITEMS] == [
+        "93246-7",
+        "93247-5",
+        "93248-3",
+        "93249-1",
+        "93250-9",
+        "93267-3",
+        "93269-9",
+    ]
+
+
+@pytest.mark.parametrize(("answers", "risk"), HAND_TABLE)
+def test_hand_written_table_rows_score_as_listed(answers: tuple, risk: str) -> None:
+    a = dict(zip(KEYS, answers, strict=True))
+    assert cssrs_validate(a, CssrsVersion.RECENT) == {}
+    assert cssrs_missing(a, CssrsVersion.RECENT) == []
+    assert cssrs_risk(a, CssrsVersion.RECENT) == risk
+
+
+@pytest.mark.parametrize("version", list(CssrsVersion))
+def test_every_complete_consistent_screen_scores_as_the_table_says(version: str) -> None:
+    scored = 0
+    for a in every_combination():
+        if follows_skip_logic(a, version) and is_complete(a, version):
+            assert cssrs_validate(a, version) == {}, a
+            assert cssrs_missing(a, version) == [], a
+            assert cssrs_risk(a, version) == table_risk(a, version), a
+            scored += 1
+    # recent: q2 no → q1 × (q6 no | q6 yes × q6b) = 2×3 = 6; q2 yes → 2×8×3 = 48.
+    # since last contact: no 6b → 2×2 + 2×8×2 = 36.
+    assert scored == (54 if version == CssrsVersion.RECENT else 36)
+
+
+@pytest.mark.parametrize("version", list(CssrsVersion))
+def test_every_inconsistent_combination_is_rejected_with_a_message(version: str) -> None:
+    rejected = 0
+    for a in every_combination():
+        errors = cssrs_validate(a, version)
+        if follows_skip_logic(a, version):
+            assert errors == {}, a
+        else:
+            assert errors, a
+            assert set(errors) <= set(KEYS)
+            assert all("leave it blank" in m or "asked only" in m for m in errors.values())
+            assert cssrs_risk(a, version) is None
+            rejected += 1
+    assert rejected > 0
+
+
+def test_since_last_contact_version_never_asks_6b() -> None:
+    a = {"q1": True, "q2": False, "q6": True}
+    assert "q6b" not in cssrs_asked(a, CssrsVersion.SINCE_LAST_CONTACT)
+    errors = cssrs_validate({**a, "q6b": True}, CssrsVersion.SINCE_LAST_CONTACT)
+    assert "since-last-contact" in errors["q6b"]
+    assert cssrs_risk(a, CssrsVersion.SINCE_LAST_CONTACT) == "high"
+
+
+def test_answer_to_an_item_skipped_by_question_2_names_the_reason() -> None:
+    errors = cssrs_validate({"q1": True, "q2": False, "q4": True}, CssrsVersion.RECENT)
+    assert errors == {"q4": "Question 4 is skipped when question 2 is no: leave it blank."}
+
+
+@pytest.mark.parametrize("version", list(CssrsVersion))
+def test_risk_appears_as_soon_as_every_way_to_finish_agrees(version: str) -> None:
+    for a in every_combination():
+        if not follows_skip_logic(a, version):
+            continue
+        # Brute force over completions, independently of cssrs_risk's own search.
+        outcomes = {
+            table_risk(done, version)
+            for done in every_combination()
+            if follows_skip_logic(done, version)
+            and is_complete(done, version)
+            and all(a[k] is None or done[k] == a[k] for k in KEYS)
+        }
+        expected = outcomes.pop() if len(outcomes) == 1 else None
+        assert cssrs_risk(a, version) == expected, a
+
+
+def test_intention_determines_high_before_the_screen_is_finished() -> None:
+    assert cssrs_risk({"q1": True, "q2": True, "q4": True}, CssrsVersion.RECENT) == "high"
+    assert cssrs_risk({"q1": True, "q2": True}, CssrsVersion.RECENT) is None
