@@ -469,7 +469,10 @@ def _zip_bytes(records_dir: Path, rows: list[dict[str, Any]]) -> bytes:
     for row in rows:
         # A leading =, +, - or @ would be a formula in a spreadsheet: neutralise it.
         writer.writerow(
-            {k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()}
+            {
+                k: ("'" + v if isinstance(v, str) and v and v[0] in "=+-@" else v)
+                for k, v in row.items()
+            }
         )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -1,0 +1,212 @@
+"""Export jobs: requests (signed only, admins for bulk), running (ZIP + CSV index, per-record
+failures, idempotent re-runs), and downloads (audited, expiring)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from crisisnotes.audit.models import Action, AuditEvent
+from sessions.models import ExportJob
+from sessions.models.exports import ExportStatus
+from sessions.services import exports as export_services
+from sessions.services.exports import (
+    ExportError,
+    export_bulk_request,
+    export_download_record,
+    export_job_run,
+    export_jobs_resume,
+    export_single_request,
+    job_dir,
+    job_file,
+)
+from tests.factories import CrisisSessionFactory
+from tests.sessions.records import signed_note
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _private_storage(settings, tmp_path):
+    settings.PRIVATE_STORAGE_DIR = tmp_path / "private"
+
+
+def test_single_export_of_a_signed_note_writes_one_pdf(
+    counselor, django_capture_on_commit_callbacks
+):
+    note = signed_note(author=counselor)
+    with django_capture_on_commit_callbacks() as callbacks:
+        job = export_single_request(actor=counselor, note=note)
+    assert len(callbacks) == 1  # the task is sent after commit
+    assert AuditEvent.objects.filter(action=Action.EXPORT, object_id=str(note.pk)).exists()
+    job = export_job_run(job_id=job.pk)
+    assert job.status == ExportStatus.DONE and job.percent == 100
+    path = job_file(job)
+    assert path is not None and path.read_bytes().startswith(b"%PDF")
+    assert [p.name for p in job_dir(job).iterdir()] == [path.name]
+
+
+def test_drafts_are_never_exported(counselor):
+    draft = CrisisSessionFactory(clinic=counselor.clinic, author=counselor)
+    with pytest.raises(ExportError, match="signed"):
+        export_single_request(actor=counselor, note=draft)
+    assert not ExportJob.objects.exists()
+
+
+def test_another_clinics_note_cannot_be_exported(counselor, outsider):
+    note = signed_note(author=counselor)
+    with pytest.raises(ExportError):
+        export_single_request(actor=outsider, note=note)
+
+
+def test_bulk_export_is_for_clinic_admins_only(counselor):
+    signed_note(author=counselor)
+    with pytest.raises(ExportError, match="admins"):
+        export_bulk_request(actor=counselor)
+
+
+def test_bulk_export_filters_and_builds_a_zip_with_a_csv_index(
+    counselor, teammate, clinic_admin, outsider
+):
+    mine = [signed_note(author=counselor, risk="high") for _ in range(2)]
+    signed_note(author=counselor, risk="low")
+    signed_note(author=teammate, risk="high")
+    signed_note(author=outsider, risk="high")  # another clinic: never included
+    CrisisSessionFactory(clinic=counselor.clinic, author=counselor, clinician_risk="high")
+
+    job = export_bulk_request(actor=clinic_admin, counselor=counselor, risk_level="high")
+    assert sorted(job.record_ids) == sorted(n.pk for n in mine)
+    assert job.scope == {"counselor_id": counselor.pk, "risk_level": "high"}
+    job = export_job_run(job_id=job.pk)
+    assert job.status == ExportStatus.DONE, job.error
+    with zipfile.ZipFile(job_file(job)) as archive:
+        names = archive.namelist()
+        index = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode())))
+    assert sorted(names) == sorted(
+        ["index.csv", *[f"session-{n.pk}-{n.started_at:%Y-%m-%d}.pdf" for n in mine]]
+    )
+    assert {int(row["session_id"]) for row in index} == {n.pk for n in mine}
+    assert all(row["status"] == "Signed" and row["content_hash"] for row in index)
+    # One file in the job's folder: the ZIP (the loose PDFs went into it).
+    assert [p.name for p in job_dir(job).iterdir()] == [job_file(job).name]
+
+
+def test_bulk_export_by_date_range_and_client(counselor, clinic_admin):
+    old = signed_note(author=counselor, started_at=timezone.now() - timedelta(days=40))
+    recent = signed_note(author=counselor)
+    job = export_bulk_request(
+        actor=clinic_admin, date_from=(timezone.now() - timedelta(days=7)).date()
+    )
+    assert job.record_ids == [recent.pk]
+    job = export_bulk_request(actor=clinic_admin, client_id=old.client_id)
+    assert job.record_ids == [old.pk]
+    with pytest.raises(ExportError, match="No signed records"):
+        export_bulk_request(
+            actor=clinic_admin, date_from=(timezone.now() + timedelta(days=1)).date()
+        )
+
+
+def test_a_failing_record_is_named_and_the_rest_are_exported(counselor, clinic_admin, monkeypatch):
+    good, bad = signed_note(author=counselor), signed_note(author=counselor)
+    job = export_bulk_request(actor=clinic_admin)
+    real = export_services.record_pdf
+
+    def flaky(*, note, **kwargs):
+        if note.pk == bad.pk:
+            raise RuntimeError("the safety section could not be rendered")
+        return real(note=note, **kwargs)
+
+    monkeypatch.setattr(export_services, "record_pdf", flaky)
+    job = export_job_run(job_id=job.pk)
+    assert job.status == ExportStatus.DONE
+    assert job.failures == [
+        {
+            "session_id": bad.pk,
+            "client": bad.client.alias,
+            "error": "the safety section could not be rendered",
+        }
+    ]
+    with zipfile.ZipFile(job_file(job)) as archive:
+        index = {
+            int(r["session_id"]): r
+            for r in csv.DictReader(io.StringIO(archive.read("index.csv").decode()))
+        }
+        assert len([n for n in archive.namelist() if n.endswith(".pdf")]) == 1
+    assert index[bad.pk]["error"] == "the safety section could not be rendered"
+    assert index[good.pk]["error"] == ""
+
+
+def test_a_finished_job_is_not_run_again(counselor, clinic_admin, monkeypatch):
+    signed_note(author=counselor)
+    job = export_job_run(job_id=export_bulk_request(actor=clinic_admin).pk)
+    finished_at = job.finished_at
+
+    def boom(**kwargs):
+        raise AssertionError("a finished job rendered again")
+
+    monkeypatch.setattr(export_services, "record_pdf", boom)
+    again = export_job_run(job_id=job.pk)
+    assert again.finished_at == finished_at and again.attempts == 1
+
+
+def test_a_rerun_after_a_crash_resumes_without_duplicates(counselor, clinic_admin, monkeypatch):
+    """The state a SIGKILL leaves behind: job "running", some PDFs written, a half-written
+    temporary file. The re-delivered run keeps the finished PDFs, drops the temporary file and
+    publishes one ZIP."""
+    notes = [signed_note(author=counselor) for _ in range(3)]
+    job = export_bulk_request(actor=clinic_admin)
+    records = job_dir(job) / "records"
+    records.mkdir(parents=True)
+    first = notes[0]
+    (records / f"session-{first.pk}-{first.started_at:%Y-%m-%d}.pdf").write_bytes(
+        export_services.record_pdf(note=first, generated_by=clinic_admin)
+    )
+    (records / ".half-written.tmp").write_bytes(b"%PDF-trunc")
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, attempts=1)
+    rendered: list[int] = []
+    real = export_services.record_pdf
+
+    def counting(*, note, **kwargs):
+        rendered.append(note.pk)
+        return real(note=note, **kwargs)
+
+    monkeypatch.setattr(export_services, "record_pdf", counting)
+    job = export_job_run(job_id=job.pk)
+    assert job.status == ExportStatus.DONE and job.attempts == 2
+    assert sorted(rendered) == sorted(n.pk for n in notes[1:])
+    assert [p.name for p in job_dir(job).iterdir()] == [job_file(job).name]
+    with zipfile.ZipFile(job_file(job)) as archive:
+        assert len(archive.namelist()) == 4
+
+
+def test_sweep_re_enqueues_only_stale_unfinished_jobs(counselor, clinic_admin, monkeypatch):
+    signed_note(author=counselor)
+    stale = export_bulk_request(actor=clinic_admin)
+    fresh = export_bulk_request(actor=clinic_admin)
+    ExportJob.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
+    sent: list[int] = []
+    from sessions import tasks
+
+    monkeypatch.setattr(tasks.export_run, "delay", lambda job_id: sent.append(job_id))
+    assert export_jobs_resume() == 1
+    assert sent == [stale.pk] and fresh.pk not in sent
+
+
+def test_download_is_audited_and_expires(counselor, clinic_admin, clinic):
+    signed_note(author=counselor)
+    job = export_job_run(job_id=export_bulk_request(actor=clinic_admin).pk)
+    path = export_download_record(actor=clinic_admin, job=job, request=None)
+    assert path == job_file(job)
+    assert AuditEvent.objects.filter(action=Action.DOWNLOAD, object_id=str(job.pk)).count() == 1
+    with (
+        time_machine.travel(job.finished_at + timedelta(hours=clinic.export_link_hours, seconds=1)),
+        pytest.raises(ExportError, match="expired"),
+    ):
+        export_download_record(actor=clinic_admin, job=job, request=None)
+    assert AuditEvent.objects.filter(action=Action.DOWNLOAD, object_id=str(job.pk)).count() == 1
