@@ -89,7 +89,7 @@ def _suds_y(value: int | None) -> float | None:
 def _suds(note: CrisisSession) -> tuple[int | None, int | None]:
     try:
         exploration = note.exploration
-    except CrisisSession.exploration.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+    except CrisisSession.exploration.RelatedObjectDoesNotExist:
         return None, None
     return exploration.suds_start, exploration.suds_end
 

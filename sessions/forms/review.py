@@ -47,7 +47,7 @@ class ReturnCommentForm(forms.Form):
         self.fields["section"].choices = section_choices()  # type: ignore[attr-defined]
 
 
-class _BaseReturnFormSet(forms.BaseFormSet):
+class ReturnCommentFormSet(forms.BaseFormSet):
     def clean(self) -> None:
         super().clean()
         if any(self.errors):
@@ -66,5 +66,5 @@ class _BaseReturnFormSet(forms.BaseFormSet):
 
 
 ReturnFormSet = forms.formset_factory(
-    ReturnCommentForm, formset=_BaseReturnFormSet, extra=3, max_num=20, validate_max=True
+    ReturnCommentForm, formset=ReturnCommentFormSet, extra=3, max_num=20, validate_max=True
 )

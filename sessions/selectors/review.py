@@ -5,6 +5,7 @@ and, for supervisors, to the teams they supervise; drafts show only as counts an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -239,7 +240,7 @@ def team_followup_list(
 @dataclass(frozen=True)
 class TeamDashboard:
     counts: dict[str, int]
-    workload: list[User]  # annotated: sessions_week, high_risk_week
+    workload: Sequence[User]  # annotated: sessions_week, high_risk_week
     awaiting: list[CrisisSession]
     window: Window
 

@@ -3,7 +3,7 @@ co-sign and return, and the lists behind every number of the team page."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.db import models
@@ -20,7 +20,7 @@ from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from sessions import registry
-from sessions.forms.review import QueueFilterForm, ReturnFormSet
+from sessions.forms.review import QueueFilterForm, ReturnCommentFormSet, ReturnFormSet
 from sessions.models import CrisisSession
 from sessions.selectors.review import (
     TEAM_FOLLOWUP_LISTS,
@@ -143,7 +143,7 @@ def review_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
 def review_return(request: HttpRequest, note_id: int) -> HttpResponse:
     user = _user(request)
     note = note_get_for_review(user=user, note_id=note_id)
-    formset = ReturnFormSet(request.POST, prefix="comment")
+    formset = cast(ReturnCommentFormSet, ReturnFormSet(request.POST, prefix="comment"))
     if not formset.is_valid():
         return _review_page(request, note, formset=formset, status=400)
     try:
