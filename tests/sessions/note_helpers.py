@@ -1,0 +1,87 @@
+"""Helpers for note tests: start a note through the service, post the page's form data, fill the
+fields this app's sign rules require."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django import forms
+
+from crisisnotes.accounts.models import User
+from sessions import registry
+from sessions.models import Client, CrisisSession
+from sessions.models.notes import Disposition, Modality
+from sessions.services.notes import note_create, note_forms
+from tests.factories import ClientFactory
+
+
+def start_note(author: User, client: Client | None = None, **kwargs: Any) -> CrisisSession:
+    client = client or ClientFactory(clinic=author.clinic, created_by=author)
+    return note_create(
+        author=author, client=client, modality=kwargs.pop("modality", Modality.PHONE), **kwargs
+    )
+
+
+def reload(note: CrisisSession) -> CrisisSession:
+    rels = [rel for section in registry.sections() for rel in section.select_related()]
+    return CrisisSession.objects.select_related("clinic", "author", *rels).get(pk=note.pk)
+
+
+def form_data(note: CrisisSession, **overrides: Any) -> dict[str, Any]:
+    """What the note page would post right now (every section), plus `overrides` by HTML name
+    ("exploration-precipitating_event"); a value of None removes the key (unchecked box)."""
+    note = reload(note)
+    data: dict[str, Any] = {"version": str(note.version)}
+    for section_forms in note_forms(note=note).values():
+        for form in section_forms:
+            for name, field in form.fields.items():
+                bound = form[name]
+                value = bound.value()
+                if isinstance(field.widget, forms.CheckboxInput):
+                    if value:
+                        data[bound.html_name] = "on"
+                    continue
+                if isinstance(value, list | tuple):
+                    data[bound.html_name] = [str(v) for v in value]
+                elif value is None:
+                    data[bound.html_name] = ""
+                elif isinstance(field.widget, forms.DateTimeInput):
+                    data[bound.html_name] = field.widget.format_value(value) or ""
+                else:
+                    data[bound.html_name] = str(value)
+    for key, value in overrides.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+COMPLETE = {
+    "header-confidentiality_explained": "on",
+    "exploration-precipitating_event": "Lost job today; argument with partner.",
+    "exploration-suds_start": "8",
+    "exploration-suds_end": "4",
+    "problem_solving-interventions": "Active listening, grounding, safety planning.",
+    "follow_up-followup_plan": "Call back tomorrow morning.",
+    "follow_up-disposition": Disposition.STABILISED,
+    "follow_up-crisis_numbers_given": "on",
+}
+
+
+def complete_data(note: CrisisSession, **overrides: Any) -> dict[str, Any]:
+    """Form data satisfying every sign rule of this app (end time included)."""
+    ended = (note.started_at + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+    return form_data(note, **{"header-ended_at": ended, **COMPLETE, **overrides})
+
+
+@pytest.fixture
+def only_session_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Limit sign rules and co-sign reasons to this app's, so tests of them do not depend on
+    the rules other apps register (those apps test their own)."""
+    rules = [r for r in registry.sign_rules() if r.__module__ == "sessions.sections"]
+    reasons = [r for r in registry.cosign_reasons() if r.__module__ == "sessions.sections"]
+    monkeypatch.setattr(registry, "_sign_rules", rules)
+    monkeypatch.setattr(registry, "_cosign_reasons", reasons)
