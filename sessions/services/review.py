@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from crisisnotes.accounts.models import Role, User
@@ -95,12 +95,7 @@ def _lock_for_decision(*, note: CrisisSession, supervisor: User) -> CrisisSessio
 
 
 def _note_url(note: CrisisSession) -> str:
-    # The author opens their note on the note page (built by the note feature); until that page
-    # exists, the notification still names the event.
-    try:
-        return reverse("crisis_sessions:note", args=[note.pk])
-    except NoReverseMatch:
-        return ""
+    return reverse("crisis_sessions:note_detail", args=[note.pk])
 
 
 @transaction.atomic
