@@ -14,7 +14,6 @@ from sessions.models import Client, CrisisSession
 from sessions.models.notes import NoteStatus
 from sessions.services.notes import note_autosave
 from tests.e2e.conftest import log_in
-from tests.safety.helpers import NONE, screen
 from tests.sessions.note_helpers import complete_data, reload, start_note
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -32,8 +31,11 @@ def _ready_to_sign_draft() -> CrisisSession:
         base_version=note.version,
         data=complete_data(
             note,
-            **screen(NONE),
             **{
+                # C-SSRS screen all "no" (no risk), agitation rated: the safety stage is done.
+                "safety-screen-q1": "no",
+                "safety-screen-q2": "no",
+                "safety-screen-q6": "no",
                 "safety-means-agitation": "2",
                 "problem_solving-action_plan": "Talk to someone.",
             },
