@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from crisisnotes.audit.models import Action, AuditEvent
+from sessions.models import Client, CrisisSession
+from sessions.models.notes import AddendumKind
+from sessions.services.addenda import addendum_add
+from sessions.services.clients import client_create
+from sessions.services.notes import note_autosave
+from sessions.services.signing import note_sign
+from tests.conftest import login
+from tests.sessions.note_helpers import (
+    complete_data,
+    only_session_rules,  # noqa: F401 (fixture)
+    start_note,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_search_as_you_type_answers_with_the_results_partial(counselor_client, counselor):
+    client_create(user=counselor, alias="Caller, blue jacket")
+    response = counselor_client.get(
+        reverse("crisis_sessions:client_search"), {"q": "blue"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert b"Caller, blue jacket" in response.content
+    assert b"<html" not in response.content
+
+
+def test_empty_search_offers_a_new_client_with_that_alias(counselor_client):
+    response = counselor_client.get(reverse("crisis_sessions:client_search"), {"q": "red hat"})
+    assert response.status_code == 200
+    assert b"/clients/new/?alias=red%20hat" in response.content
+
+
+def test_new_client_and_session_in_one_step(counselor_client, counselor):
+    response = counselor_client.post(
+        reverse("crisis_sessions:client_create"),
+        {"alias": "Caller, red hat", "start_session": "on", "modality": "chat"},
+    )
+    note = CrisisSession.objects.get(client__alias="Caller, red hat")
+    assert response.status_code == 302
+    assert response["Location"] == note.get_absolute_url()
+    assert note.author == counselor and note.modality == "chat"
+
+
+def test_new_client_without_a_session(counselor_client):
+    response = counselor_client.post(
+        reverse("crisis_sessions:client_create"), {"alias": "Caller, green bag"}
+    )
+    client = Client.objects.get(alias="Caller, green bag")
+    assert response["Location"] == client.get_absolute_url()
+    assert not client.sessions.exists()
+
+
+def test_start_session_from_the_client_page(counselor_client, counselor):
+    client = client_create(user=counselor, alias="Returning")
+    response = counselor_client.post(
+        reverse("crisis_sessions:client_start_session", args=[client.pk]), {"modality": "video"}
+    )
+    note = client.sessions.get()
+    assert response["Location"] == note.get_absolute_url()
+
+
+def test_client_page_shows_the_timeline_and_is_audited(counselor_client, counselor):
+    client = client_create(user=counselor, alias="Returning")
+    start_note(counselor, client)
+    response = counselor_client.get(client.get_absolute_url())
+    assert response.status_code == 200
+    assert b"Draft" in response.content and counselor.full_name.encode() in response.content
+    assert AuditEvent.objects.filter(action=Action.VIEW, object_id=str(client.pk)).exists()
+
+
+def test_edit_client(counselor_client, counselor):
+    client = client_create(user=counselor, alias="Returning")
+    response = counselor_client.post(
+        reverse("crisis_sessions:client_edit", args=[client.pk]),
+        {"alias": "Returning", "pronouns": "he/him"},
+    )
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert client.pronouns == "he/him"
+
+
+def test_another_clinics_client_is_a_404(client, counselor, outsider):
+    foreign = client_create(user=outsider, alias="Elsewhere")
+    login(client, counselor)
+    for name in ("client_detail", "client_edit"):
+        assert client.get(reverse(f"crisis_sessions:{name}", args=[foreign.pk])).status_code == 404
+    start = reverse("crisis_sessions:client_start_session", args=[foreign.pk])
+    assert client.post(start, {"modality": "phone"}).status_code == 404
+
+
+def _page_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.usefixtures("only_session_rules")
+def test_client_page_query_count_stays_constant_as_sessions_grow(
+    counselor_client, counselor, django_assert_max_num_queries
+):
+    client = client_create(user=counselor, alias="Returning")
+
+    def add_signed_session():
+        note = start_note(counselor, client)
+        note = note_autosave(note=note, user=counselor, base_version=1, data=complete_data(note))
+        note = note_sign(note=note, user=counselor)
+        addendum_add(note=note, user=counselor, kind=AddendumKind.ADDENDUM, text="t", reason="r")
+
+    add_signed_session()
+    one = _page_queries(counselor_client, client.get_absolute_url())
+    for _ in range(4):
+        add_signed_session()
+    with django_assert_max_num_queries(one):
+        assert counselor_client.get(client.get_absolute_url()).status_code == 200

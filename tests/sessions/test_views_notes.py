@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from crisisnotes.audit.models import Action, AuditEvent
+from sessions.models.notes import AddendumKind, NoteStatus
+from sessions.services.addenda import addendum_add
+from sessions.services.notes import note_autosave, quick_note_add
+from sessions.services.signing import note_sign
+from tests.conftest import login
+from tests.sessions.note_helpers import (
+    complete_data,
+    form_data,
+    only_session_rules,  # noqa: F401 (fixture)
+    reload,
+    start_note,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(name, note):
+    return reverse(f"crisis_sessions:{name}", args=[note.pk])
+
+
+def _signed(author, client=None):
+    note = start_note(author, client)
+    note = note_autosave(note=note, user=author, base_version=1, data=complete_data(note))
+    return note_sign(note=note, user=author)
+
+
+def test_author_gets_the_editable_page_with_five_stage_slots(counselor_client, counselor):
+    note = start_note(counselor)
+    response = counselor_client.get(note.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    for key in ("exploration", "rapport", "problem_solving", "follow_up"):
+        assert f'id="stage-{key}"' in html
+    assert 'id="id_exploration-precipitating_event"' in html
+    assert "Alt+1" in html and "Ctrl+S" in html
+    assert AuditEvent.objects.filter(action=Action.VIEW, object_id=str(note.pk)).exists()
+
+
+def test_drafts_are_hidden_from_everyone_but_the_author(client, counselor, teammate, supervisor):
+    note = start_note(counselor)
+    for user in (teammate, supervisor):
+        login(client, user)
+        assert client.get(note.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.usefixtures("only_session_rules")
+def test_signed_notes_are_read_only_for_everyone_in_the_clinic(client, counselor, teammate):
+    note = _signed(counselor)
+    login(client, teammate)
+    response = client.get(note.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="note-form"' not in html
+    assert f"{counselor.full_name}, {counselor.credential}" in html
+    assert note.content_hash in html
+    assert client.post(_url("note_save", note), form_data(note)).status_code == 404
+
+
+@pytest.mark.usefixtures("only_session_rules")
+def test_another_clinics_note_is_a_404(client, counselor, outsider):
+    note = _signed(counselor)
+    login(client, outsider)
+    assert client.get(note.get_absolute_url()).status_code == 404
+    assert client.post(_url("note_addendum", note), {}).status_code == 404
+
+
+def test_autosave_answers_json_with_version_and_stage_states(counselor_client, counselor):
+    note = start_note(counselor)
+    data = form_data(note, **{"exploration-precipitating_event": "Eviction"})
+    response = counselor_client.post(_url("note_save", note), data, HTTP_X_AUTOSAVE="1")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["version"] == 2
+    assert body["stages"]["exploration"]["completion"] == "in_progress"
+    assert body["stages"]["rapport"]["completion"] == "empty"
+    assert reload(note).exploration.precipitating_event == "Eviction"
+
+
+def test_autosave_conflict_answers_409_and_saves_nothing(counselor_client, counselor):
+    note = start_note(counselor)
+    stale = form_data(note, **{"exploration-precipitating_event": "Older tab"})
+    counselor_client.post(
+        _url("note_save", note),
+        form_data(note, **{"exploration-precipitating_event": "Newer tab"}),
+        HTTP_X_AUTOSAVE="1",
+    )
+    response = counselor_client.post(_url("note_save", note), stale, HTTP_X_AUTOSAVE="1")
+    assert response.status_code == 409
+    assert "another tab" in response.json()["message"]
+    assert reload(note).exploration.precipitating_event == "Newer tab"
+
+
+def test_plain_post_conflict_keeps_the_typed_text_in_the_page(counselor_client, counselor):
+    note = start_note(counselor)
+    stale = form_data(note, **{"exploration-precipitating_event": "What I typed offline"})
+    note_autosave(
+        note=note,
+        user=counselor,
+        base_version=1,
+        data=form_data(note, **{"rapport-engagement_notes": "other tab"}),
+    )
+    response = counselor_client.post(_url("note_save", note), stale)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "What I typed offline" in html
+    assert "Not saved: conflict" in html
+    assert 'name="version" value="1"' in html
+    assert reload(note).exploration.precipitating_event == ""
+
+
+def test_plain_post_saves_without_javascript(counselor_client, counselor):
+    note = start_note(counselor)
+    response = counselor_client.post(
+        _url("note_save", note), form_data(note, **{"rapport-validation_notes": "Validated fear"})
+    )
+    assert response.status_code == 302
+    assert reload(note).rapport.validation_notes == "Validated fear"
+
+
+def test_invalid_plain_post_shows_the_error_and_saves_nothing(counselor_client, counselor):
+    note = start_note(counselor)
+    response = counselor_client.post(
+        _url("note_save", note),
+        form_data(note, **{"exploration-suds_end": "12", "rapport-validation_notes": "not saved"}),
+    )
+    assert response.status_code == 400
+    assert "not saved" in response.content.decode()
+    assert reload(note).rapport.validation_notes == ""
+
+
+@pytest.mark.usefixtures("only_session_rules")
+def test_sign_refusal_lists_every_unmet_rule_with_a_link_to_its_field(counselor_client, counselor):
+    note = start_note(counselor)
+    response = counselor_client.post(
+        _url("note_sign", note),
+        form_data(note, **{"exploration-precipitating_event": "Saved on the way"}),
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    for field_id in (
+        "id_header-ended_at",
+        "id_header-confidentiality_explained",
+        "id_exploration-suds_start",
+        "id_exploration-suds_end",
+        "id_problem_solving-interventions",
+        "id_follow_up-disposition_0",
+        "id_follow_up-followup_plan",
+        "id_follow_up-crisis_numbers_given",
+    ):
+        assert f'href="#{field_id}"' in html
+        assert f'id="{field_id}"' in html
+    assert 'href="#id_exploration-precipitating_event"' not in html
+    assert reload(note).exploration.precipitating_event == "Saved on the way"
+
+
+@pytest.mark.usefixtures("only_session_rules")
+def test_sign_from_the_page_locks_the_note(counselor_client, counselor):
+    note = start_note(counselor)
+    response = counselor_client.post(_url("note_sign", note), complete_data(note))
+    assert response.status_code == 302
+    assert reload(note).status == NoteStatus.SIGNED
+
+
+def test_end_session_sets_the_end_time(counselor_client, counselor):
+    note = start_note(counselor)
+    response = counselor_client.post(_url("note_end", note), form_data(note))
+    assert response.status_code == 302
+    assert reload(note).ended_at is not None
+
+
+def test_quick_note_with_htmx_returns_the_list(counselor_client, counselor):
+    note = start_note(counselor)
+    response = counselor_client.post(
+        _url("note_quick_note", note), {"text": "sister lives nearby"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert "sister lives nearby" in response.content.decode()
+
+
+@pytest.mark.usefixtures("only_session_rules")
+def test_addendum_from_the_page(counselor_client, counselor):
+    note = _signed(counselor)
+    response = counselor_client.post(
+        _url("note_addendum", note),
+        {"kind": AddendumKind.ENTERED_IN_ERROR, "text": "Wrong client", "reason": "Mix-up"},
+    )
+    assert response.status_code == 302
+    page = counselor_client.get(note.get_absolute_url()).content.decode()
+    assert "Entered in error" in page and "Wrong client" in page
+
+
+@pytest.mark.usefixtures("only_session_rules")
+def test_addendum_without_reason_is_refused_on_the_page(counselor_client, counselor):
+    note = _signed(counselor)
+    response = counselor_client.post(
+        _url("note_addendum", note), {"kind": "addendum", "text": "More", "reason": ""}
+    )
+    assert response.status_code == 400
+    assert not note.addenda.exists()
+
+
+def _count(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.usefixtures("only_session_rules")
+def test_note_page_query_count_stays_constant_as_the_record_grows(
+    counselor_client, counselor, django_assert_max_num_queries
+):
+    first = _signed(counselor)
+    draft = start_note(counselor, first.client)
+    quick_note_add(note=draft, user=counselor, text="one")
+    addendum_add(note=first, user=counselor, kind="addendum", text="t", reason="r")
+    draft_queries = _count(counselor_client, draft.get_absolute_url())
+    signed_queries = _count(counselor_client, first.get_absolute_url())
+    for i in range(4):
+        _signed(counselor, first.client)
+        quick_note_add(note=draft, user=counselor, text=f"more {i}")
+        addendum_add(note=first, user=counselor, kind="addendum", text="t", reason="r")
+    with django_assert_max_num_queries(draft_queries):
+        counselor_client.get(draft.get_absolute_url())
+    with django_assert_max_num_queries(signed_queries):
+        counselor_client.get(first.get_absolute_url())
