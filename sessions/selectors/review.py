@@ -292,7 +292,7 @@ TREND_MAX_SESSIONS = 20
 def client_trend_session_list(*, user: User, client: Client) -> list[CrisisSession]:
     """The client's last sessions, oldest first, for the risk trend: signed and awaiting notes,
     and the reader's own drafts."""
-    require_role(user, Role.COUNSELOR, Role.SUPERVISOR)
+    require_role(user, Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
     if client.clinic_id != user.clinic_id:
         raise PermissionDenied
     notes = (

@@ -89,3 +89,17 @@ def test_clinic_policy_sends_high_risk_notes_to_cosign(clinic, counselor):
     assert "Clinic policy" in (clinic_policy_high_risk(high) or "")
     assert clinic_policy_high_risk(moderate) is None
     assert clinic_policy_high_risk in registry.cosign_reasons()
+
+
+def test_client_page_shows_the_trend_panel(client, clinic, counselor, clinic_admin):
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    record = ClientFactory(clinic=clinic, created_by=counselor)
+    _session(record, counselor, 12, screen_risk=RiskLevel.MODERATE, suds=(7, 3))
+    for user in (counselor, clinic_admin):
+        login(client, user)
+        response = client.get(reverse("crisis_sessions:client_detail", args=[record.pk]))
+        assert response.status_code == 200
+        assert "2026-11-12: screen risk Moderate" in response.content.decode()
