@@ -174,6 +174,9 @@ MEANS_FIELDS = [
 class ScreenForm(forms.ModelForm):
     """The C-SSRS items as yes/no radios; an unanswered or hidden (skipped) item posts nothing."""
 
+    # Part of the note page's one form, saved while half-filled: never block the browser's submit.
+    use_required_attribute = False
+
     version = forms.ChoiceField(
         choices=CssrsVersion.choices, widget=forms.RadioSelect, label="Screen version"
     )
@@ -214,6 +217,7 @@ class ScreenForm(forms.ModelForm):
 
 
 class FormulationForm(forms.ModelForm):
+    use_required_attribute = False
     risk_factors = forms.MultipleChoiceField(
         choices=RISK_FACTORS, widget=forms.CheckboxSelectMultiple, required=False
     )
@@ -258,6 +262,7 @@ class FormulationForm(forms.ModelForm):
 
 
 class MeansForm(forms.ModelForm):
+    use_required_attribute = False
     # Any 0–10 value is accepted while typing (the modality may change in the same save); the
     # sign rule holds face-to-face contacts to BARS 1–7.
     agitation = forms.IntegerField(min_value=0, max_value=10, required=False)
