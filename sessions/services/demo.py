@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from crisisnotes.accounts.models import Clinic, Team, User
 from crisisnotes.accounts.services import user_create
-from sessions.models import Client, CommunityResource
+from sessions.models import (
+    Client,
+    CommunityResource,
+    CrisisSession,
+    ExplorationStage,
+    FollowUpStage,
+    ProblemSolvingStage,
+    RapportStage,
+)
 from sessions.models.clients import ResourceCategory
+from sessions.models.notes import Disposition, NoteStatus
+from sessions.services.notes import note_create
+from sessions.services.signing import note_content_hash
 
 DEMO_CLINIC_SLUG = "demo-clinic"
 
@@ -112,4 +125,66 @@ def demo_seed(*, password: str | None) -> DemoResult:
         CommunityResource.objects.get_or_create(
             clinic=clinic, name=name, defaults={"category": category, "contact": contact}
         )
+    _seed_past_session(clinic=clinic, author=author)
     return result
+
+
+RETURNING_ALIAS = "Returning caller, night shift"
+
+
+def _seed_past_session(*, clinic: Clinic, author: User) -> None:
+    """One signed session, three days ago, for the returning demo client, so that the client's
+    timeline and copy-forward have something to show. Written directly (demo data, not a real
+    signature through every sign rule); its content hash is computed like a real one."""
+    client = Client.objects.get(clinic=clinic, alias=RETURNING_ALIAS)
+    if client.sessions.exists():
+        return
+    started = timezone.now().replace(second=0, microsecond=0) - timedelta(days=3)
+    note = note_create(author=author, client=client, modality="phone", started_at=started)
+    ExplorationStage.objects.filter(session=note).update(
+        precipitating_event="Shift cancelled again; worried about rent.",
+        suds_start=7,
+        suds_end=4,
+    )
+    RapportStage.objects.filter(session=note).update(
+        engagement_notes="Engaged quickly; has called before.",
+        validation_notes="Validated the stress of unstable hours.",
+        resources_given=[
+            {
+                "category": "988",
+                "name": "988 Suicide & Crisis Lifeline",
+                "contact": "Call or text 988",
+            },
+            {
+                "category": "food",
+                "name": "Northside Food Bank (demo)",
+                "contact": "555-010-0400",
+            },
+        ],
+    )
+    ProblemSolvingStage.objects.filter(session=note).update(
+        interventions="Active listening, problem-solving around rent, budgeting plan.",
+        action_plan="Call the landlord on Monday; food bank on Saturday.",
+    )
+    FollowUpStage.objects.filter(session=note).update(
+        supports="Sibling (Alex, invented) in the next town; coworker on nights.",
+        triggers="Missed shifts; being alone after a night shift.",
+        referrals=[
+            {"to": "Demo Crisis Counselling", "urgency": "routine", "made": True, "accepted": True}
+        ],
+        followup_plan="Check-in call in two days.",
+        crisis_numbers_given=True,
+        disposition=Disposition.STABILISED,
+    )
+    note = CrisisSession.objects.get(pk=note.pk)
+    note.ended_at = started + timedelta(minutes=35)
+    note.confidentiality_explained = True
+    note.save()
+    note.status = NoteStatus.SIGNED
+    note.signed_by = author
+    note.signed_at = note.ended_at + timedelta(minutes=10)
+    note.signer_name = author.display_name
+    note.signer_credential = author.credential
+    note.signer_licence = author.licence_number
+    note.content_hash = note_content_hash(note)
+    note.save()
