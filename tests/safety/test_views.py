@@ -1,0 +1,363 @@
+"""Safety pages: scoping (another clinic's client, plan, disclosure → 404), the plan editor from
+inside a session, compare, the client copy (HTML and a one-page PDF), disclosures, the
+supervisor's response page, client page panels, and the audit rows every read writes."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.test import Client as DjangoClient
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from crisisnotes.accounts.models import User
+from crisisnotes.audit.models import Action, AuditEvent
+from safety.models import Disclosure, SafetyPlanVersion, SupervisorNotification
+from safety.services import disclosure_create, safety_plan_save, supervisor_notify
+from sessions.models import Client
+from tests.conftest import login
+from tests.factories import ClientFactory
+from tests.safety.helpers import start_note
+from tests.safety.test_services import full_steps
+
+pytestmark = pytest.mark.django_db
+
+
+def plan_for(client: Client, user: User, **changes: Any) -> SafetyPlanVersion:
+    steps = full_steps(client)
+    steps.update(changes)
+    return safety_plan_save(actor=user, client=client, steps=steps, fields={})[0]
+
+
+def a_disclosure(note: Any) -> Disclosure:
+    return disclosure_create(
+        actor=note.author,
+        note=note,
+        data={
+            "type": "duty_to_warn",
+            "legal_basis": "Duty to warn (invented statute)",
+            "recipient": "Harbour Police Department",
+            "recipient_address": "1 Quay Street",
+            "reference_number": "HPD-0042",
+            "disclosed_at": timezone.now(),
+            "information_disclosed": "Threat against a named neighbour.",
+            "purpose": "Protect the neighbour.",
+            "individual_informed": True,
+        },
+    )
+
+
+@pytest.fixture
+def elsewhere(other_clinic: Any, outsider: User) -> Client:
+    return ClientFactory(clinic=other_clinic, created_by=outsider)
+
+
+# --- scoping -----------------------------------------------------------------------------------
+
+
+def test_another_clinics_plan_pages_are_404(
+    counselor_client: DjangoClient, elsewhere: Client, outsider: User
+) -> None:
+    plan_for(elsewhere, outsider)
+    for name, args in (
+        ("safety:plan", [elsewhere.pk]),
+        ("safety:plan_edit", [elsewhere.pk]),
+        ("safety:plan_version", [elsewhere.pk, 1]),
+        ("safety:plan_compare", [elsewhere.pk]),
+        ("safety:plan_copy", [elsewhere.pk]),
+        ("safety:plan_copy_pdf", [elsewhere.pk]),
+        ("safety:disclosure_accounting", [elsewhere.pk]),
+    ):
+        assert counselor_client.get(reverse(name, args=args)).status_code == 404, name
+
+
+def test_another_clinics_disclosure_is_404(
+    counselor_client: DjangoClient, outsider: User, elsewhere: Client
+) -> None:
+    disclosure = a_disclosure(start_note(outsider, elsewhere))
+    url = reverse("safety:disclosure_detail", args=[disclosure.pk])
+    assert counselor_client.get(url).status_code == 404
+
+
+def test_someone_elses_draft_cannot_be_written_to(
+    client: DjangoClient, counselor: User, teammate: User
+) -> None:
+    note = start_note(counselor)
+    login(client, teammate)
+    assert client.post(reverse("safety:supervisor_notify", args=[note.pk])).status_code == 404
+    assert client.get(reverse("safety:disclosure_new", args=[note.pk])).status_code == 404
+    url = reverse("safety:plan_edit", args=[note.client_id]) + f"?session={note.pk}"
+    assert client.get(url).status_code == 404
+
+
+def test_supervisor_response_page_is_only_for_the_notified_supervisor(
+    client: DjangoClient, counselor: User, supervisor: User, outsider: User, clinic: Any
+) -> None:
+    record = supervisor_notify(actor=counselor, note=start_note(counselor))
+    url = reverse("safety:supervisor_ack", args=[record.pk])
+    login(client, outsider)
+    assert client.get(url).status_code == 404
+    login(client, counselor)
+    assert client.get(url).status_code == 403
+
+
+def test_admin_cannot_edit_a_plan(
+    admin_client_: DjangoClient, clinic: Any, counselor: User
+) -> None:
+    client = ClientFactory(clinic=clinic, created_by=counselor)
+    assert admin_client_.get(reverse("safety:plan_edit", args=[client.pk])).status_code == 403
+
+
+# --- safety plan pages ------------------------------------------------------------------------
+
+
+def plan_post(note: Any, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "session": str(note.pk),
+        "warning_signs": "Not sleeping\nGiving things away",
+        "coping": "Walk by the harbour",
+        "environment": "Sister holds the medication",
+        "distraction-name": ["Library", ""],
+        "distraction-phone": ["", ""],
+        "help-name": ["Aunt Rowan (invented)", ""],
+        "help-phone": ["555-010-3344", ""],
+        "professionals-name": ["988 Suicide & Crisis Lifeline", "Test Crisis Line", ""],
+        "professionals-phone": ["988", "555-010-0000", ""],
+        "worth_living_for": "My daughter",
+        "likelihood_of_use": "8",
+        "barriers": "Forgetting it in a crisis",
+        "copy_kept_where": "Phone case",
+        "copy_given": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_plan_editor_prefills_step_5_for_a_new_plan(
+    counselor_client: DjangoClient, counselor: User
+) -> None:
+    note = start_note(counselor)
+    url = reverse("safety:plan_edit", args=[note.client_id]) + f"?session={note.pk}"
+    html = counselor_client.get(url).content.decode()
+    assert 'value="988"' in html
+    assert 'value="555-010-0000"' in html
+
+
+def test_plan_editor_saves_a_version_linked_to_the_session(
+    counselor_client: DjangoClient, counselor: User
+) -> None:
+    note = start_note(counselor)
+    url = reverse("safety:plan_edit", args=[note.client_id])
+    response = counselor_client.post(url, plan_post(note))
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/notes/{note.pk}/#safety-plan")
+    version = SafetyPlanVersion.objects.get(client=note.client)
+    assert version.session == note and version.is_active
+    assert version.steps["warning_signs"] == ["Not sleeping", "Giving things away"]
+    assert version.steps["help"] == [{"name": "Aunt Rowan (invented)", "phone": "555-010-3344"}]
+    assert version.likelihood_of_use == 8 and version.copy_given
+
+    counselor_client.post(url, plan_post(note, coping="Walk by the harbour\nCall my aunt"))
+    assert SafetyPlanVersion.objects.filter(client=note.client).count() == 2
+    version.refresh_from_db()
+    assert version.steps["coping"] == ["Walk by the harbour"]
+
+
+def test_a_phone_without_a_name_is_refused(counselor_client: DjangoClient, counselor: User) -> None:
+    note = start_note(counselor)
+    url = reverse("safety:plan_edit", args=[note.client_id])
+    response = counselor_client.post(url, plan_post(note, **{"help-name": ["", ""]}))
+    assert response.status_code == 200
+    assert "every phone number needs a name" in response.content.decode()
+    assert not SafetyPlanVersion.objects.exists()
+
+
+def test_compare_shows_what_changed(counselor_client: DjangoClient, counselor: User) -> None:
+    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    plan_for(client, counselor)
+    plan_for(client, counselor, coping=["Listen to the harbour playlist", "Cold shower"])
+    html = counselor_client.get(
+        reverse("safety:plan_compare", args=[client.pk]) + "?a=1&b=2"
+    ).content.decode()
+    assert '<ins class="d-block">Cold shower</ins>' in html
+
+
+def test_old_versions_stay_readable(counselor_client: DjangoClient, counselor: User) -> None:
+    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    plan_for(client, counselor)
+    plan_for(client, counselor, coping=["Something new"])
+    html = counselor_client.get(reverse("safety:plan_version", args=[client.pk, 1])).content
+    assert b"Listen to the harbour playlist" in html and b"Something new" not in html
+
+
+def test_client_copy_is_a_plain_page(counselor_client: DjangoClient, counselor: User) -> None:
+    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    plan_for(client, counselor)
+    response = counselor_client.get(reverse("safety:plan_copy", args=[client.pk]))
+    html = response.content.decode()
+    assert "My safety plan" in html and "Aunt Rowan (invented)" in html and "988" in html
+    assert "<script" not in html
+    assert AuditEvent.objects.filter(
+        action=Action.EXPORT, object_type="safety.safetyplanversion"
+    ).exists()
+
+
+def test_client_copy_pdf_is_one_page_with_every_step(
+    counselor_client: DjangoClient, counselor: User
+) -> None:
+    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    # A full plan: several entries in every step still fits on one page.
+    plan_for(
+        client,
+        counselor,
+        warning_signs=["Not sleeping", "Giving things away", "Staying in bed all day"],
+        coping=["Walk by the harbour", "Cold water on my face", "Play guitar"],
+        distraction=[{"name": "Library", "phone": ""}, {"name": "Café on Quay St", "phone": ""}],
+        help=[
+            {"name": "Aunt Rowan (invented)", "phone": "555-010-3344"},
+            {"name": "Neighbour Jo (invented)", "phone": "555-010-7788"},
+        ],
+        environment=["Sister holds the medication", "No alcohol at home"],
+    )
+    response = counselor_client.get(reverse("safety:plan_copy_pdf", args=[client.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 1
+    text = " ".join(reader.pages[0].extract_text().split())
+    for expected in (
+        "Not sleeping",
+        "Cold water on my face",
+        "Library",
+        "Aunt Rowan (invented)",
+        "555-010-3344",
+        "988",
+        "Sister holds the medication",
+    ):
+        assert expected in text, expected
+
+
+# --- disclosures -------------------------------------------------------------------------------
+
+
+def test_disclosure_form_records_a_row_from_inside_the_session(
+    counselor_client: DjangoClient, counselor: User
+) -> None:
+    note = start_note(counselor)
+    url = reverse("safety:disclosure_new", args=[note.pk])
+    assert counselor_client.get(url).status_code == 200
+    response = counselor_client.post(
+        url,
+        {
+            "type": "child_abuse",
+            "legal_basis": "Child protection act (invented), mandated reporter",
+            "recipient": "Child protective services hotline",
+            "disclosed_at": "2026-11-23T10:15",
+            "information_disclosed": "Child's first name and the concern",
+            "purpose": "Mandated report",
+            "individual_informed": "on",
+        },
+    )
+    assert response.status_code == 302
+    disclosure = Disclosure.objects.get(session=note)
+    assert disclosure.client == note.client and disclosure.created_by == counselor
+
+
+def test_disclosure_form_requires_a_reason_when_the_client_was_not_informed(
+    counselor_client: DjangoClient, counselor: User
+) -> None:
+    note = start_note(counselor)
+    response = counselor_client.post(
+        reverse("safety:disclosure_new", args=[note.pk]),
+        {
+            "type": "duty_to_warn",
+            "legal_basis": "Duty to warn",
+            "recipient": "Police",
+            "disclosed_at": "2026-11-23T10:15",
+            "information_disclosed": "Threat",
+            "purpose": "Warn",
+        },
+    )
+    assert response.status_code == 200
+    assert not Disclosure.objects.exists()
+
+
+def test_accounting_lists_every_disclosure_with_date_and_recipient(
+    counselor_client: DjangoClient, counselor: User, django_assert_max_num_queries: Any
+) -> None:
+    note = start_note(counselor)
+    for _ in range(3):
+        a_disclosure(note)
+    url = reverse("safety:disclosure_accounting", args=[note.client_id])
+    with django_assert_max_num_queries(12):
+        html = counselor_client.get(url).content.decode()
+    assert html.count('data-testid="disclosure-row"') == 3
+    assert "Harbour Police Department" in html and "HPD-0042" in html
+    assert AuditEvent.objects.filter(
+        action=Action.VIEW, summary="Accounting of disclosures", object_id=str(note.client_id)
+    ).exists()
+
+
+# --- supervisor notified -----------------------------------------------------------------------
+
+
+def test_notify_button_returns_the_panel_with_the_new_record(
+    counselor_client: DjangoClient, counselor: User, supervisor: User
+) -> None:
+    note = start_note(counselor)
+    response = counselor_client.post(
+        reverse("safety:supervisor_notify", args=[note.pk]), HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert "Morgan Testsuper, LCSW" in html and "waiting for their response" in html
+    assert SupervisorNotification.objects.filter(session=note).count() == 1
+
+
+def test_supervisor_records_a_response_on_the_page(
+    client: DjangoClient, counselor: User, supervisor: User
+) -> None:
+    record = supervisor_notify(actor=counselor, note=start_note(counselor))
+    login(client, supervisor)
+    url = reverse("safety:supervisor_ack", args=[record.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"response": "Agree with ED transfer."})
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.response == "Agree with ED transfer." and record.is_complete
+
+
+def test_counselor_records_a_phone_notification(
+    counselor_client: DjangoClient, counselor: User, supervisor: User
+) -> None:
+    note = start_note(counselor)
+    response = counselor_client.post(
+        reverse("safety:supervisor_record", args=[note.pk]),
+        {
+            "supervisor-record-supervisor": str(supervisor.pk),
+            "supervisor-record-method": "phone",
+            "supervisor-record-notified_at": "2026-11-23T10:05",
+            "supervisor-record-response": "Call mobile crisis.",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    record = SupervisorNotification.objects.get(session=note)
+    assert record.method == "phone" and record.is_complete
+
+
+# --- client page panels ------------------------------------------------------------------------
+
+
+def test_client_page_shows_the_plan_and_disclosure_panels(
+    counselor_client: DjangoClient, counselor: User
+) -> None:
+    note = start_note(counselor)
+    plan_for(note.client, counselor)
+    a_disclosure(note)
+    html = counselor_client.get(
+        reverse("crisis_sessions:client_detail", args=[note.client_id])
+    ).content.decode()
+    assert 'id="client-safety-plan"' in html and "Active" in html
+    assert 'id="client-disclosures"' in html and "Harbour Police Department" in html
