@@ -34,7 +34,7 @@ FOLLOW_UP = "follow_up"
 PLAN_ANCHOR = "safety-plan"
 SUPERVISOR_ANCHOR = "safety-supervisor"
 DISCLOSURES_ANCHOR = "safety-disclosures"
-TASKS_ANCHOR = "followup-tasks"
+TASKS_ANCHOR = "follow-up-tasks"
 
 
 def screen_id(field: str) -> str:
