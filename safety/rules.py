@@ -119,7 +119,7 @@ def formulation_when_any_yes(note: CrisisSession) -> Iterable[SignProblem]:
     if not formulation.clinician_level:
         yield _problem(
             "A C-SSRS answer is yes: choose your clinician risk level.",
-            formulation_id("clinician_level"),
+            formulation_id("clinician_level_0"),
             "clinician_level",
         )
     if not formulation.rationale.strip():
@@ -170,7 +170,7 @@ def plan_and_means_when_moderate(note: CrisisSession) -> Iterable[SignProblem]:
             yield _problem(
                 f"Moderate or high risk: ask about access to {label} "
                 "(or record why the means questions were not completed).",
-                means_id(name),
+                means_id(f"{name}_0"),  # radios: the first one takes the focus
                 f"means_{name}",
             )
     has_access = MeansAccess.YES in (means.firearms, means.medications, means.other_means)

@@ -76,14 +76,14 @@ def test_counselor_documents_a_high_risk_session_and_signs(
     expect(page.locator("#id_safety-screen-q6b_no")).not_to_be_checked()
 
     page.get_by_label("Prior suicide attempt").check()
-    page.locator("#id_safety-formulation-clinician_level").get_by_label("High").check()
+    page.locator("#div_id_safety-formulation-clinician_level").get_by_label("High").check()
     page.locator("#id_safety-formulation-rationale").fill(
         "Thoughts with intent, recent job loss, pills at home."
     )
     page.locator("#id_safety-means-agitation").select_option("4")
-    page.locator("#id_safety-means-firearms").get_by_label("No").check()
-    page.locator("#id_safety-means-medications").get_by_label("Yes").check()
-    page.locator("#id_safety-means-other_means").get_by_label("No", exact=True).check()
+    page.locator("#div_id_safety-means-firearms").get_by_label("No").check()
+    page.locator("#div_id_safety-means-medications").get_by_label("Yes").check()
+    page.locator("#div_id_safety-means-other_means").get_by_label("No", exact=True).check()
     page.locator("#id_safety-means-means_safety_notes").fill("Sister will hold the pills tonight.")
 
     fill_header(page)

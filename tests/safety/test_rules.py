@@ -399,7 +399,7 @@ def test_rules_are_registered_and_listed_at_sign_time(counselor: User) -> None:
     assert {"clinician_level", "rationale", "supervisor_notified", "followup_task_high"} <= set(
         problems
     )
-    assert problems["clinician_level"].field_id == "id_safety-formulation-clinician_level"
+    assert problems["clinician_level"].field_id == "id_safety-formulation-clinician_level_0"
 
 
 def test_a_low_risk_note_with_the_safety_stage_done_signs(counselor: User) -> None:

@@ -4,6 +4,7 @@ answers, completion, content, read-only partial, and frozen rows once signed."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -173,7 +174,8 @@ def test_edit_partial_renders_items_with_linkable_ids(counselor: User) -> None:
     for field_id in (
         "id_safety-screen-q1",
         "id_safety-screen-q6b",
-        "id_safety-formulation-clinician_level",
+        "id_safety-formulation-clinician_level_0",
+        "id_safety-means-firearms_0",
         "id_safety-formulation-rationale",
         "id_safety-means-agitation",
         'id="safety-plan"',
@@ -200,3 +202,45 @@ def test_safety_rows_of_a_signed_note_reject_raw_updates(counselor: User, table:
 def test_safety_rows_of_a_draft_can_change(counselor: User) -> None:
     note = start_note(counselor)
     assert SafetyScreen.objects.filter(session=note).update(q1=True) == 1
+
+
+SCENARIOS = [
+    {
+        "safety-formulation-clinician_level": "low",
+        "safety-formulation-homicidal_ideation": "present",
+        "safety-formulation-abuse_disclosed": "on",
+        "safety-means-agitation": "9",
+        "safety-means-firearms": "yes",
+    },
+    {"follow_up-disposition": "stabilised_home", "safety-screen-q5": None},
+    {
+        "safety-means-firearms": "yes",
+        "safety-formulation-clinician_level": "high",
+    },
+]
+
+
+def test_every_safety_problem_links_to_an_element_on_the_note_page(
+    client: Any, counselor: User
+) -> None:
+    from django.urls import reverse
+
+    from safety.rules import RULES
+    from tests.conftest import login
+
+    login(client, counselor)
+    seen = set()
+    for overrides in SCENARIOS:
+        note = start_note(counselor, modality="video")
+        save(note, **{**screen(HIGH), **overrides})
+        problems = [p for rule in RULES for p in rule(reload(note))]
+        page = client.get(reverse("crisis_sessions:note_detail", args=[note.pk])).content.decode()
+        for problem in problems:
+            assert f'id="{problem.field_id}"' in page, problem
+            seen.add(problem.code)
+    assert {
+        "agitation_bars", "agitation", "cssrs_incomplete", "clinician_level", "rationale",
+        "override_reason", "safety_plan", "means_firearms", "means_medications",
+        "means_safety_notes", "supervisor_notified", "disposition_rationale",
+        "followup_task_high", "duty_to_warn", "duty_to_warn_consulted", "abuse_report",
+    } <= seen  # fmt: skip
