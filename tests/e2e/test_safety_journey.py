@@ -81,8 +81,8 @@ def test_counselor_documents_a_high_risk_session_and_signs(
         "Thoughts with intent, recent job loss, pills at home."
     )
     page.locator("#id_safety-means-agitation").select_option("4")
-    page.locator("#div_id_safety-means-firearms").get_by_label("No").check()
-    page.locator("#div_id_safety-means-medications").get_by_label("Yes").check()
+    page.locator("#div_id_safety-means-firearms").get_by_label("No", exact=True).check()
+    page.locator("#div_id_safety-means-medications").get_by_label("Yes", exact=True).check()
     page.locator("#div_id_safety-means-other_means").get_by_label("No", exact=True).check()
     page.locator("#id_safety-means-means_safety_notes").fill("Sister will hold the pills tonight.")
 
