@@ -63,9 +63,13 @@ class StageSection(NoteSection):
         assert self.form_class is not None
         row = self.row(note)
         return [
-            (self.label(name), _display(self.form_class, row, name))
+            (self.label(name), self.display(row, name))
             for name in self.form_class._meta.fields or ()
         ]
+
+    def display(self, row: Any, name: str) -> str:
+        assert self.form_class is not None
+        return _display(self.form_class, row, name)
 
     def readonly_context(self, *, note: CrisisSession) -> dict[str, Any]:
         return {"row": self.row(note), "items": self.readonly_items(note=note)}
@@ -116,11 +120,12 @@ class RapportSection(StageSection):
             )
         ]
 
-    def readonly_items(self, *, note: CrisisSession) -> list[tuple[str, str]]:
-        items = super().readonly_items(note=note)[:-1]
-        given = self.row(note).resources_given or []
-        text = "; ".join(f"{r.get('name', '')} ({r.get('contact', '')})" for r in given)
-        return [*items, ("Community resources given", text)]
+    def display(self, row: Any, name: str) -> str:
+        if name == "resources_given":
+            return "; ".join(
+                f"{r.get('name', '')} ({r.get('contact', '')})" for r in row.resources_given or []
+            )
+        return super().display(row, name)
 
 
 class ProblemSolvingSection(StageSection):
