@@ -124,6 +124,9 @@ def celery_worker(
     )
     worker = Worker(process=process, log_path=Path(log_file.name), queue=queue)
     old_broker = celery_app.conf.broker_url
+    # Celery reads $CELERY_BROKER_URL before its own setting, so both point at this broker.
+    old_env = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = broker_url
     celery_app.conf.broker_url = broker_url  # type: ignore[misc]
     _reset_producer_pool()
     try:
@@ -134,13 +137,19 @@ def celery_worker(
     finally:
         worker.kill(signal.SIGTERM)
         celery_app.conf.broker_url = old_broker  # type: ignore[misc]
+        if old_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = old_env
         _reset_producer_pool()
 
 
 def _reset_producer_pool() -> None:
-    # The app caches its broker connections; drop them so the next send uses the new settings.
-    # (kombu keeps one producer pool per connection for the whole process, so it is left open.)
+    # The app caches its broker connections and its producer pool (bound to the connection of
+    # the first send); drop both so the next send goes to the broker now configured. (kombu
+    # keeps one producer pool per connection URL for the whole process, so those stay open.)
     celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @contextmanager
