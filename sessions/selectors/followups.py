@@ -66,3 +66,11 @@ def followup_overdue_high_risk_for_supervisor(*, user: User) -> QuerySet[FollowU
         .filter(assigned_to__team__supervisor=user)
         .order_by("due_at", "id")
     )
+
+
+def followup_assignee_choices(*, user: User) -> QuerySet[User]:
+    """Active counselors of the user's clinic: who a follow-up can be assigned to."""
+    require_role(user, Role.COUNSELOR, Role.SUPERVISOR)
+    return User.objects.filter(clinic=user.clinic, is_active=True, is_counselor=True).order_by(
+        "full_name", "username"
+    )

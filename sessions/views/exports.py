@@ -1,5 +1,120 @@
-"""URLs and views of this area are added by the feature that owns it."""
+"""PDF exports: "Export PDF" on a signed note, the clinic admin's bulk export page, a job page
+whose progress bar polls with htmx, and the download (clinic- and role-checked, expiring,
+audited). Files live in PRIVATE_STORAGE_DIR and are only ever sent from here."""
 
-from django.urls import URLPattern
+from __future__ import annotations
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_POST
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import role_required
+from sessions.forms.exports import BulkExportForm
+from sessions.selectors.exports import (
+    EXPORT_ROLES,
+    export_filter_choices,
+    export_job_get,
+    export_job_list_for_admin,
+)
+from sessions.selectors.notes import note_get_for_view
+from sessions.services.exports import (
+    ExportError,
+    export_bulk_request,
+    export_download_record,
+    export_link_expired,
+    export_link_expires_at,
+    export_single_request,
+)
+
+
+@require_POST
+@role_required(*EXPORT_ROLES)
+def note_export(request: HttpRequest, note_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    note = note_get_for_view(user=user, note_id=note_id)
+    try:
+        job = export_single_request(actor=user, note=note, request=request)
+    except ExportError as exc:
+        messages.error(request, str(exc))
+        return redirect(note.get_absolute_url())
+    return redirect("crisis_sessions:export_detail", job_id=job.pk)
+
+
+@role_required(Role.CLINIC_ADMIN)
+def export_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    counselors, clients = export_filter_choices(user=user)
+    form = BulkExportForm(request.POST or None, counselors=counselors, clients=clients)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = export_bulk_request(
+                actor=user,
+                date_from=data["date_from"],
+                date_to=data["date_to"],
+                counselor=data["counselor"],
+                client_id=data["client"].pk if data["client"] else None,
+                risk_level=data["risk_level"],
+                request=request,
+            )
+        except ExportError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("crisis_sessions:export_detail", job_id=job.pk)
+    jobs = export_job_list_for_admin(user=user)[:50]
+    return render(request, "sessions/exports/export_list.html", {"form": form, "jobs": jobs})
+
+
+def _job_context(job: object) -> dict[str, object]:
+    return {
+        "job": job,
+        "expires_at": export_link_expires_at(job),  # type: ignore[arg-type]
+        "expired": export_link_expired(job),  # type: ignore[arg-type]
+    }
+
+
+@role_required(*EXPORT_ROLES)
+def export_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = export_job_get(user=request.user, job_id=job_id)  # type: ignore[arg-type]
+    return render(request, "sessions/exports/export_detail.html", _job_context(job))
+
+
+@role_required(*EXPORT_ROLES)
+def export_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = export_job_get(user=request.user, job_id=job_id)  # type: ignore[arg-type]
+    return render(request, "sessions/exports/partials/export_progress.html", _job_context(job))
+
+
+@role_required(*EXPORT_ROLES)
+def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    job = export_job_get(user=user, job_id=job_id)
+    try:
+        path = export_download_record(actor=user, job=job, request=request)
+    except ExportError as exc:
+        return render(
+            request,
+            "sessions/exports/export_gone.html",
+            {"job": job, "reason": str(exc)},
+            status=410,
+        )
+    content_type = "application/zip" if path.suffix == ".zip" else "application/pdf"
+    response = FileResponse(
+        open(path, "rb"),  # FileResponse closes it
+        as_attachment=True,
+        filename=path.name,
+        content_type=content_type,
+    )
+    return response  # type: ignore[return-value]  # a streaming HttpResponseBase
+
+
+urlpatterns = [
+    path("notes/<int:note_id>/export/", note_export, name="note_export"),
+    path("exports/", export_list, name="export_list"),
+    path("exports/<int:job_id>/", export_detail, name="export_detail"),
+    path("exports/<int:job_id>/progress/", export_progress, name="export_progress"),
+    path("exports/<int:job_id>/download/", export_download, name="export_download"),
+]

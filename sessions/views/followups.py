@@ -1,5 +1,135 @@
-"""URLs and views of this area are added by the feature that owns it."""
+"""Follow-up tasks: added in the note's Follow-up section (htmx), attempts logged and tasks
+closed from the counselor's home or the note."""
 
-from django.urls import URLPattern
+from __future__ import annotations
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import role_required
+from sessions.forms.followups import FollowUpAttemptForm, FollowUpCloseForm, FollowUpTaskForm
+from sessions.selectors.followups import (
+    followup_assignee_choices,
+    followup_get_for_action,
+    followup_list_for_note,
+)
+from sessions.selectors.notes import note_get_for_edit
+from sessions.services.followups import (
+    FollowUpError,
+    followup_attempt_log,
+    followup_close,
+    followup_default_due,
+    followup_task_create,
+)
+
+
+def note_tasks_context(
+    *, user: User, note: object, editable: bool, form: FollowUpTaskForm | None = None
+) -> dict[str, object]:
+    """Context of templates/sessions/followups/partials/note_tasks.html (also used by its
+    template tag, so the note page and the htmx answer render the same thing)."""
+    from sessions.models import CrisisSession
+
+    assert isinstance(note, CrisisSession)
+    context: dict[str, object] = {
+        "note": note,
+        "editable": editable,
+        "tasks": list(followup_list_for_note(user=user, note_id=note.pk)),
+    }
+    if editable:
+        if form is None:
+            due = followup_default_due(note=note)
+            form = FollowUpTaskForm(
+                counselors=followup_assignee_choices(user=user),
+                initial={"due_at": due, "assigned_to": note.author_id},
+                prefix="followup",
+            )
+        context["task_form"] = form
+    return context
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
+def followup_add(request: HttpRequest, note_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    note = note_get_for_edit(user=user, note_id=note_id)
+    form = FollowUpTaskForm(
+        request.POST, counselors=followup_assignee_choices(user=user), prefix="followup"
+    )
+    error = ""
+    if form.is_valid():
+        try:
+            followup_task_create(
+                actor=user,
+                note=note,
+                assigned_to=form.cleaned_data["assigned_to"],
+                method=form.cleaned_data["method"],
+                due_at=form.cleaned_data["due_at"],
+                purpose=form.cleaned_data["purpose"],
+                request=request,
+            )
+            form = None  # type: ignore[assignment]  # a fresh form for the next task
+        except FollowUpError as exc:
+            error = str(exc)
+    if not request.htmx:  # type: ignore[attr-defined]
+        if error or (form is not None and form.errors):
+            messages.error(request, error or "The follow-up was not added: check its fields.")
+        return redirect(note.get_absolute_url() + "#follow-up-tasks")
+    context = note_tasks_context(user=user, note=note, editable=True, form=form)
+    context["error"] = error
+    return render(request, "sessions/followups/partials/note_tasks_body.html", context)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("crisis_sessions:my_work")
+    return redirect(target)
+
+
+@require_POST
+@role_required(Role.COUNSELOR, Role.SUPERVISOR)
+def followup_attempt(request: HttpRequest, task_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    task = followup_get_for_action(user=user, task_id=task_id)
+    form = FollowUpAttemptForm(request.POST, prefix=f"attempt-{task.pk}")
+    if not form.is_valid():
+        messages.error(request, "The attempt was not logged: choose the method and outcome.")
+        return _back(request)
+    try:
+        attempt = followup_attempt_log(actor=user, task=task, request=request, **form.cleaned_data)
+    except FollowUpError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Attempt logged: {attempt.get_outcome_display()}.")
+    return _back(request)
+
+
+@require_POST
+@role_required(Role.COUNSELOR, Role.SUPERVISOR)
+def followup_close_view(request: HttpRequest, task_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    task = followup_get_for_action(user=user, task_id=task_id)
+    form = FollowUpCloseForm(request.POST, prefix=f"close-{task.pk}")
+    if not form.is_valid():
+        messages.error(request, "The follow-up was not closed: choose its final outcome.")
+        return _back(request)
+    try:
+        followup_close(actor=user, task=task, request=request, **form.cleaned_data)
+    except FollowUpError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Follow-up closed.")
+    return _back(request)
+
+
+urlpatterns = [
+    path("notes/<int:note_id>/followups/", followup_add, name="followup_add"),
+    path("followups/<int:task_id>/attempt/", followup_attempt, name="followup_attempt"),
+    path("followups/<int:task_id>/close/", followup_close_view, name="followup_close"),
+]

@@ -12,7 +12,7 @@ from sessions.models import CrisisSession
 from sessions.registry import sections
 from tests.factories import CrisisSessionFactory
 
-STAGE_TEXT = {
+STAGE_TEXT: dict[str, dict[str, Any]] = {
     "exploration": {"precipitating_event": "Lost the night-shift job on Friday"},
     "rapport": {"engagement_notes": "Talked openly after a while"},
     "problem_solving": {"interventions": "Grounding, reframing", "action_plan": "Call sister"},
@@ -44,7 +44,7 @@ def signed_note(
         model = next((s.model for s in sections() if s.key == key), None)
         if model is not None:
             model._default_manager.filter(session=note).update(**values)
-    signed = {
+    signed: dict[str, Any] = {
         "status": "signed",
         "ended_at": started + timezone.timedelta(minutes=40),
         "screen_risk": risk,

@@ -202,6 +202,7 @@ def test_download_is_audited_and_expires(counselor, clinic_admin, clinic):
     signed_note(author=counselor)
     job = export_job_run(job_id=export_bulk_request(actor=clinic_admin).pk)
     path = export_download_record(actor=clinic_admin, job=job, request=None)
+    assert job.finished_at is not None
     assert path == job_file(job)
     assert AuditEvent.objects.filter(action=Action.DOWNLOAD, object_id=str(job.pk)).count() == 1
     with (

@@ -12,7 +12,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
-from sessions.models import Addendum, FollowUpAttempt
+from sessions.models import Addendum, FollowUpAttempt, FollowUpTask
 from sessions.models.followups import FollowUpOutcome
 from sessions.models.notes import AddendumKind
 from sessions.registry import sections
@@ -35,7 +35,7 @@ def _flat(text: str) -> str:
 @pytest.fixture
 def note(counselor, supervisor):
     note = signed_note(author=counselor)
-    task = FollowUpTaskFactory(session=note, assigned_to=counselor)
+    task: FollowUpTask = FollowUpTaskFactory(session=note, assigned_to=counselor)
     FollowUpAttempt.objects.create(
         task=task,
         attempted_at=timezone.now(),
@@ -175,7 +175,7 @@ def test_hostile_text_is_escaped_makes_no_request_and_wraps(counselor, clinic_ad
     fonts = {
         str(font["/BaseFont"])
         for page in reader.pages
-        for font in page["/Resources"]["/Font"].values()
+        for font in page["/Resources"]["/Font"].values()  # type: ignore[index]
     }
     assert any("DejaVu-Sans" in name for name in fonts), fonts
     # ...and they are the vendored files, served by our fetcher.

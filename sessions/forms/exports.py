@@ -1,0 +1,49 @@
+"""The bulk export filters (clinic admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from crisisnotes.accounts.models import User
+from sessions.models import Client
+from sessions.models.notes import RiskLevel
+
+
+class BulkExportForm(forms.Form):
+    date_from = forms.DateField(
+        required=False, label="Sessions from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="Sessions to", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    counselor = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Any counselor"
+    )
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.none(), required=False, empty_label="Any client"
+    )
+    risk_level = forms.ChoiceField(
+        choices=[("", "Any risk level"), *RiskLevel.choices], required=False
+    )
+
+    def __init__(
+        self, *args: Any, counselors: QuerySet[User], clients: QuerySet[Client], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        counselor = self.fields["counselor"]
+        client = self.fields["client"]
+        assert isinstance(counselor, forms.ModelChoiceField)
+        assert isinstance(client, forms.ModelChoiceField)
+        counselor.queryset = counselors
+        counselor.label_from_instance = lambda u: u.display_name  # type: ignore[assignment]
+        client.queryset = clients
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data

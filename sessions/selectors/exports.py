@@ -1,0 +1,40 @@
+"""Reads of export jobs, scoped: another clinic's job is a 404; a clinic admin sees every job of
+the clinic, anyone else only their own."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import require_role
+from sessions.models import Client, ExportJob
+
+EXPORT_ROLES = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+
+
+def export_job_list_for_admin(*, user: User) -> QuerySet[ExportJob]:
+    require_role(user, Role.CLINIC_ADMIN)
+    return (
+        ExportJob.objects.filter(clinic=user.clinic)
+        .select_related("requested_by", "clinic")
+        .order_by("-created_at", "-id")
+    )
+
+
+def export_job_get(*, user: User, job_id: int) -> ExportJob:
+    require_role(user, *EXPORT_ROLES)
+    jobs = ExportJob.objects.filter(clinic=user.clinic).select_related("requested_by", "clinic")
+    if not user.has_role(Role.CLINIC_ADMIN):
+        jobs = jobs.filter(requested_by=user)
+    return get_object_or_404(jobs, pk=job_id)
+
+
+def export_filter_choices(*, user: User) -> tuple[QuerySet[User], QuerySet[Client]]:
+    """Counselors and clients of the admin's clinic, for the bulk export filters."""
+    require_role(user, Role.CLINIC_ADMIN)
+    counselors = User.objects.filter(clinic=user.clinic, is_counselor=True).order_by(
+        "full_name", "username"
+    )
+    clients = Client.objects.filter(clinic=user.clinic).order_by("alias")
+    return counselors, clients

@@ -1,0 +1,138 @@
+"""Follow-up views: adding tasks in the note's section (htmx), logging attempts and closing from
+the counselor's home; scoping (another clinic's task is a 404)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from sessions.models import FollowUpTask
+from tests.conftest import login
+from tests.factories import CrisisSessionFactory, FollowUpTaskFactory
+from tests.sessions.records import signed_note
+
+pytestmark = pytest.mark.django_db
+
+
+def _add_url(note):
+    return reverse("crisis_sessions:followup_add", args=[note.pk])
+
+
+def _task_post(counselor, due=None):
+    due = due or timezone.now() + timedelta(hours=20)
+    return {
+        "followup-due_at": due.strftime("%Y-%m-%dT%H:%M"),
+        "followup-method": "call",
+        "followup-assigned_to": counselor.pk,
+        "followup-purpose": "Check in tomorrow",
+    }
+
+
+def test_counselor_adds_a_task_to_their_draft_with_htmx(counselor_client, counselor):
+    note = CrisisSessionFactory(clinic=counselor.clinic, author=counselor, clinician_risk="high")
+    response = counselor_client.post(_add_url(note), _task_post(counselor), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    task = FollowUpTask.objects.get(session=note)
+    assert task.assigned_to == counselor and task.purpose == "Check in tomorrow"
+    body = response.content.decode()
+    assert 'id="note-followups"' in body and "Call" in body and "Add follow-up" in body
+
+
+def test_invalid_task_shows_the_error_and_saves_nothing(counselor_client, counselor):
+    note = CrisisSessionFactory(clinic=counselor.clinic, author=counselor)
+    data = {**_task_post(counselor), "followup-due_at": "not a time"}
+    response = counselor_client.post(_add_url(note), data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Enter a valid date/time" in response.content.decode()
+    assert not FollowUpTask.objects.exists()
+
+
+def test_tasks_cannot_be_added_to_a_signed_note_or_someone_elses_draft(client, counselor, teammate):
+    signed = signed_note(author=counselor)
+    theirs = CrisisSessionFactory(clinic=counselor.clinic, author=teammate)
+    login(client, counselor)
+    assert client.post(_add_url(signed), _task_post(counselor)).status_code == 403
+    assert client.post(_add_url(theirs), _task_post(counselor)).status_code == 404
+    assert not FollowUpTask.objects.exists()
+
+
+def test_note_page_section_lists_the_tasks(counselor_client, counselor):
+    note = signed_note(author=counselor)
+    FollowUpTaskFactory(session=note, assigned_to=counselor, purpose="Text on Monday")
+    response = counselor_client.get(note.get_absolute_url())
+    assert response.status_code == 200
+    assert "Text on Monday" in response.content.decode()
+
+
+def test_my_work_lists_my_open_tasks_by_due_time(counselor_client, counselor, teammate):
+    later = FollowUpTaskFactory(
+        session__clinic=counselor.clinic, assigned_to=counselor, purpose="Later one"
+    )
+    sooner = FollowUpTaskFactory(
+        session__clinic=counselor.clinic,
+        assigned_to=counselor,
+        purpose="Sooner one",
+        due_at=timezone.now() - timedelta(hours=1),
+    )
+    FollowUpTaskFactory(session__clinic=counselor.clinic, assigned_to=teammate, purpose="Not mine")
+    body = counselor_client.get(reverse("crisis_sessions:my_work")).content.decode()
+    assert body.index(sooner.purpose) < body.index(later.purpose)
+    assert "Not mine" not in body
+    assert "(overdue)" in body
+    assert "Log attempt" in body and "Close follow-up" in body
+
+
+def test_log_an_attempt_and_close_from_my_work(counselor_client, counselor):
+    task = FollowUpTaskFactory(session__clinic=counselor.clinic, assigned_to=counselor)
+    url = reverse("crisis_sessions:followup_attempt", args=[task.pk])
+    response = counselor_client.post(
+        url,
+        {
+            f"attempt-{task.pk}-method": "call",
+            f"attempt-{task.pk}-outcome": "no_answer",
+            f"attempt-{task.pk}-notes": "Rang twice",
+            "next": "https://evil.example.invalid/",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "crisis_sessions:my_work"
+    )
+    assert task.attempts.get().notes == "Rang twice"
+    response = counselor_client.post(
+        reverse("crisis_sessions:followup_close", args=[task.pk]),
+        {f"close-{task.pk}-outcome": "reached_safe"},
+    )
+    task.refresh_from_db()
+    assert not task.is_open and task.outcome == "reached_safe"
+
+
+def test_another_clinics_task_is_a_404(client, counselor, outsider):
+    task = FollowUpTaskFactory(session__clinic=counselor.clinic, assigned_to=counselor)
+    login(client, outsider)
+    outsider.is_counselor = True
+    outsider.save()
+    response = client.post(
+        reverse("crisis_sessions:followup_close", args=[task.pk]),
+        {f"close-{task.pk}-outcome": "reached_safe"},
+    )
+    assert response.status_code == 404
+    task.refresh_from_db()
+    assert task.is_open
+
+
+def test_my_work_query_count_does_not_grow_with_tasks(
+    counselor_client, counselor, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    FollowUpTaskFactory(session__clinic=counselor.clinic, assigned_to=counselor)
+    with CaptureQueriesContext(connection) as ctx:
+        counselor_client.get(reverse("crisis_sessions:my_work"))
+    for _ in range(5):
+        FollowUpTaskFactory(session__clinic=counselor.clinic, assigned_to=counselor)
+    with django_assert_max_num_queries(len(ctx.captured_queries)):
+        counselor_client.get(reverse("crisis_sessions:my_work"))
