@@ -242,6 +242,7 @@ class TeamDashboard:
     counts: dict[str, int]
     workload: Sequence[User]  # annotated: sessions_week, high_risk_week
     awaiting: list[CrisisSession]
+    high_risk: list[CrisisSession]  # the most recent few; the list page has them all
     window: Window
 
 
@@ -281,7 +282,10 @@ def team_dashboard(*, user: User, now: datetime | None = None) -> TeamDashboard:
         )
     )
     awaiting = list(awaiting_cosign_list_for_supervisor(user=user)[:5])
-    return TeamDashboard(counts=counts, workload=workload, awaiting=awaiting, window=window)
+    high_risk = list(team_session_list(user=user, name="high_risk", window=window)[:5])
+    return TeamDashboard(
+        counts=counts, workload=workload, awaiting=awaiting, high_risk=high_risk, window=window
+    )
 
 
 # --- client risk trend ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sessions.models import FollowUpTask
 from sessions.models.followups import FollowUpMethod
 from sessions.models.notes import NoteStatus, RiskLevel
 from tests.conftest import login
-from tests.factories import CrisisSessionFactory, TeamFactory, UserFactory
+from tests.factories import ClientFactory, CrisisSessionFactory, TeamFactory, UserFactory
 from tests.sessions.review_support import awaiting_note
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +24,15 @@ def at(day: int, hour: int) -> datetime:
 
 
 def _note(author, started_at, status=NoteStatus.SIGNED, **fields):
+    # The client's creator is the author: a new user per note would hash a password each time.
+    client = ClientFactory(clinic=author.clinic, created_by=author)
     return CrisisSessionFactory(
-        clinic=author.clinic, author=author, started_at=started_at, status=status, **fields
+        clinic=author.clinic,
+        client=client,
+        author=author,
+        started_at=started_at,
+        status=status,
+        **fields,
     )
 
 
@@ -160,3 +167,11 @@ def test_dashboard_query_count_does_not_grow_with_data(client, supervisor, couns
             with CaptureQueriesContext(connection) as queries:
                 client.get(reverse("crisis_sessions:team_sessions"), {"list": name})
             assert len(queries) <= small + 2
+
+
+def test_dashboard_lists_the_latest_high_risk_sessions(client, supervisor, seeded):
+    login(client, supervisor)
+    with time_machine.travel(NOW, tick=False):
+        board = client.get(reverse("crisis_sessions:dashboard")).context["board"]
+    s = seeded
+    assert [n.pk for n in board.high_risk] == [s["f"].pk, s["a"].pk, s["b"].pk]

@@ -18,7 +18,7 @@ from sessions.services.review import (
 from tests.factories import TeamFactory, UserFactory
 from tests.sessions.review_support import awaiting_note, draft_note
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_cosign_locks_the_note_with_the_supervisors_signature(supervisor, trainee):
@@ -71,10 +71,14 @@ def test_cosigned_note_is_immutable_at_the_database(supervisor, trainee):
         CrisisSession.objects.filter(pk=note.pk).update(status=NoteStatus.DRAFT)
 
 
-def test_cosign_notifies_the_author_once_in_app_and_by_email(supervisor, trainee):
+def test_cosign_notifies_the_author_once_in_app_and_by_email(
+    supervisor, trainee, django_capture_on_commit_callbacks
+):
     note = awaiting_note(author=trainee)
-    note_cosign(note=note, supervisor=supervisor)
-    with pytest.raises(ReviewError):
+    # E-mails leave on commit: each `with` block stands for one committed request.
+    with django_capture_on_commit_callbacks(execute=True):
+        note_cosign(note=note, supervisor=supervisor)
+    with pytest.raises(ReviewError), django_capture_on_commit_callbacks(execute=True):
         note_cosign(note=note, supervisor=supervisor)
 
     notifications = Notification.objects.filter(recipient=trainee)
@@ -153,14 +157,18 @@ def test_return_refuses_a_comment_on_an_unknown_section(supervisor, trainee):
     assert CrisisSession.objects.get(pk=note.pk).status == NoteStatus.AWAITING_COSIGN
 
 
-def test_each_return_is_a_new_round_notified_once(supervisor, trainee):
+def test_each_return_is_a_new_round_notified_once(
+    supervisor, trainee, django_capture_on_commit_callbacks
+):
     note = awaiting_note(author=trainee)
-    note_return(note=note, supervisor=supervisor, comments=[("", "First look.")])
+    with django_capture_on_commit_callbacks(execute=True):
+        note_return(note=note, supervisor=supervisor, comments=[("", "First look.")])
     # The author signs again (what note_sign does), and the supervisor returns it once more.
     CrisisSession.objects.filter(pk=note.pk).update(
         status=NoteStatus.AWAITING_COSIGN, content_hash="ab" * 32, signed_by=trainee
     )
-    note_return(note=note, supervisor=supervisor, comments=[("", "Second look.")])
+    with django_capture_on_commit_callbacks(execute=True):
+        note_return(note=note, supervisor=supervisor, comments=[("", "Second look.")])
     with pytest.raises(ReviewError):  # a double click: the note is a draft now
         note_return(note=note, supervisor=supervisor, comments=[("", "Second look.")])
 
@@ -182,3 +190,46 @@ def test_review_comments_are_append_only(supervisor, trainee):
         ReviewComment.objects.filter(pk=comment.pk).update(text="Changed")
     with pytest.raises(IntegrityError), transaction.atomic():
         ReviewComment.objects.filter(pk=comment.pk).delete()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cosign_and_return_at_once_leave_exactly_one_decision(supervisor, trainee):
+    """Two tabs: one co-signs while the other returns. The row lock serialises them and the
+    second sees the first decision and refuses, so the note is never both."""
+    import threading
+
+    from django.db import connection
+
+    note = awaiting_note(author=trainee)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(action):
+        try:
+            barrier.wait()
+            action()
+            outcomes.append("done")
+        except ReviewError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(
+            target=decide, args=(lambda: note_cosign(note=note, supervisor=supervisor),)
+        ),
+        threading.Thread(
+            target=decide,
+            args=(lambda: note_return(note=note, supervisor=supervisor, comments=[("", "No.")]),),
+        ),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(outcomes) == ["done", "refused"]
+    note.refresh_from_db()
+    returned = ReviewComment.objects.filter(session=note).exists()
+    assert (note.status, returned) in {(NoteStatus.SIGNED, False), (NoteStatus.DRAFT, True)}
+    assert Notification.objects.filter(recipient=trainee).count() == 1

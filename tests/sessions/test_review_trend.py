@@ -79,8 +79,13 @@ def test_trend_refuses_another_clinics_client(clinic, counselor, outsider):
 
 
 def test_clinic_policy_sends_high_risk_notes_to_cosign(clinic, counselor):
-    high = CrisisSessionFactory(clinic=clinic, author=counselor, screen_risk=RiskLevel.HIGH)
-    moderate = CrisisSessionFactory(clinic=clinic, author=counselor, screen_risk=RiskLevel.MODERATE)
+    record = ClientFactory(clinic=clinic, created_by=counselor)
+    high = CrisisSessionFactory(
+        clinic=clinic, client=record, author=counselor, screen_risk=RiskLevel.HIGH
+    )
+    moderate = CrisisSessionFactory(
+        clinic=clinic, client=record, author=counselor, screen_risk=RiskLevel.MODERATE
+    )
     assert clinic_policy_high_risk(high) is None  # policy off by default
     clinic.cosign_all_high_risk = True
     clinic.save()
