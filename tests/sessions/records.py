@@ -60,3 +60,11 @@ def signed_note(
     }
     CrisisSession.objects.filter(pk=note.pk).update(**signed)
     return CrisisSession.objects.get(pk=note.pk)
+
+
+def draft_note(*, author: User, **fields: Any) -> CrisisSession:
+    """A draft with every registered section's rows, as note_create makes it."""
+    note = CrisisSessionFactory(clinic=author.clinic, author=author, **fields)
+    for section in sections():
+        section.create_rows(note=note)
+    return CrisisSession.objects.get(pk=note.pk)
