@@ -147,7 +147,7 @@ def test_counselor_documents_a_high_risk_session_and_signs(
     assert plan.session_id == note.pk and plan.is_active
     assert [len(plan.entries(step)) for step, *_ in plan.step_list] == [2, 1, 1, 1, 2, 1]
 
-    # The follow-up task.
+    # The follow-up task, from the note page.
     note.refresh_from_db()
     add_followup(page, note)
 
@@ -163,24 +163,13 @@ def test_counselor_documents_a_high_risk_session_and_signs(
 
 
 def add_followup(page: Page, note: CrisisSession) -> None:
-    """Through the follow-up tasks' own form on the note page when it is there; otherwise (that
-    feature not merged yet) created directly, then the page reloaded."""
-    form = page.locator("#follow-up-tasks form")
-    if form.count():
-        due = page.locator("#follow-up-tasks input[type=datetime-local]").first
-        assert note.ended_at is not None
-        due.fill((note.ended_at + timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M"))
-        page.locator("#follow-up-tasks").get_by_role("button").first.click()
-        expect(page.locator("#follow-up-tasks")).to_contain_text("Call")
-        return
+    """Through the follow-up tasks' form on the note page: its due time is pre-filled from the
+    clinic's policy for this risk level (24 h after the session ended)."""
+    tasks = page.locator("#note-followups")
+    expect(tasks.get_by_label("Due")).not_to_have_value("")
+    tasks.get_by_label("Purpose").fill("Check in after the high-risk call")
+    tasks.get_by_role("button", name="Add follow-up").click()
+    expect(tasks.locator("[data-followup]")).to_contain_text("Check in after the high-risk call")
+    task = FollowUpTask.objects.get(session=note)
     assert note.ended_at is not None
-    FollowUpTask.objects.create(
-        clinic=note.clinic,
-        session=note,
-        client=note.client,
-        assigned_to=note.author,
-        due_at=note.ended_at + timedelta(hours=20),
-        method="call",
-        purpose="Check in after the high-risk call",
-    )
-    page.reload()
+    assert task.due_at <= note.ended_at + timedelta(hours=24)
