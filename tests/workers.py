@@ -74,6 +74,7 @@ def celery_worker(
     extra_env: dict[str, str] | None = None,
     pool: str = "solo",
     concurrency: int = 1,
+    name: str = "",
 ) -> Iterator[Worker]:
     """Start `celery worker` in its own process group against the test database and a real
     broker (this process sends to the same broker meanwhile), and stop the worker afterwards.
@@ -114,7 +115,7 @@ def celery_worker(
             "--without-gossip",
             "--loglevel=INFO",
             "-n",
-            f"{queue}@%h",
+            f"{name or queue}@%h",
         ],
         cwd=ROOT,
         env=env,

@@ -1,0 +1,136 @@
+"""Benchmarks of the PDF export, printed as ratios against a floor measured in the same run (so
+the numbers compare across machines; nothing here asserts a time).
+
+1. One session record: `record_pdf` (template + queries + WeasyPrint) versus plain WeasyPrint
+   on the very same HTML with the same static-only fetcher (the floor).
+2. Bulk export throughput (records/s) through real Celery workers on Redis, with 1 and then 2
+   worker processes, versus rendering the same records in this process one after another.
+
+Run: DATABASE_URL=postgres://... [REDIS_URL=redis://127.0.0.1:6379/N] \
+         .venv/bin/python bench/pdf_bench.py [--records 24 --jobs 4 --repeat 7]
+It creates and drops its own database (test_<name>) next to the one DATABASE_URL names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisnotes.settings")
+os.environ.setdefault("DJANGO_ENV", "test")
+os.environ.setdefault("EMAIL_URL", "dummymail://")
+if "REDIS_URL" in os.environ:
+    os.environ.setdefault("CELERY_BROKER_URL", os.environ["REDIS_URL"])
+
+
+def _timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    """Median wall time of `repeat` calls, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=24, help="records per bulk run")
+    parser.add_argument("--jobs", type=int, default=4, help="bulk jobs per throughput run")
+    parser.add_argument("--repeat", type=int, default=7, help="repeats of the single record")
+    args = parser.parse_args()
+
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (the workers share its database).")
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test.utils import setup_databases, teardown_databases
+
+    from crisisnotes.celery import app as celery_app
+    from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
+    from sessions.models import ExportJob
+    from sessions.services.exports import export_bulk_request, record_html, record_pdf
+    from tests.factories import ClinicFactory, TeamFactory, UserFactory
+    from tests.sessions.records import signed_note
+    from tests.workers import celery_worker
+
+    settings.PRIVATE_STORAGE_DIR = Path(tempfile.mkdtemp(prefix="crisisnotes-bench-"))
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    celery_app.conf.task_default_queue = queue
+    old_config = setup_databases(verbosity=0, interactive=False)
+    try:
+        clinic = ClinicFactory(name="Bench Clinic")
+        supervisor = UserFactory(clinic=clinic, is_supervisor=True)
+        team = TeamFactory(clinic=clinic, supervisor=supervisor)
+        counselor = UserFactory(clinic=clinic, team=team)
+        admin = UserFactory(clinic=clinic, is_counselor=False, is_clinic_admin=True)
+        notes = [signed_note(author=counselor) for _ in range(args.records)]
+
+        # 1. One record versus plain WeasyPrint on the same HTML.
+        note = notes[0]
+        html = record_html(note=note, generated_by=admin)
+        plain = _timed(lambda: pdf_render(html=html, fetcher=StaticOnlyURLFetcher()), args.repeat)
+        ours = _timed(lambda: record_pdf(note=note, generated_by=admin), args.repeat)
+        print(f"single record: plain WeasyPrint {plain * 1000:.0f} ms (floor)")
+        print(f"single record: record_pdf        {ours * 1000:.0f} ms = {ours / plain:.2f}× floor")
+
+        # 2. Bulk throughput: in-process floor, then 1 and 2 worker processes.
+        start = time.perf_counter()
+        for n in notes:
+            record_pdf(note=n, generated_by=admin)
+        floor = len(notes) / (time.perf_counter() - start)
+        print(f"bulk: in-process sequential render {floor:.1f} records/s (floor)")
+
+        env = {"PRIVATE_STORAGE_DIR": str(settings.PRIVATE_STORAGE_DIR)}
+        results = {}
+        for workers in (1, 2):
+            ExportJob.objects.all().delete()
+            with _workers(celery_worker, workers, queue, env):
+                start = time.perf_counter()
+                for _ in range(args.jobs):
+                    export_bulk_request(actor=admin)
+                while ExportJob.objects.exclude(status__in=["done", "failed"]).exists():
+                    time.sleep(0.05)
+                elapsed = time.perf_counter() - start
+            failed = ExportJob.objects.filter(status="failed").count()
+            rate = args.jobs * len(notes) / elapsed
+            results[workers] = rate
+            print(
+                f"bulk: {workers} worker{'s' if workers > 1 else ' '} {rate:.1f} records/s "
+                f"= {rate / floor:.2f}× floor ({args.jobs} jobs × {len(notes)} records"
+                f"{f', {failed} FAILED' if failed else ''})"
+            )
+        print(f"bulk: 2 workers / 1 worker = {results[2] / results[1]:.2f}×")
+    finally:
+        teardown_databases(old_config, verbosity=0)
+
+
+class _workers:
+    """Start n worker processes on one queue (each its own node name); stop them after."""
+
+    def __init__(self, factory, n: int, queue: str, env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+        self.contexts = [factory(queue=queue, extra_env=env, name=f"{queue}-{i}") for i in range(n)]
+
+    def __enter__(self) -> None:
+        for context in self.contexts:
+            context.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        for context in reversed(self.contexts):
+            context.__exit__(*exc)
+
+
+if __name__ == "__main__":
+    main()
