@@ -57,7 +57,7 @@ class StageSection(NoteSection):
         if declared is not None and declared.label:
             return str(declared.label)
         assert self.model is not None
-        return str(self.model._meta.get_field(name).verbose_name).capitalize()
+        return str(getattr(self.model._meta.get_field(name), "verbose_name", name)).capitalize()
 
     def readonly_items(self, *, note: CrisisSession) -> list[tuple[str, str]]:
         assert self.form_class is not None

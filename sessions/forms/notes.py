@@ -77,6 +77,13 @@ def _codes(choices: list[tuple[str, str]], label: str) -> forms.MultipleChoiceFi
     )
 
 
+def _set_choices(form: forms.BaseForm, name: str, choices: list[tuple[str, str]]) -> None:
+    """Radios without the "---------" blank Django adds to model choice fields."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 class NoteHeaderForm(forms.ModelForm):
     class Meta:
         model = CrisisSession
@@ -94,7 +101,7 @@ class NoteHeaderForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["modality"].choices = Modality.choices
+        _set_choices(self, "modality", Modality.choices)
         for name in ("started_at", "ended_at"):
             field = self.fields[name]
             assert isinstance(field, forms.DateTimeField)
@@ -266,7 +273,7 @@ class FollowUpForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["disposition"].choices = Disposition.choices
+        _set_choices(self, "disposition", Disposition.choices)
         referrals = list(self.instance.referrals or [])
         for i in range(1, REFERRAL_ROWS + 1):
             item = referrals[i - 1] if i <= len(referrals) else {}
@@ -334,7 +341,7 @@ class AddendumForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = AddendumKind.choices
+        _set_choices(self, "kind", AddendumKind.choices)
 
 
 def choice_labels(choices: list[tuple[str, str]], codes: list[str]) -> str:

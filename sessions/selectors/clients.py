@@ -16,7 +16,7 @@ READ_ROLES = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 
 def client_list(*, user: User) -> QuerySet[Client]:
     require_role(user, *READ_ROLES)
-    return Client.objects.filter(clinic_id=user.clinic_id)
+    return Client.objects.filter(clinic=user.clinic)
 
 
 def client_get(*, user: User, client_id: int) -> Client:
@@ -41,7 +41,7 @@ def client_sessions(*, user: User, client: Client) -> QuerySet[CrisisSession]:
     """The client's timeline: every session, newest first, with its author (one query)."""
     require_role(user, *READ_ROLES)
     return (
-        CrisisSession.objects.filter(client=client, clinic_id=user.clinic_id)
+        CrisisSession.objects.filter(client=client, clinic=user.clinic)
         .select_related("author")
         .order_by("-started_at", "-id")
     )
@@ -50,7 +50,7 @@ def client_sessions(*, user: User, client: Client) -> QuerySet[CrisisSession]:
 def client_addenda(*, user: User, client: Client) -> QuerySet[Addendum]:
     require_role(user, *READ_ROLES)
     return (
-        Addendum.objects.filter(session__client=client, session__clinic_id=user.clinic_id)
+        Addendum.objects.filter(session__client=client, session__clinic=user.clinic)
         .select_related("session")
         .order_by("-created_at", "-id")
     )
@@ -59,7 +59,7 @@ def client_addenda(*, user: User, client: Client) -> QuerySet[Addendum]:
 def client_open_followups(*, user: User, client: Client) -> QuerySet[FollowUpTask]:
     require_role(user, *READ_ROLES)
     return (
-        FollowUpTask.objects.filter(client=client, clinic_id=user.clinic_id, closed_at__isnull=True)
+        FollowUpTask.objects.filter(client=client, clinic=user.clinic, closed_at__isnull=True)
         .select_related("assigned_to")
         .order_by("due_at", "id")
     )

@@ -22,7 +22,7 @@ def notes_visible_to(*, user: User) -> QuerySet[CrisisSession]:
     visible = Q(status=NoteStatus.SIGNED) | Q(author=user)
     if user.is_supervisor:
         visible |= Q(status=NoteStatus.AWAITING_COSIGN)
-    return CrisisSession.objects.filter(visible, clinic_id=user.clinic_id)
+    return CrisisSession.objects.filter(visible, clinic=user.clinic)
 
 
 def _with_page_relations(notes: QuerySet[CrisisSession]) -> QuerySet[CrisisSession]:
@@ -44,7 +44,7 @@ def note_get_for_edit(*, user: User, note_id: int) -> CrisisSession:
     note that already left draft: 403 (it is read-only now)."""
     require_role(user, Role.COUNSELOR)
     note = get_object_or_404(
-        _with_page_relations(CrisisSession.objects.filter(clinic_id=user.clinic_id, author=user)),
+        _with_page_relations(CrisisSession.objects.filter(clinic=user.clinic, author=user)),
         pk=note_id,
     )
     if not note.is_draft:
