@@ -50,9 +50,13 @@ def note_risk_refresh(
     return changed
 
 
-def _require_draft(note: CrisisSession) -> None:
-    if note.status != NoteStatus.DRAFT:
+def _require_draft(note: CrisisSession) -> CrisisSession:
+    """Lock the note row and check it is still a draft. The lock serialises these writes with
+    signing (note_sign locks the same row), so nothing is added to a note being signed."""
+    locked = CrisisSession.objects.select_for_update().get(pk=note.pk)
+    if locked.status != NoteStatus.DRAFT:
         raise NoteNotEditable("This note is signed: add an addendum instead.")
+    return locked
 
 
 @transaction.atomic
@@ -139,11 +143,10 @@ def supervisor_acknowledge(
 ) -> SupervisorNotification:
     """The notified supervisor records their response; it fills the note's record. The note
     must still be a draft (a signed note's records are frozen, also by the database)."""
-    record = SupervisorNotification.objects.select_for_update().get(pk=record.pk)
     if record.supervisor_id != actor.pk:
         raise NotYourNotification("This notification was sent to another supervisor.")
-    note = CrisisSession.objects.get(pk=record.session_id)
-    _require_draft(note)
+    note = _require_draft(record.session)
+    record = SupervisorNotification.objects.select_for_update().get(pk=record.pk)
     record.response = response.strip()
     record.responded_at = timezone.now()
     record.save(update_fields=["response", "responded_at"])

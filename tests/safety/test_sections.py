@@ -204,7 +204,7 @@ def test_safety_rows_of_a_draft_can_change(counselor: User) -> None:
     assert SafetyScreen.objects.filter(session=note).update(q1=True) == 1
 
 
-SCENARIOS = [
+SCENARIOS: list[dict[str, Any]] = [
     {
         "safety-formulation-clinician_level": "low",
         "safety-formulation-homicidal_ideation": "present",

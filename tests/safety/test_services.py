@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from crisisnotes.accounts.models import User
+from crisisnotes.accounts.models import Clinic, User
 from crisisnotes.audit.models import Action, AuditEvent
 from crisisnotes.notifications.models import Notification
 from safety.exceptions import NoSupervisor, NoteNotEditable, NotYourNotification
@@ -18,7 +20,7 @@ from safety.services import (
     supervisor_acknowledge,
     supervisor_notify,
 )
-from sessions.models import CrisisSession
+from sessions.models import Client, CrisisSession
 from sessions.models.notes import NoteStatus
 from tests.factories import ClientFactory, UserFactory
 from tests.safety.helpers import start_note
@@ -26,7 +28,7 @@ from tests.safety.helpers import start_note
 pytestmark = pytest.mark.django_db
 
 
-def full_steps(client) -> dict:  # type: ignore[no-untyped-def]
+def full_steps(client: Client) -> dict[str, Any]:
     steps = plan_default_steps(client=client)
     steps.update(
         warning_signs=["Staying in bed all day"],
@@ -65,7 +67,7 @@ def test_notifying_twice_sends_two_notifications(counselor: User, supervisor: Us
     assert Notification.objects.filter(recipient=supervisor).count() == 2
 
 
-def test_notify_without_a_team_supervisor_is_refused(clinic) -> None:  # type: ignore[no-untyped-def]
+def test_notify_without_a_team_supervisor_is_refused(clinic: Clinic) -> None:
     loner = UserFactory(clinic=clinic)
     note = start_note(loner)
     with pytest.raises(NoSupervisor):
@@ -89,7 +91,9 @@ def test_supervisor_response_fills_the_record_and_tells_the_author(
     ).exists()
 
 
-def test_another_supervisor_cannot_respond(counselor: User, supervisor: User, clinic) -> None:  # type: ignore[no-untyped-def]
+def test_another_supervisor_cannot_respond(
+    counselor: User, supervisor: User, clinic: Clinic
+) -> None:
     note = start_note(counselor)
     record = supervisor_notify(actor=counselor, note=note)
     other = UserFactory(clinic=clinic, is_supervisor=True)
@@ -109,7 +113,7 @@ def test_response_after_signing_is_refused(counselor: User, supervisor: User) ->
 
 
 def test_new_plan_prefills_988_and_the_clinics_crisis_line(counselor: User) -> None:
-    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    client: Client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
     professionals = plan_default_steps(client=client)[PlanStep.PROFESSIONALS]
     assert {"name": "988 Suicide & Crisis Lifeline (call or text)", "phone": "988"} in professionals
     assert {"name": "Test Crisis Line", "phone": "555-010-0000"} in professionals
@@ -140,7 +144,7 @@ def test_saving_a_change_creates_a_new_version_and_keeps_the_old(counselor: User
 
 
 def test_saving_without_changes_creates_no_version(counselor: User) -> None:
-    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    client: Client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
     safety_plan_save(actor=counselor, client=client, steps=full_steps(client), fields={})
     version, created = safety_plan_save(
         actor=counselor, client=client, steps=full_steps(client), fields={}
@@ -150,7 +154,7 @@ def test_saving_without_changes_creates_no_version(counselor: User) -> None:
 
 
 def test_plan_versions_are_immutable_in_the_database(counselor: User) -> None:
-    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    client: Client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
     version, _ = safety_plan_save(
         actor=counselor, client=client, steps=full_steps(client), fields={}
     )
@@ -167,7 +171,7 @@ def test_plan_versions_are_immutable_in_the_database(counselor: User) -> None:
 
 
 def test_plan_is_active_only_with_steps_1_2_5_and_6(counselor: User) -> None:
-    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    client: Client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
     for missing in ("warning_signs", "coping", "professionals", "environment"):
         steps = full_steps(client)
         steps[missing] = []
@@ -178,7 +182,7 @@ def test_plan_is_active_only_with_steps_1_2_5_and_6(counselor: User) -> None:
 
 
 def test_diff_names_what_changed(counselor: User) -> None:
-    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    client: Client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
     old = SafetyPlanVersion(client=client, steps=full_steps(client), likelihood_of_use=4)
     steps = full_steps(client)
     steps["help"] = [{"name": "Neighbour Jo (invented)", "phone": "555-010-7788"}]
