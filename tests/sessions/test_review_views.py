@@ -212,3 +212,30 @@ def test_review_actions_partial_shows_actions_only_to_the_teams_supervisor(
             "sessions/review/partials/note_review_actions.html", {"note": note}, request
         )
         assert ("Co-sign and lock" in html) is shown, user
+
+
+def _review_page_queries(client, note) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("crisis_sessions:review_note", args=[note.pk]))
+        assert response.status_code == 200
+    return len(queries)
+
+
+def test_review_page_reads_the_thread_in_one_query_however_long(client, supervisor, trainee):
+    login(client, supervisor)
+    short, long = awaiting_note(author=trainee), awaiting_note(author=trainee)
+    note_return(note=short, supervisor=supervisor, comments=[("", "One.")])
+    for round_number in range(3):
+        note_return(
+            note=long,
+            supervisor=supervisor,
+            comments=[
+                ("problem_solving", f"Round {round_number}: plan."),
+                ("rapport", f"Round {round_number}: resources."),
+                ("", f"Round {round_number}: overall."),
+            ],
+        )
+        CrisisSession.objects.filter(pk=long.pk).update(status=NoteStatus.AWAITING_COSIGN)
+    CrisisSession.objects.filter(pk=short.pk).update(status=NoteStatus.AWAITING_COSIGN)
+
+    assert _review_page_queries(client, long) == _review_page_queries(client, short)
