@@ -20,7 +20,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,7 +33,7 @@ if "REDIS_URL" in os.environ:
     os.environ.setdefault("CELERY_BROKER_URL", os.environ["REDIS_URL"])
 
 
-def _timed(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+def _timed(fn: Callable[[], object], repeat: int) -> float:
     """Median wall time of `repeat` calls, after one warm-up call."""
     fn()
     times = []
@@ -58,6 +60,7 @@ def main() -> None:
     from django.conf import settings
     from django.test.utils import setup_databases, teardown_databases
 
+    from crisisnotes.accounts.models import User
     from crisisnotes.celery import app as celery_app
     from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
     from sessions.models import ExportJob
@@ -74,8 +77,9 @@ def main() -> None:
         clinic = ClinicFactory(name="Bench Clinic")
         supervisor = UserFactory(clinic=clinic, is_supervisor=True)
         team = TeamFactory(clinic=clinic, supervisor=supervisor)
-        counselor = UserFactory(clinic=clinic, team=team)
-        admin = UserFactory(clinic=clinic, is_counselor=False, is_clinic_admin=True)
+        # factory-boy's factories are not typed as the models they build.
+        counselor = cast(User, UserFactory(clinic=clinic, team=team))
+        admin = cast(User, UserFactory(clinic=clinic, is_counselor=False, is_clinic_admin=True))
         notes = [signed_note(author=counselor) for _ in range(args.records)]
 
         # 1. One record versus plain WeasyPrint on the same HTML.
@@ -120,7 +124,7 @@ def main() -> None:
 class _workers:
     """Start n worker processes on one queue (each its own node name); stop them after."""
 
-    def __init__(self, factory, n: int, queue: str, env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, factory: Any, n: int, queue: str, env: dict[str, str]) -> None:
         self.contexts = [factory(queue=queue, extra_env=env, name=f"{queue}-{i}") for i in range(n)]
 
     def __enter__(self) -> None:

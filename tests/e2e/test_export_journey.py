@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from playwright.sync_api import Page, expect
 
-from crisisnotes.accounts.models import User
+from crisisnotes.accounts.models import Clinic, User
 from sessions.models import CrisisSession, ExportJob
 from sessions.models.exports import ExportKind, ExportStatus
 from tests.e2e.conftest import log_in
@@ -52,8 +52,8 @@ def test_admin_bulk_export_progress_and_download(page: Page, live_server, demo, 
 def test_counselor_cannot_reach_admin_exports_or_another_clinics_file(
     page: Page, live_server, demo
 ):
-    elsewhere = ClinicFactory(name="Elsewhere Clinic")
-    their_admin = UserFactory(clinic=elsewhere, is_clinic_admin=True)
+    elsewhere: Clinic = ClinicFactory(name="Elsewhere Clinic")
+    their_admin: User = UserFactory(clinic=elsewhere, is_clinic_admin=True)
     job = ExportJob.objects.create(
         clinic=elsewhere,
         requested_by=their_admin,

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from sessions.models import FollowUpTask
+from sessions.models import CrisisSession, FollowUpTask
 from tests.conftest import login
 from tests.factories import CrisisSessionFactory, FollowUpTaskFactory
 from tests.sessions.records import signed_note
@@ -32,7 +32,9 @@ def _task_post(counselor, due=None):
 
 
 def test_counselor_adds_a_task_to_their_draft_with_htmx(counselor_client, counselor):
-    note = CrisisSessionFactory(clinic=counselor.clinic, author=counselor, clinician_risk="high")
+    note: CrisisSession = CrisisSessionFactory(
+        clinic=counselor.clinic, author=counselor, clinician_risk="high"
+    )
     response = counselor_client.post(_add_url(note), _task_post(counselor), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     task = FollowUpTask.objects.get(session=note)
