@@ -154,7 +154,10 @@ class ExplorationForm(forms.ModelForm):
             "affect_notes": _text(1),
             "deescalation_notes": _text(1),
         }
-        labels = {"suds_not_obtained_reason": "SUDS not obtained: reason"}
+        labels = {
+            "suds_not_obtained_reason": "SUDS not obtained: reason",
+            "deescalation_notes": "De-escalation notes",
+        }
 
 
 class RapportForm(forms.ModelForm):

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from sessions.models import CrisisSession, ExplorationStage
+from sessions.models import CrisisSession, ExplorationStage, RapportStage
 from sessions.models.notes import NoteStatus
 from tests.e2e.conftest import log_in
 from tests.e2e.helpers_note import (
@@ -118,3 +118,28 @@ def test_typing_offline_is_saved_when_the_network_returns(
     wait_saved(page)
     saved = ExplorationStage.objects.get(session=note).precipitating_event
     assert saved == "Online part. " + offline_text
+
+
+def test_two_tabs_never_overwrite_each_other(
+    page: Page, context: BrowserContext, live_server, demo
+):
+    base = live_server.url
+    note = _start_session_with_returning_client(page, base)
+    other_tab = context.new_page()
+    other_tab.goto(f"{base}/notes/{note.pk}/")
+
+    # The first tab saves; the second, still at the old version, is refused and keeps its text.
+    page.locator("#id_rapport-engagement_notes").press_sequentially("From the first tab.")
+    save_now(page)
+    mine = other_tab.locator("#id_rapport-validation_notes")
+    mine.press_sequentially("Typed in the second tab.")
+    other_tab.keyboard.press("Control+s")
+    expect(other_tab.get_by_test_id("js-conflict")).to_contain_text("another tab")
+    expect(other_tab.get_by_test_id("save-status")).to_have_text("not saved — conflict")
+    expect(mine).to_have_value("Typed in the second tab.")
+    assert RapportStage.objects.get(session=note).validation_notes == ""
+
+    # Loading the latest keeps a copy of what was typed, beside the saved note.
+    other_tab.get_by_role("button", name="Load the latest and keep a copy of my text").click()
+    expect(other_tab.locator("#id_rapport-engagement_notes")).to_have_value("From the first tab.")
+    expect(other_tab.get_by_test_id("conflict-copy")).to_contain_text("Typed in the second tab.")
