@@ -354,6 +354,10 @@ def disclosure_new(request: HttpRequest, note_id: int) -> HttpResponse:
         else:
             messages.success(request, "Disclosure recorded in the client's accounting.")
             return redirect(note_url(note, "safety-disclosures"))
+    if request.method != "POST":
+        audit_record(
+            action=Action.VIEW, request=request, obj=note.client, summary="Disclosure form"
+        )
     return render(
         request,
         "safety/disclosure_form.html",

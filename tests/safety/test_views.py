@@ -361,3 +361,65 @@ def test_client_page_shows_the_plan_and_disclosure_panels(
     ).content.decode()
     assert 'id="client-safety-plan"' in html and "Active" in html
     assert 'id="client-disclosures"' in html and "Harbour Police Department" in html
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "action"),
+    [
+        ("safety:plan", Action.VIEW),
+        ("safety:plan_version", Action.VIEW),
+        ("safety:plan_compare", Action.VIEW),
+        ("safety:plan_edit", Action.VIEW),
+        ("safety:plan_copy", Action.EXPORT),
+        ("safety:plan_copy_pdf", Action.EXPORT),
+        ("safety:disclosure_accounting", Action.VIEW),
+    ],
+)
+def test_every_read_of_a_plan_or_the_accounting_is_audited(
+    counselor_client: DjangoClient, counselor: User, name: str, action: str
+) -> None:
+    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    plan_for(client, counselor)
+    args = [client.pk, 1] if name == "safety:plan_version" else [client.pk]
+    before = AuditEvent.objects.filter(actor=counselor, action=action).count()
+    assert counselor_client.get(reverse(name, args=args)).status_code == 200
+    assert AuditEvent.objects.filter(actor=counselor, action=action).count() == before + 1
+
+
+def test_reads_of_a_disclosure_and_the_response_page_are_audited(
+    client: DjangoClient, counselor: User, supervisor: User
+) -> None:
+    note = start_note(counselor)
+    disclosure = a_disclosure(note)
+    record = supervisor_notify(actor=counselor, note=note)
+    login(client, counselor)
+    client.get(reverse("safety:disclosure_detail", args=[disclosure.pk]))
+    client.get(reverse("safety:disclosure_new", args=[note.pk]))
+    assert AuditEvent.objects.filter(actor=counselor, action=Action.VIEW).count() == 2
+    login(client, supervisor)
+    client.get(reverse("safety:supervisor_ack", args=[record.pk]))
+    assert AuditEvent.objects.filter(actor=supervisor, action=Action.VIEW).count() == 1
+
+
+def test_plan_page_query_budget(
+    counselor_client: DjangoClient, counselor: User, django_assert_max_num_queries: Any
+) -> None:
+    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    for n in range(5):
+        plan_for(client, counselor, coping=[f"Coping idea {n}"])
+    with django_assert_max_num_queries(10):
+        response = counselor_client.get(reverse("safety:plan", args=[client.pk]))
+    assert response.content.decode().count("Version ") >= 5
+
+
+def test_an_outsider_cannot_write_to_our_notes(
+    client: DjangoClient, counselor: User, outsider: User
+) -> None:
+    note = start_note(counselor)
+    login(client, outsider)
+    assert client.post(reverse("safety:supervisor_notify", args=[note.pk])).status_code == 404
+    assert client.post(reverse("safety:supervisor_record", args=[note.pk])).status_code == 404
+    assert not SupervisorNotification.objects.exists()
