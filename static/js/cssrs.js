@@ -95,6 +95,9 @@
     update();
   }
 
+  // The pure rules, for the browser test that checks them against safety/cssrs.py.
+  window.crisisnotesCssrs = { asked: asked, risk: risk };
+
   function initAll() { document.querySelectorAll("[data-cssrs-root]").forEach(init); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initAll);
   else initAll();

@@ -175,3 +175,15 @@ def test_risk_appears_as_soon_as_every_way_to_finish_agrees(version: str) -> Non
 def test_intention_determines_high_before_the_screen_is_finished() -> None:
     assert cssrs_risk({"q1": True, "q2": True, "q4": True}, CssrsVersion.RECENT) == "high"
     assert cssrs_risk({"q1": True, "q2": True}, CssrsVersion.RECENT) is None
+
+
+@pytest.mark.parametrize("version", list(CssrsVersion))
+def test_the_screen_form_accepts_exactly_the_consistent_combinations(version: str) -> None:
+    from safety.forms import ScreenForm
+    from safety.models import SafetyScreen
+
+    for a in every_combination():
+        data = {"s-version": version}
+        data.update({f"s-{k}": ("yes" if v else "no") for k, v in a.items() if v is not None})
+        form = ScreenForm(data=data, instance=SafetyScreen(), prefix="s")
+        assert form.is_valid() == follows_skip_logic(a, version), (a, form.errors)
