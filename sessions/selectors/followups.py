@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
 from sessions.models import FollowUpAttempt, FollowUpTask
-from sessions.models.notes import RiskLevel
 
 
 def _tasks(*, user: User) -> QuerySet[FollowUpTask]:
@@ -51,21 +49,6 @@ def followup_get_for_action(*, user: User, task_id: int) -> FollowUpTask:
     if not user.has_role(Role.SUPERVISOR):
         tasks = tasks.filter(assigned_to=user)
     return get_object_or_404(tasks, pk=task_id)
-
-
-def followup_overdue_high_risk_for_supervisor(*, user: User) -> QuerySet[FollowUpTask]:
-    """Open, overdue follow-ups of high-risk sessions of the teams this user supervises."""
-    require_role(user, Role.SUPERVISOR)
-    # The governing level: the clinician's when formulated, else the screen's.
-    high = Q(session__clinician_risk=RiskLevel.HIGH) | Q(
-        session__clinician_risk="", session__screen_risk=RiskLevel.HIGH
-    )
-    return (
-        _tasks(user=user)
-        .filter(high, closed_at__isnull=True, due_at__lt=timezone.now())
-        .filter(assigned_to__team__supervisor=user)
-        .order_by("due_at", "id")
-    )
 
 
 def followup_assignee_choices(*, user: User) -> QuerySet[User]:
