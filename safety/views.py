@@ -301,7 +301,11 @@ def _client_copy_context(request: HttpRequest, client_id: int) -> dict[str, Any]
     current = selectors.plan_current(client=client)
     if current is None:
         raise Http404("this client has no safety plan yet")
-    return {"client": client, "plan": current, "clinic": client.clinic}
+    entries = sum(len(entries) for *_, entries in current.step_list)
+    # One page whatever the plan holds: long plans get a smaller (still large) type.
+    density = "dense" if entries > 14 else ""
+    density = "very-dense" if entries > 24 else density
+    return {"client": client, "plan": current, "clinic": client.clinic, "density": density}
 
 
 @role_required(*READERS)

@@ -423,3 +423,25 @@ def test_an_outsider_cannot_write_to_our_notes(
     assert client.post(reverse("safety:supervisor_notify", args=[note.pk])).status_code == 404
     assert client.post(reverse("safety:supervisor_record", args=[note.pk])).status_code == 404
     assert not SupervisorNotification.objects.exists()
+
+
+def test_a_long_plan_still_prints_on_one_page(
+    counselor_client: DjangoClient, counselor: User
+) -> None:
+    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    contacts = [{"name": f"Invented contact {n}", "phone": f"555-010-{n:04d}"} for n in range(6)]
+    plan_for(
+        client,
+        counselor,
+        warning_signs=[f"Warning sign number {n} in my own words" for n in range(6)],
+        coping=[f"Coping strategy number {n}" for n in range(6)],
+        distraction=contacts,
+        help=contacts,
+        professionals=contacts,
+        environment=[f"Safer surroundings step {n}" for n in range(6)],
+    )
+    response = counselor_client.get(reverse("safety:plan_copy_pdf", args=[client.pk]))
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert "Safer surroundings step 5" in text and "555-010-0005" in text
