@@ -13,7 +13,19 @@
 (function () {
   "use strict";
   var form = document.getElementById("note-form");
-  if (!form) return;
+  var locked = document.getElementById("note-locked");
+  if (!form) {
+    // A locked note: whatever this browser kept of its drafts is now in the record (or in a
+    // conflict copy already shown); do not leave client text lying in the browser.
+    if (locked) {
+      var prefixes = ["crisisnotes:note:" + locked.dataset.noteId + ":", "crisisnotes:conflict:" + locked.dataset.noteId];
+      for (var j = localStorage.length - 1; j >= 0; j--) {
+        var name = localStorage.key(j) || "";
+        if (prefixes.some(function (p) { return name.indexOf(p) === 0; })) localStorage.removeItem(name);
+      }
+    }
+    return;
+  }
 
   var noteId = form.dataset.noteId;
   var saveUrl = form.dataset.saveUrl;

@@ -143,3 +143,19 @@ def test_two_tabs_never_overwrite_each_other(
     other_tab.get_by_role("button", name="Load the latest and keep a copy of my text").click()
     expect(other_tab.locator("#id_rapport-engagement_notes")).to_have_value("From the first tab.")
     expect(other_tab.get_by_test_id("conflict-copy")).to_contain_text("Typed in the second tab.")
+
+
+def test_unsaved_text_is_restored_from_the_browser_after_a_reload(page: Page, live_server, demo):
+    base = live_server.url
+    note = _start_session_with_returning_client(page, base)
+    # The server never hears of this text (every save fails) before the page is reloaded.
+    page.route("**/save/", lambda route: route.abort())
+    field = page.locator("#id_problem_solving-action_plan")
+    field.press_sequentially("Call the landlord Monday at 10.")
+    expect(page.get_by_test_id("save-status")).to_contain_text("not saved — retrying")
+    page.unroute("**/save/")
+    page.reload()
+    expect(field).to_have_value("Call the landlord Monday at 10.")
+    wait_saved(page)
+    note.refresh_from_db()
+    assert note.problem_solving.action_plan == "Call the landlord Monday at 10."
