@@ -67,9 +67,31 @@
     } catch (e) { /* storage full or disabled: the page still holds the text */ }
   }
 
+  // The values the server sent (the HTML defaults), whatever the browser has restored since.
+  function serverFields() {
+    var out = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || SKIP[el.name] || el.disabled || el.type === "submit" || el.type === "button") return;
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.defaultChecked) out.push([el.name, el.value]);
+      } else if (el.tagName === "SELECT") {
+        var picked = Array.prototype.filter.call(el.options, function (o) { return o.defaultSelected; });
+        if (!picked.length && !el.multiple && el.options.length) picked = [el.options[0]];
+        picked.forEach(function (o) { out.push([el.name, o.value]); });
+      } else {
+        out.push([el.name, el.defaultValue]);
+      }
+    });
+    return out;
+  }
+
+  function sameAs(a, b) {
+    var key = function (list) { return JSON.stringify(list.slice().sort()); };
+    return key(a) === key(b);
+  }
+
   function sameAsPage(stored) {
-    var now = JSON.stringify(fields());
-    return now === JSON.stringify(stored.fields);
+    return sameAs(stored.fields, serverFields());
   }
 
   function apply(stored) {
@@ -137,6 +159,12 @@
         if (!sameAsPage(stored)) copies.push(stored);
         localStorage.removeItem(k);
       }
+    }
+    // The browser itself may have put back what was typed before a reload: that is unsaved too.
+    if (!dirty && !sameAs(fields(), serverFields())) {
+      dirty = true;
+      mirror();
+      schedule(500);
     }
     var conflictKey = "crisisnotes:conflict:" + noteId;
     var conflictCopy = localStorage.getItem(conflictKey);
@@ -333,4 +361,5 @@
   });
 
   restore();
+  form.dataset.autosave = "ready";  // for people and tests: shortcuts and autosave are live
 })();

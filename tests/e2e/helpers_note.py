@@ -9,6 +9,11 @@ import re
 from playwright.sync_api import Page, expect
 
 
+def wait_ready(page: Page) -> None:
+    """After loading a note page: wait until note.js runs (shortcuts and autosave are live)."""
+    expect(page.locator("#note-form[data-autosave=ready]")).to_have_count(1)
+
+
 def stage_number(page: Page, key: str) -> str:
     return page.locator(f"#stage-{key}").get_attribute("data-stage-number") or ""
 

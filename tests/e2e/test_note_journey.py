@@ -22,6 +22,7 @@ from tests.e2e.helpers_note import (
     fill_safety,
     save_now,
     tab,
+    wait_ready,
     wait_saved,
 )
 
@@ -38,6 +39,7 @@ def _start_session_with_returning_client(page: Page, base: str) -> CrisisSession
     expect(page.get_by_test_id("timeline")).to_contain_text("Signed")
     page.get_by_role("button", name="Start session").click()
     expect(page).to_have_url(re.compile(r"/notes/\d+/$"))
+    wait_ready(page)
     return CrisisSession.objects.get(pk=int(page.url.rstrip("/").split("/")[-1]))
 
 
@@ -49,6 +51,7 @@ def test_counselor_documents_a_session_with_the_keyboard_and_signs(page: Page, l
     page.get_by_role("button", name=re.compile("Copy forward")).click()
     expect(page.get_by_role("status").first).to_contain_text("Copied forward")
     expect(page.locator("#id_follow_up-supports")).to_have_value(re.compile("Sibling"))
+    wait_ready(page)
 
     for key in ("exploration", "rapport", "problem_solving", "follow_up"):
         expect(completion(page, key)).not_to_have_text("Complete")
@@ -127,6 +130,7 @@ def test_two_tabs_never_overwrite_each_other(
     note = _start_session_with_returning_client(page, base)
     other_tab = context.new_page()
     other_tab.goto(f"{base}/notes/{note.pk}/")
+    wait_ready(other_tab)
 
     # The first tab saves; the second, still at the old version, is refused and keeps its text.
     page.locator("#id_rapport-engagement_notes").press_sequentially("From the first tab.")
@@ -155,6 +159,7 @@ def test_unsaved_text_is_restored_from_the_browser_after_a_reload(page: Page, li
     expect(page.get_by_test_id("save-status")).to_contain_text("not saved — retrying")
     page.unroute("**/save/")
     page.reload()
+    wait_ready(page)
     expect(field).to_have_value("Call the landlord Monday at 10.")
     wait_saved(page)
     note.refresh_from_db()
