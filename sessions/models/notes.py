@@ -267,3 +267,19 @@ class Addendum(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to session {self.session_id}"
+
+
+class ProcessNote(models.Model):
+    """A counselor's private process note on one of their sessions (CLINICAL.md §10): NOT part of
+    the record — visible only to its author, never exported, never in the content hash, never
+    required, and editable after signing because it is not the signed record."""
+
+    session = models.OneToOneField(
+        CrisisSession, on_delete=models.PROTECT, related_name="process_note"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Private process note on session {self.session_id}"
