@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
 from sessions.models import Addendum, CrisisSession, QuickNote
-from sessions.models.notes import NoteStatus
+from sessions.models.notes import NoteStatus, ProcessNote
 from sessions.services.notes import section_relations
 
 READ_ROLES = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
@@ -61,3 +61,10 @@ def last_signed_session(*, user: User, note: CrisisSession) -> CrisisSession | N
         .order_by("-started_at", "-id")
         .first()
     )
+
+
+def process_note_for_author(*, user: User, note: CrisisSession) -> ProcessNote | None:
+    """The private process note of `note`, for its author only (anyone else: None)."""
+    if note.author_id != user.pk:
+        return None
+    return ProcessNote.objects.filter(session=note, author=user).first()

@@ -26,7 +26,7 @@ from sessions import registry
 from sessions.exceptions import NoteConflict, NoteError, NoteInvalid, NoteLocked
 from sessions.forms.notes import NoteHeaderForm
 from sessions.models import Client, CrisisSession, QuickNote
-from sessions.models.notes import NoteStatus
+from sessions.models.notes import NoteStatus, ProcessNote
 from sessions.sections import HEADER
 
 HEADER_FIELDS = ["modality", "started_at", "ended_at", "confidentiality_explained"]
@@ -245,3 +245,30 @@ def note_copy_forward(
         summary=f"copied forward from session {source.pk}",
     )
     return locked, source
+
+
+@transaction.atomic
+def process_note_save(
+    *, note: CrisisSession, user: User, text: str, request: HttpRequest | None = None
+) -> ProcessNote:
+    """Save the author's private process note on their session (CLINICAL.md §10). Only the
+    note's author may write or read it; it is not part of the record, so it stays editable after
+    signing and is never hashed, exported or required. Audited without its text."""
+    require_role(user, Role.COUNSELOR)
+    if note.author_id != user.pk or note.clinic_id != user.clinic_id:
+        raise PermissionDenied("process notes are private to the session's author")
+    process, created = ProcessNote.objects.select_for_update().get_or_create(
+        session=note, defaults={"author": user, "text": text}
+    )
+    if not created and process.text != text:
+        process.text = text
+        process.save(update_fields=["text", "updated_at"])
+    audit_record(
+        action=Action.CREATE if created else Action.UPDATE,
+        actor=user,
+        request=request,
+        obj=process,
+        clinic=user.clinic,
+        summary=f"private process note on session {note.pk}",
+    )
+    return process

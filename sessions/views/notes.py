@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -34,13 +34,19 @@ from sessions.models import CrisisSession
 from sessions.models.notes import AddendumKind
 from sessions.registry import SignProblem
 from sessions.sections import HEADER
-from sessions.selectors.notes import last_signed_session, note_get_for_edit, note_get_for_view
+from sessions.selectors.notes import (
+    last_signed_session,
+    note_get_for_edit,
+    note_get_for_view,
+    process_note_for_author,
+)
 from sessions.services.addenda import addendum_add
 from sessions.services.notes import (
     note_autosave,
     note_copy_forward,
     note_end,
     note_forms,
+    process_note_save,
     quick_note_add,
 )
 from sessions.services.signing import note_sign
@@ -130,6 +136,7 @@ def _render_edit(
             "copy_source": source,
             "quick_form": QuickNoteForm(),
             "quick_notes": list(note.quick_notes.all()),
+            "process_note": process_note_for_author(user=user, note=note),
         },
         status=status,
     )
@@ -164,6 +171,8 @@ def _render_readonly(
             "entered_in_error": any(a.kind == AddendumKind.ENTERED_IN_ERROR for a in addenda),
             "quick_notes": list(note.quick_notes.all()),
             "addendum_form": (addendum_form or AddendumForm()) if can_add else None,
+            "is_author": note.author_id == user.pk,
+            "process_note": process_note_for_author(user=user, note=note),
         },
         status=400 if addendum_form is not None and addendum_form.errors else 200,
     )
@@ -392,6 +401,24 @@ def addendum_view(request: HttpRequest, note_id: int) -> HttpResponse:
     return _render_readonly(request, note, addendum_form=form)
 
 
+@require_POST
+@role_required(Role.COUNSELOR)
+def process_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
+    user = _user(request)
+    note = note_get_for_view(user=user, note_id=note_id)
+    if note.author_id != user.pk:
+        raise PermissionDenied
+    process = process_note_save(
+        note=note, user=user, text=request.POST.get("text", ""), request=request
+    )
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(
+            request, "sessions/partials/process_note.html", {"note": note, "process_note": process}
+        )
+    messages.success(request, "Private process note saved.")
+    return redirect("crisis_sessions:note_detail", note_id=note.pk)
+
+
 urlpatterns = [
     path("notes/<int:note_id>/", note_detail, name="note_detail"),
     path("notes/<int:note_id>/save/", note_save, name="note_save"),
@@ -400,4 +427,5 @@ urlpatterns = [
     path("notes/<int:note_id>/sign/", note_sign_view, name="note_sign"),
     path("notes/<int:note_id>/quick-notes/", quick_note_view, name="note_quick_note"),
     path("notes/<int:note_id>/addenda/", addendum_view, name="note_addendum"),
+    path("notes/<int:note_id>/process-note/", process_note_view, name="note_process_note"),
 ]
