@@ -94,7 +94,10 @@ class FollowUpTaskFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "crisis_sessions.FollowUpTask"
 
-    session = factory.SubFactory(CrisisSessionFactory)
+    # The client's creator is the note's author: one user fewer to hash a password for.
+    session = factory.SubFactory(
+        CrisisSessionFactory, client__created_by=factory.SelfAttribute("..author")
+    )
     clinic = factory.SelfAttribute("session.clinic")
     client = factory.SelfAttribute("session.client")
     assigned_to = factory.SelfAttribute("session.author")

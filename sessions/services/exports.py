@@ -262,6 +262,18 @@ def export_bulk_request(
         obj=job,
         summary=f"Requested bulk export {job.pk} of {len(ids)} records",
     )
+    # One row per record as well: a record's own audit trail (and its accounting of
+    # disclosures) must show every export that included it, not only a job number.
+    for session_id in ids:
+        audit_record(
+            action=Action.EXPORT,
+            actor=actor,
+            request=request,
+            object_type=CrisisSession._meta.label_lower,
+            object_id=session_id,
+            clinic=actor.clinic,
+            summary=f"Included in bulk export {job.pk}",
+        )
     _enqueue(job)
     return job
 

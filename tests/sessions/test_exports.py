@@ -82,6 +82,14 @@ def test_bulk_export_filters_and_builds_a_zip_with_a_csv_index(
 
     job = export_bulk_request(actor=clinic_admin, counselor=counselor, risk_level="high")
     assert sorted(job.record_ids) == sorted(n.pk for n in mine)
+    # Audited as a job, and on each record it includes.
+    assert AuditEvent.objects.filter(action=Action.EXPORT, object_id=str(job.pk)).exists()
+    for note in mine:
+        assert AuditEvent.objects.filter(
+            action=Action.EXPORT,
+            object_type="crisis_sessions.crisissession",
+            object_id=str(note.pk),
+        ).exists()
     assert job.scope == {"counselor_id": counselor.pk, "risk_level": "high"}
     job = export_job_run(job_id=job.pk)
     assert job.status == ExportStatus.DONE, job.error
