@@ -145,6 +145,49 @@ def celery_worker(
         _reset_producer_pool()
 
 
+@contextmanager
+def celery_beat(
+    *, broker_url: str, queue: str | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[Worker]:
+    """Start `celery beat` (the schedule in crisisnotes/celery.py) sending to `queue` on a
+    real broker, with its schedule file in a temporary folder; stop it afterwards."""
+    queue = queue or SESSION_QUEUE
+    folder = Path(tempfile.mkdtemp(prefix="celery-beat-"))
+    log_path = folder / "beat.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crisisnotes.settings",
+        "DJANGO_ENV": "test",
+        "DATABASE_URL": test_database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "REDIS_URL": broker_url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        **(extra_env or {}),
+    }
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [
+                str(CELERY),
+                "-A",
+                "crisisnotes",
+                "beat",
+                "--loglevel=INFO",
+                "--schedule",
+                str(folder / "schedule"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    beat = Worker(process=process, log_path=log_path, queue=queue)
+    try:
+        yield beat
+    finally:
+        beat.kill(signal.SIGTERM)
+
+
 def _reset_producer_pool() -> None:
     # The app caches its broker connections and its producer pool (bound to the connection of
     # the first send); drop both so the next send goes to the broker now configured. (kombu

@@ -21,7 +21,7 @@ from sessions.services.exports import export_bulk_request, job_dir, job_file
 from sessions.tasks import followups_scan
 from tests.factories import FollowUpTaskFactory
 from tests.sessions.records import signed_note
-from tests.workers import Worker, celery_worker, private_redis, restart_redis
+from tests.workers import Worker, celery_beat, celery_worker, private_redis, restart_redis
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -75,6 +75,19 @@ def test_concurrent_scans_in_a_real_worker_alert_exactly_once(counselor, supervi
     assert Notification.objects.filter(recipient=counselor).count() == 2
     assert Notification.objects.filter(recipient=supervisor).count() == 2
     assert len(list(mail_dir.iterdir())) == 4, "one e-mail per alert"
+
+
+def test_real_beat_sends_the_scan_and_the_worker_reminds_once(counselor):
+    """One real run of the schedule in crisisnotes/celery.py (its interval shortened): beat
+    sends the scan, the worker reads the database and reminds exactly once however many ticks
+    follow."""
+    task = _task_due(counselor, timedelta(minutes=15))
+    with private_redis() as url:
+        env = {"FOLLOWUP_SCAN_SECONDS": "1"}
+        with celery_worker(broker_url=url) as worker, celery_beat(broker_url=url, extra_env=env):
+            wait_until(lambda: _succeeded(worker, "followups.scan") >= 3, worker, "three ticks")
+    assert FollowUpAlert.objects.filter(task=task).count() == 1
+    assert Notification.objects.filter(event_key=f"followup:{task.pk}:reminder").count() == 1
 
 
 def test_restarting_redis_between_scheduling_and_scan_loses_no_reminder(counselor):
