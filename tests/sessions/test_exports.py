@@ -219,3 +219,39 @@ def test_download_is_audited_and_expires(counselor, clinic_admin, clinic):
     ):
         export_download_record(actor=clinic_admin, job=job, request=None)
     assert AuditEvent.objects.filter(action=Action.DOWNLOAD, object_id=str(job.pk)).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_delivery_steps_aside_while_the_first_holds_the_job(
+    counselor, clinic_admin, monkeypatch
+):
+    """Two deliveries of one job at once (a redelivery racing a slow worker): the one that
+    does not get the job's advisory lock returns without touching files or the row."""
+    import threading
+
+    from django.db import connection
+
+    signed_note(author=counselor)
+    job = export_bulk_request(actor=clinic_admin)
+    holding, release = threading.Event(), threading.Event()
+
+    def first_delivery() -> None:
+        try:
+            with export_services._job_lock(job.pk) as acquired:
+                assert acquired
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_delivery)
+    thread.start()
+    try:
+        assert holding.wait(timeout=10)
+        second = export_job_run(job_id=job.pk)
+        assert second.status == ExportStatus.QUEUED and second.attempts == 0
+        assert not job_dir(job).exists()
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert export_job_run(job_id=job.pk).status == ExportStatus.DONE
