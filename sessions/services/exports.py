@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
@@ -424,6 +425,8 @@ def _run_bulk(job: ExportJob, directory: Path) -> None:
                     _write_atomic(
                         records_dir / name, record_pdf(note=note, generated_by=job.requested_by)
                     )
+            except SoftTimeLimitExceeded:
+                raise  # the whole job ran out of time: not this record's fault
             except Exception as exc:  # one bad record must not sink the rest
                 logger.exception("Export job %s: record %s failed", job.pk, session_id)
                 reason = str(exc) or exc.__class__.__name__
