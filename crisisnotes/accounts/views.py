@@ -97,7 +97,7 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
     if request.method == "POST":
         # ModelForm validation writes into the instance; save from a fresh copy so a refused
         # change leaves nothing half-applied on the object we render.
-        fresh = User.objects.get(pk=target.pk)
+        fresh = user_get_for_admin(user=request.user, user_id=target.pk)  # type: ignore[arg-type]
         if _save_user_form(request, form, fresh) is not None:
             messages.success(request, f"Saved {fresh.display_name}.")
             return redirect("accounts:user_list")
