@@ -37,7 +37,9 @@ def client_search_view(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     q = request.GET.get("q", "")
     context = {"q": q, "clients": client_search(user=user, q=q)}
-    if request.htmx:  # type: ignore[attr-defined]
+    htmx = request.htmx  # type: ignore[attr-defined]
+    # A history restore (back button after search-as-you-type) needs the whole page.
+    if htmx and not htmx.history_restore_request:
         return render(request, "sessions/partials/client_results.html", context)
     return render(request, "sessions/client_search.html", context)
 
