@@ -16,20 +16,23 @@ from crisisnotes.accounts.services import AccountError, user_create, user_set_ac
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.selectors import audit_event_list
 
-# Where each role's work is. Names, not imports: crisisnotes never imports the apps built on it.
+# Where each role's work is, in order of precedence: a supervisor who also counsels starts on
+# their team (the review queue), and reaches their own work from the menu. Names, not imports:
+# crisisnotes never imports the apps built on it.
 ROLE_HOME = {
-    Role.COUNSELOR: "crisis_sessions:my_work",
     Role.SUPERVISOR: "crisis_sessions:dashboard",
+    Role.COUNSELOR: "crisis_sessions:my_work",
     Role.CLINIC_ADMIN: "accounts:admin_home",
 }
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Send each user to their work: the first of their roles in counselor, supervisor, admin
-    order (the navigation bar links the others)."""
+    """Send each user to their work: the first role they hold in ROLE_HOME's order (the
+    navigation bar links the others)."""
     user: User = request.user  # type: ignore[assignment]
-    for role in user.roles:
-        return redirect(ROLE_HOME[role])
+    for role, url_name in ROLE_HOME.items():
+        if user.has_role(role):
+            return redirect(url_name)
     return render(request, "accounts/no_role.html", status=403)
 
 

@@ -155,3 +155,17 @@ def test_password_reset_queues_the_email_for_the_account(
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     assert "/reset/" in mailoutbox[0].body
+
+
+def test_a_supervisor_who_also_counsels_starts_on_the_team_page(client, supervisor):
+    login(client, supervisor)
+    assert client.get(reverse("home")).url == reverse("crisis_sessions:dashboard")
+
+
+def test_a_refused_page_explains_itself_inside_the_app(counselor_client):
+    response = counselor_client.get(reverse("accounts:user_list"))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "This page is not part of your role" in page
+    assert 'href="/work/"' in page or "Go to your work" in page
+    assert "Log out" in page  # the normal navigation, not a bare error page

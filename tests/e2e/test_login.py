@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
     [
         ("counselor", "/work/", "My work"),
         ("trainee", "/work/", "My work"),
-        ("supervisor", "/work/", "My work"),
+        ("supervisor", "/team/", "Team"),
         ("admin", "/clinic/", "Demo Crisis Clinic"),
     ],
 )
@@ -24,10 +24,12 @@ def test_each_demo_role_lands_on_its_home(page: Page, live_server, demo, usernam
     expect(page.get_by_test_id("current-user")).to_contain_text("Demo Crisis Clinic")
 
 
-def test_supervisor_reaches_the_team_page_from_the_menu(page: Page, live_server, demo):
+def test_supervisor_who_also_counsels_reaches_their_own_work_from_the_menu(
+    page: Page, live_server, demo
+):
     log_in(page, live_server.url, "supervisor")
-    page.get_by_role("link", name="Team").click()
-    expect(page.get_by_role("heading", name="Waiting for your co-signature")).to_be_visible()
+    page.get_by_role("link", name="My work").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My work")
 
 
 def test_wrong_password_shows_an_error(page: Page, live_server, demo):
