@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 
@@ -51,6 +52,15 @@ class AuditEvent(models.Model):
             models.Index(fields=["clinic", "-created_at"]),
             models.Index(fields=["object_type", "object_id"]),
         ]
+
+    @property
+    def object_label(self) -> str:
+        """The record's kind in words ("Crisis session"), for people reading the log."""
+        try:
+            model = apps.get_model(self.object_type)
+        except (LookupError, ValueError):
+            return self.object_type
+        return str(model._meta.verbose_name).capitalize()
 
     def __str__(self) -> str:
         when = f"{self.created_at:%Y-%m-%d %H:%M}"

@@ -64,3 +64,10 @@ def test_audit_log_page_shows_only_the_own_clinic(client, event, outsider, clini
     assert "counselor1" not in page and "Robin Testcase" not in page
     login(client, clinic_admin)
     assert "Robin Testcase" in client.get(reverse("accounts:audit_log")).content.decode()
+
+
+def test_the_log_names_records_in_words(counselor):
+    event = audit_record(action=Action.VIEW, actor=counselor, obj=counselor)
+    assert event.object_label == "User"
+    unknown = audit_record(action=Action.VIEW, actor=counselor, object_type="legacy thing")
+    assert unknown.object_label == "legacy thing"
