@@ -53,6 +53,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id"]),
         ]
 
+    def __str__(self) -> str:
+        when = f"{self.created_at:%Y-%m-%d %H:%M}"
+        return f"{when} {self.actor_username} {self.action} {self.object_type}"
+
     @property
     def object_label(self) -> str:
         """The record's kind in words ("Crisis session"), for people reading the log."""
@@ -61,7 +65,3 @@ class AuditEvent(models.Model):
         except (LookupError, ValueError):
             return self.object_type
         return str(model._meta.verbose_name).capitalize()
-
-    def __str__(self) -> str:
-        when = f"{self.created_at:%Y-%m-%d %H:%M}"
-        return f"{when} {self.actor_username} {self.action} {self.object_type}"
