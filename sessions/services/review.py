@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.audit.models import Action
@@ -164,6 +165,11 @@ def _clean_comments(comments: Iterable[tuple[str, str]]) -> list[tuple[str, str]
     return cleaned
 
 
+def _comments(count: int) -> str:
+    # The author reads this in their notifications and e-mail: plain English, not "comment(s)".
+    return ngettext("%(count)d comment", "%(count)d comments", count) % {"count": count}
+
+
 @transaction.atomic
 def note_return(
     *,
@@ -217,7 +223,7 @@ def note_return(
         actor=supervisor,
         request=request,
         obj=locked,
-        summary=f"Returned to {locked.author.display_name} with {len(created)} comment(s), "
+        summary=f"Returned to {locked.author.display_name} with {_comments(len(created))}, "
         f"round {round_number}",
     )
     notification_send(
@@ -226,7 +232,7 @@ def note_return(
         kind="note_returned",
         message=f"{supervisor.display_name} returned your note of "
         f"{timezone.localtime(locked.started_at):%Y-%m-%d %H:%M} with "
-        f"{len(created)} comment(s). Please review and sign again.",
+        f"{_comments(len(created))}. Please review and sign again.",
         url=_note_url(locked),
     )
     return created

@@ -233,3 +233,19 @@ def test_cosign_and_return_at_once_leave_exactly_one_decision(supervisor, traine
     returned = ReviewComment.objects.filter(session=note).exists()
     assert (note.status, returned) in {(NoteStatus.SIGNED, False), (NoteStatus.DRAFT, True)}
     assert Notification.objects.filter(recipient=trainee).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("texts", "phrase"),
+    [(["Add a time to the plan."], "with 1 comment."), (["One.", "Two."], "with 2 comments.")],
+)
+def test_return_notification_counts_comments_in_plain_english(supervisor, trainee, texts, phrase):
+    note = awaiting_note(author=trainee)
+    note_return(note=note, supervisor=supervisor, comments=[("", t) for t in texts])
+
+    message = Notification.objects.get(recipient=trainee).message
+    assert phrase in message
+    assert "(s)" not in message
+    summary = AuditEvent.objects.get(action=Action.RETURN).summary
+    assert phrase.removesuffix(".") in summary
+    assert "(s)" not in summary
