@@ -63,8 +63,10 @@ ITEM_BY_KEY = {item.key: item for item in ITEMS}
 
 Answers = Mapping[str, bool | None]
 
-# Risk levels as stored on the note (sessions.models.notes.RiskLevel values).
+# Risk levels as stored on the note (sessions.models.notes.RiskLevel values), lowest first.
 NONE, LOW, MODERATE, HIGH = "none", "low", "moderate", "high"
+LEVELS = (NONE, LOW, MODERATE, HIGH)
+LABELS = {NONE: "None", LOW: "Low", MODERATE: "Moderate", HIGH: "High"}
 
 
 def cssrs_asked(answers: Answers, version: str) -> list[str]:
@@ -147,6 +149,30 @@ def cssrs_risk(answers: Answers, version: str) -> str | None:
     clean = {key: answers.get(key) for key in ITEM_KEYS}
     levels = {_risk_of_complete(done, version) for done in _completions(clean, version)}
     return levels.pop() if len(levels) == 1 else None
+
+
+def cssrs_risk_floor(answers: Answers, version: str) -> str | None:
+    """The lowest risk any way of finishing the screen could still give: what is already known
+    while the risk itself is undetermined (items 1–3 yes → at least moderate before item 4).
+    Equals `cssrs_risk` once that is determined. None if inconsistent. Display only: the stored
+    risk stays `cssrs_risk`."""
+    if cssrs_validate(answers, version):
+        return None
+    clean = {key: answers.get(key) for key in ITEM_KEYS}
+    levels = {_risk_of_complete(done, version) for done in _completions(clean, version)}
+    return min(levels, key=LEVELS.index)
+
+
+def cssrs_risk_text(answers: Answers, version: str) -> str:
+    """The screen risk as the page shows it while the counselor is asking (static/js/cssrs.js
+    writes the same text)."""
+    risk = cssrs_risk(answers, version)
+    if risk:
+        return LABELS[risk]
+    floor = cssrs_risk_floor(answers, version)
+    if floor and floor != NONE:
+        return f"at least {LABELS[floor]} so far"
+    return "not determined yet"
 
 
 def cssrs_any_yes(answers: Answers) -> bool:

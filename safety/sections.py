@@ -8,7 +8,16 @@ from typing import Any
 from django import forms as django_forms
 
 from safety import rules
-from safety.cssrs import ITEMS, cssrs_any_yes, cssrs_missing, cssrs_risk
+from safety.cssrs import (
+    ITEMS,
+    LABELS,
+    NONE,
+    cssrs_any_yes,
+    cssrs_missing,
+    cssrs_risk,
+    cssrs_risk_floor,
+    cssrs_risk_text,
+)
 from safety.forms import (
     BARS,
     FORMULATION_FIELDS,
@@ -147,11 +156,16 @@ class SafetySection(NoteSection):
             SupervisorNotification.objects.filter(session=note).order_by("notified_at", "id")
         )
         face_to_face = note.modality in Modality.face_to_face()
+        floor = cssrs_risk_floor(screen.answers, screen.version)
         return {
             "screen": screen,
             "formulation": formulation,
             "means": means,
             "items": [(item, getattr(screen, item.key)) for item in ITEMS],
+            # What is known of an unfinished screen ("at least Moderate so far"); the stored
+            # screen.risk stays empty until every way of finishing agrees.
+            "risk_text": cssrs_risk_text(screen.answers, screen.version),
+            "risk_floor_label": LABELS[floor] if floor and floor != NONE else "",
             "risk_factor_labels": _labels(RISK_FACTORS, formulation.risk_factors),
             "protective_factor_labels": _labels(PROTECTIVE_FACTORS, formulation.protective_factors),
             "agitation_scale": "BARS (1–7)" if face_to_face else "Clinician rating (0–10)",

@@ -5,6 +5,7 @@
   "use strict";
   var KEYS = ["q1", "q2", "q3", "q4", "q5", "q6", "q6b"];
   var LABELS = { none: "None", low: "Low", moderate: "Moderate", high: "High" };
+  var LEVELS = ["none", "low", "moderate", "high"];
 
   function asked(a, version) {
     var list = ["q1", "q2"];
@@ -39,6 +40,23 @@
     var found = {}; outcomes(a, version, found);
     var levels = Object.keys(found);
     return levels.length === 1 ? levels[0] : null;
+  }
+
+  /* The lowest risk any way of finishing could still give (items 1-3 yes: at least moderate
+     before item 4 is answered). Display only: the stored risk is the determined one. */
+  function floor(a, version) {
+    var found = {}; outcomes(a, version, found);
+    for (var i = 0; i < LEVELS.length; i++) if (found[LEVELS[i]]) return LEVELS[i];
+    return null;
+  }
+
+  /* The same text as safety.cssrs.cssrs_risk_text. */
+  function riskText(a, version) {
+    var level = risk(a, version);
+    if (level) return LABELS[level];
+    var low = floor(a, version);
+    if (low && low !== "none") return "at least " + LABELS[low] + " so far";
+    return "not determined yet";
   }
 
   function init(root) {
@@ -78,9 +96,10 @@
       }
       var level = risk(a, ver);
       if (output) {
-        output.textContent = level ? LABELS[level] : "not determined yet";
+        output.textContent = riskText(a, ver);
         output.className = "risk-" + (level || "pending");
         output.dataset.level = level || "";
+        output.dataset.floor = floor(a, ver) || "";
       }
       if (hint) {
         var anyYes = KEYS.some(function (k) { return a[k] === true; });
@@ -96,7 +115,7 @@
   }
 
   // The pure rules, for the browser test that checks them against safety/cssrs.py.
-  window.crisisnotesCssrs = { asked: asked, risk: risk };
+  window.crisisnotesCssrs = { asked: asked, risk: risk, floor: floor, riskText: riskText };
 
   function initAll() { document.querySelectorAll("[data-cssrs-root]").forEach(init); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initAll);

@@ -1,5 +1,6 @@
 """The page's C-SSRS rules (static/js/cssrs.js) agree with the server's (safety/cssrs.py) on every
-combination of answers: which items are asked, and the risk as soon as it is determined."""
+combination of answers: which items are asked, the risk as soon as it is determined, its lower
+bound before that, and the text the page shows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from safety.cssrs import CssrsVersion, cssrs_asked, cssrs_risk, cssrs_validate
+from safety.cssrs import (
+    CssrsVersion,
+    cssrs_asked,
+    cssrs_risk,
+    cssrs_risk_floor,
+    cssrs_risk_text,
+    cssrs_validate,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -34,13 +42,17 @@ def test_browser_rules_match_the_server_rules(page: Page) -> None:
                     "answers": answers,
                     "asked": cssrs_asked(answers, version),
                     "risk": cssrs_risk(answers, version),
+                    "floor": cssrs_risk_floor(answers, version),
+                    "text": cssrs_risk_text(answers, version),
                 }
             )
     mismatches = page.evaluate(
         """(cases) => cases.filter((c) => {
             const r = window.crisisnotesCssrs;
             return JSON.stringify(r.asked(c.answers, c.version)) !== JSON.stringify(c.asked)
-                || r.risk(c.answers, c.version) !== c.risk;
+                || r.risk(c.answers, c.version) !== c.risk
+                || r.floor(c.answers, c.version) !== c.floor
+                || r.riskText(c.answers, c.version) !== c.text;
         })""",
         json.loads(json.dumps(cases)),
     )

@@ -53,8 +53,9 @@ def test_counselor_documents_a_high_risk_session_and_signs(
     expect(row(page, "q1")).to_be_visible()
     for item in ("q3", "q4", "q5", "q6", "q6b"):
         expect(row(page, item)).to_be_hidden()
-    answer(page, "q1", yes=True)
     expect(risk).to_have_text("not determined yet")
+    answer(page, "q1", yes=True)
+    expect(risk).to_have_text("at least Low so far")
     answer(page, "q2", yes=False)
     expect(row(page, "q6")).to_be_visible()
     expect(row(page, "q3")).to_be_hidden()
@@ -65,7 +66,8 @@ def test_counselor_documents_a_high_risk_session_and_signs(
     # Changing 2 to yes brings 3–5 in; 4 = yes decides "high" before 5 is answered.
     answer(page, "q2", yes=True)
     expect(row(page, "q3")).to_be_visible()
-    expect(risk).to_have_text("not determined yet")
+    # 6 = yes already makes it at least moderate; 4 or 5 could still make it high.
+    expect(risk).to_have_text("at least Moderate so far")
     answer(page, "q3", yes=True)
     answer(page, "q4", yes=True)
     expect(risk).to_have_text("High")

@@ -12,6 +12,8 @@ from safety.cssrs import (
     cssrs_asked,
     cssrs_missing,
     cssrs_risk,
+    cssrs_risk_floor,
+    cssrs_risk_text,
     cssrs_validate,
 )
 
@@ -170,6 +172,56 @@ def test_risk_appears_as_soon_as_every_way_to_finish_agrees(version: str) -> Non
         }
         expected = outcomes.pop() if len(outcomes) == 1 else None
         assert cssrs_risk(a, version) == expected, a
+
+
+ORDER = ["none", "low", "moderate", "high"]
+
+
+@pytest.mark.parametrize("version", list(CssrsVersion))
+def test_risk_floor_is_the_lowest_level_any_way_to_finish_could_give(version: str) -> None:
+    checked = 0
+    for a in every_combination():
+        if not follows_skip_logic(a, version):
+            assert cssrs_risk_floor(a, version) is None, a
+            continue
+        outcomes = {
+            table_risk(done, version)
+            for done in every_combination()
+            if follows_skip_logic(done, version)
+            and is_complete(done, version)
+            and all(a[k] is None or done[k] == a[k] for k in KEYS)
+        }
+        floor = cssrs_risk_floor(a, version)
+        assert floor == min(outcomes, key=ORDER.index), a
+        if len(outcomes) == 1:
+            assert floor == cssrs_risk(a, version), a
+        checked += 1
+    assert checked > 100
+
+
+@pytest.mark.parametrize("version", list(CssrsVersion))
+def test_risk_text_shows_the_level_else_the_floor_else_not_determined(version: str) -> None:
+    for a in every_combination():
+        if not follows_skip_logic(a, version):
+            continue
+        text = cssrs_risk_text(a, version)
+        risk, floor = cssrs_risk(a, version), cssrs_risk_floor(a, version)
+        if risk:
+            assert text == risk.capitalize(), a
+        elif floor != "none":
+            assert text == f"at least {floor.capitalize()} so far", a
+        else:
+            assert text == "not determined yet", a
+
+
+def test_items_1_to_3_yes_show_at_least_moderate_before_item_4() -> None:
+    a = {"q1": True, "q2": True, "q3": True}
+    assert cssrs_risk(a, CssrsVersion.RECENT) is None
+    assert cssrs_risk_floor(a, CssrsVersion.RECENT) == "moderate"
+    assert cssrs_risk_text(a, CssrsVersion.RECENT) == "at least Moderate so far"
+    assert cssrs_risk_text({"q1": True}, CssrsVersion.RECENT) == "at least Low so far"
+    assert cssrs_risk_text({"q1": False}, CssrsVersion.RECENT) == "not determined yet"
+    assert cssrs_risk_text({**a, "q4": True}, CssrsVersion.RECENT) == "High"
 
 
 def test_intention_determines_high_before_the_screen_is_finished() -> None:

@@ -187,6 +187,38 @@ def test_edit_partial_renders_items_with_linkable_ids(counselor: User) -> None:
     assert not re.search(r"<(input|select|textarea)[^>]*\srequired[\s>=]", html)
 
 
+def render_edit(note: CrisisSession) -> str:
+    section = registry.section("safety")
+    note = reload(note)
+    forms = section.get_forms(note=note)
+    return render_to_string(
+        section.template_name,
+        {"note": note, "section": section, "forms": forms, "problems": [],
+         **section.edit_context(note=note, forms=forms)},
+    )  # fmt: skip
+
+
+def render_readonly(note: CrisisSession) -> str:
+    section = registry.section("safety")
+    note = reload(note)
+    return render_to_string(
+        section.readonly_template_name,
+        {"note": note, "section": section, "pdf": True, **section.readonly_context(note=note)},
+    )
+
+
+def test_unfinished_screen_shows_its_lower_bound_but_stores_no_risk(counselor: User) -> None:
+    note = start_note(counselor)
+    save(note, **screen({"q1": "yes", "q2": "yes", "q3": "yes"}))
+    assert SafetyScreen.objects.get(session=note).risk == ""
+    risk = re.search(r'id="cssrs-risk"[^>]*>([^<]*)<', render_edit(note))
+    assert risk and risk.group(1) == "at least Moderate so far"
+    assert "not determined; at least Moderate from the answers given" in render_readonly(note)
+    save(note, **screen({"q1": "no"}))
+    risk = re.search(r'id="cssrs-risk"[^>]*>([^<]*)<', render_edit(note))
+    assert risk and risk.group(1) == "not determined yet"
+
+
 @pytest.mark.parametrize(
     "table", ["safety_safetyscreen", "safety_riskformulation", "safety_meanssafety"]
 )
