@@ -35,6 +35,8 @@ from sessions.selectors.review import (
 from sessions.services.review import ReviewError, note_cosign, note_return
 
 LIST_LIMIT = 200
+DEFAULT_SESSION_LIST = "high_risk"
+DEFAULT_FOLLOWUP_LIST = "overdue"
 
 
 def _user(request: HttpRequest) -> User:
@@ -162,7 +164,9 @@ def review_return(request: HttpRequest, note_id: int) -> HttpResponse:
 @role_required(Role.SUPERVISOR)
 def team_sessions(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    name = request.GET.get("list", "")
+    # /team/sessions/ on its own (a bookmark, a trimmed URL) opens the list a supervisor most
+    # needs; a list name that does not exist is still a 404.
+    name = request.GET.get("list") or DEFAULT_SESSION_LIST
     if name not in TEAM_SESSION_LISTS:
         raise Http404("No such list")
     counselor_id = _int_or_none(request.GET.get("counselor"))
@@ -190,7 +194,7 @@ def team_sessions(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.SUPERVISOR)
 def team_followups(request: HttpRequest) -> HttpResponse:
-    name = request.GET.get("list", "")
+    name = request.GET.get("list") or DEFAULT_FOLLOWUP_LIST
     if name not in TEAM_FOLLOWUP_LISTS:
         raise Http404("No such list")
     tasks = team_followup_list(user=_user(request), name=name)

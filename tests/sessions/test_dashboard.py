@@ -175,3 +175,19 @@ def test_dashboard_lists_the_latest_high_risk_sessions(client, supervisor, seede
         board = client.get(reverse("crisis_sessions:dashboard")).context["board"]
     s = seeded
     assert [n.pk for n in board.high_risk] == [s["f"].pk, s["a"].pk, s["b"].pk]
+
+
+def test_team_lists_without_a_list_name_open_the_most_needed_list(client, supervisor, seeded):
+    login(client, supervisor)
+    with time_machine.travel(NOW, tick=False):
+        sessions = client.get(reverse("crisis_sessions:team_sessions"))
+        followups = client.get(reverse("crisis_sessions:team_followups"))
+
+    assert sessions.status_code == 200
+    assert sessions.context["list_name"] == "high_risk"
+    s = seeded
+    assert {n.pk for n in sessions.context["notes"]} == {s["a"].pk, s["b"].pk, s["f"].pk}
+    assert followups.status_code == 200
+    assert followups.context["list_name"] == "overdue"
+    assert len(followups.context["tasks"]) == 1
+    assert "Follow-ups overdue" in followups.content.decode()
