@@ -5,7 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
+from django import forms
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,15 +17,17 @@ from sessions.models import (
     Client,
     CommunityResource,
     CrisisSession,
-    ExplorationStage,
-    FollowUpStage,
-    ProblemSolvingStage,
-    RapportStage,
 )
 from sessions.models.clients import ResourceCategory
-from sessions.models.notes import Disposition, NoteStatus
-from sessions.services.notes import note_create
-from sessions.services.signing import note_content_hash
+from sessions.models.notes import Disposition
+from sessions.services.notes import (
+    note_autosave,
+    note_create,
+    note_end,
+    note_forms,
+    section_relations,
+)
+from sessions.services.signing import note_sign
 
 DEMO_CLINIC_SLUG = "demo-clinic"
 
@@ -132,59 +136,91 @@ def demo_seed(*, password: str | None) -> DemoResult:
 RETURNING_ALIAS = "Returning caller, night shift"
 
 
+def _page_data(note: CrisisSession) -> dict[str, Any]:
+    """What the note page would post right now for every registered section (the same form
+    fields, by HTML name), so the seed writes through `note_autosave` like a counselor does."""
+    data: dict[str, Any] = {}
+    for section_forms in note_forms(note=note).values():
+        for form in section_forms:
+            for name, form_field in form.fields.items():
+                bound = form[name]
+                value = bound.value()
+                if isinstance(form_field.widget, forms.CheckboxInput):
+                    if value:
+                        data[bound.html_name] = "on"
+                elif isinstance(value, list | tuple):
+                    data[bound.html_name] = [str(v) for v in value]
+                elif value is None:
+                    data[bound.html_name] = ""
+                elif isinstance(form_field.widget, forms.DateTimeInput):
+                    data[bound.html_name] = form_field.widget.format_value(value) or ""
+                else:
+                    data[bound.html_name] = str(value)
+    return data
+
+
+# The past session as the counselor would type it. The Safety stage belongs to the safety app,
+# which sessions must not import: its fields are named here by their HTML names only (prefixes
+# "safety-screen", "safety-formulation", "safety-means"). A no-risk phone call: C-SSRS screener
+# questions 1, 2 and 6 answered "no" (the skip logic leaves 3-5 unasked), agitation 2 on 0-10.
+PAST_SESSION_DATA: dict[str, Any] = {
+    "header-confidentiality_explained": "on",
+    "safety-screen-q1": "no",
+    "safety-screen-q2": "no",
+    "safety-screen-q6": "no",
+    "safety-means-agitation": "2",
+    "exploration-precipitating_event": "Shift cancelled again; worried about rent.",
+    "exploration-suds_start": "7",
+    "exploration-suds_end": "4",
+    "rapport-engagement_notes": "Engaged quickly; has called before.",
+    "rapport-validation_notes": "Validated the stress of unstable hours.",
+    "problem_solving-interventions": "Active listening, problem-solving around rent, budgeting.",
+    "problem_solving-action_plan": "Call the landlord on Monday; food bank on Saturday.",
+    "follow_up-supports": "Sibling (Alex, invented) in the next town; coworker on nights.",
+    "follow_up-triggers": "Missed shifts; being alone after a night shift.",
+    "follow_up-referral_1_to": "Demo Crisis Counselling",
+    "follow_up-referral_1_urgency": "routine",
+    "follow_up-referral_1_made": "on",
+    "follow_up-referral_1_accepted": "on",
+    "follow_up-followup_plan": "Check-in call in two days.",
+    "follow_up-crisis_numbers_given": "on",
+    "follow_up-disposition": Disposition.STABILISED,
+}
+PAST_SESSION_RESOURCES = ("988 Suicide & Crisis Lifeline", "Northside Food Bank (demo)")
+
+
 def _seed_past_session(*, clinic: Clinic, author: User) -> None:
     """One signed session, three days ago, for the returning demo client, so that the client's
-    timeline and copy-forward have something to show. Written directly (demo data, not a real
-    signature through every sign rule); its content hash is computed like a real one."""
+    timeline and copy-forward have something to show. Written and signed through the same
+    services as a real note (note_create → note_autosave → note_sign), so it meets every
+    registered sign rule (the safety app's included) and carries a real content hash.
+
+    Honesty about time: the session is dated three days ago, but it is entered and signed now,
+    so note_sign labels it a late entry, which is what it is. Faking signed_at would need writes
+    around the service. Idempotent: nothing happens once the client has any session."""
     client = Client.objects.get(clinic=clinic, alias=RETURNING_ALIAS)
     if client.sessions.exists():
         return
     started = timezone.now().replace(second=0, microsecond=0) - timedelta(days=3)
     note = note_create(author=author, client=client, modality="phone", started_at=started)
-    ExplorationStage.objects.filter(session=note).update(
-        precipitating_event="Shift cancelled again; worried about rent.",
-        suds_start=7,
-        suds_end=4,
+    note = _reload(note)
+    data = _page_data(note)
+    data.update(PAST_SESSION_DATA)
+    data["header-ended_at"] = (timezone.localtime(started) + timedelta(minutes=35)).strftime(
+        "%Y-%m-%dT%H:%M"
     )
-    RapportStage.objects.filter(session=note).update(
-        engagement_notes="Engaged quickly; has called before.",
-        validation_notes="Validated the stress of unstable hours.",
-        resources_given=[
-            {
-                "category": "988",
-                "name": "988 Suicide & Crisis Lifeline",
-                "contact": "Call or text 988",
-            },
-            {
-                "category": "food",
-                "name": "Northside Food Bank (demo)",
-                "contact": "555-010-0400",
-            },
-        ],
+    data["rapport-resources_given"] = [
+        str(pk)
+        for pk in CommunityResource.objects.filter(
+            clinic=clinic, name__in=PAST_SESSION_RESOURCES
+        ).values_list("pk", flat=True)
+    ]
+    note = note_autosave(note=note, user=author, base_version=note.version, data=data)
+    note = note_end(note=_reload(note), user=author, base_version=note.version)
+    note_sign(note=_reload(note), user=author)
+
+
+def _reload(note: CrisisSession) -> CrisisSession:
+    return CrisisSession.objects.select_related("clinic", "author", *section_relations()).get(
+        pk=note.pk
     )
-    ProblemSolvingStage.objects.filter(session=note).update(
-        interventions="Active listening, problem-solving around rent, budgeting plan.",
-        action_plan="Call the landlord on Monday; food bank on Saturday.",
-    )
-    FollowUpStage.objects.filter(session=note).update(
-        supports="Sibling (Alex, invented) in the next town; coworker on nights.",
-        triggers="Missed shifts; being alone after a night shift.",
-        referrals=[
-            {"to": "Demo Crisis Counselling", "urgency": "routine", "made": True, "accepted": True}
-        ],
-        followup_plan="Check-in call in two days.",
-        crisis_numbers_given=True,
-        disposition=Disposition.STABILISED,
-    )
-    note = CrisisSession.objects.get(pk=note.pk)
-    note.ended_at = started + timedelta(minutes=35)
-    note.confidentiality_explained = True
-    note.save()
-    note.status = NoteStatus.SIGNED
-    note.signed_by = author
-    note.signed_at = note.ended_at + timedelta(minutes=10)
-    note.signer_name = author.display_name
-    note.signer_credential = author.credential
-    note.signer_licence = author.licence_number
-    note.content_hash = note_content_hash(note)
-    note.save()

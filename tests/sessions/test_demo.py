@@ -33,3 +33,30 @@ def test_seed_demo_without_a_password_prints_a_generated_one_once(monkeypatch, c
     out = capsys.readouterr().out
     password = out.split("Password for each of them: ", 1)[1].split()[0]
     assert User.objects.get(username="admin").check_password(password)
+
+
+def test_seeded_past_session_is_signed_through_every_sign_rule_and_seeding_twice_changes_nothing():
+    from sessions.models import CrisisSession
+    from sessions.models.notes import NoteStatus, RiskLevel
+    from sessions.services.demo import demo_seed
+    from sessions.services.signing import note_content_hash, note_sign_problems
+    from tests.sessions.note_helpers import reload
+
+    demo_seed(password="demo-test-password-1")
+    note = reload(CrisisSession.objects.get())
+    assert note.status == NoteStatus.SIGNED
+    assert note_sign_problems(note) == []
+    assert note.screen_risk == RiskLevel.NONE
+    assert note.safety_screen.answers["q1"] is False  # answered "no", not left empty
+    assert note.means_safety.agitation == 2
+    assert note.content_hash == note_content_hash(note)
+    # Dated three days ago and entered now: honestly a late entry.
+    assert note.late_entry is True
+    assert [r["name"] for r in note.rapport.resources_given] == [
+        "988 Suicide & Crisis Lifeline",
+        "Northside Food Bank (demo)",
+    ]
+    before = list(CrisisSession.objects.values_list("pk", "version", "content_hash"))
+
+    demo_seed(password="demo-test-password-1")
+    assert list(CrisisSession.objects.values_list("pk", "version", "content_hash")) == before
