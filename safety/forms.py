@@ -129,6 +129,12 @@ def _text(rows: int = 2) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
 
 
+def _dash_for_blank(field: forms.Field) -> None:
+    """Selects say "—" for no answer, like the rest of the app, not Django's "---------"."""
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = [("", "—") if value == "" else (value, label) for value, label in field.choices]
+
+
 def _yes_no(value: str) -> bool:
     return value == "yes"
 
@@ -178,7 +184,11 @@ class ScreenForm(forms.ModelForm):
     use_required_attribute = False
 
     version = forms.ChoiceField(
-        choices=CssrsVersion.choices, widget=forms.RadioSelect, label="Screen version"
+        choices=CssrsVersion.choices,
+        # Bootstrap's form-check styling needs the class on each input (the template lays out
+        # the radios itself).
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        label="Screen version",
     )
 
     class Meta:
@@ -199,6 +209,7 @@ class ScreenForm(forms.ModelForm):
             value = getattr(self.instance, item.key)
             self.initial[item.key] = "" if value is None else ("yes" if value else "no")
         self.fields["not_done_reason"].required = False
+        _dash_for_blank(self.fields["not_done_reason"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -287,6 +298,7 @@ class MeansForm(forms.ModelForm):
         agitation.label = (
             "Agitation (BARS, 1–7)" if self.bars else "Agitation (clinician rating, 0–10)"
         )
+        _dash_for_blank(self.fields["means_not_done_reason"])
         for name, choices in (
             ("intoxication", Presence.choices),
             ("firearms", MeansAccess.choices),
@@ -303,7 +315,7 @@ class SupervisorRecordForm(forms.Form):
     """A notification made outside the app (phone, in person), recorded by the counselor."""
 
     supervisor: forms.ModelChoiceField = forms.ModelChoiceField(
-        queryset=User.objects.none(), label="Supervisor"
+        queryset=User.objects.none(), label="Supervisor", empty_label="—"
     )
     method = forms.ChoiceField(
         choices=[c for c in NotifyMethod.choices if c[0] != NotifyMethod.IN_APP], label="How"
@@ -461,6 +473,7 @@ class DisclosureForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        _dash_for_blank(self.fields["type"])
         field = self.fields["disclosed_at"]
         assert isinstance(field, forms.DateTimeField)
         field.input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]

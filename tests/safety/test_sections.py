@@ -219,6 +219,31 @@ def test_unfinished_screen_shows_its_lower_bound_but_stores_no_risk(counselor: U
     assert risk and risk.group(1) == "not determined yet"
 
 
+def test_selects_offer_a_dash_for_no_answer_not_djangos_dashes(counselor: User) -> None:
+    html = render_edit(start_note(counselor))
+    assert "---------" not in html
+    for name in ("safety-screen-not_done_reason", "safety-means-means_not_done_reason"):
+        select = re.search(rf'<select name="{name}".*?</select>', html, re.S)
+        assert select and '<option value="" selected>—</option>' in select.group(0)
+
+
+def test_screen_version_radios_have_bootstrap_form_check_styling(counselor: User) -> None:
+    html = render_edit(start_note(counselor))
+    radios = re.findall(r'<input[^>]*name="safety-screen-version"[^>]*>', html)
+    assert len(radios) == 2
+    assert all('class="form-check-input"' in radio for radio in radios)
+
+
+def test_signed_record_names_the_agitation_scale_without_nested_brackets(
+    counselor: User,
+) -> None:
+    note = start_note(counselor)
+    save(note, **{"safety-means-agitation": "3"})
+    html = render_readonly(note)
+    assert re.search(r"<dt[^>]*>Agitation, (clinician rating 0–10|BARS 1–7)</dt>", html)
+    assert "((" not in html and "0–10))" not in html
+
+
 @pytest.mark.parametrize(
     "table", ["safety_safetyscreen", "safety_riskformulation", "safety_meanssafety"]
 )

@@ -247,7 +247,9 @@ def test_disclosure_form_records_a_row_from_inside_the_session(
 ) -> None:
     note = start_note(counselor)
     url = reverse("safety:disclosure_new", args=[note.pk])
-    assert counselor_client.get(url).status_code == 200
+    page = counselor_client.get(url)
+    assert page.status_code == 200
+    assert "---------" not in page.content.decode()
     response = counselor_client.post(
         url,
         {
