@@ -33,6 +33,20 @@ def note_get_for_author(*, user: User, note_id: int) -> CrisisSession:
     )
 
 
+def note_draft_of_client(*, user: User, client: Client, note_id: int) -> CrisisSession | None:
+    """The user's own draft note of this (already scoped) client, or None: the plan editor opened
+    from a note returns there, and links the version to it, only for such a note."""
+    require_role(user, Role.COUNSELOR)
+    return (
+        CrisisSession.objects.filter(
+            clinic=user.clinic, client=client, author=user, status=NoteStatus.DRAFT
+        )
+        .select_related("client", "clinic", "author")
+        .filter(pk=note_id)
+        .first()
+    )
+
+
 def plan_version_list(*, client: Client) -> QuerySet[SafetyPlanVersion]:
     """Versions of the (already scoped) client's plan, newest first."""
     return SafetyPlanVersion.objects.filter(client=client).select_related("created_by", "session")

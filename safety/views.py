@@ -155,13 +155,12 @@ def supervisor_ack(request: HttpRequest, record_id: int) -> HttpResponse:
 
 
 def _plan_session(request: HttpRequest, client: Client) -> CrisisSession | None:
-    raw = request.GET.get("session") or request.POST.get("session")
+    """The note the editor was opened from (?session=, or the form's hidden field). Anything but
+    the user's own draft of this client is ignored: the editor then stands alone."""
+    raw = request.POST.get("session") or request.GET.get("session")
     if not raw or not str(raw).isdigit():
         return None
-    note = selectors.note_get_for_author(user=_user(request), note_id=int(raw))
-    if note.client_id != client.pk:
-        raise Http404("session of another client")
-    return note
+    return selectors.note_draft_of_client(user=_user(request), client=client, note_id=int(raw))
 
 
 def _plan_initial(client: Client, current: SafetyPlanVersion | None) -> tuple[dict, dict]:

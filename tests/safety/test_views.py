@@ -5,6 +5,7 @@ supervisor's response page, client page panels, and the audit rows every read wr
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -89,8 +90,12 @@ def test_someone_elses_draft_cannot_be_written_to(
     login(client, teammate)
     assert client.post(reverse("safety:supervisor_notify", args=[note.pk])).status_code == 404
     assert client.get(reverse("safety:disclosure_new", args=[note.pk])).status_code == 404
+    # The plan belongs to the client, so the teammate may edit it, but not through this draft:
+    # the editor ignores the session, returns to the plan page and links nothing to the note.
     url = reverse("safety:plan_edit", args=[note.client_id]) + f"?session={note.pk}"
-    assert client.get(url).status_code == 404
+    assert back_links(client.get(url)) == [reverse("safety:plan", args=[note.client_id])] * 2
+    assert client.post(url, plan_post(note)).status_code == 302
+    assert SafetyPlanVersion.objects.get(client=note.client).session is None
 
 
 def test_supervisor_response_page_is_only_for_the_notified_supervisor(
@@ -164,6 +169,40 @@ def test_plan_editor_saves_a_version_linked_to_the_session(
     assert SafetyPlanVersion.objects.filter(client=note.client).count() == 2
     version.refresh_from_db()
     assert version.steps["coping"] == ["Walk by the harbour"]
+
+
+def back_links(response: Any) -> list[str]:
+    """Where "← Back" and "Cancel" of the plan editor go."""
+    html = response.content.decode()
+    return re.findall(r'<a [^>]*href="([^"]+)"[^>]*>(?:← Back[^<]*|Cancel)</a>', html)
+
+
+def test_plan_editor_opened_from_a_note_goes_back_to_the_note(
+    counselor_client: DjangoClient, counselor: User
+) -> None:
+    note = start_note(counselor)
+    url = reverse("safety:plan_edit", args=[note.client_id]) + f"?session={note.pk}"
+    to_note = reverse("crisis_sessions:note_detail", args=[note.pk]) + "#safety-plan"
+    assert back_links(counselor_client.get(url)) == [to_note, to_note]
+    # Still so when the save is refused and the editor is shown again.
+    refused = counselor_client.post(url, plan_post(note, **{"help-name": ["", ""]}))
+    assert refused.status_code == 200
+    assert back_links(refused) == [to_note, to_note]
+
+
+def test_plan_editor_ignores_a_session_that_is_not_my_draft_of_this_client(
+    counselor_client: DjangoClient, counselor: User
+) -> None:
+    note = start_note(counselor)
+    other_clients_note = start_note(counselor)
+    plan_page = reverse("safety:plan", args=[note.client_id])
+    for session in (str(other_clients_note.pk), "999999", "abc"):
+        url = reverse("safety:plan_edit", args=[note.client_id]) + f"?session={session}"
+        response = counselor_client.get(url)
+        assert response.status_code == 200
+        assert back_links(response) == [plan_page, plan_page]
+    counselor_client.post(url, plan_post(note, session=str(other_clients_note.pk)))
+    assert SafetyPlanVersion.objects.get(client=note.client).session is None
 
 
 def test_a_phone_without_a_name_is_refused(counselor_client: DjangoClient, counselor: User) -> None:
