@@ -19,6 +19,7 @@ from sessions import registry
 from sessions.models import Client, CrisisSession
 from sessions.models.notes import RiskLevel
 from sessions.selectors.review import client_trend_session_list
+from sessions.templatetags.review_tags import risk_label
 
 # --- co-sign reason: clinic policy -----------------------------------------------------------
 
@@ -66,11 +67,11 @@ class TrendPoint:
 
     @property
     def screen_label(self) -> str:
-        return RISK_LABELS.get(self.screen, "not screened")
+        return risk_label(self.screen)
 
     @property
     def clinician_label(self) -> str:
-        return RISK_LABELS.get(self.clinician, "not formulated")
+        return risk_label(self.clinician)
 
 
 def _risk_y(level: str) -> float | None:

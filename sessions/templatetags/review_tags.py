@@ -11,6 +11,7 @@ from django.forms import BaseFormSet
 
 from sessions.forms.review import ReturnFormSet
 from sessions.models import CrisisSession, ReviewComment
+from sessions.models.notes import RiskLevel
 from sessions.selectors.review import ReviewRound, review_comment_list, review_rounds
 from sessions.services.review import can_review as _can_review
 
@@ -62,3 +63,14 @@ def join_if_list(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return value
+
+
+NOT_ASSESSED = "Not assessed"
+RISK_LABELS = dict(RiskLevel.choices)
+
+
+@register.filter
+def risk_label(value: str | None) -> str:
+    """One vocabulary for a risk level wherever supervision shows it, the note page's words:
+    None / Low / Moderate / High, and "Not assessed" when nothing was screened or formulated."""
+    return str(RISK_LABELS.get(value or "", NOT_ASSESSED))

@@ -64,6 +64,8 @@ def test_trend_charts_the_clients_sessions_in_order_with_shapes_and_text(
     assert "2026-11-05: imminent risk" in html
     assert "<rect" in html and "<circle" in html  # distinct shapes, not colour alone
     assert "8 → 4" in html  # the table fallback
+    # No formulation on the 12th: the review pages' word for blank, not "not formulated".
+    assert "<td>High</td><td>Not assessed</td>" in html
 
 
 def test_trend_of_a_client_without_sessions_says_so(clinic, counselor):

@@ -239,3 +239,36 @@ def test_review_page_reads_the_thread_in_one_query_however_long(client, supervis
     CrisisSession.objects.filter(pk=short.pk).update(status=NoteStatus.AWAITING_COSIGN)
 
     assert _review_page_queries(client, long) == _review_page_queries(client, short)
+
+
+def _text(response) -> str:
+    # Tags and runs of whitespace out, so assertions read the words a person sees.
+    import re
+
+    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+
+
+def test_risk_reads_in_the_note_pages_words_on_queue_dashboard_and_review(
+    client, supervisor, trainee
+):
+    # Screened "none", no formulation: the note page says "None"; so does every review page.
+    note = awaiting_note(author=trainee, screen_risk=RiskLevel.NONE)
+    login(client, supervisor)
+
+    queue = _text(client.get(reverse("crisis_sessions:review_queue")))
+    dashboard = _text(client.get(reverse("crisis_sessions:dashboard")))
+    review = _text(client.get(reverse("crisis_sessions:review_note", args=[note.pk])))
+
+    for text in (queue, dashboard, review):
+        assert "Risk: None" in text
+        assert "No risk identified" not in text
+    assert "Screen: None · Clinician: Not assessed" in review
+    assert "not formulated" not in review and "not screened" not in review
+
+
+def test_risk_labels_cover_every_level_and_blank():
+    from sessions.templatetags.review_tags import risk_label
+
+    assert [risk_label(level) for level in RiskLevel.values] == ["None", "Low", "Moderate", "High"]
+    assert risk_label("") == "Not assessed"
+    assert risk_label(None) == "Not assessed"
