@@ -23,6 +23,7 @@ from sessions.exceptions import SignRefused
 from sessions.models import CrisisSession
 from sessions.models.notes import NoteStatus
 from sessions.registry import SignProblem
+from sessions.sections import HEADER
 from sessions.services.notes import _lock_draft, _require_author
 
 HASH_HEADER_FIELDS = (
@@ -40,12 +41,25 @@ HASH_HEADER_FIELDS = (
 )
 
 
+def _stage_rank() -> dict[str, int]:
+    """Where each section's problems go in the list: the stages in page order, except that the
+    header comes right after the first stage. The first stage is Safety (when installed): its
+    unmet rules are the high-risk ones, so the counselor reads them before anything else."""
+    keys = [section.key for section in registry.sections()]
+    ordered = [*keys[:1], HEADER, *keys[1:]]
+    return {key: rank for rank, key in enumerate(ordered)}
+
+
 def note_sign_problems(note: CrisisSession) -> list[SignProblem]:
-    """Every unmet sign-time rule (this app's and every registered one), in rule order."""
+    """Every unmet sign-time rule (this app's and every registered one), grouped by stage in
+    the order the counselor meets them (Safety, header, then the page's order), each stage's
+    rules in their own order."""
     problems: list[SignProblem] = []
     for rule in registry.sign_rules():
         problems.extend(rule(note))
-    return problems
+    rank = _stage_rank()
+    # sorted() is stable: rules keep their order within a stage.
+    return sorted(problems, key=lambda problem: rank.get(problem.section, len(rank)))
 
 
 def _plain(value: Any) -> Any:

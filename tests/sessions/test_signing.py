@@ -175,3 +175,39 @@ def test_a_returned_or_signed_note_cannot_be_signed_twice(counselor):
     note = note_sign(note=_ready(counselor), user=counselor)
     with pytest.raises(NoteLocked):
         note_sign(note=note, user=counselor)
+
+
+def test_unmet_rules_are_listed_safety_first_then_header_then_in_stage_order(
+    counselor, monkeypatch
+):
+    from sessions import registry
+    from sessions.registry import SignProblem
+    from sessions.services.signing import note_sign_problems
+
+    def rule(*pairs):
+        return lambda note: [
+            SignProblem(message=c, section=s, field_id=c, code=c) for s, c in pairs
+        ]
+
+    monkeypatch.setattr(
+        registry,
+        "_sign_rules",
+        [
+            rule(("follow_up", "plan"), ("exploration", "event")),
+            rule(("header", "ended_at"), ("safety", "agitation")),
+            rule(("problem_solving", "interventions"), ("safety", "cssrs")),
+            rule(("header", "confidentiality"), ("elsewhere", "unknown")),
+        ],
+    )
+    assert [registry.section("safety").order, registry.section("exploration").order] == [10, 20]
+    codes = [p.code for p in note_sign_problems(start_note(counselor))]
+    assert codes == [
+        "agitation",  # Safety first: the high-risk rules, each in its rule order
+        "cssrs",
+        "ended_at",
+        "confidentiality",
+        "event",
+        "interventions",
+        "plan",
+        "unknown",  # a section nobody registered goes last
+    ]
