@@ -32,7 +32,7 @@ from sessions.exceptions import (
 from sessions.forms.notes import AddendumForm, QuickNoteForm
 from sessions.models import CrisisSession
 from sessions.models.notes import AddendumKind
-from sessions.registry import SignProblem
+from sessions.registry import Completion, SignProblem
 from sessions.sections import HEADER
 from sessions.selectors.notes import (
     last_signed_session,
@@ -49,7 +49,7 @@ from sessions.services.notes import (
     process_note_save,
     quick_note_add,
 )
-from sessions.services.signing import note_sign
+from sessions.services.signing import note_sign, note_sign_problems
 
 READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 
@@ -121,13 +121,20 @@ def _render_edit(
     bound = bound or note_forms(note=note)
     problems = problems or []
     source = last_signed_session(user=user, note=note)
+    stages = _stages_edit(request, note, bound, problems)
+    quick_notes = list(note.quick_notes.all())
     return render(
         request,
         "sessions/note_edit.html",
         {
             "note": note,
             "header": bound[HEADER][0],
-            "stages": _stages_edit(request, note, bound, problems),
+            "stages": stages,
+            # Nothing written yet: note.js puts the focus in the first stage.
+            "fresh": not problems
+            and conflict is None
+            and not quick_notes
+            and all(stage["completion"] == Completion.EMPTY for stage in stages),
             "problems": problems,
             "header_problems": [p for p in problems if p.section == HEADER],
             "conflict": conflict,
@@ -135,7 +142,7 @@ def _render_edit(
             "invalid": any(f.errors for fs in bound.values() for f in fs),
             "copy_source": source,
             "quick_form": QuickNoteForm(),
-            "quick_notes": list(note.quick_notes.all()),
+            "quick_notes": quick_notes,
             "process_note": process_note_for_author(user=user, note=note),
         },
         status=status,
@@ -184,7 +191,11 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
     note = note_get_for_view(user=user, note_id=note_id)
     audit_record(action=Action.VIEW, actor=user, request=request, obj=note, clinic=note.clinic)
     if note.is_draft:
-        return _render_edit(request, note)
+        # ?sign=1: where a refused signature lands (Post/Redirect/Get), the unmet rules
+        # recomputed from the saved draft, so a reload shows the current list, never re-POSTs.
+        wants_problems = request.GET.get("sign") == "1" and note.author_id == user.pk
+        problems = note_sign_problems(note) if wants_problems else None
+        return _render_edit(request, note, problems=problems)
     return _render_readonly(request, note)
 
 
@@ -334,9 +345,10 @@ def note_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
         note = note_sign(note=note, user=user, request=request)
     except _Refused as refused:
         return refused.response
-    except SignRefused as refused:
-        fresh = note_get_for_edit(user=user, note_id=note_id)
-        return _render_edit(request, fresh, problems=refused.problems, status=400)
+    except SignRefused:
+        # Redirect, don't render: the note page stays at its own URL and a reload does not post
+        # the sign form again. The page lists the unmet rules and focuses that list (note.js).
+        return redirect(f"{note.get_absolute_url()}?sign=1#sign-problems")
     if note.status == "awaiting_cosign":
         messages.success(
             request,

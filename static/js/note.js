@@ -219,7 +219,8 @@
         badge.className = "badge completion-badge " + (state === "complete" ? "text-bg-success" : state === "in_progress" ? "text-bg-warning" : "text-bg-secondary");
       }
       var edited = section.querySelector("[data-last-edited]");
-      if (edited && stages[k].last_edited) edited.textContent = "last edited " + stages[k].last_edited;
+      // An empty stage shows no edit time: "last edited" beside "Empty" reads as lost text.
+      if (edited) edited.textContent = state !== "empty" && stages[k].last_edited ? "last edited " + stages[k].last_edited : "";
     });
   }
 
@@ -361,5 +362,16 @@
   });
 
   restore();
+  // Where the focus starts: after a refused signature, on the list of unmet rules (read out,
+  // and Tab continues into its links); on a brand-new note, in the first field of the first
+  // stage (Safety), so the counselor can type at once instead of starting from <body>.
+  var signProblems = document.getElementById("sign-problems");
+  if (signProblems) {
+    signProblems.focus();
+  } else if (form.dataset.fresh === "1" && (!document.activeElement || document.activeElement === document.body)) {
+    var firstStage = document.querySelector("[data-stage-number='1']");
+    var firstField = firstStage && firstStage.querySelector("input:not([type=hidden]):not([disabled]), textarea, select");
+    if (firstField) firstField.focus();
+  }
   form.dataset.autosave = "ready";  // for people and tests: shortcuts and autosave are live
 })();

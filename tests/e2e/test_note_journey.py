@@ -40,6 +40,8 @@ def _start_session_with_returning_client(page: Page, base: str) -> CrisisSession
     page.get_by_role("button", name="Start session").click()
     expect(page).to_have_url(re.compile(r"/notes/\d+/$"))
     wait_ready(page)
+    # A new note starts with the focus in its first stage (Safety), not on <body>.
+    expect(page.locator("[data-stage-number='1'] :focus")).to_have_count(1)
     return CrisisSession.objects.get(pk=int(page.url.rstrip("/").split("/")[-1]))
 
 
@@ -52,6 +54,16 @@ def test_counselor_documents_a_session_with_the_keyboard_and_signs(page: Page, l
     expect(page.get_by_role("status").first).to_contain_text("Copied forward")
     expect(page.locator("#id_follow_up-supports")).to_have_value(re.compile("Sibling"))
     wait_ready(page)
+
+    # Signing too early: back on the note's own URL (a reload won't post again), the focus on
+    # the list of unmet rules, the Safety stage's first.
+    page.get_by_role("button", name="Sign note").click()
+    expect(page).to_have_url(re.compile(rf"/notes/{note.pk}/\?sign=1"))
+    wait_ready(page)
+    problems = page.get_by_test_id("sign-problems")
+    expect(problems).to_be_focused()
+    if page.locator("#stage-safety").count():
+        expect(problems.locator("a").first).to_have_attribute("href", re.compile("^#id_safety-"))
 
     for key in ("exploration", "rapport", "problem_solving", "follow_up"):
         expect(completion(page, key)).not_to_have_text("Complete")

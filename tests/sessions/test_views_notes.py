@@ -143,8 +143,11 @@ def test_sign_refusal_lists_every_unmet_rule_with_a_link_to_its_field(counselor_
         _url("note_sign", note),
         form_data(note, **{"exploration-precipitating_event": "Saved on the way"}),
     )
-    assert response.status_code == 400
-    html = response.content.decode()
+    # Post/Redirect/Get: the note's own URL, so a reload never posts the signature again.
+    assert response.status_code == 302
+    assert response["Location"] == f"{note.get_absolute_url()}?sign=1#sign-problems"
+    html = counselor_client.get(f"{note.get_absolute_url()}?sign=1").content.decode()
+    assert 'id="sign-problems"' in html and 'role="alert"' in html
     for field_id in (
         "id_header-ended_at",
         "id_header-confidentiality_explained",
@@ -159,6 +162,10 @@ def test_sign_refusal_lists_every_unmet_rule_with_a_link_to_its_field(counselor_
         assert f'id="{field_id}"' in html
     assert 'href="#id_exploration-precipitating_event"' not in html
     assert reload(note).exploration.precipitating_event == "Saved on the way"
+    # Without ?sign=1 the page is the plain draft; nobody else gets the list.
+    assert (
+        'id="sign-problems"' not in counselor_client.get(note.get_absolute_url()).content.decode()
+    )
 
 
 @pytest.mark.usefixtures("only_session_rules")
