@@ -4,10 +4,13 @@ includes the comment partial beside every section still runs one query for the t
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
 from django.forms import BaseFormSet
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from sessions.forms.review import ReturnFormSet
 from sessions.models import CrisisSession, ReviewComment
@@ -74,3 +77,30 @@ def risk_label(value: str | None) -> str:
     """One vocabulary for a risk level wherever supervision shows it, the note page's words:
     None / Low / Moderate / High, and "Not assessed" when nothing was screened or formulated."""
     return str(RISK_LABELS.get(value or "", NOT_ASSESSED))
+
+
+@register.filter
+def elapsed(value: datetime | None) -> str:
+    """How long since `value`, in words; under a minute is "less than a minute" (timesince alone
+    says "0 minutes", which reads like a bug)."""
+    if value is None:
+        return ""
+    if timezone.now() - value < timedelta(minutes=1):
+        return "less than a minute"
+    return timesince(value)
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """ "just now" for the last minute, else "3 hours ago"."""
+    if value is None:
+        return ""
+    if timezone.now() - value < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value)} ago"
+
+
+@register.simple_tag
+def others_drafts_in(notes: Any, user: Any) -> bool:
+    """Whether a list of (already loaded) team sessions holds a draft the reader cannot open."""
+    return any(note.is_draft and note.author_id != user.pk for note in notes)

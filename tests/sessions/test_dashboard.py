@@ -1,3 +1,5 @@
+import html
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +13,7 @@ from sessions.models.followups import FollowUpMethod
 from sessions.models.notes import NoteStatus, RiskLevel
 from tests.conftest import login
 from tests.factories import ClientFactory, CrisisSessionFactory, TeamFactory, UserFactory
-from tests.sessions.review_support import awaiting_note
+from tests.sessions.review_support import awaiting_note, draft_note
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +193,63 @@ def test_team_lists_without_a_list_name_open_the_most_needed_list(client, superv
     assert followups.context["list_name"] == "overdue"
     assert len(followups.context["tasks"]) == 1
     assert "Follow-ups overdue" in followups.content.decode()
+
+
+def _high_risk_rows(page: str) -> dict[str, str]:
+    """The dashboard's recent high-risk rows, keyed by client alias."""
+    listing = page.split('data-testid="recent-high-risk"', 1)[1].split("</ul>", 1)[0]
+    rows = {}
+    for item in listing.split("<li")[1:]:
+        alias = re.search(r"<strong>(.*?)</strong>", item).group(1)
+        rows[html.unescape(alias)] = item
+    return rows
+
+
+def test_dashboard_marks_drafts_in_progress_and_links_what_the_supervisor_can_open(
+    client, supervisor, trainee, seeded
+):
+    s = seeded
+    with time_machine.travel(NOW, tick=False):
+        # The supervisor's own draft: theirs to open.
+        own = draft_note(author=supervisor, started_at=at(18, 9), screen_risk=RiskLevel.HIGH)
+        # With its stage rows (the seeded notes have none), so the review page can render.
+        awaiting = awaiting_note(author=trainee, started_at=at(18, 7), imminent=True)
+        login(client, supervisor)
+        page = client.get(reverse("crisis_sessions:dashboard")).content.decode()
+        rows = _high_risk_rows(page)
+
+        # Someone else's draft: no link (it would be a 404), and it says when it can be read.
+        draft = rows[s["f"].client.alias]
+        assert "<a " not in draft.split("·")[0]
+        assert "In progress — readable after signing" in draft
+        assert trainee.display_name in draft
+        assert page.count('data-testid="drafts-explained"') == 1
+        assert reverse("notifications:list") in page
+        # Signed notes open on the review page; the supervisor's own on the note page.
+        for note in (s["a"], s["b"], awaiting):
+            url = reverse("crisis_sessions:review_note", args=[note.pk])
+            assert f'href="{url}"' in rows[note.client.alias]
+        url = reverse("crisis_sessions:review_note", args=[awaiting.pk])
+        assert client.get(url).status_code == 200
+        own_url = reverse("crisis_sessions:note_detail", args=[own.pk])
+        assert f'href="{own_url}"' in rows[own.client.alias]
+        assert "In progress" not in rows[own.client.alias]
+        assert client.get(own_url).status_code == 200
+
+
+def test_team_list_marks_drafts_in_progress(client, supervisor, seeded):
+    login(client, supervisor)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(reverse("crisis_sessions:team_sessions"), {"list": "late_drafts"})
+    text = page.content.decode()
+    assert "In progress — readable after signing" in text
+    assert reverse("crisis_sessions:note_detail", args=[seeded["e"].pk]) not in text
+    assert reverse("crisis_sessions:review_note", args=[seeded["e"].pk]) not in text
+    assert text.count('data-testid="drafts-explained"') == 1
+
+
+def test_dashboard_without_drafts_does_not_explain_them(client, supervisor, counselor):
+    with time_machine.travel(NOW, tick=False):
+        _note(counselor, at(17, 10), screen_risk=RiskLevel.HIGH)
+        page = login(client, supervisor).get(reverse("crisis_sessions:dashboard"))
+    assert "drafts-explained" not in page.content.decode()

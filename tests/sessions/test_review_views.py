@@ -272,3 +272,38 @@ def test_risk_labels_cover_every_level_and_blank():
     assert [risk_label(level) for level in RiskLevel.values] == ["None", "Low", "Moderate", "High"]
     assert risk_label("") == "Not assessed"
     assert risk_label(None) == "Not assessed"
+
+
+def test_queue_says_just_now_for_a_note_signed_this_minute(client, supervisor, trainee):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    awaiting_note(author=trainee, signed_at=timezone.now() - timedelta(seconds=20))
+    older = awaiting_note(author=trainee, signed_at=timezone.now() - timedelta(hours=3))
+    login(client, supervisor)
+
+    queue = _text(client.get(reverse("crisis_sessions:review_queue")))
+    dashboard = _text(client.get(reverse("crisis_sessions:dashboard")))
+
+    assert "just now" in queue
+    assert "3 hours ago" in queue
+    assert "0 minutes" not in queue
+    assert "(just now)" in dashboard
+    assert "0 minutes" not in dashboard
+    assert older.client.alias in queue
+
+
+def test_elapsed_time_never_reads_zero_minutes():
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from sessions.templatetags.review_tags import ago, elapsed
+
+    now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        assert ago(now - timedelta(seconds=59)) == "just now"
+        assert ago(now - timedelta(minutes=1)) == "1\xa0minute ago"
+        assert elapsed(now - timedelta(seconds=5)) == "less than a minute"
+        assert elapsed(now - timedelta(hours=2)) == "2\xa0hours"
