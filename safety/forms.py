@@ -405,10 +405,23 @@ class SafetyPlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.contacts = contacts
 
-    def contact_rows(self) -> list[tuple[str, str, list[dict[str, str]]]]:
-        """(step, label, rows) for steps 3–5, with two blank rows to add entries."""
+    # Step 4 is people (CLINICAL.md §7: name, phone); step 3 may be a place, step 5 a service.
+    PLACEHOLDERS = {
+        PlanStep.DISTRACTION: "Name or place",
+        PlanStep.HELP: "Name",
+        PlanStep.PROFESSIONALS: "Name or service",
+    }
+
+    def contact_rows(self) -> list[tuple[str, str, str, list[dict[str, str]]]]:
+        """(step, label, name placeholder, rows) for steps 3–5, with two blank rows to add
+        entries without script (static/js/plan_rows.js adds more on the page)."""
         return [
-            (step.value, step.label, [*self.contacts.get(step.value, []), *([{}] * 2)])
+            (
+                step.value,
+                step.label,
+                self.PLACEHOLDERS[step],
+                [*self.contacts.get(step.value, []), *([{}] * 2)],
+            )
             for step in CONTACT_STEPS
         ]
 

@@ -168,14 +168,20 @@ def supervisor_acknowledge(
     return record
 
 
+EMERGENCY_DEPARTMENT = "Nearest emergency department"
+
+
 def plan_default_steps(*, client: Client) -> dict[str, list[Any]]:
-    """A new plan's steps: step 5 pre-filled with 988 and the clinic's own crisis line."""
+    """A new plan's steps: step 5 pre-filled with 988, the clinic's own crisis line and a line for
+    the local emergency department (CLINICAL.md §7). The clinic records no emergency department,
+    so that line is a named placeholder with no phone, for the counselor to complete."""
     professionals = [{"name": "988 Suicide & Crisis Lifeline (call or text)", "phone": "988"}]
     clinic = client.clinic
     if clinic.crisis_line_phone:
         professionals.append(
             {"name": clinic.crisis_line_name or clinic.name, "phone": clinic.crisis_line_phone}
         )
+    professionals.append({"name": EMERGENCY_DEPARTMENT, "phone": ""})
     steps: dict[str, list[Any]] = {step.value: [] for step in PlanStep}
     steps[PlanStep.PROFESSIONALS] = professionals
     return steps

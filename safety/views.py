@@ -17,7 +17,13 @@ from crisisnotes.audit.services import audit_record
 from crisisnotes.pdf import pdf_render_template
 from safety import selectors, services
 from safety.exceptions import SafetyError
-from safety.forms import AcknowledgeForm, DisclosureForm, SafetyPlanForm, SupervisorRecordForm
+from safety.forms import (
+    MAX_ENTRIES,
+    AcknowledgeForm,
+    DisclosureForm,
+    SafetyPlanForm,
+    SupervisorRecordForm,
+)
 from safety.models import CONTACT_STEPS, SafetyPlanVersion
 from sessions.models import Client, CrisisSession
 
@@ -240,6 +246,7 @@ def plan_edit(request: HttpRequest, client_id: int) -> HttpResponse:
             "note": note,
             "form": form,
             "current": current,
+            "max_entries": MAX_ENTRIES,
             "back_url": note_url(note, "safety-plan")
             if note
             else reverse("safety:plan", args=[client.pk]),

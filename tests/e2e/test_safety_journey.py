@@ -138,6 +138,13 @@ def test_counselor_documents_a_high_risk_session_and_signs(
     page.locator("#distraction-name-1").fill("Night café on Quay St")
     page.locator("#help-name-1").fill("Sister Jo (invented)")
     page.locator("#help-phone-1").fill("555-010-3344")
+    # More rows than the two spare ones, without saving and reopening.
+    expect(page.locator("#help-name-3")).to_have_count(0)
+    page.locator("#plan-help").get_by_role("button", name="Add another").click()
+    expect(page.locator("#help-name-3")).to_be_focused()
+    page.locator("#help-name-3").fill("Neighbour Sam (invented)")
+    expect(page.locator("#professionals-name-3")).to_have_value("Nearest emergency department")
+    page.locator("#professionals-phone-3").fill("555-010-9111")
     page.get_by_label("Step 6: Making the environment safe").fill("Sister keeps the pills")
     page.get_by_label("The one thing that is most important to me").fill("My dog, Biscuit")
     page.get_by_label("How likely is the client to use this plan?").select_option("8")
@@ -147,7 +154,11 @@ def test_counselor_documents_a_high_risk_session_and_signs(
     expect(page.locator("#safety-plan")).to_contain_text("Active")
     plan = SafetyPlanVersion.objects.get(client=note.client)
     assert plan.session_id == note.pk and plan.is_active
-    assert [len(plan.entries(step)) for step, *_ in plan.step_list] == [2, 1, 1, 1, 2, 1]
+    assert [len(plan.entries(step)) for step, *_ in plan.step_list] == [2, 1, 1, 2, 3, 1]
+    assert plan.entries("help")[1] == {"name": "Neighbour Sam (invented)", "phone": ""}
+    assert {"name": "Nearest emergency department", "phone": "555-010-9111"} in plan.entries(
+        "professionals"
+    )
 
     # The follow-up task, from the note page.
     note.refresh_from_db()

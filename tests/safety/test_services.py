@@ -112,11 +112,16 @@ def test_response_after_signing_is_refused(counselor: User, supervisor: User) ->
 # --- safety plan ------------------------------------------------------------------------------
 
 
-def test_new_plan_prefills_988_and_the_clinics_crisis_line(counselor: User) -> None:
+def test_new_plan_prefills_988_the_clinics_crisis_line_and_the_emergency_department(
+    counselor: User,
+) -> None:
     client: Client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
     professionals = plan_default_steps(client=client)[PlanStep.PROFESSIONALS]
     assert {"name": "988 Suicide & Crisis Lifeline (call or text)", "phone": "988"} in professionals
     assert {"name": "Test Crisis Line", "phone": "555-010-0000"} in professionals
+    # CLINICAL.md §7 also names the local emergency department; the clinic does not record one,
+    # so the line is named for the counselor to complete, with no made-up number.
+    assert professionals[-1] == {"name": "Nearest emergency department", "phone": ""}
 
 
 def test_saving_a_change_creates_a_new_version_and_keeps_the_old(counselor: User) -> None:

@@ -149,6 +149,35 @@ def test_plan_editor_prefills_step_5_for_a_new_plan(
     html = counselor_client.get(url).content.decode()
     assert 'value="988"' in html
     assert 'value="555-010-0000"' in html
+    assert 'id="professionals-name-3" value="Nearest emergency department"' in html
+
+
+def test_plan_editor_asks_for_names_in_step_4_and_can_add_rows(
+    counselor_client: DjangoClient, counselor: User
+) -> None:
+    clinic = counselor.clinic
+    clinic.address = "1 Harbour Rd, Testville (invented)"
+    clinic.save()
+    note = start_note(counselor)
+    url = reverse("safety:plan_edit", args=[note.client_id]) + f"?session={note.pk}"
+    html = counselor_client.get(url).content.decode()
+
+    def fieldset(step: str) -> str:
+        found = re.search(rf'<fieldset[^>]*id="plan-{step}".*?</fieldset>', html, re.S)
+        assert found
+        return found.group(0)
+
+    assert 'placeholder="Name"' in fieldset("help")
+    assert "Name or place" not in fieldset("help")
+    assert "Name or place" in fieldset("distraction")
+    assert "Your clinic is at 1 Harbour Rd, Testville (invented)." in fieldset("professionals")
+    for step in ("distraction", "help", "professionals"):
+        # Hidden until static/js/plan_rows.js shows it; without script, the spare rows remain.
+        assert re.search(
+            r"<button[^>]*data-plan-add[^>]*hidden>Add another</button>", fieldset(step)
+        )
+        assert len(re.findall(rf'name="{step}-name"', fieldset(step))) >= 2
+    assert "js/plan_rows.js" in html
 
 
 def test_plan_editor_saves_a_version_linked_to_the_session(
