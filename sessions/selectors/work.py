@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
-from sessions.models import CrisisSession, FollowUpTask
+from sessions.models import CrisisSession, FollowUpTask, ReviewComment
 from sessions.models.notes import NoteStatus
 
 
 def draft_list_for_author(*, user: User) -> QuerySet[CrisisSession]:
-    """The user's own open drafts (drafts are visible to their author only)."""
+    """The user's own open drafts (drafts are visible to their author only), each with
+    `returned`: True when a supervisor sent it back with comments. A draft only has review
+    comments after a return (comments are written by note_return alone and the note goes back
+    for co-signature when signed again), so one EXISTS in the same query tells them apart."""
     require_role(user, Role.COUNSELOR)
     return (
         CrisisSession.objects.filter(clinic=user.clinic, author=user, status=NoteStatus.DRAFT)
+        .annotate(returned=Exists(ReviewComment.objects.filter(session=OuterRef("pk"))))
         .select_related("client")
-        .order_by("-started_at")
+        .order_by("-returned", "-started_at")
+    )
+
+
+def awaiting_cosign_list_for_author(*, user: User) -> QuerySet[CrisisSession]:
+    """The user's own notes signed and waiting for a supervisor's co-signature, oldest first
+    (the longest wait on top)."""
+    require_role(user, Role.COUNSELOR)
+    return (
+        CrisisSession.objects.filter(
+            clinic=user.clinic, author=user, status=NoteStatus.AWAITING_COSIGN
+        )
+        .select_related("client")
+        .order_by("signed_at", "id")
     )
 
 

@@ -1,4 +1,5 @@
-"""The counselor's home: their open drafts and follow-ups due."""
+"""The counselor's home: their open drafts (returned ones marked), notes waiting for
+co-signature and follow-ups due."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
 from sessions.selectors.work import (
+    awaiting_cosign_list_for_author,
     draft_list_for_author,
     followup_open_list_for_assignee,
 )
@@ -22,6 +24,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "sessions/my_work.html",
         {
             "drafts": draft_list_for_author(user=request.user),  # type: ignore[arg-type]
+            "awaiting": awaiting_cosign_list_for_author(user=request.user),  # type: ignore[arg-type]
             "followups": followup_open_list_for_assignee(user=request.user),  # type: ignore[arg-type]
             "now": timezone.now(),
         },

@@ -1,0 +1,80 @@
+"""My work: the counselor's drafts (returned ones marked) and notes waiting for co-signature."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from sessions.services.review import note_return
+from tests.conftest import login
+from tests.sessions.review_support import awaiting_note, draft_note
+
+pytestmark = pytest.mark.django_db
+
+MY_WORK = reverse("crisis_sessions:my_work")
+
+
+def _returned(trainee, supervisor):
+    note = awaiting_note(author=trainee)
+    note_return(note=note, supervisor=supervisor, comments=[("", "Add the action plan.")])
+    return note
+
+
+def test_trainee_sees_notes_waiting_for_cosignature_and_returned_drafts(
+    client, trainee, supervisor, teammate
+):
+    waiting = awaiting_note(author=trainee)
+    returned = _returned(trainee, supervisor)
+    plain = draft_note(author=trainee)
+    someone_elses = awaiting_note(author=teammate)
+    login(client, trainee)
+    html = client.get(MY_WORK).content.decode()
+
+    waiting_part = html.split('id="awaiting-heading"', 1)[1]
+    drafts_part = html.split('id="awaiting-heading"', 1)[0]
+    assert f'href="{waiting.get_absolute_url()}"' in waiting_part
+    assert f'href="{someone_elses.get_absolute_url()}"' not in html
+    assert f'href="{returned.get_absolute_url()}"' in drafts_part
+    assert f'href="{plain.get_absolute_url()}"' in drafts_part
+    # Only the returned draft carries the badge, and it is listed first.
+    assert drafts_part.count('data-testid="returned-badge"') == 1
+    assert drafts_part.index(returned.get_absolute_url()) < drafts_part.index(
+        plain.get_absolute_url()
+    )
+    assert drafts_part.index(returned.get_absolute_url()) < drafts_part.index("returned-badge")
+
+
+def test_nothing_waiting_reads_as_a_sentence(client, counselor):
+    login(client, counselor)
+    assert "Nothing waiting for a supervisor." in client.get(MY_WORK).content.decode()
+
+
+def test_returned_draft_shows_the_badge_on_its_note_page(client, trainee, supervisor):
+    returned = _returned(trainee, supervisor)
+    plain = draft_note(author=trainee)
+    login(client, trainee)
+    assert (
+        'data-testid="returned-badge"' in client.get(returned.get_absolute_url()).content.decode()
+    )
+    assert (
+        'data-testid="returned-badge"' not in client.get(plain.get_absolute_url()).content.decode()
+    )
+
+
+def test_my_work_query_count_does_not_grow_with_notes(
+    client, trainee, supervisor, django_assert_max_num_queries
+):
+    awaiting_note(author=trainee)
+    _returned(trainee, supervisor)
+    draft_note(author=trainee)
+    login(client, trainee)
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(MY_WORK)
+    for _ in range(3):
+        awaiting_note(author=trainee)
+        _returned(trainee, supervisor)
+        draft_note(author=trainee)
+    with django_assert_max_num_queries(len(ctx.captured_queries)):
+        assert client.get(MY_WORK).content.decode().count('data-testid="returned-badge"') == 4
