@@ -34,10 +34,13 @@ class ClientForm(forms.ModelForm):
 
 
 class StartSessionForm(forms.Form):
-    """How the client reached us; the clock starts when the note is created."""
+    """How the client reached us; the clock starts when the note is created. The client page
+    lays the radios out by hand (one inline row), so they carry Bootstrap's class themselves."""
 
     modality = forms.ChoiceField(
-        choices=Modality.choices, widget=forms.RadioSelect, initial=Modality.PHONE
+        choices=Modality.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        initial=Modality.PHONE,
     )
 
 

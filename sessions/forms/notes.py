@@ -160,6 +160,16 @@ class ExplorationForm(forms.ModelForm):
         }
 
 
+def resource_label(resource: CommunityResource) -> str:
+    """ "Name (contact)", with the category in front only when the name doesn't already say it:
+    "988 Suicide & Crisis Lifeline: 988 Suicide & Crisis Lifeline (…)" read as a stutter."""
+    category = str(resource.get_category_display())
+    label = f"{resource.name} ({resource.contact})" if resource.contact else resource.name
+    if category.lower() in resource.name.lower():
+        return label
+    return f"{category}: {label}"
+
+
 class RapportForm(forms.ModelForm):
     """Resources are picked from the clinic's directory and stored as a snapshot (category, name,
     contact), so the record keeps what the client was told if the directory changes later."""
@@ -186,10 +196,7 @@ class RapportForm(forms.ModelForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.resources = {str(r.pk): r for r in resources or []}
-        choices = [
-            (pk, f"{r.get_category_display()}: {r.name} ({r.contact})")
-            for pk, r in self.resources.items()
-        ]
+        choices = [(pk, resource_label(r)) for pk, r in self.resources.items()]
         # Snapshots no longer in the directory stay pickable, so editing never drops them.
         self.kept: dict[str, dict[str, str]] = {}
         given = self.instance.resources_given or []

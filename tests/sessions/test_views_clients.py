@@ -120,3 +120,15 @@ def test_client_page_query_count_stays_constant_as_sessions_grow(
         add_signed_session()
     with django_assert_max_num_queries(one):
         assert counselor_client.get(client.get_absolute_url()).status_code == 200
+
+
+def test_client_page_names_each_sessions_risk_in_words_and_styles_the_radios(
+    counselor_client, counselor
+):
+    client = client_create(user=counselor, alias="Returning")
+    start_note(counselor, client)
+    html = counselor_client.get(client.get_absolute_url()).content.decode()
+    risk = html.split('data-testid="timeline-risk">', 1)[1].split("</td>", 1)[0]
+    assert "Not assessed" in risk and "—" not in risk
+    radios = html.split('id="start-heading"', 1)[1].split("</fieldset>", 1)[0]
+    assert radios.count('class="form-check-input"') == radios.count('type="radio"') > 0

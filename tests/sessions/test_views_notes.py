@@ -238,3 +238,26 @@ def test_note_page_query_count_stays_constant_as_the_record_grows(
         counselor_client.get(draft.get_absolute_url())
     with django_assert_max_num_queries(signed_queries):
         counselor_client.get(first.get_absolute_url())
+
+
+def test_resources_read_name_and_contact_once_and_empty_stages_show_no_edit_time(
+    counselor_client, counselor
+):
+    from sessions.models import CommunityResource
+    from sessions.models.clients import ResourceCategory
+
+    CommunityResource.objects.create(
+        clinic=counselor.clinic,
+        category=ResourceCategory.LIFELINE_988,
+        name="988 Suicide & Crisis Lifeline",
+        contact="Call or text 988",
+    )
+    CommunityResource.objects.create(
+        clinic=counselor.clinic, category=ResourceCategory.SHELTER, name="Harbour", contact="555"
+    )
+    note = start_note(counselor)
+    html = counselor_client.get(note.get_absolute_url()).content.decode()
+    assert "988 Suicide &amp; Crisis Lifeline (Call or text 988)" in html
+    assert "Lifeline: 988" not in html
+    assert "Shelter: Harbour (555)" in html
+    assert "last edited" not in html and "not edited yet" not in html
