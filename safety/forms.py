@@ -132,7 +132,8 @@ def _text(rows: int = 2) -> forms.Textarea:
 def _dash_for_blank(field: forms.Field) -> None:
     """Selects say "—" for no answer, like the rest of the app, not Django's "---------"."""
     assert isinstance(field, forms.ChoiceField)
-    field.choices = [("", "—") if value == "" else (value, label) for value, label in field.choices]
+    choices: list[tuple[Any, Any]] = list(field.choices)  # type: ignore[arg-type]
+    field.choices = [("", "—") if value == "" else (value, label) for value, label in choices]
 
 
 def _yes_no(value: str) -> bool:
