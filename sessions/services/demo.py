@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django import forms
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,7 +23,7 @@ from sessions.services.notes import (
     note_autosave,
     note_create,
     note_end,
-    note_forms,
+    note_form_data,
     section_relations,
 )
 from sessions.services.signing import note_sign
@@ -136,29 +135,6 @@ def demo_seed(*, password: str | None) -> DemoResult:
 RETURNING_ALIAS = "Returning caller, night shift"
 
 
-def _page_data(note: CrisisSession) -> dict[str, Any]:
-    """What the note page would post right now for every registered section (the same form
-    fields, by HTML name), so the seed writes through `note_autosave` like a counselor does."""
-    data: dict[str, Any] = {}
-    for section_forms in note_forms(note=note).values():
-        for form in section_forms:
-            for name, form_field in form.fields.items():
-                bound = form[name]
-                value = bound.value()
-                if isinstance(form_field.widget, forms.CheckboxInput):
-                    if value:
-                        data[bound.html_name] = "on"
-                elif isinstance(value, list | tuple):
-                    data[bound.html_name] = [str(v) for v in value]
-                elif value is None:
-                    data[bound.html_name] = ""
-                elif isinstance(form_field.widget, forms.DateTimeInput):
-                    data[bound.html_name] = form_field.widget.format_value(value) or ""
-                else:
-                    data[bound.html_name] = str(value)
-    return data
-
-
 # The past session as the counselor would type it. The Safety stage belongs to the safety app,
 # which sessions must not import: its fields are named here by their HTML names only (prefixes
 # "safety-screen", "safety-formulation", "safety-means"). A no-risk phone call: C-SSRS screener
@@ -204,7 +180,7 @@ def _seed_past_session(*, clinic: Clinic, author: User) -> None:
     started = timezone.now().replace(second=0, microsecond=0) - timedelta(days=3)
     note = note_create(author=author, client=client, modality="phone", started_at=started)
     note = _reload(note)
-    data = _page_data(note)
+    data = note_form_data(note=note)
     data.update(PAST_SESSION_DATA)
     data["header-ended_at"] = (timezone.localtime(started) + timedelta(minutes=35)).strftime(
         "%Y-%m-%dT%H:%M"

@@ -72,6 +72,30 @@ def note_forms(
     return result
 
 
+def note_form_data(*, note: CrisisSession) -> dict[str, Any]:
+    """What the note page would post for the note as stored now (every field of the header and
+    of every section, by HTML name), for code that writes through `note_autosave` the way the
+    page does: the demo seed, and tests."""
+    data: dict[str, Any] = {}
+    for section_forms in note_forms(note=note).values():
+        for form in section_forms:
+            for name, form_field in form.fields.items():
+                bound = form[name]
+                value = bound.value()
+                if isinstance(form_field.widget, forms.CheckboxInput):
+                    if value:
+                        data[bound.html_name] = "on"
+                elif isinstance(value, list | tuple):
+                    data[bound.html_name] = [str(v) for v in value]
+                elif value is None:
+                    data[bound.html_name] = ""
+                elif isinstance(form_field.widget, forms.DateTimeInput):
+                    data[bound.html_name] = form_field.widget.format_value(value) or ""
+                else:
+                    data[bound.html_name] = str(value)
+    return data
+
+
 def _bump(note: CrisisSession, *, extra_fields: list[str] | None = None) -> None:
     note.version += 1
     note.save(update_fields=[*(extra_fields or []), "version", "updated_at"])

@@ -7,13 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django import forms
 
 from crisisnotes.accounts.models import User
 from sessions import registry
 from sessions.models import Client, CrisisSession
 from sessions.models.notes import Disposition, Modality
-from sessions.services.notes import note_create, note_forms
+from sessions.services.notes import note_create, note_form_data
 from tests.factories import ClientFactory
 
 
@@ -33,24 +32,7 @@ def form_data(note: CrisisSession, **overrides: Any) -> dict[str, Any]:
     """What the note page would post right now (every section), plus `overrides` by HTML name
     ("exploration-precipitating_event"); a value of None removes the key (unchecked box)."""
     note = reload(note)
-    data: dict[str, Any] = {"version": str(note.version)}
-    for section_forms in note_forms(note=note).values():
-        for form in section_forms:
-            for name, field in form.fields.items():
-                bound = form[name]
-                value = bound.value()
-                if isinstance(field.widget, forms.CheckboxInput):
-                    if value:
-                        data[bound.html_name] = "on"
-                    continue
-                if isinstance(value, list | tuple):
-                    data[bound.html_name] = [str(v) for v in value]
-                elif value is None:
-                    data[bound.html_name] = ""
-                elif isinstance(field.widget, forms.DateTimeInput):
-                    data[bound.html_name] = field.widget.format_value(value) or ""
-                else:
-                    data[bound.html_name] = str(value)
+    data: dict[str, Any] = {"version": str(note.version), **note_form_data(note=note)}
     for key, value in overrides.items():
         if value is None:
             data.pop(key, None)
