@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
 from sessions.models import Client, ExportJob
+from sessions.models.notes import RiskLevel
 
 EXPORT_ROLES = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 
@@ -38,3 +39,25 @@ def export_filter_choices(*, user: User) -> tuple[QuerySet[User], QuerySet[Clien
     )
     clients = Client.objects.filter(clinic=user.clinic).order_by("alias")
     return counselors, clients
+
+
+def export_scope_description(*, job: ExportJob) -> list[tuple[str, str]]:
+    """The job's filters in words, for the people reading it ("Counselor", "Robin Example"):
+    names are looked up within the job's clinic, so a stale id reads as "(no longer found)"."""
+    scope = job.scope or {}
+    lines: list[tuple[str, str]] = []
+    if "session_id" in scope:
+        lines.append(("Session", f"#{scope['session_id']}"))
+    if "date_from" in scope:
+        lines.append(("From", str(scope["date_from"])))
+    if "date_to" in scope:
+        lines.append(("To", str(scope["date_to"])))
+    if "counselor_id" in scope:
+        counselor = User.objects.filter(clinic=job.clinic, pk=scope["counselor_id"]).first()
+        lines.append(("Counselor", counselor.display_name if counselor else "(no longer found)"))
+    if "client_id" in scope:
+        client = Client.objects.filter(clinic=job.clinic, pk=scope["client_id"]).first()
+        lines.append(("Client", client.alias if client else "(no longer found)"))
+    if "risk_level" in scope:
+        lines.append(("Risk level", RiskLevel(scope["risk_level"]).label))
+    return lines

@@ -18,6 +18,7 @@ from sessions.selectors.exports import (
     export_filter_choices,
     export_job_get,
     export_job_list_for_admin,
+    export_scope_description,
 )
 from sessions.selectors.notes import note_get_for_view
 from sessions.services.exports import (
@@ -73,6 +74,7 @@ def _job_context(job: object) -> dict[str, object]:
         "job": job,
         "expires_at": export_link_expires_at(job),  # type: ignore[arg-type]
         "expired": export_link_expired(job),  # type: ignore[arg-type]
+        "scope_lines": export_scope_description(job=job),  # type: ignore[arg-type]
     }
 
 

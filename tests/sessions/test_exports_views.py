@@ -70,6 +70,11 @@ def test_admin_starts_a_bulk_export_with_filters(admin_client_, counselor, clini
     assert response.status_code == 302
     assert sorted(job.record_ids) == sorted(n.pk for n in notes)
     assert AuditEvent.objects.filter(action=Action.EXPORT, actor=clinic_admin).exists()
+    detail = admin_client_.get(reverse("crisis_sessions:export_detail", args=[job.pk]))
+    text = detail.content.decode()
+    assert f"Counselor: {counselor.display_name}" in text
+    assert "Risk level: Moderate" in text
+    assert "counselor_id" not in text
 
 
 def test_bulk_export_with_nothing_to_export_says_so(admin_client_):
