@@ -201,6 +201,21 @@ def safety_plan_save(
     versions are never updated (a trigger refuses). Returns (the version in force, created?)."""
     # Lock the client row: two counselors saving at once must not both create version n+1.
     Client.objects.select_for_update().filter(pk=client.pk).first()
+    # The pre-filled emergency-department line is a prompt, not a contact: left without a
+    # number it would print on the client's copy as a line they cannot call.
+    steps = {
+        key: [
+            entry
+            for entry in entries
+            if not (
+                key == PlanStep.PROFESSIONALS
+                and isinstance(entry, dict)
+                and entry.get("name") == EMERGENCY_DEPARTMENT
+                and not (entry.get("phone") or "").strip()
+            )
+        ]
+        for key, entries in steps.items()
+    }
     current = SafetyPlanVersion.objects.filter(client=client).order_by("-number").first()
     values = {name: fields.get(name) for name in PLAN_FIELDS}
     values["copy_given"] = bool(values["copy_given"])

@@ -124,6 +124,27 @@ def test_new_plan_prefills_988_the_clinics_crisis_line_and_the_emergency_departm
     assert professionals[-1] == {"name": "Nearest emergency department", "phone": ""}
 
 
+def test_an_emergency_department_line_left_without_a_number_is_not_saved(
+    counselor: User,
+) -> None:
+    client: Client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    version, _ = safety_plan_save(
+        actor=counselor, client=client, steps=full_steps(client), fields={}
+    )
+    names = [entry["name"] for entry in version.steps[PlanStep.PROFESSIONALS]]
+    assert "Nearest emergency department" not in names
+    assert "988 Suicide & Crisis Lifeline (call or text)" in names
+    steps = full_steps(client)
+    steps[PlanStep.PROFESSIONALS][-1] = {
+        "name": "Nearest emergency department",
+        "phone": "555-010-0911",
+    }
+    completed, _ = safety_plan_save(actor=counselor, client=client, steps=steps, fields={})
+    assert {"name": "Nearest emergency department", "phone": "555-010-0911"} in completed.steps[
+        PlanStep.PROFESSIONALS
+    ]
+
+
 def test_saving_a_change_creates_a_new_version_and_keeps_the_old(counselor: User) -> None:
     note = start_note(counselor)
     client = note.client
