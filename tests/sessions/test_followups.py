@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import cast
 
 import pytest
 import time_machine
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from crisisnotes.audit.models import Action, AuditEvent
 from crisisnotes.notifications.models import Notification
-from sessions.models import FollowUpAlert, FollowUpTask
+from sessions.models import CrisisSession, FollowUpAlert, FollowUpTask
 from sessions.models.followups import FollowUpAlertKind, FollowUpOutcome
 from sessions.services.followups import (
     FollowUpError,
@@ -239,7 +240,7 @@ def test_concurrent_scans_at_scale_claim_every_alert_once(counselor, supervisor,
     """Fifteen hundred due follow-ups, batches smaller than the backlog, three scans racing on
     their own connections: every task gets exactly one reminder and one escalation, one
     notification each, one audit row each, and one e-mail each."""
-    note = CrisisSessionFactory(clinic=counselor.clinic, author=counselor)
+    note = cast(CrisisSession, CrisisSessionFactory(clinic=counselor.clinic, author=counselor))
     due = timezone.now() - timedelta(hours=10)
     FollowUpTask.objects.bulk_create(
         FollowUpTask(
