@@ -44,7 +44,7 @@ def _run_with_request_id(header: str | None) -> tuple[str, str]:
     def view(request: HttpRequest) -> HttpResponse:
         record = logging.LogRecord("crisisnotes", logging.INFO, __file__, 1, "hi", None, None)
         RequestIdFilter().filter(record)
-        seen.append(record.request_id)  # type: ignore[attr-defined]
+        seen.append(record.request_id)
         return HttpResponse("ok")
 
     request = HttpRequest()
