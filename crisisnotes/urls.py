@@ -1,21 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from crisisnotes.accounts.forms import LoginForm, QueuedPasswordResetForm
 from crisisnotes.accounts.views import home
-
-
-@login_not_required
-def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
-
+from crisisnotes.health import healthz, readyz
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -52,6 +52,15 @@ def _locmem_email(settings: Any) -> None:
 
 
 @pytest.fixture
+def eager_tasks() -> Any:
+    """Run Celery tasks in the calling process when they are sent (for tests of what a task
+    does, not of the queue: tests/workers.py starts real workers for that)."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
 def clinic(db: None) -> Clinic:
     return ClinicFactory(name="Harbour Crisis Clinic")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.http import HttpRequest
 
 from crisisnotes.accounts.models import Clinic, User
@@ -58,3 +58,18 @@ def audit_record(
         ip_address=_client_ip(request) if request is not None else None,
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300],
     )
+
+
+def audit_record_from_select(*, select_sql: str, params: list[Any]) -> int:
+    """Append audit events in bulk from rows a SELECT produces (created_at, actor_id,
+    actor_username, clinic_id, action, object_type, object_id, summary, ip_address, user_agent —
+    in that order), for callers that record thousands of events at once (the follow-up scan).
+    Like `audit_record`, call it in the transaction of what it records. Returns the count."""
+    sql = (
+        f"INSERT INTO {AuditEvent._meta.db_table} (created_at, actor_id, actor_username, "
+        "clinic_id, action, object_type, object_id, summary, ip_address, user_agent) "
+        f"{select_sql}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

@@ -8,17 +8,16 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from crisisnotes.accounts.models import Clinic, Role, User
-from crisisnotes.accounts.selectors import supervisor_for
+from crisisnotes.accounts.models import Clinic, Role, Team, User
 from crisisnotes.audit.models import Action
-from crisisnotes.audit.services import audit_record
-from crisisnotes.notifications.services import notification_send
+from crisisnotes.audit.services import audit_record, audit_record_from_select
+from crisisnotes.notifications.services import notifications_create_from_select
 from sessions.models import CrisisSession, FollowUpAlert, FollowUpAttempt, FollowUpTask
-from sessions.models.followups import FollowUpAlertKind, FollowUpOutcome
+from sessions.models.followups import FollowUpAlertKind, FollowUpMethod, FollowUpOutcome
 from sessions.models.notes import RiskLevel
 
 logger = logging.getLogger(__name__)
@@ -171,6 +170,10 @@ def followup_close(
 
 # --- reminders and escalations ---------------------------------------------------------------
 
+# How many alerts one statement claims. Each batch is its own short transaction, so a scan that
+# is killed mid-way keeps what it committed and the next scan claims the rest.
+SCAN_BATCH_SIZE = 5000
+
 
 @dataclass
 class ScanResult:
@@ -178,84 +181,140 @@ class ScanResult:
     escalations: int = 0
 
 
-def followup_scan(*, now: datetime | None = None) -> ScanResult:
+def followup_scan(*, now: datetime | None = None, batch_size: int = SCAN_BATCH_SIZE) -> ScanResult:
     """Remind and escalate from what the database says, so nothing depends on a queue.
 
     An open task due within its clinic's reminder lead time gets one reminder to its counselor;
-    one still open past due + grace gets one escalation to the team's supervisor. Each alert is a
-    FollowUpAlert row inserted in the same transaction as its notification: a concurrent or
-    repeated scan fails the unique (task, kind) constraint and rolls its notification back, so
-    every alert is sent exactly once however many scans run (two beats, a retried task)."""
+    one still open past due + grace gets one escalation to the team's supervisor. Alerts are
+    claimed a batch at a time by one `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING` on the
+    unique (task, kind) index: a concurrent or repeated scan waits for the first claim to commit
+    and then inserts nothing for those tasks, and only the rows a scan inserted get their
+    notification and audit row, in the same transaction. So every alert is sent exactly once
+    however many scans run (two beats, a retried task, a killed worker), and the cost is a few
+    statements per batch rather than a transaction per alert."""
     now = now or timezone.now()
     result = ScanResult()
     for clinic in Clinic.objects.all():
-        open_tasks = FollowUpTask.objects.filter(clinic=clinic, closed_at__isnull=True)
         lead = timedelta(minutes=clinic.followup_reminder_lead_minutes)
         grace = timedelta(hours=clinic.followup_grace_hours)
-        for task_id in (
-            open_tasks.filter(due_at__lte=now + lead)
-            .exclude(alerts__kind=FollowUpAlertKind.REMINDER)
-            .values_list("pk", flat=True)
+        for kind, due_before in (
+            (FollowUpAlertKind.REMINDER, now + lead),
+            (FollowUpAlertKind.ESCALATION, now - grace),
         ):
-            if _alert_send(task_id=task_id, kind=FollowUpAlertKind.REMINDER, now=now):
-                result.reminders += 1
-        for task_id in (
-            open_tasks.filter(due_at__lte=now - grace)
-            .exclude(alerts__kind=FollowUpAlertKind.ESCALATION)
-            .values_list("pk", flat=True)
-        ):
-            if _alert_send(task_id=task_id, kind=FollowUpAlertKind.ESCALATION, now=now):
-                result.escalations += 1
+            after_task = 0
+            while True:
+                # One transaction per batch; no savepoint, as nothing inside is meant to fail
+                # and be caught (a conflict is DO NOTHING, not an error).
+                with transaction.atomic(savepoint=False):
+                    claimed, after_task = _alerts_claim(
+                        clinic=clinic,
+                        kind=kind,
+                        due_before=due_before,
+                        now=now,
+                        limit=batch_size,
+                        after_task=after_task,
+                    )
+                    _alerts_deliver(kind=kind, alert_ids=claimed, now=now)
+                if kind == FollowUpAlertKind.REMINDER:
+                    result.reminders += len(claimed)
+                else:
+                    result.escalations += len(claimed)
+                if len(claimed) < batch_size:
+                    break
     return result
 
 
-def _alert_send(*, task_id: int, kind: str, now: datetime) -> bool:
-    try:
-        with transaction.atomic():
-            task = FollowUpTask.objects.select_related("assigned_to", "client").get(pk=task_id)
-            if not task.is_open:
-                return False
-            recipient = (
-                task.assigned_to
-                if kind == FollowUpAlertKind.REMINDER
-                else supervisor_for(user=task.assigned_to)
-            )
-            # The insert is the claim: a second scan blocks here on the unique index until the
-            # first commits, then fails, and nothing below runs twice.
-            alert = FollowUpAlert.objects.create(
-                task=task, kind=kind, recipient=recipient, sent_at=now
-            )
-            if recipient is None:
-                logger.warning("Follow-up %s is overdue and its team has no supervisor", task_id)
-            else:
-                notification_send(
-                    recipient=recipient,
-                    event_key=f"followup:{task.pk}:{kind}",
-                    kind=f"followup_{kind}",
-                    message=_alert_message(task=task, kind=kind),
-                    url=reverse("crisis_sessions:my_work")
-                    if kind == FollowUpAlertKind.REMINDER
-                    else reverse("crisis_sessions:dashboard"),
-                )
-            audit_record(
-                action=Action.NOTIFY,
-                obj=task,
-                clinic=task.clinic,
-                actor_username="scheduler",
-                summary=f"Follow-up {alert.get_kind_display().lower()} to "
-                f"{recipient.display_name if recipient else 'nobody (no supervisor)'}",
-            )
-    except IntegrityError:
-        return False
-    return True
+def _alerts_claim(
+    *, clinic: Clinic, kind: str, due_before: datetime, now: datetime, limit: int, after_task: int
+) -> tuple[list[int], int]:
+    """Insert up to `limit` alert rows of `kind` for the clinic's open tasks due before
+    `due_before` that have none yet, taking tasks in id order after `after_task` (so a long
+    backlog is walked once, not re-read from the start by every batch); return the ids of the
+    alert rows inserted here and the last task id claimed.
 
-
-def _alert_message(*, task: FollowUpTask, kind: str) -> str:
-    # No client name or alias: the message is e-mailed, and e-mail leaves the clinic's systems.
-    due = timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M")
+    The recipient is the assignee for a reminder and the active supervisor of the assignee's
+    team for an escalation (none when the team has none: the alert is still recorded, for
+    nobody). The statement is plain SQL that PostgreSQL and SQLite (≥ 3.35) both run; the
+    `AND true` lets SQLite parse an upsert on a SELECT."""
+    alert_table = FollowUpAlert._meta.db_table
+    task_table = FollowUpTask._meta.db_table
+    user_table = User._meta.db_table
+    team_table = Team._meta.db_table
     if kind == FollowUpAlertKind.REMINDER:
-        return f"Follow-up {task.pk} ({task.get_method_display().lower()}) is due at {due}."
-    return (
-        f"Follow-up {task.pk} assigned to {task.assigned_to.display_name} was due at {due} "
-        "and is still open."
+        recipient_sql, joins = "t.assigned_to_id", ""
+    else:
+        recipient_sql = "s.id"
+        joins = (
+            f"JOIN {user_table} u ON u.id = t.assigned_to_id "
+            f"LEFT JOIN {team_table} tm ON tm.id = u.team_id "
+            f"LEFT JOIN {user_table} s ON s.id = tm.supervisor_id AND s.is_active "
+        )
+    sql = (
+        f"INSERT INTO {alert_table} (task_id, kind, recipient_id, sent_at) "  # noqa: S608
+        f"SELECT t.id, %s, {recipient_sql}, %s FROM {task_table} t {joins}"
+        "WHERE t.clinic_id = %s AND t.closed_at IS NULL AND t.due_at <= %s AND t.id > %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {alert_table} a WHERE a.task_id = t.id AND a.kind = %s) "
+        "AND true ORDER BY t.id LIMIT %s "
+        "ON CONFLICT (task_id, kind) DO NOTHING RETURNING id, task_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [kind, now, clinic.pk, due_before, after_task, kind, limit])
+        rows = cursor.fetchall()
+    return [alert_id for alert_id, _ in rows], max((t for _, t in rows), default=after_task)
+
+
+def _alerts_deliver(*, kind: str, alert_ids: list[int], now: datetime) -> None:
+    """In-app notifications (e-mailed by batches queued after commit) and audit rows for the
+    alerts this scan claimed: one INSERT … SELECT each, in the claim's transaction, so the cost
+    stays on the database server however many alerts a batch holds.
+
+    The message names no client (it is e-mailed, and e-mail leaves the clinic's systems) and
+    says the zone its time is in."""
+    if not alert_ids:
+        return
+    alert_table = FollowUpAlert._meta.db_table
+    task_table = FollowUpTask._meta.db_table
+    user_table = User._meta.db_table
+    method = (
+        "CASE t.method "
+        + " ".join(
+            f"WHEN '{value}' THEN '{label.lower()}'" for value, label in FollowUpMethod.choices
+        )
+        + " END"
+    )
+    zone = timezone.get_current_timezone_name()
+    if connection.vendor == "postgresql":
+        due, due_params = "to_char(t.due_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI')", [zone]
+    else:  # SQLite keeps UTC text and has no zone database: say so.
+        due, due_params, zone = "strftime('%%Y-%%m-%%d %%H:%%M', t.due_at)", [], "UTC"
+    name = "COALESCE(NULLIF({0}.full_name, ''), {0}.username)"
+    if kind == FollowUpAlertKind.REMINDER:
+        message = f"'Follow-up ' || CAST(t.id AS TEXT) || ' (' || {method} || ') is due at ' || "
+        message += f"{due} || ' ' || %s || '.'"
+        url = reverse("crisis_sessions:my_work")
+    else:
+        message = f"'Follow-up ' || CAST(t.id AS TEXT) || ' assigned to ' || {name.format('u')} "
+        message += f"|| ' was due at ' || {due} || ' ' || %s || ' and is still open.'"
+        url = reverse("crisis_sessions:dashboard")
+    in_claimed = ", ".join(["%s"] * len(alert_ids))
+    rows = (
+        f"FROM {alert_table} a JOIN {task_table} t ON t.id = a.task_id "
+        f"JOIN {user_table} u ON u.id = t.assigned_to_id "
+        f"LEFT JOIN {user_table} r ON r.id = a.recipient_id WHERE a.id IN ({in_claimed})"
+    )
+    notifications_create_from_select(
+        select_sql=(
+            f"SELECT a.recipient_id, 'followup:' || CAST(t.id AS TEXT) || ':' || a.kind, "
+            f"'followup_' || a.kind, {message}, %s, %s {rows} AND a.recipient_id IS NOT NULL"
+        ),
+        params=[*due_params, zone, url, now, *alert_ids],
+    )
+    label = FollowUpAlertKind(kind).label.lower()
+    audit_record_from_select(
+        select_sql=(
+            f"SELECT %s, NULL, 'scheduler', t.clinic_id, %s, %s, CAST(t.id AS TEXT), "
+            f"'Follow-up {label} to ' || COALESCE({name.format('r')}, 'nobody (no supervisor)'), "
+            f"NULL, '' {rows}"
+        ),
+        params=[now, Action.NOTIFY, FollowUpTask._meta.label_lower, *alert_ids],
     )

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import cast
 
 import pytest
 import time_machine
 from django.core import mail
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from crisisnotes.audit.models import Action, AuditEvent
 from crisisnotes.notifications.models import Notification
-from sessions.models import FollowUpAlert, FollowUpTask
+from sessions.models import CrisisSession, FollowUpAlert, FollowUpTask
 from sessions.models.followups import FollowUpAlertKind, FollowUpOutcome
 from sessions.services.followups import (
     FollowUpError,
@@ -117,7 +119,7 @@ def test_task_not_yet_within_the_lead_time_gets_nothing(counselor):
 
 
 def test_due_task_gets_exactly_one_reminder_in_app_and_by_email(
-    counselor, django_capture_on_commit_callbacks
+    counselor, django_capture_on_commit_callbacks, eager_tasks
 ):
     task = _task(counselor, due_in=timedelta(minutes=30))
     with django_capture_on_commit_callbacks(execute=True):
@@ -176,7 +178,7 @@ def test_scan_query_count_does_not_grow_with_quiet_tasks(counselor, django_asser
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_scans_send_each_alert_exactly_once(counselor, supervisor):
+def test_concurrent_scans_send_each_alert_exactly_once(counselor, supervisor, eager_tasks):
     """Six scans at once, each on its own database connection (as two beats and several
     workers would be): one reminder and one escalation per task, however they interleave."""
     tasks = [_task(counselor, due_in=timedelta(hours=-5)) for _ in range(5)]
@@ -207,3 +209,75 @@ def test_concurrent_scans_send_each_alert_exactly_once(counselor, supervisor):
     assert Notification.objects.filter(recipient=counselor).count() == 5
     assert Notification.objects.filter(recipient=supervisor).count() == 5
     assert len(mail.outbox) == 10
+
+
+def test_alert_messages_name_the_method_time_and_zone_but_no_client(counselor, supervisor):
+    task = _task(counselor, due_in=timedelta(hours=-10))
+    followup_scan()
+    due = timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M")
+    reminder = Notification.objects.get(recipient=counselor)
+    assert reminder.message == f"Follow-up {task.pk} (call) is due at {due} UTC."
+    assert reminder.url == reverse("crisis_sessions:my_work")
+    escalation = Notification.objects.get(recipient=supervisor)
+    assert escalation.url == reverse("crisis_sessions:dashboard")
+    assert escalation.message == (
+        f"Follow-up {task.pk} assigned to Robin Testcase was due at {due} UTC and is still open."
+    )
+    summaries = set(
+        AuditEvent.objects.filter(action=Action.NOTIFY, object_id=str(task.pk)).values_list(
+            "summary", "actor_username", "object_type"
+        )
+    )
+    assert summaries == {
+        ("Follow-up reminder to Robin Testcase", "scheduler", "crisis_sessions.followuptask"),
+        ("Follow-up escalation to Morgan Testsuper", "scheduler", "crisis_sessions.followuptask"),
+    }
+    assert task.client.alias not in reminder.message + escalation.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_scans_at_scale_claim_every_alert_once(counselor, supervisor, eager_tasks):
+    """Fifteen hundred due follow-ups, batches smaller than the backlog, three scans racing on
+    their own connections: every task gets exactly one reminder and one escalation, one
+    notification each, one audit row each, and one e-mail each."""
+    note = cast(CrisisSession, CrisisSessionFactory(clinic=counselor.clinic, author=counselor))
+    due = timezone.now() - timedelta(hours=10)
+    FollowUpTask.objects.bulk_create(
+        FollowUpTask(
+            clinic=counselor.clinic,
+            session=note,
+            client=note.client,
+            assigned_to=counselor,
+            due_at=due,
+            method="call",
+        )
+        for _ in range(1500)
+    )
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+    totals: list[tuple[int, int]] = []
+
+    def scan() -> None:
+        try:
+            barrier.wait(timeout=10)
+            result = followup_scan(batch_size=400)
+            totals.append((result.reminders, result.escalations))
+        except BaseException as exc:  # reported below, with the thread's own error
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scan) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert sum(r for r, _ in totals) == 1500
+    assert sum(e for _, e in totals) == 1500
+    assert FollowUpAlert.objects.count() == 3000
+    assert Notification.objects.filter(recipient=counselor).count() == 1500
+    assert Notification.objects.filter(recipient=supervisor).count() == 1500
+    assert AuditEvent.objects.filter(action=Action.NOTIFY).count() == 3000
+    assert len(mail.outbox) == 3000
+    assert len({(m.to[0], m.subject) for m in mail.outbox}) == 3000
