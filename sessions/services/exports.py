@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.audit.models import Action
-from crisisnotes.audit.services import audit_record
+from crisisnotes.audit.services import audit_record, audit_record_for_clients
 from crisisnotes.celery import enqueue_on_commit
 from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
 from sessions.models import CrisisSession, ExportJob, FollowUpAttempt, FollowUpTask
@@ -245,7 +245,8 @@ def export_bulk_request(
             Q(clinician_risk=risk_level) | Q(clinician_risk="", screen_risk=risk_level)
         )
         scope["risk_level"] = risk_level
-    ids = list(notes.order_by("started_at", "id").values_list("pk", flat=True))
+    pairs = list(notes.order_by("started_at", "id").values_list("pk", "client_id"))
+    ids = [session_id for session_id, _ in pairs]
     if not ids:
         raise ExportError("No signed records match these filters; nothing to export.")
     job = ExportJob.objects.create(
@@ -263,18 +264,18 @@ def export_bulk_request(
         obj=job,
         summary=f"Requested bulk export {job.pk} of {len(ids)} records",
     )
-    # One row per record as well: a record's own audit trail (and its accounting of
-    # disclosures) must show every export that included it, not only a job number.
-    for session_id in ids:
-        audit_record(
-            action=Action.EXPORT,
-            actor=actor,
-            request=request,
-            object_type=CrisisSession._meta.label_lower,
-            object_id=session_id,
-            clinic=actor.clinic,
-            summary=f"Included in bulk export {job.pk}",
-        )
+    # One row per record as well, naming its client: a record's own audit trail and the client's
+    # access report must show every export that included it, not only a job number.
+    audit_record_for_clients(
+        action=Action.EXPORT,
+        actor=actor,
+        clinic=actor.clinic,  # type: ignore[arg-type]
+        request=request,
+        object_type=CrisisSession._meta.label_lower,
+        object_ids=[session_id for session_id, _ in pairs],
+        client_ids=[client_id for _, client_id in pairs],
+        summary=f"Included in bulk export {job.pk}",
+    )
     _enqueue(job)
     return job
 
@@ -538,5 +539,22 @@ def export_download_record(*, actor: User, job: ExportJob, request: HttpRequest 
         request=request,
         obj=job,
         summary=f"Downloaded {path.name}",
+    )
+    # Each client in the file gets a row of their own: the download is what took their records
+    # out of the application, so their access reports must show it.
+    records = list(
+        CrisisSession.objects.filter(pk__in=job.record_ids, clinic_id=job.clinic_id)
+        .order_by("pk")
+        .values_list("pk", "client_id")
+    )
+    audit_record_for_clients(
+        action=Action.DOWNLOAD,
+        actor=actor,
+        clinic=job.clinic,
+        request=request,
+        object_type=CrisisSession._meta.label_lower,
+        object_ids=[session_id for session_id, _ in records],
+        client_ids=[client_id for _, client_id in records],
+        summary=f"Downloaded in export {job.pk} ({path.name})",
     )
     return path
