@@ -315,11 +315,25 @@ def job_file(job: ExportJob) -> Path | None:
     return Path(settings.PRIVATE_STORAGE_DIR) / job.file_path if job.file_path else None
 
 
+def _private_dir(path: Path) -> None:
+    """Create `path` (and its missing parents under PRIVATE_STORAGE_DIR) readable by the app's
+    own user only: exported files are patient records."""
+    root = Path(settings.PRIVATE_STORAGE_DIR)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # mkdir's mode is filtered by the umask and never applies to folders that already existed.
+    for folder in [path, *path.parents]:
+        if root not in [folder, *folder.parents]:
+            break
+        os.chmod(folder, 0o700)
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write under a unique temporary name in the same folder, then rename: readers and re-runs
-    see either no file or the whole file, never a half-written one."""
+    see either no file or the whole file, never a half-written one. Owner-only (0600) from the
+    moment it exists: the mode is given to open(), not set afterwards."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as fh:
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -368,7 +382,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
             updated_at=now,
         )
         directory = job_dir(job)
-        directory.mkdir(parents=True, exist_ok=True)
+        _private_dir(directory)
         # Left over by a delivery that was killed mid-write; nobody else holds the lock.
         for stale in directory.rglob("*.tmp"):
             stale.unlink(missing_ok=True)
@@ -413,7 +427,7 @@ def _run_bulk(job: ExportJob, directory: Path) -> None:
         # A previous delivery published the ZIP and died before marking the job done.
         failures = job.failures
     else:
-        records_dir.mkdir(exist_ok=True)
+        _private_dir(records_dir)
         failures = []
         rows = []
         for done, session_id in enumerate(job.record_ids, start=1):
@@ -529,6 +543,8 @@ def export_link_expired(job: ExportJob, *, now: datetime | None = None) -> bool:
 def export_download_record(*, actor: User, job: ExportJob, request: HttpRequest | None) -> Path:
     """Audit a download and return the file to send. Refuses unfinished or expired jobs."""
     path = job_file(job)
+    if job.purged_at is not None:
+        raise ExportError("This export's file was deleted under the retention policy.")
     if job.status != ExportStatus.DONE or path is None or not path.exists():
         raise ExportError("This export has no file to download.")
     if export_link_expired(job):
