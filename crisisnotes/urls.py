@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
+from crisisnotes.accounts.clinic_views import clinical_rules_view
 from crisisnotes.accounts.forms import LoginForm, QueuedPasswordResetForm
 from crisisnotes.accounts.views import home
 
@@ -16,6 +17,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("help/clinical-rules/", clinical_rules_view, name="clinical_rules"),
     path(
         "login/",
         auth_views.LoginView.as_view(
