@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "crisisnotes.middleware.ClinicTimeZoneMiddleware",
     "crisisnotes.middleware.NoStoreMiddleware",
     # Last, as django-axes asks: it turns locked-out logins into the lockout response.
     "axes.middleware.AxesMiddleware",

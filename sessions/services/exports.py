@@ -157,7 +157,9 @@ def record_html(
     context = record_context(
         note=note, generated_by=generated_by, generated_at=generated_at or timezone.now()
     )
-    return render_to_string("pdf/session_record.html", context)
+    # In the clinic's zone wherever it renders: a worker has no request to activate it.
+    with timezone.override(note.clinic.zone):
+        return render_to_string("pdf/session_record.html", context)
 
 
 def record_pdf(

@@ -252,7 +252,9 @@ def _alert_send(*, task_id: int, kind: str, now: datetime) -> bool:
 
 def _alert_message(*, task: FollowUpTask, kind: str) -> str:
     # No client name or alias: the message is e-mailed, and e-mail leaves the clinic's systems.
-    due = timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M")
+    # Sent from a worker, where no request activated the clinic's zone: name it explicitly.
+    zone = task.clinic.zone
+    due = f"{timezone.localtime(task.due_at, zone):%Y-%m-%d %H:%M} ({task.clinic.time_zone})"
     if kind == FollowUpAlertKind.REMINDER:
         return f"Follow-up {task.pk} ({task.get_method_display().lower()}) is due at {due}."
     return (
