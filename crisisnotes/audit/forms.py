@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.apps import apps
 from django.db.models import QuerySet
@@ -26,8 +28,11 @@ class AuditFilterForm(forms.Form):
     """The audit log's filters (GET). An invalid value is reported on the page and the log is
     not filtered by it silently: the view shows nothing until the filter is corrected."""
 
-    client = forms.IntegerField(
-        required=False, min_value=1, label="Client number", help_text="As on the client's page."
+    client = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Client",
+        help_text="Alias or record number.",
     )
     actor = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, label="User", empty_label="Everyone"
@@ -44,8 +49,15 @@ class AuditFilterForm(forms.Form):
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: object, actors: QuerySet[User], **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        actors: QuerySet[User],
+        find_clients: Callable[[str], list[tuple[int, str]]],
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.find_clients = find_clients
         self.fields["actor"].queryset = actors  # type: ignore[attr-defined]
         self.fields["actor"].label_from_instance = (  # type: ignore[attr-defined]
             lambda user: f"{user.display_name} ({user.username})"
@@ -57,6 +69,19 @@ class AuditFilterForm(forms.Form):
         for field in self.fields.values():
             select = isinstance(field.widget, forms.Select)
             field.widget.attrs.setdefault("class", "form-select" if select else "form-control")
+
+    def clean_client(self) -> int | None:
+        """An alias (exact, else the only partial match) or a record number → the client's id."""
+        text = (self.cleaned_data.get("client") or "").strip()
+        if not text:
+            return None
+        matches = self.find_clients(text)
+        if not matches:
+            raise forms.ValidationError(f"No client of this clinic matches “{text}”.")
+        if len(matches) > 1:
+            names = ", ".join(f"{alias} (#{pk})" for pk, alias in matches[:5])
+            raise forms.ValidationError(f"Several clients match: {names}. Give the number.")
+        return matches[0][0]
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

@@ -97,6 +97,22 @@ def audit_client_labels(*, user: User, client_ids: Iterable[int | None]) -> dict
     return {pk: alias for pk, alias in rows.values_list("pk", "alias")}
 
 
+def audit_client_find(*, user: User, text: str) -> list[tuple[int, str]]:
+    """Clients of the admin's clinic named by `text`: a record number, an exact alias (any
+    case), or else every alias containing it (at most 6, newest first). [(id, alias)]."""
+    require_role(user, Role.CLINIC_ADMIN)
+    clients = apps.get_model(CLIENT_MODEL)._default_manager.filter(clinic=user.clinic)
+    text = text.strip().lstrip("#")
+    if text.isdigit():
+        return list(clients.filter(pk=int(text)).values_list("pk", "alias"))
+    exact = list(clients.filter(alias__iexact=text).values_list("pk", "alias")[:6])
+    if exact:
+        return exact
+    return list(
+        clients.filter(alias__icontains=text).order_by("-pk").values_list("pk", "alias")[:6]
+    )
+
+
 def audit_client_get(*, user: User, client_id: int) -> Model:
     """The client an access report is about: 404 unless it is a client of the admin's clinic."""
     require_role(user, Role.CLINIC_ADMIN)

@@ -23,6 +23,7 @@ from crisisnotes.audit.selectors import (
     AuditFilters,
     audit_actor_choices,
     audit_actor_get,
+    audit_client_find,
     audit_client_get,
     audit_client_labels,
     audit_event_search,
@@ -52,7 +53,11 @@ CSV_HEADER = [
 
 def _form(request: HttpRequest) -> AuditFilterForm:
     user: User = request.user  # type: ignore[assignment]
-    return AuditFilterForm(request.GET or None, actors=audit_actor_choices(user=user))
+    return AuditFilterForm(
+        request.GET or None,
+        actors=audit_actor_choices(user=user),
+        find_clients=lambda text: audit_client_find(user=user, text=text),
+    )
 
 
 def _filters(form: AuditFilterForm, **fixed: Any) -> AuditFilters | None:
@@ -104,6 +109,7 @@ def _render_log(
             "query": query,
             "csv_url": f"{csv_url}?{query}" if query else csv_url,
             "time_zone": timezone.get_current_timezone_name(),
+            "filtered_client_id": filters.client_id if filters else None,
             **(extra or {}),
         },
     )

@@ -72,6 +72,23 @@ def test_filters_narrow_to_one_user_and_a_date_range(
     assert "No events match" in old.content.decode()
 
 
+def test_the_log_finds_a_client_by_alias_or_number(
+    admin_client_, counselor, harbour_client, clinic
+):
+    other = ClientFactory(clinic=clinic, created_by=counselor, alias="Caller, green hat")
+    audit_record(action=Action.VIEW, actor=counselor, obj=harbour_client, summary="coat")
+    audit_record(action=Action.VIEW, actor=counselor, obj=other, summary="hat")
+    url = reverse("accounts:audit_log")
+    by_alias = _table(admin_client_.get(url, {"client": "caller, GREEN COAT"}))
+    assert "coat" in by_alias and "hat" not in by_alias
+    by_number = _table(admin_client_.get(url, {"client": f"#{other.pk}"}))
+    assert "hat" in by_number and "coat" not in by_number
+    several = admin_client_.get(url, {"client": "green"}).content.decode()
+    assert "Several clients match" in several
+    nobody = admin_client_.get(url, {"client": "purple"}).content.decode()
+    assert "No client of this clinic matches" in nobody
+
+
 def test_an_invalid_filter_says_so_and_lists_nothing(admin_client_, counselor):
     audit_record(action=Action.LOGIN, actor=counselor)
     response = admin_client_.get(
