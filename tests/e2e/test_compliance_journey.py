@@ -79,7 +79,7 @@ def test_admin_finds_who_opened_a_client_last_week_and_prints_the_accounting(
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download CSV").click()
-    rows = list(csv.DictReader(io.StringIO(open(download_info.value.path()).read())))
+    rows = list(csv.DictReader(io.StringIO(download_info.value.path().read_text())))
     assert rows and {row["username"] for row in rows} == {"counselor"}
     assert {row["client"] for row in rows} == {ALIAS}
 
