@@ -45,6 +45,12 @@ app.conf.update(
             "schedule": 120.0,
             "options": {"expires": 110},
         },
+        # Retention of exported files (EXPORT_RETENTION_HOURS): hourly is precise enough.
+        "exports-purge": {
+            "task": "exports.purge",
+            "schedule": 3600.0,
+            "options": {"expires": 3000},
+        },
     },
 )
 app.autodiscover_tasks()

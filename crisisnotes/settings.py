@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "crisisnotes.middleware.ClinicTimeZoneMiddleware",
     "crisisnotes.middleware.NoStoreMiddleware",
     # Last, as django-axes asks: it turns locked-out logins into the lockout response.
     "axes.middleware.AxesMiddleware",
@@ -193,6 +194,9 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # Exported records are written here and served only through a view that checks the requester.
 PRIVATE_STORAGE_DIR = Path(env.str("PRIVATE_STORAGE_DIR", default=str(VAR_DIR / "private")))
 MEDIA_ROOT = PRIVATE_STORAGE_DIR
+# Exported files are deleted this long after the export finished (and never before its download
+# link expired); the job row stays. See docs/compliance.md "Retention".
+EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=72)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from crisisnotes.accounts.clinic_views import clinical_rules_view
 from crisisnotes.accounts.forms import LoginForm, QueuedPasswordResetForm
 from crisisnotes.accounts.views import home
 from crisisnotes.health import healthz, readyz
@@ -10,6 +11,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("help/clinical-rules/", clinical_rules_view, name="clinical_rules"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -25,6 +25,7 @@ from safety.models import (
     RiskFormulation,
     SafetyScreen,
 )
+from sessions.models import CrisisSession
 from sessions.models.notes import Modality, RiskLevel
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -504,4 +505,68 @@ class DisclosureForm(forms.ModelForm):
                 "not_informed_reason",
                 "Say why the client was not informed (or tick that they were).",
             )
+        return data
+
+
+class DisclosureRecordForm(DisclosureForm):
+    """A disclosure recorded from the client's accounting: at any time, with or without one of
+    the client's sessions. `sessions` are the ones this user may record against (a counselor:
+    their own; a supervisor or admin: every one, or none)."""
+
+    session = forms.ModelChoiceField(
+        queryset=CrisisSession.objects.none(),
+        required=False,
+        label="Session",
+        empty_label="Not tied to a session",
+    )
+
+    class Meta(DisclosureForm.Meta):
+        fields = ["session", *DisclosureForm.Meta.fields]
+
+    def __init__(
+        self, *args: Any, sessions: Any, session_required: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["session"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = sessions
+        field.required = session_required
+        field.label_from_instance = lambda note: (  # type: ignore[method-assign,assignment]
+            f"#{note.pk} · {timezone.localtime(note.started_at):%Y-%m-%d %H:%M} · "
+            f"{note.author.display_name} ({note.get_status_display().lower()})"
+        )
+
+
+class ExportDisclosureForm(DisclosureForm):
+    """A bulk export sent outside the clinic: who received it, when, why, under what basis."""
+
+    class Meta(DisclosureForm.Meta):
+        fields = [
+            "type",
+            "legal_basis",
+            "recipient",
+            "recipient_address",
+            "reference_number",
+            "disclosed_at",
+            "information_disclosed",
+            "purpose",
+            "individual_informed",
+            "not_informed_reason",
+        ]
+
+
+class PeriodForm(forms.Form):
+    """A period of whole days (the clinic's time zone), both ends optional."""
+
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError("“From” must not be after “To”.")
         return data

@@ -316,6 +316,8 @@ class DisclosureType(models.TextChoices):
     DOMESTIC_VIOLENCE = "domestic_violence", "Domestic violence"
     DUTY_TO_WARN = "duty_to_warn", "Duty to warn / protect"
     EMERGENCY_SERVICES = "emergency_services", "Emergency services"
+    AUTHORIZED_RELEASE = "authorized_release", "Release with the client's authorization"
+    COURT_ORDER = "court_order", "Subpoena or court order"
     OTHER = "other", "Other"
 
 
@@ -327,15 +329,36 @@ ABUSE_TYPES = (
 
 
 class Disclosure(models.Model):
-    """A disclosure of client information without consent (CLINICAL.md §8): the rows of the
-    client's accounting of disclosures. Frozen with the session's note."""
+    """A disclosure of client information (CLINICAL.md §8; HIPAA §164.528): the rows of the
+    client's accounting of disclosures. Recorded in a session's draft, after signing, or outside
+    any session (`session` empty), or for each client of a bulk export sent outside the clinic
+    (`export_job`). Never changed once its note left draft, and never when it has no session
+    (database triggers, migrations 0002 and 0004)."""
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "crisis_sessions.Client", on_delete=models.PROTECT, related_name="disclosures"
     )
     session = models.ForeignKey(
-        "crisis_sessions.CrisisSession", on_delete=models.PROTECT, related_name="disclosures"
+        "crisis_sessions.CrisisSession",
+        on_delete=models.PROTECT,
+        related_name="disclosures",
+        null=True,
+        blank=True,
+    )
+    regarding_session = models.ForeignKey(
+        "crisis_sessions.CrisisSession",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    export_job = models.ForeignKey(
+        "crisis_sessions.ExportJob",
+        on_delete=models.PROTECT,
+        related_name="disclosures",
+        null=True,
+        blank=True,
     )
     type = models.CharField(max_length=30, choices=DisclosureType.choices)
     legal_basis = models.CharField(max_length=300, verbose_name="Legal basis / jurisdiction")
@@ -363,6 +386,17 @@ class Disclosure(models.Model):
     class Meta:
         ordering = ["-disclosed_at", "-id"]
         indexes = [models.Index(fields=["client", "-disclosed_at"])]
+        constraints = [
+            # A bulk export is disclosed once per client it holds, not once per click.
+            models.UniqueConstraint(
+                fields=["export_job", "client"], name="disclosure_once_per_export_and_client"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} to {self.recipient}"
+
+    @property
+    def session_concerned_id(self) -> int | None:
+        """The session this disclosure is about, whether recorded in it or later."""
+        return self.session_id or self.regarding_session_id

@@ -3,13 +3,16 @@ disclosure or notification is a 404; drafts are visible to their author only."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
 from safety.models import Disclosure, SafetyPlanVersion, SupervisorNotification
-from sessions.models import Client, CrisisSession
+from sessions.models import Client, CrisisSession, ExportJob
 from sessions.models.notes import NoteStatus
 
 READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
@@ -73,9 +76,43 @@ def plan_in_force(*, note: CrisisSession) -> SafetyPlanVersion | None:
     return versions.order_by("-number").first()
 
 
-def disclosure_list_for_client(*, client: Client) -> QuerySet[Disclosure]:
-    """The accounting of disclosures of the (already scoped) client, newest first."""
-    return Disclosure.objects.filter(client=client).select_related("created_by", "session")
+def disclosure_list_for_client(
+    *, client: Client, date_from: date | None = None, date_to: date | None = None
+) -> QuerySet[Disclosure]:
+    """The accounting of disclosures of the (already scoped) client, newest first; a period is
+    whole days in the active (clinic's) time zone, both ends included."""
+    disclosures = Disclosure.objects.filter(client=client).select_related("created_by", "session")
+    zone = timezone.get_current_timezone()
+    if date_from is not None:
+        disclosures = disclosures.filter(
+            disclosed_at__gte=datetime.combine(date_from, time.min, tzinfo=zone)
+        )
+    if date_to is not None:
+        end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
+        disclosures = disclosures.filter(disclosed_at__lt=end)
+    return disclosures.order_by("-disclosed_at", "-id")
+
+
+def disclosure_session_choices(*, user: User, client: Client) -> QuerySet[CrisisSession]:
+    """The client's sessions this user may record a disclosure against: a counselor their own
+    (draft or signed), a supervisor or clinic admin any of the client's."""
+    require_role(user, *READERS)
+    notes = CrisisSession.objects.filter(clinic=user.clinic, client=client).select_related("author")
+    if not (user.has_role(Role.SUPERVISOR) or user.has_role(Role.CLINIC_ADMIN)):
+        notes = notes.filter(author=user)
+    return notes.order_by("-started_at", "-id")
+
+
+def export_job_for_disclosure(*, user: User, job_id: int) -> ExportJob:
+    require_role(user, Role.CLINIC_ADMIN)
+    return get_object_or_404(
+        ExportJob.objects.filter(clinic=user.clinic).select_related("clinic"), pk=job_id
+    )
+
+
+def export_disclosure_count(*, job: ExportJob) -> int:
+    """How many accounting rows this export already produced (0: not recorded yet)."""
+    return Disclosure.objects.filter(export_job=job).count()
 
 
 def disclosure_get(*, user: User, disclosure_id: int) -> Disclosure:

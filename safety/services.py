@@ -10,12 +10,12 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from crisisnotes.accounts.models import User
+from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.selectors import supervisor_for
 from crisisnotes.audit.models import Action
-from crisisnotes.audit.services import audit_record
+from crisisnotes.audit.services import audit_record, audit_record_for_clients
 from crisisnotes.notifications.services import notification_send
-from safety.exceptions import NoSupervisor, NoteNotEditable, NotYourNotification
+from safety.exceptions import NoSupervisor, NoteNotEditable, NotYourNotification, SafetyError
 from safety.models import (
     Disclosure,
     NotifyMethod,
@@ -25,7 +25,8 @@ from safety.models import (
     SafetyScreen,
     SupervisorNotification,
 )
-from sessions.models import Client, CrisisSession
+from sessions.models import Client, CrisisSession, ExportJob
+from sessions.models.exports import ExportStatus
 from sessions.models.notes import NoteStatus
 
 PLAN_FIELDS = ("worth_living_for", "likelihood_of_use", "barriers", "copy_kept_where", "copy_given")
@@ -272,6 +273,109 @@ def disclosure_create(
         summary=f"Disclosure: {disclosure.get_type_display()} to {disclosure.recipient}",
     )
     return disclosure
+
+
+def _may_record_disclosure(actor: User, session: CrisisSession | None) -> bool:
+    """The session's author, a supervisor or a clinic admin (who keeps the clinic's records)."""
+    if actor.has_role(Role.SUPERVISOR) or actor.has_role(Role.CLINIC_ADMIN):
+        return True
+    return session is not None and session.author_id == actor.pk
+
+
+@transaction.atomic
+def disclosure_record(
+    *,
+    actor: User,
+    client: Client,
+    data: dict[str, Any],
+    session: CrisisSession | None = None,
+    request: HttpRequest | None = None,
+) -> Disclosure:
+    """Add a row to a client's accounting of disclosures at any time: after the note was signed
+    (signing freezes the note, not the accounting) or with no session at all (a subpoena that
+    arrives months later). Only the session's author, a supervisor or a clinic admin of the
+    client's clinic may; the row is never changed afterwards (database trigger)."""
+    if client.clinic_id != actor.clinic_id:
+        raise SafetyError("This client is not in your clinic.")
+    if session is not None and (session.client_id != client.pk):
+        raise SafetyError("That session is not one of this client's.")
+    if not _may_record_disclosure(actor, session):
+        raise SafetyError(
+            "Only the session's author, a supervisor or a clinic admin can record a disclosure."
+        )
+    # Never `session`: that would add the row to a signed note's content (and hash). A later
+    # disclosure only names the session it concerns.
+    disclosure = Disclosure.objects.create(
+        clinic_id=client.clinic_id,
+        client=client,
+        regarding_session=session,
+        created_by=actor,
+        **data,
+    )
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        request=request,
+        obj=disclosure,
+        summary=f"Disclosure: {disclosure.get_type_display()} to {disclosure.recipient}"
+        + (f" (session {session.pk})" if session else " (outside a session)"),
+    )
+    return disclosure
+
+
+@transaction.atomic
+def disclosure_record_for_export(
+    *, actor: User, job: ExportJob, data: dict[str, Any], request: HttpRequest | None = None
+) -> list[Disclosure]:
+    """A finished export sent outside the clinic is a disclosure of every client it holds: one
+    accounting row per client, naming the sessions of theirs it contained. Clinic admins only;
+    recorded once per export (a unique constraint backs the check against a double click)."""
+    if not actor.has_role(Role.CLINIC_ADMIN) or job.clinic_id != actor.clinic_id:
+        raise SafetyError("Only a clinic admin of the export's clinic can record this.")
+    locked = ExportJob.objects.select_for_update().get(pk=job.pk)
+    if locked.status != ExportStatus.DONE:
+        raise SafetyError("Only a finished export can have been sent.")
+    if Disclosure.objects.filter(export_job=locked).exists():
+        raise SafetyError("This export is already recorded as a disclosure.")
+    sessions_of: dict[int, list[int]] = {}
+    records = CrisisSession.objects.filter(pk__in=locked.record_ids, clinic_id=locked.clinic_id)
+    for session_id, client_id in records.order_by("started_at", "pk").values_list(
+        "pk", "client_id"
+    ):
+        sessions_of.setdefault(client_id, []).append(session_id)
+    failed = {row.get("session_id") for row in locked.failures}
+    described = data.get("information_disclosed", "").strip()
+    rows = []
+    for client_id, session_ids in sessions_of.items():
+        sent = [pk for pk in session_ids if pk not in failed]
+        if not sent:
+            continue
+        listing = ", ".join(f"#{pk}" for pk in sent)
+        rows.append(
+            Disclosure(
+                clinic_id=locked.clinic_id,
+                client_id=client_id,
+                export_job=locked,
+                created_by=actor,
+                **{
+                    **data,
+                    "information_disclosed": (f"{described}\n" if described else "")
+                    + f"Session records {listing} (PDF export {locked.pk}).",
+                },
+            )
+        )
+    created = Disclosure.objects.bulk_create(rows)
+    audit_record_for_clients(
+        action=Action.CREATE,
+        actor=actor,
+        clinic=actor.clinic,  # type: ignore[arg-type]
+        request=request,
+        object_type=Disclosure._meta.label_lower,
+        object_ids=[d.pk for d in created],
+        client_ids=[d.client_id for d in created],
+        summary=f"Disclosure: export {locked.pk} sent to {data.get('recipient', '')}",
+    )
+    return created
 
 
 def plan_diff(older: SafetyPlanVersion, newer: SafetyPlanVersion) -> list[dict[str, Any]]:

@@ -24,5 +24,20 @@ urlpatterns = [
         views.disclosure_accounting,
         name="disclosure_accounting",
     ),
+    path(
+        "clients/<int:client_id>/disclosures/accounting.pdf",
+        views.disclosure_accounting_pdf,
+        name="disclosure_accounting_pdf",
+    ),
+    path(
+        "clients/<int:client_id>/disclosures/record/",
+        views.disclosure_record_view,
+        name="disclosure_record",
+    ),
+    path(
+        "exports/<int:job_id>/disclosure/",
+        views.disclosure_export_view,
+        name="disclosure_export",
+    ),
     path("disclosures/<int:disclosure_id>/", views.disclosure_detail, name="disclosure_detail"),
 ]

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role, User
@@ -21,6 +22,9 @@ from safety.forms import (
     MAX_ENTRIES,
     AcknowledgeForm,
     DisclosureForm,
+    DisclosureRecordForm,
+    ExportDisclosureForm,
+    PeriodForm,
     SafetyPlanForm,
     SupervisorRecordForm,
 )
@@ -380,17 +384,126 @@ def disclosure_new(request: HttpRequest, note_id: int) -> HttpResponse:
     )
 
 
+def _accounting_context(request: HttpRequest, client_id: int) -> dict[str, Any]:
+    client = selectors.client_get(user=_user(request), client_id=client_id)
+    period = PeriodForm(request.GET or None)
+    date_from = date_to = None
+    if period.is_bound and period.is_valid():
+        date_from, date_to = period.cleaned_data["date_from"], period.cleaned_data["date_to"]
+    disclosures = list(
+        selectors.disclosure_list_for_client(client=client, date_from=date_from, date_to=date_to)
+    )
+    return {
+        "client": client,
+        "clinic": client.clinic,
+        "disclosures": disclosures,
+        "period": period,
+        "date_from": date_from,
+        "date_to": date_to,
+        "query": request.GET.urlencode(),
+        "client_url": client_url(client),
+        "time_zone": timezone.get_current_timezone_name(),
+        "printed_at": timezone.localtime(),
+        "printed_by": _user(request),
+    }
+
+
 @role_required(*READERS)
 def disclosure_accounting(request: HttpRequest, client_id: int) -> HttpResponse:
-    client = selectors.client_get(user=_user(request), client_id=client_id)
-    disclosures = list(selectors.disclosure_list_for_client(client=client))
+    context = _accounting_context(request, client_id)
     audit_record(
-        action=Action.VIEW, request=request, obj=client, summary="Accounting of disclosures"
+        action=Action.VIEW,
+        request=request,
+        obj=context["client"],
+        summary="Accounting of disclosures",
     )
+    return render(request, "safety/disclosure_accounting.html", context)
+
+
+@role_required(*READERS)
+def disclosure_accounting_pdf(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The accounting for one client over a period, printable, as the client may request it
+    (HIPAA §164.528). Audited as an export of the client's record."""
+    context = _accounting_context(request, client_id)
+    pdf = pdf_render_template(
+        template_name="safety/disclosure_accounting_pdf.html", context=context
+    )
+    audit_record(
+        action=Action.EXPORT,
+        request=request,
+        obj=context["client"],
+        summary="Accounting of disclosures (PDF)",
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="accounting-of-disclosures-{context["client"].pk}.pdf"'
+    )
+    return response
+
+
+@role_required(*READERS)
+def disclosure_record_view(request: HttpRequest, client_id: int) -> HttpResponse:
+    """Record a disclosure for a client at any time: after signing, or outside any session."""
+    user = _user(request)
+    client = selectors.client_get(user=user, client_id=client_id)
+    sessions = selectors.disclosure_session_choices(user=user, client=client)
+    staff = user.has_role(Role.SUPERVISOR) or user.has_role(Role.CLINIC_ADMIN)
+    form = DisclosureRecordForm(
+        request.POST or None,
+        sessions=sessions,
+        session_required=not staff,
+        initial={"type": request.GET.get("type", "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        session = data.pop("session", None)
+        try:
+            services.disclosure_record(
+                actor=user, client=client, session=session, data=data, request=request
+            )
+        except SafetyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Disclosure recorded in the client's accounting.")
+            return redirect("safety:disclosure_accounting", client_id=client.pk)
+    if request.method != "POST":
+        audit_record(action=Action.VIEW, request=request, obj=client, summary="Disclosure form")
+    back = reverse("safety:disclosure_accounting", args=[client.pk])
     return render(
         request,
-        "safety/disclosure_accounting.html",
-        {"client": client, "disclosures": disclosures, "client_url": client_url(client)},
+        "safety/disclosure_form.html",
+        {"note": None, "client": client, "form": form, "back_url": back},
+    )
+
+
+@role_required(Role.CLINIC_ADMIN)
+def disclosure_export_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Record a finished export sent outside the clinic as a disclosure of each client in it."""
+    user = _user(request)
+    job = selectors.export_job_for_disclosure(user=user, job_id=job_id)
+    form = ExportDisclosureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.disclosure_record_for_export(
+                actor=user, job=job, data=form.cleaned_data, request=request
+            )
+        except SafetyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Recorded in the accounting of disclosures of {len(created)} "
+                f"client{'s' if len(created) != 1 else ''}.",
+            )
+            return redirect("crisis_sessions:export_detail", job_id=job.pk)
+    return render(
+        request,
+        "safety/disclosure_export_form.html",
+        {
+            "job": job,
+            "form": form,
+            "already": selectors.export_disclosure_count(job=job),
+        },
     )
 
 

@@ -26,3 +26,10 @@ def export_run(job_id: int) -> None:
 @shared_task(name="exports.resume", acks_late=True, ignore_result=True)
 def exports_resume() -> int:
     return export_jobs_resume()
+
+
+@shared_task(name="exports.purge", acks_late=True, ignore_result=True)
+def exports_purge() -> int:
+    from sessions.services.retention import export_files_purge
+
+    return export_files_purge()

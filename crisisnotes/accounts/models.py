@@ -1,7 +1,24 @@
 from __future__ import annotations
 
+import zoneinfo
+from functools import cache
+
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
+
+
+@cache
+def time_zone_names() -> tuple[str, ...]:
+    """IANA zone names ("America/Los_Angeles"), sorted, for validation and the settings page."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(
+            f"“{value}” is not a time zone name; use one like America/Los_Angeles or Europe/Berlin."
+        )
 
 
 class Clinic(models.Model):
@@ -13,23 +30,56 @@ class Clinic(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
-    crisis_line_name = models.CharField(max_length=200, blank=True)
-    crisis_line_phone = models.CharField(max_length=40, blank=True)
+    crisis_line_name = models.CharField("crisis line name", max_length=200, blank=True)
+    crisis_line_phone = models.CharField("crisis line number", max_length=40, blank=True)
     address = models.CharField(max_length=300, blank=True)
-
-    followup_due_hours_high = models.PositiveIntegerField(default=24)
-    followup_due_hours_moderate = models.PositiveIntegerField(default=72)
-    followup_grace_hours = models.PositiveIntegerField(default=4)
-    followup_reminder_lead_minutes = models.PositiveIntegerField(default=60)
-    followup_max_attempts = models.PositiveIntegerField(default=5)
-    late_entry_hours = models.PositiveIntegerField(default=24)
-    cosign_all_high_risk = models.BooleanField(
-        default=False, help_text="Send every high-risk note to the supervisor for co-signature."
+    # Every page, e-mail and PDF of the clinic shows times in this zone and names it; "today",
+    # "this week" and due times are the clinic's (crisisnotes.middleware.ClinicTimeZoneMiddleware
+    # for requests, Clinic.zone for tasks).
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA name, e.g. America/Los_Angeles.",
     )
-    export_link_hours = models.PositiveIntegerField(default=24)
+
+    followup_due_hours_high = models.PositiveIntegerField(
+        "follow-up due after high risk (hours)", default=24
+    )
+    followup_due_hours_moderate = models.PositiveIntegerField(
+        "follow-up due after moderate risk (hours)", default=72
+    )
+    followup_grace_hours = models.PositiveIntegerField(
+        "grace before an overdue follow-up escalates (hours)", default=4
+    )
+    followup_reminder_lead_minutes = models.PositiveIntegerField(
+        "reminder before a follow-up is due (minutes)", default=60
+    )
+    followup_max_attempts = models.PositiveIntegerField(
+        "contact attempts allowed per follow-up", default=5
+    )
+    late_entry_hours = models.PositiveIntegerField(
+        "signed later than this after the session is a late entry (hours)", default=24
+    )
+    cosign_all_high_risk = models.BooleanField(
+        "co-sign every high-risk note",
+        default=False,
+        help_text="Send every high-risk note to the supervisor for co-signature.",
+    )
+    export_link_hours = models.PositiveIntegerField(
+        "export download link valid (hours)", default=24
+    )
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The clinic's time zone (UTC if the stored name is unknown to this machine)."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
 
 
 class Team(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from crisisnotes.accounts.models import Role, Team, User
+from crisisnotes.accounts.models import Clinic, Role, Team, User
 from crisisnotes.accounts.permissions import require_role
 
 
@@ -22,6 +22,12 @@ def user_list(*, user: User) -> QuerySet[User]:
 def user_get_for_admin(*, user: User, user_id: int) -> User:
     require_role(user, Role.CLINIC_ADMIN)
     return get_object_or_404(user_list(user=user), pk=user_id)
+
+
+def clinic_get_for_admin(*, user: User) -> Clinic:
+    """A fresh copy of the admin's own clinic (forms may write into it without side effects)."""
+    require_role(user, Role.CLINIC_ADMIN)
+    return Clinic.objects.get(pk=user.clinic.pk)  # type: ignore[union-attr]
 
 
 def team_list(*, user: User) -> QuerySet[Team]:

@@ -13,7 +13,6 @@ from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.accounts.selectors import team_list, user_get_for_admin, user_list
 from crisisnotes.accounts.services import AccountError, user_create, user_set_active, user_update
-from crisisnotes.audit.models import Action
 from crisisnotes.audit.selectors import audit_event_list
 
 # Where each role's work is, in order of precedence: a supervisor who also counsels starts on
@@ -124,16 +123,3 @@ def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
         state = "reactivated" if active else "deactivated; they can no longer log in"
         messages.success(request, f"{target.display_name} was {state}.")
     return redirect(reverse("accounts:user_list"))
-
-
-@role_required(Role.CLINIC_ADMIN)
-def audit_log_view(request: HttpRequest) -> HttpResponse:
-    action = request.GET.get("action", "")
-    if action not in Action.values:
-        action = ""
-    events = audit_event_list(user=request.user, action=action)[:500]  # type: ignore[arg-type]
-    return render(
-        request,
-        "accounts/audit_log.html",
-        {"events": events, "actions": Action.choices, "current_action": action},
-    )

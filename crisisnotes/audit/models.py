@@ -26,19 +26,32 @@ class AuditEvent(models.Model):
     """Who did what to which record, when and from where. Append-only: a database trigger
     (migration 0002) rejects every UPDATE and DELETE, whatever code path tries."""
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # No single-column indexes: every read of the log is scoped to a clinic, so the composite
+    # (clinic, ..., created_at) indexes below serve them and a single-column one only costs
+    # inserts (users and clinics are never deleted, so PROTECT never scans for them either).
+    created_at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     # Kept as text too: who tried matters for failed logins, where there is no actor.
     actor_username = models.CharField(max_length=150, blank=True)
     clinic = models.ForeignKey(
-        "accounts.Clinic", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "accounts.Clinic",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
+    # The client (case record) the event concerns, for the client's access report. An id, not a
+    # foreign key: crisisnotes never depends on the apps built on it (the client model lives in
+    # `sessions`), and a client is never deleted.
+    client_id = models.BigIntegerField(null=True, blank=True)
     action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -48,8 +61,18 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # One composite index per filter of the audit log and its reports (see
+        # crisisnotes.audit.selectors); each ends in created_at so "newest first" within a filter
+        # is an index scan, not a sort.
         indexes = [
             models.Index(fields=["clinic", "-created_at"]),
+            models.Index(
+                fields=["clinic", "client_id", "-created_at"], name="audit_clinic_client_idx"
+            ),
+            models.Index(fields=["clinic", "actor", "-created_at"], name="audit_clinic_actor_idx"),
+            models.Index(
+                fields=["clinic", "action", "-created_at"], name="audit_clinic_action_idx"
+            ),
             models.Index(fields=["object_type", "object_id"]),
         ]
 
@@ -65,3 +88,10 @@ class AuditEvent(models.Model):
         except (LookupError, ValueError):
             return self.object_type
         return str(model._meta.verbose_name).capitalize()
+
+    @property
+    def record_in_words(self) -> str:
+        """The record the event concerns, as a person reads it: "Crisis session #12"."""
+        if not self.object_type:
+            return ""
+        return f"{self.object_label} #{self.object_id}" if self.object_id else self.object_label

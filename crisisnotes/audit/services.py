@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, models
@@ -19,6 +20,26 @@ def _client_ip(request: HttpRequest) -> str | None:
     return candidate or None
 
 
+# The model whose rows are "clients" for the access report. A name, not an import: crisisnotes
+# never imports the apps built on it.
+CLIENT_MODEL = "crisis_sessions.client"
+
+
+def _client_id(obj: models.Model | None, client: models.Model | int | None) -> int | None:
+    """The client an event concerns: given explicitly, the object itself when it is a client, or
+    the object's own `client_id` (sessions, follow-ups, safety plans, disclosures have one)."""
+    if isinstance(client, models.Model):
+        return int(client.pk)
+    if client is not None:
+        return int(client)
+    if obj is None:
+        return None
+    if obj._meta.label_lower == CLIENT_MODEL:
+        return int(obj.pk)
+    value = getattr(obj, "client_id", None)
+    return int(value) if value is not None else None
+
+
 def audit_record(
     *,
     action: Action | str,
@@ -30,12 +51,16 @@ def audit_record(
     clinic: Clinic | None = None,
     summary: str = "",
     actor_username: str = "",
+    client: models.Model | int | None = None,
 ) -> AuditEvent:
     """Append one audit event.
 
     Call it inside the same transaction as the write it records (services do), so a rolled-back
     change leaves no audit row and a committed change always has one. `request` supplies the
     actor, address and user agent when given; `obj` supplies type, id and (if it has one) clinic.
+    `client` names the client the event concerns when `obj` does not carry it (a quick note, a
+    process note, a record given by id): every event about a client's record must name the
+    client, or the client's access report misses it.
     """
     request_user = getattr(request, "user", None)
     if actor is None and request_user is not None and request_user.is_authenticated:
@@ -54,6 +79,7 @@ def audit_record(
         clinic=clinic,
         object_type=object_type[:100],
         object_id=str(object_id)[:64],
+        client_id=_client_id(obj, client),
         summary=summary[:300],
         ip_address=_client_ip(request) if request is not None else None,
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300],
@@ -62,14 +88,54 @@ def audit_record(
 
 def audit_record_from_select(*, select_sql: str, params: list[Any]) -> int:
     """Append audit events in bulk from rows a SELECT produces (created_at, actor_id,
-    actor_username, clinic_id, action, object_type, object_id, summary, ip_address, user_agent —
-    in that order), for callers that record thousands of events at once (the follow-up scan).
+    actor_username, clinic_id, client_id, action, object_type, object_id, summary, ip_address,
+    user_agent — in that order), for callers that record thousands of events at once (the
+    follow-up scan).
     Like `audit_record`, call it in the transaction of what it records. Returns the count."""
     sql = (
         f"INSERT INTO {AuditEvent._meta.db_table} (created_at, actor_id, actor_username, "
-        "clinic_id, action, object_type, object_id, summary, ip_address, user_agent) "
+        "clinic_id, client_id, action, object_type, object_id, summary, ip_address, user_agent) "
         f"{select_sql}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def audit_record_for_clients(
+    *,
+    action: Action | str,
+    actor: User,
+    clinic: Clinic,
+    client_ids: Iterable[int],
+    summary: str,
+    request: HttpRequest | None = None,
+    object_type: str = CLIENT_MODEL,
+    object_ids: Iterable[Any] | None = None,
+) -> int:
+    """Append one event per client in one INSERT (a bulk export, a page of search results): each
+    client's access report then shows it. `object_ids`, when given, pairs with `client_ids` (the
+    record of that client the event concerns); otherwise the record is the client itself."""
+    clients = list(client_ids)
+    objects = list(object_ids) if object_ids is not None else clients
+    if len(objects) != len(clients):
+        raise ValueError("object_ids must pair with client_ids")
+    ip = _client_ip(request) if request is not None else None
+    agent = (request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300]
+    rows = [
+        AuditEvent(
+            action=action,
+            actor=actor,
+            actor_username=actor.get_username()[:150],
+            clinic=clinic,
+            object_type=object_type[:100],
+            object_id=str(object_id)[:64],
+            client_id=client_id,
+            summary=summary[:300],
+            ip_address=ip,
+            user_agent=agent,
+        )
+        for client_id, object_id in zip(clients, objects, strict=True)
+    ]
+    AuditEvent.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.audit.models import Action
-from crisisnotes.audit.services import audit_record
+from crisisnotes.audit.services import audit_record, audit_record_for_clients
 from crisisnotes.celery import enqueue_on_commit
 from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
 from sessions.models import CrisisSession, ExportJob, FollowUpAttempt, FollowUpTask
@@ -157,7 +157,9 @@ def record_html(
     context = record_context(
         note=note, generated_by=generated_by, generated_at=generated_at or timezone.now()
     )
-    return render_to_string("pdf/session_record.html", context)
+    # In the clinic's zone wherever it renders: a worker has no request to activate it.
+    with timezone.override(note.clinic.zone):
+        return render_to_string("pdf/session_record.html", context)
 
 
 def record_pdf(
@@ -245,7 +247,8 @@ def export_bulk_request(
             Q(clinician_risk=risk_level) | Q(clinician_risk="", screen_risk=risk_level)
         )
         scope["risk_level"] = risk_level
-    ids = list(notes.order_by("started_at", "id").values_list("pk", flat=True))
+    pairs = list(notes.order_by("started_at", "id").values_list("pk", "client_id"))
+    ids = [session_id for session_id, _ in pairs]
     if not ids:
         raise ExportError("No signed records match these filters; nothing to export.")
     job = ExportJob.objects.create(
@@ -263,18 +266,18 @@ def export_bulk_request(
         obj=job,
         summary=f"Requested bulk export {job.pk} of {len(ids)} records",
     )
-    # One row per record as well: a record's own audit trail (and its accounting of
-    # disclosures) must show every export that included it, not only a job number.
-    for session_id in ids:
-        audit_record(
-            action=Action.EXPORT,
-            actor=actor,
-            request=request,
-            object_type=CrisisSession._meta.label_lower,
-            object_id=session_id,
-            clinic=actor.clinic,
-            summary=f"Included in bulk export {job.pk}",
-        )
+    # One row per record as well, naming its client: a record's own audit trail and the client's
+    # access report must show every export that included it, not only a job number.
+    audit_record_for_clients(
+        action=Action.EXPORT,
+        actor=actor,
+        clinic=actor.clinic,  # type: ignore[arg-type]
+        request=request,
+        object_type=CrisisSession._meta.label_lower,
+        object_ids=[session_id for session_id, _ in pairs],
+        client_ids=[client_id for _, client_id in pairs],
+        summary=f"Included in bulk export {job.pk}",
+    )
     _enqueue(job)
     return job
 
@@ -314,11 +317,25 @@ def job_file(job: ExportJob) -> Path | None:
     return Path(settings.PRIVATE_STORAGE_DIR) / job.file_path if job.file_path else None
 
 
+def _private_dir(path: Path) -> None:
+    """Create `path` (and its missing parents under PRIVATE_STORAGE_DIR) readable by the app's
+    own user only: exported files are patient records."""
+    root = Path(settings.PRIVATE_STORAGE_DIR)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # mkdir's mode is filtered by the umask and never applies to folders that already existed.
+    for folder in [path, *path.parents]:
+        if root not in [folder, *folder.parents]:
+            break
+        os.chmod(folder, 0o700)
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write under a unique temporary name in the same folder, then rename: readers and re-runs
-    see either no file or the whole file, never a half-written one."""
+    see either no file or the whole file, never a half-written one. Owner-only (0600) from the
+    moment it exists: the mode is given to open(), not set afterwards."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as fh:
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -367,7 +384,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
             updated_at=now,
         )
         directory = job_dir(job)
-        directory.mkdir(parents=True, exist_ok=True)
+        _private_dir(directory)
         # Left over by a delivery that was killed mid-write; nobody else holds the lock.
         for stale in directory.rglob("*.tmp"):
             stale.unlink(missing_ok=True)
@@ -412,7 +429,7 @@ def _run_bulk(job: ExportJob, directory: Path) -> None:
         # A previous delivery published the ZIP and died before marking the job done.
         failures = job.failures
     else:
-        records_dir.mkdir(exist_ok=True)
+        _private_dir(records_dir)
         failures = []
         rows = []
         for done, session_id in enumerate(job.record_ids, start=1):
@@ -528,6 +545,8 @@ def export_link_expired(job: ExportJob, *, now: datetime | None = None) -> bool:
 def export_download_record(*, actor: User, job: ExportJob, request: HttpRequest | None) -> Path:
     """Audit a download and return the file to send. Refuses unfinished or expired jobs."""
     path = job_file(job)
+    if job.purged_at is not None:
+        raise ExportError("This export's file was deleted under the retention policy.")
     if job.status != ExportStatus.DONE or path is None or not path.exists():
         raise ExportError("This export has no file to download.")
     if export_link_expired(job):
@@ -538,5 +557,22 @@ def export_download_record(*, actor: User, job: ExportJob, request: HttpRequest 
         request=request,
         obj=job,
         summary=f"Downloaded {path.name}",
+    )
+    # Each client in the file gets a row of their own: the download is what took their records
+    # out of the application, so their access reports must show it.
+    records = list(
+        CrisisSession.objects.filter(pk__in=job.record_ids, clinic_id=job.clinic_id)
+        .order_by("pk")
+        .values_list("pk", "client_id")
+    )
+    audit_record_for_clients(
+        action=Action.DOWNLOAD,
+        actor=actor,
+        clinic=job.clinic,
+        request=request,
+        object_type=CrisisSession._meta.label_lower,
+        object_ids=[session_id for session_id, _ in records],
+        client_ids=[client_id for _, client_id in records],
+        summary=f"Downloaded in export {job.pk} ({path.name})",
     )
     return path

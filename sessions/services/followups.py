@@ -214,7 +214,7 @@ def followup_scan(*, now: datetime | None = None, batch_size: int = SCAN_BATCH_S
                         limit=batch_size,
                         after_task=after_task,
                     )
-                    _alerts_deliver(kind=kind, alert_ids=claimed, now=now)
+                    _alerts_deliver(clinic=clinic, kind=kind, alert_ids=claimed, now=now)
                 if kind == FollowUpAlertKind.REMINDER:
                     result.reminders += len(claimed)
                 else:
@@ -263,7 +263,7 @@ def _alerts_claim(
     return [alert_id for alert_id, _ in rows], max((t for _, t in rows), default=after_task)
 
 
-def _alerts_deliver(*, kind: str, alert_ids: list[int], now: datetime) -> None:
+def _alerts_deliver(*, clinic: Clinic, kind: str, alert_ids: list[int], now: datetime) -> None:
     """In-app notifications (e-mailed by batches queued after commit) and audit rows for the
     alerts this scan claimed: one INSERT … SELECT each, in the claim's transaction, so the cost
     stays on the database server however many alerts a batch holds.
@@ -282,19 +282,21 @@ def _alerts_deliver(*, kind: str, alert_ids: list[int], now: datetime) -> None:
         )
         + " END"
     )
-    zone = timezone.get_current_timezone_name()
+    # Sent from a worker, where no request activated the clinic's zone: the time is shown in
+    # the clinic's zone and names it.
+    zone = clinic.time_zone
     if connection.vendor == "postgresql":
-        due, due_params = "to_char(t.due_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI')", [zone]
-    else:  # SQLite keeps UTC text and has no zone database: say so.
-        due, due_params, zone = "strftime('%%Y-%%m-%%d %%H:%%M', t.due_at)", [], "UTC"
+        due = "to_char(t.due_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI')"
+    else:  # Django's own SQLite function converts the stored UTC text to the zone.
+        due = "substr(django_datetime_trunc('minute', t.due_at, %s, 'UTC'), 1, 16)"
     name = "COALESCE(NULLIF({0}.full_name, ''), {0}.username)"
     if kind == FollowUpAlertKind.REMINDER:
         message = f"'Follow-up ' || CAST(t.id AS TEXT) || ' (' || {method} || ') is due at ' || "
-        message += f"{due} || ' ' || %s || '.'"
+        message += f"{due} || ' (' || %s || ').'"
         url = reverse("crisis_sessions:my_work")
     else:
         message = f"'Follow-up ' || CAST(t.id AS TEXT) || ' assigned to ' || {name.format('u')} "
-        message += f"|| ' was due at ' || {due} || ' ' || %s || ' and is still open.'"
+        message += f"|| ' was due at ' || {due} || ' (' || %s || ') and is still open.'"
         url = reverse("crisis_sessions:dashboard")
     in_claimed = ", ".join(["%s"] * len(alert_ids))
     rows = (
@@ -307,12 +309,12 @@ def _alerts_deliver(*, kind: str, alert_ids: list[int], now: datetime) -> None:
             f"SELECT a.recipient_id, 'followup:' || CAST(t.id AS TEXT) || ':' || a.kind, "
             f"'followup_' || a.kind, {message}, %s, %s {rows} AND a.recipient_id IS NOT NULL"
         ),
-        params=[*due_params, zone, url, now, *alert_ids],
+        params=[zone, zone, url, now, *alert_ids],
     )
     label = FollowUpAlertKind(kind).label.lower()
     audit_record_from_select(
         select_sql=(
-            f"SELECT %s, NULL, 'scheduler', t.clinic_id, %s, %s, CAST(t.id AS TEXT), "
+            f"SELECT %s, NULL, 'scheduler', t.clinic_id, t.client_id, %s, %s, CAST(t.id AS TEXT), "
             f"'Follow-up {label} to ' || COALESCE({name.format('r')}, 'nobody (no supervisor)'), "
             f"NULL, '' {rows}"
         ),

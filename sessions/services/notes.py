@@ -215,6 +215,7 @@ def quick_note_add(
         request=request,
         obj=quick,
         clinic=locked.clinic,
+        client=locked.client_id,
         summary=f"quick note on session {locked.pk}",
     )
     return quick
@@ -293,6 +294,7 @@ def process_note_save(
         request=request,
         obj=process,
         clinic=user.clinic,
+        client=note.client_id,
         summary=f"private process note on session {note.pk}",
     )
     return process

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
-from crisisnotes.audit.services import audit_record
+from crisisnotes.audit.services import audit_record, audit_record_for_clients
 from sessions import registry
 from sessions.forms.clients import ClientCreateForm, ClientForm, StartSessionForm
 from sessions.models.notes import NoteStatus
@@ -36,7 +36,19 @@ READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 def client_search_view(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     q = request.GET.get("q", "")
-    context = {"q": q, "clients": client_search(user=user, q=q)}
+    clients = list(client_search(user=user, q=q))
+    # Seeing a client in the results is seeing part of their record (name, alias, phone): each
+    # listed client's access report shows it (one INSERT for the whole page).
+    if clients and user.clinic is not None:
+        audit_record_for_clients(
+            action=Action.VIEW,
+            actor=user,
+            clinic=user.clinic,
+            request=request,
+            client_ids=[client.pk for client in clients],
+            summary="Listed in client search results",
+        )
+    context = {"q": q, "clients": clients}
     htmx = request.htmx  # type: ignore[attr-defined]
     # A history restore (back button after search-as-you-type) needs the whole page.
     if htmx and not htmx.history_restore_request:

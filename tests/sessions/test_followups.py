@@ -216,12 +216,12 @@ def test_alert_messages_name_the_method_time_and_zone_but_no_client(counselor, s
     followup_scan()
     due = timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M")
     reminder = Notification.objects.get(recipient=counselor)
-    assert reminder.message == f"Follow-up {task.pk} (call) is due at {due} UTC."
+    assert reminder.message == f"Follow-up {task.pk} (call) is due at {due} (UTC)."
     assert reminder.url == reverse("crisis_sessions:my_work")
     escalation = Notification.objects.get(recipient=supervisor)
     assert escalation.url == reverse("crisis_sessions:dashboard")
     assert escalation.message == (
-        f"Follow-up {task.pk} assigned to Robin Testcase was due at {due} UTC and is still open."
+        f"Follow-up {task.pk} assigned to Robin Testcase was due at {due} (UTC) and is still open."
     )
     summaries = set(
         AuditEvent.objects.filter(action=Action.NOTIFY, object_id=str(task.pk)).values_list(

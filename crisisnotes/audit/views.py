@@ -1,0 +1,269 @@
+"""The audit log, a client's access report and a user's activity report (clinic admins), each
+with the same filters, real pagination and a CSV of exactly the filtered rows."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import tzinfo
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import require_role, role_required
+from crisisnotes.audit.forms import AuditFilterForm
+from crisisnotes.audit.models import Action, AuditEvent
+from crisisnotes.audit.selectors import (
+    AuditFilters,
+    audit_actor_choices,
+    audit_actor_get,
+    audit_client_find,
+    audit_client_get,
+    audit_client_labels,
+    audit_event_search,
+    audit_people_summary,
+)
+from crisisnotes.audit.services import audit_record
+
+PAGE_SIZE = 100
+CSV_BATCH = 2000
+
+CSV_HEADER = [
+    "time",
+    "time_zone",
+    "username",
+    "display_name",
+    "action",
+    "record",
+    "record_type",
+    "record_id",
+    "client_id",
+    "client",
+    "details",
+    "ip_address",
+    "user_agent",
+]
+
+
+def _form(request: HttpRequest) -> AuditFilterForm:
+    user: User = request.user  # type: ignore[assignment]
+    return AuditFilterForm(
+        request.GET or None,
+        actors=audit_actor_choices(user=user),
+        find_clients=lambda text: audit_client_find(user=user, text=text),
+    )
+
+
+def _filters(form: AuditFilterForm, **fixed: Any) -> AuditFilters | None:
+    """The form's filters with the report's fixed ones on top; None if the form is invalid (the
+    page then lists nothing rather than a log filtered differently from what was asked)."""
+    if not form.is_bound:
+        return replace(AuditFilters(), **fixed)
+    if not form.is_valid():
+        return None
+    return replace(form.filters(), **fixed)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query: QueryDict = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _render_log(
+    request: HttpRequest,
+    *,
+    title: str,
+    filters: AuditFilters | None,
+    form: AuditFilterForm,
+    csv_url: str,
+    summary: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    page = None
+    people: list[dict[str, object]] = []
+    labels: dict[int, str] = {}
+    if filters is not None:
+        events = audit_event_search(user=user, filters=filters)
+        page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+        labels = audit_client_labels(user=user, client_ids=(e.client_id for e in page))
+        if summary:
+            people = audit_people_summary(events=events)
+    query = _query_without_page(request)
+    return render(
+        request,
+        "audit/log.html",
+        {
+            "title": title,
+            "form": form,
+            "page": page,
+            "events": [(event, labels.get(event.client_id or 0, "")) for event in page or []],
+            "people": people,
+            "query": query,
+            "csv_url": f"{csv_url}?{query}" if query else csv_url,
+            "time_zone": timezone.get_current_timezone_name(),
+            "filtered_client_id": filters.client_id if filters else None,
+            **(extra or {}),
+        },
+    )
+
+
+@role_required(Role.CLINIC_ADMIN)
+def audit_log_view(request: HttpRequest) -> HttpResponse:
+    form = _form(request)
+    return _render_log(
+        request,
+        title="Audit log",
+        filters=_filters(form),
+        form=form,
+        csv_url=reverse("accounts:audit_csv"),
+    )
+
+
+@role_required(Role.CLINIC_ADMIN)
+def audit_client_report_view(request: HttpRequest, client_id: int) -> HttpResponse:
+    """Everyone who viewed, changed, exported or printed anything of this client."""
+    user: User = request.user  # type: ignore[assignment]
+    client = audit_client_get(user=user, client_id=client_id)
+    form = _form(request)
+    # Reading who saw a client is itself a read of the client's record.
+    audit_record(action=Action.VIEW, request=request, obj=client, summary="Access report")
+    return _render_log(
+        request,
+        title=f"Access report: {client}",
+        filters=_filters(form, client_id=client_id),
+        form=form,
+        csv_url=reverse("accounts:audit_client_csv", kwargs={"client_id": client_id}),
+        summary=True,
+        extra={"report_client": client},
+    )
+
+
+@role_required(Role.CLINIC_ADMIN)
+def audit_user_report_view(request: HttpRequest, actor_id: int) -> HttpResponse:
+    """Everything one user did in the clinic."""
+    actor = audit_actor_get(user=request.user, actor_id=actor_id)  # type: ignore[arg-type]
+    form = _form(request)
+    return _render_log(
+        request,
+        title=f"Activity of {actor.display_name} ({actor.username})",
+        filters=_filters(form, actor_id=actor.pk),
+        form=form,
+        csv_url=reverse("accounts:audit_user_csv", kwargs={"actor_id": actor.pk}),
+        extra={"report_actor": actor},
+    )
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A leading =, +, - or @ would be a formula in a spreadsheet: neutralise it.
+    return "'" + text if text and text[0] in "=+-@" else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_rows(user: User, events: Any, zone: tzinfo) -> Iterator[str]:
+    # The zone is passed in: the rows are produced after the view returned, when the clinic's
+    # time zone is no longer the active one.
+    writer = csv.writer(_Echo())
+    zone_name = str(zone)
+    yield writer.writerow(CSV_HEADER)
+    batch: list[AuditEvent] = []
+
+    def flush() -> Iterator[str]:
+        labels = audit_client_labels(user=user, client_ids=(e.client_id for e in batch))
+        for event in batch:
+            yield writer.writerow(
+                [
+                    _csv_cell(value)
+                    for value in (
+                        event.created_at.astimezone(zone).isoformat(timespec="seconds"),
+                        zone_name,
+                        event.actor_username,
+                        event.actor.display_name if event.actor else "",
+                        event.get_action_display(),
+                        event.record_in_words,
+                        event.object_type,
+                        event.object_id,
+                        event.client_id or "",
+                        labels.get(event.client_id or 0, ""),
+                        event.summary,
+                        event.ip_address or "",
+                        event.user_agent,
+                    )
+                ]
+            )
+
+    # A server-side cursor: a million rows stream in constant memory, labels looked up per batch.
+    for event in events.iterator(chunk_size=CSV_BATCH):
+        batch.append(event)
+        if len(batch) >= CSV_BATCH:
+            yield from flush()
+            batch = []
+    if batch:
+        yield from flush()
+
+
+def _csv_response(
+    request: HttpRequest, filters: AuditFilters | None, name: str
+) -> HttpResponse | StreamingHttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if filters is None:
+        return HttpResponse(
+            "The filters are not valid; correct them on the page first.",
+            status=400,
+            content_type="text/plain",
+        )
+    events = audit_event_search(user=user, filters=filters)
+    # Downloading the log is itself recorded (it names clients and what was done to them).
+    audit_record(
+        action=Action.EXPORT,
+        request=request,
+        object_type=AuditEvent._meta.label_lower,
+        client=filters.client_id,
+        summary=f"Audit log CSV ({name})",
+    )
+    response = StreamingHttpResponse(
+        _csv_rows(user, events, timezone.get_current_timezone()), content_type="text/csv"
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="audit-{name}-{stamp}.csv"'
+    return response
+
+
+def audit_csv_view(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    # Checked here, not by @role_required, which is typed for plain HttpResponses.
+    require_role(request.user, Role.CLINIC_ADMIN)  # type: ignore[arg-type]
+    return _csv_response(request, _filters(_form(request)), "log")
+
+
+def audit_client_csv_view(
+    request: HttpRequest, client_id: int
+) -> HttpResponse | StreamingHttpResponse:
+    # Checked here, not by @role_required, which is typed for plain HttpResponses.
+    require_role(request.user, Role.CLINIC_ADMIN)  # type: ignore[arg-type]
+    audit_client_get(user=request.user, client_id=client_id)  # type: ignore[arg-type]
+    return _csv_response(
+        request, _filters(_form(request), client_id=client_id), f"client-{client_id}"
+    )
+
+
+def audit_user_csv_view(
+    request: HttpRequest, actor_id: int
+) -> HttpResponse | StreamingHttpResponse:
+    # Checked here, not by @role_required, which is typed for plain HttpResponses.
+    require_role(request.user, Role.CLINIC_ADMIN)  # type: ignore[arg-type]
+    actor = audit_actor_get(user=request.user, actor_id=actor_id)  # type: ignore[arg-type]
+    return _csv_response(
+        request, _filters(_form(request), actor_id=actor.pk), f"user-{actor.username}"
+    )

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django import forms
+
+from sessions.models.clients import ResourceCategory
+
+
+class ResourceForm(forms.Form):
+    category = forms.ChoiceField(
+        choices=[("", "—"), *ResourceCategory.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"class": "form-control"}))
+    contact = forms.CharField(
+        max_length=300,
+        help_text="Phone, address or web address: how the client reaches it.",
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )

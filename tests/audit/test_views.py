@@ -1,0 +1,180 @@
+"""The audit log, the access report and the activity report: filters, pagination, CSV, scoping,
+and query counts that do not grow with the log."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from crisisnotes.audit.models import Action, AuditEvent
+from crisisnotes.audit.services import audit_record, audit_record_for_clients
+from sessions.services.notes import note_create
+from tests.conftest import login
+from tests.factories import ClientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def harbour_client(clinic, counselor):
+    return ClientFactory(clinic=clinic, created_by=counselor, alias="Caller, green coat")
+
+
+def _table(response):
+    """The events table only (the filter form lists every user)."""
+    body = response.content.decode()
+    start = body.index('id="audit-events"')
+    return body[start : body.index("</table>", start)]
+
+
+def _csv(response):
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_opening_a_client_page_appears_in_the_access_report(
+    client, counselor, teammate, clinic_admin, harbour_client
+):
+    login(client, teammate)
+    client.get(reverse("crisis_sessions:client_detail", args=[harbour_client.pk]))
+    login(client, clinic_admin)
+    page = client.get(reverse("accounts:audit_client", args=[harbour_client.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "Jamie Testmate" in body and "teammate1" in body
+    assert "Caller, green coat" in body
+    assert "127.0.0.1" in body
+
+
+def test_search_results_and_notes_name_the_client(client, counselor, clinic_admin, harbour_client):
+    note = note_create(author=counselor, client=harbour_client, modality="phone")
+    login(client, counselor)
+    client.get(reverse("crisis_sessions:client_search"), {"q": "green coat"})
+    client.get(reverse("crisis_sessions:note_detail", args=[note.pk]))
+    events = AuditEvent.objects.filter(client_id=harbour_client.pk, actor=counselor)
+    assert {e.summary for e in events} >= {"Listed in client search results"}
+    assert events.filter(object_type="crisis_sessions.crisissession").exists()
+
+
+def test_filters_narrow_to_one_user_and_a_date_range(
+    admin_client_, counselor, teammate, harbour_client, clinic
+):
+    audit_record(action=Action.VIEW, actor=counselor, obj=harbour_client)
+    audit_record(action=Action.VIEW, actor=teammate, obj=harbour_client)
+    url = reverse("accounts:audit_client", args=[harbour_client.pk])
+    table = _table(admin_client_.get(url, {"actor": teammate.pk}))
+    assert "Jamie Testmate" in table and "Robin Testcase" not in table
+    today = timezone.localdate()
+    old = admin_client_.get(url, {"date_to": (today - timedelta(days=3)).isoformat()})
+    assert "No events match" in old.content.decode()
+
+
+def test_the_log_finds_a_client_by_alias_or_number(
+    admin_client_, counselor, harbour_client, clinic
+):
+    other = ClientFactory(clinic=clinic, created_by=counselor, alias="Caller, green hat")
+    audit_record(action=Action.VIEW, actor=counselor, obj=harbour_client, summary="coat")
+    audit_record(action=Action.VIEW, actor=counselor, obj=other, summary="hat")
+    url = reverse("accounts:audit_log")
+    by_alias = _table(admin_client_.get(url, {"client": "caller, GREEN COAT"}))
+    assert "coat" in by_alias and "hat" not in by_alias
+    by_number = _table(admin_client_.get(url, {"client": f"#{other.pk}"}))
+    assert "hat" in by_number and "coat" not in by_number
+    several = admin_client_.get(url, {"client": "green"}).content.decode()
+    assert "Several clients match" in several
+    nobody = admin_client_.get(url, {"client": "purple"}).content.decode()
+    assert "No client of this clinic matches" in nobody
+
+
+def test_an_invalid_filter_says_so_and_lists_nothing(admin_client_, counselor):
+    audit_record(action=Action.LOGIN, actor=counselor)
+    response = admin_client_.get(
+        reverse("accounts:audit_log"), {"date_from": "2026-05-02", "date_to": "2026-05-01"}
+    )
+    body = response.content.decode()
+    assert "must not be after" in body and "Correct the filters" in body
+    bad_csv = admin_client_.get(reverse("accounts:audit_csv"), {"date_from": "not a date"})
+    assert bad_csv.status_code == 400
+
+
+def test_pagination_reaches_every_event(admin_client_, counselor, clinic, harbour_client):
+    audit_record_for_clients(
+        action=Action.VIEW,
+        actor=counselor,
+        clinic=clinic,
+        client_ids=[harbour_client.pk] * 250,
+        summary="bulk",
+    )
+    url = reverse("accounts:audit_log")
+    first = admin_client_.get(url, {"action": "view"}).content.decode()
+    assert "Page 1 of 3" in first and "(250 events)" in first
+    last = admin_client_.get(url, {"action": "view", "page": 3}).content.decode()
+    assert last.count("<tr>") == 1 + 50  # header row + the last 50 events
+
+
+def test_csv_has_exactly_the_filtered_rows(admin_client_, counselor, teammate, harbour_client):
+    audit_record(action=Action.VIEW, actor=counselor, obj=harbour_client, summary="=cmd()")
+    audit_record(action=Action.VIEW, actor=teammate, obj=harbour_client)
+    audit_record(action=Action.LOGIN, actor=teammate)
+    response = admin_client_.get(
+        reverse("accounts:audit_csv"), {"actor": counselor.pk, "client": harbour_client.pk}
+    )
+    assert response["Content-Type"] == "text/csv"
+    assert "attachment" in response["Content-Disposition"]
+    rows = _csv(response)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["username"], row["display_name"]) == ("counselor1", "Robin Testcase")
+    assert row["record"] == f"Client #{harbour_client.pk}"
+    assert row["client"] == "Caller, green coat"
+    assert row["details"] == "'=cmd()"  # never a formula in a spreadsheet
+    assert AuditEvent.objects.filter(action=Action.EXPORT, summary="Audit log CSV (log)").exists()
+
+
+def test_user_activity_report(admin_client_, counselor, teammate, harbour_client):
+    audit_record(action=Action.VIEW, actor=counselor, obj=harbour_client)
+    audit_record(action=Action.LOGIN, actor=teammate)
+    page = admin_client_.get(reverse("accounts:audit_user", args=[counselor.pk]))
+    assert "Activity of Robin Testcase (counselor1)" in page.content.decode()
+    assert "Logged in" not in _table(page)
+    rows = _csv(admin_client_.get(reverse("accounts:audit_user_csv", args=[counselor.pk])))
+    assert {row["username"] for row in rows} == {"counselor1"}
+
+
+def test_reports_are_for_clinic_admins_of_the_same_clinic_only(
+    client, counselor, outsider, harbour_client
+):
+    login(client, counselor)
+    assert client.get(reverse("accounts:audit_log")).status_code == 403
+    login(client, outsider)
+    assert client.get(reverse("accounts:audit_client", args=[harbour_client.pk])).status_code == 404
+    assert client.get(reverse("accounts:audit_user", args=[counselor.pk])).status_code == 404
+    assert (
+        client.get(reverse("accounts:audit_client_csv", args=[harbour_client.pk])).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize("size", [5, 60])
+def test_query_count_does_not_grow_with_the_log(
+    admin_client_, counselor, teammate, clinic, size, django_assert_max_num_queries
+):
+    clients = [ClientFactory(clinic=clinic, created_by=counselor) for _ in range(3)]
+    for actor in (counselor, teammate):
+        audit_record_for_clients(
+            action=Action.VIEW,
+            actor=actor,
+            clinic=clinic,
+            client_ids=[clients[i % 3].pk for i in range(size)],
+            summary="seen",
+        )
+    with django_assert_max_num_queries(10):
+        admin_client_.get(reverse("accounts:audit_log"))
+    with django_assert_max_num_queries(12):
+        admin_client_.get(reverse("accounts:audit_client", args=[clients[0].pk]))
+    with django_assert_max_num_queries(10):
+        response = admin_client_.get(reverse("accounts:audit_csv"))
+        assert len(_csv(response)) >= 2 * size
