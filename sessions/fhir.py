@@ -42,7 +42,7 @@ AUTHOR_SIGNATURE = ("1.2.840.10065.1.12.1.1", "Author's Signature")
 VERIFICATION_SIGNATURE = ("1.2.840.10065.1.12.1.5", "Verification Signature")
 
 # Encounter.class (v3-ActCode) per modality: remote contacts are virtual encounters.
-ENCOUNTER_CLASS = {
+ENCOUNTER_CLASS: dict[str, tuple[str, str]] = {
     Modality.PHONE: ("VR", "virtual"),
     Modality.TEXT: ("VR", "virtual"),
     Modality.CHAT: ("VR", "virtual"),
