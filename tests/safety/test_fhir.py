@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from safety.cssrs import ITEM_BY_KEY
-from safety.models import PlanStep, SafetyPlanVersion
+from safety.models import PlanStep, SafetyPlanVersion, SafetyScreen
 from sessions.fhir import FhirExportError, note_fhir_bundle
 from sessions.models import FollowUpTask
 from tests.safety.fhir_records import (
@@ -46,6 +46,16 @@ def bundle_of(note):
     return json.loads(text)
 
 
+def stored_answers(note) -> dict[str, str]:
+    """The note's C-SSRS answers as stored, in the Bundle's terms (question number → code)."""
+    screen = SafetyScreen.objects.get(session=note)
+    return {
+        ITEM_BY_KEY[key].number: (YES if value else NO)
+        for key, value in screen.answers.items()
+        if value is not None
+    }
+
+
 def answers_in(bundle) -> dict[str, str]:
     (response,) = resources_of(bundle, "QuestionnaireResponse")
     return {item["linkId"]: item["answer"][0]["valueCoding"]["code"] for item in response["item"]}
@@ -71,8 +81,8 @@ def test_low_risk_session_validates_and_reads_back(counselor):
         "RiskAssessment",
         "Provenance",
     ]
-    expected = {ITEM_BY_KEY[k].number: (YES if v else NO) for k, v in LOW_ANSWERS.items()}
-    assert answers_in(bundle) == expected
+    assert answers_in(bundle) == stored_answers(note)
+    assert set(answers_in(bundle)) == {ITEM_BY_KEY[k].number for k in LOW_ANSWERS}
     screen = by_id(bundle, "RiskAssessment", f"session-{note.pk}-screen-risk")
     assert screen["code"]["coding"][0]["code"] == "93374-7"
     assert "LA9194-7" in qualitative(screen)
@@ -117,8 +127,8 @@ def test_high_risk_session_with_plan_followups_and_disclosure(counselor, teammat
     note = high_risk_note(counselor, assignee=teammate)
     bundle = bundle_of(note)
 
-    expected = {ITEM_BY_KEY[k].number: (YES if v else NO) for k, v in HIGH_ANSWERS.items()}
-    assert answers_in(bundle) == expected
+    assert answers_in(bundle) == stored_answers(note)
+    assert set(answers_in(bundle)) == {ITEM_BY_KEY[k].number for k in HIGH_ANSWERS}
     for risk in resources_of(bundle, "RiskAssessment"):
         assert "LA9193-9" in qualitative(risk)
     clinician = by_id(bundle, "RiskAssessment", f"session-{note.pk}-clinician-risk")
@@ -140,7 +150,8 @@ def test_high_risk_session_with_plan_followups_and_disclosure(counselor, teammat
     for activity in plan["activity"]:
         step = activity["detail"]["code"]["coding"][0]["code"]
         lines = activity["detail"]["description"].split("\n")
-        for entry in PLAN_STEPS[step]:
+        assert PLAN_STEPS[step] == version.steps[step]
+        for entry in version.steps[step]:
             if isinstance(entry, dict):
                 assert any(entry["name"] in line and entry["phone"] in line for line in lines)
             else:
@@ -227,6 +238,7 @@ def test_cosigned_session_provenance_carries_both_signatures(trainee, supervisor
     assert f"Encounter/session-{note.pk}" in targets
     assert f"QuestionnaireResponse/session-{note.pk}-cssrs" in targets
 
+    assert answers_in(bundle) == stored_answers(note)
     # Screen moderate, clinician low with the override reason.
     screen = by_id(bundle, "RiskAssessment", f"session-{note.pk}-screen-risk")
     clinician = by_id(bundle, "RiskAssessment", f"session-{note.pk}-clinician-risk")
@@ -292,3 +304,19 @@ def test_the_validator_refuses_what_r4_forbids(counselor):
     resources_of(bundle, "Encounter")[0]["status"] = "signed"  # not in EncounterStatus
     with pytest.raises(InvalidResource, match=r"Encounter\.status"):
         validate_bundle(bundle)
+
+
+def test_a_coded_contact_type_maps_to_encounter_type_in_one_line(counselor):
+    """ENCOUNTER_TYPE_FIELDS names `contact_type`: once the note has the field, its code is an
+    Encounter.type next to the modality, with nothing else to change."""
+    from sessions.fhir import ENCOUNTER_TYPE_FIELDS, note_fhir_resources
+
+    assert ("contact_type", "contact-type") in ENCOUNTER_TYPE_FIELDS
+    note = low_risk_note(counselor)
+    note.contact_type = "silent"  # what the field will hold
+    encounter = next(r for r in note_fhir_resources(note) if r["resourceType"] == "Encounter")
+    codes = [(t["coding"][0]["system"], t["coding"][0]["code"]) for t in encounter["type"]]
+    assert codes == [
+        ("urn:crisisnotes:codesystem:modality", "phone"),
+        ("urn:crisisnotes:codesystem:contact-type", "silent"),
+    ]
