@@ -63,6 +63,19 @@ def _items(version: str) -> list[Item]:
     return list(ITEMS)
 
 
+def item_text(item: Item, version: str) -> str:
+    """The question as asked in this version. The since-last-contact version asks every item
+    about the time since the last contact and never says "ever" (CLINICAL.md §1): "Since last
+    contact, have you …", item 6 "Since last contact, have you done anything, started to do
+    anything, or prepared to do anything to end your life?"."""
+    if version != CssrsVersion.SINCE_LAST_CONTACT:
+        return item.text
+    assert item.text.startswith("Have you ")
+    return "Since last contact, have you " + item.text.removeprefix("Have you ").removeprefix(
+        "ever "
+    )
+
+
 def _enable_when(item: Item) -> list[dict[str, Any]]:
     """The skip logic of safety/cssrs.py in Questionnaire terms."""
     yes = _yes_no(True)
@@ -90,7 +103,7 @@ def cssrs_questionnaire(version: str) -> dict[str, Any]:
                     "linkId": item.number,
                     "code": [coding(LOINC, item.loinc)],
                     "prefix": item.number,
-                    "text": item.text,
+                    "text": item_text(item, version),
                     "type": "choice",
                     "required": item.key in ("q1", "q2"),
                     "enableWhen": _enable_when(item),
@@ -131,7 +144,7 @@ def _questionnaire_response(
             "item": [
                 {
                     "linkId": item.number,
-                    "text": item.text,
+                    "text": item_text(item, screen.version),
                     "answer": [{"valueCoding": _yes_no(value)}],
                 }
                 for item, value in answered

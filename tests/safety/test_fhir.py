@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 
 import pytest
 from django.utils import timezone
+from fhir.resources import construct_fhir_element
 
 from safety.cssrs import ITEM_BY_KEY
+from safety.fhir import cssrs_questionnaire
 from safety.models import PlanStep, SafetyPlanVersion, SafetyScreen
 from sessions.fhir import FhirExportError, note_fhir_bundle
 from sessions.models import FollowUpTask
@@ -23,6 +25,7 @@ from tests.safety.fhir_records import (
     InvalidResource,
     anonymous_note,
     by_id,
+    check_bindings,
     cosigned_note,
     draft_record,
     high_risk_note,
@@ -320,3 +323,17 @@ def test_a_coded_contact_type_maps_to_encounter_type_in_one_line(counselor):
         ("urn:crisisnotes:codesystem:modality", "phone"),
         ("urn:crisisnotes:codesystem:contact-type", "silent"),
     ]
+
+
+def test_since_last_contact_questionnaire_has_no_6b_and_never_says_ever():
+    questionnaire = cssrs_questionnaire("since_last_contact")
+    texts = {item["linkId"]: item["text"] for item in questionnaire["item"]}
+    assert set(texts) == {"1", "2", "3", "4", "5", "6"}
+    assert texts["6"] == (
+        "Since last contact, have you done anything, started to do anything, or prepared to do "
+        "anything to end your life?"
+    )
+    assert all(t.startswith("Since last contact, have you ") for t in texts.values())
+    assert not any(" ever " in t for t in texts.values())
+    construct_fhir_element("Questionnaire", questionnaire)
+    check_bindings(questionnaire)
