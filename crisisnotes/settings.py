@@ -281,3 +281,6 @@ if SENTRY_DSN:
     )
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# The read-only FHIR endpoint for partner systems (docs/fhir.md): off unless asked for.
+FHIR_API_ENABLED = env.bool("FHIR_API_ENABLED", default=False)

@@ -3,7 +3,7 @@ with the sign rules and the co-sign reason of safety/rules.py and the client pag
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms as django_forms
 
@@ -18,6 +18,7 @@ from safety.cssrs import (
     cssrs_risk_floor,
     cssrs_risk_text,
 )
+from safety.fhir import safety_fhir_resources
 from safety.forms import (
     BARS,
     FORMULATION_FIELDS,
@@ -44,6 +45,9 @@ from sessions import registry
 from sessions.models import Client, CrisisSession
 from sessions.models.notes import Modality
 from sessions.registry import ClientPanel, Completion, NoteSection
+
+if TYPE_CHECKING:
+    from sessions.fhir import FhirRefs
 
 SCREEN, FORMULATION, MEANS = "safety-screen", "safety-formulation", "safety-means"
 
@@ -149,6 +153,11 @@ class SafetySection(NoteSection):
             "disclosures": [d.pk for d in Disclosure.objects.filter(session=note).order_by("id")],
             "safety_plan_version": plan.pk if plan else None,
         }
+
+    def fhir_resources(self, *, note: CrisisSession, refs: FhirRefs) -> list[dict[str, Any]]:
+        """The C-SSRS QuestionnaireResponse, the RiskAssessments, the safety plan CarePlan and
+        the disclosures (safety/fhir.py)."""
+        return safety_fhir_resources(note=note, refs=refs)
 
     def _common(self, note: CrisisSession) -> dict[str, Any]:
         screen, formulation, means = self.rows(note)

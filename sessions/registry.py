@@ -9,6 +9,8 @@ importing them: the dependency runs one way, safety → sessions.
 - **Co-sign reasons**: functions `reason(note) -> str | None`; any non-empty reason sends the signed
   note to "awaiting co-sign" instead of locking it.
 - **Client panels**: extra blocks on the client page (active safety plan, disclosures).
+- **FHIR**: `NoteSection.fhir_resources()` adds a section's FHIR R4 resources to the signed
+  record's Bundle (sessions/fhir.py builds the rest: docs/fhir.md).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django import forms
 from django.db import models
 
 if TYPE_CHECKING:
+    from sessions.fhir import FhirRefs
     from sessions.models import Client, CrisisSession
 
 
@@ -119,6 +122,12 @@ class NoteSection:
         assert self.form_class is not None
         row = self.row(note)
         return {name: _plain(getattr(row, name)) for name in self.form_class._meta.fields or ()}
+
+    def fhir_resources(self, *, note: CrisisSession, refs: FhirRefs) -> list[dict[str, Any]]:
+        """FHIR R4 resources (plain JSON-able dicts) this section adds to the signed record's
+        Bundle; `refs` gives the references of the Patient, Encounter and signers. Pure: reads
+        the stored rows, writes nothing. A stage with nothing to map adds nothing."""
+        return []
 
     def field_id(self, field: str) -> str:
         """The HTML id Django gives a field of this section's form: "id_<prefix>-<field>"."""

@@ -1,6 +1,6 @@
 """URLs of the sessions app: each area's views module owns its own `urlpatterns`."""
 
-from sessions.views import clients, exports, followups, notes, resources, review, work
+from sessions.views import clients, exports, fhir, followups, notes, resources, review, work
 
 app_name = "crisis_sessions"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     *followups.urlpatterns,
     *exports.urlpatterns,
     *resources.urlpatterns,
+    *fhir.urlpatterns,
 ]

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from crisisnotes.accounts.models import User
 from sessions.models import Client
+from sessions.models.exports import ExportFormat
 from sessions.models.notes import RiskLevel
 
 
@@ -28,6 +29,13 @@ class BulkExportForm(forms.Form):
     risk_level = forms.ChoiceField(
         choices=[("", "Any risk level"), *RiskLevel.choices], required=False
     )
+    export_format = forms.ChoiceField(
+        label="Format",
+        choices=ExportFormat.choices,
+        initial=ExportFormat.PDF,
+        widget=forms.RadioSelect,
+        required=False,  # a form posted without it (older page, script) means PDF
+    )
 
     def __init__(
         self, *args: Any, counselors: QuerySet[User], clients: QuerySet[Client], **kwargs: Any
@@ -46,4 +54,5 @@ class BulkExportForm(forms.Form):
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "The end date is before the start date.")
+        data["export_format"] = data.get("export_format") or ExportFormat.PDF
         return data

@@ -1,5 +1,6 @@
 from sessions.models.clients import Client, CommunityResource
 from sessions.models.exports import ExportJob
+from sessions.models.fhir import FhirApiToken
 from sessions.models.followups import FollowUpAlert, FollowUpAttempt, FollowUpTask
 from sessions.models.notes import (
     Addendum,
@@ -19,6 +20,7 @@ __all__ = [
     "CrisisSession",
     "ExplorationStage",
     "ExportJob",
+    "FhirApiToken",
     "FollowUpAlert",
     "FollowUpAttempt",
     "FollowUpStage",

@@ -13,6 +13,11 @@ class ExportKind(models.TextChoices):
     BULK = "bulk", "Bulk"
 
 
+class ExportFormat(models.TextChoices):
+    PDF = "pdf", "PDF (a ZIP of PDFs with a CSV index)"
+    FHIR_NDJSON = "fhir_ndjson", "FHIR R4 NDJSON (Bulk Data files, one per resource type)"
+
+
 class ExportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -26,6 +31,7 @@ class ExportJob(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="export_jobs"
     )
     kind = models.CharField(max_length=10, choices=ExportKind.choices)
+    format = models.CharField(max_length=20, choices=ExportFormat.choices, default=ExportFormat.PDF)
     # The filters as requested (for the audit and the page), and the records they matched at
     # request time: a re-delivered job exports the same set even if new notes were signed since.
     scope = models.JSONField(default=dict, blank=True)

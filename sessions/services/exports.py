@@ -35,7 +35,7 @@ from crisisnotes.audit.services import audit_record, audit_record_for_clients
 from crisisnotes.celery import enqueue_on_commit
 from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
 from sessions.models import CrisisSession, ExportJob, FollowUpAttempt, FollowUpTask
-from sessions.models.exports import ExportKind, ExportStatus
+from sessions.models.exports import ExportFormat, ExportKind, ExportStatus
 from sessions.models.notes import NoteStatus, RiskLevel
 from sessions.registry import sections
 
@@ -218,10 +218,12 @@ def export_bulk_request(
     counselor: User | None = None,
     client_id: int | None = None,
     risk_level: str = "",
+    export_format: str = ExportFormat.PDF,
     request: HttpRequest | None = None,
 ) -> ExportJob:
     """Queue a ZIP of every signed record of the clinic that matches the filters (clinic admins
-    only). The matching records are fixed now, so a re-run exports the same set."""
+    only), as PDFs or as FHIR R4 NDJSON (`export_format`). The matching records are fixed now,
+    so a re-run exports the same set."""
     if not actor.has_role(Role.CLINIC_ADMIN) or actor.clinic_id is None:
         raise ExportError("Only clinic admins can export records in bulk.")
     notes = CrisisSession.objects.filter(clinic_id=actor.clinic_id, status=NoteStatus.SIGNED)
@@ -251,10 +253,13 @@ def export_bulk_request(
     ids = [session_id for session_id, _ in pairs]
     if not ids:
         raise ExportError("No signed records match these filters; nothing to export.")
+    if export_format not in ExportFormat.values:
+        raise ExportError("Unknown export format.")
     job = ExportJob.objects.create(
         clinic_id=actor.clinic_id,
         requested_by=actor,
         kind=ExportKind.BULK,
+        format=export_format,
         scope=scope,
         record_ids=ids,
         progress_total=len(ids),
@@ -264,7 +269,7 @@ def export_bulk_request(
         actor=actor,
         request=request,
         obj=job,
-        summary=f"Requested bulk export {job.pk} of {len(ids)} records",
+        summary=f"Requested bulk export {job.pk} of {len(ids)} records ({job.format})",
     )
     # One row per record as well, naming its client: a record's own audit trail and the client's
     # access report must show every export that included it, not only a job number.
@@ -391,6 +396,10 @@ def export_job_run(*, job_id: int) -> ExportJob:
         try:
             if job.kind == ExportKind.SINGLE:
                 _run_single(job, directory)
+            elif job.format == ExportFormat.FHIR_NDJSON:
+                from sessions.services.fhir import export_fhir_ndjson_run
+
+                export_fhir_ndjson_run(job=job, directory=directory)
             else:
                 _run_bulk(job, directory)
         except Exception as exc:  # the job row must say what went wrong

@@ -59,6 +59,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
                 counselor=data["counselor"],
                 client_id=data["client"].pk if data["client"] else None,
                 risk_level=data["risk_level"],
+                export_format=data["export_format"],
                 request=request,
             )
         except ExportError as exc:

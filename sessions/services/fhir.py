@@ -1,0 +1,285 @@
+"""FHIR R4 exports of signed records: the one-record Bundle download and the NDJSON files of a
+bulk export job. Same access rules and audit as the PDF export: a signed note of the actor's
+clinic, an export role, and an audit row per record in the same transaction as the read.
+The mapping itself is sessions/fhir.py (pure); docs/fhir.md is the table."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import secrets
+import zipfile
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from crisisnotes.accounts.models import Clinic, User
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.services import audit_record
+from sessions.fhir import FhirExportError, fhir_instant, note_fhir_bundle
+from sessions.models import CrisisSession, ExportJob, FhirApiToken
+from sessions.models.notes import NoteStatus
+from sessions.selectors.exports import EXPORT_ROLES
+from sessions.services.exports import (
+    ExportError,
+    _finish,
+    _load_note,
+    _write_atomic,
+)
+
+logger = logging.getLogger(__name__)
+
+FHIR_PATH = "/fhir/r4"
+
+
+def fhir_base_url() -> str:
+    """The FHIR base the Bundle's fullUrls are under: this site's read-only FHIR endpoint
+    (served only when FHIR_API_ENABLED; the URLs name the resources either way)."""
+    return settings.SITE_URL.rstrip("/") + FHIR_PATH
+
+
+@transaction.atomic
+def fhir_bundle_export(
+    *,
+    actor: User,
+    note: CrisisSession,
+    request: HttpRequest | None = None,
+    generated_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The signed record as a FHIR R4 Bundle for `actor` to download. Refuses another clinic's
+    note, a user without an export role and anything not signed (FhirExportError); every
+    download is audited as an export of the record, in this transaction."""
+    if note.clinic_id != actor.clinic_id or not any(actor.has_role(r) for r in EXPORT_ROLES):
+        raise FhirExportError("You cannot export this record.")
+    if note.status != NoteStatus.SIGNED:
+        raise FhirExportError("Only signed records are exported; drafts never are.")
+    bundle = note_fhir_bundle(
+        note=note, base_url=fhir_base_url(), generated_at=generated_at or timezone.now()
+    )
+    audit_record(
+        action=Action.EXPORT,
+        actor=actor,
+        request=request,
+        obj=note,
+        summary="Downloaded the record as a FHIR R4 Bundle (JSON)",
+    )
+    return bundle
+
+
+def ndjson_lines(resources: Iterable[dict[str, Any]]) -> bytes:
+    """NDJSON as the Bulk Data spec writes it: one resource per line, no pretty-printing."""
+    return b"".join(
+        json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        for r in resources
+    )
+
+
+# --- bulk: NDJSON per resource type, in the export job's ZIP ----------------------------------
+
+
+def export_fhir_ndjson_run(*, job: ExportJob, directory: Path) -> None:
+    """The FHIR writer of a bulk export job (export_job_run calls it; same guarantees as the
+    PDF writer): each record's Bundle is written to its own file first, atomically, so a
+    re-delivered job resumes where the killed one stopped and never builds a record twice; then
+    the ZIP of `<ResourceType>.ndjson` files, the Bulk Data manifest and the
+    OperationOutcome.ndjson of records that failed is published under one atomic rename.
+
+    A resource shared by several records (the Patient, the clinic, a Practitioner, a safety-plan
+    version) has the same id in each and is written once."""
+    final = directory / f"crisisnotes-fhir-{job.pk}.zip"
+    bundles_dir = directory / "bundles"
+    if final.exists():
+        # A previous delivery published the ZIP and died before marking the job done.
+        _remove_bundles(bundles_dir)
+        _finish(job, final, failures=job.failures)
+        return
+    bundles_dir.mkdir(exist_ok=True)
+    failures: list[dict[str, Any]] = []
+    base_url = fhir_base_url()
+    for done, session_id in enumerate(job.record_ids, start=1):
+        target = bundles_dir / f"session-{session_id}.json"
+        client = ""
+        try:
+            if not target.exists():
+                note = _load_note(job, session_id)
+                client = note.client.alias
+                bundle = note_fhir_bundle(note=note, base_url=base_url, generated_at=job.created_at)
+                _write_atomic(target, json.dumps(bundle, ensure_ascii=False).encode("utf-8"))
+        except SoftTimeLimitExceeded:
+            raise  # the whole job ran out of time: not this record's fault
+        except Exception as exc:  # one bad record must not sink the rest
+            logger.exception("FHIR export job %s: record %s failed", job.pk, session_id)
+            reason = str(exc) or type(exc).__name__
+            failures.append({"session_id": session_id, "client": client, "error": reason})
+        ExportJob.objects.filter(pk=job.pk).update(
+            progress_done=done, failures=failures, updated_at=timezone.now()
+        )
+    if len(failures) == len(job.record_ids):
+        raise ExportError("No record could be exported: " + failures[0]["error"])
+    _write_atomic(final, _ndjson_zip(job, bundles_dir, failures))
+    _remove_bundles(bundles_dir)
+    _finish(job, final, failures=failures)
+
+
+def _remove_bundles(bundles_dir: Path) -> None:
+    # The ZIP holds every resource: the per-record files go, so the job leaves exactly one file.
+    if bundles_dir.exists():
+        for path in bundles_dir.iterdir():
+            path.unlink(missing_ok=True)
+        bundles_dir.rmdir()
+
+
+def _ndjson_zip(job: ExportJob, bundles_dir: Path, failures: list[dict[str, Any]]) -> bytes:
+    by_type: dict[str, dict[str, dict[str, Any]]] = {}
+    for session_id in job.record_ids:
+        path = bundles_dir / f"session-{session_id}.json"
+        if not path.exists():
+            continue  # a failed record
+        for entry in json.loads(path.read_bytes())["entry"]:
+            resource = entry["resource"]
+            by_type.setdefault(resource["resourceType"], {}).setdefault(resource["id"], resource)
+    outcomes = [_operation_outcome(f) for f in failures]
+    manifest = {
+        "transactionTime": fhir_instant(job.created_at),
+        "request": f"{fhir_base_url()}/$export",
+        "requiresAccessToken": True,
+        "output": [
+            {"type": rtype, "url": f"{rtype}.ndjson", "count": len(resources)}
+            for rtype, resources in sorted(by_type.items())
+        ],
+        "error": [{"type": "OperationOutcome", "url": "OperationOutcome.ndjson"}]
+        if outcomes
+        else [],
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+        for rtype, resources in sorted(by_type.items()):
+            archive.writestr(f"{rtype}.ndjson", ndjson_lines(resources.values()))
+        if outcomes:
+            archive.writestr("OperationOutcome.ndjson", ndjson_lines(outcomes))
+    return buffer.getvalue()
+
+
+def _operation_outcome(failure: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "OperationOutcome",
+        "id": f"session-{failure['session_id']}-failed",
+        "issue": [
+            {
+                "severity": "error",
+                "code": "processing",
+                "diagnostics": f"Session {failure['session_id']}: {failure['error']}",
+            }
+        ],
+    }
+
+
+# --- the optional read-only FHIR endpoint (FHIR_API_ENABLED) -------------------------------
+
+TOKEN_PREFIX = "cnfhir_"  # noqa: S105  (a label that tells a leaked token apart, not a secret)
+
+
+class FhirApiError(Exception):
+    """A token could not be created or revoked as asked; the message says why."""
+
+
+def fhir_token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def fhir_token_create(
+    *, clinic: Clinic, name: str, created_by: User | None = None
+) -> tuple[FhirApiToken, str]:
+    """A new partner token for `clinic`. Returns the row and the token itself, which is shown
+    this once: only its SHA-256 is stored. Audited."""
+    name = (name or "").strip()
+    if not name:
+        raise FhirApiError("Name the partner system the token is for.")
+    if created_by is not None and created_by.clinic_id != clinic.pk:
+        raise FhirApiError("You can only create tokens for your own clinic.")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = FhirApiToken.objects.create(
+        clinic=clinic,
+        name=name[:200],
+        token_hash=fhir_token_digest(raw),
+        prefix=raw[: len(TOKEN_PREFIX) + 5],
+        created_by=created_by,
+    )
+    audit_record(
+        action=Action.CREATE,
+        actor=created_by,
+        obj=token,
+        clinic=clinic,
+        actor_username="manage.py",
+        summary=f"Created FHIR API token {token.prefix}… for {token.name}",
+    )
+    return token, raw
+
+
+@transaction.atomic
+def fhir_token_revoke(*, token: FhirApiToken, actor: User | None = None) -> FhirApiToken:
+    """Revoke a token: from now on it authenticates nothing. Audited; revoking twice is a no-op."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            action=Action.UPDATE,
+            actor=actor,
+            obj=token,
+            clinic=token.clinic,
+            actor_username="manage.py",
+            summary=f"Revoked FHIR API token {token.prefix}… of {token.name}",
+        )
+    return token
+
+
+def fhir_token_authenticate(*, raw: str, request: HttpRequest | None = None) -> FhirApiToken | None:
+    """The active token this bearer value is, or None (then the failure is audited)."""
+    token = None
+    if raw.startswith(TOKEN_PREFIX):
+        token = (
+            FhirApiToken.objects.select_related("clinic")
+            .filter(token_hash=fhir_token_digest(raw), revoked_at__isnull=True)
+            .first()
+        )
+    if token is None:
+        audit_record(
+            action=Action.LOGIN_FAILED,
+            request=request,
+            actor_username="fhir-api",
+            summary="FHIR API request with a missing, unknown or revoked token",
+        )
+        return None
+    FhirApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token
+
+
+@transaction.atomic
+def fhir_api_bundle_read(
+    *, token: FhirApiToken, note: CrisisSession, request: HttpRequest | None = None
+) -> dict[str, Any]:
+    """The Bundle of a signed record of the token's clinic (the selector scoped it), audited as
+    an export of the record to the partner system, in this transaction."""
+    if note.clinic_id != token.clinic_id or note.status != NoteStatus.SIGNED:
+        raise FhirExportError("Not a signed record of this token's clinic.")
+    bundle = note_fhir_bundle(note=note, base_url=fhir_base_url(), generated_at=timezone.now())
+    audit_record(
+        action=Action.EXPORT,
+        request=request,
+        obj=note,
+        clinic=token.clinic,
+        actor_username=f"fhir-token:{token.prefix}",
+        summary=f"Read through the FHIR API by {token.name} (token {token.prefix}…)",
+    )
+    return bundle
