@@ -45,6 +45,13 @@ app.conf.update(
             "schedule": 120.0,
             "options": {"expires": 110},
         },
+        # Recompute every signed note's hashes and tell the clinic admins of any mismatch
+        # (once per note and kind). Every 6 hours by default; a test may set it shorter.
+        "records-verify": {
+            "task": "records.verify",
+            "schedule": float(os.environ.get("RECORDS_VERIFY_SECONDS", "21600")),
+            "options": {"expires": 3000},
+        },
     },
 )
 app.autodiscover_tasks()

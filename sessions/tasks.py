@@ -7,6 +7,7 @@ from celery import shared_task
 
 from sessions.services.exports import export_job_run, export_jobs_resume
 from sessions.services.followups import followup_scan
+from sessions.services.verify import record_mismatches_notify
 
 
 @shared_task(name="followups.scan", acks_late=True, ignore_result=True)
@@ -26,3 +27,12 @@ def export_run(job_id: int) -> None:
 @shared_task(name="exports.resume", acks_late=True, ignore_result=True)
 def exports_resume() -> int:
     return export_jobs_resume()
+
+
+# Every signed note is rehashed: at 100k notes that outlasts the global 240 s limit.
+@shared_task(
+    name="records.verify", acks_late=True, ignore_result=True, soft_time_limit=3000, time_limit=3300
+)
+def records_verify_task() -> dict[str, int]:
+    result = record_mismatches_notify()
+    return {"checked": result.checked, "mismatches": result.mismatches, "alerts": result.alerts}

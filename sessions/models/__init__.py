@@ -1,6 +1,7 @@
 from sessions.models.clients import Client, CommunityResource
 from sessions.models.exports import ExportJob
 from sessions.models.followups import FollowUpAlert, FollowUpAttempt, FollowUpTask
+from sessions.models.integrity import RecordIntegrityAlert
 from sessions.models.notes import (
     Addendum,
     CrisisSession,
@@ -26,5 +27,6 @@ __all__ = [
     "ProblemSolvingStage",
     "QuickNote",
     "RapportStage",
+    "RecordIntegrityAlert",
     "ReviewComment",
 ]
