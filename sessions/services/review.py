@@ -92,6 +92,8 @@ def _already_decided_message(note: CrisisSession) -> str:
             f"This note was already co-signed by {note.cosigner_name} at "
             f"{timezone.localtime(note.cosigned_at):%H:%M}. Nothing was changed."
         )
+    if note.status == NoteStatus.DRAFT and ReviewComment.objects.filter(session=note).exists():
+        return "This note was already returned to its author with comments. Nothing was changed."
     if note.status == NoteStatus.DRAFT:
         return (
             "This note is not waiting for a co-signature any more: it is a draft with its "
