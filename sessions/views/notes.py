@@ -334,7 +334,7 @@ def note_save(request: HttpRequest, note_id: int) -> HttpResponse:
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
-def _autosave_json(request: HttpRequest, note_id: int) -> JsonResponse:
+def _autosave_json(request: HttpRequest, note_id: int) -> HttpResponse:
     """The autosave answer for note.js: 200 with the new version and stage states, 409 on a
     version conflict or once the note left draft ("locked"), 400 with field errors, 403 for
     someone else's note."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -178,7 +179,7 @@ def test_autosave_committing_while_sign_waits_is_what_sign_checks_and_hashes(cou
         note = _ready_draft(counselor)
         saved, outcome = _interleave(
             _autosave(counselor, note, **_change(i)),
-            lambda note=note: note_sign(note=note, user=counselor),
+            partial(note_sign, note=note, user=counselor),
         )
         assert isinstance(saved, CrisisSession), saved
         if i % 2:
@@ -203,7 +204,7 @@ def test_sign_committing_while_autosave_waits_refuses_the_autosave(counselor):
         note = _ready_draft(counselor)
         before = reload(note).exploration.precipitating_event
         signed, outcome = _interleave(
-            lambda note=note: note_sign(note=note, user=counselor),
+            partial(note_sign, note=note, user=counselor),
             _autosave(counselor, note, **_change(i)),
         )
         assert isinstance(signed, CrisisSession), signed
@@ -222,7 +223,7 @@ def test_save_then_sign_request_and_autosave_in_both_orders(counselor, client: D
         page = form_data(note, **{"exploration-affect_notes": f"Sign tab text {i}"})
         _, response = _interleave(
             _autosave(counselor, note, **{"rapport-engagement_notes": f"Tab B {i}"}),
-            lambda note=note, page=page: client.post(f"/notes/{note.pk}/sign/", page),
+            partial(client.post, f"/notes/{note.pk}/sign/", page),
         )
         assert response.status_code == 409
         assert f"Sign tab text {i}" in response.content.decode()
@@ -234,7 +235,7 @@ def test_save_then_sign_request_and_autosave_in_both_orders(counselor, client: D
         page = form_data(note, **{"exploration-affect_notes": f"Sign tab text {i}"})
         _, response, refused = _queue(
             _row_lock(note),
-            lambda note=note, page=page: client.post(f"/notes/{note.pk}/sign/", page),
+            partial(client.post, f"/notes/{note.pk}/sign/", page),
             _autosave(counselor, note, **{"rapport-engagement_notes": f"Tab B {i}"}),
         )
         assert response.status_code == 302, response
@@ -269,7 +270,7 @@ def _all_at_once(works: list[Callable[[], Any]]) -> list[Any]:
 def test_concurrent_signs_exactly_one_succeeds_the_others_are_told_already_signed(counselor):
     for _ in range(ITERATIONS // 3):
         note = _ready_draft(counselor)
-        results = _all_at_once([lambda note=note: note_sign(note=note, user=counselor)] * 4)
+        results = _all_at_once([partial(note_sign, note=note, user=counselor)] * 4)
         assert sum(isinstance(r, CrisisSession) for r in results) == 1, results
         assert sum(isinstance(r, NoteAlreadySigned) for r in results) == 3, results
         _assert_record_holds(note)
@@ -313,9 +314,7 @@ def test_concurrent_sign_requests_one_302_the_others_409_already_signed(counselo
 def test_concurrent_cosigns_exactly_one_succeeds(supervisor, trainee):
     for _ in range(5):
         note = awaiting_note(author=trainee)
-        results = _all_at_once(
-            [lambda note=note: note_cosign(note=note, supervisor=supervisor)] * 3
-        )
+        results = _all_at_once([partial(note_cosign, note=note, supervisor=supervisor)] * 3)
         assert sum(isinstance(r, CrisisSession) for r in results) == 1, results
         assert sum(isinstance(r, AlreadyDecided) for r in results) == 2, results
         assert all("already co-signed" in str(r) for r in results if isinstance(r, Exception))
