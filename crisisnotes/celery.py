@@ -51,6 +51,13 @@ app.conf.update(
             "schedule": 3600.0,
             "options": {"expires": 3000},
         },
+        # Recompute every signed note's hashes and tell the clinic admins of any mismatch
+        # (once per note and kind). Every 6 hours by default; a test may set it shorter.
+        "records-verify": {
+            "task": "records.verify",
+            "schedule": float(os.environ.get("RECORDS_VERIFY_SECONDS", "21600")),
+            "options": {"expires": 3000},
+        },
     },
 )
 app.autodiscover_tasks()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from django import forms
@@ -19,6 +22,23 @@ class NoteLocked(NoteError):
 
     def __init__(self, message: str = "This note is signed and can no longer be edited.") -> None:
         super().__init__(message)
+
+
+class NoteAlreadySigned(NoteLocked):
+    """A sign request found the note already signed (another tab, window or a second click got
+    there first). Nothing was changed; the answer is "already signed", not an error."""
+
+    def __init__(self, *, signed_at: datetime | None = None, status: str = "") -> None:
+        self.signed_at = signed_at
+        self.status = status
+        when = f" at {timezone.localtime(signed_at):%H:%M}" if signed_at else ""
+        waiting = (
+            " and waits for a supervisor's co-signature" if status == "awaiting_cosign" else ""
+        )
+        super().__init__(
+            f"This note was already signed{when}{waiting} (in another tab or window, or by a "
+            "second click). Nothing was changed."
+        )
 
 
 class NoteConflict(NoteError):

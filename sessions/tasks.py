@@ -7,6 +7,7 @@ from celery import shared_task
 
 from sessions.services.exports import export_job_run, export_jobs_resume
 from sessions.services.followups import followup_scan
+from sessions.services.verify import record_mismatches_notify
 
 
 @shared_task(name="followups.scan", acks_late=True, ignore_result=True)
@@ -33,3 +34,12 @@ def exports_purge() -> int:
     from sessions.services.retention import export_files_purge
 
     return export_files_purge()
+
+
+# Every signed note is rehashed: at 100k notes that outlasts the global 240 s limit.
+@shared_task(
+    name="records.verify", acks_late=True, ignore_result=True, soft_time_limit=3000, time_limit=3300
+)
+def records_verify_task() -> dict[str, int]:
+    result = record_mismatches_notify()
+    return {"checked": result.checked, "mismatches": result.mismatches, "alerts": result.alerts}

@@ -2,6 +2,7 @@ from sessions.models.clients import Client, CommunityResource
 from sessions.models.exports import ExportJob
 from sessions.models.fhir import FhirApiToken
 from sessions.models.followups import FollowUpAlert, FollowUpAttempt, FollowUpTask
+from sessions.models.integrity import RecordIntegrityAlert
 from sessions.models.notes import (
     Addendum,
     CrisisSession,
@@ -28,5 +29,6 @@ __all__ = [
     "ProblemSolvingStage",
     "QuickNote",
     "RapportStage",
+    "RecordIntegrityAlert",
     "ReviewComment",
 ]

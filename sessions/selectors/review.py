@@ -100,6 +100,21 @@ def note_get_for_review(*, user: User, note_id: int) -> CrisisSession:
     return note
 
 
+def note_returned_to_author(*, user: User, note_id: int) -> bool:
+    """Whether `note_id` is a draft of this clinic that came back from review and that `user`
+    may review: how a supervisor whose decision lost a race to a return learns what happened
+    (the draft itself stays visible to its author only)."""
+    note = (
+        CrisisSession.objects.filter(
+            clinic=user.clinic, status=NoteStatus.DRAFT, review_comments__isnull=False
+        )
+        .select_related("author__team")
+        .filter(pk=note_id)
+        .first()
+    )
+    return note is not None and can_review(note=note, user=user)
+
+
 def review_comment_list(*, note: CrisisSession) -> list[ReviewComment]:
     """The review thread of a note the caller has already been allowed to read, oldest first.
     Cached on the note so every partial of a page shares one query."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import logging
 import os
@@ -38,6 +39,7 @@ from sessions.models import CrisisSession, ExportJob, FollowUpAttempt, FollowUpT
 from sessions.models.exports import ExportFormat, ExportKind, ExportStatus
 from sessions.models.notes import NoteStatus, RiskLevel
 from sessions.registry import sections
+from sessions.services.signing import note_content_canonical
 
 logger = logging.getLogger(__name__)
 
@@ -485,6 +487,9 @@ INDEX_FIELDS = [
     "status",
     "signed_at",
     "content_hash",
+    "cosign_hash",
+    "file_sha256",
+    "content_file",
     "error",
 ]
 
@@ -499,11 +504,25 @@ def _index_row(note: CrisisSession, filename: str) -> dict[str, Any]:
         "status": record_status_label(note),
         "signed_at": note.signed_at.isoformat() if note.signed_at else "",
         "content_hash": note.content_hash,
+        "cosign_hash": note.cosign_hash,
+        # The canonical content, as stored now: its SHA-256 is the content hash when the record
+        # verifies, so a recipient checks it with any SHA-256 tool (docs/record-hash.md).
+        "content_file": filename.removesuffix(".pdf") + ".content.json",
+        "content_json": note_content_canonical(note),
         "error": "",
     }
 
 
 def _zip_bytes(records_dir: Path, rows: list[dict[str, Any]]) -> bytes:
+    """The ZIP: index.csv, then each record's PDF and its canonical content JSON. The index
+    carries each PDF's SHA-256 and each record's content hash, so a recipient checks both."""
+    pdfs: dict[str, bytes] = {}
+    for row in rows:
+        if row.get("file"):
+            pdfs[row["file"]] = (records_dir / row["file"]).read_bytes()
+            row["file_sha256"] = hashlib.sha256(pdfs[row["file"]]).hexdigest()
+        else:  # the record failed: neither file is in the ZIP
+            row["content_file"] = ""
     index = io.StringIO()
     writer = csv.DictWriter(index, fieldnames=INDEX_FIELDS, extrasaction="ignore")
     writer.writeheader()
@@ -520,7 +539,8 @@ def _zip_bytes(records_dir: Path, rows: list[dict[str, Any]]) -> bytes:
         archive.writestr("index.csv", index.getvalue())
         for row in rows:
             if row.get("file"):
-                archive.write(records_dir / row["file"], arcname=row["file"])
+                archive.writestr(row["file"], pdfs[row["file"]])
+                archive.writestr(row["content_file"], row["content_json"])
     return buffer.getvalue()
 
 

@@ -43,16 +43,34 @@ def _require_author(note: CrisisSession, user: User) -> None:
         raise PermissionDenied("only the author edits a draft")
 
 
-def _lock_draft(note: CrisisSession, base_version: int | None) -> CrisisSession:
-    """Reload the note FOR UPDATE with its stage rows. Two saves of one draft (two tabs, a
-    double-click) serialise on this row lock; the second then sees the first's version bump and
-    is refused as a conflict instead of overwriting it. Only the note row is locked (`of=self`):
-    the stages are reached through nullable outer joins, which PostgreSQL cannot lock."""
-    locked = (
-        CrisisSession.objects.select_related("author", "clinic", *section_relations())
-        .select_for_update(of=("self",))
-        .get(pk=note.pk)
+def note_lock(*, note_id: int, related: tuple[str, ...] = ()) -> CrisisSession:
+    """Take the note's row lock (FOR UPDATE), then load the note and its stage rows.
+
+    Two steps on purpose. A locking SELECT that joins the stage rows waits for the lock and then
+    re-reads only the locked row: PostgreSQL hands back the joined stage rows as they were when
+    the statement started, before the transaction holding the lock (an autosave) committed. Rules
+    and hashes run on those rows would check text that is no longer stored. Loading after the
+    lock is granted (a new statement, a new snapshot under READ COMMITTED) reads exactly what is
+    stored, and nothing can change it until this transaction ends: every writer of a note's
+    content takes this lock first, and a row inserted with a foreign key to the note waits for it
+    too (the key check's FOR KEY SHARE conflicts with FOR UPDATE — so this must stay FOR UPDATE,
+    not FOR NO KEY UPDATE)."""
+    locked_ids = list(
+        CrisisSession.objects.select_for_update().filter(pk=note_id).values_list("pk", flat=True)
     )
+    if not locked_ids:
+        raise CrisisSession.DoesNotExist(f"no note {note_id}")
+    return CrisisSession.objects.select_related(
+        "author", "clinic", *related, *section_relations()
+    ).get(pk=note_id)
+
+
+def _lock_draft(note: CrisisSession, base_version: int | None) -> CrisisSession:
+    """Lock the draft (see `note_lock`) and check it may be written. Two saves of one draft (two
+    tabs, a double-click) serialise on the row lock; the second then sees the first's version
+    bump and is refused as a conflict instead of overwriting it. A note that left draft is
+    refused with NoteLocked."""
+    locked = note_lock(note_id=note.pk)
     if not locked.is_draft:
         raise NoteLocked()
     if base_version is not None and base_version != locked.version:

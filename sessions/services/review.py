@@ -26,6 +26,8 @@ from crisisnotes.notifications.services import notification_send
 from sessions import registry
 from sessions.models import CrisisSession, ReviewComment
 from sessions.models.notes import NoteStatus
+from sessions.services.notes import note_lock
+from sessions.services.signing import note_content_hash
 
 WHOLE_NOTE = ""
 MAX_COMMENT_LENGTH = 5000
@@ -80,18 +82,35 @@ def can_review(*, note: CrisisSession, user: User) -> bool:
     return team is not None and team.supervisor_id == user.pk
 
 
+class AlreadyDecided(ReviewError):
+    """Another supervisor (or another tab, or a double click) decided first; nothing changed."""
+
+
+def _already_decided_message(note: CrisisSession) -> str:
+    if note.status == NoteStatus.SIGNED and note.cosigned_at is not None:
+        return (
+            f"This note was already co-signed by {note.cosigner_name} at "
+            f"{timezone.localtime(note.cosigned_at):%H:%M}. Nothing was changed."
+        )
+    if note.status == NoteStatus.DRAFT and ReviewComment.objects.filter(session=note).exists():
+        return "This note was already returned to its author with comments. Nothing was changed."
+    if note.status == NoteStatus.DRAFT:
+        return (
+            "This note is not waiting for a co-signature any more: it is a draft with its "
+            "author (returned, or not signed yet). Nothing was changed."
+        )
+    return "This note is not waiting for a co-signature any more. Nothing was changed."
+
+
 def _lock_for_decision(*, note: CrisisSession, supervisor: User) -> CrisisSession:
     # Two supervisors (or two tabs) deciding at once: the row lock makes the second wait and then
-    # see the first decision, so a note is never both co-signed and returned.
-    locked = (
-        CrisisSession.objects.select_for_update(of=("self",))
-        .select_related("author__team")
-        .get(pk=note.pk)
-    )
+    # see the first decision, so a note is never both co-signed and returned. The note is read
+    # after the lock is granted (note_lock), so the decision runs on what is stored.
+    locked = note_lock(note_id=note.pk, related=("author__team",))
     if not can_review(note=locked, user=supervisor):
         raise ReviewError("Only the supervisor of the author's team can review this note.")
     if locked.status != NoteStatus.AWAITING_COSIGN:
-        raise ReviewError("This note is not waiting for a co-signature any more.")
+        raise AlreadyDecided(_already_decided_message(locked))
     return locked
 
 
@@ -109,6 +128,13 @@ def note_cosign(
     co-sign"; the co-signer's name, credential and licence are copied as they are now, with a
     co-sign hash over the author's content hash (see cosign_hash_compute)."""
     locked = _lock_for_decision(note=note, supervisor=supervisor)
+    # The co-signature vouches for the content the author signed: refuse to put it on content
+    # that no longer matches that signature (changed behind the application's back).
+    if note_content_hash(locked) != locked.content_hash:
+        raise ReviewError(
+            "This record does not verify: its stored content no longer matches the content "
+            "hash the author signed. It was not co-signed; tell the clinic admin."
+        )
     now = timezone.now()
     fields = {
         "status": NoteStatus.SIGNED,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -19,12 +20,12 @@ from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from sessions import registry
-from sessions.exceptions import SignRefused
+from sessions.exceptions import NoteAlreadySigned, SignRefused
 from sessions.models import CrisisSession
 from sessions.models.notes import NoteStatus
 from sessions.registry import SignProblem
 from sessions.sections import HEADER
-from sessions.services.notes import _lock_draft, _require_author
+from sessions.services.notes import _require_author, note_autosave, note_lock
 
 HASH_HEADER_FIELDS = (
     "id",
@@ -66,6 +67,27 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def note_content_payload(note: CrisisSession) -> dict[str, Any]:
+    """The signed content as plain JSON-able values (see `note_content_hash`)."""
+    return {
+        "header": {name: _plain(getattr(note, name)) for name in HASH_HEADER_FIELDS},
+        "sections": [{section.key: section.content(note=note)} for section in registry.sections()],
+        "quick_notes": [
+            {"created_at": _plain(q.created_at), "text": q.text}
+            for q in note.quick_notes.order_by("created_at", "id")
+        ],
+    }
+
+
+def note_content_canonical(note: CrisisSession) -> bytes:
+    """The canonical UTF-8 JSON of the signed content: the exact bytes the content hash is the
+    SHA-256 of. The bulk export ships these bytes beside each PDF, so a recipient can recompute
+    the hash with any SHA-256 tool (docs/record-hash.md)."""
+    payload = note_content_payload(note)
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical.encode("utf-8")
+
+
 def note_content_hash(note: CrisisSession) -> str:
     """SHA-256 (hex) of the signed content, as canonical JSON (sort_keys=True,
     separators=(",", ":"), ensure_ascii=False, UTF-8):
@@ -78,16 +100,7 @@ def note_content_hash(note: CrisisSession) -> str:
     Datetimes are ISO 8601 strings (UTC). Signature fields (signer, signed_at, the hash itself),
     status, version and co-signature are not content. docs/record-hash.md describes each
     section's fields. Same content → same hash, on any machine."""
-    payload = {
-        "header": {name: _plain(getattr(note, name)) for name in HASH_HEADER_FIELDS},
-        "sections": [{section.key: section.content(note=note)} for section in registry.sections()],
-        "quick_notes": [
-            {"created_at": _plain(q.created_at), "text": q.text}
-            for q in note.quick_notes.order_by("created_at", "id")
-        ],
-    }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(note_content_canonical(note)).hexdigest()
 
 
 @transaction.atomic
@@ -99,11 +112,17 @@ def note_sign(
     the late-entry label, and lock the note — or, when any co-sign reason applies (trainee author,
     clinician level below the screen...), send it to "awaiting co-sign" with the reasons.
 
-    The note row is locked FOR UPDATE for the whole check-and-sign: an autosave from another tab
-    (or a quick note) committing between the rule check and the status change would otherwise
-    put unchecked, unhashed content under the signature."""
+    Invariant: the rules and the hash run on exactly what is stored. The note row is locked FOR
+    UPDATE first and the note, its stage rows and everything else hashed are read after the lock
+    was granted (`note_lock`); every writer of a draft takes the same lock (autosave, quick
+    notes, the safety records) or inserts a row referencing the note (its foreign-key check
+    waits for this lock), so nothing changes between the check, the hash and the status change.
+    A second sign of the same note (two tabs, a double click) waits for the first and is then
+    refused with NoteAlreadySigned, changing nothing."""
     _require_author(note, user)
-    locked = _lock_draft(note, None)
+    locked = note_lock(note_id=note.pk)
+    if not locked.is_draft:
+        raise NoteAlreadySigned(signed_at=locked.signed_at, status=locked.status)
     problems = note_sign_problems(locked)
     if problems:
         raise SignRefused(problems)
@@ -133,3 +152,33 @@ def note_sign(
         )[:300],
     )
     return locked
+
+
+def note_save_and_sign(
+    *,
+    note: CrisisSession,
+    user: User,
+    base_version: int,
+    data: Mapping[str, Any],
+    request: HttpRequest | None = None,
+) -> CrisisSession:
+    """What the page's Sign button does: save the posted draft, then sign it, in one
+    transaction holding the note's row lock throughout, so no autosave from another tab can
+    slip in between what this page saved and what is checked and hashed.
+
+    Refusals: NoteConflict / NoteInvalid / NoteLocked from the save (nothing saved);
+    NoteAlreadySigned when another request signed first (nothing saved). When only the sign
+    rules refuse, the save is kept (committed) and SignRefused is raised after it, so the
+    counselor's text is stored and the page lists what is still missing."""
+    refused: SignRefused | None = None
+    with transaction.atomic():
+        saved = note_autosave(
+            note=note, user=user, base_version=base_version, data=data, request=request
+        )
+        try:
+            # A savepoint: a refused signature rolls back nothing but itself.
+            with transaction.atomic():
+                return note_sign(note=saved, user=user, request=request)
+        except SignRefused as error:
+            refused = error
+    raise refused

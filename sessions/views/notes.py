@@ -23,6 +23,7 @@ from crisisnotes.audit.services import audit_record
 from sessions import registry
 from sessions.exceptions import (
     AddendumError,
+    NoteAlreadySigned,
     NoteConflict,
     NoteError,
     NoteInvalid,
@@ -49,7 +50,7 @@ from sessions.services.notes import (
     process_note_save,
     quick_note_add,
 )
-from sessions.services.signing import note_sign, note_sign_problems
+from sessions.services.signing import note_save_and_sign, note_sign, note_sign_problems
 
 READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 
@@ -150,7 +151,12 @@ def _render_edit(
 
 
 def _render_readonly(
-    request: HttpRequest, note: CrisisSession, *, addendum_form: AddendumForm | None = None
+    request: HttpRequest,
+    note: CrisisSession,
+    *,
+    addendum_form: AddendumForm | None = None,
+    unsaved: list[tuple[str, str]] | None = None,
+    status: int | None = None,
 ) -> HttpResponse:
     user = _user(request)
     stages = []
@@ -180,8 +186,9 @@ def _render_readonly(
             "addendum_form": (addendum_form or AddendumForm()) if can_add else None,
             "is_author": note.author_id == user.pk,
             "process_note": process_note_for_author(user=user, note=note),
+            "unsaved": unsaved or [],
         },
-        status=400 if addendum_form is not None and addendum_form.errors else 200,
+        status=status or (400 if addendum_form is not None and addendum_form.errors else 200),
     )
 
 
@@ -211,6 +218,93 @@ class _Refused(Exception):
         self.response = response
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    return (
+        _is_autosave(request)
+        or bool(getattr(request, "htmx", False))
+        or "application/json" in request.headers.get("Accept", "")
+    )
+
+
+def _unsaved_text(note: CrisisSession, data: Any) -> list[tuple[str, str]]:
+    """(label, text) of every posted field that differs from the stored note: what a page that
+    arrived too late (the note was signed meanwhile) would otherwise lose."""
+    unsaved = []
+    for section_forms in note_forms(note=note, data=data).values():
+        for form in section_forms:
+            for name in form.changed_data:
+                value = form[name].data
+                if isinstance(value, list | tuple):
+                    value = ", ".join(str(v) for v in value if v not in (None, ""))
+                text = "" if value is None else str(value)
+                if text.strip():
+                    unsaved.append((str(form[name].label or name), text))
+    return unsaved
+
+
+def _locked_answer(request: HttpRequest, note: CrisisSession, message: str = "") -> HttpResponse:
+    """The answer to a write into the author's note that has left draft, typically because the
+    other tab (or a first click) signed it: 409, never a 403 or a 500. JSON/htmx callers get the
+    message; a page post gets the signed note back with every field it posted that differs from
+    the record shown as "not saved" text to copy (into an addendum if it belongs in the record),
+    or — when it posted nothing new — a redirect to the note with the message."""
+    if not message:
+        message = str(NoteAlreadySigned(signed_at=note.signed_at, status=note.status))
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "error": "locked",
+                "message": f"{message} Your text is still on this page and was not saved: copy "
+                "what belongs in the record into an addendum.",
+            },
+            status=409,
+        )
+    unsaved = _unsaved_text(note, request.POST) if request.POST else []
+    if unsaved:
+        messages.warning(request, message)
+        return _render_readonly(request, note, unsaved=unsaved, status=409)
+    messages.info(request, message)
+    return redirect("crisis_sessions:note_detail", note_id=note.pk)
+
+
+def _draft_for_post(request: HttpRequest, note_id: int) -> CrisisSession:
+    """The author's draft to write to. When it has left draft (signed in another tab, or by a
+    first click) raise _Refused with the "already signed" answer rather than a bare 403."""
+    user = _user(request)
+    try:
+        return note_get_for_edit(user=user, note_id=note_id)
+    except PermissionDenied:
+        note = note_get_for_view(user=user, note_id=note_id)
+        if note.author_id != user.pk or note.is_draft:
+            raise
+        raise _Refused(_locked_answer(request, note)) from None
+
+
+def _refusal(request: HttpRequest, note: CrisisSession, error: NoteError) -> _Refused:
+    """The answer to a refused save of the posted page (conflict, invalid input, or the note
+    left draft meanwhile), the typed text kept."""
+    user = _user(request)
+    if isinstance(error, NoteLocked):
+        return _Refused(_locked_answer(request, note_get_for_view(user=user, note_id=note.pk)))
+    if isinstance(error, NoteConflict):
+        # Unvalidated bound forms: they show exactly what was typed, and validating would write
+        # it into the (stale) instances. The page keeps the old base version, so saving again
+        # conflicts again until the counselor loads the latest.
+        fresh = note_get_for_edit(user=user, note_id=note.pk)
+        return _Refused(
+            _render_edit(
+                request,
+                fresh,
+                bound=note_forms(note=note, data=request.POST),
+                conflict=error,
+                status=409,
+            )
+        )
+    assert isinstance(error, NoteInvalid)
+    fresh = note_get_for_edit(user=user, note_id=note.pk)
+    return _Refused(_render_edit(request, fresh, bound=error.forms, status=400))
+
+
 def _save_posted(request: HttpRequest, note: CrisisSession) -> CrisisSession:
     """Save the posted draft (every action form posts the whole page); on conflict or invalid
     input answer with the page again, the typed text kept in its fields."""
@@ -223,48 +317,34 @@ def _save_posted(request: HttpRequest, note: CrisisSession) -> CrisisSession:
             data=request.POST,
             request=request,
         )
-    except NoteConflict as conflict:
-        # Unvalidated bound forms: they show exactly what was typed, and validating would write
-        # it into the (stale) instances. The page keeps the old base version, so saving again
-        # conflicts again until the counselor loads the latest.
-        fresh = note_get_for_edit(user=user, note_id=note.pk)
-        raise _Refused(
-            _render_edit(
-                request,
-                fresh,
-                bound=note_forms(note=note, data=request.POST),
-                conflict=conflict,
-                status=409,
-            )
-        ) from conflict
-    except NoteInvalid as invalid:
-        fresh = note_get_for_edit(user=user, note_id=note.pk)
-        raise _Refused(_render_edit(request, fresh, bound=invalid.forms, status=400)) from invalid
+    except (NoteConflict, NoteInvalid, NoteLocked) as error:
+        raise _refusal(request, note, error) from error
 
 
 @require_POST
 @role_required(Role.COUNSELOR)
 def note_save(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
     if _is_autosave(request):
         return _autosave_json(request, note_id)
-    note = note_get_for_edit(user=user, note_id=note_id)
     try:
-        note = _save_posted(request, note)
+        note = _save_posted(request, _draft_for_post(request, note_id))
     except _Refused as refused:
         return refused.response
     messages.success(request, f"Saved {_local_time(timezone.now(), '%H:%M:%S')}.")
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
-def _autosave_json(request: HttpRequest, note_id: int) -> JsonResponse:
+def _autosave_json(request: HttpRequest, note_id: int) -> HttpResponse:
     """The autosave answer for note.js: 200 with the new version and stage states, 409 on a
-    version conflict, 400 with field errors, 403 once the note is locked."""
+    version conflict or once the note left draft ("locked"), 400 with field errors, 403 for
+    someone else's note."""
     user = _user(request)
+    note = note_get_for_view(user=user, note_id=note_id)
+    if note.author_id != user.pk:
+        return JsonResponse(
+            {"error": "forbidden", "message": "Only the author edits a draft."}, status=403
+        )
     try:
-        note = note_get_for_view(user=user, note_id=note_id)
-        if note.author_id != user.pk:
-            raise NoteLocked()
         note = note_autosave(
             note=note,
             user=user,
@@ -285,8 +365,10 @@ def _autosave_json(request: HttpRequest, note_id: int) -> JsonResponse:
         return JsonResponse(
             {"error": "invalid", "message": str(invalid), "errors": invalid.errors}, status=400
         )
-    except NoteLocked as locked:
-        return JsonResponse({"error": "locked", "message": str(locked)}, status=403)
+    except NoteLocked:
+        # Signed meanwhile (the other tab): a conflict, not a permission problem. Nothing was
+        # saved; note.js keeps the typed text on the page and says so.
+        return _locked_answer(request, note_get_for_view(user=user, note_id=note_id))
     return JsonResponse(
         {
             "version": note.version,
@@ -300,9 +382,8 @@ def _autosave_json(request: HttpRequest, note_id: int) -> JsonResponse:
 @role_required(Role.COUNSELOR)
 def note_end_view(request: HttpRequest, note_id: int) -> HttpResponse:
     user = _user(request)
-    note = note_get_for_edit(user=user, note_id=note_id)
     try:
-        note = _save_posted(request, note)
+        note = _save_posted(request, _draft_for_post(request, note_id))
         note_end(note=note, user=user, base_version=note.version, request=request)
     except _Refused as refused:
         return refused.response
@@ -314,9 +395,8 @@ def note_end_view(request: HttpRequest, note_id: int) -> HttpResponse:
 @role_required(Role.COUNSELOR)
 def note_copy_forward_view(request: HttpRequest, note_id: int) -> HttpResponse:
     user = _user(request)
-    note = note_get_for_edit(user=user, note_id=note_id)
     try:
-        note = _save_posted(request, note)
+        note = _save_posted(request, _draft_for_post(request, note_id))
         note, source = note_copy_forward(
             note=note, user=user, base_version=note.version, request=request
         )
@@ -324,7 +404,7 @@ def note_copy_forward_view(request: HttpRequest, note_id: int) -> HttpResponse:
         return refused.response
     except NoteError as error:
         messages.error(request, str(error))
-        return redirect("crisis_sessions:note_detail", note_id=note.pk)
+        return redirect("crisis_sessions:note_detail", note_id=note_id)
     messages.info(
         request,
         "Copied forward from the session of "
@@ -337,14 +417,25 @@ def note_copy_forward_view(request: HttpRequest, note_id: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COUNSELOR)
 def note_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
+    """Sign (the page posts the whole form: save and sign in one transaction). Exactly one of
+    two concurrent sign requests signs; the other gets the "already signed" answer."""
     user = _user(request)
-    note = note_get_for_edit(user=user, note_id=note_id)
     try:
+        note = _draft_for_post(request, note_id)
         if "version" in request.POST:
-            note = _save_posted(request, note)
-        note = note_sign(note=note, user=user, request=request)
+            note = note_save_and_sign(
+                note=note,
+                user=user,
+                base_version=_base_version(request),
+                data=request.POST,
+                request=request,
+            )
+        else:
+            note = note_sign(note=note, user=user, request=request)
     except _Refused as refused:
         return refused.response
+    except (NoteConflict, NoteInvalid, NoteLocked) as error:
+        return _refusal(request, note, error).response
     except SignRefused:
         # Redirect, don't render: the note page stays at its own URL and a reload does not post
         # the sign form again. The page lists the unmet rules and focuses that list (note.js).
@@ -364,11 +455,16 @@ def note_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
 @role_required(Role.COUNSELOR)
 def quick_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
     user = _user(request)
-    note = note_get_for_edit(user=user, note_id=note_id)
+    try:
+        note = _draft_for_post(request, note_id)
+    except _Refused as refused:
+        return refused.response
     form = QuickNoteForm(request.POST)
     if form.is_valid():
         try:
             quick_note_add(note=note, user=user, text=form.cleaned_data["text"], request=request)
+        except NoteLocked:
+            return _locked_answer(request, note_get_for_view(user=user, note_id=note_id))
         except NoteError as error:
             form.add_error("text", str(error))
     if request.htmx:  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -27,12 +27,13 @@ from sessions.selectors.review import (
     TEAM_SESSION_LISTS,
     awaiting_cosign_list_for_supervisor,
     note_get_for_review,
+    note_returned_to_author,
     team_dashboard,
     team_followup_list,
     team_member_list,
     team_session_list,
 )
-from sessions.services.review import ReviewError, note_cosign, note_return
+from sessions.services.review import AlreadyDecided, ReviewError, note_cosign, note_return
 
 LIST_LIMIT = 200
 DEFAULT_SESSION_LIST = "high_risk"
@@ -126,12 +127,45 @@ def review_note(request: HttpRequest, note_id: int) -> HttpResponse:
     return _review_page(request, note)
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False)) or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+
+
+def _already_decided(request: HttpRequest, message: str) -> HttpResponse:
+    """A decision that lost the race (another supervisor, tab or click decided first): 409 for
+    htmx/JSON, else back to the queue with the message — never a 404, 403 or 500."""
+    if _wants_json(request):
+        return JsonResponse({"error": "already_decided", "message": message}, status=409)
+    messages.info(request, message)
+    return redirect("crisis_sessions:review_queue")
+
+
+def _note_for_decision(request: HttpRequest, note_id: int) -> CrisisSession | HttpResponse:
+    user = _user(request)
+    try:
+        return note_get_for_review(user=user, note_id=note_id)
+    except Http404:
+        # Returned meanwhile: the draft is its author's now, but this supervisor's decision
+        # lost a race rather than aimed at a note that does not exist.
+        if note_returned_to_author(user=user, note_id=note_id):
+            return _already_decided(
+                request, "This note was already returned to its author. Nothing was changed."
+            )
+        raise
+
+
 @require_POST
 def review_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
     user = _user(request)
-    note = note_get_for_review(user=user, note_id=note_id)
+    note = _note_for_decision(request, note_id)
+    if isinstance(note, HttpResponse):
+        return note
     try:
         note_cosign(note=note, supervisor=user, request=request)
+    except AlreadyDecided as decided:
+        return _already_decided(request, str(decided))
     except ReviewError as error:
         messages.error(request, str(error))
         return redirect("crisis_sessions:review_note", note_id=note.pk)
@@ -144,12 +178,16 @@ def review_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
 @require_POST
 def review_return(request: HttpRequest, note_id: int) -> HttpResponse:
     user = _user(request)
-    note = note_get_for_review(user=user, note_id=note_id)
+    note = _note_for_decision(request, note_id)
+    if isinstance(note, HttpResponse):
+        return note
     formset = cast(ReturnCommentFormSet, ReturnFormSet(request.POST, prefix="comment"))
     if not formset.is_valid():
         return _review_page(request, note, formset=formset, status=400)
     try:
         note_return(note=note, supervisor=user, comments=formset.comments(), request=request)
+    except AlreadyDecided as decided:
+        return _already_decided(request, str(decided))
     except ReviewError as error:
         messages.error(request, str(error))
         return redirect("crisis_sessions:review_note", note_id=note.pk)

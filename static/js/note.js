@@ -247,6 +247,15 @@
         clearErrors();
         updateStages(r.data.stages);
         setStatus("saved " + r.data.saved_at, "saved");
+      } else if (r.status === 409 && r.data.error === "locked") {
+        // Signed meanwhile (another tab): nothing saved; the text stays on this page to copy
+        // into an addendum. No "load the latest" here: the signed page keeps no drafts.
+        dirty = true; blocked = true;
+        var lockedBox = document.getElementById("js-conflict");
+        lockedBox.querySelector("[data-message]").textContent = r.data.message;
+        document.getElementById("load-latest").classList.add("d-none");
+        lockedBox.classList.remove("d-none");
+        setStatus("not saved — the note was signed", "error");
       } else if (r.status === 409) {
         dirty = true; blocked = true;
         var box = document.getElementById("js-conflict");

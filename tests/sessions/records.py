@@ -10,6 +10,7 @@ from django.utils import timezone
 from crisisnotes.accounts.models import User
 from sessions.models import CrisisSession
 from sessions.registry import sections
+from sessions.services.signing import note_content_hash
 from tests.factories import CrisisSessionFactory
 
 STAGE_TEXT: dict[str, dict[str, Any]] = {
@@ -55,9 +56,14 @@ def signed_note(
         "signer_name": author.display_name,
         "signer_credential": author.credential,
         "signer_licence": author.licence_number,
-        "content_hash": f"{note.pk:064x}",
         **note_fields,
     }
+    if "content_hash" not in signed:
+        # The real hash of the stored content, as note_sign computes it: the record verifies.
+        signing = CrisisSession.objects.get(pk=note.pk)
+        for name, value in signed.items():
+            setattr(signing, name, value)
+        signed["content_hash"] = note_content_hash(signing)
     CrisisSession.objects.filter(pk=note.pk).update(**signed)
     return CrisisSession.objects.get(pk=note.pk)
 

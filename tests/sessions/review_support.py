@@ -11,6 +11,7 @@ from crisisnotes.accounts.models import User
 from sessions import registry
 from sessions.models import Client, CrisisSession
 from sessions.models.notes import NoteStatus
+from sessions.services.signing import note_content_hash
 from tests.factories import ClientFactory, CrisisSessionFactory
 
 
@@ -47,9 +48,13 @@ def awaiting_note(
         "signer_name": author.display_name,
         "signer_credential": author.credential,
         "signer_licence": author.licence_number,
-        "content_hash": "c0ffee" * 10 + "beef",
         "cosign_required_reason": reason,
     }
+    # The real hash of the stored content, as note_sign computes it: the record verifies.
+    signing = CrisisSession.objects.get(pk=note.pk)
+    for name, value in signed.items():
+        setattr(signing, name, value)
+    signed["content_hash"] = note_content_hash(signing)
     CrisisSession.objects.filter(pk=note.pk).update(**signed)
     note.refresh_from_db()
     return note

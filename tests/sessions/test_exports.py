@@ -97,7 +97,11 @@ def test_bulk_export_filters_and_builds_a_zip_with_a_csv_index(
         names = archive.namelist()
         index = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode())))
     assert sorted(names) == sorted(
-        ["index.csv", *[f"session-{n.pk}-{n.started_at:%Y-%m-%d}.pdf" for n in mine]]
+        [
+            "index.csv",
+            *[f"session-{n.pk}-{n.started_at:%Y-%m-%d}.pdf" for n in mine],
+            *[f"session-{n.pk}-{n.started_at:%Y-%m-%d}.content.json" for n in mine],
+        ]
     )
     assert {int(row["session_id"]) for row in index} == {n.pk for n in mine}
     assert all(row["status"] == "Signed" and row["content_hash"] for row in index)
@@ -190,7 +194,8 @@ def test_a_rerun_after_a_crash_resumes_without_duplicates(counselor, clinic_admi
     assert sorted(rendered) == sorted(n.pk for n in notes[1:])
     assert [p.name for p in job_dir(job).iterdir()] == [job_file(job).name]
     with zipfile.ZipFile(job_file(job)) as archive:
-        assert len(archive.namelist()) == 4
+        # index.csv, then each record's PDF and canonical content: no duplicates.
+        assert len(archive.namelist()) == 1 + 2 * 3
 
 
 def test_sweep_re_enqueues_only_stale_unfinished_jobs(counselor, clinic_admin, monkeypatch):

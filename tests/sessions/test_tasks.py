@@ -139,7 +139,7 @@ def test_bulk_export_survives_a_sigkilled_worker_without_duplicates(
     assert files == [job_file(job)], files
     with zipfile.ZipFile(job_file(job)) as archive:
         names = archive.namelist()
-    assert len(names) == len(set(names)) == len(notes) + 1
+    assert len(names) == len(set(names)) == 2 * len(notes) + 1  # index, PDFs, content JSONs
     assert sorted(n for n in names if n.endswith(".pdf")) == sorted(
         f"session-{n.pk}-{n.started_at:%Y-%m-%d}.pdf" for n in notes
     )

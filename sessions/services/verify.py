@@ -1,0 +1,211 @@
+"""Record verification: recompute the hashes of signed notes from what is stored and compare.
+
+A signed note carries its content hash (computed by `note_sign` on the content under the row
+lock) and, once co-signed, a co-sign hash over that content hash and the co-signer. Recomputing
+both from the stored rows shows whether the record is still exactly what was signed. The note
+page and the PDF show the result for one note (`note_verify`); `manage.py verify_records` and the
+periodic task check every signed note (`records_verify`), and the task tells the clinic's admins
+of each mismatch once (`record_mismatches_notify`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from crisisnotes.accounts.models import User
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.services import audit_record
+from crisisnotes.notifications.services import notification_send
+from sessions.models import CrisisSession, RecordIntegrityAlert
+from sessions.models.integrity import RecordCheckKind
+from sessions.models.notes import NoteStatus
+from sessions.services.notes import section_relations
+from sessions.services.review import cosign_hash_compute
+from sessions.services.signing import note_content_hash
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HashCheck:
+    """One stored hash against the one recomputed from the stored rows."""
+
+    kind: str  # RecordCheckKind
+    stored: str
+    computed: str
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.stored) and self.stored == self.computed
+
+
+@dataclass(frozen=True)
+class RecordVerification:
+    """The verdict on one signed note: every check passed, or which did not."""
+
+    note_id: int
+    checks: tuple[HashCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def mismatches(self) -> list[HashCheck]:
+        return [check for check in self.checks if not check.ok]
+
+    @property
+    def message(self) -> str:
+        if self.ok:
+            return "Record verified: content hash matches" + (
+                " and co-sign hash matches." if len(self.checks) > 1 else "."
+            )
+        which = " and ".join(RecordCheckKind(c.kind).label.lower() for c in self.mismatches)
+        return (
+            f"Warning: this record does not verify ({which} does not match the stored "
+            "content). The stored record is not exactly what was signed; tell the clinic admin."
+        )
+
+
+def note_verify(*, note: CrisisSession) -> RecordVerification | None:
+    """Recompute the content hash (and, once co-signed, the co-sign hash) of a note that was
+    signed, from the rows stored now; None for a draft (nothing was signed yet).
+
+    The co-sign hash is recomputed over the stored content hash and the stored co-signer
+    fields, so a changed co-signature shows as a co-sign mismatch and changed content as a
+    content mismatch, each on its own."""
+    if note.status == NoteStatus.DRAFT:
+        return None
+    try:
+        computed_content = note_content_hash(note)
+    except ObjectDoesNotExist:
+        # A stage row is missing: the stored record is not the whole signed content.
+        computed_content = ""
+    checks = [
+        HashCheck(kind=RecordCheckKind.CONTENT, stored=note.content_hash, computed=computed_content)
+    ]
+    if note.cosigned_at is not None or note.cosign_hash:
+        computed = ""
+        if note.cosigned_at is not None and note.cosigned_by_id is not None:
+            computed = cosign_hash_compute(
+                content_hash=note.content_hash,
+                cosigner_id=note.cosigned_by_id,
+                cosigner_name=note.cosigner_name,
+                cosigner_credential=note.cosigner_credential,
+                cosigner_licence=note.cosigner_licence,
+                cosigned_at=note.cosigned_at,
+            )
+        checks.append(
+            HashCheck(kind=RecordCheckKind.COSIGN, stored=note.cosign_hash, computed=computed)
+        )
+    return RecordVerification(note_id=note.pk, checks=tuple(checks))
+
+
+def _signed_notes(clinic_id: int | None) -> Iterator[CrisisSession]:
+    notes = CrisisSession.objects.exclude(status=NoteStatus.DRAFT)
+    if clinic_id is not None:
+        notes = notes.filter(clinic_id=clinic_id)
+    # Signed rows never change (database triggers), so reading them in chunks without a lock
+    # sees each note whole.
+    return notes.select_related(*section_relations()).order_by("id").iterator(chunk_size=200)
+
+
+@dataclass
+class VerifyResult:
+    checked: int = 0
+    mismatched: list[RecordVerification] = field(default_factory=list)
+
+
+def records_verify(*, clinic_id: int | None = None) -> VerifyResult:
+    """Verify every note that was signed (or only one clinic's): how many were checked and
+    which did not verify, in id order."""
+    result = VerifyResult()
+    for note in _signed_notes(clinic_id):
+        verification = note_verify(note=note)
+        assert verification is not None
+        result.checked += 1
+        if not verification.ok:
+            result.mismatched.append(verification)
+    return result
+
+
+@dataclass
+class NotifyResult:
+    checked: int = 0
+    mismatches: int = 0
+    alerts: int = 0
+
+
+def record_mismatches_notify(*, now: datetime | None = None) -> NotifyResult:
+    """The periodic check: verify every signed note and tell the active clinic admins of the
+    note's clinic about each mismatch, once per (note, kind) however often it runs — the
+    RecordIntegrityAlert row is inserted in the same transaction as the notifications, and a
+    second insert fails the unique constraint and rolls its notifications back."""
+    now = now or timezone.now()
+    verified = records_verify()
+    result = NotifyResult(checked=verified.checked, mismatches=len(verified.mismatched))
+    for verification in verified.mismatched:
+        for check in verification.mismatches:
+            if _alert_send(note_id=verification.note_id, check=check, now=now):
+                result.alerts += 1
+    if result.mismatches:
+        logger.error(
+            "Record check: %d of %d signed notes do not verify",
+            result.mismatches,
+            result.checked,
+        )
+    return result
+
+
+def _alert_send(*, note_id: int, check: HashCheck, now: datetime) -> bool:
+    if RecordIntegrityAlert.objects.filter(session_id=note_id, kind=check.kind).exists():
+        return False  # announced by an earlier run
+    try:
+        with transaction.atomic():
+            note = CrisisSession.objects.select_related("clinic").get(pk=note_id)
+            # The insert is the claim: a concurrent run blocks on the unique index until the
+            # first commits, then fails, and nobody is told twice.
+            RecordIntegrityAlert.objects.create(
+                session=note,
+                kind=check.kind,
+                stored_hash=check.stored[:64],
+                computed_hash=check.computed[:64],
+                detected_at=now,
+            )
+            admins = list(
+                User.objects.filter(
+                    clinic_id=note.clinic_id, is_active=True, is_clinic_admin=True
+                ).order_by("id")
+            )
+            if not admins:
+                logger.error("Record check: clinic %s has no active admin to tell", note.clinic_id)
+            label = RecordCheckKind(check.kind).label.lower()
+            for admin in admins:
+                # No client name or alias: the message may be e-mailed.
+                notification_send(
+                    recipient=admin,
+                    event_key=f"record:{note.pk}:{check.kind}:mismatch",
+                    kind="record_mismatch",
+                    message=f"Record check: the signed note {note.pk} (session of "
+                    f"{timezone.localtime(note.started_at):%Y-%m-%d}) does not verify — its "
+                    f"{label} does not match the stored content.",
+                    url=reverse("crisis_sessions:note_detail", args=[note.pk]),
+                )
+            audit_record(
+                action=Action.NOTIFY,
+                obj=note,
+                clinic=note.clinic,
+                actor_username="scheduler",
+                summary=f"Record check: {label} mismatch; {len(admins)} clinic admin(s) told",
+            )
+    except IntegrityError:
+        return False
+    return True

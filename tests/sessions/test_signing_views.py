@@ -1,0 +1,210 @@
+"""What the pages answer when a write meets a note that was signed meanwhile (another tab, a
+double click), and the verification line on the page and in the PDF."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from pypdf import PdfReader
+
+from sessions.models.notes import NoteStatus
+from sessions.services.exports import record_pdf
+from sessions.services.notes import note_autosave
+from sessions.services.review import note_cosign
+from sessions.services.signing import note_content_hash, note_sign
+from tests.conftest import login
+from tests.sessions.note_helpers import (
+    complete_data,
+    form_data,
+    only_session_rules,  # noqa: F401 (fixture)
+    reload,
+    start_note,
+)
+from tests.sessions.records import signed_note
+from tests.sessions.review_support import awaiting_note
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("only_session_rules")]
+
+
+def _ready(author):
+    note = start_note(author)
+    return note_autosave(note=note, user=author, base_version=1, data=complete_data(note))
+
+
+def _url(name, note):
+    return reverse(f"crisis_sessions:{name}", args=[note.pk])
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_signing_a_note_signed_in_another_tab_redirects_with_already_signed(
+    counselor_client, counselor
+):
+    note = _ready(counselor)
+    page = form_data(note)  # the other tab's page, nothing new typed
+    note_sign(note=note, user=counselor)
+    response = counselor_client.post(_url("note_sign", note), page)
+    assert response.status_code == 302 and response.url == _url("note_detail", note)
+    assert any("already signed" in m for m in _messages(response))
+
+
+def test_signing_with_text_the_record_lacks_answers_409_and_shows_that_text(
+    counselor_client, counselor
+):
+    note = _ready(counselor)
+    page = form_data(note, **{"exploration-affect_notes": "Typed in the late tab"})
+    note_sign(note=note, user=counselor)
+    response = counselor_client.post(_url("note_sign", note), page)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert 'data-testid="unsaved-text"' in html and "Typed in the late tab" in html
+    assert "already signed" in html
+    stored = reload(note)
+    assert stored.exploration.affect_notes == "" and stored.content_hash == note_content_hash(
+        stored
+    )
+
+
+def test_sign_as_json_answers_409_locked(counselor_client, counselor):
+    note = _ready(counselor)
+    note_sign(note=note, user=counselor)
+    response = counselor_client.post(
+        _url("note_sign", note), form_data(note), HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 409
+    assert response.json()["error"] == "locked"
+    assert "already signed" in response.json()["message"]
+
+
+def test_autosave_into_a_signed_note_is_a_409_that_keeps_the_text(counselor_client, counselor):
+    note = _ready(counselor)
+    page = form_data(note, **{"exploration-affect_notes": "Still typing"})
+    note_sign(note=note, user=counselor)
+    response = counselor_client.post(_url("note_save", note), page, HTTP_X_AUTOSAVE="1")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["error"] == "locked"
+    assert "already signed" in body["message"] and "still on this page" in body["message"]
+    assert reload(note).exploration.affect_notes == ""
+
+
+@pytest.mark.parametrize("action", ["note_save", "note_end", "note_copy_forward"])
+def test_page_buttons_on_a_signed_note_are_never_a_403(counselor_client, counselor, action):
+    note = _ready(counselor)
+    page = form_data(note)
+    note_sign(note=note, user=counselor)
+    response = counselor_client.post(_url(action, note), page)
+    assert response.status_code == 302
+    assert any("already signed" in m for m in _messages(response))
+
+
+def test_quick_note_into_a_signed_note_is_a_409_for_htmx(counselor_client, counselor):
+    note = _ready(counselor)
+    note_sign(note=note, user=counselor)
+    response = counselor_client.post(
+        _url("note_quick_note", note), {"text": "late"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 409
+    assert not reload(note).quick_notes.exists()
+
+
+def test_another_authors_note_is_still_refused(client, counselor, teammate):
+    note = _ready(counselor)
+    response = login(client, teammate).post(
+        _url("note_save", note), form_data(note), HTTP_X_AUTOSAVE="1"
+    )
+    assert response.status_code in (403, 404)
+    assert reload(note).status == NoteStatus.DRAFT
+
+
+def test_save_then_sign_keeps_the_save_when_a_rule_refuses(counselor_client, counselor):
+    note = _ready(counselor)
+    page = form_data(
+        note,
+        **{"exploration-affect_notes": "Kept although not signed", "follow_up-followup_plan": ""},
+    )
+    response = counselor_client.post(_url("note_sign", note), page)
+    assert response.status_code == 302 and "sign=1" in response.url
+    stored = reload(note)
+    assert stored.status == NoteStatus.DRAFT
+    assert stored.exploration.affect_notes == "Kept although not signed"
+
+
+def test_cosigning_twice_tells_the_second_it_was_already_cosigned(client, supervisor, trainee):
+    note = awaiting_note(author=trainee)
+    note_cosign(note=note, supervisor=supervisor)
+    browser = login(client, supervisor)
+    response = browser.post(_url("review_cosign", note))
+    assert response.status_code == 302 and response.url == reverse("crisis_sessions:review_queue")
+    assert any("already co-signed" in m for m in _messages(response))
+    response = browser.post(_url("review_cosign", note), HTTP_ACCEPT="application/json")
+    assert response.status_code == 409 and response.json()["error"] == "already_decided"
+
+
+def test_returning_after_a_return_is_told_already_returned(client, supervisor, trainee):
+    from sessions.services.review import note_return
+
+    note = awaiting_note(author=trainee)
+    note_return(note=note, supervisor=supervisor, comments=[("", "Add the plan.")])
+    response = login(client, supervisor).post(
+        _url("review_cosign", note), HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 409
+    assert "already returned" in response.json()["message"]
+
+
+def test_cosign_refuses_a_record_that_no_longer_verifies(client, supervisor, trainee):
+    from django.db import connection
+
+    note = awaiting_note(author=trainee)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "UPDATE crisis_sessions_explorationstage SET precipitating_event = 'x' "
+            "WHERE session_id = %s",
+            [note.pk],
+        )
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    response = login(client, supervisor).post(_url("review_cosign", note))
+    assert response.status_code == 302
+    assert any("does not verify" in m for m in _messages(response))
+    assert reload(note).status == NoteStatus.AWAITING_COSIGN
+
+
+def test_review_page_shows_the_verification(client, supervisor, trainee):
+    note = awaiting_note(author=trainee)
+    html = login(client, supervisor).get(_url("review_note", note)).content.decode()
+    assert "Record verified: content hash matches" in html
+
+
+def test_pdf_prints_whether_the_record_verifies(counselor, supervisor, trainee):
+    def text(pdf: bytes) -> str:
+        reader = PdfReader(io.BytesIO(pdf))
+        return " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+
+    note = signed_note(author=counselor)
+    assert "Record verified: content hash matches." in text(
+        record_pdf(note=note, generated_by=counselor)
+    )
+    cosigned = note_cosign(note=awaiting_note(author=trainee), supervisor=supervisor)
+    assert "Record verified: content hash matches and co-sign hash matches." in text(
+        record_pdf(note=reload(cosigned), generated_by=supervisor)
+    )
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "UPDATE crisis_sessions_crisissession SET cosigner_licence = 'forged' WHERE id = %s",
+            [cosigned.pk],
+        )
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    printed = text(record_pdf(note=reload(cosigned), generated_by=supervisor))
+    assert "this record does not verify (co-sign hash does not match" in printed
+    assert "Record verified" not in printed

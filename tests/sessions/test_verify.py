@@ -1,0 +1,153 @@
+"""Record verification: `note_verify`, `manage.py verify_records` and the periodic check.
+
+Tampering is done the way an operator with the owner's powers could: a separate superuser
+connection switches `session_replication_role` to `replica` (so no trigger fires), changes a
+stored row directly in SQL, and switches it back.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import psycopg
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+
+from crisisnotes.notifications.models import Notification
+from sessions.models import CrisisSession, RecordIntegrityAlert
+from sessions.models.notes import NoteStatus
+from sessions.services.demo import demo_seed
+from sessions.services.review import note_cosign
+from sessions.services.verify import note_verify, record_mismatches_notify, records_verify
+from sessions.tasks import records_verify_task
+from tests import workers
+from tests.sessions.note_helpers import reload
+from tests.sessions.records import signed_note
+from tests.sessions.review_support import awaiting_note
+from tests.workers import celery_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def tamper(sql: str, params: list[object]) -> None:
+    """Run `sql` on its own superuser connection with every trigger off, then restore."""
+    with psycopg.connect(workers.test_database_url(), autocommit=True) as owner:
+        owner.execute("SET session_replication_role = replica")
+        owner.execute(sql, params)
+        owner.execute("SET session_replication_role = origin")
+
+
+def verify_records() -> tuple[str, CommandError | None]:
+    out = io.StringIO()
+    try:
+        call_command("verify_records", stdout=out)
+    except CommandError as error:
+        return out.getvalue(), error
+    return out.getvalue(), None
+
+
+def test_demo_data_verifies_and_a_tampered_note_is_reported_exactly(counselor, supervisor, trainee):
+    demo_seed(password="demo-test-password-1")
+    plain = signed_note(author=counselor)
+    cosigned = note_cosign(note=awaiting_note(author=trainee), supervisor=supervisor)
+    out, error = verify_records()
+    assert error is None, out
+    total = CrisisSession.objects.exclude(status=NoteStatus.DRAFT).count()
+    assert total >= 3
+    assert f"{total} signed notes checked, 0 mismatches." in out
+
+    # A stage row changed behind the application's back: the content hash no longer matches.
+    tamper(
+        "UPDATE crisis_sessions_explorationstage SET precipitating_event = %s "
+        "WHERE session_id = %s",
+        ["Changed after signing", plain.pk],
+    )
+    out, error = verify_records()
+    assert error is not None and "1 mismatches" in str(error)
+    lines = [line for line in out.splitlines() if line.startswith("MISMATCH")]
+    assert lines == [
+        f"MISMATCH note {plain.pk} content hash: stored {plain.content_hash} computed "
+        f"{note_verify(note=reload(plain)).checks[0].computed}"
+    ]
+
+    # The co-signer's name changed: only the co-sign hash fails, on that note only.
+    tamper(
+        "UPDATE crisis_sessions_crisissession SET cosigner_name = %s WHERE id = %s",
+        ["Somebody Else", cosigned.pk],
+    )
+    result = records_verify()
+    assert [(v.note_id, [c.kind for c in v.mismatches]) for v in result.mismatched] == [
+        (plain.pk, ["content"]),
+        (cosigned.pk, ["cosign"]),
+    ]
+    with pytest.raises(CommandError):
+        call_command("verify_records", stdout=io.StringIO())
+
+
+def test_note_page_says_whether_the_record_verifies(counselor, client):
+    note = signed_note(author=counselor)
+    client.force_login(counselor)
+    page = client.get(f"/notes/{note.pk}/").content.decode()
+    assert "Record verified: content hash matches" in page
+    assert 'data-verified="yes"' in page
+
+    tamper(
+        "UPDATE crisis_sessions_followupstage SET followup_plan = %s WHERE session_id = %s",
+        ["No call back", note.pk],
+    )
+    page = client.get(f"/notes/{note.pk}/").content.decode()
+    assert 'data-verified="no"' in page
+    assert "this record does not verify" in page
+    assert "Record verified" not in page
+
+
+def test_periodic_check_tells_each_clinic_admin_once_per_mismatch(
+    counselor, clinic_admin, outsider
+):
+    note = signed_note(author=counselor)
+    fine = signed_note(author=counselor)
+    assert record_mismatches_notify().alerts == 0
+    tamper(
+        "UPDATE crisis_sessions_crisissession SET modality = %s WHERE id = %s",
+        ["in_person" if note.modality != "in_person" else "phone", note.pk],
+    )
+
+    first = records_verify_task()
+    assert first == {"checked": 2, "mismatches": 1, "alerts": 1}
+    second = records_verify_task()
+    assert second == {"checked": 2, "mismatches": 1, "alerts": 0}
+
+    alert = RecordIntegrityAlert.objects.get()
+    assert (alert.session_id, alert.kind, alert.stored_hash) == (
+        note.pk,
+        "content",
+        note.content_hash,
+    )
+    told = Notification.objects.filter(kind="record_mismatch")
+    assert [(n.recipient, n.url) for n in told] == [(clinic_admin, f"/notes/{note.pk}/")]
+    assert str(note.pk) in told[0].message and note.client.alias not in told[0].message
+    # The other clinic's admin hears nothing of this clinic; the e-mail went once.
+    assert not Notification.objects.filter(recipient=outsider).exists()
+    assert [m.to for m in mail.outbox] == [[clinic_admin.email]]
+    assert fine.pk not in {a.session_id for a in RecordIntegrityAlert.objects.all()}
+
+
+@pytest.mark.worker
+def test_periodic_check_runs_in_a_real_worker(counselor, clinic_admin):
+    note = signed_note(author=counselor)
+    tamper(
+        "UPDATE crisis_sessions_rapportstage SET engagement_notes = %s WHERE session_id = %s",
+        ["rewritten", note.pk],
+    )
+    with celery_worker() as worker:
+        records_verify_task.delay()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if RecordIntegrityAlert.objects.filter(session=note).exists():
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(worker.log())
+    assert Notification.objects.filter(recipient=clinic_admin, kind="record_mismatch").count() == 1
