@@ -100,7 +100,7 @@ def test_bulk_fhir_export_writes_valid_ndjson_per_resource_type(
 
 
 def test_a_failing_record_is_an_operation_outcome_and_the_rest_are_exported(
-    counselor, clinic_admin, monkeypatch
+    counselor, clinic_admin, admin_client_, monkeypatch
 ):
     good, bad = low_risk_note(counselor), high_risk_note(counselor)
     real = fhir_services.note_fhir_bundle
@@ -125,6 +125,10 @@ def test_a_failing_record_is_an_operation_outcome_and_the_rest_are_exported(
     assert files["manifest"][0]["error"] == [
         {"type": "OperationOutcome", "url": "OperationOutcome.ndjson"}
     ]
+    partial = admin_client_.get(
+        reverse("crisis_sessions:export_progress", args=[job.pk])
+    ).content.decode()
+    assert "disk on fire" in partial and "OperationOutcome.ndjson" in partial
 
 
 def test_a_rerun_after_a_crash_resumes_without_rebuilding_done_records(
