@@ -88,6 +88,9 @@ BYPASSES = [
     "DROP FUNCTION audit_event_append_only() CASCADE",
     "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger "
     "AS $$ BEGIN RETURN NEW; END; $$ LANGUAGE plpgsql",
+    # A trigger of its own that runs first and returns NULL would skip every row's guard.
+    "CREATE TRIGGER aa_skip BEFORE DELETE ON audit_auditevent FOR EACH ROW "
+    "EXECUTE FUNCTION audit_event_append_only()",
     "SET session_replication_role = replica",
     "ALTER TABLE crisis_sessions_crisissession ADD COLUMN forged text",
     "ALTER TABLE audit_auditevent RENAME TO audit_old",
