@@ -51,6 +51,11 @@ def _name(role: str) -> str:
     return f'"{role}"'
 
 
+def _identifier(name: str) -> str:
+    """Quote a name read from the server (database, owner), which may need it."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def runtime_role_ensure(
     *, connection: BaseDatabaseWrapper, role: str, password: str | None, schema: str = "public"
 ) -> None:
@@ -81,10 +86,12 @@ def runtime_role_ensure(
                 if cursor.fetchone() is None:
                     raise
         cursor.execute(f"ALTER ROLE {quoted} {ROLE_ATTRIBUTES}")
+        # A member of the owner may SET ROLE to it (PostgreSQL only warns if it is not one).
+        cursor.execute(f"REVOKE {_identifier(owner)} FROM {quoted}")
         if password:
             # Django's psycopg cursor binds client-side, so a utility statement takes %s.
             cursor.execute(f"ALTER ROLE {quoted} PASSWORD %s", [password])
-        cursor.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {quoted}')
+        cursor.execute(f"GRANT CONNECT ON DATABASE {_identifier(database)} TO {quoted}")
         cursor.execute(f"GRANT USAGE ON SCHEMA {quoted_schema} TO {quoted}")
         cursor.execute(f"REVOKE CREATE ON SCHEMA {quoted_schema} FROM {quoted}")
         # Start from nothing, so a privilege granted by hand earlier (TRUNCATE...) goes too.
@@ -93,7 +100,9 @@ def runtime_role_ensure(
         tables, sequences = ", ".join(TABLE_PRIVILEGES), ", ".join(SEQUENCE_PRIVILEGES)
         cursor.execute(f"GRANT {tables} ON ALL TABLES IN SCHEMA {quoted_schema} TO {quoted}")
         cursor.execute(f"GRANT {sequences} ON ALL SEQUENCES IN SCHEMA {quoted_schema} TO {quoted}")
-        default = f'ALTER DEFAULT PRIVILEGES FOR ROLE "{owner}" IN SCHEMA {quoted_schema}'
+        default = (
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {_identifier(owner)} IN SCHEMA {quoted_schema}"
+        )
         cursor.execute(f"{default} REVOKE ALL ON TABLES FROM {quoted}")
         cursor.execute(f"{default} REVOKE ALL ON SEQUENCES FROM {quoted}")
         cursor.execute(f"{default} GRANT {tables} ON TABLES TO {quoted}")

@@ -130,15 +130,22 @@ def test_bootstrap_is_idempotent_and_the_check_finds_nothing(runtime_url):
 
 
 def test_bootstrap_takes_back_a_privilege_granted_by_hand(runtime_url):
-    with connection.cursor() as cursor:
-        cursor.execute(f"GRANT TRUNCATE ON audit_auditevent TO {ROLE}")
-    assert f"role {ROLE} has TRUNCATE on audit_auditevent" in runtime_role_problems(
-        connection=connection, role=ROLE
-    )
-    owner = _url(connection.settings_dict["USER"])
-    result = _manage("db_roles", env={"DATABASE_URL": runtime_url, "DATABASE_OWNER_URL": owner})
-    assert result.returncode == 0, result.stderr
-    assert _refused(runtime_url, "TRUNCATE audit_auditevent") == INSUFFICIENT_PRIVILEGE
+    owner = connection.settings_dict["USER"]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"GRANT TRUNCATE ON audit_auditevent TO {ROLE}")
+            cursor.execute(f'GRANT "{owner}" TO {ROLE}')
+        problems = runtime_role_problems(connection=connection, role=ROLE)
+        assert f"role {ROLE} has TRUNCATE on audit_auditevent" in problems
+        assert f"role {ROLE} is, or may act as, {owner}, who owns tables" in problems
+        env = {"DATABASE_URL": runtime_url, "DATABASE_OWNER_URL": _url(owner)}
+        result = _manage("db_roles", env=env)
+        assert result.returncode == 0, result.stderr
+        assert _refused(runtime_url, "TRUNCATE audit_auditevent") == INSUFFICIENT_PRIVILEGE
+        assert _refused(runtime_url, f'SET ROLE "{owner}"') == INSUFFICIENT_PRIVILEGE
+    finally:  # the role outlives the test database: never leave it a member of the owner
+        with connection.cursor() as cursor:
+            cursor.execute(f'REVOKE "{owner}" FROM {ROLE}')
 
 
 def test_tables_the_owner_adds_later_are_granted_for_data_only(runtime_url):
