@@ -5,6 +5,8 @@
 # PostgreSQL, in order: $DATABASE_URL if it already answers; the machine's server on
 # 127.0.0.1:5432 with trust auth; that server after starting its Debian cluster; otherwise a
 # private throwaway cluster with trust auth (installing the postgresql package if needed).
+# Then the runtime database role (crisisnotes.db_roles): tests/test_db_roles.py sets it up on the
+# test database with the production bootstrap (`manage.py db_roles`) and connects as it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -71,6 +73,20 @@ if [[ -z "$db_url" ]] || ! pg_ok "$db_url"; then
 fi
 log "PostgreSQL: $db_url"
 
+# The runtime role: login, no superuser or other powers. Roles belong to the server, not to a
+# database, so it is created here once; its grants are per database and come from db_roles.
+runtime_role=crisisnotes_runtime
+$PY - "$db_url" "$runtime_role" <<'PY' >&2
+import sys, psycopg
+from psycopg import sql
+url = sys.argv[1].rsplit("/", 1)[0] + "/postgres"
+with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [sys.argv[2]]).fetchone():
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER").format(sql.Identifier(sys.argv[2])))
+        print(f"[services] created the runtime database role {sys.argv[2]}")
+PY
+log "runtime database role: $runtime_role"
+
 # --- Redis ------------------------------------------------------------------------------------
 redis_url="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 if ! redis_ok "$redis_url"; then
@@ -89,4 +105,5 @@ log "Redis: $redis_url"
 echo "export DATABASE_URL='$db_url'"
 echo "export REDIS_URL='$redis_url'"
 echo "export CELERY_BROKER_URL='$redis_url'"
+echo "export CRISISNOTES_RUNTIME_ROLE='$runtime_role'"
 echo "export DJANGO_ENV=test"

@@ -1,9 +1,14 @@
 """Database-level guards that no code path (admin, shell, bulk update, raw SQL) can get around.
 
-`ProtectRows` is a migration operation that installs a trigger rejecting UPDATE and/or DELETE of
-rows matching a SQL condition. It writes a PL/pgSQL trigger on PostgreSQL and plain triggers on
-SQLite, so the embedded default keeps the same guarantee. The condition is SQL shared by both
-dialects and may refer to OLD (and NEW for updates), e.g. ``OLD.status = 'signed'``.
+`ProtectRows` is a migration operation that installs a trigger rejecting INSERT, UPDATE and/or
+DELETE of rows matching a SQL condition. It writes a PL/pgSQL trigger on PostgreSQL and plain
+triggers on SQLite, so the embedded default keeps the same guarantee. Each condition is SQL shared
+by both dialects: the INSERT one may refer to NEW, the UPDATE one to OLD and NEW, the DELETE one
+to OLD, e.g. ``OLD.status = 'signed'``.
+
+`ProtectColumns` rejects an UPDATE matching a condition that changes any column but a named few
+(e.g. co-signing may set the co-sign columns of a note awaiting co-signature, nothing else). It
+compares whole rows, so a column added by a later migration is covered without a new trigger.
 
 A rejected statement raises django.db.IntegrityError (SQLSTATE 23001 restrict_violation on
 PostgreSQL, SQLITE_CONSTRAINT on SQLite).
@@ -39,6 +44,7 @@ class ProtectRows(Operation):
         message: str,
         update_when: str | None = "TRUE",
         delete_when: str | None = "TRUE",
+        insert_when: str | None = None,
     ) -> None:
         if "'" in message:
             raise ValueError("ProtectRows message must not contain quotes")
@@ -47,6 +53,7 @@ class ProtectRows(Operation):
         self.message = message
         self.update_when = update_when
         self.delete_when = delete_when
+        self.insert_when = insert_when
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         return (
@@ -58,6 +65,7 @@ class ProtectRows(Operation):
                 "message": self.message,
                 "update_when": self.update_when,
                 "delete_when": self.delete_when,
+                "insert_when": self.insert_when,
             },
         )
 
@@ -69,22 +77,24 @@ class ProtectRows(Operation):
 
     # --- SQL per dialect -------------------------------------------------------------------
 
-    def _postgres_install(self) -> list[str]:
-        checks = []
-        if self.update_when is not None:
-            checks.append(
-                f"IF TG_OP = 'UPDATE' AND ({self.update_when}) THEN {self._raise()} END IF;"
-            )
-        if self.delete_when is not None:
-            checks.append(
-                f"IF TG_OP = 'DELETE' AND ({self.delete_when}) THEN {self._raise()} END IF;"
-            )
-        events = " OR ".join(
-            op
-            for op, cond in (("UPDATE", self.update_when), ("DELETE", self.delete_when))
-            if cond is not None
+    def _conditions(self, connection: Any) -> dict[str, str]:
+        """{operation: condition} for the operations this trigger guards, in a fixed order."""
+        conditions = {
+            "INSERT": self.insert_when,
+            "UPDATE": self.update_when,
+            "DELETE": self.delete_when,
+        }
+        return {op: cond for op, cond in conditions.items() if cond is not None}
+
+    def _postgres_install(self, connection: Any) -> list[str]:
+        conditions = self._conditions(connection)
+        # Nested IFs: PL/pgSQL does not promise to short-circuit AND, and NEW does not exist in
+        # a DELETE (nor OLD in an INSERT).
+        body = "\n  ".join(
+            f"IF TG_OP = '{op}' THEN IF ({cond}) THEN {self._raise()} END IF; END IF;"
+            for op, cond in conditions.items()
         )
-        body = "\n  ".join(checks)
+        events = " OR ".join(conditions)
         return [
             f"""CREATE OR REPLACE FUNCTION {self.name}() RETURNS trigger AS $$
 BEGIN
@@ -107,27 +117,28 @@ $$ LANGUAGE plpgsql""",
             f"DROP FUNCTION IF EXISTS {self.name}()",
         ]
 
-    def _sqlite_install(self) -> list[str]:
+    def _sqlite_install(self, connection: Any) -> list[str]:
         statements = []
-        for op, cond in (("UPDATE", self.update_when), ("DELETE", self.delete_when)):
-            if cond is None:
-                continue
+        for op, cond in self._conditions(connection).items():
+            # Drop first: the conditions are recomputed at every install (see ProtectColumns).
+            statements.append(f"DROP TRIGGER IF EXISTS {self.name}_{op.lower()}")
             statements.append(
-                f"CREATE TRIGGER IF NOT EXISTS {self.name}_{op.lower()} "
+                f"CREATE TRIGGER {self.name}_{op.lower()} "
                 f"BEFORE {op} ON {self.table} FOR EACH ROW WHEN ({cond}) "
                 f"BEGIN SELECT RAISE(ABORT, '{self.message}'); END"
             )
         return statements
 
     def _sqlite_remove(self) -> list[str]:
-        return [f"DROP TRIGGER IF EXISTS {self.name}_{op}" for op in ("update", "delete")]
+        return [f"DROP TRIGGER IF EXISTS {self.name}_{op}" for op in ("insert", "update", "delete")]
 
     def _run(self, schema_editor: Any, install: bool) -> None:
-        vendor = schema_editor.connection.vendor
+        connection = schema_editor.connection
+        vendor = connection.vendor
         if vendor == "postgresql":
-            statements = self._postgres_install() if install else self._postgres_remove()
+            statements = self._postgres_install(connection) if install else self._postgres_remove()
         elif vendor == "sqlite":
-            statements = self._sqlite_install() if install else self._sqlite_remove()
+            statements = self._sqlite_install(connection) if install else self._sqlite_remove()
         else:
             raise ImproperlyConfigured(f"ProtectRows has no trigger for the {vendor} database")
         for statement in statements:
@@ -144,6 +155,66 @@ $$ LANGUAGE plpgsql""",
     ) -> None:
         if schema_editor.connection.vendor != "sqlite":
             self._run(schema_editor, install=False)
+
+
+class ProtectColumns(ProtectRows):
+    """Reject an UPDATE for which `when` holds and that changes any column not in `allowed`, or
+    leaves `require` (a condition on NEW) false. INSERT and DELETE are not guarded here.
+
+    PostgreSQL compares the whole rows as JSON minus the allowed columns, so columns added later
+    are frozen too. SQLite has no such row value: it lists the table's columns when the trigger
+    is installed, which on SQLite is after every `migrate` (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        table: str,
+        message: str,
+        when: str,
+        allowed: list[str],
+        require: str = "TRUE",
+    ) -> None:
+        super().__init__(
+            name=name, table=table, message=message, update_when=when, delete_when=None
+        )
+        self.when = when
+        self.allowed = list(allowed)
+        self.require = require
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (
+            self.__class__.__name__,
+            [],
+            {
+                "name": self.name,
+                "table": self.table,
+                "message": self.message,
+                "when": self.when,
+                "allowed": self.allowed,
+                "require": self.require,
+            },
+        )
+
+    def describe(self) -> str:
+        return f"Allow only {', '.join(self.allowed)} to change in {self.table} ({self.name})"
+
+    def _conditions(self, connection: Any) -> dict[str, str]:
+        if connection.vendor == "postgresql":
+            keep = ", ".join(f"'{column}'" for column in self.allowed)
+            changed = (
+                f"(to_jsonb(NEW) - ARRAY[{keep}]::text[]) "
+                f"IS DISTINCT FROM (to_jsonb(OLD) - ARRAY[{keep}]::text[])"
+            )
+        else:
+            with connection.cursor() as cursor:
+                columns = [
+                    column.name
+                    for column in connection.introspection.get_table_description(cursor, self.table)
+                ]
+            frozen = [c for c in columns if c not in self.allowed]
+            changed = " OR ".join(f'NEW."{c}" IS NOT OLD."{c}"' for c in frozen) or "FALSE"
+        return {"UPDATE": f"({self.when}) AND (({changed}) OR NOT ({self.require}))"}
 
 
 def _sqlite_drop_guards(*, using: str = "default", **kwargs: Any) -> None:

@@ -47,6 +47,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+# Production connects as two PostgreSQL roles (crisisnotes.db_roles, docs/production.md):
+# DATABASE_URL is the runtime role, with data grants only; `migrate` and `db_roles` connect as
+# the tables' owner given here. Unset (embedded default, tests): DATABASE_URL does both.
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 

@@ -1,9 +1,9 @@
 """The safety stage of a note (screen, formulation, means and agitation, supervisor notified,
 disclosures) and the client's safety plan.
 
-Rows tied to a session are frozen with the note: triggers (migration 0002) reject UPDATE and
-DELETE once the note leaves draft. Safety plan versions are immutable always: a change is a new
-version, never an overwrite.
+Rows tied to a session are frozen with the note: triggers (migrations 0002, 0003) reject UPDATE,
+DELETE and new rows once the note leaves draft. Safety plan versions are immutable always: a
+change is a new version, never an overwrite.
 """
 
 from __future__ import annotations

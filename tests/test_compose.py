@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 APP_SERVICES = ("web", "worker", "beat")
+# Runs to completion before the app services start; the only one that knows the owner role.
+ONE_SHOT = ("migrate",)
 
 
 @pytest.fixture(scope="module")
@@ -54,17 +56,18 @@ def test_compose_file_matches_the_compose_specification():
 
 def test_services_volumes_and_healthchecks(compose):
     services = compose["services"]
-    assert set(services) >= {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) >= {"postgres", "redis", "migrate", "web", "worker", "beat"}
     assert {"pgdata", "private"} <= set(compose["volumes"])
     assert any(v.startswith("pgdata:") for v in services["postgres"]["volumes"])
     for name in ("postgres", "redis", "web"):
         test = " ".join(services[name]["healthcheck"]["test"])
         assert {"postgres": "pg_isready", "redis": "ping", "web": "/healthz"}[name] in test
     for name in compose["services"]:
-        assert services[name].get("restart") == "unless-stopped", name
+        expected = "no" if name in ONE_SHOT else "unless-stopped"
+        assert services[name].get("restart") == expected, name
 
 
-@pytest.mark.parametrize("name", APP_SERVICES)
+@pytest.mark.parametrize("name", APP_SERVICES + ONE_SHOT)
 def test_app_services_are_wired_to_postgres_and_redis(compose, name):
     service = compose["services"][name]
     env = env_of(service)
@@ -75,7 +78,8 @@ def test_app_services_are_wired_to_postgres_and_redis(compose, name):
     broker = url(env["CELERY_BROKER_URL"])
     assert (broker.scheme, broker.hostname) == ("redis", "redis")
     assert env["PRIVATE_STORAGE_DIR"]
-    for dependency in ("postgres", "redis"):
+    dependencies = ("postgres",) if name in ONE_SHOT else ("postgres", "redis")
+    for dependency in dependencies:
         assert service["depends_on"][dependency]["condition"] == "service_healthy"
 
 
@@ -88,9 +92,11 @@ def test_web_and_worker_share_the_private_volume(compose):
 
 def test_service_commands_use_modules_that_exist(compose):
     services = compose["services"]
-    web = command_text(services["web"])
-    assert "migrate --noinput" in web
-    assert web.index("migrate") < web.index("gunicorn crisisnotes.wsgi:application")
+    migrate = command_text(services["migrate"])
+    assert "manage.py migrate --noinput" in migrate
+    assert migrate.index("migrate --noinput") < migrate.index("manage.py db_roles")
+    assert (ROOT / "crisisnotes" / "audit" / "management" / "commands" / "db_roles.py").is_file()
+    assert command_text(services["web"]).startswith("gunicorn crisisnotes.wsgi:application")
     assert (ROOT / "crisisnotes" / "wsgi.py").is_file()
     celery_app = (ROOT / "crisisnotes" / "celery.py").read_text()
     assert re.search(r"^app = Celery\(", celery_app, re.MULTILINE)
@@ -98,6 +104,33 @@ def test_service_commands_use_modules_that_exist(compose):
     assert " beat" in command_text(services["beat"])
     for name in ("worker", "beat"):
         assert command_text(services[name]).startswith("celery -A crisisnotes "), name
+
+
+def test_migrations_run_as_the_owner_and_the_app_as_the_runtime_role(compose):
+    services = compose["services"]
+    owner = services["postgres"]["environment"]["POSTGRES_USER"]
+    migrate = env_of(services["migrate"])
+    owner_url = url(migrate["DATABASE_OWNER_URL"])
+    assert (owner_url.username, owner_url.hostname) == (owner, "postgres")
+    assert owner_url.path == f"/{services['postgres']['environment']['POSTGRES_DB']}"
+    assert "${POSTGRES_PASSWORD:?" in migrate["DATABASE_OWNER_URL"]
+    runtime_users = set()
+    for name in (*APP_SERVICES, *ONE_SHOT):
+        env = env_of(services[name])
+        runtime = url(env["DATABASE_URL"])
+        runtime_users.add(runtime.username)
+        assert runtime.path == owner_url.path, name
+        assert "${APP_DB_PASSWORD:?" in env["DATABASE_URL"], name  # required, never defaulted
+    # One runtime role for every service, and it is not the owner: db_roles (run by migrate)
+    # refuses a runtime role that is the owner, and sets up exactly DATABASE_URL's role.
+    assert len(runtime_users) == 1 and owner not in runtime_users
+    for name in APP_SERVICES:  # the running app never holds the owner's credentials
+        env = env_of(services[name])
+        assert "DATABASE_OWNER_URL" not in env, name
+        assert not any("POSTGRES_PASSWORD" in value for value in env.values()), name
+        condition = services[name]["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully", name
+    assert "migrate" not in command_text(services["web"])
 
 
 def test_dockerfile_runs_gunicorn_as_a_non_root_user():
@@ -117,6 +150,6 @@ def test_every_app_env_var_is_read_by_settings(compose):
     settings = (ROOT / "crisisnotes" / "settings.py").read_text()
     read = set(re.findall(r"""env(?:\.\w+)?\(\s*["']([A-Z0-9_]+)["']""", settings))
     assert {"DATABASE_URL", "SECRET_KEY"} <= read  # the pattern itself still matches
-    for name in APP_SERVICES:
+    for name in APP_SERVICES + ONE_SHOT:
         unknown = set(env_of(compose["services"][name])) - read
         assert not unknown, f"{name} sets variables settings.py never reads: {sorted(unknown)}"

@@ -1,6 +1,8 @@
 """Follow-up tasks agreed in a session. Unlike the note they keep changing after signing (attempts,
-outcome, closing), so they are not frozen with it; the note's content hash covers the plan as it
-stood at signing (due time, method, assignee)."""
+outcome, closing); the note's content hash covers the plan as it stood at signing (due time,
+method, assignee, purpose). Triggers (migration 0007) keep that plan once the note left draft,
+refuse new tasks on such a note, keep a closed task's outcome, and make attempts and alerts
+append-only."""
 
 from __future__ import annotations
 

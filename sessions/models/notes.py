@@ -2,7 +2,8 @@
 
 A note is a draft until signed. Signed notes and every stage row of a note that is not a draft are
 immutable: the services refuse, and triggers installed by migration (crisisnotes.db.ProtectRows)
-reject UPDATE/DELETE at the database, whatever code path tries. Corrections are Addenda.
+reject UPDATE/DELETE, and any INSERT of a row into such a note, at the database, whatever code
+path tries. Corrections are Addenda.
 """
 
 from __future__ import annotations

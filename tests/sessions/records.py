@@ -3,6 +3,7 @@ every registered section's rows (registry.create_rows), filled, then moved to si
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -26,8 +27,11 @@ def signed_note(
     author: User,
     event: str = "Lost the night-shift job on Friday",
     risk: str = "high",
+    before_signing: Callable[[CrisisSession], Any] | None = None,
     **note_fields: Any,
 ) -> CrisisSession:
+    """`before_signing(draft)` adds rows the record holds (follow-up tasks...): the database
+    refuses them once the note is signed, as it refuses them to the app."""
     started = note_fields.pop("started_at", timezone.now() - timezone.timedelta(hours=2))
     client = note_fields.pop("client", None)
     note = CrisisSessionFactory(
@@ -45,6 +49,8 @@ def signed_note(
         model = next((s.model for s in sections() if s.key == key), None)
         if model is not None:
             model._default_manager.filter(session=note).update(**values)
+    if before_signing is not None:
+        before_signing(note)
     signed: dict[str, Any] = {
         "status": "signed",
         "ended_at": started + timezone.timedelta(minutes=40),

@@ -39,8 +39,9 @@ def _note(author, started_at, status=NoteStatus.SIGNED, **fields):
 
 
 def _task(assignee, due_at, closed_at=None):
-    note = _note(assignee, at(10, 9))
-    return FollowUpTask.objects.create(
+    # Tasks are added while the note is a draft; the database refuses them on a signed note.
+    note = _note(assignee, at(10, 9), status=NoteStatus.DRAFT)
+    task = FollowUpTask.objects.create(
         clinic=assignee.clinic,
         session=note,
         client=note.client,
@@ -49,6 +50,8 @@ def _task(assignee, due_at, closed_at=None):
         method=FollowUpMethod.CALL,
         closed_at=closed_at,
     )
+    type(note).objects.filter(pk=note.pk).update(status=NoteStatus.SIGNED)
+    return task
 
 
 @pytest.fixture

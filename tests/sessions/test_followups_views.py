@@ -62,8 +62,12 @@ def test_tasks_cannot_be_added_to_a_signed_note_or_someone_elses_draft(client, c
 
 
 def test_note_page_section_lists_the_tasks(counselor_client, counselor):
-    note = signed_note(author=counselor)
-    FollowUpTaskFactory(session=note, assigned_to=counselor, purpose="Text on Monday")
+    note = signed_note(
+        author=counselor,
+        before_signing=lambda draft: FollowUpTaskFactory(
+            session=draft, assigned_to=counselor, purpose="Text on Monday"
+        ),
+    )
     response = counselor_client.get(note.get_absolute_url())
     assert response.status_code == 200
     assert "Text on Monday" in response.content.decode()

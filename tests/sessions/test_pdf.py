@@ -34,8 +34,14 @@ def _flat(text: str) -> str:
 
 @pytest.fixture
 def note(counselor, supervisor):
-    note = signed_note(author=counselor)
-    task: FollowUpTask = FollowUpTaskFactory(session=note, assigned_to=counselor)
+    tasks: list[FollowUpTask] = []
+    note = signed_note(
+        author=counselor,
+        before_signing=lambda draft: tasks.append(
+            FollowUpTaskFactory(session=draft, assigned_to=counselor)
+        ),
+    )
+    task = tasks[0]
     FollowUpAttempt.objects.create(
         task=task,
         attempted_at=timezone.now(),
