@@ -79,6 +79,12 @@ ALLOWED_UNGUARDED: dict[str, tuple[set[str], str]] = {
         # refused always. Not in the content hash.
         "alerts are sent after signing",
     ),
+    "crisis_sessions_recordintegrityalert": (
+        {"INSERT"},
+        # The periodic verification records a mismatch it found on a signed note, once per note
+        # and kind, by design after signing; UPDATE and DELETE are refused always. Not hashed.
+        "verification alerts are raised about signed notes",
+    ),
     "crisis_sessions_processnote": (
         {"INSERT", "UPDATE", "DELETE"},
         # CLINICAL.md §10: the counselor's private process note is not part of the record: never

@@ -15,9 +15,10 @@ from pypdf import PdfReader
 from crisisnotes.accounts.clinic_services import ClinicSettingsError, clinic_settings_update
 from crisisnotes.accounts.models import Clinic, User
 from crisisnotes.audit.models import Action, AuditEvent
+from crisisnotes.notifications.models import Notification
 from sessions.models import CommunityResource
 from sessions.services.exports import record_pdf
-from sessions.services.followups import _alert_message, followup_default_due
+from sessions.services.followups import followup_default_due, followup_scan
 from tests.conftest import login
 from tests.factories import FollowUpTaskFactory
 from tests.sessions.records import signed_note
@@ -59,7 +60,8 @@ def test_emails_name_the_due_time_in_the_clinics_zone(la_clinic: Clinic, counsel
         session__author=counselor,
         due_at=datetime(2026, 11, 21, 9, 30, tzinfo=LA),
     )
-    message = _alert_message(task=task, kind="reminder")
+    followup_scan(now=task.due_at)
+    message = Notification.objects.get(event_key=f"followup:{task.pk}:reminder").message
     assert "2026-11-21 09:30 (America/Los_Angeles)" in message
 
 

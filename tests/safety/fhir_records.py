@@ -160,11 +160,9 @@ def high_risk_note(author: User, *, assignee: User | None = None) -> CrisisSessi
         individual_informed=True,
         created_by=author,
     )
-    note = sign_record(
-        note, signer=author, screen_risk="high", clinician_risk="high", imminent=True
-    )
-    ended = note.ended_at
-    assert ended is not None
+    # The plan's tasks are part of the signed record: the database refuses them once the note
+    # is signed, so they are added to the draft, as the app does; attempts and closing follow.
+    ended = note.started_at + timedelta(minutes=45)
     first = FollowUpTask.objects.create(
         clinic=note.clinic,
         session=note,
@@ -174,6 +172,19 @@ def high_risk_note(author: User, *, assignee: User | None = None) -> CrisisSessi
         method="call",
         purpose="Check the plan is in use",
         created_by=author,
+    )
+    FollowUpTask.objects.create(
+        clinic=note.clinic,
+        session=note,
+        client=note.client,
+        assigned_to=assignee or author,
+        due_at=ended + timedelta(hours=48),
+        method="visit",
+        purpose="Home visit with the mobile team",
+        created_by=author,
+    )
+    note = sign_record(
+        note, signer=author, screen_risk="high", clinician_risk="high", imminent=True
     )
     FollowUpAttempt.objects.create(
         task=first,
@@ -188,16 +199,6 @@ def high_risk_note(author: User, *, assignee: User | None = None) -> CrisisSessi
         outcome_notes="Safe, sleeping better",
         closed_at=ended + timedelta(hours=11),
         closed_by=assignee or author,
-    )
-    FollowUpTask.objects.create(
-        clinic=note.clinic,
-        session=note,
-        client=note.client,
-        assigned_to=assignee or author,
-        due_at=ended + timedelta(hours=48),
-        method="visit",
-        purpose="Home visit with the mobile team",
-        created_by=author,
     )
     return note
 
