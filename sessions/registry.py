@@ -9,6 +9,8 @@ importing them: the dependency runs one way, safety → sessions.
 - **Co-sign reasons**: functions `reason(note) -> str | None`; any non-empty reason sends the signed
   note to "awaiting co-sign" instead of locking it.
 - **Client panels**: extra blocks on the client page (active safety plan, disclosures).
+- **Consult reply hooks**: functions `hook(reply)` run in the transaction that saves a
+  supervisor's consult reply (the safety app completes its "Notify supervisor" record with it).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from django import forms
 from django.db import models
 
 if TYPE_CHECKING:
-    from sessions.models import Client, CrisisSession
+    from sessions.models import Client, ConsultReply, CrisisSession
 
 
 class Completion(StrEnum):
@@ -200,3 +202,18 @@ def register_client_panel(panel: ClientPanel) -> ClientPanel:
 
 def client_panels() -> list[ClientPanel]:
     return sorted(_client_panels, key=lambda p: p.order)
+
+
+_consult_reply_hooks: list[Callable[[ConsultReply], None]] = []
+
+
+def register_consult_reply_hook(
+    hook: Callable[[ConsultReply], None],
+) -> Callable[[ConsultReply], None]:
+    if hook not in _consult_reply_hooks:
+        _consult_reply_hooks.append(hook)
+    return hook
+
+
+def consult_reply_hooks() -> list[Callable[[ConsultReply], None]]:
+    return list(_consult_reply_hooks)

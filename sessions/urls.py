@@ -1,6 +1,6 @@
 """URLs of the sessions app: each area's views module owns its own `urlpatterns`."""
 
-from sessions.views import clients, exports, followups, notes, review, work
+from sessions.views import clients, exports, followups, notes, review, supervision, work
 
 app_name = "crisis_sessions"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     *clients.urlpatterns,
     *notes.urlpatterns,
     *review.urlpatterns,
+    *supervision.urlpatterns,
     *followups.urlpatterns,
     *exports.urlpatterns,
 ]
