@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
@@ -19,6 +19,7 @@ from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.confirm import confirmation_page, confirmation_pending
 from sessions import registry
 from sessions.forms.review import QueueFilterForm, ReturnCommentFormSet, ReturnFormSet
 from sessions.models import CrisisSession
@@ -130,6 +131,15 @@ def review_note(request: HttpRequest, note_id: int) -> HttpResponse:
 def review_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
     user = _user(request)
     note = note_get_for_review(user=user, note_id=note_id)
+    if confirmation_pending(request):
+        return confirmation_page(
+            request,
+            title="Co-sign and lock this note?",
+            message="Your name, credential and the time are added; the note can then only be "
+            "changed by addenda.",
+            button="Co-sign and lock",
+            cancel_url=reverse("crisis_sessions:review_note", args=[note.pk]),
+        )
     try:
         note_cosign(note=note, supervisor=user, request=request)
     except ReviewError as error:
