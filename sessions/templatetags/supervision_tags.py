@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import template
 from django.conf import settings
 
@@ -26,3 +28,25 @@ def poll_seconds(name: str) -> int:
 @register.simple_tag
 def consult_replies(note: CrisisSession) -> list[ConsultReply]:
     return consult_reply_list(note=note)
+
+
+@register.filter
+def hours_minutes(value: timedelta | None) -> str:
+    """A duration as "45 min", "2 h 05 min", "3 d 4 h"; "—" when there is none."""
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 0:
+        return "—"
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100)}%"

@@ -23,6 +23,7 @@ from crisisnotes.confirm import confirmation_page, confirmation_pending
 from sessions import registry
 from sessions.forms.review import QueueFilterForm, ReturnCommentFormSet, ReturnFormSet
 from sessions.models import CrisisSession
+from sessions.selectors.load import LOAD_SESSION_LISTS, team_load_session_list
 from sessions.selectors.review import (
     TEAM_FOLLOWUP_LISTS,
     TEAM_SESSION_LISTS,
@@ -177,7 +178,7 @@ def team_sessions(request: HttpRequest) -> HttpResponse:
     # /team/sessions/ on its own (a bookmark, a trimmed URL) opens the list a supervisor most
     # needs; a list name that does not exist is still a 404.
     name = request.GET.get("list") or DEFAULT_SESSION_LIST
-    if name not in TEAM_SESSION_LISTS:
+    if name not in TEAM_SESSION_LISTS and name not in LOAD_SESSION_LISTS:
         raise Http404("No such list")
     counselor_id = _int_or_none(request.GET.get("counselor"))
     high_risk_only = request.GET.get("risk") == "high"
@@ -186,14 +187,19 @@ def team_sessions(request: HttpRequest) -> HttpResponse:
         counselor = team_member_list(user=user).filter(pk=counselor_id).first()
         if counselor is None:
             raise Http404("Not a member of your teams")
-    notes = team_session_list(
-        user=user, name=name, counselor_id=counselor_id, high_risk_only=high_risk_only
-    )
+    if name in LOAD_SESSION_LISTS:
+        notes = team_load_session_list(user=user, name=name, counselor_id=counselor_id)
+        title = LOAD_SESSION_LISTS[name]
+    else:
+        notes = team_session_list(
+            user=user, name=name, counselor_id=counselor_id, high_risk_only=high_risk_only
+        )
+        title = TEAM_SESSION_LISTS[name]
     return render(
         request,
         "sessions/review/team_sessions.html",
         {
-            "title": TEAM_SESSION_LISTS[name],
+            "title": title,
             "list_name": name,
             "counselor": counselor,
             "high_risk_only": high_risk_only,
@@ -207,11 +213,21 @@ def team_followups(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("list") or DEFAULT_FOLLOWUP_LIST
     if name not in TEAM_FOLLOWUP_LISTS:
         raise Http404("No such list")
-    tasks = team_followup_list(user=_user(request), name=name)
+    user = _user(request)
+    assignee_id = _int_or_none(request.GET.get("counselor"))
+    assignee = None
+    if assignee_id is not None:
+        assignee = team_member_list(user=user).filter(pk=assignee_id).first()
+        if assignee is None:
+            raise Http404("Not a member of your teams")
+    tasks = team_followup_list(user=user, name=name, assignee_id=assignee_id)
+    title = TEAM_FOLLOWUP_LISTS[name]
+    if assignee is not None:
+        title = f"{title} · {assignee.display_name}"
     return render(
         request,
         "sessions/review/team_followups.html",
-        {"title": TEAM_FOLLOWUP_LISTS[name], "list_name": name, "tasks": tasks[:LIST_LIMIT]},
+        {"title": title, "list_name": name, "tasks": tasks[:LIST_LIMIT]},
     )
 
 

@@ -36,7 +36,9 @@ def grid(clinic, other_clinic, supervisor, team, counselor):
         ("team", other_clinic.pk): UserFactory(clinic=other_clinic, team=foreign_team),
         ("no_team", other_clinic.pk): UserFactory(clinic=other_clinic, team=None),
     }
-    clients = {c.pk: ClientFactory(clinic=c, created_by=supervisor) for c in (clinic, other_clinic)}
+    clients = {
+        c.pk: ClientFactory.create(clinic=c, created_by=supervisor) for c in (clinic, other_clinic)
+    }
     now = timezone.now()
     rows = []
     for (_where, clinic_id), author in authors.items():
@@ -116,7 +118,7 @@ def test_supervisor_opens_a_draft_only_when_the_contact_calls_for_it(
 ):
     note = CrisisSession.objects.create(
         clinic=counselor.clinic,
-        client=ClientFactory(clinic=counselor.clinic, created_by=counselor),
+        client=ClientFactory.create(clinic=counselor.clinic, created_by=counselor),
         author=counselor,
         modality="phone",
         started_at=timezone.now(),
