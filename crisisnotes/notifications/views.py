@@ -38,5 +38,5 @@ def notification_bell_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "notifications/partials/bell.html",
-        {"unread_notifications": count, "latest": latest},
+        {"unread_notifications": count, "bell_latest": latest},
     )

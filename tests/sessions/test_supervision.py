@@ -304,3 +304,55 @@ def test_signed_out_polls_stop_instead_of_swapping_in_the_login_page(client, cou
     ):
         response = client.get(url, headers={"X-Live-Poll": "1"})
         assert response.status_code == 286 and response.content == b""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_waits_for_a_signature_in_progress_and_is_then_refused(supervisor, counselor):
+    """The counselor signs while the supervisor replies: the reply takes the note's row lock
+    after the signing transaction, sees the note signed and saves nothing (a reply never lands
+    on a signed note unseen by the rule)."""
+    import threading
+    import time
+
+    from django.db import transaction
+
+    note = _draft(counselor, screen_risk=RiskLevel.HIGH)
+    holding, release = threading.Event(), threading.Event()
+
+    def signing() -> None:
+        try:
+            with transaction.atomic():
+                CrisisSession.objects.select_for_update().get(pk=note.pk)
+                CrisisSession.objects.filter(pk=note.pk).update(
+                    status=NoteStatus.SIGNED, signed_at=timezone.now(), ended_at=timezone.now()
+                )
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=signing)
+    thread.start()
+    outcome: list[BaseException | None] = []
+
+    def replying() -> None:
+        try:
+            consult_reply_post(supervisor=supervisor, note=note, text="Call me")
+            outcome.append(None)
+        except ConsultError as error:
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    try:
+        assert holding.wait(timeout=10)
+        replier = threading.Thread(target=replying)
+        replier.start()
+        time.sleep(0.5)
+        assert replier.is_alive()  # blocked on the row lock the signature holds
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    replier.join(timeout=30)
+    assert len(outcome) == 1 and isinstance(outcome[0], ConsultError)
+    assert not ConsultReply.objects.exists()
