@@ -289,4 +289,4 @@ def team_load_session_list(
                 "returned": RETURNED_Q,
             }[name]
         )
-    return notes.select_related("client", "author").order_by("-started_at", "-id")
+    return notes.select_related("client", "author__team").order_by("-started_at", "-id")

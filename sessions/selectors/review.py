@@ -217,7 +217,8 @@ def team_session_list(
         notes = notes.filter(author_id=counselor_id)
     if high_risk_only:
         notes = notes.filter(high_risk_q())
-    return notes.select_related("client", "author").order_by("-started_at", "-id")
+    # author__team: the supervision read rule decides, per draft, whether the row links.
+    return notes.select_related("client", "author__team").order_by("-started_at", "-id")
 
 
 def team_followup_list(
