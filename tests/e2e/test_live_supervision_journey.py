@@ -211,3 +211,25 @@ def test_supervisor_follows_a_high_risk_call_live_and_cosigns(
     expect(supervisor.get_by_role("status").first).to_contain_text("Co-signed")
     note.refresh_from_db()
     assert note.status == NoteStatus.SIGNED
+
+
+def test_admin_deactivates_a_user_through_the_confirm_dialog(
+    browser: Browser, live_server, demo
+) -> None:
+    base = live_server.url
+    admin = _page(browser, base, "admin")
+    admin.goto(f"{base}/clinic/users/")
+    deactivate = admin.get_by_role("button", name="Deactivate Robin Example")
+    deactivate.focus()
+    admin.keyboard.press("Enter")
+    dialog = admin.locator("#confirm-dialog")
+    expect(dialog).to_contain_text("Deactivate Robin Example?")
+    admin.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(deactivate).to_be_focused()
+    assert User.objects.get(username="counselor").is_active
+    admin.keyboard.press("Enter")
+    expect(dialog.get_by_role("button", name="Deactivate")).to_be_focused()
+    admin.keyboard.press("Enter")
+    expect(admin.get_by_role("status").first).to_contain_text("Robin Example was deactivated")
+    assert not User.objects.get(username="counselor").is_active
