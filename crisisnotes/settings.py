@@ -288,3 +288,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # The read-only FHIR endpoint for partner systems (docs/fhir.md): off unless asked for.
 FHIR_API_ENABLED = env.bool("FHIR_API_ENABLED", default=False)
+# Live supervision: how often open pages ask the server for changes, in seconds (htmx polling;
+# docs/architecture.md says why not server-sent events). Browser tests use 1.
+LIVE_BOARD_POLL_SECONDS = env.int("LIVE_BOARD_POLL_SECONDS", default=5)
+CONSULT_POLL_SECONDS = env.int("CONSULT_POLL_SECONDS", default=5)
+NOTIFICATION_POLL_SECONDS = env.int("NOTIFICATION_POLL_SECONDS", default=20)

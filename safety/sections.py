@@ -40,7 +40,7 @@ from safety.models import (
     SupervisorNotification,
 )
 from safety.selectors import disclosure_list_for_client, plan_current, plan_in_force
-from safety.services import note_risk_refresh
+from safety.services import note_risk_refresh, supervisor_notification_answer
 from sessions import registry
 from sessions.models import Client, CrisisSession
 from sessions.models.notes import Modality
@@ -238,3 +238,5 @@ registry.register_client_panel(
         context=_disclosures_panel,
     )
 )
+# A supervisor's reply on the live board answers their pending "Notify supervisor" record.
+registry.register_consult_reply_hook(supervisor_notification_answer)

@@ -25,7 +25,7 @@ from safety.models import (
     SafetyScreen,
     SupervisorNotification,
 )
-from sessions.models import Client, CrisisSession, ExportJob
+from sessions.models import Client, ConsultReply, CrisisSession, ExportJob
 from sessions.models.exports import ExportStatus
 from sessions.models.notes import NoteStatus
 
@@ -67,7 +67,7 @@ def supervisor_notify(
     """One click during a high-risk session: record that the author's team supervisor was
     notified now, in the app, and send them a notification linking to the page where they record
     their response. The record's response stays empty until they do."""
-    _require_draft(note)
+    locked = _require_draft(note)
     supervisor = supervisor_for(user=actor)
     if supervisor is None:
         raise NoSupervisor(
@@ -82,6 +82,10 @@ def supervisor_notify(
         method=NotifyMethod.IN_APP,
         created_by=actor,
     )
+    if locked.consult_requested_at is None:
+        # The live board and the supervision read rule read the request on the note row.
+        locked.consult_requested_at = record.notified_at
+        locked.save(update_fields=["consult_requested_at"])
     count = SupervisorNotification.objects.filter(session=note).count()
     notification_send(
         recipient=supervisor,
@@ -413,3 +417,18 @@ def _show_value(value: Any) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     return "—" if value in (None, "") else str(value)
+
+
+def supervisor_notification_answer(reply: ConsultReply) -> None:
+    """A supervisor's consult reply on the live board answers their pending in-app notifications
+    of that session (registered as a sessions consult-reply hook, so it runs in the reply's
+    transaction): the record's response is the reply, so sign rule 6 sees the supervisor's
+    response without their typing it twice."""
+    now = timezone.now()
+    pending = SupervisorNotification.objects.select_for_update().filter(
+        session_id=reply.session_id, supervisor_id=reply.author_id, method=NotifyMethod.IN_APP
+    )
+    for record in pending.filter(responded_at__isnull=True):
+        record.response = reply.text
+        record.responded_at = now
+        record.save(update_fields=["response", "responded_at"])

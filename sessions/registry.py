@@ -11,6 +11,8 @@ importing them: the dependency runs one way, safety → sessions.
 - **Client panels**: extra blocks on the client page (active safety plan, disclosures).
 - **FHIR**: `NoteSection.fhir_resources()` adds a section's FHIR R4 resources to the signed
   record's Bundle (sessions/fhir.py builds the rest: docs/fhir.md).
+- **Consult reply hooks**: functions `hook(reply)` run in the transaction that saves a
+  supervisor's consult reply (the safety app completes its "Notify supervisor" record with it).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from django.db import models
 
 if TYPE_CHECKING:
     from sessions.fhir import FhirRefs
-    from sessions.models import Client, CrisisSession
+    from sessions.models import Client, ConsultReply, CrisisSession
 
 
 class Completion(StrEnum):
@@ -209,3 +211,18 @@ def register_client_panel(panel: ClientPanel) -> ClientPanel:
 
 def client_panels() -> list[ClientPanel]:
     return sorted(_client_panels, key=lambda p: p.order)
+
+
+_consult_reply_hooks: list[Callable[[ConsultReply], None]] = []
+
+
+def register_consult_reply_hook(
+    hook: Callable[[ConsultReply], None],
+) -> Callable[[ConsultReply], None]:
+    if hook not in _consult_reply_hooks:
+        _consult_reply_hooks.append(hook)
+    return hook
+
+
+def consult_reply_hooks() -> list[Callable[[ConsultReply], None]]:
+    return list(_consult_reply_hooks)

@@ -1,6 +1,16 @@
 """URLs of the sessions app: each area's views module owns its own `urlpatterns`."""
 
-from sessions.views import clients, exports, fhir, followups, notes, resources, review, work
+from sessions.views import (
+    clients,
+    exports,
+    fhir,
+    followups,
+    notes,
+    resources,
+    review,
+    supervision,
+    work,
+)
 
 app_name = "crisis_sessions"
 urlpatterns = [
@@ -8,6 +18,7 @@ urlpatterns = [
     *clients.urlpatterns,
     *notes.urlpatterns,
     *review.urlpatterns,
+    *supervision.urlpatterns,
     *followups.urlpatterns,
     *exports.urlpatterns,
     *resources.urlpatterns,

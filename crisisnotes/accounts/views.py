@@ -14,6 +14,7 @@ from crisisnotes.accounts.permissions import role_required
 from crisisnotes.accounts.selectors import team_list, user_get_for_admin, user_list
 from crisisnotes.accounts.services import AccountError, user_create, user_set_active, user_update
 from crisisnotes.audit.selectors import audit_event_list
+from crisisnotes.confirm import confirmation_page, confirmation_pending
 
 # Where each role's work is, in order of precedence: a supervisor who also counsels starts on
 # their team (the review queue), and reaches their own work from the menu. Names, not imports:
@@ -115,6 +116,16 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
 def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
     target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
     active = request.POST.get("active") == "1"
+    if not active and confirmation_pending(request):
+        return confirmation_page(
+            request,
+            title=f"Deactivate {target.display_name}?",
+            message="They can no longer log in. Their name stays on the records they wrote; a "
+            "clinic admin can reactivate them.",
+            button="Deactivate",
+            cancel_url=reverse("accounts:user_list"),
+            fields={"active": "0"},
+        )
     try:
         user_set_active(actor=request.user, user=target, active=active)  # type: ignore[arg-type]
     except AccountError as error:

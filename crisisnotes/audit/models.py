@@ -20,6 +20,7 @@ class Action(models.TextChoices):
     LOGOUT = "logout", "Logged out"
     LOGIN_FAILED = "login_failed", "Login failed"
     NOTIFY = "notify", "Notified"
+    SUPERVISE_VIEW = "supervise_view", "Viewed draft (supervision)"
 
 
 class AuditEvent(models.Model):

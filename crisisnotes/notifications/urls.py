@@ -6,4 +6,5 @@ app_name = "notifications"
 urlpatterns = [
     path("", views.notification_list_view, name="list"),
     path("read/", views.notification_read_view, name="read"),
+    path("bell/", views.notification_bell_view, name="bell"),
 ]

@@ -3,8 +3,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from crisisnotes.notifications.selectors import notification_list
+from crisisnotes.notifications.selectors import notification_list, notification_unread_count
 from crisisnotes.notifications.services import notification_mark_read
+from crisisnotes.polling import poll_endpoint
 
 
 @login_required
@@ -19,3 +20,23 @@ def notification_read_view(request: HttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
     notification_mark_read(recipient=request.user, notification_ids=ids)  # type: ignore[arg-type]
     return redirect("notifications:list")
+
+
+@poll_endpoint
+def notification_bell_view(request: HttpRequest) -> HttpResponse:
+    """The bell, polled from every page. `?seen=N` is the count the page shows: unchanged → 204
+    and htmx swaps nothing; otherwise the bell again, naming the newest unread notification when
+    the count went up."""
+    user = request.user
+    count = notification_unread_count(user=user)  # type: ignore[arg-type]
+    seen = request.GET.get("seen", "")
+    if seen.isdigit() and int(seen) == count:
+        return HttpResponse(status=204)
+    latest = None
+    if count and (not seen.isdigit() or count > int(seen)):
+        latest = notification_list(user=user).filter(read_at__isnull=True).first()  # type: ignore[arg-type]
+    return render(
+        request,
+        "notifications/partials/bell.html",
+        {"unread_notifications": count, "bell_latest": latest},
+    )

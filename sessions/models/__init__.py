@@ -13,11 +13,13 @@ from sessions.models.notes import (
     RapportStage,
 )
 from sessions.models.review import ReviewComment
+from sessions.models.supervision import ConsultReply
 
 __all__ = [
     "Addendum",
     "Client",
     "CommunityResource",
+    "ConsultReply",
     "CrisisSession",
     "ExplorationStage",
     "ExportJob",

@@ -77,6 +77,10 @@ class CrisisSession(models.Model):
     screen_risk = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
     clinician_risk = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
     imminent = models.BooleanField(default=False)
+    # When the author first asked their supervisor to consult on this contact (the safety app's
+    # "Notify supervisor" sets it in the same transaction): the live board and the supervision
+    # read rule (sessions.policies) read it here instead of reaching into the safety app.
+    consult_requested_at = models.DateTimeField(null=True, blank=True)
     # Optimistic lock: every save of the draft must name the version it was based on, and bumps
     # it; a save based on an older version is a conflict, never a silent overwrite.
     version = models.PositiveIntegerField(default=1)

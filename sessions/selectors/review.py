@@ -20,6 +20,7 @@ from crisisnotes.accounts.permissions import require_role
 from sessions import registry
 from sessions.models import Client, CrisisSession, FollowUpTask, ReviewComment
 from sessions.models.notes import NoteStatus, RiskLevel
+from sessions.selectors.load import TeamLoad, team_load
 from sessions.services.review import can_review
 
 HIGH_RISK_DAYS = 7
@@ -231,25 +232,25 @@ def team_session_list(
         notes = notes.filter(author_id=counselor_id)
     if high_risk_only:
         notes = notes.filter(high_risk_q())
-    return notes.select_related("client", "author").order_by("-started_at", "-id")
+    # author__team: the supervision read rule decides, per draft, whether the row links.
+    return notes.select_related("client", "author__team").order_by("-started_at", "-id")
 
 
 def team_followup_list(
-    *, user: User, name: str, window: Window | None = None
+    *, user: User, name: str, window: Window | None = None, assignee_id: int | None = None
 ) -> QuerySet[FollowUpTask]:
-    """Open follow-up tasks assigned to members of the user's teams behind a dashboard number."""
+    """Open follow-up tasks assigned to members of the user's teams behind a dashboard number
+    (one member's when `assignee_id` is given)."""
     require_role(user, Role.SUPERVISOR)
     if name not in TEAM_FOLLOWUP_LISTS:
         raise ValueError(name)
     window = window or Window.at()
-    return (
-        FollowUpTask.objects.filter(
-            clinic=user.clinic, closed_at__isnull=True, assigned_to__team__supervisor=user
-        )
-        .filter(_followup_list_q(name, window))
-        .select_related("client", "assigned_to")
-        .order_by("due_at", "id")
-    )
+    tasks = FollowUpTask.objects.filter(
+        clinic=user.clinic, closed_at__isnull=True, assigned_to__team__supervisor=user
+    ).filter(_followup_list_q(name, window))
+    if assignee_id is not None:
+        tasks = tasks.filter(assigned_to_id=assignee_id)
+    return tasks.select_related("client", "assigned_to").order_by("due_at", "id")
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,7 @@ class TeamDashboard:
     awaiting: list[CrisisSession]
     high_risk: list[CrisisSession]  # the most recent few; the list page has them all
     window: Window
+    load: TeamLoad  # per counselor, last LOAD_DAYS days, and the debrief prompts
 
 
 def team_dashboard(*, user: User, now: datetime | None = None) -> TeamDashboard:
@@ -299,7 +301,12 @@ def team_dashboard(*, user: User, now: datetime | None = None) -> TeamDashboard:
     awaiting = list(awaiting_cosign_list_for_supervisor(user=user)[:5])
     high_risk = list(team_session_list(user=user, name="high_risk", window=window)[:5])
     return TeamDashboard(
-        counts=counts, workload=workload, awaiting=awaiting, high_risk=high_risk, window=window
+        counts=counts,
+        workload=workload,
+        awaiting=awaiting,
+        high_risk=high_risk,
+        window=window,
+        load=team_load(user=user, counselors=workload, now=window.now),
     )
 
 

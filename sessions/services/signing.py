@@ -26,6 +26,7 @@ from sessions.models.notes import NoteStatus
 from sessions.registry import SignProblem
 from sessions.sections import HEADER
 from sessions.services.notes import _require_author, note_autosave, note_lock
+from sessions.services.supervision import note_cosign_request_notify
 
 HASH_HEADER_FIELDS = (
     "id",
@@ -139,6 +140,8 @@ def note_sign(
     assert locked.ended_at is not None  # a sign rule requires it
     locked.late_entry = now - locked.ended_at > timedelta(hours=locked.clinic.late_entry_hours)
     locked.save()
+    if reasons:
+        note_cosign_request_notify(note=locked)
     audit_record(
         action=Action.SIGN,
         actor=user,

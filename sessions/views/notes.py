@@ -20,6 +20,7 @@ from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.confirm import confirmation_page, confirmation_pending
 from sessions import registry
 from sessions.exceptions import (
     AddendumError,
@@ -422,6 +423,18 @@ def note_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
     user = _user(request)
     try:
         note = _draft_for_post(request, note_id)
+        if confirmation_pending(request):
+            # No JavaScript: what was typed is saved first; the page asks, then signs.
+            if "version" in request.POST:
+                note = _save_posted(request, note)
+            return confirmation_page(
+                request,
+                title="Sign this note?",
+                message="Every required item is checked first. Once signed the note is locked "
+                "(or goes to your supervisor for co-signature); corrections are addenda.",
+                button="Sign note",
+                cancel_url=note.get_absolute_url(),
+            )
         if "version" in request.POST:
             note = note_save_and_sign(
                 note=note,

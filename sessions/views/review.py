@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
@@ -19,9 +19,11 @@ from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.confirm import confirmation_page, confirmation_pending
 from sessions import registry
 from sessions.forms.review import QueueFilterForm, ReturnCommentFormSet, ReturnFormSet
 from sessions.models import CrisisSession
+from sessions.selectors.load import LOAD_SESSION_LISTS, team_load_session_list
 from sessions.selectors.review import (
     TEAM_FOLLOWUP_LISTS,
     TEAM_SESSION_LISTS,
@@ -162,6 +164,15 @@ def review_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
     note = _note_for_decision(request, note_id)
     if isinstance(note, HttpResponse):
         return note
+    if confirmation_pending(request):
+        return confirmation_page(
+            request,
+            title="Co-sign and lock this note?",
+            message="Your name, credential and the time are added; the note can then only be "
+            "changed by addenda.",
+            button="Co-sign and lock",
+            cancel_url=reverse("crisis_sessions:review_note", args=[note.pk]),
+        )
     try:
         note_cosign(note=note, supervisor=user, request=request)
     except AlreadyDecided as decided:
@@ -205,7 +216,7 @@ def team_sessions(request: HttpRequest) -> HttpResponse:
     # /team/sessions/ on its own (a bookmark, a trimmed URL) opens the list a supervisor most
     # needs; a list name that does not exist is still a 404.
     name = request.GET.get("list") or DEFAULT_SESSION_LIST
-    if name not in TEAM_SESSION_LISTS:
+    if name not in TEAM_SESSION_LISTS and name not in LOAD_SESSION_LISTS:
         raise Http404("No such list")
     counselor_id = _int_or_none(request.GET.get("counselor"))
     high_risk_only = request.GET.get("risk") == "high"
@@ -214,14 +225,19 @@ def team_sessions(request: HttpRequest) -> HttpResponse:
         counselor = team_member_list(user=user).filter(pk=counselor_id).first()
         if counselor is None:
             raise Http404("Not a member of your teams")
-    notes = team_session_list(
-        user=user, name=name, counselor_id=counselor_id, high_risk_only=high_risk_only
-    )
+    if name in LOAD_SESSION_LISTS:
+        notes = team_load_session_list(user=user, name=name, counselor_id=counselor_id)
+        title = LOAD_SESSION_LISTS[name]
+    else:
+        notes = team_session_list(
+            user=user, name=name, counselor_id=counselor_id, high_risk_only=high_risk_only
+        )
+        title = TEAM_SESSION_LISTS[name]
     return render(
         request,
         "sessions/review/team_sessions.html",
         {
-            "title": TEAM_SESSION_LISTS[name],
+            "title": title,
             "list_name": name,
             "counselor": counselor,
             "high_risk_only": high_risk_only,
@@ -235,11 +251,21 @@ def team_followups(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("list") or DEFAULT_FOLLOWUP_LIST
     if name not in TEAM_FOLLOWUP_LISTS:
         raise Http404("No such list")
-    tasks = team_followup_list(user=_user(request), name=name)
+    user = _user(request)
+    assignee_id = _int_or_none(request.GET.get("counselor"))
+    assignee = None
+    if assignee_id is not None:
+        assignee = team_member_list(user=user).filter(pk=assignee_id).first()
+        if assignee is None:
+            raise Http404("Not a member of your teams")
+    tasks = team_followup_list(user=user, name=name, assignee_id=assignee_id)
+    title = TEAM_FOLLOWUP_LISTS[name]
+    if assignee is not None:
+        title = f"{title} · {assignee.display_name}"
     return render(
         request,
         "sessions/review/team_followups.html",
-        {"title": TEAM_FOLLOWUP_LISTS[name], "list_name": name, "tasks": tasks[:LIST_LIMIT]},
+        {"title": title, "list_name": name, "tasks": tasks[:LIST_LIMIT]},
     )
 
 

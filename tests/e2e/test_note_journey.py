@@ -12,6 +12,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sessions.models import CrisisSession, ExplorationStage, RapportStage
 from sessions.models.notes import NoteStatus
 from tests.e2e.conftest import log_in
+from tests.e2e.helpers_confirm import confirm
 from tests.e2e.helpers_note import (
     completion,
     fill_exploration,
@@ -58,6 +59,7 @@ def test_counselor_documents_a_session_with_the_keyboard_and_signs(page: Page, l
     # Signing too early: back on the note's own URL (a reload won't post again), the focus on
     # the list of unmet rules, the Safety stage's first.
     page.get_by_role("button", name="Sign note").click()
+    confirm(page)
     expect(page).to_have_url(re.compile(rf"/notes/{note.pk}/\?sign=1"))
     wait_ready(page)
     problems = page.get_by_test_id("sign-problems")
@@ -85,6 +87,7 @@ def test_counselor_documents_a_session_with_the_keyboard_and_signs(page: Page, l
     page.get_by_role("button", name="End session").click()
     expect(page.locator("#id_header-ended_at")).not_to_have_value("")
     page.get_by_role("button", name="Sign note").click()
+    confirm(page)
 
     expect(page.get_by_test_id("note-status")).to_have_text("Signed")
     expect(page.get_by_test_id("signer")).to_have_text("Robin Example, LPC")

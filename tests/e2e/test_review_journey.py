@@ -14,6 +14,7 @@ from sessions.models import Client, CrisisSession
 from sessions.models.notes import NoteStatus
 from sessions.services.notes import note_autosave
 from tests.e2e.conftest import log_in
+from tests.e2e.helpers_confirm import confirm
 from tests.sessions.note_helpers import complete_data, reload, start_note
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -55,6 +56,7 @@ def test_trainee_note_is_returned_fixed_and_cosigned(
     log_in(trainee, base, "trainee")
     trainee.goto(note_url)
     trainee.get_by_role("button", name="Sign note").click()
+    confirm(trainee)
     expect(trainee.get_by_test_id("note-status")).to_have_text("Awaiting co-sign")
 
     # It is in the supervisor's queue; they return it with a comment on Problem-solving.
@@ -88,6 +90,7 @@ def test_trainee_note_is_returned_fixed_and_cosigned(
         "Call the walk-in clinic at 9:00 tomorrow; sister stays tonight."
     )
     trainee.get_by_role("button", name="Sign note").click()
+    confirm(trainee)
     expect(trainee.get_by_test_id("note-status")).to_have_text("Awaiting co-sign")
 
     # The supervisor co-signs from the queue.
@@ -97,6 +100,7 @@ def test_trainee_note_is_returned_fixed_and_cosigned(
     ).click()
     expect(supervisor.get_by_text("9:00 tomorrow")).to_be_visible()
     supervisor.get_by_role("button", name="Co-sign and lock").click()
+    confirm(supervisor)
     expect(supervisor.get_by_role("status").first).to_contain_text("Co-signed")
 
     # The note shows both signatures, keeps the review thread, and is locked.

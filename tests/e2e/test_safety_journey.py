@@ -15,6 +15,7 @@ from safety.models import SafetyPlanVersion, SupervisorNotification
 from sessions.models import CrisisSession, FollowUpTask
 from sessions.models.notes import NoteStatus
 from tests.e2e.conftest import log_in
+from tests.e2e.helpers_confirm import confirm
 from tests.e2e.helpers_note import (
     fill_exploration,
     fill_follow_up,
@@ -104,6 +105,7 @@ def test_counselor_documents_a_high_risk_session_and_signs(
 
     # Blocked, with the high-risk rules listed and linked.
     page.get_by_role("button", name="Sign note").click()
+    confirm(page)
     problems = page.get_by_test_id("sign-problems")
     expect(problems).to_contain_text("notify your supervisor")
     expect(problems).to_contain_text("safety plan")
@@ -165,6 +167,7 @@ def test_counselor_documents_a_high_risk_session_and_signs(
     add_followup(page, note)
 
     page.get_by_role("button", name="Sign note").click()
+    confirm(page)
     expect(page.get_by_test_id("note-status")).to_have_text("Signed")
     expect(page.locator("#stage-safety")).to_contain_text(
         "Have you had these thoughts and had some intention of acting on them?"

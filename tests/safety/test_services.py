@@ -22,6 +22,7 @@ from safety.services import (
 )
 from sessions.models import Client, CrisisSession
 from sessions.models.notes import NoteStatus
+from sessions.services.supervision import consult_reply_post
 from tests.factories import ClientFactory, UserFactory
 from tests.safety.helpers import start_note
 
@@ -65,6 +66,39 @@ def test_notifying_twice_sends_two_notifications(counselor: User, supervisor: Us
     supervisor_notify(actor=counselor, note=note)
     supervisor_notify(actor=counselor, note=note)
     assert Notification.objects.filter(recipient=supervisor).count() == 2
+
+
+def test_notify_marks_the_note_as_asking_for_a_consult_once(
+    counselor: User, supervisor: User
+) -> None:
+    note = start_note(counselor)
+    first = supervisor_notify(actor=counselor, note=note)
+    supervisor_notify(actor=counselor, note=note)
+    note.refresh_from_db()
+    # The first request's time: the live board shows how long the counselor has been waiting.
+    assert note.consult_requested_at == first.notified_at
+
+
+def test_a_consult_reply_answers_the_supervisors_pending_notification(
+    counselor: User, supervisor: User
+) -> None:
+    note = start_note(counselor)
+    pending = supervisor_notify(actor=counselor, note=note)
+    answered_by_phone = SupervisorNotification.objects.create(
+        session=note,
+        supervisor=supervisor,
+        supervisor_name=supervisor.signature_line,
+        notified_at=pending.notified_at,
+        method="phone",
+        response="Said on the phone",
+        responded_at=pending.notified_at,
+        created_by=counselor,
+    )
+    consult_reply_post(supervisor=supervisor, note=note, text="Send mobile crisis now.")
+    pending.refresh_from_db()
+    answered_by_phone.refresh_from_db()
+    assert pending.is_complete and pending.response == "Send mobile crisis now."
+    assert answered_by_phone.response == "Said on the phone"
 
 
 def test_notify_without_a_team_supervisor_is_refused(clinic: Clinic) -> None:

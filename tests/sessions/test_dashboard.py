@@ -221,10 +221,10 @@ def test_dashboard_marks_drafts_in_progress_and_links_what_the_supervisor_can_op
         page = client.get(reverse("crisis_sessions:dashboard")).content.decode()
         rows = _high_risk_rows(page)
 
-        # Someone else's draft: no link (it would be a 404), and it says when it can be read.
+        # Someone else's draft at imminent risk: the supervision rule opens it read-only.
         draft = rows[s["f"].client.alias]
-        assert "<a " not in draft.split("·")[0]
-        assert "In progress — readable after signing" in draft
+        live = reverse("crisis_sessions:supervise_note", args=[s["f"].pk])
+        assert f'href="{live}"' in draft and "In progress — open read-only" in draft
         assert trainee.display_name in draft
         assert page.count('data-testid="drafts-explained"') == 1
         assert reverse("notifications:list") in page

@@ -1,0 +1,292 @@
+"""Team load and quality, per counselor, for the supervisor's team page: after-hours and
+overnight contacts, runs of high-risk contacts in a shift, time from the end of a contact to its
+signature, return rate on review and overdue follow-ups; and prompts to offer a debrief.
+
+Definitions (docs/supervision.md says the same in words):
+
+- Period: contacts started in the last LOAD_DAYS days.
+- Hours are the local time of the contact's start, in the active time zone (the clinic's).
+  After hours: before BUSINESS_START or from BUSINESS_END on a weekday, or any time on Saturday
+  or Sunday. Overnight: from OVERNIGHT_START to OVERNIGHT_END (a subset of after hours).
+- High risk: as everywhere on the team pages (sessions.selectors.review.high_risk_q): the
+  governing level (the clinician's when formulated, else the screen's) is high, or imminent.
+- Shift: a counselor's contacts in start order, a new shift beginning when more than
+  SHIFT_GAP_HOURS pass between the starts of two consecutive contacts. A run is consecutive
+  high-risk contacts within one shift; runs of RUN_MIN or more count (and prompt a debrief).
+- Time to signature: signed_at − ended_at of notes signed (locked or awaiting co-sign), median.
+- Return rate: notes returned with comments ÷ notes that went to review (sent for co-signature
+  at least once), among the period's contacts.
+- Overdue follow-ups: open tasks assigned to the counselor past their due time (any period).
+- Debrief prompt: a run of RUN_MIN+ or an imminent-risk contact in the last DEBRIEF_DAYS days.
+
+Every figure comes from a fixed number of queries, whatever the data: one aggregate per
+counselor group, one narrow list of (author, start, end, signature, risk) rows for runs and
+medians, one count of overdue follow-ups.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.utils import timezone
+
+from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.permissions import require_role
+from sessions.models import CrisisSession, FollowUpTask, ReviewComment
+from sessions.models.notes import NoteStatus, RiskLevel
+
+LOAD_DAYS = 30
+BUSINESS_START = 9  # 09:00
+BUSINESS_END = 17  # 17:00
+OVERNIGHT_START = 22  # 22:00
+OVERNIGHT_END = 6  # 06:00
+SHIFT_GAP_HOURS = 8
+RUN_MIN = 3
+DEBRIEF_DAYS = 7
+
+LOAD_SESSION_LISTS = {
+    "after_hours": f"After-hours contacts, last {LOAD_DAYS} days",
+    "overnight": f"Overnight contacts, last {LOAD_DAYS} days",
+    "runs": f"Runs of {RUN_MIN} or more high-risk contacts in a shift, last {LOAD_DAYS} days",
+    "signed": f"Notes signed, last {LOAD_DAYS} days (end of contact to signature)",
+    "reviewed": f"Notes sent for co-signature, last {LOAD_DAYS} days",
+    "returned": f"Notes returned with comments, last {LOAD_DAYS} days",
+}
+
+AFTER_HOURS_Q = (
+    Q(local_hour__lt=BUSINESS_START) | Q(local_hour__gte=BUSINESS_END) | Q(local_weekday__gte=6)
+)
+OVERNIGHT_Q = Q(local_hour__gte=OVERNIGHT_START) | Q(local_hour__lt=OVERNIGHT_END)
+SIGNED_Q = Q(
+    status__in=[NoteStatus.SIGNED, NoteStatus.AWAITING_COSIGN],
+    signed_at__isnull=False,
+    ended_at__isnull=False,
+)
+RETURNED_Q = Q(was_returned=True)
+REVIEWED_Q = ~Q(cosign_required_reason="") | RETURNED_Q
+
+
+def _annotated(notes: QuerySet[CrisisSession]) -> QuerySet[CrisisSession]:
+    """Local start hour and ISO weekday (in the active time zone), and whether the note was ever
+    returned (review comments are written only by a return)."""
+    return notes.annotate(
+        local_hour=ExtractHour("started_at"),
+        local_weekday=ExtractIsoWeekDay("started_at"),
+        was_returned=Exists(ReviewComment.objects.filter(session=OuterRef("pk"))),
+    )
+
+
+def _period_notes(user: User, since: datetime) -> QuerySet[CrisisSession]:
+    return CrisisSession.objects.filter(
+        clinic=user.clinic, author__team__supervisor=user, started_at__gte=since
+    )
+
+
+def _is_high(screen: str, clinician: str, imminent: bool) -> bool:
+    return imminent or (clinician or screen) == RiskLevel.HIGH
+
+
+def _median(durations: list[timedelta]) -> timedelta | None:
+    if not durations:
+        return None
+    return timedelta(seconds=statistics.median(d.total_seconds() for d in durations))
+
+
+@dataclass(frozen=True)
+class Contact:
+    pk: int
+    started_at: datetime
+    high: bool
+    imminent: bool
+
+
+def high_risk_runs(contacts: Iterable[Contact]) -> list[list[Contact]]:
+    """Runs of RUN_MIN or more consecutive high-risk contacts within a shift, from one
+    counselor's contacts in start order."""
+    runs: list[list[Contact]] = []
+    current: list[Contact] = []
+    previous: Contact | None = None
+    for contact in contacts:
+        new_shift = previous is not None and (
+            contact.started_at - previous.started_at > timedelta(hours=SHIFT_GAP_HOURS)
+        )
+        if new_shift or not contact.high:
+            if len(current) >= RUN_MIN:
+                runs.append(current)
+            current = []
+        if contact.high:
+            current.append(contact)
+        previous = contact
+    if len(current) >= RUN_MIN:
+        runs.append(current)
+    return runs
+
+
+@dataclass
+class CounselorLoad:
+    counselor: User
+    contacts: int = 0
+    after_hours: int = 0
+    overnight: int = 0
+    runs: int = 0
+    longest_run: int = 0
+    signed: int = 0
+    median_to_sign: timedelta | None = None
+    reviewed: int = 0
+    returned: int = 0
+    overdue_followups: int = 0
+
+    @property
+    def return_rate(self) -> float | None:
+        return self.returned / self.reviewed if self.reviewed else None
+
+
+@dataclass(frozen=True)
+class DebriefPrompt:
+    counselor: User
+    reason: str
+    kind: str  # "run" or "imminent"
+    note_id: int | None = None  # the imminent contact; runs open the counselor's run list
+
+
+@dataclass
+class TeamLoad:
+    since: datetime
+    rows: list[CounselorLoad] = field(default_factory=list)
+    debriefs: list[DebriefPrompt] = field(default_factory=list)
+    # The definitions, for the page to state them as the code applies them.
+    days: int = LOAD_DAYS
+    business_start: int = BUSINESS_START
+    business_end: int = BUSINESS_END
+    overnight_start: int = OVERNIGHT_START
+    overnight_end: int = OVERNIGHT_END
+    shift_gap_hours: int = SHIFT_GAP_HOURS
+    run_min: int = RUN_MIN
+    debrief_days: int = DEBRIEF_DAYS
+
+
+def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = None) -> TeamLoad:
+    """Load and quality of `counselors` (members of the user's teams, already loaded) over the
+    last LOAD_DAYS days, and the debrief prompts of the last DEBRIEF_DAYS. Three queries."""
+    require_role(user, Role.SUPERVISOR)
+    now = now or timezone.now()
+    since = now - timedelta(days=LOAD_DAYS)
+    rows = {c.pk: CounselorLoad(counselor=c) for c in counselors}
+    result = TeamLoad(since=since, rows=list(rows.values()))
+    if not rows:
+        return result
+    notes = _annotated(_period_notes(user, since).filter(author_id__in=rows))
+
+    for item in notes.values("author_id").annotate(
+        n=Count("pk"),
+        after_hours=Count("pk", filter=AFTER_HOURS_Q),
+        overnight=Count("pk", filter=OVERNIGHT_Q),
+        reviewed=Count("pk", filter=REVIEWED_Q),
+        returned=Count("pk", filter=RETURNED_Q),
+    ):
+        row = rows[item["author_id"]]
+        row.contacts = item["n"]
+        row.after_hours = item["after_hours"]
+        row.overnight = item["overnight"]
+        row.reviewed = item["reviewed"]
+        row.returned = item["returned"]
+
+    contacts: dict[int, list[Contact]] = defaultdict(list)
+    to_sign: dict[int, list[timedelta]] = defaultdict(list)
+    fields = ("pk", "author_id", "started_at", "ended_at", "signed_at", "status")
+    risk = ("screen_risk", "clinician_risk", "imminent")
+    for pk, author_id, started, ended, signed, status, screen, clinician, imminent in (
+        _period_notes(user, since)
+        .filter(author_id__in=rows)
+        .order_by("author_id", "started_at", "id")
+        .values_list(*fields, *risk)
+    ):
+        contacts[author_id].append(
+            Contact(pk, started, _is_high(screen, clinician, imminent), imminent)
+        )
+        if status != NoteStatus.DRAFT and signed is not None and ended is not None:
+            to_sign[author_id].append(signed - ended)
+    recent = now - timedelta(days=DEBRIEF_DAYS)
+    for author_id, row in rows.items():
+        runs = high_risk_runs(contacts[author_id])
+        row.runs = len(runs)
+        row.longest_run = max((len(r) for r in runs), default=0)
+        row.signed = len(to_sign[author_id])
+        row.median_to_sign = _median(to_sign[author_id])
+        name = row.counselor.display_name
+        for run in runs:
+            if run[-1].started_at >= recent:
+                day = timezone.localtime(run[0].started_at).strftime("%a %d %b %H:%M")
+                result.debriefs.append(
+                    DebriefPrompt(
+                        counselor=row.counselor,
+                        kind="run",
+                        reason=f"{len(run)} high-risk contacts in a row in {name}'s shift "
+                        f"from {day}",
+                    )
+                )
+        for contact in contacts[author_id]:
+            if contact.imminent and contact.started_at >= recent:
+                day = timezone.localtime(contact.started_at).strftime("%a %d %b %H:%M")
+                result.debriefs.append(
+                    DebriefPrompt(
+                        counselor=row.counselor,
+                        kind="imminent",
+                        reason=f"an imminent-risk contact ({day})",
+                        note_id=contact.pk,
+                    )
+                )
+
+    for overdue in (
+        FollowUpTask.objects.filter(
+            clinic=user.clinic,
+            closed_at__isnull=True,
+            assigned_to_id__in=rows,
+            due_at__lt=now,
+        )
+        .values("assigned_to_id")
+        .annotate(n=Count("pk"))
+    ):
+        rows[overdue["assigned_to_id"]].overdue_followups = overdue["n"]
+    return result
+
+
+def team_load_session_list(
+    *, user: User, name: str, counselor_id: int | None = None, now: datetime | None = None
+) -> QuerySet[CrisisSession]:
+    """The sessions behind one load figure (LOAD_SESSION_LISTS), newest first; the same
+    conditions as the counts."""
+    require_role(user, Role.SUPERVISOR)
+    if name not in LOAD_SESSION_LISTS:
+        raise ValueError(name)
+    now = now or timezone.now()
+    notes = _annotated(_period_notes(user, now - timedelta(days=LOAD_DAYS)))
+    if counselor_id is not None:
+        notes = notes.filter(author_id=counselor_id)
+    if name == "runs":
+        contacts: dict[int, list[Contact]] = defaultdict(list)
+        for pk, author_id, started, screen, clinician, imminent in notes.order_by(
+            "author_id", "started_at", "id"
+        ).values_list("pk", "author_id", "started_at", "screen_risk", "clinician_risk", "imminent"):
+            contacts[author_id].append(
+                Contact(pk, started, _is_high(screen, clinician, imminent), imminent)
+            )
+        in_runs = [c.pk for cs in contacts.values() for run in high_risk_runs(cs) for c in run]
+        notes = notes.filter(pk__in=in_runs)
+    else:
+        notes = notes.filter(
+            {
+                "after_hours": AFTER_HOURS_Q,
+                "overnight": OVERNIGHT_Q,
+                "signed": SIGNED_Q,
+                "reviewed": REVIEWED_Q,
+                "returned": RETURNED_Q,
+            }[name]
+        )
+    return notes.select_related("client", "author__team").order_by("-started_at", "-id")

@@ -1,0 +1,68 @@
+// One confirm step before an irreversible action (crisisnotes/confirm.py has the rule).
+// A submit button with data-confirm="Question?" opens a native <dialog>; its confirm button
+// has the focus, so Enter confirms and Escape cancels (the focus then returns to the button).
+// On confirm the form gets confirmed=1 and is submitted with that button, so other scripts
+// listening for "submit" (note.js waits for a running autosave) see a normal submission.
+(function () {
+  "use strict";
+  var dialog = null;
+  var pending = null;
+
+  function build() {
+    dialog = document.createElement("dialog");
+    dialog.id = "confirm-dialog";
+    dialog.className = "border rounded shadow p-3";
+    dialog.style.maxWidth = "32rem";
+    dialog.setAttribute("aria-labelledby", "confirm-dialog-title");
+    dialog.setAttribute("aria-describedby", "confirm-dialog-text");
+    dialog.innerHTML =
+      '<form method="dialog">' +
+      '<h2 class="h5" id="confirm-dialog-title"></h2>' +
+      '<p id="confirm-dialog-text"></p>' +
+      '<div class="d-flex gap-2 justify-content-end">' +
+      '<button type="submit" value="cancel" class="btn btn-outline-secondary">Cancel</button>' +
+      '<button type="submit" value="confirm" class="btn btn-primary" data-confirm-ok></button>' +
+      "</div></form>";
+    document.body.appendChild(dialog);
+    dialog.addEventListener("close", function () {
+      var button = pending;
+      pending = null;
+      if (!button) return;
+      if (dialog.returnValue === "confirm") proceed(button);
+      else button.focus();
+    });
+  }
+
+  function proceed(button) {
+    var form = button.form;
+    var marker = form.querySelector("input[type=hidden][name=confirmed]");
+    if (!marker) {
+      marker = document.createElement("input");
+      marker.type = "hidden";
+      marker.name = "confirmed";
+      form.appendChild(marker);
+    }
+    marker.value = "1";
+    form.requestSubmit(button);
+  }
+
+  document.addEventListener(
+    "click",
+    function (event) {
+      var button = event.target.closest("button[data-confirm], input[type=submit][data-confirm]");
+      if (!button || !button.form || button.disabled) return;
+      if (typeof HTMLDialogElement !== "function") return; // no <dialog>: the server asks
+      event.preventDefault();
+      if (!dialog) build();
+      dialog.querySelector("#confirm-dialog-title").textContent = button.dataset.confirm;
+      dialog.querySelector("#confirm-dialog-text").textContent = button.dataset.confirmDetail || "";
+      var ok = dialog.querySelector("[data-confirm-ok]");
+      ok.textContent = button.dataset.confirmButton || button.textContent.trim();
+      dialog.returnValue = "";
+      pending = button;
+      dialog.showModal();
+      ok.focus();
+    },
+    true
+  );
+})();

@@ -1,0 +1,240 @@
+"""Team load and quality (sessions.selectors.load): the figures on an invented set match counts
+made by hand, every figure opens the list behind it, and the query count does not grow with
+the data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from sessions.models import CrisisSession, FollowUpTask, ReviewComment
+from sessions.models.followups import FollowUpMethod
+from sessions.models.notes import NoteStatus, RiskLevel
+from sessions.selectors.load import Contact, high_risk_runs
+from tests.conftest import login
+from tests.factories import ClientFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# Wednesday 18 November 2026, noon (the test clinic runs on UTC). The period starts 19 Oct noon.
+NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+
+
+def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+def _note(
+    author,
+    started,
+    *,
+    to_sign: int | None = 30,
+    status=NoteStatus.SIGNED,
+    high=False,
+    imminent=False,
+    reason="",
+    returned=False,
+):
+    """A note that ended 30 minutes after it started and was signed `to_sign` minutes later."""
+    ended = started + timedelta(minutes=30)
+    signed = status != NoteStatus.DRAFT
+    note = CrisisSession.objects.create(
+        clinic=author.clinic,
+        client=ClientFactory.create(clinic=author.clinic, created_by=author),
+        author=author,
+        modality="phone",
+        started_at=started,
+        ended_at=ended,
+        status=status,
+        screen_risk=RiskLevel.HIGH if high else RiskLevel.LOW,
+        imminent=imminent,
+        cosign_required_reason=reason,
+        signed_by=author if signed else None,
+        signed_at=ended + timedelta(minutes=to_sign) if signed and to_sign is not None else None,
+        content_hash="0" * 64 if signed else "",
+    )
+    if returned:
+        ReviewComment.objects.create(
+            session=note, author=author, author_name="Reviewer", text="Add SUDS", round=1
+        )
+    return note
+
+
+def _task(assignee, due, closed=None):
+    note = _note(assignee, at(9, 1, 10))  # outside the period: counts for nothing else
+    return FollowUpTask.objects.create(
+        clinic=assignee.clinic,
+        session=note,
+        client=note.client,
+        assigned_to=assignee,
+        due_at=due,
+        method=FollowUpMethod.CALL,
+        closed_at=closed,
+    )
+
+
+@pytest.fixture
+def invented(clinic, supervisor, counselor, trainee, outsider):
+    n = {
+        # Robin (counselor): Saturday noon, high, still a draft.
+        "sat": _note(counselor, at(11, 14, 12), status=NoteStatus.DRAFT, high=True),
+        "mon10": _note(counselor, at(11, 16, 10), to_sign=60),
+        # Monday evening into Tuesday night: three high-risk contacts in one shift.
+        "mon18": _note(counselor, at(11, 16, 18), to_sign=30, high=True),
+        "mon2230": _note(counselor, at(11, 16, 22, 30), to_sign=20, high=True),
+        "tue01": _note(counselor, at(11, 17, 1), to_sign=120, imminent=True),
+        # Thursday evening and Friday morning: three high, but an 11-hour gap splits the shift.
+        "thu20": _note(counselor, at(11, 12, 20), high=True),
+        "thu21": _note(counselor, at(11, 12, 21), high=True),
+        "fri08": _note(counselor, at(11, 13, 8), high=True),
+        # Before the period: counts for nothing.
+        "old": _note(counselor, at(10, 15, 23), high=True),
+        # Sam (trainee): three notes that went to review, one returned.
+        "t_await": _note(
+            trainee,
+            at(11, 17, 10),
+            to_sign=120,
+            status=NoteStatus.AWAITING_COSIGN,
+            reason="Author is a trainee",
+        ),
+        "t_returned": _note(
+            trainee,
+            at(11, 18, 9),
+            status=NoteStatus.DRAFT,
+            reason="Author is a trainee",
+            returned=True,
+        ),
+        "t_signed": _note(trainee, at(11, 16, 14), to_sign=10, reason="Author is a trainee"),
+    }
+    _task(counselor, at(11, 18, 10))  # overdue
+    _task(counselor, at(11, 17, 9))  # overdue
+    _task(counselor, at(11, 18, 15))  # due later
+    _task(counselor, at(11, 17, 8), closed=at(11, 17, 9))  # closed
+    _task(trainee, at(11, 16, 9))  # overdue
+    # Another team's and another clinic's high-risk runs never show.
+    day_team = TeamFactory(clinic=clinic, name="Day team", supervisor=UserFactory(clinic=clinic))
+    stranger = UserFactory(clinic=clinic, team=day_team)
+    far = UserFactory(clinic=outsider.clinic)
+    for who in (stranger, far):
+        for hour in (20, 21, 22):
+            _note(who, at(11, 17, hour), high=True, imminent=True)
+        _task(who, at(11, 16, 9))
+    return n
+
+
+def _board(client, supervisor):
+    login(client, supervisor)
+    with time_machine.travel(NOW, tick=False):
+        return client.get(reverse("crisis_sessions:dashboard")).context["board"]
+
+
+def test_load_figures_match_the_hand_count(client, supervisor, invented):
+    load = _board(client, supervisor).load
+    rows = {row.counselor.username: row for row in load.rows}
+    robin, sam = rows["counselor1"], rows["trainee1"]
+
+    assert robin.contacts == 8
+    # Sat 12:00, Mon 18:00, Mon 22:30, Tue 01:00, Thu 20:00, Thu 21:00, Fri 08:00.
+    assert robin.after_hours == 7
+    assert robin.overnight == 2  # Mon 22:30, Tue 01:00
+    assert (robin.runs, robin.longest_run) == (1, 3)  # Mon 18:00 → Tue 01:00
+    # Signed: 60, 30, 20, 120, 30, 30, 30 minutes → median 30 (the Saturday draft is not signed).
+    assert (robin.signed, robin.median_to_sign) == (7, timedelta(minutes=30))
+    assert (robin.reviewed, robin.returned, robin.return_rate) == (0, 0, None)
+    assert robin.overdue_followups == 2
+
+    assert (sam.contacts, sam.after_hours, sam.overnight, sam.runs) == (3, 0, 0, 0)
+    assert (sam.signed, sam.median_to_sign) == (2, timedelta(minutes=65))  # 120 and 10
+    assert (sam.reviewed, sam.returned) == (3, 1)
+    assert sam.return_rate == pytest.approx(1 / 3)
+    assert sam.overdue_followups == 1
+
+    # The supervisor is on the team as a counselor too, with nothing in the period.
+    assert rows["supervisor1"].contacts == 0 and rows["supervisor1"].median_to_sign is None
+
+    prompts = [(p.counselor.username, p.kind) for p in load.debriefs]
+    assert prompts == [("counselor1", "run"), ("counselor1", "imminent")]
+    assert "3 high-risk contacts in a row" in load.debriefs[0].reason
+
+
+def test_every_load_figure_opens_its_list(client, supervisor, counselor, trainee, invented):
+    n = invented
+    login(client, supervisor)
+    sessions = reverse("crisis_sessions:team_sessions")
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(reverse("crisis_sessions:dashboard")).content.decode()
+
+        def listed(name, who):
+            url = f"{sessions}?list={name}&counselor={who.pk}"
+            assert url.replace("&", "&amp;") in page, url
+            return {note.pk for note in client.get(url).context["notes"]}
+
+        def pks(*keys):
+            return {n[k].pk for k in keys}
+
+        assert listed("after_hours", counselor) == pks(
+            "sat", "mon18", "mon2230", "tue01", "thu20", "thu21", "fri08"
+        )
+        assert listed("overnight", counselor) == pks("mon2230", "tue01")
+        assert listed("runs", counselor) == pks("mon18", "mon2230", "tue01")
+        assert listed("signed", counselor) == pks(
+            "mon10", "mon18", "mon2230", "tue01", "thu20", "thu21", "fri08"
+        )
+        assert listed("reviewed", trainee) == pks("t_await", "t_returned", "t_signed")
+        assert listed("returned", trainee) == pks("t_returned")
+        overdue = f"{reverse('crisis_sessions:team_followups')}?list=overdue&counselor="
+        assert overdue.replace("&", "&amp;") + str(counselor.pk) in page
+        tasks = client.get(f"{overdue}{counselor.pk}").context["tasks"]
+        assert len(tasks) == 2 and {t.assigned_to_id for t in tasks} == {counselor.pk}
+        assert 'data-testid="debrief-prompts"' in page
+
+
+def test_overdue_list_refuses_someone_outside_the_teams(client, supervisor, outsider, team):
+    login(client, supervisor)
+    url = reverse("crisis_sessions:team_followups")
+    assert client.get(url, {"list": "overdue", "counselor": outsider.pk}).status_code == 404
+
+
+def _dashboard_queries(client) -> int:
+    with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("crisis_sessions:dashboard")).status_code == 200
+    return len(ctx)
+
+
+def test_dashboard_query_count_does_not_grow_with_the_data(
+    client, supervisor, counselor, trainee, teammate
+):
+    login(client, supervisor)
+    _note(counselor, at(11, 17, 23), high=True)
+    _task(counselor, at(11, 17, 9))
+    few = _dashboard_queries(client)
+    for day in range(1, 12):
+        for who in (counselor, trainee, teammate):
+            _note(who, at(11, day, 22), high=True, imminent=day % 3 == 0)
+            _note(who, at(11, day, 23), high=True, returned=True, reason="Author is a trainee")
+            _task(who, at(11, day, 9))
+    assert _dashboard_queries(client) == few
+
+
+def _contacts(*spec):
+    return [
+        Contact(pk=i, started_at=at(11, 1, 0) + timedelta(hours=h), high=high, imminent=False)
+        for i, (h, high) in enumerate(spec)
+    ]
+
+
+def test_runs_need_three_in_a_row_within_a_shift():
+    assert high_risk_runs(_contacts((0, True), (1, True))) == []
+    run = high_risk_runs(_contacts((0, True), (1, True), (2, True), (3, False), (4, True)))
+    assert [c.pk for r in run for c in r] == [0, 1, 2]
+    # 9 hours between starts opens a new shift: the run is broken.
+    assert high_risk_runs(_contacts((0, True), (1, True), (10, True))) == []
+    # Exactly 8 hours is still the same shift.
+    assert len(high_risk_runs(_contacts((0, True), (8, True), (16, True)))) == 1
+    four = high_risk_runs(_contacts((0, True), (1, True), (2, True), (3, True)))
+    assert [len(r) for r in four] == [4]
