@@ -66,8 +66,10 @@ def _note(
 
 
 def _task(assignee, due, closed=None):
-    note = _note(assignee, at(9, 1, 10))  # outside the period: counts for nothing else
-    return FollowUpTask.objects.create(
+    # Outside the period: the note counts for nothing else. Its task is added while it is a
+    # draft, as the app does (the database refuses a task added to a signed note).
+    note = _note(assignee, at(9, 1, 10), status=NoteStatus.DRAFT)
+    task = FollowUpTask.objects.create(
         clinic=assignee.clinic,
         session=note,
         client=note.client,
@@ -76,6 +78,13 @@ def _task(assignee, due, closed=None):
         method=FollowUpMethod.CALL,
         closed_at=closed,
     )
+    CrisisSession.objects.filter(pk=note.pk).update(
+        status=NoteStatus.SIGNED,
+        signed_by=assignee,
+        signed_at=note.ended_at + timedelta(minutes=30),
+        content_hash="0" * 64,
+    )
+    return task
 
 
 @pytest.fixture
