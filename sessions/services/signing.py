@@ -21,7 +21,7 @@ from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from sessions import registry
 from sessions.exceptions import NoteAlreadySigned, SignRefused
-from sessions.models import CrisisSession
+from sessions.models import Client, CrisisSession
 from sessions.models.notes import NoteStatus
 from sessions.registry import SignProblem
 from sessions.sections import HEADER
@@ -121,6 +121,15 @@ def note_sign(
     A second sign of the same note (two tabs, a double click) waits for the first and is then
     refused with NoteAlreadySigned, changing nothing."""
     _require_author(note, user)
+    # Which safety-plan version was in force is part of the hash, and a plan can be saved from
+    # the client's page (not through this note): plan saves lock the client row, so take it
+    # too, before the note — the order every writer of both uses. NO KEY: rows that merely
+    # reference the client (a disclosure, a follow-up) need not wait for it.
+    list(
+        Client.objects.select_for_update(no_key=True)
+        .filter(pk=note.client_id)
+        .values_list("pk", flat=True)
+    )
     locked = note_lock(note_id=note.pk)
     if not locked.is_draft:
         raise NoteAlreadySigned(signed_at=locked.signed_at, status=locked.status)

@@ -388,6 +388,9 @@ def note_end_view(request: HttpRequest, note_id: int) -> HttpResponse:
         note_end(note=note, user=user, base_version=note.version, request=request)
     except _Refused as refused:
         return refused.response
+    except (NoteConflict, NoteLocked) as error:
+        # Another tab saved or signed between this page's save and the end time.
+        return _refusal(request, note, error).response
     messages.success(request, "Session ended; the end time is set.")
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 

@@ -362,3 +362,24 @@ def test_lost_review_race_is_refused_in_the_service_too(supervisor, trainee):
     note_return(note=note, supervisor=supervisor, comments=[("", "Once.")])
     with pytest.raises(ReviewError):
         note_cosign(note=note, supervisor=supervisor)
+
+
+def test_a_safety_plan_saved_from_the_client_page_while_signing_is_in_the_hash_or_after_it(
+    counselor,
+):
+    """The plan in force is hashed; a plan saved for the client (not through the note) while
+    the note is signed either lands before the sign reads (and is in the hash) or after the
+    signature (and is not the plan in force): the record verifies either way."""
+    from safety.services import plan_default_steps, safety_plan_save
+
+    for plan_first in (True, False):
+        note = _ready_draft(counselor)
+        steps = plan_default_steps(client=note.client)
+        steps["warning_signs"] = ["Staying in bed all day"]
+        save_plan = partial(
+            safety_plan_save, actor=counselor, client=note.client, steps=steps, fields={}
+        )
+        sign = partial(note_sign, note=note, user=counselor)
+        outcomes = _queue(save_plan, sign) if plan_first else _queue(sign, save_plan)
+        assert not any(isinstance(o, Exception) for o in outcomes), outcomes
+        _assert_record_holds(note)

@@ -208,3 +208,23 @@ def test_pdf_prints_whether_the_record_verifies(counselor, supervisor, trainee):
     printed = text(record_pdf(note=reload(cosigned), generated_by=supervisor))
     assert "this record does not verify (co-sign hash does not match" in printed
     assert "Record verified" not in printed
+
+
+def test_end_session_racing_a_sign_in_another_tab_is_told_already_signed(
+    counselor_client, counselor, monkeypatch
+):
+    """The other tab signs between this page's save and its end time (simulated by signing
+    inside the view's call to note_end): the answer is "already signed", not a 500."""
+    from sessions.views import notes as views
+
+    note = _ready(counselor)
+    real_end = views.note_end
+
+    def end_after_the_other_tab_signed(**kwargs):
+        note_sign(note=kwargs["note"], user=counselor)
+        return real_end(**kwargs)
+
+    monkeypatch.setattr(views, "note_end", end_after_the_other_tab_signed)
+    response = counselor_client.post(_url("note_end", note), form_data(note))
+    assert response.status_code == 302
+    assert any("already signed" in m for m in _messages(response))

@@ -151,3 +151,36 @@ def test_periodic_check_runs_in_a_real_worker(counselor, clinic_admin):
         else:
             raise AssertionError(worker.log())
     assert Notification.objects.filter(recipient=clinic_admin, kind="record_mismatch").count() == 1
+
+
+def test_two_checks_at_once_tell_the_admins_once(counselor, clinic_admin):
+    """Two beats (or a retried task) running the check at the same moment: the unique alert
+    row lets exactly one of them notify."""
+    import threading
+
+    from django.db import connection
+
+    note = signed_note(author=counselor)
+    tamper(
+        "UPDATE crisis_sessions_problemsolvingstage SET action_plan = %s WHERE session_id = %s",
+        ["rewritten", note.pk],
+    )
+    barrier = threading.Barrier(3)
+    alerts: list[int] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(15)
+            alerts.append(record_mismatches_notify().alerts)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(alerts) == [0, 0, 1]
+    assert RecordIntegrityAlert.objects.filter(session=note).count() == 1
+    assert Notification.objects.filter(recipient=clinic_admin, kind="record_mismatch").count() == 1
+    assert len(mail.outbox) == 1
