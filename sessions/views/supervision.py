@@ -8,7 +8,7 @@ import hashlib
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -18,7 +18,7 @@ from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
-from crisisnotes.polling import poll_endpoint
+from crisisnotes.polling import STOP_POLLING, poll_endpoint
 from sessions import registry
 from sessions.models import CrisisSession
 from sessions.selectors.supervision import (
@@ -79,6 +79,24 @@ def live_board_rows(request: HttpRequest) -> HttpResponse:
     return render(request, "sessions/supervision/partials/board_rows.html", context)
 
 
+def _draft_version(note: CrisisSession) -> str:
+    """Changes whenever what the read-only view shows changes: every autosave, quick note and
+    risk refresh bumps the version or the edit time; the consult request is stamped alone."""
+    return f"{note.version}-{note.updated_at.timestamp()}-{note.consult_requested_at}"
+
+
+def _draft_context(request: HttpRequest, note: CrisisSession) -> dict[str, object]:
+    return {
+        "note": note,
+        "sections": [
+            {"section": section, "html": _render_section(request, note, section)}
+            for section in registry.sections()
+        ],
+        "quick_notes": list(note.quick_notes.all()),
+        "draft_version": _draft_version(note),
+    }
+
+
 def _supervise_page(
     request: HttpRequest,
     note: CrisisSession,
@@ -87,17 +105,11 @@ def _supervise_page(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    sections = [
-        {"section": section, "html": _render_section(request, note, section)}
-        for section in registry.sections()
-    ]
     return render(
         request,
         "sessions/supervision/note.html",
         {
-            "note": note,
-            "sections": sections,
-            "quick_notes": list(note.quick_notes.all()),
+            **_draft_context(request, note),
             "replies": consult_reply_list(note=note),
             "reply_text": reply_text,
             "error": error,
@@ -117,6 +129,31 @@ def supervise_note(request: HttpRequest, note_id: int) -> HttpResponse:
         summary="Viewed draft (supervision): contact in progress",
     )
     return _supervise_page(request, note)
+
+
+@poll_endpoint
+@role_required(Role.SUPERVISOR)
+def supervise_note_content(request: HttpRequest, note_id: int) -> HttpResponse:
+    """The read-only view's content, polled: 204 while the draft is unchanged; the new content,
+    audited as another supervision view, when it changed; STOP_POLLING once the rule no longer
+    opens it (signed, risk lowered), leaving the last content on the page."""
+    try:
+        note = note_get_for_supervision(user=_user(request), note_id=note_id)
+    except Http404:
+        return HttpResponse(status=STOP_POLLING)
+    if request.GET.get("v") == _draft_version(note):
+        return HttpResponse(status=204)
+    audit_record(
+        action=Action.SUPERVISE_VIEW,
+        request=request,
+        obj=note,
+        summary="Viewed draft (supervision): content updated while open",
+    )
+    return render(
+        request,
+        "sessions/supervision/partials/draft_content.html",
+        _draft_context(request, note),
+    )
 
 
 @require_POST
@@ -156,6 +193,7 @@ urlpatterns = [
     path("team/live/", live_board, name="live_board"),
     path("team/live/rows/", live_board_rows, name="live_board_rows"),
     path("team/live/<int:note_id>/", supervise_note, name="supervise_note"),
+    path("team/live/<int:note_id>/content/", supervise_note_content, name="supervise_note_content"),
     path("team/live/<int:note_id>/reply/", supervise_reply, name="supervise_reply"),
     path("notes/<int:note_id>/consult/", note_consult_replies, name="note_consult_replies"),
 ]

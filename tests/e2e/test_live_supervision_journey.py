@@ -153,6 +153,13 @@ def test_supervisor_follows_a_high_risk_call_live_and_cosigns(
     )
     # The reply answered the "Notify supervisor" record (sign rule 6 sees the response).
     assert SupervisorNotification.objects.get(session=note).is_complete
+    # The supervisor's read-only view follows what the counselor saves, without a reload.
+    _mark_no_reload(supervisor)
+    save_now(counselor)
+    expect(supervisor.get_by_test_id("supervised-draft")).to_contain_text(
+        "Intent with a plan; pills at home.", timeout=LIVE
+    )
+    _assert_no_reload(supervisor)
 
     # The rest of the note, then sign with the dialog: Enter confirms.
     counselor.get_by_label("Prior suicide attempt").check()

@@ -356,3 +356,28 @@ def test_a_reply_waits_for_a_signature_in_progress_and_is_then_refused(superviso
     replier.join(timeout=30)
     assert len(outcome) == 1 and isinstance(outcome[0], ConsultError)
     assert not ConsultReply.objects.exists()
+
+
+def test_the_read_only_view_follows_the_draft_and_stops_when_it_is_signed(
+    client, supervisor, counselor
+):
+    note = _draft(counselor, screen_risk=RiskLevel.HIGH)
+    page = _open(client, supervisor, note)
+    url = reverse("crisis_sessions:supervise_note_content", args=[note.pk])
+    version = page.context["draft_version"]
+    assert client.get(url, {"v": version}).status_code == 204
+    views = AuditEvent.objects.filter(action=Action.SUPERVISE_VIEW).count()
+
+    CrisisSession.objects.filter(pk=note.pk).update(
+        clinician_risk=RiskLevel.HIGH, version=note.version + 1, updated_at=timezone.now()
+    )
+    changed = client.get(url, {"v": version})
+    assert changed.status_code == 200 and b"Clinician: High" in changed.content
+    # New content is another read of the draft: audited; an unchanged poll is not.
+    assert AuditEvent.objects.filter(action=Action.SUPERVISE_VIEW).count() == views + 1
+
+    CrisisSession.objects.filter(pk=note.pk).update(
+        status=NoteStatus.SIGNED, signed_at=timezone.now(), ended_at=timezone.now()
+    )
+    stopped = client.get(url, {"v": version})
+    assert stopped.status_code == 286 and stopped.content == b""
