@@ -97,6 +97,26 @@ def test_autosave_of_a_control_character_is_a_clear_400_and_keeps_the_draft(
     assert reload(note).exploration.precipitating_event == "Eviction"
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "exploration-affect",
+        "problem_solving-cognitive_errors",
+        "safety-formulation-risk_factors",
+        "rapport-resources_given",
+    ],
+)
+def test_coded_json_fields_refuse_a_control_character_with_a_400(counselor_client, counselor, name):
+    """Lists of codes are stored as JSON: a posted code carrying a control character is an
+    unknown code, refused on the field (never a 500), and nothing is saved."""
+    note = start_note(counselor)
+    before = _stored(note)
+    response = _save(counselor_client, note, form_data(note, **{name: ["calm\x00"]}))
+    assert response.status_code == 400
+    assert response.json()["errors"][f"id_{name}"]
+    assert _stored(note) == before
+
+
 def test_tab_newline_and_unicode_are_ordinary_text(counselor_client, counselor):
     note = start_note(counselor)
     text = "Line one\n\tindented — Zoë said “no” 🙂"
@@ -105,6 +125,15 @@ def test_tab_newline_and_unicode_are_ordinary_text(counselor_client, counselor):
     )
     assert response.status_code == 200
     assert reload(note).exploration.precipitating_event == text
+
+
+def test_account_forms_refuse_control_characters():
+    from crisisnotes.accounts.forms import UserForm
+    from crisisnotes.accounts.models import Team
+
+    form = UserForm(data={"full_name": "Robin\x1bTest"}, teams=Team.objects.none())
+    assert not form.is_valid()
+    assert "control character (U+001B)" in " ".join(form.errors["full_name"])
 
 
 # --- header dates ------------------------------------------------------------------------------
