@@ -91,7 +91,7 @@ def _first_control(value: Any) -> str | None:
 # --- model fields ---------------------------------------------------------------------------
 
 
-class LimitedTextField(models.TextField):  # type: ignore[type-arg]
+class LimitedTextField(models.TextField):
     """Free text with a maximum length (`max_length`, default LONG_TEXT), enforced by forms,
     model validation and a database CHECK; control characters refused.
 
@@ -103,7 +103,8 @@ class LimitedTextField(models.TextField):  # type: ignore[type-arg]
     default_validators = [validate_no_control_characters]
 
     def __init__(self, *args: Any, max_length: int = LONG_TEXT, **kwargs: Any) -> None:
-        super().__init__(*args, max_length=max_length, **kwargs)
+        kwargs["max_length"] = max_length
+        super().__init__(*args, **kwargs)
         self.validators.append(MaxLengthValidator(max_length))
 
     def contribute_to_class(self, cls: Any, name: str, *args: Any, **kwargs: Any) -> None:
@@ -121,13 +122,13 @@ class LimitedTextField(models.TextField):  # type: ignore[type-arg]
             meta.original_attrs["constraints"] = meta.constraints
 
 
-class SafeCharField(models.CharField):  # type: ignore[type-arg]
+class SafeCharField(models.CharField):
     """A CharField (length already enforced everywhere) that refuses control characters."""
 
     default_validators = [validate_no_control_characters]
 
 
-class SafeJSONField(models.JSONField):  # type: ignore[type-arg]
+class SafeJSONField(models.JSONField):
     """A JSONField whose strings (keys and values, at any depth) refuse control characters."""
 
     default_validators = [validate_no_control_characters]

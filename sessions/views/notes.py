@@ -383,7 +383,7 @@ def quick_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
             },
         )
     if form.errors:
-        reason = " ".join(form.errors.get("text", [])) or "it was empty"
+        reason = " ".join(str(m) for m in form.errors.get("text", [])) or "it was empty"
         messages.error(request, f"Nothing added to the quick notes: {reason}")
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
@@ -425,7 +425,7 @@ def process_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
     if not form.is_valid():
         # Nothing saved; the typed text comes back in the box with the reason (a 200, like
         # the quick note's: htmx swaps only successful answers).
-        error = " ".join(form.errors.get("text", []))
+        error = " ".join(str(m) for m in form.errors.get("text", []))
         if request.htmx:  # type: ignore[attr-defined]
             return render(
                 request,

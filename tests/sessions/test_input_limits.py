@@ -324,7 +324,7 @@ def _plan_post(**overrides: Any) -> dict[str, Any]:
 def test_safety_plan_contacts_and_steps_refuse_control_characters_and_overlong_text(
     counselor_client, counselor
 ):
-    client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    client: Client = ClientFactory(clinic=counselor.clinic, created_by=counselor)
     url = reverse("safety:plan_edit", args=[client.pk])
     for overrides, message in (
         ({"help-name": ["Aunt\x00Rowan"], "help-phone": ["555"]}, "control character (NUL)"),
