@@ -116,8 +116,9 @@ class LimitedTextField(models.TextField):
             condition=LessThanOrEqual(Length(name), self.max_length),
             name=f"{cls.__name__.lower()}_{name}_len",
         )
-        # Historical models (migrations) already carry it in their state: never twice.
-        if all(c.name != check.name for c in meta.constraints):
+        # Historical models (migrations) already carry it in their state, and SQLite's table
+        # rebuild copies it into a model named "New<Model>": never twice.
+        if all(getattr(c, "condition", None) != check.condition for c in meta.constraints):
             meta.constraints = [*meta.constraints, check]
             meta.original_attrs["constraints"] = meta.constraints
 

@@ -137,3 +137,64 @@ def test_a_birth_date_after_today_is_refused():
     validate_not_future_date(today)
     with pytest.raises(ValidationError, match="date of birth cannot be in the future"):
         validate_not_future_date(today + timedelta(days=1))
+
+
+@pytest.mark.django_db
+def test_every_limited_text_column_has_exactly_one_length_check_in_postgresql():
+    from django.apps import apps
+    from django.db import connection
+
+    missing = []
+    with connection.cursor() as cursor:
+        for model in apps.get_models():
+            fields = [f for f in model._meta.concrete_fields if isinstance(f, LimitedTextField)]
+            if not fields:
+                continue
+            constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+            for field in fields:
+                checks = [
+                    name
+                    for name, c in constraints.items()
+                    if c["check"] and c["columns"] == [field.column] and name.endswith("_len")
+                ]
+                if checks != [f"{model.__name__.lower()}_{field.name}_len"]:
+                    missing.append((model.__name__, field.name, checks))
+    assert not missing
+
+
+SQLITE_SCRIPT = """
+from django.db import connection
+with connection.cursor() as cursor:
+    for table in ("crisis_sessions_quicknote", "safety_riskformulation"):
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [table])
+        sql = cursor.fetchone()[0]
+        print(sql.count('CHECK (LENGTH("text")'), sql.count('CHECK (LENGTH("intent")'))
+"""
+
+
+def test_sqlite_keeps_one_length_check_per_column_after_table_rebuilds(tmp_path):
+    """SQLite rebuilds a table to add a constraint (through a model named "New<Model>"): the
+    field must not add its CHECK a second time under that name."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ENV"}}
+    env["CRISISNOTES_VAR_DIR"] = str(tmp_path)
+    run = [sys.executable, "manage.py"]
+    migrate = subprocess.run(
+        [*run, "migrate", "--noinput"], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    result = subprocess.run(
+        [*run, "shell", "-v0", "-c", SQLITE_SCRIPT],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    # quicknote: one check on text; riskformulation: one on intent.
+    assert result.stdout.split() == ["1", "0", "0", "1"]
