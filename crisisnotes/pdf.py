@@ -2,7 +2,10 @@
 
 Templates link assets with `{% static %}`; the HTML is rendered against a base URL that exists
 nowhere (`https://crisisnotes.invalid/`), and the fetcher answers only for paths under
-STATIC_URL, from the staticfiles finders (so fonts and print CSS come from `static/`, vendored).
+STATIC_URL. With the manifest storage of production (`collectstatic` gave every file a hashed
+name, `css/print.3f9c….css`, and rewrote the fonts' URLs inside it) a path is served only when
+the manifest names it, from the collected file under STATIC_ROOT; otherwise (development, tests)
+from the staticfiles finders, i.e. the vendored files in `static/`.
 Every other URL — http(s), file:, data:, anything a note's text might smuggle in — is refused
 without a network request, and noted in `refused` so tests can see what was attempted (what was
 served is noted in `fetched`).
@@ -15,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.loader import render_to_string
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -53,10 +57,30 @@ class StaticOnlyURLFetcher(URLFetcher):
 
 def _static_path(relative: str) -> Path | None:
     relative = relative.split("?", 1)[0].split("#", 1)[0]
-    if not relative or ".." in Path(relative).parts:
+    if not relative or relative.startswith("/") or ".." in Path(relative).parts:
         return None
+    manifest = getattr(staticfiles_storage, "hashed_files", None)
+    if manifest:
+        return _collected_path(relative, manifest)
     found = finders.find(relative)
     return Path(found) if isinstance(found, str) else None
+
+
+def _collected_path(relative: str, manifest: dict[str, str]) -> Path | None:
+    """The collected file for a name the manifest knows: a hashed name (what `{% static %}` and
+    the rewritten CSS ask for) or an original name (mapped to its hashed copy). Anything else
+    under STATIC_ROOT (the manifest itself, stray files) is refused like any other URL."""
+    if relative in manifest:
+        name = manifest[relative]
+    elif relative in set(manifest.values()):
+        name = relative
+    else:
+        return None
+    try:
+        path = Path(staticfiles_storage.path(name))
+    except NotImplementedError:  # a remote static storage has no local path
+        return None
+    return path if path.is_file() else None
 
 
 def pdf_render(*, html: str, fetcher: StaticOnlyURLFetcher | None = None) -> bytes:

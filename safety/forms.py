@@ -11,6 +11,12 @@ from django import forms
 from django.utils import timezone
 
 from crisisnotes.accounts.models import User
+from crisisnotes.validators import (
+    CONTACT_NAME_MAX,
+    CONTACT_PHONE_MAX,
+    CleanTextFormMixin,
+    validate_no_control_characters,
+)
 from safety.cssrs import ITEM_KEYS, ITEMS, CssrsVersion, cssrs_validate
 from safety.models import (
     CONTACT_STEPS,
@@ -179,7 +185,7 @@ MEANS_FIELDS = [
 ]
 
 
-class ScreenForm(forms.ModelForm):
+class ScreenForm(CleanTextFormMixin, forms.ModelForm):
     """The C-SSRS items as yes/no radios; an unanswered or hidden (skipped) item posts nothing."""
 
     # Part of the note page's one form, saved while half-filled: never block the browser's submit.
@@ -229,7 +235,7 @@ class ScreenForm(forms.ModelForm):
         return [(item, self[item.key]) for item in ITEMS]
 
 
-class FormulationForm(forms.ModelForm):
+class FormulationForm(CleanTextFormMixin, forms.ModelForm):
     use_required_attribute = False
     risk_factors = forms.MultipleChoiceField(
         choices=RISK_FACTORS, widget=forms.CheckboxSelectMultiple, required=False
@@ -274,7 +280,7 @@ class FormulationForm(forms.ModelForm):
         field.required = False
 
 
-class MeansForm(forms.ModelForm):
+class MeansForm(CleanTextFormMixin, forms.ModelForm):
     use_required_attribute = False
     # Any 0–10 value is accepted while typing (the modality may change in the same save); the
     # sign rule holds face-to-face contacts to BARS 1–7.
@@ -313,7 +319,7 @@ class MeansForm(forms.ModelForm):
             field.required = False
 
 
-class SupervisorRecordForm(forms.Form):
+class SupervisorRecordForm(CleanTextFormMixin, forms.Form):
     """A notification made outside the app (phone, in person), recorded by the counselor."""
 
     supervisor: forms.ModelChoiceField = forms.ModelChoiceField(
@@ -350,7 +356,7 @@ class SupervisorRecordForm(forms.Form):
         )
 
 
-class AcknowledgeForm(forms.Form):
+class AcknowledgeForm(CleanTextFormMixin, forms.Form):
     response = forms.CharField(
         widget=_text(4),
         label="Your response",
@@ -361,7 +367,7 @@ class AcknowledgeForm(forms.Form):
 MAX_ENTRIES = 12
 
 
-class SafetyPlanForm(forms.Form):
+class SafetyPlanForm(CleanTextFormMixin, forms.Form):
     """The six steps, each a list of entries: one text per line for steps 1, 2, 6; rows of name and
     phone for steps 3–5 (posted as <step>-name / <step>-phone lists)."""
 
@@ -441,6 +447,8 @@ class SafetyPlanForm(forms.Form):
                 ]
                 if any(not r["name"] for r in rows):
                     self.add_error(None, f"{step.label}: every phone number needs a name.")
+                for problem in _contact_problems(rows):
+                    self.add_error(None, f"{step.label}: {problem}")
                 if len(rows) > MAX_ENTRIES:
                     self.add_error(None, f"{step.label}: at most {MAX_ENTRIES} entries.")
                 self.contacts[step.value] = rows
@@ -458,7 +466,24 @@ class SafetyPlanForm(forms.Form):
         return steps
 
 
-class DisclosureForm(forms.ModelForm):
+def _contact_problems(rows: list[dict[str, str]]) -> list[str]:
+    """The rows of steps 3–5 are posted as plain lists, not form fields: the same limits and
+    control-character rule as every text field, checked here."""
+    problems: list[str] = []
+    for row in rows:
+        for key, limit in (("name", CONTACT_NAME_MAX), ("phone", CONTACT_PHONE_MAX)):
+            if len(row[key]) > limit:
+                problems.append(
+                    f"a {key} has {len(row[key])} characters; at most {limit} are allowed."
+                )
+            try:
+                validate_no_control_characters(row[key])
+            except forms.ValidationError as error:
+                problems.extend(error.messages)
+    return problems
+
+
+class DisclosureForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = Disclosure
         fields = [

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from crisisnotes.validators import LimitedTextField, SafeCharField, SafeJSONField
 from safety.cssrs import ITEM_KEYS, CssrsVersion
 from sessions.models.notes import RiskLevel
 
@@ -46,7 +47,7 @@ class SafetyScreen(models.Model):
     not_done_reason = models.CharField(
         max_length=20, choices=NotDoneReason.choices, blank=True, verbose_name="Could not complete"
     )
-    not_done_text = models.CharField(max_length=300, blank=True, verbose_name="Details")
+    not_done_text = SafeCharField(max_length=300, blank=True, verbose_name="Details")
     risk = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -73,23 +74,23 @@ class RiskFormulation(models.Model):
         primary_key=True,
         related_name="risk_formulation",
     )
-    risk_factors = models.JSONField(default=list, blank=True)
-    risk_factors_other = models.CharField(max_length=500, blank=True)
-    protective_factors = models.JSONField(default=list, blank=True)
-    protective_factors_other = models.CharField(max_length=500, blank=True)
-    ideation_frequency = models.CharField(max_length=300, blank=True)
-    ideation_intensity = models.CharField(max_length=300, blank=True)
-    plan_details = models.TextField(
+    risk_factors = SafeJSONField(default=list, blank=True)
+    risk_factors_other = SafeCharField(max_length=500, blank=True)
+    protective_factors = SafeJSONField(default=list, blank=True)
+    protective_factors_other = SafeCharField(max_length=500, blank=True)
+    ideation_frequency = SafeCharField(max_length=300, blank=True)
+    ideation_intensity = SafeCharField(max_length=300, blank=True)
+    plan_details = LimitedTextField(
         blank=True, help_text="Timing, location, lethality, availability, preparatory acts."
     )
-    intent = models.TextField(blank=True)
-    reasons_to_die = models.TextField(blank=True)
-    reasons_to_live = models.TextField(blank=True)
+    intent = LimitedTextField(blank=True)
+    reasons_to_die = LimitedTextField(blank=True)
+    reasons_to_live = LimitedTextField(blank=True)
     homicidal_ideation = models.CharField(
         max_length=20, choices=HomicidalIdeation.choices, blank=True
     )
     identifiable_target = models.BooleanField(default=False)
-    target_description = models.CharField(max_length=300, blank=True)
+    target_description = SafeCharField(max_length=300, blank=True)
     clinician_level = models.CharField(
         max_length=10,
         choices=[c for c in RiskLevel.choices if c[0] != RiskLevel.NONE],
@@ -97,18 +98,18 @@ class RiskFormulation(models.Model):
         verbose_name="Clinician risk level",
     )
     imminent = models.BooleanField(default=False, verbose_name="Imminent risk")
-    rationale = models.TextField(blank=True)
-    override_reason = models.TextField(
+    rationale = LimitedTextField(blank=True)
+    override_reason = LimitedTextField(
         blank=True, help_text="Required when your level is below the screen's."
     )
-    duty_to_warn_not_indicated_rationale = models.TextField(
+    duty_to_warn_not_indicated_rationale = LimitedTextField(
         blank=True, verbose_name="Duty to warn not indicated: rationale"
     )
-    duty_to_warn_consulted_with = models.CharField(
+    duty_to_warn_consulted_with = SafeCharField(
         max_length=300, blank=True, verbose_name="Consulted with"
     )
     abuse_disclosed = models.BooleanField(default=False, verbose_name="Abuse or neglect disclosed")
-    abuse_rationale = models.TextField(blank=True, verbose_name="No report made: rationale")
+    abuse_rationale = LimitedTextField(blank=True, verbose_name="No report made: rationale")
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -144,7 +145,7 @@ class MeansSafety(models.Model):
     )
     agitation = models.PositiveSmallIntegerField(null=True, blank=True)
     intoxication = models.CharField(max_length=10, choices=Presence.choices, blank=True)
-    substance = models.CharField(max_length=200, blank=True)
+    substance = SafeCharField(max_length=200, blank=True)
     firearms = models.CharField(
         max_length=10, choices=MeansAccess.choices, blank=True, verbose_name="Access to firearms"
     )
@@ -160,8 +161,8 @@ class MeansSafety(models.Model):
         blank=True,
         verbose_name="Access to other lethal means",
     )
-    other_means_text = models.CharField(max_length=300, blank=True, verbose_name="Which means")
-    means_safety_notes = models.TextField(
+    other_means_text = SafeCharField(max_length=300, blank=True, verbose_name="Which means")
+    means_safety_notes = LimitedTextField(
         blank=True, verbose_name="Means safety counselling and agreements"
     )
     means_not_done_reason = models.CharField(
@@ -170,7 +171,7 @@ class MeansSafety(models.Model):
         blank=True,
         verbose_name="Means questions not completed because",
     )
-    lethality_notes = models.TextField(blank=True)
+    lethality_notes = LimitedTextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -209,7 +210,7 @@ class SupervisorNotification(models.Model):
     supervisor_name = models.CharField(max_length=200)
     notified_at = models.DateTimeField()
     method = models.CharField(max_length=20, choices=NotifyMethod.choices)
-    response = models.TextField(blank=True)
+    response = LimitedTextField(blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -263,15 +264,15 @@ class SafetyPlanVersion(models.Model):
         related_name="safety_plan_versions",
     )
     # {step: [entry, ...]}: entries are strings for steps 1, 2, 6 and {"name", "phone"} for 3–5.
-    steps = models.JSONField(default=dict)
-    worth_living_for = models.TextField(
+    steps = SafeJSONField(default=dict)
+    worth_living_for = LimitedTextField(
         blank=True, verbose_name="The one thing most important to me and worth living for"
     )
     likelihood_of_use = models.PositiveSmallIntegerField(
         null=True, blank=True, verbose_name="Likelihood of use (0–10)"
     )
-    barriers = models.TextField(blank=True)
-    copy_kept_where = models.CharField(
+    barriers = LimitedTextField(blank=True)
+    copy_kept_where = SafeCharField(
         max_length=300, blank=True, verbose_name="Where the client keeps the copy"
     )
     copy_given = models.BooleanField(default=False, verbose_name="Copy given to the client")
@@ -361,21 +362,21 @@ class Disclosure(models.Model):
         blank=True,
     )
     type = models.CharField(max_length=30, choices=DisclosureType.choices)
-    legal_basis = models.CharField(max_length=300, verbose_name="Legal basis / jurisdiction")
-    threat_description = models.TextField(blank=True)
-    identifiable_victim = models.CharField(max_length=300, blank=True)
-    imminence = models.CharField(max_length=300, blank=True)
-    consulted_with = models.CharField(max_length=300, blank=True)
-    recipient = models.CharField(max_length=300)
-    recipient_address = models.CharField(max_length=300, blank=True)
-    reference_number = models.CharField(max_length=100, blank=True)
+    legal_basis = SafeCharField(max_length=300, verbose_name="Legal basis / jurisdiction")
+    threat_description = LimitedTextField(blank=True)
+    identifiable_victim = SafeCharField(max_length=300, blank=True)
+    imminence = SafeCharField(max_length=300, blank=True)
+    consulted_with = SafeCharField(max_length=300, blank=True)
+    recipient = SafeCharField(max_length=300)
+    recipient_address = SafeCharField(max_length=300, blank=True)
+    reference_number = SafeCharField(max_length=100, blank=True)
     disclosed_at = models.DateTimeField()
-    information_disclosed = models.TextField(verbose_name="Information disclosed")
-    purpose = models.TextField()
+    information_disclosed = LimitedTextField(verbose_name="Information disclosed")
+    purpose = LimitedTextField()
     individual_informed = models.BooleanField(
         default=False, verbose_name="Client informed of the disclosure"
     )
-    not_informed_reason = models.CharField(
+    not_informed_reason = SafeCharField(
         max_length=300, blank=True, verbose_name="Reason the client was not informed"
     )
     created_by = models.ForeignKey(

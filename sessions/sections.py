@@ -122,8 +122,17 @@ class RapportSection(StageSection):
 
     def display(self, row: Any, name: str) -> str:
         if name == "resources_given":
+            # The snapshot's category is part of the signed content: printed as the page's
+            # picker reads it ("Shelter: Harbour House (555-0100)").
             return "; ".join(
-                f"{r.get('name', '')} ({r.get('contact', '')})" for r in row.resources_given or []
+                note_forms.resource_label(
+                    CommunityResource(
+                        category=r.get("category", ""),
+                        name=r.get("name", ""),
+                        contact=r.get("contact", ""),
+                    )
+                )
+                for r in row.resources_given or []
             )
         return super().display(row, name)
 

@@ -9,6 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from crisisnotes.accounts.models import User
 from crisisnotes.celery import enqueue_on_commit
+from crisisnotes.validators import CleanTextFormMixin
 
 
 class LoginForm(AuthenticationForm):
@@ -20,7 +21,7 @@ class LoginForm(AuthenticationForm):
         self.helper.add_input(Submit("submit", "Log in", css_class="w-100"))
 
 
-class QueuedPasswordResetForm(PasswordResetForm):
+class QueuedPasswordResetForm(CleanTextFormMixin, PasswordResetForm):
     """Sends the reset e-mail from a Celery task so a slow mail server never holds the page; the
     task only takes the user's id (no address or token goes through the broker)."""
 
@@ -36,7 +37,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
             enqueue_on_commit(password_reset_email_send, user.pk, domain, use_https)
 
 
-class UserForm(forms.ModelForm):
+class UserForm(CleanTextFormMixin, forms.ModelForm):
     """A clinic admin's form for a colleague's profile, roles and team."""
 
     class Meta:

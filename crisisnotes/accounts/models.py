@@ -7,6 +7,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from crisisnotes.validators import SafeCharField
+
 
 @cache
 def time_zone_names() -> tuple[str, ...]:
@@ -28,11 +30,11 @@ class Clinic(models.Model):
     are clinic settings with the documented defaults rather than constants in code.
     """
 
-    name = models.CharField(max_length=200)
+    name = SafeCharField(max_length=200)
     slug = models.SlugField(unique=True)
-    crisis_line_name = models.CharField("crisis line name", max_length=200, blank=True)
-    crisis_line_phone = models.CharField("crisis line number", max_length=40, blank=True)
-    address = models.CharField(max_length=300, blank=True)
+    crisis_line_name = SafeCharField("crisis line name", max_length=200, blank=True)
+    crisis_line_phone = SafeCharField("crisis line number", max_length=40, blank=True)
+    address = SafeCharField(max_length=300, blank=True)
     # Every page, e-mail and PDF of the clinic shows times in this zone and names it; "today",
     # "this week" and due times are the clinic's (crisisnotes.middleware.ClinicTimeZoneMiddleware
     # for requests, Clinic.zone for tasks).
@@ -84,7 +86,7 @@ class Clinic(models.Model):
 
 class Team(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="teams")
-    name = models.CharField(max_length=200)
+    name = SafeCharField(max_length=200)
     supervisor = models.ForeignKey(
         "accounts.User",
         on_delete=models.PROTECT,
@@ -112,11 +114,11 @@ class User(AbstractUser):
     """A person who signs into crisisnotes. Users are deactivated, never deleted, so their names
     stay on the records they wrote (and the audit log keeps pointing at them)."""
 
-    full_name = models.CharField(max_length=200)
-    credential = models.CharField(
+    full_name = SafeCharField(max_length=200)
+    credential = SafeCharField(
         max_length=100, blank=True, help_text="E.g. LPC, LCSW, peer specialist."
     )
-    licence_number = models.CharField(max_length=100, blank=True)
+    licence_number = SafeCharField(max_length=100, blank=True)
     is_trainee = models.BooleanField(
         default=False, help_text="A trainee's signed notes wait for a supervisor's co-signature."
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
+from crisisnotes.validators import CleanTextFormMixin
 from sessions.models import Client
 from sessions.models.notes import Modality
 
 
-class ClientForm(forms.ModelForm):
+class ClientForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = Client
         fields = [
@@ -33,7 +34,7 @@ class ClientForm(forms.ModelForm):
         }
 
 
-class StartSessionForm(forms.Form):
+class StartSessionForm(CleanTextFormMixin, forms.Form):
     """How the client reached us; the clock starts when the note is created. The client page
     lays the radios out by hand (one inline row), so they carry Bootstrap's class themselves."""
 

@@ -8,12 +8,13 @@ from django import forms
 from django.db.models import QuerySet
 
 from crisisnotes.accounts.models import User
+from crisisnotes.validators import CleanTextFormMixin
 from sessions.models import Client
 from sessions.models.exports import ExportFormat
 from sessions.models.notes import RiskLevel
 
 
-class BulkExportForm(forms.Form):
+class BulkExportForm(CleanTextFormMixin, forms.Form):
     date_from = forms.DateField(
         required=False, label="Sessions from", widget=forms.DateInput(attrs={"type": "date"})
     )

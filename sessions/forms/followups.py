@@ -8,10 +8,11 @@ from django import forms
 from django.db.models import QuerySet
 
 from crisisnotes.accounts.models import User
+from crisisnotes.validators import CleanTextFormMixin
 from sessions.models.followups import FollowUpMethod, FollowUpOutcome
 
 
-class FollowUpTaskForm(forms.Form):
+class FollowUpTaskForm(CleanTextFormMixin, forms.Form):
     due_at = forms.DateTimeField(
         label="Due",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -36,7 +37,7 @@ def _bootstrap(form: forms.Form) -> None:
         field.widget.attrs.setdefault("class", f"{css} {css}-sm")
 
 
-class FollowUpAttemptForm(forms.Form):
+class FollowUpAttemptForm(CleanTextFormMixin, forms.Form):
     method = forms.ChoiceField(choices=FollowUpMethod.choices)
     outcome = forms.ChoiceField(
         choices=FollowUpOutcome.choices,
@@ -49,7 +50,7 @@ class FollowUpAttemptForm(forms.Form):
         _bootstrap(self)
 
 
-class FollowUpCloseForm(forms.Form):
+class FollowUpCloseForm(CleanTextFormMixin, forms.Form):
     outcome = forms.ChoiceField(choices=FollowUpOutcome.choices, label="Final outcome")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 

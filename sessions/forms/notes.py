@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 
+from crisisnotes.validators import QUICK_NOTE, CleanTextFormMixin, validate_not_future_time
 from sessions.models import (
     Addendum,
     CommunityResource,
@@ -84,7 +85,7 @@ def _set_choices(form: forms.BaseForm, name: str, choices: list[tuple[str, str]]
     field.choices = choices
 
 
-class NoteHeaderForm(forms.ModelForm):
+class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = CrisisSession
         fields = ["modality", "started_at", "ended_at", "confidentiality_explained"]
@@ -110,12 +111,17 @@ class NoteHeaderForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         started, ended = data.get("started_at"), data.get("ended_at")
+        for name, what in (("started_at", "The start time"), ("ended_at", "The end time")):
+            try:
+                validate_not_future_time(data.get(name), what)
+            except forms.ValidationError as error:
+                self.add_error(name, error)
         if started and ended and ended < started:
             self.add_error("ended_at", "The session cannot end before it started.")
         return data
 
 
-class ExplorationForm(forms.ModelForm):
+class ExplorationForm(CleanTextFormMixin, forms.ModelForm):
     suds_start = forms.TypedChoiceField(
         choices=SUDS_CHOICES,
         coerce=int,
@@ -170,7 +176,7 @@ def resource_label(resource: CommunityResource) -> str:
     return f"{category}: {label}"
 
 
-class RapportForm(forms.ModelForm):
+class RapportForm(CleanTextFormMixin, forms.ModelForm):
     """Resources are picked from the clinic's directory and stored as a snapshot (category, name,
     contact), so the record keeps what the client was told if the directory changes later."""
 
@@ -231,7 +237,7 @@ class RapportForm(forms.ModelForm):
         return result
 
 
-class ProblemSolvingForm(forms.ModelForm):
+class ProblemSolvingForm(CleanTextFormMixin, forms.ModelForm):
     cognitive_errors = _codes(COGNITIVE_ERROR_CHOICES, "Cognitive errors identified")
     modality_used = _codes(MODALITY_USED_CHOICES, "Modality used")
 
@@ -255,7 +261,7 @@ class ProblemSolvingForm(forms.ModelForm):
         }
 
 
-class FollowUpForm(forms.ModelForm):
+class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
     """Referrals are a few fixed rows (to whom, urgency, made, accepted), kept as a list."""
 
     class Meta:
@@ -332,13 +338,19 @@ class FollowUpForm(forms.ModelForm):
         return super().save(commit=commit)
 
 
-class QuickNoteForm(forms.Form):
+class QuickNoteForm(CleanTextFormMixin, forms.Form):
     text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="Quick note"
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=QUICK_NOTE, label="Quick note"
     )
 
 
-class AddendumForm(forms.ModelForm):
+class ProcessNoteForm(CleanTextFormMixin, forms.Form):
+    """The private process note: not part of the record, but free text all the same."""
+
+    text = forms.CharField(required=False, strip=False, label="Private process note")
+
+
+class AddendumForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = Addendum
         fields = ["kind", "text", "reason"]

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from crisisnotes.validators import LONG_TEXT, CleanTextFormMixin
 from sessions import registry
 from sessions.models.notes import RiskLevel
 
@@ -21,7 +22,7 @@ def section_choices() -> list[tuple[str, str]]:
     return [("", "Whole note"), *[(s.key, s.title) for s in registry.sections()]]
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(CleanTextFormMixin, forms.Form):
     counselor = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     risk = forms.ChoiceField(required=False, choices=RISK_FILTER_CHOICES)
 
@@ -33,12 +34,12 @@ class QueueFilterForm(forms.Form):
         ]
 
 
-class ReturnCommentForm(forms.Form):
+class ReturnCommentForm(CleanTextFormMixin, forms.Form):
     section = forms.ChoiceField(required=False, label="About")
     text = forms.CharField(
         required=False,
         label="Comment",
-        max_length=5000,
+        max_length=LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from crisisnotes.validators import LimitedTextField, SafeCharField, validate_not_future_date
+
 
 def phone_digits(phone: str) -> str:
     """The digits of a phone number, for search: "(555) 010-4477" → "5550104477"."""
@@ -25,17 +27,17 @@ class Client(models.Model):
     """A case record. Possibly anonymous: only the alias ("Caller, blue jacket") is required."""
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="clients")
-    alias = models.CharField(max_length=200)
-    name = models.CharField(max_length=200, blank=True)
-    pronouns = models.CharField(max_length=50, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
+    alias = SafeCharField(max_length=200)
+    name = SafeCharField(max_length=200, blank=True)
+    pronouns = SafeCharField(max_length=50, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_not_future_date])
     age_range = models.CharField(max_length=20, choices=AgeRange.choices, blank=True)
-    phone = models.CharField(max_length=40, blank=True)
+    phone = SafeCharField(max_length=40, blank=True)
     phone_digits = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
-    language = models.CharField(max_length=100, blank=True)
-    location = models.CharField(max_length=300, blank=True, help_text="Address or location.")
-    emergency_contact = models.CharField(max_length=300, blank=True)
-    supports_notes = models.TextField(blank=True, verbose_name="Notes on supports")
+    language = SafeCharField(max_length=100, blank=True)
+    location = SafeCharField(max_length=300, blank=True, help_text="Address or location.")
+    emergency_contact = SafeCharField(max_length=300, blank=True)
+    supports_notes = LimitedTextField(blank=True, verbose_name="Notes on supports")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -75,8 +77,8 @@ class CommunityResource(models.Model):
         "accounts.Clinic", on_delete=models.PROTECT, related_name="resources"
     )
     category = models.CharField(max_length=30, choices=ResourceCategory.choices)
-    name = models.CharField(max_length=200)
-    contact = models.CharField(max_length=300)
+    name = SafeCharField(max_length=200)
+    contact = SafeCharField(max_length=300)
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from crisisnotes.validators import LimitedTextField, SafeCharField
+
 
 class FollowUpMethod(models.TextChoices):
     CALL = "call", "Call"
@@ -37,9 +39,9 @@ class FollowUpTask(models.Model):
     )
     due_at = models.DateTimeField(db_index=True)
     method = models.CharField(max_length=10, choices=FollowUpMethod.choices)
-    purpose = models.CharField(max_length=300, blank=True)
+    purpose = SafeCharField(max_length=300, blank=True)
     outcome = models.CharField(max_length=30, choices=FollowUpOutcome.choices, blank=True)
-    outcome_notes = models.TextField(blank=True)
+    outcome_notes = LimitedTextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -66,7 +68,7 @@ class FollowUpAttempt(models.Model):
     attempted_at = models.DateTimeField()
     method = models.CharField(max_length=10, choices=FollowUpMethod.choices)
     outcome = models.CharField(max_length=30, choices=FollowUpOutcome.choices)
-    notes = models.TextField(blank=True)
+    notes = LimitedTextField(blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

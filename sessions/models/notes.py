@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from crisisnotes.validators import QUICK_NOTE, LimitedTextField, SafeCharField, SafeJSONField
+
 
 class Modality(models.TextChoices):
     PHONE = "phone", "Phone"
@@ -153,18 +155,18 @@ class ExplorationStage(Stage):
     session = models.OneToOneField(
         CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="exploration"
     )
-    precipitating_event = models.TextField(blank=True)
-    perceived_meaning = models.TextField(blank=True, verbose_name="Client's perceived meaning")
-    perceived_cause = models.TextField(blank=True, verbose_name="Client's perceived cause")
+    precipitating_event = LimitedTextField(blank=True)
+    perceived_meaning = LimitedTextField(blank=True, verbose_name="Client's perceived meaning")
+    perceived_cause = LimitedTextField(blank=True, verbose_name="Client's perceived cause")
     suds_start = models.PositiveSmallIntegerField(
         null=True, blank=True, verbose_name="SUDS at start"
     )
     suds_end = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name="SUDS at end")
-    suds_not_obtained_reason = models.CharField(max_length=300, blank=True)
-    affect = models.JSONField(default=list, blank=True)
-    affect_notes = models.TextField(blank=True)
-    deescalation = models.JSONField(default=list, blank=True, verbose_name="De-escalation used")
-    deescalation_notes = models.TextField(blank=True)
+    suds_not_obtained_reason = SafeCharField(max_length=300, blank=True)
+    affect = SafeJSONField(default=list, blank=True)
+    affect_notes = LimitedTextField(blank=True)
+    deescalation = SafeJSONField(default=list, blank=True, verbose_name="De-escalation used")
+    deescalation_notes = LimitedTextField(blank=True)
 
     class Meta:
         constraints = [
@@ -186,12 +188,12 @@ class RapportStage(Stage):
     session = models.OneToOneField(
         CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="rapport"
     )
-    engagement_notes = models.TextField(blank=True)
-    validation_notes = models.TextField(blank=True)
-    practical_guidance = models.TextField(blank=True)
+    engagement_notes = LimitedTextField(blank=True)
+    validation_notes = LimitedTextField(blank=True)
+    practical_guidance = LimitedTextField(blank=True)
     # A snapshot of what was given ([{"category", "name", "contact"}]): the record keeps what the
     # client was told even if the clinic's directory changes later.
-    resources_given = models.JSONField(default=list, blank=True)
+    resources_given = SafeJSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"Rapport of session {self.session_id}"
@@ -201,15 +203,15 @@ class ProblemSolvingStage(Stage):
     session = models.OneToOneField(
         CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="problem_solving"
     )
-    cognitive_errors = models.JSONField(default=list, blank=True)
-    reframes = models.TextField(blank=True, verbose_name="Reframes offered")
-    coping_tried = models.TextField(
+    cognitive_errors = SafeJSONField(default=list, blank=True)
+    reframes = LimitedTextField(blank=True, verbose_name="Reframes offered")
+    coping_tried = LimitedTextField(
         blank=True, verbose_name="Coping already tried, and how it went"
     )
-    alternatives = models.TextField(blank=True, verbose_name="Alternative strategies")
-    action_plan = models.TextField(blank=True)
-    modality_used = models.JSONField(default=list, blank=True)
-    interventions = models.TextField(blank=True, verbose_name="Interventions used")
+    alternatives = LimitedTextField(blank=True, verbose_name="Alternative strategies")
+    action_plan = LimitedTextField(blank=True)
+    modality_used = SafeJSONField(default=list, blank=True)
+    interventions = LimitedTextField(blank=True, verbose_name="Interventions used")
 
     def __str__(self) -> str:
         return f"Problem-solving of session {self.session_id}"
@@ -219,15 +221,15 @@ class FollowUpStage(Stage):
     session = models.OneToOneField(
         CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="follow_up"
     )
-    supports = models.TextField(blank=True, verbose_name="Supports and resources")
-    triggers = models.TextField(blank=True, verbose_name="Triggers for suicidal thoughts")
+    supports = LimitedTextField(blank=True, verbose_name="Supports and resources")
+    triggers = LimitedTextField(blank=True, verbose_name="Triggers for suicidal thoughts")
     # [{"to", "urgency", "made", "accepted"}]
-    referrals = models.JSONField(default=list, blank=True)
-    followup_plan = models.TextField(blank=True, verbose_name="Follow-up plan")
+    referrals = SafeJSONField(default=list, blank=True)
+    followup_plan = LimitedTextField(blank=True, verbose_name="Follow-up plan")
     crisis_numbers_given = models.BooleanField(default=False)
     disposition = models.CharField(max_length=30, choices=Disposition.choices, blank=True)
-    disposition_other = models.CharField(max_length=300, blank=True)
-    disposition_rationale = models.TextField(blank=True)
+    disposition_other = SafeCharField(max_length=300, blank=True)
+    disposition_rationale = LimitedTextField(blank=True)
 
     def __str__(self) -> str:
         return f"Follow-up of session {self.session_id}"
@@ -239,7 +241,7 @@ class QuickNote(models.Model):
 
     session = models.ForeignKey(CrisisSession, on_delete=models.PROTECT, related_name="quick_notes")
     created_at = models.DateTimeField(auto_now_add=True)
-    text = models.TextField()
+    text = LimitedTextField(max_length=QUICK_NOTE)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -260,8 +262,8 @@ class Addendum(models.Model):
 
     session = models.ForeignKey(CrisisSession, on_delete=models.PROTECT, related_name="addenda")
     kind = models.CharField(max_length=20, choices=AddendumKind.choices)
-    text = models.TextField()
-    reason = models.TextField()
+    text = LimitedTextField()
+    reason = LimitedTextField()
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     author_name = models.CharField(max_length=200)
     author_credential = models.CharField(max_length=100, blank=True)
@@ -283,7 +285,7 @@ class ProcessNote(models.Model):
         CrisisSession, on_delete=models.PROTECT, related_name="process_note"
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(blank=True)
+    text = LimitedTextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from crisisnotes.validators import LimitedTextField
+
 
 class ReviewComment(models.Model):
     """One comment of a supervisor's return. `section_key` anchors it to a note section (a key of
@@ -23,7 +25,7 @@ class ReviewComment(models.Model):
     # Copied, like signatures: the thread shows who the reviewer was at the time.
     author_name = models.CharField(max_length=200)
     section_key = models.CharField(max_length=50, blank=True)
-    text = models.TextField()
+    text = LimitedTextField()
     round = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -78,8 +78,9 @@ def record_context(
     *, note: CrisisSession, generated_by: User | None, generated_at: datetime
 ) -> dict[str, Any]:
     """Everything the record's PDF shows: every registered section through its read-only
-    template (the same partial the locked note page shows), follow-ups, addenda, review
-    comments and the signature blocks."""
+    template (the same partial the locked note page shows), the quick notes, follow-ups,
+    addenda, review comments and the signature blocks. Every field of the content hash is
+    printed (tests/sessions/test_pdf_record_complete.py proves it field by field)."""
     blocks = []
     for section in sections():
         if not section.readonly_template_name:
@@ -113,6 +114,8 @@ def record_context(
         "clinic": note.clinic,
         "client": note.client,
         "blocks": blocks,
+        # Part of the signed content (and of its hash), so part of the printed record.
+        "quick_notes": list(note.quick_notes.order_by("created_at", "id")),
         "followups": tasks,
         "addenda": list(note.addenda.all().order_by("created_at", "id")),
         "review_comments": _review_comments(note),

@@ -69,6 +69,9 @@ def followup_task_create(
     due_at = due_at or followup_default_due(note=note)
     if due_at is None:
         raise FollowUpError("Give a due time: the note's risk level sets no default.")
+    if due_at < note.started_at:
+        started = timezone.localtime(note.started_at).strftime("%Y-%m-%d %H:%M")
+        raise FollowUpError(f"A follow-up cannot be due before the session (it started {started}).")
     task = FollowUpTask.objects.create(
         clinic=note.clinic,
         session=note,

@@ -31,7 +31,7 @@ from sessions.exceptions import (
     NoteLocked,
     SignRefused,
 )
-from sessions.forms.notes import AddendumForm, QuickNoteForm
+from sessions.forms.notes import AddendumForm, ProcessNoteForm, QuickNoteForm
 from sessions.models import CrisisSession
 from sessions.models.notes import AddendumKind
 from sessions.registry import Completion, SignProblem
@@ -495,7 +495,8 @@ def quick_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
             },
         )
     if form.errors:
-        messages.error(request, "The quick note was empty; nothing added.")
+        reason = " ".join(str(m) for m in form.errors.get("text", [])) or "it was empty"
+        messages.error(request, f"Nothing added to the quick notes: {reason}")
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
@@ -532,8 +533,21 @@ def process_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
     note = note_get_for_view(user=user, note_id=note_id)
     if note.author_id != user.pk:
         raise PermissionDenied
+    form = ProcessNoteForm(request.POST)
+    if not form.is_valid():
+        # Nothing saved; the typed text comes back in the box with the reason (a 200, like
+        # the quick note's: htmx swaps only successful answers).
+        error = " ".join(str(m) for m in form.errors.get("text", []))
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(
+                request,
+                "sessions/partials/process_note.html",
+                {"note": note, "typed_text": request.POST.get("text", ""), "error": error},
+            )
+        messages.error(request, f"Private process note not saved: {error}")
+        return redirect("crisis_sessions:note_detail", note_id=note.pk)
     process = process_note_save(
-        note=note, user=user, text=request.POST.get("text", ""), request=request
+        note=note, user=user, text=form.cleaned_data["text"], request=request
     )
     if request.htmx:  # type: ignore[attr-defined]
         return render(

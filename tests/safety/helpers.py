@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
+
 from crisisnotes.accounts.models import User
 from safety.rules import RULES
 from sessions.models import CrisisSession, FollowUpTask
@@ -60,5 +62,7 @@ def add_task(note: CrisisSession, *, hours: float) -> FollowUpTask:
 
 
 def end(note: CrisisSession, minutes: int = 30) -> CrisisSession:
-    ended = (note.started_at + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M")
+    # A session cannot end in the future: a note started just now ends now.
+    ended_at = min(note.started_at + timedelta(minutes=minutes), timezone.now())
+    ended = timezone.localtime(ended_at).strftime("%Y-%m-%dT%H:%M")
     return save(note, **{"header-ended_at": ended})

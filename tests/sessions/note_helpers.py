@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from crisisnotes.accounts.models import User
 from sessions import registry
@@ -54,8 +55,11 @@ COMPLETE = {
 
 
 def complete_data(note: CrisisSession, **overrides: Any) -> dict[str, Any]:
-    """Form data satisfying every sign rule of this app (end time included)."""
-    ended = (note.started_at + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+    """Form data satisfying every sign rule of this app (end time included: 30 minutes after
+    the start, or now for a note started less than that ago — a session cannot end in the
+    future)."""
+    ended_at = min(note.started_at + timedelta(minutes=30), timezone.now())
+    ended = timezone.localtime(ended_at).strftime("%Y-%m-%dT%H:%M")
     return form_data(note, **{"header-ended_at": ended, **COMPLETE, **overrides})
 
 
