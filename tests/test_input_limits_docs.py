@@ -44,3 +44,37 @@ def test_free_text_columns_of_the_record_are_all_limited():
     ]
     # ExportJob.error is written by the export task (an exception's text), never typed.
     assert plain == ["ExportJob.error"]
+
+
+def test_every_form_of_the_app_cleans_its_text():
+    """Every form class in our apps takes CleanTextFormMixin (the one control-character and
+    length rule). The login form is the exception: it stores nothing, and Django's own field
+    already refuses NUL."""
+    import importlib
+    import inspect
+
+    from django import forms
+
+    from crisisnotes.validators import CleanTextFormMixin
+
+    modules = [
+        "crisisnotes.accounts.forms",
+        "safety.forms",
+        "sessions.forms.clients",
+        "sessions.forms.exports",
+        "sessions.forms.followups",
+        "sessions.forms.notes",
+        "sessions.forms.review",
+    ]
+    unclean = []
+    for name in modules:
+        module = importlib.import_module(name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if (
+                cls.__module__ == name
+                and issubclass(cls, forms.BaseForm)
+                and not issubclass(cls, CleanTextFormMixin)
+                and cls.__name__ != "LoginForm"
+            ):
+                unclean.append(f"{name}.{cls.__name__}")
+    assert unclean == []

@@ -87,7 +87,7 @@ def test_record_pdf_has_header_footer_and_fonts_under_manifest_storage(
 ) -> None:
     css = _hashed(collected, "css/print.css")
     font = _hashed(collected, "fonts/DejaVuSans.ttf")
-    note = signed_note(author=counselor, event="A long night. " * 900 + "W" * 1200)
+    note = signed_note(author=counselor, event="A long night. " * 600 + "W" * 1200)
     fetcher = StaticOnlyURLFetcher()
     pdf = record_pdf(note=note, generated_by=clinic_admin, fetcher=fetcher)
     reader = PdfReader(io.BytesIO(pdf))
