@@ -580,7 +580,7 @@ class ExportDisclosureForm(DisclosureForm):
         ]
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(CleanTextFormMixin, forms.Form):
     """A period of whole days (the clinic's time zone), both ends optional."""
 
     date_from = forms.DateField(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from crisisnotes.validators import LimitedTextField, SafeCharField
+
 
 class ConsultReply(models.Model):
     session = models.ForeignKey(
@@ -18,8 +20,8 @@ class ConsultReply(models.Model):
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # Copied, like signatures: the note shows who the supervisor was at the time.
-    author_name = models.CharField(max_length=200)
-    text = models.TextField()
+    author_name = SafeCharField(max_length=200)
+    text = LimitedTextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
