@@ -200,6 +200,24 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="crisisnotes <noreply@crisisnotes.invalid>"
 )
+# Every e-mail is an outbox row sent by a Celery task (crisisnotes.notifications): a relay that
+# hangs costs a worker EMAIL_TIMEOUT seconds, never a page; a failed attempt is retried after
+# EMAIL_RETRY_SECONDS, doubling each time (at most an hour), until EMAIL_MAX_ATTEMPTS, then the
+# row says "gave up".
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_RETRY_SECONDS = env.int("EMAIL_RETRY_SECONDS", default=60)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
+if PRODUCTION and EMAIL_CONFIG["EMAIL_BACKEND"] in {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}:
+    raise ImproperlyConfigured(
+        "Refusing to start with DJANGO_ENV=production: EMAIL_URL must name a real mail relay "
+        "(smtp://, smtp+tls:// or smtp+ssl://); the console backend would print password-reset "
+        "links and notifications to the log."
+    )
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

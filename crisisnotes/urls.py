@@ -28,7 +28,30 @@ urlpatterns = [
         auth_views.PasswordResetView.as_view(form_class=QueuedPasswordResetForm),
         name="password_reset",
     ),
-    path("", include("django.contrib.auth.urls")),
+    # django.contrib.auth.urls without its own password_reset: that one would answer the login
+    # page's link with Django's synchronous sender and stock text.
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path(
+        "password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("clinic/", include("crisisnotes.accounts.urls")),
     path("notifications/", include("crisisnotes.notifications.urls")),
     path("", include("sessions.urls")),

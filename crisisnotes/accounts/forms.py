@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from crisisnotes.accounts.models import User
-from crisisnotes.celery import enqueue_on_commit
+from crisisnotes.accounts.services import user_password_reset_request
 
 
 class LoginForm(AuthenticationForm):
@@ -21,19 +21,17 @@ class LoginForm(AuthenticationForm):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Sends the reset e-mail from a Celery task so a slow mail server never holds the page; the
-    task only takes the user's id (no address or token goes through the broker)."""
+    """Queues the reset e-mail in the outbox (sent by a Celery task) so a slow mail server or a
+    broker outage never holds or breaks the page; the link is made when the e-mail is sent."""
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from crisisnotes.accounts.tasks import password_reset_email_send
-
         request = kwargs.get("request")
         domain = kwargs.get("domain_override") or (
             request.get_host() if request is not None else "localhost"
         )
         use_https = bool(kwargs.get("use_https", False))
         for user in self.get_users(self.cleaned_data["email"]):
-            enqueue_on_commit(password_reset_email_send, user.pk, domain, use_https)
+            user_password_reset_request(user=user, domain=domain, use_https=use_https)
 
 
 class UserForm(forms.ModelForm):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from crisisnotes.accounts.models import Clinic, Team, User
 from crisisnotes.audit.models import Action
@@ -115,18 +118,36 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
     return user
 
 
-def user_password_reset_send(*, user_id: int, domain: str, use_https: bool) -> bool:
-    """Send the password-reset e-mail to an active user with an address; False if none was sent.
-    Uses Django's own token and templates so the link works with the standard reset views."""
-    user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
-    if user is None:
+def user_password_reset_message(*, user: User, domain: str, use_https: bool) -> tuple[str, str]:
+    """Subject and body of the password-reset e-mail, made when it is sent (the one-time token
+    is never stored). Django's token and the project's templates, so the link works with the
+    standard reset-confirm view."""
+    context = {
+        "email": user.email,
+        "domain": domain,
+        "site_name": "crisisnotes",
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "user": user,
+        "token": default_token_generator.make_token(user),
+        "protocol": "https" if use_https else "http",
+    }
+    subject = "".join(
+        render_to_string("registration/password_reset_subject.txt", context).splitlines()
+    )
+    return subject, render_to_string("registration/password_reset_email.txt", context)
+
+
+def user_password_reset_request(*, user: User, domain: str, use_https: bool) -> bool:
+    """Queue the password-reset e-mail for an active user with an address; False if none."""
+    from crisisnotes.notifications.models import OutgoingEmail
+    from crisisnotes.notifications.services import email_queue
+
+    if not user.is_active or not user.email:
         return False
-    form = PasswordResetForm(data={"email": user.email})
-    form.is_valid()
-    form.save(
-        domain_override=domain,
-        use_https=use_https,
-        email_template_name="registration/password_reset_email.txt",
-        subject_template_name="registration/password_reset_subject.txt",
+    email_queue(
+        recipient=user,
+        kind=OutgoingEmail.Kind.PASSWORD_RESET,
+        link_domain=domain,
+        link_https=use_https,
     )
     return True
