@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "crisisnotes.middleware.NoStoreMiddleware",
+    "crisisnotes.middleware.AuditDeniedMiddleware",
     # Last, as django-axes asks: it turns locked-out logins into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -143,11 +144,18 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: after AXES_FAILURE_LIMIT failures for one username from one address the
-# login is locked for AXES_COOLOFF_TIME hours. Every failure is also audited.
+# The client's address (audit log and lockout): REMOTE_ADDR with no proxy; behind N trusted
+# reverse proxies the N-th X-Forwarded-For entry from the right (crisisnotes.net.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Login throttling: after AXES_FAILURE_LIMIT failures for one username from one address, or from
+# one address whatever the usernames, logins from that address are locked for AXES_COOLOFF_TIME
+# hours. Never a username alone: an outsider must not be able to lock a counselor out from
+# elsewhere. A clinic admin can unlock a user early. Every failure is also audited.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "crisisnotes.net.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

@@ -30,7 +30,7 @@ class _Handler(socketserver.StreamRequestHandler):
         self.wfile.write((line + "\r\n").encode())
 
     def handle(self) -> None:
-        relay = self.server.relay  # type: ignore[attr-defined]
+        relay = self.server.relay
         if relay.refusing:
             with relay.lock:
                 relay.refused += 1
@@ -70,7 +70,7 @@ class _Server(socketserver.ThreadingTCPServer):
 def smtp_relay(*, refusing: bool = True) -> Iterator[Relay]:
     server = _Server(("127.0.0.1", 0), _Handler)
     relay = Relay(port=server.server_address[1], refusing=refusing)
-    server.relay = relay  # type: ignore[attr-defined]
+    server.relay = relay
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -116,6 +117,23 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
             summary="reactivated" if active else "deactivated",
         )
     return user
+
+
+@transaction.atomic
+def user_unlock(*, actor: User, user: User, request: HttpRequest | None = None) -> int:
+    """Clear the failed log-ins recorded for `user` (django-axes), ending a lockout before its
+    cool-off; audited. Returns how many failure records were cleared."""
+    from axes.utils import reset
+
+    cleared = reset(username=user.get_username())
+    audit_record(
+        action=Action.UNLOCK,
+        actor=actor,
+        request=request,
+        obj=user,
+        summary=f"cleared {cleared} failed log-in record(s)",
+    )
+    return int(cleared)
 
 
 def user_password_reset_message(*, user: User, domain: str, use_https: bool) -> tuple[str, str]:

@@ -9,5 +9,6 @@ urlpatterns = [
     path("users/new/", views.user_create_view, name="user_create"),
     path("users/<int:user_id>/", views.user_edit_view, name="user_edit"),
     path("users/<int:user_id>/active/", views.user_active_view, name="user_active"),
+    path("users/<int:user_id>/unlock/", views.user_unlock_view, name="user_unlock"),
     path("audit/", views.audit_log_view, name="audit_log"),
 ]

@@ -11,8 +11,19 @@ from django.views.decorators.http import require_POST
 from crisisnotes.accounts.forms import UserForm
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
-from crisisnotes.accounts.selectors import team_list, user_get_for_admin, user_list
-from crisisnotes.accounts.services import AccountError, user_create, user_set_active, user_update
+from crisisnotes.accounts.selectors import (
+    team_list,
+    user_get_for_admin,
+    user_is_locked_out,
+    user_list,
+)
+from crisisnotes.accounts.services import (
+    AccountError,
+    user_create,
+    user_set_active,
+    user_unlock,
+    user_update,
+)
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.selectors import audit_event_list
 
@@ -107,8 +118,22 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(
         request,
         "accounts/user_form.html",
-        {"form": form, "title": f"Edit {target.display_name}", "target": target},
+        {
+            "form": form,
+            "title": f"Edit {target.display_name}",
+            "target": target,
+            "locked_out": user_is_locked_out(user=target),
+        },
     )
+
+
+@require_POST
+@role_required(Role.CLINIC_ADMIN)
+def user_unlock_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
+    user_unlock(actor=request.user, user=target, request=request)  # type: ignore[arg-type]
+    messages.success(request, f"{target.display_name} can log in again.")
+    return redirect("accounts:user_edit", user_id=target.pk)
 
 
 @require_POST

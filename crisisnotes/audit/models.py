@@ -20,6 +20,9 @@ class Action(models.TextChoices):
     LOGOUT = "logout", "Logged out"
     LOGIN_FAILED = "login_failed", "Login failed"
     NOTIFY = "notify", "Notified"
+    SEARCH = "search", "Searched"
+    DENIED = "denied", "Refused access"
+    UNLOCK = "unlock", "Unlocked log-in"
 
 
 class AuditEvent(models.Model):

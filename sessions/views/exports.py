@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.services import audit_record
 from sessions.forms.exports import BulkExportForm
 from sessions.selectors.exports import (
     EXPORT_ROLES,
@@ -81,6 +83,8 @@ def _job_context(job: object) -> dict[str, object]:
 @role_required(*EXPORT_ROLES)
 def export_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = export_job_get(user=request.user, job_id=job_id)  # type: ignore[arg-type]
+    # The job page names what was exported (filters, counts): a read of export metadata.
+    audit_record(action=Action.VIEW, request=request, obj=job, summary="Opened the export job page")
     return render(request, "sessions/exports/export_detail.html", _job_context(job))
 
 
