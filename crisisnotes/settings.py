@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "crisisnotes.accounts.idle.IdleTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "crisisnotes.middleware.NoStoreMiddleware",
     "crisisnotes.middleware.AuditDeniedMiddleware",
@@ -164,7 +165,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
+# Absolute limit of a session (from sign-in, whatever the activity).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+# The session cookie ends with the browser: closing it on a shared computer signs out.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Inactivity timeout for users without a clinic (operators); each clinic sets its own
+# (Clinic.idle_timeout_minutes, default 15). crisisnotes.accounts.idle enforces it.
+IDLE_TIMEOUT_MINUTES = env.int("IDLE_TIMEOUT_MINUTES", default=15)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie.

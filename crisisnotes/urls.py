@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from crisisnotes.accounts.forms import LoginForm, QueuedPasswordResetForm
-from crisisnotes.accounts.views import home
+from crisisnotes.accounts.views import home, session_keepalive, session_status
 
 
 @login_not_required
@@ -16,6 +16,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("session/status/", session_status, name="session_status"),
+    path("session/keepalive/", session_keepalive, name="session_keepalive"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -27,6 +28,12 @@ class Clinic(models.Model):
         default=False, help_text="Send every high-risk note to the supervisor for co-signature."
     )
     export_link_hours = models.PositiveIntegerField(default=24)
+    idle_timeout_minutes = models.PositiveIntegerField(
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text="Sign a user out after this many minutes without activity (a warning comes "
+        "a minute before).",
+    )
 
     def __str__(self) -> str:
         return self.name

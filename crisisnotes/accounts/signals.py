@@ -6,6 +6,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from crisisnotes.accounts.idle import idle_session_start
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 
@@ -13,6 +14,8 @@ from crisisnotes.audit.services import audit_record
 @receiver(user_logged_in)
 def _audit_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     audit_record(action=Action.LOGIN, actor=user, request=request)
+    if request is not None and hasattr(request, "session"):
+        idle_session_start(request, user)
 
 
 @receiver(user_logged_out)

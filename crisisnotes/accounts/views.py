@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import time
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.forms import UserForm
+from crisisnotes.accounts.idle import LAST_ACTIVITY, TIMEOUT, idle_remaining, passive
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.accounts.selectors import (
@@ -162,3 +165,22 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
         "accounts/audit_log.html",
         {"events": events, "actions": Action.choices, "current_action": action},
     )
+
+
+@passive
+def session_status(request: HttpRequest) -> JsonResponse:
+    """Seconds left before the idle logoff, for the page's timer. Not itself activity: a page
+    left open must not keep its session alive by asking."""
+    return _session_times(request)
+
+
+@require_POST
+def session_keepalive(request: HttpRequest) -> JsonResponse:
+    """ "Stay signed in": the request itself is the activity the middleware records."""
+    request.session[LAST_ACTIVITY] = time.time()
+    return _session_times(request)
+
+
+def _session_times(request: HttpRequest) -> JsonResponse:
+    remaining = max(int(idle_remaining(request)), 0)
+    return JsonResponse({"remaining": remaining, "timeout": request.session.get(TIMEOUT, 0)})
