@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "crisisnotes.accounts",
     "crisisnotes.audit",
     "crisisnotes.notifications",
@@ -96,11 +99,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crisisnotes.accounts.idle.IdleTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "crisisnotes.accounts.mfa.MfaRequiredMiddleware",
     "crisisnotes.middleware.NoStoreMiddleware",
     "crisisnotes.middleware.AuditDeniedMiddleware",
     # Last, as django-axes asks: it turns locked-out logins into the lockout response.
@@ -132,11 +137,29 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Sign-in is django-allauth's flow (so its MFA stage runs after the password): by username, no
+# sign-up (clinic admins create accounts), no e-mail verification step (addresses are set by
+# the clinic). Lockout stays with django-axes, so allauth's own rate limits are off.
+ACCOUNT_ADAPTER = "crisisnotes.accounts.mfa.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_RATE_LIMITS = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_SECONDS", default=300)
+# Two-factor authentication (allauth.mfa): an authenticator app (TOTP) and recovery codes.
+# Required for clinic admins, operators, and everyone in a clinic with Clinic.require_mfa.
+MFA_ADAPTER = "crisisnotes.accounts.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "crisisnotes"
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},

@@ -1,11 +1,19 @@
+from allauth.account import views as allauth_views
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from django.views.generic import RedirectView
 
-from crisisnotes.accounts.forms import LoginForm, QueuedPasswordResetForm
-from crisisnotes.accounts.views import home, session_keepalive, session_status
+from crisisnotes.accounts.forms import QueuedPasswordResetForm
+from crisisnotes.accounts.views import (
+    NoticePasswordChangeView,
+    NoticePasswordResetConfirmView,
+    home,
+    session_keepalive,
+    session_status,
+)
 
 
 @login_not_required
@@ -18,12 +26,12 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("session/status/", session_status, name="session_status"),
     path("session/keepalive/", session_keepalive, name="session_keepalive"),
+    # django-allauth's login, so its two-factor step follows the password (axes still locks).
+    path("login/", allauth_views.login, name="login"),
+    # The Django admin signs in through the same page (and the same two-factor step).
     path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
+        "operators/login/",
+        login_not_required(RedirectView.as_view(url="/login/?next=/operators/")),
     ),
     path(
         "password-reset/",
@@ -33,7 +41,7 @@ urlpatterns = [
     # django.contrib.auth.urls without its own password_reset: that one would answer the login
     # page's link with Django's synchronous sender and stock text.
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password_change/", NoticePasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",
         auth_views.PasswordChangeDoneView.as_view(),
@@ -46,7 +54,7 @@ urlpatterns = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        NoticePasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -54,6 +62,13 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    # allauth's own password pages would send their e-mails synchronously: ours answer.
+    path(
+        "accounts/password/reset/",
+        login_not_required(RedirectView.as_view(pattern_name="password_reset")),
+    ),
+    path("accounts/password/change/", RedirectView.as_view(pattern_name="password_change")),
+    path("accounts/", include("allauth.urls")),
     path("clinic/", include("crisisnotes.accounts.urls")),
     path("notifications/", include("crisisnotes.notifications.urls")),
     path("", include("sessions.urls")),

@@ -28,6 +28,10 @@ class Clinic(models.Model):
         default=False, help_text="Send every high-risk note to the supervisor for co-signature."
     )
     export_link_hours = models.PositiveIntegerField(default=24)
+    require_mfa = models.BooleanField(
+        default=False,
+        help_text="Everyone must sign in with two factors (clinic admins always must).",
+    )
     idle_timeout_minutes = models.PositiveIntegerField(
         default=15,
         validators=[MinValueValidator(1), MaxValueValidator(720)],

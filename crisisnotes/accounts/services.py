@@ -136,6 +136,26 @@ def user_unlock(*, actor: User, user: User, request: HttpRequest | None = None) 
     return int(cleared)
 
 
+@transaction.atomic
+def user_mfa_reset(*, actor: User, user: User, request: HttpRequest | None = None) -> int:
+    """Remove every two-factor authenticator of `user` (lost phone): they set it up again at
+    their next sign-in if their role requires it. Audited; the user is e-mailed."""
+    from allauth.mfa.models import Authenticator
+
+    from crisisnotes.accounts.mfa import security_notice
+
+    removed, _ = Authenticator.objects.filter(user=user).delete()
+    audit_record(
+        action=Action.MFA_RESET,
+        actor=actor,
+        request=request,
+        obj=user,
+        summary=f"removed {removed} authenticator(s)",
+    )
+    security_notice(user=user, what=f"Two-factor sign-in was reset by {actor.display_name}")
+    return removed
+
+
 def user_password_reset_message(*, user: User, domain: str, use_https: bool) -> tuple[str, str]:
     """Subject and body of the password-reset e-mail, made when it is sent (the one-time token
     is never stored). Django's token and the project's templates, so the link works with the

@@ -10,5 +10,6 @@ urlpatterns = [
     path("users/<int:user_id>/", views.user_edit_view, name="user_edit"),
     path("users/<int:user_id>/active/", views.user_active_view, name="user_active"),
     path("users/<int:user_id>/unlock/", views.user_unlock_view, name="user_unlock"),
+    path("users/<int:user_id>/mfa-reset/", views.user_mfa_reset_view, name="user_mfa_reset"),
     path("audit/", views.audit_log_view, name="audit_log"),
 ]

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
+from allauth.account.decorators import reauthentication_required
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -12,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.forms import UserForm
 from crisisnotes.accounts.idle import LAST_ACTIVITY, TIMEOUT, idle_remaining, passive
+from crisisnotes.accounts.mfa import security_notice
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.accounts.selectors import (
@@ -23,12 +29,14 @@ from crisisnotes.accounts.selectors import (
 from crisisnotes.accounts.services import (
     AccountError,
     user_create,
+    user_mfa_reset,
     user_set_active,
     user_unlock,
     user_update,
 )
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.selectors import audit_event_list
+from crisisnotes.audit.services import audit_record
 
 # Where each role's work is, in order of precedence: a supervisor who also counsels starts on
 # their team (the review queue), and reaches their own work from the menu. Names, not imports:
@@ -90,6 +98,7 @@ def _save_user_form(request: HttpRequest, form: UserForm, instance: User | None)
         return None
 
 
+@reauthentication_required(allow_get=True)
 @role_required(Role.CLINIC_ADMIN)
 def user_create_view(request: HttpRequest) -> HttpResponse:
     teams = team_list(user=request.user)  # type: ignore[arg-type]
@@ -106,6 +115,7 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/user_form.html", {"form": form, "title": "Add a user"})
 
 
+@reauthentication_required(allow_get=True)
 @role_required(Role.CLINIC_ADMIN)
 def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
     target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
@@ -126,6 +136,7 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
             "title": f"Edit {target.display_name}",
             "target": target,
             "locked_out": user_is_locked_out(user=target),
+            "mfa_enabled": is_mfa_enabled(target),
         },
     )
 
@@ -184,3 +195,37 @@ def session_keepalive(request: HttpRequest) -> JsonResponse:
 def _session_times(request: HttpRequest) -> JsonResponse:
     remaining = max(int(idle_remaining(request)), 0)
     return JsonResponse({"remaining": remaining, "timeout": request.session.get(TIMEOUT, 0)})
+
+
+class NoticePasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, audited, and the user is e-mailed about it."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        _password_changed(self.request, form.user)
+        return response
+
+
+class NoticePasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        _password_changed(self.request, form.user)
+        return response
+
+
+def _password_changed(request: HttpRequest, user: User) -> None:
+    with transaction.atomic():
+        audit_record(action=Action.PASSWORD_CHANGE, actor=user, request=request, obj=user)
+        security_notice(user=user, what="Your password was changed")
+
+
+@require_POST
+@reauthentication_required
+@role_required(Role.CLINIC_ADMIN)
+def user_mfa_reset_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
+    user_mfa_reset(actor=request.user, user=target, request=request)  # type: ignore[arg-type]
+    messages.success(
+        request, f"Two-factor sign-in of {target.display_name} was reset; they set it up again."
+    )
+    return redirect("accounts:user_edit", user_id=target.pk)

@@ -4,6 +4,7 @@ audited). Files live in PRIVATE_STORAGE_DIR and are only ever sent from here."""
 
 from __future__ import annotations
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -46,6 +47,8 @@ def note_export(request: HttpRequest, note_id: int) -> HttpResponse:
     return redirect("crisis_sessions:export_detail", job_id=job.pk)
 
 
+# Bulk export takes a clinic's records: the admin confirms who they are first (recent sign-in).
+@reauthentication_required(allow_get=True)
 @role_required(Role.CLINIC_ADMIN)
 def export_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]

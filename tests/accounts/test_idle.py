@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _sign_in(client, user):
-    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    response = client.post(reverse("login"), {"login": user.username, "password": PASSWORD})
     assert response.status_code == 302
     return client
 
@@ -32,7 +32,7 @@ def test_the_clinics_timeout_is_taken_at_sign_in_and_the_cookie_ends_with_the_br
 ):
     counselor.clinic.idle_timeout_minutes = 7
     counselor.clinic.save()
-    response = client.post(reverse("login"), {"username": counselor.username, "password": PASSWORD})
+    response = client.post(reverse("login"), {"login": counselor.username, "password": PASSWORD})
     assert client.session[TIMEOUT] == 7 * 60
     cookie = response.cookies["sessionid"]
     assert not cookie["expires"] and not cookie["max-age"]  # a browser-session cookie

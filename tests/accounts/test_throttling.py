@@ -13,8 +13,8 @@ def test_repeated_wrong_passwords_lock_the_login_even_with_the_right_one(
     client, counselor, settings
 ):
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post(reverse("login"), {"username": "counselor1", "password": "wrong-guess"})
-    response = client.post(reverse("login"), {"username": "counselor1", "password": PASSWORD})
+        client.post(reverse("login"), {"login": "counselor1", "password": "wrong-guess"})
+    response = client.post(reverse("login"), {"login": "counselor1", "password": PASSWORD})
     assert response.status_code == 429
     assert "Too many failed log-in attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
@@ -26,11 +26,11 @@ def test_another_user_elsewhere_is_not_locked_by_someone_elses_failures(
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(
             reverse("login"),
-            {"username": "counselor1", "password": "wrong-guess"},
+            {"login": "counselor1", "password": "wrong-guess"},
             REMOTE_ADDR="203.0.113.66",
         )
     response = client.post(
-        reverse("login"), {"username": "teammate1", "password": PASSWORD}, REMOTE_ADDR="192.0.2.10"
+        reverse("login"), {"login": "teammate1", "password": PASSWORD}, REMOTE_ADDR="192.0.2.10"
     )
     assert response.status_code == 302
 
@@ -38,7 +38,7 @@ def test_another_user_elsewhere_is_not_locked_by_someone_elses_failures(
 def _fail(client, username, forwarded):
     client.post(
         reverse("login"),
-        {"username": username, "password": "wrong-guess"},
+        {"login": username, "password": "wrong-guess"},
         REMOTE_ADDR="10.0.0.2",
         HTTP_X_FORWARDED_FOR=forwarded,
     )
@@ -52,7 +52,7 @@ def test_lockout_keys_on_the_trusted_address_not_a_forged_header(client, counsel
         _fail(client, "counselor1", f"198.51.100.{n}, 203.0.113.66")
     response = client.post(
         reverse("login"),
-        {"username": "counselor1", "password": PASSWORD},
+        {"login": "counselor1", "password": PASSWORD},
         REMOTE_ADDR="10.0.0.2",
         HTTP_X_FORWARDED_FOR="198.51.100.99, 203.0.113.66",
     )
@@ -70,7 +70,7 @@ def test_an_outsider_cannot_lock_a_counselor_out_from_elsewhere(client, counselo
     # The counselor, from the clinic's address, still logs in: no username-only lock.
     response = client.post(
         reverse("login"),
-        {"username": "counselor1", "password": PASSWORD},
+        {"login": "counselor1", "password": PASSWORD},
         REMOTE_ADDR="10.0.0.2",
         HTTP_X_FORWARDED_FOR="192.0.2.10",
     )
@@ -83,7 +83,7 @@ def test_one_address_trying_many_usernames_is_locked(client, counselor, teammate
         _fail(client, f"guess{n}", "203.0.113.66")
     response = client.post(
         reverse("login"),
-        {"username": "teammate1", "password": PASSWORD},
+        {"login": "teammate1", "password": PASSWORD},
         REMOTE_ADDR="10.0.0.2",
         HTTP_X_FORWARDED_FOR="203.0.113.66",
     )
@@ -94,7 +94,7 @@ def test_a_clinic_admin_unlocks_a_locked_out_user_and_it_is_audited(
     client, counselor, clinic_admin, settings
 ):
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post(reverse("login"), {"username": "counselor1", "password": "wrong-guess"})
+        client.post(reverse("login"), {"login": "counselor1", "password": "wrong-guess"})
     admin = Client()
     login(admin, clinic_admin)
     edit = admin.get(reverse("accounts:user_edit", args=[counselor.pk])).content.decode()
@@ -103,7 +103,7 @@ def test_a_clinic_admin_unlocks_a_locked_out_user_and_it_is_audited(
     assert response.status_code == 302
     event = AuditEvent.objects.get(action=Action.UNLOCK)
     assert event.actor == clinic_admin and event.object_id == str(counselor.pk)
-    response = client.post(reverse("login"), {"username": "counselor1", "password": PASSWORD})
+    response = client.post(reverse("login"), {"login": "counselor1", "password": PASSWORD})
     assert response.status_code == 302
 
 

@@ -20,15 +20,15 @@ def test_logged_out_user_is_sent_to_login(client):
 
 
 def test_wrong_password_shows_an_error_and_is_audited(client, counselor):
-    response = client.post(reverse("login"), {"username": "counselor1", "password": "nope-nope"})
+    response = client.post(reverse("login"), {"login": "counselor1", "password": "nope-nope"})
     assert response.status_code == 200
-    assert "Please enter a correct username and password" in response.content.decode()
+    assert "username and/or password you specified are not correct" in response.content.decode()
     event = AuditEvent.objects.get(action=Action.LOGIN_FAILED)
     assert event.actor_username == "counselor1"
 
 
 def test_login_is_audited_and_lands_on_the_role_home(client, counselor):
-    response = client.post(reverse("login"), {"username": "counselor1", "password": PASSWORD})
+    response = client.post(reverse("login"), {"login": "counselor1", "password": PASSWORD})
     assert response.status_code == 302
     assert client.get(response.url).url == reverse("crisis_sessions:my_work")
     assert AuditEvent.objects.filter(action=Action.LOGIN, actor=counselor).count() == 1
@@ -111,7 +111,7 @@ def test_deactivated_user_cannot_log_in_and_keeps_their_name(client, admin_clien
     counselor.refresh_from_db()
     assert not counselor.is_active and counselor.full_name == "Robin Testcase"
     client.logout()
-    response = client.post(reverse("login"), {"username": "counselor1", "password": PASSWORD})
+    response = client.post(reverse("login"), {"login": "counselor1", "password": PASSWORD})
     assert response.status_code == 200  # the form again, not a redirect into the app
     assert "_auth_user_id" not in client.session
 
