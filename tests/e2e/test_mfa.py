@@ -19,6 +19,14 @@ from tests.e2e.conftest import DEMO_PASSWORD, totp_code
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+LISTEN = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__report(location.pathname + ' ' + e.violatedDirective + ' ' + (e.blockedURI || 'inline'));
+});
+"""
+violations: list[str] = []
+
+
 def _password_step(page: Page, base: str) -> None:
     page.goto(f"{base}/login/")
     page.get_by_label("Username").fill("admin")
@@ -30,6 +38,9 @@ def test_clinic_admin_enrols_an_authenticator_app_and_signs_in_with_it(
     page: Page, live_server, demo
 ):
     base = live_server.url
+    violations.clear()
+    page.expose_function("__report", lambda text: violations.append(text))
+    page.add_init_script(LISTEN)  # the set-up and sign-in pages obey the CSP too
     admin = User.objects.get(username="admin")
     Authenticator.objects.filter(user=admin).delete()  # a clinic admin who has not set it up
 
@@ -63,3 +74,4 @@ def test_clinic_admin_enrols_an_authenticator_app_and_signs_in_with_it(
     page.locator("input[name=code]").press("Enter")
     expect(page).to_have_url(f"{base}/clinic/")
     expect(page.get_by_test_id("current-user")).to_contain_text("Alex Demo")
+    assert violations == []
