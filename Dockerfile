@@ -40,5 +40,5 @@ USER app
 ENV PRIVATE_STORAGE_DIR=/data/private
 EXPOSE 8000
 
-CMD ["gunicorn", "crisisnotes.wsgi:application", "--bind=0.0.0.0:8000", "--workers=3", \
-     "--forwarded-allow-ips=*", "--access-logfile=-"]
+CMD ["gunicorn", "crisisnotes.wsgi:application", "--config=gunicorn.conf.py", \
+     "--bind=0.0.0.0:8000", "--workers=3", "--forwarded-allow-ips=*"]

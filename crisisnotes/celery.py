@@ -4,10 +4,13 @@ Tasks take ids and call a service; the database is the source of truth, so a los
 emptied Redis is recovered by the next beat scan rather than by anything Celery keeps.
 """
 
+import logging
 import os
 from typing import Any
 
 from celery import Celery, Task
+from django.db import transaction
+from kombu.exceptions import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisnotes.settings")
 
@@ -26,6 +29,15 @@ app.conf.update(
     task_soft_time_limit=240,
     task_time_limit=300,
     broker_connection_retry_on_startup=True,
+    # A request that enqueues work must not hang on a dead broker: try the publish briefly,
+    # then give up and leave the work to the sweep that reads the database row.
+    task_publish_retry_policy={
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    },
+    broker_connection_timeout=3,
     worker_hijack_root_logger=False,
     timezone="UTC",
     enable_utc=True,
@@ -38,6 +50,12 @@ app.conf.update(
             # Seconds; an environment override exists so a test can watch beat fire for real.
             "schedule": float(os.environ.get("FOLLOWUP_SCAN_SECONDS", "60")),
             # A scan that waited longer than its interval is superseded by the next one.
+            "options": {"expires": 55},
+        },
+        # E-mails whose task was lost (broker down when enqueued) or whose retry is overdue.
+        "mail-sweep": {
+            "task": "mail.sweep",
+            "schedule": float(os.environ.get("MAIL_SWEEP_SECONDS", "60")),
             "options": {"expires": 55},
         },
         "exports-resume": {
@@ -63,7 +81,27 @@ app.conf.update(
 app.autodiscover_tasks()
 
 
+logger = logging.getLogger(__name__)
+
+# What a publish raises when the broker is unreachable (kombu wraps most connection errors).
+BROKER_ERRORS = (OperationalError, OSError)
+
+
+def enqueue_now(task: Task, *args: Any) -> bool:
+    """Send `task(*args)` now; False (logged, not raised) if the broker is unreachable.
+
+    Every task enqueued here works from a database row that a beat sweep rescans, so a broker
+    outage delays the work and never turns a committed request into an error."""
+    try:
+        task.apply_async(args=args)
+    except BROKER_ERRORS:
+        logger.warning("Broker unreachable; %s%r is left to its sweep", task.name, args)
+        return False
+    return True
+
+
 def enqueue_on_commit(task: Task, *args: Any) -> None:
     """Send `task(*args)` once the surrounding transaction commits: never for a rolled-back
-    change, and never before the rows the task reads are visible to the worker."""
-    task.delay_on_commit(*args)  # type: ignore[attr-defined]  # celery-types lags Celery 5.4
+    change, never before the rows the task reads are visible to the worker, and never an
+    error for the request if the broker is down (see `enqueue_now`)."""
+    transaction.on_commit(lambda: enqueue_now(task, *args))

@@ -1,6 +1,8 @@
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
@@ -39,3 +41,49 @@ class ClinicTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class AuditDeniedMiddleware:
+    """Every refused access by a signed-in user is an audit event ("denied") naming what was
+    asked for: the view and its arguments (e.g. a note id). Selectors and role checks refuse by
+    raising Http404 (another clinic's object, or none) or PermissionDenied (a missing role);
+    this is the one place that sees both."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        from crisisnotes.audit.models import Action
+        from crisisnotes.audit.services import audit_record
+
+        if not isinstance(exception, Http404 | PermissionDenied):
+            return None
+        if not request.user.is_authenticated:
+            return None
+        match = request.resolver_match
+        view = match.view_name if match else ""
+        asked = ",".join(f"{k}={v}" for k, v in sorted((match.kwargs if match else {}).items()))
+        audit_record(
+            action=Action.DENIED,
+            request=request,
+            object_type=view,
+            object_id=asked,
+            summary=f"{'404' if isinstance(exception, Http404) else '403'} "
+            f"{request.method} {request.path}",
+        )
+        return None  # Django renders the 404/403 page as usual.
+
+
+class PermissionsPolicyMiddleware:
+    """Sends settings.PERMISSIONS_POLICY on every response (Django has no setting for it)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

@@ -8,6 +8,7 @@ DJANGO_ENV=production every unsafe default is refused at start-up instead of bei
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -82,6 +83,10 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "crisisnotes.accounts",
     "crisisnotes.audit",
     "crisisnotes.notifications",
@@ -92,17 +97,23 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "crisisnotes.request_log.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "crisisnotes.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "crisisnotes.accounts.idle.IdleTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "crisisnotes.middleware.ClinicTimeZoneMiddleware",
+    "crisisnotes.accounts.mfa.MfaRequiredMiddleware",
     "crisisnotes.middleware.NoStoreMiddleware",
+    "crisisnotes.middleware.AuditDeniedMiddleware",
     # Last, as django-axes asks: it turns locked-out logins into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -132,11 +143,29 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Sign-in is django-allauth's flow (so its MFA stage runs after the password): by username, no
+# sign-up (clinic admins create accounts), no e-mail verification step (addresses are set by
+# the clinic). Lockout stays with django-axes, so allauth's own rate limits are off.
+ACCOUNT_ADAPTER = "crisisnotes.accounts.mfa.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_RATE_LIMITS = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_SECONDS", default=300)
+# Two-factor authentication (allauth.mfa): an authenticator app (TOTP) and recovery codes.
+# Required for clinic admins, operators, and everyone in a clinic with Clinic.require_mfa.
+MFA_ADAPTER = "crisisnotes.accounts.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "crisisnotes"
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -149,25 +178,66 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: after AXES_FAILURE_LIMIT failures for one username from one address the
-# login is locked for AXES_COOLOFF_TIME hours. Every failure is also audited.
+# The client's address (audit log and lockout): REMOTE_ADDR with no proxy; behind N trusted
+# reverse proxies the N-th X-Forwarded-For entry from the right (crisisnotes.net.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Login throttling: after AXES_FAILURE_LIMIT failures for one username from one address, or from
+# one address whatever the usernames, logins from that address are locked for AXES_COOLOFF_TIME
+# hours. Never a username alone: an outsider must not be able to lock a counselor out from
+# elsewhere. A clinic admin can unlock a user early. Every failure is also audited.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "crisisnotes.net.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
+# Absolute limit of a session (from sign-in, whatever the activity).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+# The session cookie ends with the browser: closing it on a shared computer signs out.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Inactivity timeout for users without a clinic (operators); each clinic sets its own
+# (Clinic.idle_timeout_minutes, default 15). crisisnotes.accounts.idle enforces it.
+IDLE_TIMEOUT_MINUTES = env.int("IDLE_TIMEOUT_MINUTES", default=15)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): only our own origin, no inline script or style (what
+# templates once inlined lives in static/), no plugins, no framing, forms post only to us.
+# Bootstrap's CSS draws a few icons from data: URLs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Browser features a clinic's note-taking app never needs (crisisnotes.middleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+CSRF_FAILURE_VIEW = "crisisnotes.views.csrf_failure"
+
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # __Host- cookies are refused by the browser unless Secure, Path=/ and without a Domain:
+    # a sibling subdomain cannot plant or overwrite them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -209,6 +279,24 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="crisisnotes <noreply@crisisnotes.invalid>"
 )
+# Every e-mail is an outbox row sent by a Celery task (crisisnotes.notifications): a relay that
+# hangs costs a worker EMAIL_TIMEOUT seconds, never a page; a failed attempt is retried after
+# EMAIL_RETRY_SECONDS, doubling each time (at most an hour), until EMAIL_MAX_ATTEMPTS, then the
+# row says "gave up".
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_RETRY_SECONDS = env.int("EMAIL_RETRY_SECONDS", default=60)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
+if PRODUCTION and EMAIL_CONFIG["EMAIL_BACKEND"] in {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}:
+    raise ImproperlyConfigured(
+        "Refusing to start with DJANGO_ENV=production: EMAIL_URL must name a real mail relay "
+        "(smtp://, smtp+tls:// or smtp+ssl://); the console backend would print password-reset "
+        "links and notifications to the log."
+    )
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -137,7 +137,25 @@ def outsider(other_clinic: Clinic) -> User:
 
 
 def login(client: DjangoClient, user: User) -> DjangoClient:
+    """Sign in as after a real password (and, where required, two-factor) sign-in followed by
+    a re-authentication: allauth's record of it is what bulk export and role changes check."""
+    import time
+
+    from allauth.mfa.models import Authenticator
+
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    if (user.is_clinic_admin or user.is_superuser) and not Authenticator.objects.filter(
+        user=user, type=Authenticator.Type.TOTP
+    ).exists():
+        Authenticator.objects.create(
+            user=user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
+        )
+    session = client.session
+    session["account_authentication_methods"] = [
+        {"method": "password", "at": time.time(), "reauthenticated": True}
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
     return client
 
 

@@ -73,6 +73,7 @@ def test_app_services_are_wired_to_postgres_and_redis(compose, name):
     env = env_of(service)
     assert env["DJANGO_ENV"] == "production"
     assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")  # required, never defaulted
+    assert env["EMAIL_URL"].startswith("${EMAIL_URL:?")  # production refuses console mail
     database = url(env["DATABASE_URL"])
     assert (database.scheme, database.hostname) == ("postgres", "postgres")
     broker = url(env["CELERY_BROKER_URL"])

@@ -12,11 +12,12 @@ SAFE = {
     "DATABASE_URL": "postgres://crisis:pw@db.example.invalid:5432/crisisnotes",
     "ALLOWED_HOSTS": "crisisnotes.example.invalid",
     "REDIS_URL": "redis://redis.example.invalid:6379/0",
+    "EMAIL_URL": "smtp+tls://mailer:pw@relay.example.invalid:587",
 }
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    dropped = {*SAFE, "DEBUG", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {*SAFE, "DEBUG", "EMAIL_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     clean = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -58,3 +59,18 @@ def test_unset_environment_gives_the_embedded_default(tmp_path):
     result = manage("shell", "-c", code, **env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-3:] == ["django.db.backends.sqlite3", "filesystem://", "True"]
+
+
+def test_production_refuses_the_console_mail_backend():
+    result = manage("check", **{**SAFE, "EMAIL_URL": "consolemail://"})
+    assert result.returncode != 0
+    assert "EMAIL_URL must name a real mail relay" in result.stderr
+    without = {k: v for k, v in SAFE.items() if k != "EMAIL_URL"}
+    assert manage("check", **without).returncode != 0  # the unset default is the console
+
+
+def test_production_refuses_seed_demo():
+    # The settings are safe, so the command itself must refuse (before touching the database).
+    result = manage("seed_demo", **SAFE)
+    assert result.returncode != 0
+    assert "seed_demo refuses to run with DJANGO_ENV=production" in result.stderr

@@ -249,3 +249,35 @@ def restart_redis(url: str) -> None:
     proc.kill()
     proc.wait(timeout=10)
     _redis_procs[port] = _start_redis(port)
+
+
+def stop_redis(url: str) -> None:
+    """Kill the private redis-server behind `url` (by its pid): the broker is down."""
+    proc = _redis_procs[int(url.rsplit(":", 1)[1].split("/")[0])]
+    proc.kill()
+    proc.wait(timeout=10)
+
+
+def start_redis(url: str) -> None:
+    """Start the private redis-server behind `url` again on its port (empty)."""
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    _redis_procs[port] = _start_redis(port)
+
+
+@contextmanager
+def app_broker(url: str) -> Iterator[None]:
+    """Point this process's Celery app (what views enqueue with) at `url` for a while."""
+    old_broker = celery_app.conf.broker_url
+    old_env = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = url
+    celery_app.conf.broker_url = url  # type: ignore[misc]
+    _reset_producer_pool()
+    try:
+        yield
+    finally:
+        celery_app.conf.broker_url = old_broker  # type: ignore[misc]
+        if old_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = old_env
+        _reset_producer_pool()

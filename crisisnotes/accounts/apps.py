@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and clinics"
 
     def ready(self) -> None:
-        from crisisnotes.accounts import signals  # noqa: F401  (connects login auditing)
+        from crisisnotes.accounts import mfa, signals  # noqa: F401  (connects auditing)

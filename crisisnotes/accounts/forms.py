@@ -5,36 +5,25 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm
 
 from crisisnotes.accounts.models import User
-from crisisnotes.celery import enqueue_on_commit
+from crisisnotes.accounts.services import user_password_reset_request
 from crisisnotes.validators import CleanTextFormMixin
 
 
-class LoginForm(AuthenticationForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["username"].widget.attrs.update({"autocomplete": "username"})
-        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Log in", css_class="w-100"))
-
-
 class QueuedPasswordResetForm(CleanTextFormMixin, PasswordResetForm):
-    """Sends the reset e-mail from a Celery task so a slow mail server never holds the page; the
-    task only takes the user's id (no address or token goes through the broker)."""
+    """Queues the reset e-mail in the outbox (sent by a Celery task) so a slow mail server or a
+    broker outage never holds or breaks the page; the link is made when the e-mail is sent."""
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from crisisnotes.accounts.tasks import password_reset_email_send
-
         request = kwargs.get("request")
         domain = kwargs.get("domain_override") or (
             request.get_host() if request is not None else "localhost"
         )
         use_https = bool(kwargs.get("use_https", False))
         for user in self.get_users(self.cleaned_data["email"]):
-            enqueue_on_commit(password_reset_email_send, user.pk, domain, use_https)
+            user_password_reset_request(user=user, domain=domain, use_https=use_https)
 
 
 class UserForm(CleanTextFormMixin, forms.ModelForm):

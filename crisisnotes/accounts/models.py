@@ -5,6 +5,7 @@ from functools import cache
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from crisisnotes.validators import SafeCharField
@@ -70,6 +71,18 @@ class Clinic(models.Model):
     )
     export_link_hours = models.PositiveIntegerField(
         "export download link valid (hours)", default=24
+    )
+    require_mfa = models.BooleanField(
+        "require two-factor sign-in for everyone",
+        default=False,
+        help_text="Everyone must sign in with two factors (clinic admins always must).",
+    )
+    idle_timeout_minutes = models.PositiveIntegerField(
+        "sign out after inactivity (minutes)",
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(720)],
+        help_text="Sign a user out after this many minutes without activity (a warning comes "
+        "a minute before).",
     )
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -44,3 +45,12 @@ def supervisor_for(*, user: User) -> User | None:
     if supervisor is None or not supervisor.is_active:
         return None
     return supervisor
+
+
+def user_is_locked_out(*, user: User) -> bool:
+    """Whether failed log-ins for `user` reached the lockout limit within the cool-off."""
+    from axes.models import AccessAttempt
+
+    return AccessAttempt.objects.filter(
+        username=user.get_username(), failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+    ).exists()

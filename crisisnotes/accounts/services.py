@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from crisisnotes.accounts.models import Clinic, Team, User
 from crisisnotes.audit.models import Action
@@ -115,18 +119,73 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
     return user
 
 
-def user_password_reset_send(*, user_id: int, domain: str, use_https: bool) -> bool:
-    """Send the password-reset e-mail to an active user with an address; False if none was sent.
-    Uses Django's own token and templates so the link works with the standard reset views."""
-    user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
-    if user is None:
+@transaction.atomic
+def user_unlock(*, actor: User, user: User, request: HttpRequest | None = None) -> int:
+    """Clear the failed log-ins recorded for `user` (django-axes), ending a lockout before its
+    cool-off; audited. Returns how many failure records were cleared."""
+    from axes.utils import reset
+
+    cleared = reset(username=user.get_username())
+    audit_record(
+        action=Action.UNLOCK,
+        actor=actor,
+        request=request,
+        obj=user,
+        summary=f"cleared {cleared} failed log-in record(s)",
+    )
+    return int(cleared)
+
+
+@transaction.atomic
+def user_mfa_reset(*, actor: User, user: User, request: HttpRequest | None = None) -> int:
+    """Remove every two-factor authenticator of `user` (lost phone): they set it up again at
+    their next sign-in if their role requires it. Audited; the user is e-mailed."""
+    from allauth.mfa.models import Authenticator
+
+    from crisisnotes.accounts.mfa import security_notice
+
+    removed, _ = Authenticator.objects.filter(user=user).delete()
+    audit_record(
+        action=Action.MFA_RESET,
+        actor=actor,
+        request=request,
+        obj=user,
+        summary=f"removed {removed} authenticator(s)",
+    )
+    security_notice(user=user, what=f"Two-factor sign-in was reset by {actor.display_name}")
+    return removed
+
+
+def user_password_reset_message(*, user: User, domain: str, use_https: bool) -> tuple[str, str]:
+    """Subject and body of the password-reset e-mail, made when it is sent (the one-time token
+    is never stored). Django's token and the project's templates, so the link works with the
+    standard reset-confirm view."""
+    context = {
+        "email": user.email,
+        "domain": domain,
+        "site_name": "crisisnotes",
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "user": user,
+        "token": default_token_generator.make_token(user),
+        "protocol": "https" if use_https else "http",
+    }
+    subject = "".join(
+        render_to_string("registration/password_reset_subject.txt", context).splitlines()
+    )
+    return subject, render_to_string("registration/password_reset_email.txt", context)
+
+
+def user_password_reset_request(*, user: User, domain: str, use_https: bool) -> bool:
+    """Queue the password-reset e-mail for an active user with an address; False if none."""
+    from crisisnotes.notifications.models import OutgoingEmail
+    from crisisnotes.notifications.services import email_queue
+
+    if not user.is_active or not user.email:
         return False
-    form = PasswordResetForm(data={"email": user.email})
-    form.is_valid()
-    form.save(
-        domain_override=domain,
-        use_https=use_https,
-        email_template_name="registration/password_reset_email.txt",
-        subject_template_name="registration/password_reset_subject.txt",
+    email_queue(
+        recipient=user,
+        kind=OutgoingEmail.Kind.PASSWORD_RESET,
+        link_domain=domain,
+        link_https=use_https,
     )
     return True

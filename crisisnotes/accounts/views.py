@@ -1,19 +1,42 @@
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from allauth.account.decorators import reauthentication_required
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.forms import UserForm
+from crisisnotes.accounts.idle import LAST_ACTIVITY, TIMEOUT, idle_remaining, passive
+from crisisnotes.accounts.mfa import security_notice
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
-from crisisnotes.accounts.selectors import team_list, user_get_for_admin, user_list
-from crisisnotes.accounts.services import AccountError, user_create, user_set_active, user_update
+from crisisnotes.accounts.selectors import (
+    team_list,
+    user_get_for_admin,
+    user_is_locked_out,
+    user_list,
+)
+from crisisnotes.accounts.services import (
+    AccountError,
+    user_create,
+    user_mfa_reset,
+    user_set_active,
+    user_unlock,
+    user_update,
+)
+from crisisnotes.audit.models import Action
 from crisisnotes.audit.selectors import audit_event_list
+from crisisnotes.audit.services import audit_record
 from crisisnotes.confirm import confirmation_page, confirmation_pending
 
 # Where each role's work is, in order of precedence: a supervisor who also counsels starts on
@@ -76,6 +99,7 @@ def _save_user_form(request: HttpRequest, form: UserForm, instance: User | None)
         return None
 
 
+@reauthentication_required(allow_get=True)
 @role_required(Role.CLINIC_ADMIN)
 def user_create_view(request: HttpRequest) -> HttpResponse:
     teams = team_list(user=request.user)  # type: ignore[arg-type]
@@ -92,6 +116,7 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/user_form.html", {"form": form, "title": "Add a user"})
 
 
+@reauthentication_required(allow_get=True)
 @role_required(Role.CLINIC_ADMIN)
 def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
     target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
@@ -107,8 +132,23 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(
         request,
         "accounts/user_form.html",
-        {"form": form, "title": f"Edit {target.display_name}", "target": target},
+        {
+            "form": form,
+            "title": f"Edit {target.display_name}",
+            "target": target,
+            "locked_out": user_is_locked_out(user=target),
+            "mfa_enabled": is_mfa_enabled(target),
+        },
     )
+
+
+@require_POST
+@role_required(Role.CLINIC_ADMIN)
+def user_unlock_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
+    user_unlock(actor=request.user, user=target, request=request)  # type: ignore[arg-type]
+    messages.success(request, f"{target.display_name} can log in again.")
+    return redirect("accounts:user_edit", user_id=target.pk)
 
 
 @require_POST
@@ -134,3 +174,56 @@ def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
         state = "reactivated" if active else "deactivated; they can no longer log in"
         messages.success(request, f"{target.display_name} was {state}.")
     return redirect(reverse("accounts:user_list"))
+
+
+@passive
+def session_status(request: HttpRequest) -> JsonResponse:
+    """Seconds left before the idle logoff, for the page's timer. Not itself activity: a page
+    left open must not keep its session alive by asking."""
+    return _session_times(request)
+
+
+@require_POST
+def session_keepalive(request: HttpRequest) -> JsonResponse:
+    """ "Stay signed in": the request itself is the activity the middleware records."""
+    request.session[LAST_ACTIVITY] = time.time()
+    return _session_times(request)
+
+
+def _session_times(request: HttpRequest) -> JsonResponse:
+    remaining = max(int(idle_remaining(request)), 0)
+    return JsonResponse({"remaining": remaining, "timeout": request.session.get(TIMEOUT, 0)})
+
+
+class NoticePasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, audited, and the user is e-mailed about it."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        _password_changed(self.request, form.user)
+        return response
+
+
+class NoticePasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        _password_changed(self.request, form.user)
+        return response
+
+
+def _password_changed(request: HttpRequest, user: User) -> None:
+    with transaction.atomic():
+        audit_record(action=Action.PASSWORD_CHANGE, actor=user, request=request, obj=user)
+        security_notice(user=user, what="Your password was changed")
+
+
+@require_POST
+@reauthentication_required
+@role_required(Role.CLINIC_ADMIN)
+def user_mfa_reset_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
+    user_mfa_reset(actor=request.user, user=target, request=request)  # type: ignore[arg-type]
+    messages.success(
+        request, f"Two-factor sign-in of {target.display_name} was reset; they set it up again."
+    )
+    return redirect("accounts:user_edit", user_id=target.pk)

@@ -21,6 +21,14 @@ class Action(models.TextChoices):
     LOGIN_FAILED = "login_failed", "Login failed"
     NOTIFY = "notify", "Notified"
     SUPERVISE_VIEW = "supervise_view", "Viewed draft (supervision)"
+    SEARCH = "search", "Searched"
+    DENIED = "denied", "Refused access"
+    UNLOCK = "unlock", "Unlocked log-in"
+    MFA_ENROL = "mfa_enrol", "Set up two-factor sign-in"
+    MFA_REMOVE = "mfa_remove", "Removed two-factor sign-in"
+    MFA_RECOVERY = "mfa_recovery", "Signed in with a recovery code"
+    MFA_RESET = "mfa_reset", "Reset two-factor sign-in"
+    PASSWORD_CHANGE = "password_change", "Changed password"
 
 
 class AuditEvent(models.Model):

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.http import HttpRequest
 
 from crisisnotes.accounts.models import Clinic, User
 from crisisnotes.audit.models import Action, AuditEvent
+from crisisnotes.net import client_ip
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    # Behind the production proxy REMOTE_ADDR is the proxy; gunicorn is started with
-    # --forwarded-allow-ips so the first X-Forwarded-For hop is the real client there.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    candidate = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return candidate or None
+def query_fingerprint(query: str) -> str:
+    """A keyed hash of a search (case and spacing ignored): the same search by two people gives
+    the same fingerprint, but the log never holds the words, and without SECRET_KEY a short
+    phone number cannot be recovered by hashing every candidate."""
+    normalised = " ".join(query.lower().split())
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), b"audit-search:" + normalised.encode(), hashlib.sha256
+    )
+    return "q#" + digest.hexdigest()[:16]
 
 
 # The model whose rows are "clients" for the access report. A name, not an import: crisisnotes
@@ -81,7 +88,7 @@ def audit_record(
         object_id=str(object_id)[:64],
         client_id=_client_id(obj, client),
         summary=summary[:300],
-        ip_address=_client_ip(request) if request is not None else None,
+        ip_address=client_ip(request) if request is not None else None,
         user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300],
     )
 
@@ -120,7 +127,7 @@ def audit_record_for_clients(
     objects = list(object_ids) if object_ids is not None else clients
     if len(objects) != len(clients):
         raise ValueError("object_ids must pair with client_ids")
-    ip = _client_ip(request) if request is not None else None
+    ip = client_ip(request) if request is not None else None
     agent = (request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300]
     rows = [
         AuditEvent(

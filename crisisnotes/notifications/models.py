@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Notification(models.Model):
@@ -34,3 +35,62 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Not sent (gave up)"
+
+
+class OutgoingEmail(models.Model):
+    """One e-mail to one user, the outbox row that is the truth about it.
+
+    Every e-mail the app sends is a row here first (written in the caller's transaction), then a
+    Celery task after commit sends it. A failed attempt stays PENDING with `next_attempt_at`
+    until EMAIL_MAX_ATTEMPTS, then FAILED; a beat sweep re-sends pending rows whose task was lost
+    (broker down when enqueued, Redis restarted). The send holds the row's lock and checks the
+    status, so a duplicate task delivery never sends twice.
+
+    A password-reset e-mail stores no body: its one-time link is made at send time, so no live
+    token ever sits in the database or the broker.
+    """
+
+    class Kind(models.TextChoices):
+        NOTIFICATION = "notification", "Notification"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        SECURITY = "security", "Account security"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="outgoing_emails"
+    )
+    notification = models.OneToOneField(
+        Notification, on_delete=models.PROTECT, null=True, blank=True, related_name="email"
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    # Password reset: the site's domain and scheme for the link (rendered at send time).
+    link_domain = models.CharField(max_length=255, blank=True)
+    link_https = models.BooleanField(default=True)
+    status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="outgoing_email_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to user {self.recipient_id} ({self.status})"

@@ -7,7 +7,8 @@ from crisisnotes.notifications.models import Notification
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user)
+    # With its e-mail row: the list shows whether the e-mail went out, is retrying or gave up.
+    return Notification.objects.filter(recipient=user).select_related("email")
 
 
 def notification_unread_count(*, user: User) -> int:

@@ -1,26 +1,32 @@
 from __future__ import annotations
 
 import logging
+import smtplib
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from crisisnotes.accounts.models import User
-from crisisnotes.celery import enqueue_on_commit
-from crisisnotes.notifications.models import Notification
+from crisisnotes.celery import enqueue_now, enqueue_on_commit
+from crisisnotes.notifications.models import EmailStatus, Notification, OutgoingEmail
 
 logger = logging.getLogger(__name__)
+
+# What a failed attempt may raise: the relay refused, timed out or was unreachable.
+SEND_ERRORS = (OSError, smtplib.SMTPException)
 
 
 def notification_send(
     *, recipient: User, event_key: str, kind: str, message: str, url: str = "", email: bool = True
 ) -> Notification | None:
     """Notify `recipient` of an event once: a second call with the same event_key creates nothing
-    and sends nothing, and returns None. The e-mail (if the user has an address) goes out after
-    the surrounding transaction commits, so a rolled-back event never mails anyone."""
+    and sends nothing, and returns None. The e-mail (if the user has an address) is an outbox row
+    in the same transaction, sent by a task after commit: a rolled-back event mails nobody, and
+    a mail relay outage never fails or holds up the caller."""
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
@@ -29,67 +35,182 @@ def notification_send(
     except IntegrityError:
         return None
     if email and recipient.email and recipient.is_active:
-        transaction.on_commit(lambda: _email(notification.pk))
+        # The message names no client: e-mail leaves the clinic's systems, the record does not.
+        body = f"{message}\n\nOpen crisisnotes to see it."
+        if url:
+            body += f"\n{settings.SITE_URL.rstrip('/')}{url}"
+        email_queue(
+            recipient=recipient,
+            kind=OutgoingEmail.Kind.NOTIFICATION,
+            subject=f"crisisnotes: {message[:80]}",
+            body=body,
+            notification=notification,
+        )
     return notification
 
 
-# Notifications one e-mail task sends; a scan of 100,000 alerts queues 200 messages, not 100,000.
+# Outbox rows one batch task sends: a scan of 100,000 alerts queues 200 messages, not 100,000.
 EMAIL_BATCH_SIZE = 500
 
 
 def notifications_create_from_select(*, select_sql: str, params: list[Any]) -> list[int]:
     """Create notifications in bulk from rows a SELECT produces (recipient_id, event_key, kind,
     message, url, created_at — in that order), for callers that notify thousands at once (the
-    follow-up scan). Like `notification_send`, each (recipient, event) is notified once: a row
-    whose notification exists already creates nothing. The new ones are e-mailed by tasks queued
-    in batches after the surrounding transaction commits. Returns the ids created."""
-    sql = (
-        f"INSERT INTO {Notification._meta.db_table} "
-        f"(recipient_id, event_key, kind, message, url, created_at) {select_sql} "
-        "ON CONFLICT (recipient_id, event_key) DO NOTHING RETURNING id"
-    )
+    follow-up scan). As with `notification_send`, each (recipient, event) is notified once (a row
+    whose notification exists already creates nothing), and each new one that can be e-mailed
+    gets the same outbox row, in the caller's transaction; the rows are handed to send tasks in
+    batches after commit (and the sweep re-sends any whose task was lost). Returns the ids."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            f"INSERT INTO {Notification._meta.db_table} "
+            f"(recipient_id, event_key, kind, message, url, created_at) {select_sql} "
+            "ON CONFLICT (recipient_id, event_key) DO NOTHING RETURNING id",
+            params,
+        )
         created = [row[0] for row in cursor.fetchall()]
-    # Imported here: the task module imports this one to call the service.
-    from crisisnotes.notifications.tasks import notifications_email as email_task
+        if not created:
+            return []
+        # The subject and body notification_send writes, built by the database.
+        cursor.execute(
+            f"INSERT INTO {OutgoingEmail._meta.db_table} (kind, recipient_id, notification_id, "  # noqa: S608
+            "subject, body, link_domain, link_https, status, attempts, last_error, "
+            "next_attempt_at, created_at) "
+            "SELECT %s, n.recipient_id, n.id, %s || substr(n.message, 1, 80), "
+            "n.message || %s || CASE WHEN n.url <> '' THEN %s || n.url ELSE '' END, "
+            "'', true, %s, 0, '', %s, %s "
+            f"FROM {Notification._meta.db_table} n JOIN {User._meta.db_table} u "
+            "ON u.id = n.recipient_id "
+            f"WHERE n.id IN ({', '.join(['%s'] * len(created))}) "
+            "AND u.email <> '' AND u.is_active RETURNING id",
+            [
+                OutgoingEmail.Kind.NOTIFICATION,
+                "crisisnotes: ",
+                "\n\nOpen crisisnotes to see it.",
+                "\n" + settings.SITE_URL.rstrip("/"),
+                EmailStatus.PENDING,
+                timezone.now(),
+                timezone.now(),
+                *created,
+            ],
+        )
+        emails = [row[0] for row in cursor.fetchall()]
+    from crisisnotes.notifications.tasks import email_send_batch_task
 
-    for start in range(0, len(created), EMAIL_BATCH_SIZE):
-        enqueue_on_commit(email_task, created[start : start + EMAIL_BATCH_SIZE])
+    for start in range(0, len(emails), EMAIL_BATCH_SIZE):
+        enqueue_on_commit(email_send_batch_task, emails[start : start + EMAIL_BATCH_SIZE])
     return created
 
 
-def notifications_email(*, notification_ids: list[int]) -> None:
-    """E-mail each of these notifications that has not been e-mailed yet (safe to run twice)."""
-    for notification_id in (
-        Notification.objects.filter(
-            pk__in=notification_ids, emailed_at__isnull=True, recipient__is_active=True
-        )
-        .exclude(recipient__email="")
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    ):
-        _email(notification_id)
+def email_queue(
+    *,
+    recipient: User,
+    kind: str,
+    subject: str = "",
+    body: str = "",
+    notification: Notification | None = None,
+    link_domain: str = "",
+    link_https: bool = True,
+) -> OutgoingEmail:
+    """The one way the app sends e-mail: an outbox row in the caller's transaction and a send
+    task after commit. If the broker is down the row stays pending and `email_sweep` sends it
+    when the broker is back."""
+    outgoing = OutgoingEmail.objects.create(
+        recipient=recipient,
+        kind=kind,
+        subject=subject,
+        body=body,
+        notification=notification,
+        link_domain=link_domain,
+        link_https=link_https,
+    )
+    from crisisnotes.notifications.tasks import email_send_task
+
+    enqueue_on_commit(email_send_task, outgoing.pk)
+    return outgoing
 
 
-def _email(notification_id: int) -> None:
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-    # The message names no client: e-mail leaves the clinic's systems, the record does not.
-    body = f"{notification.message}\n\nOpen crisisnotes to see it."
-    if notification.url:
-        body += f"\n{settings.SITE_URL.rstrip('/')}{notification.url}"
-    try:
-        send_mail(
-            subject=f"crisisnotes: {notification.message[:80]}",
-            message=body,
-            from_email=None,
-            recipient_list=[notification.recipient.email],
+def _retry_delay(attempts: int) -> timedelta:
+    base = settings.EMAIL_RETRY_SECONDS
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _message(outgoing: OutgoingEmail) -> EmailMessage | None:
+    user = outgoing.recipient
+    if not user.email or not user.is_active:
+        return None
+    if outgoing.kind == OutgoingEmail.Kind.PASSWORD_RESET:
+        from crisisnotes.accounts.services import user_password_reset_message
+
+        subject, body = user_password_reset_message(
+            user=user, domain=outgoing.link_domain, use_https=outgoing.link_https
         )
-    except OSError:
-        # The in-app notification stands; a mail server outage must not fail the caller.
-        logger.exception("Could not e-mail notification %s", notification_id)
-        return
-    Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now())
+    else:
+        subject, body = outgoing.subject, outgoing.body
+    return EmailMessage(subject=subject, body=body, to=[user.email])
+
+
+def email_send(*, email_id: int, now: datetime | None = None) -> OutgoingEmail | None:
+    """Make one attempt at a pending e-mail. The row's lock is held across the attempt and the
+    status checked under it, so two deliveries of the task never both send. A failure records
+    the error and the next attempt's time, or gives up (FAILED) after EMAIL_MAX_ATTEMPTS; a
+    deactivated user or a removed address gives up at once. Returns the row, or None if it
+    was not pending."""
+    with transaction.atomic():
+        outgoing = (
+            OutgoingEmail.objects.select_for_update()
+            .select_related("recipient")
+            .filter(pk=email_id, status=EmailStatus.PENDING)
+            .first()
+        )
+        if outgoing is None:
+            return None
+        now = now or timezone.now()
+        outgoing.attempts += 1
+        message = _message(outgoing)
+        if message is None:
+            outgoing.status = EmailStatus.FAILED
+            outgoing.last_error = "The user has no e-mail address or is deactivated."
+        else:
+            try:
+                # The SMTP backend gives up after EMAIL_TIMEOUT seconds: a hung relay costs one
+                # worker that long, never a page.
+                message.send()
+            except SEND_ERRORS as error:
+                outgoing.last_error = f"{type(error).__name__}: {error}"[:300]
+                if outgoing.attempts >= settings.EMAIL_MAX_ATTEMPTS:
+                    outgoing.status = EmailStatus.FAILED
+                    logger.error("Gave up e-mail %s: %s", email_id, outgoing.last_error)
+                else:
+                    outgoing.next_attempt_at = now + _retry_delay(outgoing.attempts)
+                    logger.warning("E-mail %s failed, retrying: %s", email_id, outgoing.last_error)
+            else:
+                outgoing.status = EmailStatus.SENT
+                outgoing.sent_at = now
+                outgoing.last_error = ""
+                if outgoing.notification_id:
+                    Notification.objects.filter(pk=outgoing.notification_id).update(emailed_at=now)
+        outgoing.save()
+    return outgoing
+
+
+def email_send_many(*, email_ids: list[int]) -> None:
+    """One attempt at each of these e-mails (a batch queued by a bulk notifier); one that fails
+    stays pending with its next attempt's time, and the sweep sends it then."""
+    for email_id in email_ids:
+        email_send(email_id=email_id)
+
+
+def email_sweep(*, now: datetime | None = None) -> int:
+    """Enqueue every pending e-mail whose next attempt is overdue by more than a minute: its
+    task was lost (broker down at enqueue, Redis restarted). A duplicate of a live task is
+    harmless (`email_send` checks the status under the row lock). Returns how many."""
+    now = now or timezone.now()
+    from crisisnotes.notifications.tasks import email_send_task
+
+    due = OutgoingEmail.objects.filter(
+        status=EmailStatus.PENDING, next_attempt_at__lte=now - timedelta(seconds=60)
+    ).values_list("pk", flat=True)[:500]
+    return sum(1 for email_id in due if enqueue_now(email_send_task, email_id))
 
 
 def notification_mark_read(*, recipient: User, notification_ids: list[int] | None = None) -> int:

@@ -33,7 +33,7 @@ from django.utils import timezone
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record, audit_record_for_clients
-from crisisnotes.celery import enqueue_on_commit
+from crisisnotes.celery import enqueue_now, enqueue_on_commit
 from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
 from sessions.models import CrisisSession, ExportJob, FollowUpAttempt, FollowUpTask
 from sessions.models.exports import ExportFormat, ExportKind, ExportStatus
@@ -310,9 +310,9 @@ def export_jobs_resume(*, now: datetime | None = None) -> int:
     )
     count = 0
     for job_id in stale.values_list("pk", flat=True):
-        ExportJob.objects.filter(pk=job_id).update(updated_at=now)
-        export_run.delay(job_id)
-        count += 1
+        if enqueue_now(export_run, job_id):
+            ExportJob.objects.filter(pk=job_id).update(updated_at=now)
+            count += 1
     return count
 
 

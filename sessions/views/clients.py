@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
-from crisisnotes.audit.services import audit_record, audit_record_for_clients
+from crisisnotes.audit.services import audit_record, audit_record_for_clients, query_fingerprint
 from sessions import registry
 from sessions.forms.clients import ClientCreateForm, ClientForm, StartSessionForm
 from sessions.models.notes import NoteStatus
@@ -35,8 +35,20 @@ READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 @role_required(*READERS)
 def client_search_view(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    q = request.GET.get("q", "")
+    # The query comes in the POST body only: names and phone numbers never reach a URL.
+    q = request.POST.get("q", "") if request.method == "POST" else ""
     clients = list(client_search(user=user, q=q))
+    if q.strip():
+        # Who searched, when, and how many records it showed; the words only as a keyed hash
+        # (the audit log must not become a list of names and phone numbers).
+        audit_record(
+            action=Action.SEARCH,
+            actor=user,
+            request=request,
+            object_type="crisis_sessions.client",
+            clinic=user.clinic,
+            summary=f"Client search {query_fingerprint(q)}: {len(clients)} result(s) shown",
+        )
     # Seeing a client in the results is seeing part of their record (name, alias, phone): each
     # listed client's access report shows it (one INSERT for the whole page).
     if clients and user.clinic is not None:
@@ -59,7 +71,10 @@ def client_search_view(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COUNSELOR, Role.SUPERVISOR)
 def client_create_view(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("prefill"):
+        # "New client <what you searched>" from the search results: posted, not in the URL.
+        form = ClientCreateForm(initial={"alias": request.POST.get("alias", "")[:100]})
+    elif request.method == "POST":
         form = ClientCreateForm(request.POST)
         if form.is_valid():
             fields = {name: form.cleaned_data[name] for name in CLIENT_FIELDS if name != "alias"}
@@ -81,7 +96,7 @@ def client_create_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Client created.")
             return redirect("crisis_sessions:client_detail", client_id=client.pk)
     else:
-        form = ClientCreateForm(initial={"alias": request.GET.get("alias", "")})
+        form = ClientCreateForm()
     return render(request, "sessions/client_form.html", {"form": form, "client": None})
 
 
@@ -90,6 +105,16 @@ def client_edit_view(request: HttpRequest, client_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     client = client_get(user=user, client_id=client_id)
     form = ClientForm(request.POST or None, instance=client)
+    if request.method == "GET":
+        # The edit form shows the whole identifying record: a read like the client page.
+        audit_record(
+            action=Action.VIEW,
+            actor=user,
+            request=request,
+            obj=client,
+            clinic=user.clinic,
+            summary="Opened the client edit form",
+        )
     if request.method == "POST" and form.is_valid():
         # The form validated against a copy; the service applies the change and audits it.
         client.refresh_from_db()

@@ -4,6 +4,7 @@ audited). Files live in PRIVATE_STORAGE_DIR and are only ever sent from here."""
 
 from __future__ import annotations
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,6 +13,8 @@ from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
+from crisisnotes.audit.models import Action
+from crisisnotes.audit.services import audit_record
 from sessions.forms.exports import BulkExportForm
 from sessions.selectors.exports import (
     EXPORT_ROLES,
@@ -44,6 +47,8 @@ def note_export(request: HttpRequest, note_id: int) -> HttpResponse:
     return redirect("crisis_sessions:export_detail", job_id=job.pk)
 
 
+# Bulk export takes a clinic's records: the admin confirms who they are first (recent sign-in).
+@reauthentication_required(allow_get=True)
 @role_required(Role.CLINIC_ADMIN)
 def export_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -82,6 +87,8 @@ def _job_context(job: object) -> dict[str, object]:
 @role_required(*EXPORT_ROLES)
 def export_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = export_job_get(user=request.user, job_id=job_id)  # type: ignore[arg-type]
+    # The job page names what was exported (filters, counts): a read of export metadata.
+    audit_record(action=Action.VIEW, request=request, obj=job, summary="Opened the export job page")
     return render(request, "sessions/exports/export_detail.html", _job_context(job))
 
 

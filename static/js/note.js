@@ -12,13 +12,15 @@
  */
 (function () {
   "use strict";
+  // Backups are this user's only: session.js clears them at logout and other users' at sign-in.
+  var NS = "crisisnotes:u" + (document.body.dataset.userId || "0") + ":";
   var form = document.getElementById("note-form");
   var locked = document.getElementById("note-locked");
   if (!form) {
     // A locked note: whatever this browser kept of its drafts is now in the record (or in a
     // conflict copy already shown); do not leave client text lying in the browser.
     if (locked) {
-      var prefixes = ["crisisnotes:note:" + locked.dataset.noteId + ":", "crisisnotes:conflict:" + locked.dataset.noteId];
+      var prefixes = [NS + "note:" + locked.dataset.noteId + ":", NS + "conflict:" + locked.dataset.noteId];
       for (var j = localStorage.length - 1; j >= 0; j--) {
         var name = localStorage.key(j) || "";
         if (prefixes.some(function (p) { return name.indexOf(p) === 0; })) localStorage.removeItem(name);
@@ -43,7 +45,7 @@
   var submitting = false;
 
   function version() { return parseInt(versionInput.value, 10); }
-  function key(v) { return "crisisnotes:note:" + noteId + ":v" + v; }
+  function key(v) { return NS + "note:" + noteId + ":v" + v; }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function clock() { var d = new Date(); return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()); }
 
@@ -138,7 +140,7 @@
   // older version (a conflict, or a save this page never heard back from) is shown as a copy.
   function restore() {
     var current = version();
-    var prefix = "crisisnotes:note:" + noteId + ":v";
+    var prefix = NS + "note:" + noteId + ":v";
     var copies = [];
     for (var i = localStorage.length - 1; i >= 0; i--) {
       var k = localStorage.key(i);
@@ -166,7 +168,7 @@
       mirror();
       schedule(500);
     }
-    var conflictKey = "crisisnotes:conflict:" + noteId;
+    var conflictKey = NS + "conflict:" + noteId;
     var conflictCopy = localStorage.getItem(conflictKey);
     if (conflictCopy) {
       try { copies.push(JSON.parse(conflictCopy)); } catch (e) { /* ignore */ }
@@ -175,9 +177,9 @@
     if (copies.length) {
       copies.sort(function (a, b) { return b.at - a.at; });
       showCopy(copies[0]);
-      sessionStorage.setItem("crisisnotes:copy:" + noteId, JSON.stringify(copies[0]));
+      sessionStorage.setItem(NS + "copy:" + noteId, JSON.stringify(copies[0]));
     } else {
-      var kept = sessionStorage.getItem("crisisnotes:copy:" + noteId);
+      var kept = sessionStorage.getItem(NS + "copy:" + noteId);
       if (kept) { try { showCopy(JSON.parse(kept)); } catch (e) { /* ignore */ } }
     }
   }
@@ -238,8 +240,16 @@
       credentials: "same-origin",
       headers: { "X-Autosave": "1", "X-CSRFToken": csrf, "Accept": "application/json" }
     }).then(function (resp) {
+      // Signed out (idle timeout, elsewhere): 401, or a redirect to the login page.
+      if (resp.redirected && /\/login\//.test(resp.url)) return { status: 401, data: {} };
       return resp.json().then(function (data) { return { status: resp.status, data: data }; });
     }).then(function (r) {
+      if (r.status === 401 || (r.status === 403 && r.data.signed_out)) {
+        dirty = true;
+        signedOut();
+        document.dispatchEvent(new CustomEvent("crisisnotes:session-ended"));
+        return;
+      }
       if (r.status === 200) {
         versionInput.value = r.data.version;
         localStorage.removeItem(key(base));
@@ -283,6 +293,15 @@
     return inflight;
   }
 
+  // The text stays in this browser (this user's key) and is restored and saved after sign-in.
+  function signedOut() {
+    blocked = true;
+    clearTimeout(timer);
+    mirror();
+    setStatus("You were signed out — sign in again; your text is kept", "error");
+  }
+  document.addEventListener("crisisnotes:signed-out", signedOut);
+
   function changed(event) {
     if (!event.target.name || SKIP[event.target.name]) return;
     dirty = true;
@@ -319,14 +338,14 @@
   });
 
   document.getElementById("load-latest").addEventListener("click", function () {
-    localStorage.setItem("crisisnotes:conflict:" + noteId, JSON.stringify({ at: Date.now(), fields: fields() }));
+    localStorage.setItem(NS + "conflict:" + noteId, JSON.stringify({ at: Date.now(), fields: fields() }));
     localStorage.removeItem(key(version()));
-    sessionStorage.removeItem("crisisnotes:copy:" + noteId);
+    sessionStorage.removeItem(NS + "copy:" + noteId);
     submitting = true;
     window.location.reload();
   });
   document.getElementById("dismiss-copy").addEventListener("click", function () {
-    sessionStorage.removeItem("crisisnotes:copy:" + noteId);
+    sessionStorage.removeItem(NS + "copy:" + noteId);
     document.getElementById("conflict-copy").classList.add("d-none");
   });
 

@@ -1,8 +1,12 @@
+import re
+
 import pytest
 from django.urls import reverse
 
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action, AuditEvent
+from crisisnotes.notifications.models import OutgoingEmail
+from crisisnotes.notifications.services import email_send
 from tests.conftest import login
 from tests.factories import PASSWORD
 
@@ -16,15 +20,15 @@ def test_logged_out_user_is_sent_to_login(client):
 
 
 def test_wrong_password_shows_an_error_and_is_audited(client, counselor):
-    response = client.post(reverse("login"), {"username": "counselor1", "password": "nope-nope"})
+    response = client.post(reverse("login"), {"login": "counselor1", "password": "nope-nope"})
     assert response.status_code == 200
-    assert "Please enter a correct username and password" in response.content.decode()
+    assert "username and/or password you specified are not correct" in response.content.decode()
     event = AuditEvent.objects.get(action=Action.LOGIN_FAILED)
     assert event.actor_username == "counselor1"
 
 
 def test_login_is_audited_and_lands_on_the_role_home(client, counselor):
-    response = client.post(reverse("login"), {"username": "counselor1", "password": PASSWORD})
+    response = client.post(reverse("login"), {"login": "counselor1", "password": PASSWORD})
     assert response.status_code == 302
     assert client.get(response.url).url == reverse("crisis_sessions:my_work")
     assert AuditEvent.objects.filter(action=Action.LOGIN, actor=counselor).count() == 1
@@ -107,7 +111,7 @@ def test_deactivated_user_cannot_log_in_and_keeps_their_name(client, admin_clien
     counselor.refresh_from_db()
     assert not counselor.is_active and counselor.full_name == "Robin Testcase"
     client.logout()
-    response = client.post(reverse("login"), {"username": "counselor1", "password": PASSWORD})
+    response = client.post(reverse("login"), {"login": "counselor1", "password": PASSWORD})
     assert response.status_code == 200  # the form again, not a redirect into the app
     assert "_auth_user_id" not in client.session
 
@@ -140,21 +144,31 @@ def test_admin_edits_roles_and_the_change_is_audited(admin_client_, counselor, t
     assert "credential" in event.summary
 
 
-def test_password_reset_queues_the_email_for_the_account(
-    client, counselor, django_capture_on_commit_callbacks, settings, mailoutbox
+def test_forgot_password_on_the_login_page_reaches_the_queued_reset_form(
+    client, counselor, django_capture_on_commit_callbacks, mailoutbox
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    from crisisnotes.celery import app
-
-    app.conf.task_always_eager = True
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(reverse("password_reset"), {"email": counselor.email})
-    finally:
-        app.conf.task_always_eager = False
-    assert response.status_code == 302
+    login_page = client.get(reverse("login")).content.decode()
+    link = re.search(r'href="([^"]+)">Forgot password\?</a>', login_page)
+    assert link is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(link.group(1), {"email": counselor.email}, follow=True)
+    assert response.status_code == 200
+    # Django's stock view would have sent synchronously, with its own text, and queued nothing.
+    assert mailoutbox == []
+    outgoing = OutgoingEmail.objects.get()
+    assert outgoing.recipient == counselor and outgoing.kind == "password_reset"
+    assert "is queued" in response.content.decode()
+    email_send(email_id=outgoing.pk)
     assert len(mailoutbox) == 1
+    # The project's template, not Django's.
+    assert "Someone asked to set a new password for your crisisnotes account" in (
+        mailoutbox[0].body
+    )
     assert "/reset/" in mailoutbox[0].body
+
+
+def test_djangos_stock_reset_address_is_not_served(client):
+    assert client.get("/password_reset/").status_code == 404
 
 
 def test_a_supervisor_who_also_counsels_starts_on_the_team_page(client, supervisor):

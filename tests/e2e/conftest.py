@@ -5,21 +5,50 @@ Screenshots of failures are written to test-results/ (pytest-playwright's
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import Page
 
+from crisisnotes.accounts.models import User
 from sessions.services.demo import demo_seed
 
 DEMO_PASSWORD = "demo-e2e-password-1"
+# The demo clinic admin's authenticator app (invented secret; clinic admins must use two factors).
+ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """The code an authenticator app shows now (RFC 6238, allauth's own HOTP helper)."""
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(at or time.time()) // 30))
 
 
 @pytest.fixture
 def demo(transactional_db: None) -> None:
+    from allauth.mfa.models import Authenticator
+
     demo_seed(password=DEMO_PASSWORD)
+    for admin in User.objects.filter(is_clinic_admin=True):
+        Authenticator.objects.create(
+            user=admin, type=Authenticator.Type.TOTP, data={"secret": ADMIN_TOTP_SECRET}
+        )
 
 
 def log_in(page: Page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the login page; for a user with an authenticator app, type its code."""
     page.goto(f"{base_url}/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    if "/2fa/authenticate/" in page.url:
+        from allauth.mfa.models import Authenticator
+
+        secret = Authenticator.objects.get(
+            user__username=username, type=Authenticator.Type.TOTP
+        ).data["secret"]
+        page.locator("input[name=code]").fill(totp_code(secret))
+        page.locator("input[name=code]").press("Enter")
+        page.wait_for_url(lambda url: "/2fa/authenticate/" not in url)

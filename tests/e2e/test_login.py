@@ -35,7 +35,9 @@ def test_supervisor_who_also_counsels_reaches_their_own_work_from_the_menu(
 def test_wrong_password_shows_an_error(page: Page, live_server, demo):
     log_in(page, live_server.url, "counselor", password="not-the-password")
     expect(page).to_have_url(re.compile(r"/login/$"))
-    expect(page.get_by_text("Please enter a correct username and password")).to_be_visible()
+    expect(
+        page.get_by_text("username and/or password you specified are not correct")
+    ).to_be_visible()
 
 
 def test_logged_out_user_is_sent_to_login(page: Page, live_server, demo):

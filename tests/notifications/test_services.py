@@ -1,9 +1,18 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from crisisnotes.notifications.models import Notification
-from crisisnotes.notifications.services import notification_mark_read, notification_send
+from crisisnotes.notifications.models import EmailStatus, Notification, OutgoingEmail
+from crisisnotes.notifications.services import (
+    email_send,
+    email_sweep,
+    notification_mark_read,
+    notification_send,
+)
 from tests.conftest import login
+from tests.smtp import smtp_relay
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +37,20 @@ def test_a_notification_is_sent_once_per_event(
         )
     assert first is not None and second is None
     assert Notification.objects.filter(recipient=counselor).count() == 1
+    # Queued, not sent in the caller: one outbox row, sent by the task.
+    assert mailoutbox == []
+    outgoing = OutgoingEmail.objects.get()
+    assert outgoing.notification == first and outgoing.status == EmailStatus.PENDING
+    email_send(email_id=outgoing.pk)
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [counselor.email]
     first.refresh_from_db()
     assert first.emailed_at is not None
+    outgoing.refresh_from_db()
+    assert outgoing.status == EmailStatus.SENT
+    # A second delivery of the task sends nothing.
+    assert email_send(email_id=outgoing.pk) is None
+    assert len(mailoutbox) == 1
 
 
 def test_no_email_when_the_transaction_rolls_back(
@@ -47,7 +66,52 @@ def test_no_email_when_the_transaction_rolls_back(
         notification_send(recipient=counselor, event_key="x:1", kind="x", message="Rolled back")
         raise RuntimeError
     assert callbacks == [] and mailoutbox == []
-    assert not Notification.objects.exists()
+    assert not Notification.objects.exists() and not OutgoingEmail.objects.exists()
+
+
+def test_a_refusing_relay_is_retried_then_given_up_with_a_visible_status(
+    client, counselor, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_MAX_ATTEMPTS = 3
+    settings.EMAIL_RETRY_SECONDS = 60
+    notification = notification_send(
+        recipient=counselor, event_key="e:1", kind="x", message="Follow-up 1 is due"
+    )
+    assert notification is not None
+    outgoing = OutgoingEmail.objects.get(notification=notification)
+    now = timezone.now()
+    with smtp_relay(refusing=True) as relay:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", relay.port
+        email_send(email_id=outgoing.pk, now=now)
+        outgoing.refresh_from_db()
+        assert outgoing.status == EmailStatus.PENDING and outgoing.attempts == 1
+        assert "421" in outgoing.last_error
+        assert outgoing.next_attempt_at == now + timedelta(seconds=60)
+        login(client, counselor)
+        page = client.get(reverse("notifications:list")).content.decode()
+        assert "e-mail: not sent yet, retrying (1 attempt)" in page
+        email_send(email_id=outgoing.pk, now=now)
+        email_send(email_id=outgoing.pk, now=now)
+        outgoing.refresh_from_db()
+        assert outgoing.status == EmailStatus.FAILED and outgoing.attempts == 3
+        assert relay.refused == 3 and relay.messages == []
+    page = client.get(reverse("notifications:list")).content.decode()
+    assert "e-mail: not sent (gave up)" in page
+    notification.refresh_from_db()
+    assert notification.emailed_at is None
+
+
+def test_the_sweep_requeues_only_overdue_pending_email(counselor, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    notification_send(recipient=counselor, event_key="e:2", kind="x", message="Due")
+    outgoing = OutgoingEmail.objects.get()
+    now = timezone.now()
+    # Just queued: its own task is on the way, the sweep leaves it alone.
+    assert email_sweep(now=now) == 0
+    assert email_sweep(now=now + timedelta(minutes=2)) == 1
+    email_send(email_id=outgoing.pk)
+    assert email_sweep(now=now + timedelta(minutes=2)) == 0
 
 
 def test_bell_counts_unread_and_marking_read_clears_it(client, counselor, teammate):

@@ -206,7 +206,7 @@ def test_sweep_re_enqueues_only_stale_unfinished_jobs(counselor, clinic_admin, m
     sent: list[int] = []
     from sessions import tasks
 
-    monkeypatch.setattr(tasks.export_run, "delay", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr(tasks.export_run, "apply_async", lambda args: sent.append(args[0]))
     assert export_jobs_resume() == 1
     assert sent == [stale.pk] and fresh.pk not in sent
 

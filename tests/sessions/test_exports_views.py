@@ -108,6 +108,7 @@ def test_download_is_audited_and_checked(client, counselor, teammate, clinic_adm
 
 def test_expired_link_is_gone(client, counselor, clinic):
     clinic.export_link_hours = 1  # shorter than the login session, which time travel would end
+    clinic.idle_timeout_minutes = 120  # ...and than the idle logoff
     clinic.save()
     note = signed_note(author=counselor)
     login(client, counselor)

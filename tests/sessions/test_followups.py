@@ -27,6 +27,7 @@ from sessions.services.followups import (
     followup_task_create,
 )
 from tests.factories import CrisisSessionFactory, FollowUpTaskFactory, UserFactory
+from tests.mail import deliver_queued_email
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +129,7 @@ def test_due_task_gets_exactly_one_reminder_in_app_and_by_email(
         assert followup_scan().reminders == 0
     notification = Notification.objects.get(recipient=counselor)
     assert notification.event_key == f"followup:{task.pk}:reminder"
+    deliver_queued_email()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [counselor.email]
     # The e-mail names no client.
     assert task.client.alias not in mail.outbox[0].body
@@ -208,6 +210,7 @@ def test_concurrent_scans_send_each_alert_exactly_once(counselor, supervisor, ea
         assert FollowUpAlert.objects.filter(task=task).count() == 2
     assert Notification.objects.filter(recipient=counselor).count() == 5
     assert Notification.objects.filter(recipient=supervisor).count() == 5
+    deliver_queued_email()
     assert len(mail.outbox) == 10
 
 

@@ -16,6 +16,7 @@ from sessions.services.review import (
     note_return,
 )
 from tests.factories import TeamFactory, UserFactory
+from tests.mail import deliver_queued_email
 from tests.sessions.review_support import awaiting_note, draft_note
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +84,7 @@ def test_cosign_notifies_the_author_once_in_app_and_by_email(
 
     notifications = Notification.objects.filter(recipient=trainee)
     assert [n.event_key for n in notifications] == [f"note:{note.pk}:cosigned"]
+    deliver_queued_email()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [trainee.email]
 
@@ -180,6 +182,7 @@ def test_each_return_is_a_new_round_notified_once(
         Notification.objects.filter(recipient=trainee).values_list("event_key", flat=True)
     )
     assert keys == [f"note:{note.pk}:returned:1", f"note:{note.pk}:returned:2"]
+    deliver_queued_email()
     assert len(mail.outbox) == 2
 
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def test_search_as_you_type_answers_with_the_results_partial(counselor_client, counselor):
     client_create(user=counselor, alias="Caller, blue jacket")
-    response = counselor_client.get(
+    response = counselor_client.post(
         reverse("crisis_sessions:client_search"), {"q": "blue"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
@@ -33,9 +33,16 @@ def test_search_as_you_type_answers_with_the_results_partial(counselor_client, c
 
 
 def test_empty_search_offers_a_new_client_with_that_alias(counselor_client):
-    response = counselor_client.get(reverse("crisis_sessions:client_search"), {"q": "red hat"})
+    response = counselor_client.post(reverse("crisis_sessions:client_search"), {"q": "red hat"})
     assert response.status_code == 200
-    assert b"/clients/new/?alias=red%20hat" in response.content
+    page = response.content.decode()
+    assert 'name="alias" value="red hat"' in page and "?alias=" not in page
+    # The button posts the alias; the form comes back filled in, nothing saved yet.
+    form = counselor_client.post(
+        reverse("crisis_sessions:client_create"), {"alias": "red hat", "prefill": "1"}
+    )
+    assert form.status_code == 200 and 'value="red hat"' in form.content.decode()
+    assert not Client.objects.exists()
 
 
 def test_new_client_and_session_in_one_step(counselor_client, counselor):

@@ -1,7 +1,8 @@
 import os
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from sessions.services.demo import demo_seed
 
@@ -10,6 +11,9 @@ class Command(BaseCommand):
     help = "Create the invented demo clinic, its users (one per role) and clients."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            # Demo users have known passwords and roles: never in a database holding real records.
+            raise CommandError("seed_demo refuses to run with DJANGO_ENV=production.")
         password = os.environ.get("DEMO_PASSWORD") or None
         result = demo_seed(password=password)
         if result.created_users:

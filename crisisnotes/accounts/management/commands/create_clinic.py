@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from crisisnotes.accounts.clinic_services import ClinicSettingsError, clinic_create
-from crisisnotes.accounts.services import user_password_reset_send
+from crisisnotes.accounts.services import user_password_reset_request
 
 
 class Command(BaseCommand):
@@ -68,11 +68,13 @@ class Command(BaseCommand):
         )
         site = urlsplit(settings.SITE_URL)
         if send_link:
-            sent = user_password_reset_send(
-                user_id=admin.pk, domain=site.netloc, use_https=site.scheme == "https"
-            )
+            with transaction.atomic():
+                # The outbox row commits here; its send task is queued on commit.
+                sent = user_password_reset_request(
+                    user=admin, domain=site.netloc, use_https=site.scheme == "https"
+                )
             self.stdout.write(
-                f"A link to set a password was e-mailed to {admin.email}."
+                f"A link to set a password is queued for {admin.email}."
                 if sent
                 else "No e-mail could be sent; use “Forgot password?” on the login page."
             )

@@ -1,0 +1,84 @@
+"""Client names and phone numbers never reach the web server's access log: the search sends
+them in a POST body, and gunicorn's access log (gunicorn.conf.py) drops query strings and
+referrers, proven here with a real gunicorn."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from tests import workers
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_access_log_holds_no_query_string_or_referrer(tmp_path):
+    port = workers.free_port()
+    log = tmp_path / "access.log"
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "test",
+        "DATABASE_URL": workers.test_database_url(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    proc = subprocess.Popen(
+        [
+            str(GUNICORN),
+            "crisisnotes.wsgi:application",
+            "--config=gunicorn.conf.py",
+            f"--bind=127.0.0.1:{port}",
+            "--workers=1",
+            f"--access-logfile={log}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)  # noqa: S310
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        request = urllib.request.Request(  # noqa: S310
+            f"{base}/clients/?q=Jordan+Example+555-0104",
+            headers={"Referer": f"{base}/clients/?q=Casey+Sample+555-0199"},
+        )
+        # A redirect to the login page or an error: only the log line matters.
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(request, timeout=5)  # noqa: S310
+        time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=20)
+    text = log.read_text()
+    assert '"GET /clients/ HTTP/1.1"' in text, text
+    for secret in ("Jordan", "Casey", "555", "q="):
+        assert secret not in text, text
+
+
+@pytest.mark.django_db
+def test_client_search_sends_the_query_in_the_body_never_the_url(counselor_client):
+    page = counselor_client.get(reverse("crisis_sessions:client_search")).content.decode()
+    assert 'method="post"' in page and "hx-post=" in page
+    assert "hx-get=" not in page and "hx-push-url" not in page
+    # A query in the URL (an old bookmark) is not searched, so nobody is led to put it there.
+    response = counselor_client.get(reverse("crisis_sessions:client_search"), {"q": "Jordan"})
+    assert response.status_code == 200 and response.context["q"] == ""
