@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from sessions.models.followups import FollowUpOutcome
+
 
 class Modality(models.TextChoices):
     PHONE = "phone", "Phone"
@@ -41,6 +43,40 @@ class Disposition(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class ContactType(models.TextChoices):
+    """What kind of contact the note records (CLINICAL.md §11). The sign rules that apply depend
+    on it: sessions/contact_types.py holds the table, docs/contact-types.md explains it."""
+
+    FULL = "full_session", "Full session"
+    DISCONNECTED = "disconnected", "Disconnected / hung up"
+    SILENT = "silent", "Silent call"
+    WRONG_NUMBER = "wrong_number", "Wrong number / prank / non-crisis"
+    THIRD_PARTY = "third_party", "Third-party caller"
+    FOLLOW_UP = "follow_up", "Follow-up contact"
+
+
+class ReasonCode(models.TextChoices):
+    """Why a required action was not done (CLINICAL.md §9.5): every rule that requires an action
+    accepts one of these (plus free text) instead, so the record never forces a counselor to
+    write what did not happen. "hung_up" and "intoxicated" keep the values the C-SSRS reasons
+    were first stored with."""
+
+    REFUSED = "refused", "Client refused"
+    TRANSFERRED_ED = "transferred_ed", "Transferred to emergency department"
+    EMERGENCY_SERVICES = "emergency_services", "Emergency services dispatched / took over"
+    DISCONNECTED = "hung_up", "Call disconnected"
+    INTOXICATED = "intoxicated", "Client unable — intoxicated"
+    PSYCHOTIC = "psychotic", "Client unable — psychotic"
+    NO_CONTACT_INFO = "no_contact_info", "No contact information"
+    OTHER = "other", "Other"
+
+
+class PersonPresent(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class RiskLevel(models.TextChoices):
     NONE = "none", "None"
     LOW = "low", "Low"
@@ -66,6 +102,53 @@ class CrisisSession(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     confidentiality_explained = models.BooleanField(
         default=False, verbose_name="Limits of confidentiality explained"
+    )
+    # The contact type and what each type documents (CLINICAL.md §11). Part of the signed
+    # content (the header of the content hash).
+    contact_type = models.CharField(
+        max_length=20, choices=ContactType.choices, default=ContactType.FULL
+    )
+    contact_summary = models.TextField(
+        blank=True,
+        verbose_name="What happened",
+        help_text="Hang-up: what happened before the call ended. Silent: what you did (invited "
+        "to speak, gave crisis numbers) and anything you heard. Wrong number: one line.",
+    )
+    intent_stated = models.BooleanField(
+        default=False, verbose_name="Intent stated or danger heard before the call ended"
+    )
+    after_disconnect = models.TextField(
+        blank=True,
+        verbose_name="Actions after the call ended",
+        help_text="Call-back attempts with times; emergency dispatch or not, with the rationale.",
+    )
+    caller_relationship = models.CharField(
+        max_length=100, blank=True, verbose_name="Caller's relationship to the person at risk"
+    )
+    caller_name = models.CharField(max_length=200, blank=True, verbose_name="Caller's name")
+    caller_contact = models.CharField(max_length=200, blank=True, verbose_name="Caller's contact")
+    person_present = models.CharField(
+        max_length=10,
+        choices=PersonPresent.choices,
+        blank=True,
+        verbose_name="Person at risk present with the caller",
+    )
+    caller_advice = models.TextField(
+        blank=True, verbose_name="What the caller was advised (and the numbers given)"
+    )
+    answers_task = models.ForeignKey(
+        "crisis_sessions.FollowUpTask",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        verbose_name="Follow-up task this contact answers",
+    )
+    followup_outcome = models.CharField(
+        max_length=30,
+        choices=FollowUpOutcome.choices,
+        blank=True,
+        verbose_name="Outcome of the follow-up contact",
     )
     status = models.CharField(
         max_length=20, choices=NoteStatus.choices, default=NoteStatus.DRAFT, db_index=True
@@ -122,6 +205,50 @@ class CrisisSession(models.Model):
     def risk_level(self) -> str:
         """The level that governs the note: the clinician's when formulated, else the screen's."""
         return self.clinician_risk or self.screen_risk
+
+    @property
+    def client_reached(self) -> bool:
+        """A follow-up contact reached the client; every other type but wrong number, silent
+        and hang-up speaks with someone by definition."""
+        return self.followup_outcome in (
+            FollowUpOutcome.REACHED_SAFE,
+            FollowUpOutcome.REACHED_NEEDS_HELP,
+        )
+
+    def contact_details(self) -> list[tuple[str, str]]:
+        """The contact type and what it documents, as (label, text) rows for the read-only note,
+        the review page and the PDF."""
+        rows = [("Contact type", self.get_contact_type_display())]
+        field_names: tuple[str, ...] = {
+            ContactType.DISCONNECTED: ("contact_summary", "intent_stated", "after_disconnect"),
+            ContactType.SILENT: ("contact_summary", "intent_stated", "after_disconnect"),
+            ContactType.WRONG_NUMBER: ("contact_summary",),
+            ContactType.THIRD_PARTY: (
+                "caller_relationship",
+                "caller_name",
+                "caller_contact",
+                "person_present",
+                "caller_advice",
+            ),
+            ContactType.FOLLOW_UP: ("answers_task", "followup_outcome"),
+        }.get(ContactType(self.contact_type), ())
+        if self.contact_type == ContactType.THIRD_PARTY:
+            rows.append(("Person at risk", self.client.alias))
+        for name in field_names:
+            field = self._meta.get_field(name)
+            value = getattr(self, name)
+            if isinstance(value, bool):
+                text = "Yes" if value else "No"
+            elif name in ("person_present", "followup_outcome"):
+                text = getattr(self, f"get_{name}_display")()
+            else:
+                text = str(value or "")
+            if name == "contact_summary" and self.contact_type == ContactType.WRONG_NUMBER:
+                label = "Summary"
+            else:
+                label = str(getattr(field, "verbose_name", name))
+            rows.append((label[:1].upper() + label[1:], text))
+        return rows
 
     @property
     def is_draft(self) -> bool:
@@ -223,6 +350,16 @@ class FollowUpStage(Stage):
     disposition = models.CharField(max_length=30, choices=Disposition.choices, blank=True)
     disposition_other = models.CharField(max_length=300, blank=True)
     disposition_rationale = models.TextField(blank=True)
+    # The honest way out of "add a follow-up task" (CLINICAL.md §9.5).
+    task_not_done_reason = models.CharField(
+        max_length=20,
+        choices=ReasonCode.choices,
+        blank=True,
+        verbose_name="No follow-up task because",
+    )
+    task_not_done_text = models.CharField(
+        max_length=300, blank=True, verbose_name="Details (no follow-up task)"
+    )
 
     def __str__(self) -> str:
         return f"Follow-up of session {self.session_id}"

@@ -29,7 +29,8 @@ from sessions.models import Client, CrisisSession, QuickNote
 from sessions.models.notes import NoteStatus, ProcessNote
 from sessions.sections import HEADER
 
-HEADER_FIELDS = ["modality", "started_at", "ended_at", "confidentiality_explained"]
+# Every header field the page posts (contact type and its details included).
+HEADER_FIELDS = list(NoteHeaderForm._meta.fields or ())
 
 
 def section_relations() -> list[str]:

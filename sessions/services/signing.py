@@ -38,6 +38,18 @@ HASH_HEADER_FIELDS = (
     "screen_risk",
     "clinician_risk",
     "imminent",
+    # The contact type and what it documents (CLINICAL.md §11).
+    "contact_type",
+    "contact_summary",
+    "intent_stated",
+    "after_disconnect",
+    "caller_relationship",
+    "caller_name",
+    "caller_contact",
+    "person_present",
+    "caller_advice",
+    "answers_task_id",
+    "followup_outcome",
 )
 
 
@@ -71,7 +83,8 @@ def note_content_hash(note: CrisisSession) -> str:
     separators=(",", ":"), ensure_ascii=False, UTF-8):
 
         {"header": {id, clinic_id, client_id, author_id, modality, started_at, ended_at,
-                    confidentiality_explained, screen_risk, clinician_risk, imminent},
+                    confidentiality_explained, screen_risk, clinician_risk, imminent,
+                    contact_type and its details (docs/record-hash.md)},
          "sections": [{<section.key>: section.content(note=note)}, ... in section order],
          "quick_notes": [{"created_at": ..., "text": ...}, ... oldest first]}
 

@@ -375,3 +375,71 @@
   }
   form.dataset.autosave = "ready";  // for people and tests: shortcuts and autosave are live
 })();
+
+/* Contact type (CLINICAL.md §11): one keystroke picks it, the details it needs show at once.
+ * With the focus on a contact-type choice, its letter (F, D, S, W, T, U) selects that type;
+ * Alt+T brings the focus there from anywhere. Blocks marked data-contact-show="<types>" are
+ * shown only for those types; their fields stay in the form (a change of type drops nothing).
+ * A jump to a field inside a collapsed block (e.g. the SAFE-T formulation) opens it first. */
+(function () {
+  "use strict";
+  var group = document.querySelector("[data-contact-type]");
+  if (!group) return;
+  var radios = Array.prototype.slice.call(group.querySelectorAll("input[type=radio]"));
+
+  function current() {
+    var checked = radios.filter(function (r) { return r.checked; })[0];
+    return checked ? checked.value : "full_session";
+  }
+  function apply() {
+    var type = current();
+    document.querySelectorAll("[data-contact-show]").forEach(function (block) {
+      block.hidden = block.getAttribute("data-contact-show").split(" ").indexOf(type) === -1;
+    });
+    // A follow-up contact asks the "since last contact" screen: switch while nothing is answered.
+    if (type === "follow_up") {
+      var slc = document.querySelector("[data-cssrs-version] input[value=since_last_contact]");
+      var answered = document.querySelector("[data-cssrs-item] input[type=radio]:checked");
+      if (slc && !slc.checked && !answered) {
+        slc.checked = true;
+        slc.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    }
+  }
+  function pick(radio) {
+    if (!radio.checked) {
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    radio.focus();
+  }
+
+  group.addEventListener("change", apply);
+  group.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.key.length !== 1) return;
+    var key = event.key.toUpperCase();
+    var match = radios.filter(function (r) { return r.dataset.key === key; })[0];
+    if (match) { event.preventDefault(); pick(match); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyT") {
+      event.preventDefault();
+      var checked = radios.filter(function (r) { return r.checked; })[0] || radios[0];
+      checked.focus();
+      checked.scrollIntoView({ block: "center" });
+    }
+  });
+
+  // Links to a field (unmet rules): open every closed <details> around it, then focus it.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href^='#']");
+    if (!link) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    for (var el = target.parentElement; el; el = el.parentElement) {
+      if (el.tagName === "DETAILS" && !el.open) el.open = true;
+      if (el.hidden && el.hasAttribute("data-contact-show")) el.hidden = false;
+    }
+  });
+  apply();
+})();
