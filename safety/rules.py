@@ -5,6 +5,7 @@ co-sign reason for a clinician level below the screen's. Policy thresholds are c
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import timezone
@@ -333,9 +334,22 @@ def clinician_below_screen(note: CrisisSession) -> str | None:
     return None
 
 
-def coded_reasons(note: CrisisSession) -> list[tuple[str, str]]:
-    """Every required action recorded as not done, with its coded reason: (what, reason text).
-    Shown on the note, the PDF and the supervisor's queue."""
+@dataclass(frozen=True)
+class CodedReason:
+    """A required action recorded as not done: what, the reason's label, the free text."""
+
+    what: str
+    label: str
+    text: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.label} — {self.text}" if self.text else self.label
+
+
+def coded_reasons(note: CrisisSession) -> list[CodedReason]:
+    """Every required action recorded as not done, with its coded reason (CLINICAL.md §9.5).
+    Shown on the note, the PDF and (labels only) the supervisor's review queue."""
     screen, formulation, means = _screen(note), _formulation(note), _means(note)
     follow_up = note.follow_up
     found = [
@@ -349,19 +363,22 @@ def coded_reasons(note: CrisisSession) -> list[tuple[str, str]]:
         ),
         ("Follow-up task", follow_up.task_not_done_reason, follow_up.task_not_done_text),
     ]
-    return [(what, reason_text(code, text)) for what, code, text in found if code]
+    return [
+        CodedReason(what, reason_text(code, ""), text.strip()) for what, code, text in found if code
+    ]
 
 
 def high_risk_with_reasons(note: CrisisSession) -> str | None:
     """CLINICAL.md §9.5: a high-risk note signed with a coded reason instead of a required action
-    goes to a supervisor's co-signature."""
+    goes to a supervisor's co-signature. The text names each action and its reason's label (the
+    free text is on the note: the reason column is short)."""
     if not _urgent(note):
         return None
     reasons = coded_reasons(note)
     if not reasons:
         return None
     return "High risk signed with reasons instead of: " + "; ".join(
-        f"{what} ({why})" for what, why in reasons
+        f"{r.what} ({r.label})" for r in reasons
     )
 
 
