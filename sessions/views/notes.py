@@ -287,13 +287,22 @@ def _autosave_json(request: HttpRequest, note_id: int) -> JsonResponse:
         )
     except NoteLocked as locked:
         return JsonResponse({"error": "locked", "message": str(locked)}, status=403)
-    return JsonResponse(
-        {
-            "version": note.version,
-            "saved_at": _local_time(timezone.now(), "%H:%M:%S"),
-            "stages": _stage_status(note),
-        }
-    )
+    body: dict[str, Any] = {
+        "version": note.version,
+        "saved_at": _local_time(timezone.now(), "%H:%M:%S"),
+        "stages": _stage_status(note),
+    }
+    if request.headers.get("X-Sign-Check") == "1":
+        # The page shows the unmet sign rules: keep the list current as fields are filled.
+        body["problems"] = _problems_json(note_sign_problems(note))
+    return JsonResponse(body)
+
+
+def _problems_json(problems: list[SignProblem]) -> list[dict[str, str]]:
+    return [
+        {"message": p.message, "field_id": p.field_id, "section": p.section, "code": p.code}
+        for p in problems
+    ]
 
 
 @require_POST
@@ -334,6 +343,17 @@ def note_copy_forward_view(request: HttpRequest, note_id: int) -> HttpResponse:
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
+def _signed_message(request: HttpRequest, note: CrisisSession) -> None:
+    if note.status == "awaiting_cosign":
+        messages.success(
+            request,
+            f"Signed. The note now waits for a supervisor's co-signature "
+            f"({note.cosign_required_reason}).",
+        )
+    else:
+        messages.success(request, "Signed and locked.")
+
+
 @require_POST
 @role_required(Role.COUNSELOR)
 def note_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
@@ -349,14 +369,44 @@ def note_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
         # Redirect, don't render: the note page stays at its own URL and a reload does not post
         # the sign form again. The page lists the unmet rules and focuses that list (note.js).
         return redirect(f"{note.get_absolute_url()}?sign=1#sign-problems")
-    if note.status == "awaiting_cosign":
-        messages.success(
-            request,
-            f"Signed. The note now waits for a supervisor's co-signature "
-            f"({note.cosign_required_reason}).",
-        )
-    else:
-        messages.success(request, "Signed and locked.")
+    _signed_message(request, note)
+    return redirect("crisis_sessions:note_detail", note_id=note.pk)
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
+def note_end_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
+    """ "End session and sign" in one action: save what the page posted, stop the clock (kept if
+    already stopped), sign. Refused: the unmet rules as JSON for note.js (it lists them in place
+    and keeps the list current), or the note page with the list for a plain POST."""
+    user = _user(request)
+    note = note_get_for_edit(user=user, note_id=note_id)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    try:
+        if "version" in request.POST:
+            note = _save_posted(request, note)
+        note = note_end(note=note, user=user, base_version=note.version, request=request)
+        note = note_sign(note=note, user=user, request=request)
+    except _Refused as refused:
+        if wants_json:
+            return JsonResponse({"error": "not saved", "reload": True}, status=409)
+        return refused.response
+    except SignRefused as refusal:
+        if wants_json:
+            fresh = note_get_for_view(user=user, note_id=note.pk)
+            return JsonResponse(
+                {
+                    "signed": False,
+                    "version": fresh.version,
+                    "ended_at": _local_time(fresh.ended_at, "%Y-%m-%dT%H:%M"),
+                    "problems": _problems_json(refusal.problems),
+                },
+                status=422,
+            )
+        return redirect(f"{note.get_absolute_url()}?sign=1#sign-problems")
+    _signed_message(request, note)
+    if wants_json:
+        return JsonResponse({"signed": True, "url": note.get_absolute_url()})
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
@@ -437,6 +487,7 @@ urlpatterns = [
     path("notes/<int:note_id>/end/", note_end_view, name="note_end"),
     path("notes/<int:note_id>/copy-forward/", note_copy_forward_view, name="note_copy_forward"),
     path("notes/<int:note_id>/sign/", note_sign_view, name="note_sign"),
+    path("notes/<int:note_id>/end-and-sign/", note_end_sign_view, name="note_end_sign"),
     path("notes/<int:note_id>/quick-notes/", quick_note_view, name="note_quick_note"),
     path("notes/<int:note_id>/addenda/", addendum_view, name="note_addendum"),
     path("notes/<int:note_id>/process-note/", process_note_view, name="note_process_note"),

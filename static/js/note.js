@@ -236,7 +236,8 @@
       method: "POST",
       body: body,
       credentials: "same-origin",
-      headers: { "X-Autosave": "1", "X-CSRFToken": csrf, "Accept": "application/json" }
+      headers: { "X-Autosave": "1", "X-CSRFToken": csrf, "Accept": "application/json",
+                 "X-Sign-Check": form.dataset.signCheck === "1" ? "1" : "0" }
     }).then(function (resp) {
       return resp.json().then(function (data) { return { status: resp.status, data: data }; });
     }).then(function (r) {
@@ -247,6 +248,7 @@
         clearErrors();
         updateStages(r.data.stages);
         setStatus("saved " + r.data.saved_at, "saved");
+        form.dispatchEvent(new CustomEvent("crisisnotes:saved", { detail: r.data }));
       } else if (r.status === 409) {
         dirty = true; blocked = true;
         var box = document.getElementById("js-conflict");
@@ -373,6 +375,11 @@
     var firstField = firstStage && firstStage.querySelector("input:not([type=hidden]):not([disabled]), textarea, select");
     if (firstField) firstField.focus();
   }
+  // For the contact-type and sign helpers below: finish any pending save first; save now.
+  window.crisisnotesNote = {
+    flush: function () { return (inflight || Promise.resolve()).then(function () { return dirty && !blocked ? save() : null; }); },
+    saveNow: function () { dirty = true; blocked = false; return save(); }
+  };
   form.dataset.autosave = "ready";  // for people and tests: shortcuts and autosave are live
 })();
 
@@ -442,4 +449,167 @@
     }
   });
   apply();
+})();
+
+/* Fast to sign: "End session and sign" is one action; when something is missing the unmet rules
+ * appear in place (above the button) and stay current as fields are filled (each autosave asks
+ * the server for the list while it is shown). Alt+N jumps to the next unmet required field.
+ * The follow-up task form's due time and assignee follow the risk live (the clinic's policy
+ * window from the session's end; the author by default) until the counselor edits them. */
+(function () {
+  "use strict";
+  var form = document.getElementById("note-form");
+  var api = window.crisisnotesNote;
+  if (!form || !api) return;
+  var live = document.getElementById("sign-live");
+  var top = document.getElementById("sign-problems");
+  var endSign = document.getElementById("end-sign-button");
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+
+  function link(p) {
+    var li = document.createElement("li");
+    var a = document.createElement("a");
+    a.className = "alert-link";
+    a.href = "#" + p.field_id;
+    a.dataset.field = p.field_id;
+    a.textContent = p.message;
+    li.appendChild(a);
+    return li;
+  }
+  function render(problems) {
+    form.dataset.signCheck = "1";
+    live.classList.remove("d-none");
+    live.classList.toggle("alert-danger", problems.length > 0);
+    live.classList.toggle("alert-success", problems.length === 0);
+    live.querySelector("[data-count]").textContent = problems.length
+      ? "Not signed yet: " + problems.length + " thing" + (problems.length === 1 ? "" : "s") + " to complete"
+      : "Nothing missing: “End session and sign” signs the note.";
+    var list = live.querySelector("[data-list]");
+    list.textContent = "";
+    problems.forEach(function (p) { list.appendChild(link(p)); });
+    if (top) {  // the list a refused plain POST put at the top follows too
+      var ul = top.querySelector("ul");
+      ul.textContent = "";
+      problems.forEach(function (p) { ul.appendChild(link(p)); });
+      top.querySelector("h2").textContent = live.querySelector("[data-count]").textContent;
+      top.classList.toggle("alert-danger", problems.length > 0);
+      top.classList.toggle("alert-success", problems.length === 0);
+    }
+  }
+  if (top) form.dataset.signCheck = "1";
+  form.addEventListener("crisisnotes:saved", function (event) {
+    if (event.detail && event.detail.problems) render(event.detail.problems);
+  });
+
+  function markSaved(data) {
+    var version = document.getElementById("note-version");
+    version.value = data.version;
+    var ended = document.getElementById("id_header-ended_at");
+    if (ended && data.ended_at) { ended.value = data.ended_at; ended.defaultValue = data.ended_at; }
+    var end = form.querySelector("[data-action=end]");
+    if (end && data.ended_at) end.disabled = true;
+  }
+
+  endSign.addEventListener("click", function (event) {
+    event.preventDefault();
+    endSign.disabled = true;
+    api.flush().then(function () {
+      return fetch(endSign.getAttribute("formaction"), {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf, "Accept": "application/json" }
+      });
+    }).then(function (resp) {
+      return resp.json().then(function (data) { return { status: resp.status, data: data }; });
+    }).then(function (r) {
+      if (r.data.signed) { window.location.assign(r.data.url); return; }
+      if (r.status === 422) {
+        markSaved(r.data);
+        render(r.data.problems);
+        live.focus();
+        live.scrollIntoView({ block: "nearest" });
+      } else {
+        window.location.reload();  // a conflict or invalid field: the page says which
+      }
+    }).catch(function () {
+      var status = document.getElementById("save-status");
+      status.textContent = "not signed — offline? try again";
+      status.classList.add("is-error");
+    }).then(function () { endSign.disabled = false; });
+  });
+
+  // Alt+N: the next unmet required field after the focus (wrapping), its section opened first.
+  function unmetIds() {
+    var source = !live.classList.contains("d-none") ? live : top;
+    if (!source) return [];
+    return Array.prototype.map.call(source.querySelectorAll("a[data-field]"), function (a) { return a.dataset.field; });
+  }
+  function reveal(target) {
+    for (var el = target.parentElement; el; el = el.parentElement) {
+      if (el.tagName === "DETAILS" && !el.open) el.open = true;
+      if (el.hidden && el.hasAttribute("data-contact-show")) el.hidden = false;
+    }
+  }
+  function jumpNext() {
+    var targets = unmetIds().map(function (id) { return document.getElementById(id); }).filter(Boolean);
+    if (!targets.length) return false;
+    var here = document.activeElement;
+    var next = targets.filter(function (t) {
+      return here && here !== document.body && (here.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_FOLLOWING) && !here.contains(t);
+    })[0] || targets[0];
+    reveal(next);
+    next.scrollIntoView({ block: "center" });
+    next.focus();
+    return true;
+  }
+  document.addEventListener("keydown", function (event) {
+    if (!(event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyN")) return;
+    event.preventDefault();
+    if (jumpNext()) return;
+    // No list yet: ask for it (a save with the check), then jump.
+    form.dataset.signCheck = "1";
+    api.saveNow().then(function () { jumpNext(); });
+  });
+
+  // Live follow-up due time and assignee.
+  var due = document.getElementById("id_followup-due_at");
+  var assignee = document.getElementById("id_followup-assigned_to");
+  var loadedAt = Date.now();
+  if (due) due.addEventListener("input", function () { due.dataset.edited = "1"; });
+  function parseLocal(value) {  // "YYYY-MM-DDTHH:MM" as a naive (UTC-based) timestamp
+    var m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)/.exec(value || "");
+    return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]) : null;
+  }
+  function formatLocal(ms) {
+    var d = new Date(ms), p = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getUTCFullYear() + "-" + p(d.getUTCMonth() + 1) + "-" + p(d.getUTCDate()) + "T" + p(d.getUTCHours()) + ":" + p(d.getUTCMinutes());
+  }
+  function level() {
+    var clinician = form.querySelector("input[name='safety-formulation-clinician_level']:checked");
+    if (clinician) return clinician.value;
+    var screen = document.getElementById("cssrs-risk");
+    return screen ? screen.dataset.level || "" : "";
+  }
+  function fillTask() {
+    if (!due) return;
+    var hours = { high: form.dataset.dueHoursHigh, moderate: form.dataset.dueHoursModerate }[level()];
+    var imminent = form.querySelector("input[name='safety-formulation-imminent']:checked");
+    if (imminent) hours = form.dataset.dueHoursHigh;
+    if (hours && !due.dataset.edited) {
+      var ended = document.getElementById("id_header-ended_at");
+      var base = parseLocal(ended && ended.value) || (parseLocal(form.dataset.serverNow) + (Date.now() - loadedAt));
+      due.value = formatLocal(base + hours * 3600 * 1000);
+    }
+    if (assignee && !assignee.value) assignee.value = form.dataset.authorId;
+  }
+  form.addEventListener("change", function () { setTimeout(fillTask, 0); });  // after cssrs.js
+  form.addEventListener("input", function (event) {
+    if (event.target && event.target.id === "id_header-ended_at") fillTask();
+  });
+  document.body.addEventListener("htmx:afterSettle", function () {
+    due = document.getElementById("id_followup-due_at");
+    assignee = document.getElementById("id_followup-assigned_to");
+    if (due) due.addEventListener("input", function () { due.dataset.edited = "1"; });
+  });
 })();
