@@ -224,11 +224,14 @@ def header_complete(note: CrisisSession) -> Iterable[SignProblem]:
 def contact_documented(note: CrisisSession) -> Iterable[SignProblem]:
     """What each contact type documents about itself (CLINICAL.md §11)."""
     if requires(note, R.SUMMARY) and not note.contact_summary.strip():
-        message = {
+        messages: dict[str, str] = {
             ContactType.DISCONNECTED: "Hang-up: say what happened before the call ended.",
             ContactType.SILENT: "Silent call: say what you did (invited to speak, gave crisis "
             "numbers) and anything suggesting danger.",
-        }.get(note.contact_type, "Wrong number or non-crisis call: write one line about it.")
+        }
+        message = messages.get(
+            note.contact_type, "Wrong number or non-crisis call: write one line about it."
+        )
         yield _problem(message, HEADER, header_field_id("contact_summary"), "contact_summary")
     if requires(note, R.AFTER_DISCONNECT) and not note.after_disconnect.strip():
         yield _problem(

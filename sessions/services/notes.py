@@ -30,7 +30,7 @@ from sessions.models.notes import NoteStatus, ProcessNote
 from sessions.sections import HEADER
 
 # Every header field the page posts (contact type and its details included).
-HEADER_FIELDS = list(NoteHeaderForm._meta.fields or ())
+HEADER_FIELDS: list[str] = list(NoteHeaderForm.Meta.fields)
 
 
 def section_relations() -> list[str]:
