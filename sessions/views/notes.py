@@ -41,6 +41,7 @@ from sessions.selectors.notes import (
     process_note_for_author,
 )
 from sessions.services.addenda import addendum_add
+from sessions.services.followups import followup_contact_record
 from sessions.services.notes import (
     note_autosave,
     note_copy_forward,
@@ -344,6 +345,9 @@ def note_copy_forward_view(request: HttpRequest, note_id: int) -> HttpResponse:
 
 
 def _signed_message(request: HttpRequest, note: CrisisSession) -> None:
+    # A follow-up contact updates the task it answers once it is record (after the signature's
+    # transaction: signing never fails because of the task).
+    followup_contact_record(note=note, actor=_user(request), request=request)
     if note.status == "awaiting_cosign":
         messages.success(
             request,

@@ -326,3 +326,31 @@ def test_requirements_follow_the_note_as_it_stands(counselor: User) -> None:
     assert Requirement.SCREEN not in requirements(reload(note))
     note = _save(note, {"header-followup_outcome": "reached_needs_help"})
     assert Requirement.SINCE_LAST_CONTACT in requirements(reload(note))
+
+
+def test_signed_follow_up_contact_logs_its_outcome_on_the_task_once(
+    counselor: User, client
+) -> None:
+    from sessions.services.followups import followup_contact_record
+
+    note = _note(counselor, ContactType.FOLLOW_UP, **{"header-followup_outcome": "declined"})
+    task = reload(note).answers_task
+    assert task is not None and task.is_open
+    client.force_login(counselor)
+    response = client.post(f"/notes/{note.pk}/sign/")
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert not task.is_open and task.outcome == "declined"
+    attempt = task.attempts.get()
+    assert attempt.notes == f"Follow-up contact, session #{note.pk}"
+    assert followup_contact_record(note=reload(note), actor=counselor) is None  # once
+
+
+def test_follow_up_contact_with_no_answer_keeps_the_task_open(counselor: User) -> None:
+    from sessions.services.followups import followup_contact_record
+
+    note = _note(counselor, ContactType.FOLLOW_UP)
+    signed = note_sign(note=reload(note), user=counselor)
+    attempt = followup_contact_record(note=signed, actor=counselor)
+    assert attempt is not None and attempt.outcome == "no_answer"
+    assert reload(note).answers_task.is_open  # type: ignore[union-attr]
