@@ -1,6 +1,6 @@
 """URLs of the sessions app: each area's views module owns its own `urlpatterns`."""
 
-from sessions.views import clients, exports, followups, notes, review, work
+from sessions.views import clients, exports, followups, notes, review, snippets, work
 
 app_name = "crisis_sessions"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     *review.urlpatterns,
     *followups.urlpatterns,
     *exports.urlpatterns,
+    *snippets.urlpatterns,
 ]

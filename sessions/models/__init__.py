@@ -11,6 +11,7 @@ from sessions.models.notes import (
     RapportStage,
 )
 from sessions.models.review import ReviewComment
+from sessions.models.snippets import Snippet
 
 __all__ = [
     "Addendum",
@@ -27,4 +28,5 @@ __all__ = [
     "QuickNote",
     "RapportStage",
     "ReviewComment",
+    "Snippet",
 ]

@@ -40,6 +40,7 @@ from sessions.selectors.notes import (
     note_get_for_view,
     process_note_for_author,
 )
+from sessions.selectors.snippets import snippets_for_note
 from sessions.services.addenda import addendum_add
 from sessions.services.followups import followup_contact_record
 from sessions.services.notes import (
@@ -145,6 +146,7 @@ def _render_edit(
             "quick_form": QuickNoteForm(),
             "quick_notes": quick_notes,
             "process_note": process_note_for_author(user=user, note=note),
+            "snippets": snippets_for_note(user=user),
         },
         status=status,
     )

@@ -613,3 +613,75 @@
     if (due) due.addEventListener("input", function () { due.dataset.edited = "1"; });
   });
 })();
+
+/* Snippets: the clinic's phrases, inserted from the keyboard into any text field of the note
+ * (and the quick note). Type ";" and the first letters of a shortcut: a menu lists the matches;
+ * Tab or Enter inserts the highlighted one (replacing ";shortcut"), the arrows move, Escape
+ * closes. The inserted text is typed text like any other: autosaved, backed up, undoable. */
+(function () {
+  "use strict";
+  var data = document.getElementById("snippets-data");
+  var menu = document.getElementById("snippet-menu");
+  if (!data || !menu) return;
+  var snippets = [];
+  try { snippets = JSON.parse(data.textContent) || []; } catch (e) { return; }
+  if (!snippets.length) return;
+  var field = null, matches = [], index = 0, start = -1;
+
+  function eligible(el) {
+    return el && (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && el.type === "text")) &&
+      el.closest("#note-form, #quick-note-form");
+  }
+  function close() { menu.classList.add("d-none"); menu.textContent = ""; field = null; matches = []; }
+  function draw() {
+    menu.textContent = "";
+    matches.forEach(function (s, i) {
+      var li = document.createElement("li");
+      li.className = "list-group-item py-1" + (i === index ? " active" : "");
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", i === index ? "true" : "false");
+      li.textContent = ";" + s.shortcut + " — " + s.text;
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); index = i; insert(); });
+      menu.appendChild(li);
+    });
+    var box = field.getBoundingClientRect();
+    menu.style.left = (window.scrollX + box.left) + "px";
+    menu.style.top = (window.scrollY + box.bottom) + "px";
+    menu.classList.remove("d-none");
+  }
+  function insert() {
+    var s = matches[index], el = field, end = el.selectionStart;
+    el.value = el.value.slice(0, start) + s.text + el.value.slice(end);
+    var caret = start + s.text.length;
+    el.setSelectionRange(caret, caret);
+    close();
+    el.dispatchEvent(new Event("input", { bubbles: true }));  // autosave and backup see it
+  }
+  document.addEventListener("input", function (event) {
+    var el = event.target;
+    if (!eligible(el)) return;
+    var before = el.value.slice(0, el.selectionStart);
+    var m = /(^|[\s(]);([a-z0-9]{1,20})$/i.exec(before);
+    if (!m) { if (field) close(); return; }
+    var typed = m[2].toLowerCase();
+    matches = snippets.filter(function (s) { return s.shortcut.indexOf(typed) === 0; });
+    if (!matches.length) { close(); return; }
+    field = el; index = 0; start = before.length - typed.length - 1;
+    draw();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (!field || event.target !== field) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      index = (index + (event.key === "ArrowDown" ? 1 : matches.length - 1)) % matches.length;
+      draw();
+    } else if ((event.key === "Tab" || event.key === "Enter") && !event.shiftKey && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      insert();
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  }, true);
+  document.addEventListener("focusout", function (event) { if (event.target === field) setTimeout(close, 0); });
+})();
