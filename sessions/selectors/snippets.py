@@ -10,6 +10,8 @@ from sessions.models import Snippet
 
 
 def snippet_list(*, user: User) -> QuerySet[Snippet]:
+    if user.clinic_id is None:  # no clinic, no snippets
+        return Snippet.objects.none()
     return Snippet.objects.filter(clinic_id=user.clinic_id).order_by("shortcut")
 
 

@@ -33,7 +33,8 @@ def snippet_save(
     shortcut's shape and uniqueness; the database constraint backs it."""
     _check(actor, snippet)
     created = snippet is None
-    snippet = snippet or Snippet(clinic_id=actor.clinic_id)
+    assert actor.clinic is not None  # require_role: a clinic admin has a clinic
+    snippet = snippet or Snippet(clinic=actor.clinic)
     snippet.shortcut = shortcut
     snippet.text = text
     snippet.updated_by = actor

@@ -34,7 +34,7 @@ def snippet_list_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("id"):
             editing = snippet_get(user=user, snippet_id=int(request.POST["id"]))
-        form = SnippetForm(request.POST, instance=editing, clinic_id=user.clinic_id)
+        form = SnippetForm(request.POST, instance=editing, clinic_id=user.clinic_id or 0)
         if form.is_valid():
             snippet_save(
                 actor=user,
@@ -46,7 +46,7 @@ def snippet_list_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Snippet ;{form.cleaned_data['shortcut']} saved.")
             return redirect("crisis_sessions:snippet_list")
         return _render(request, form, status=400)
-    return _render(request, SnippetForm(instance=editing, clinic_id=user.clinic_id))
+    return _render(request, SnippetForm(instance=editing, clinic_id=user.clinic_id or 0))
 
 
 @require_POST
