@@ -420,3 +420,23 @@ class ProcessNote(models.Model):
 
     def __str__(self) -> str:
         return f"Private process note on session {self.session_id}"
+
+
+class NoteHandoff(models.Model):
+    """A shift handoff: the draft's author changed from one counselor to another. Both names
+    (copied, as they were) and the time stay on the record; rows are frozen with the note."""
+
+    session = models.ForeignKey(CrisisSession, on_delete=models.PROTECT, related_name="handoffs")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    from_name = models.CharField(max_length=200)
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_name = models.CharField(max_length=200)
+    handed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["handed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Handed from {self.from_name} to {self.to_name} at {self.handed_at:%Y-%m-%d %H:%M}"

@@ -34,6 +34,7 @@ from sessions.models import CrisisSession
 from sessions.models.notes import AddendumKind
 from sessions.registry import Completion, SignProblem
 from sessions.sections import HEADER
+from sessions.selectors.followups import followup_assignee_choices
 from sessions.selectors.notes import (
     last_signed_session,
     note_get_for_edit,
@@ -48,6 +49,7 @@ from sessions.services.notes import (
     note_copy_forward,
     note_end,
     note_forms,
+    note_handoff,
     process_note_save,
     quick_note_add,
 )
@@ -147,6 +149,8 @@ def _render_edit(
             "quick_notes": quick_notes,
             "process_note": process_note_for_author(user=user, note=note),
             "snippets": snippets_for_note(user=user),
+            "handoff_choices": followup_assignee_choices(user=user).exclude(pk=user.pk),
+            "handoffs": list(note.handoffs.all()),
         },
         status=status,
     )
@@ -418,6 +422,34 @@ def note_end_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.COUNSELOR)
+def note_handoff_view(request: HttpRequest, note_id: int) -> HttpResponse:
+    """Shift handoff: save what the page posted, then hand the draft to the chosen colleague."""
+    user = _user(request)
+    note = note_get_for_edit(user=user, note_id=note_id)
+    try:
+        to_user = followup_assignee_choices(user=user).get(pk=int(request.POST["handoff_to"]))
+    except (KeyError, ValueError, User.DoesNotExist):
+        messages.error(request, "Choose the colleague to hand this draft to.")
+        return redirect("crisis_sessions:note_detail", note_id=note.pk)
+    try:
+        if "version" in request.POST:
+            note = _save_posted(request, note)
+        handoff = note_handoff(note=note, user=user, to_user=to_user, request=request)
+    except _Refused as refused:
+        return refused.response
+    except NoteError as error:
+        messages.error(request, str(error))
+        return redirect("crisis_sessions:note_detail", note_id=note.pk)
+    messages.success(
+        request,
+        f"Handed to {handoff.to_name} at {_local_time(handoff.handed_at, '%H:%M')}: the draft "
+        "is theirs now (your text up to now is saved in it).",
+    )
+    return redirect("crisis_sessions:my_work")
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
 def quick_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
     user = _user(request)
     note = note_get_for_edit(user=user, note_id=note_id)
@@ -494,6 +526,7 @@ urlpatterns = [
     path("notes/<int:note_id>/copy-forward/", note_copy_forward_view, name="note_copy_forward"),
     path("notes/<int:note_id>/sign/", note_sign_view, name="note_sign"),
     path("notes/<int:note_id>/end-and-sign/", note_end_sign_view, name="note_end_sign"),
+    path("notes/<int:note_id>/handoff/", note_handoff_view, name="note_handoff"),
     path("notes/<int:note_id>/quick-notes/", quick_note_view, name="note_quick_note"),
     path("notes/<int:note_id>/addenda/", addendum_view, name="note_addendum"),
     path("notes/<int:note_id>/process-note/", process_note_view, name="note_process_note"),
