@@ -431,7 +431,9 @@ class NoteHandoff(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     from_name = models.CharField(max_length=200)
-    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     to_name = models.CharField(max_length=200)
     handed_at = models.DateTimeField()
 

@@ -42,5 +42,7 @@ def test_counselor_hands_a_draft_to_a_colleague_who_signs_it(
     )
     colleague.locator("#end-sign-button").click()
     expect(colleague.get_by_test_id("note-status")).to_have_text("Signed")
-    expect(colleague.get_by_test_id("handoff")).to_contain_text("from Robin Example to Morgan Sample")
+    expect(colleague.get_by_test_id("handoff")).to_contain_text(
+        "from Robin Example to Morgan Sample"
+    )
     context.close()
