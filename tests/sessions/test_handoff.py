@@ -72,7 +72,7 @@ def test_previous_authors_process_note_stays_private_after_handoff(
     note_handoff(note=note, user=counselor, to_user=teammate)
     with pytest.raises(PermissionDenied):
         process_note_save(note=reload(note), user=teammate, text="Overwrite?")
-    assert note.process_note.text == "My own reflections."  # type: ignore[attr-defined]
+    assert note.process_note.text == "My own reflections."
 
 
 def test_handoff_view_saves_the_typed_text_first(
