@@ -41,9 +41,26 @@
   var blocked = false;     // conflict or invalid input: wait for the counselor
   var timer = null;
   var submitting = false;
+  var unconfirmed = [];    // saves sent whose answer has not arrived: [{base, fields}]
 
   function version() { return parseInt(versionInput.value, 10); }
-  function key(v) { return "crisisnotes:note:" + noteId + ":v" + v; }
+  // Each tab backs up under its own key (its id lives in sessionStorage: per tab, kept across a
+  // reload), so one tab's successful save never deletes another tab's unsaved text.
+  var tabId = sessionStorage.getItem("crisisnotes:tab");
+  if (!tabId) {
+    tabId = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    sessionStorage.setItem("crisisnotes:tab", tabId);
+  }
+  function key(v) { return "crisisnotes:note:" + noteId + ":v" + v + ":t" + tabId; }
+  // A heartbeat says which tabs are open: a backup of a tab that has gone (closed, crashed) is
+  // an orphan, and the next page of this note takes it over instead of leaving it unseen.
+  function beat() { try { localStorage.setItem("crisisnotes:alive:" + tabId, String(Date.now())); } catch (e) { /* full */ } }
+  beat();
+  setInterval(beat, 2000);
+  window.addEventListener("pagehide", function () { localStorage.removeItem("crisisnotes:alive:" + tabId); });
+  window.crisisnotesTabAlive = function (id) {
+    return Date.now() - parseInt(localStorage.getItem("crisisnotes:alive:" + id) || "0", 10) < 6000;
+  };
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function clock() { var d = new Date(); return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()); }
 
@@ -144,8 +161,13 @@
       var k = localStorage.key(i);
       if (!k || k.indexOf(prefix) !== 0) continue;
       var v = parseInt(k.slice(prefix.length), 10);
+      var owner = k.indexOf(":t") === -1 ? "" : k.slice(k.indexOf(":t") + 2);
+      if (owner && owner !== tabId && v === current && window.crisisnotesTabAlive(owner)) {
+        continue;  // another open tab's unsaved text: that tab saves it
+      }
       var stored;
-      try { stored = JSON.parse(localStorage.getItem(k)); } catch (e) { localStorage.removeItem(k); continue; }
+      try { stored = JSON.parse(localStorage.getItem(k) || ""); } catch (e) { localStorage.removeItem(k); continue; }
+      if (owner !== tabId && v === current) localStorage.removeItem(k);  // an orphan: taken over
       if (v === current) {
         if (!sameAsPage(stored)) {
           apply(stored);
@@ -230,6 +252,7 @@
     if (!dirty || blocked) return Promise.resolve();
     var base = version();
     var body = new FormData(form);
+    unconfirmed.push({ base: base, fields: fields() });
     dirty = false;
     setStatus("Saving…", "");
     inflight = fetch(saveUrl, {
@@ -242,6 +265,7 @@
       return resp.json().then(function (data) { return { status: resp.status, data: data }; });
     }).then(function (r) {
       if (r.status === 200) {
+        unconfirmed = [];
         versionInput.value = r.data.version;
         localStorage.removeItem(key(base));
         if (dirty) mirror();  // typed while the save ran: keep it, under the new version
@@ -250,11 +274,14 @@
         setStatus("saved " + r.data.saved_at, "saved");
         form.dispatchEvent(new CustomEvent("crisisnotes:saved", { detail: r.data }));
       } else if (r.status === 409) {
-        dirty = true; blocked = true;
-        var box = document.getElementById("js-conflict");
-        box.querySelector("[data-message]").textContent = r.data.message;
-        box.classList.remove("d-none");
-        setStatus("not saved — conflict", "error");
+        return alreadySaved(r.data.current_version).then(function (same) {
+          if (same) return;
+          dirty = true; blocked = true;
+          var conflictBox = document.getElementById("js-conflict");
+          conflictBox.querySelector("[data-message]").textContent = r.data.message;
+          conflictBox.classList.remove("d-none");
+          setStatus("not saved — conflict", "error");
+        });
       } else if (r.status === 400) {
         dirty = true; blocked = true;
         showErrors(r.data.errors || {});
@@ -276,6 +303,40 @@
     return inflight;
   }
 
+  // A conflict with our own earlier save — it reached the server but its answer did not reach
+  // this page (reloaded or dropped mid-save) — is no conflict: if the stored version holds
+  // exactly what this page holds, adopt it. The page never claims a save it cannot see: it
+  // compares with what the server now serves.
+  function alreadySaved(current) {
+    return fetch(window.location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (resp) { return resp.ok ? resp.text() : ""; })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var other = doc.getElementById("note-form");
+        var otherVersion = doc.getElementById("note-version");
+        if (!other || !otherVersion || parseInt(otherVersion.value, 10) !== current) return false;
+        var theirs = [];
+        new FormData(other).forEach(function (value, name) {
+          if (!SKIP[name] && typeof value === "string" && name !== "handoff_to") theirs.push([name, value]);
+        });
+        var plain = function (list) { return list.filter(function (p) { return p[0] !== "handoff_to"; }); };
+        // What our lost save carried (if its answer was lost in this page), else what a
+        // reloaded page restored from its backup: the page's fields now.
+        var candidates = unconfirmed.filter(function (u) { return u.base + 1 === current; })
+          .map(function (u) { return u.fields; }).concat([fields()]);
+        if (!candidates.some(function (ours) { return sameAs(plain(ours), theirs); })) return false;
+        localStorage.removeItem(key(version()));
+        versionInput.value = current;
+        unconfirmed = [];
+        blocked = false;
+        dirty = !sameAs(plain(fields()), theirs);  // typed since: save it on top
+        if (dirty) { mirror(); setStatus("editing…", ""); }
+        else setStatus("saved (version " + current + ")", "saved");
+        return true;
+      })
+      .catch(function () { return false; });
+  }
+
   function changed(event) {
     if (!event.target.name || SKIP[event.target.name]) return;
     dirty = true;
@@ -289,6 +350,11 @@
     schedule(DEBOUNCE_MS);
   }
 
+  // Closing the tab with text the server has not confirmed: the browser asks first (the text
+  // is also in this tab's backup, restored on the next visit).
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty && !submitting) { event.preventDefault(); event.returnValue = ""; }
+  });
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("focusout", function () { if (dirty && !blocked) schedule(0); });
@@ -684,4 +750,80 @@
     }
   }, true);
   document.addEventListener("focusout", function (event) { if (event.target === field) setTimeout(close, 0); });
+})();
+
+/* The quick-note box keeps what is typed but not yet added: backed up per tab on every keystroke
+ * (restored after a reload or a closed tab), and an "Add" that cannot reach the server (offline,
+ * server error) keeps the text in the box, says so, and is sent again when the browser is back
+ * online or every few seconds. */
+(function () {
+  "use strict";
+  var form = document.getElementById("note-form");
+  if (!form) return;
+  var noteId = form.dataset.noteId;
+  var tabId = sessionStorage.getItem("crisisnotes:tab") || "";
+  var backupKey = "crisisnotes:quick:" + noteId + ":t" + tabId;
+  var pending = false, retry = null;
+
+  function box() { return document.getElementById("id_quick-text"); }
+  function status(text, error) {
+    var form = document.getElementById("quick-note-form");
+    if (!form) return;
+    var el = form.querySelector("[data-quick-status]");
+    if (!el) {
+      el = document.createElement("div");
+      el.setAttribute("data-quick-status", "");
+      el.setAttribute("role", "status");
+      el.setAttribute("data-testid", "quick-status");
+      form.appendChild(el);
+    }
+    el.className = "small " + (error ? "text-danger" : "text-body-secondary");
+    el.textContent = text;
+  }
+  function orphan() {
+    var prefix = "crisisnotes:quick:" + noteId + ":t";
+    for (var i = 0; i < localStorage.length; i++) {
+      var k = localStorage.key(i) || "";
+      var owner = k.slice(prefix.length);
+      if (k.indexOf(prefix) === 0 && owner !== tabId && !(window.crisisnotesTabAlive && window.crisisnotesTabAlive(owner))) {
+        var text = localStorage.getItem(k);
+        localStorage.removeItem(k);  // taken over by this tab
+        if (text) { localStorage.setItem(backupKey, text); return text; }
+      }
+    }
+    return null;
+  }
+  function restore() {
+    var q = box(), kept = localStorage.getItem(backupKey) || orphan();
+    if (q && kept && !q.value) {
+      q.value = kept;
+      status("Restored a quick note not yet added — press Ctrl+Enter to add it.", false);
+    }
+  }
+  function resend() {
+    clearTimeout(retry);
+    var q = box(), qf = document.getElementById("quick-note-form");
+    if (pending && q && q.value.trim() && qf) qf.requestSubmit();
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target && event.target.id === "id_quick-text") {
+      try { localStorage.setItem(backupKey, event.target.value); } catch (e) { /* full */ }
+    }
+  });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var source = event.detail && event.detail.elt;
+    if (!source || source.id !== "quick-note-form") return;
+    if (event.detail.successful) {
+      pending = false;
+      var q = box();
+      // The swapped box is empty after an add (or shows the typed text with an error).
+      if (q && !q.value) localStorage.removeItem(backupKey);
+    } else {
+      pending = true;
+      status("Not added yet — no connection. It stays here and is added when the connection is back.", true);
+      retry = setTimeout(resend, 5000);
+    }
+  });
+  window.addEventListener("online", resend);
+  restore();
 })();
