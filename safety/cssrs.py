@@ -61,6 +61,56 @@ ITEMS: tuple[Item, ...] = (
 ITEM_KEYS: tuple[str, ...] = tuple(item.key for item in ITEMS)
 ITEM_BY_KEY = {item.key: item for item in ITEMS}
 
+# The "since last contact" version (CLINICAL.md §1): every item asks about the time since the
+# last contact, item 6 included, and there is no 6b. Never "ever" or "lifetime" here: the
+# wording and the scoring (6 = yes scores high) say the same thing.
+SINCE_LAST_CONTACT_TEXT: dict[str, str] = {
+    "q1": "Since last contact, have you wished you were dead or wished you could go to sleep "
+    "and not wake up?",
+    "q2": "Since last contact, have you actually had any thoughts of killing yourself?",
+    "q3": "Since last contact, have you been thinking about how you might do this?",
+    "q4": "Since last contact, have you had these thoughts and had some intention of acting on "
+    "them?",
+    "q5": "Since last contact, have you started to work out or worked out the details of how to "
+    "kill yourself? Do you intend to carry out this plan?",
+    "q6": "Since last contact, have you done anything, started to do anything, or prepared to "
+    "do anything to end your life?",
+}
+
+# The time frame each version asks about, as the page says it above the items.
+WINDOW_TEXT = {
+    "recent": "Items 1–5: in the past month; item 6: ever, with 6b: in the past 3 months.",
+    "since_last_contact": "Every item: since the last contact. There is no 6b.",
+}
+
+# The screener's examples for item 6 (preparatory behaviour and attempts), shown with it.
+ITEM6_EXAMPLES = (
+    "Examples: collected pills, obtained a gun, gave away valuables, wrote a will or suicide "
+    "note, took out pills but did not swallow any, held a gun but changed their mind or it was "
+    "grabbed from their hand, went to the roof but did not jump; or actually took pills, tried "
+    "to shoot, cut or hang themselves."
+)
+
+
+def cssrs_items(version: str) -> tuple[Item, ...]:
+    """The items of a version, in order, with that version's wording (no 6b in "since last
+    contact")."""
+    if version == CssrsVersion.SINCE_LAST_CONTACT:
+        return tuple(
+            Item(item.key, item.number, item.loinc, SINCE_LAST_CONTACT_TEXT[item.key])
+            for item in ITEMS
+            if item.key in SINCE_LAST_CONTACT_TEXT
+        )
+    return ITEMS
+
+
+def cssrs_item_text(key: str, version: str) -> str:
+    """One item's wording in a version ("" for 6b in "since last contact": not asked)."""
+    if version == CssrsVersion.SINCE_LAST_CONTACT:
+        return SINCE_LAST_CONTACT_TEXT.get(key, "")
+    return ITEM_BY_KEY[key].text
+
+
 Answers = Mapping[str, bool | None]
 
 # Risk levels as stored on the note (sessions.models.notes.RiskLevel values), lowest first.

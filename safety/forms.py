@@ -31,6 +31,7 @@ from safety.models import (
     RiskFormulation,
     SafetyScreen,
 )
+from sessions.forms.notes import require_reason_text
 from sessions.models import CrisisSession
 from sessions.models.notes import Modality, RiskLevel
 
@@ -170,6 +171,10 @@ FORMULATION_FIELDS = [
     "duty_to_warn_consulted_with",
     "abuse_disclosed",
     "abuse_rationale",
+    "plan_not_done_reason",
+    "plan_not_done_text",
+    "supervisor_not_done_reason",
+    "supervisor_not_done_text",
 ]
 MEANS_FIELDS = [
     "agitation",
@@ -181,6 +186,7 @@ MEANS_FIELDS = [
     "other_means_text",
     "means_safety_notes",
     "means_not_done_reason",
+    "means_not_done_text",
     "lethality_notes",
 ]
 
@@ -272,6 +278,14 @@ class FormulationForm(CleanTextFormMixin, forms.ModelForm):
         self._set_choices(
             "clinician_level", [c for c in RiskLevel.choices if c[0] != RiskLevel.NONE]
         )
+        _dash_for_blank(self.fields["plan_not_done_reason"])
+        _dash_for_blank(self.fields["supervisor_not_done_reason"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        require_reason_text(self, "plan_not_done_reason", "plan_not_done_text")
+        require_reason_text(self, "supervisor_not_done_reason", "supervisor_not_done_text")
+        return data
 
     def _set_choices(self, name: str, choices: list[tuple[str, str]]) -> None:
         field = self.fields[name]
@@ -317,6 +331,11 @@ class MeansForm(CleanTextFormMixin, forms.ModelForm):
             assert isinstance(field, forms.ChoiceField)
             field.choices = choices
             field.required = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        require_reason_text(self, "means_not_done_reason", "means_not_done_text")
+        return data
 
 
 class SupervisorRecordForm(CleanTextFormMixin, forms.Form):

@@ -15,14 +15,11 @@ from django.db import models
 
 from crisisnotes.validators import LimitedTextField, SafeCharField, SafeJSONField
 from safety.cssrs import ITEM_KEYS, CssrsVersion
-from sessions.models.notes import RiskLevel
+from sessions.models.notes import ReasonCode, RiskLevel
 
-
-class NotDoneReason(models.TextChoices):
-    HUNG_UP = "hung_up", "Client hung up"
-    INTOXICATED = "intoxicated", "Client intoxicated"
-    REFUSED = "refused", "Client refused"
-    OTHER = "other", "Other"
+# One vocabulary for every "could not be done" (CLINICAL.md §9.5): the C-SSRS, the means
+# questions, the safety plan, the supervisor's response and the follow-up task.
+NotDoneReason = ReasonCode
 
 
 class SafetyScreen(models.Model):
@@ -99,6 +96,22 @@ class RiskFormulation(models.Model):
     )
     imminent = models.BooleanField(default=False, verbose_name="Imminent risk")
     rationale = LimitedTextField(blank=True)
+    # The honest ways out of "safety plan" and "supervisor's response" (CLINICAL.md §9.5).
+    plan_not_done_reason = models.CharField(
+        max_length=20, choices=ReasonCode.choices, blank=True, verbose_name="No safety plan because"
+    )
+    plan_not_done_text = SafeCharField(
+        max_length=300, blank=True, verbose_name="Details (no safety plan)"
+    )
+    supervisor_not_done_reason = models.CharField(
+        max_length=20,
+        choices=ReasonCode.choices,
+        blank=True,
+        verbose_name="No supervisor response because",
+    )
+    supervisor_not_done_text = SafeCharField(
+        max_length=300, blank=True, verbose_name="Details (no supervisor response)"
+    )
     override_reason = LimitedTextField(
         blank=True, help_text="Required when your level is below the screen's."
     )
@@ -129,9 +142,7 @@ class MeansAccess(models.TextChoices):
     DECLINED = "declined", "Declined to answer"
 
 
-class MeansNotDoneReason(models.TextChoices):
-    REFUSED = "refused", "Client refused"
-    TRANSFERRED_ED = "transferred_ed", "Transferred to emergency department"
+MeansNotDoneReason = ReasonCode
 
 
 class MeansSafety(models.Model):
@@ -167,9 +178,12 @@ class MeansSafety(models.Model):
     )
     means_not_done_reason = models.CharField(
         max_length=20,
-        choices=MeansNotDoneReason.choices,
+        choices=ReasonCode.choices,
         blank=True,
         verbose_name="Means questions not completed because",
+    )
+    means_not_done_text = SafeCharField(
+        max_length=300, blank=True, verbose_name="Details (means questions)"
     )
     lethality_notes = LimitedTextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)

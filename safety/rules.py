@@ -5,11 +5,18 @@ co-sign reason for a clinician level below the screen's. Policy thresholds are c
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import timezone
 
-from safety.cssrs import ITEM_BY_KEY, cssrs_any_yes, cssrs_missing, cssrs_validate
+from safety.cssrs import (
+    ITEM_BY_KEY,
+    CssrsVersion,
+    cssrs_any_yes,
+    cssrs_missing,
+    cssrs_validate,
+)
 from safety.models import (
     ABUSE_TYPES,
     Disclosure,
@@ -23,6 +30,8 @@ from safety.models import (
 )
 from safety.selectors import plan_in_force
 from sessions import registry
+from sessions.contact_types import Requirement as R
+from sessions.contact_types import reason_text, requires, urgent_after_disconnect
 from sessions.models import CrisisSession, FollowUpTask
 from sessions.models.notes import Disposition, Modality, RiskLevel
 from sessions.registry import SignProblem
@@ -76,6 +85,8 @@ def _rank(level: str) -> int:
 
 def agitation_rated(note: CrisisSession) -> Iterable[SignProblem]:
     """Rule 1 (agitation): rated, on BARS 1–7 for in-person, video and mobile contacts."""
+    if not requires(note, R.AGITATION):
+        return
     value = _means(note).agitation
     face_to_face = note.modality in Modality.face_to_face()
     if value is None:
@@ -94,11 +105,19 @@ def agitation_rated(note: CrisisSession) -> Iterable[SignProblem]:
 
 def cssrs_complete(note: CrisisSession) -> Iterable[SignProblem]:
     """Rule 2: the screen complete and consistent with its skip logic, or a reason it couldn't
-    be done."""
+    be done. A follow-up contact that reached the client asks the "since last contact" version."""
     screen = _screen(note)
     answers = screen.answers
     for key, message in cssrs_validate(answers, screen.version).items():
         yield _problem(f"C-SSRS: {message}", screen_id(key), "cssrs_inconsistent")
+    if not requires(note, R.SCREEN):
+        return
+    if requires(note, R.SINCE_LAST_CONTACT) and screen.version != CssrsVersion.SINCE_LAST_CONTACT:
+        yield _problem(
+            "Follow-up contact: ask the C-SSRS “since last contact” version.",
+            screen_id("version_1"),
+            "cssrs_version",
+        )
     if screen.not_done_reason:
         return
     missing = cssrs_missing(answers, screen.version)
@@ -113,7 +132,7 @@ def cssrs_complete(note: CrisisSession) -> Iterable[SignProblem]:
 
 def formulation_when_any_yes(note: CrisisSession) -> Iterable[SignProblem]:
     """Rule 3: any C-SSRS yes → risk formulation with the clinician's level and rationale."""
-    if not cssrs_any_yes(_screen(note).answers):
+    if not requires(note, R.SCREEN) or not cssrs_any_yes(_screen(note).answers):
         return
     formulation = _formulation(note)
     if not formulation.clinician_level:
@@ -146,20 +165,23 @@ def override_reason_given(note: CrisisSession) -> Iterable[SignProblem]:
 
 
 def plan_and_means_when_moderate(note: CrisisSession) -> Iterable[SignProblem]:
-    """Rule 5: moderate or high → an active safety plan, and the means-safety questions answered
-    (or a documented reason: refused, transferred to the ED)."""
+    """Rule 5: moderate or high → an active safety plan and the means-safety questions answered,
+    or a coded reason for each (refused, transferred to the ED, call disconnected...). A
+    third-party call needs no client safety plan (the person at risk is not on the line)."""
     if _rank(governing_level(note)) < _rank(RiskLevel.MODERATE):
         return
-    plan = plan_in_force(note=note)
-    if plan is None or not plan.is_active:
-        yield _problem(
-            "Moderate or high risk: create or review the client's safety plan "
-            "(steps 1, 2, 5 and 6 need at least one entry).",
-            PLAN_ANCHOR,
-            "safety_plan",
-        )
+    formulation = _formulation(note)
+    if requires(note, R.SAFETY_PLAN) and not formulation.plan_not_done_reason:
+        plan = plan_in_force(note=note)
+        if plan is None or not plan.is_active:
+            yield _problem(
+                "Moderate or high risk: create or review the client's safety plan "
+                "(steps 1, 2, 5 and 6 need at least one entry), or record why not.",
+                PLAN_ANCHOR,
+                "safety_plan",
+            )
     means = _means(note)
-    if means.means_not_done_reason:
+    if not requires(note, R.MEANS) or means.means_not_done_reason:
         return
     for name, label in (
         ("firearms", "firearms"),
@@ -189,21 +211,41 @@ def _task_due_within(note: CrisisSession, hours: int) -> bool:
     ).exists()
 
 
+def _urgent(note: CrisisSession) -> bool:
+    """High or imminent risk, or a hang-up / silent call with intent stated or moderate-or-higher
+    risk before it ended (CLINICAL.md §11)."""
+    level = governing_level(note)
+    return (
+        level == RiskLevel.HIGH
+        or _formulation(note).imminent
+        or urgent_after_disconnect(note, level)
+    )
+
+
 def high_risk_actions(note: CrisisSession) -> Iterable[SignProblem]:
-    """Rule 6: high or imminent → supervisor notified (who, when, response), a disposition
-    other than "stabilised at home" or a rationale, and a follow-up task due soon enough."""
-    if not (governing_level(note) == RiskLevel.HIGH or _formulation(note).imminent):
+    """Rule 6: high or imminent (or a hang-up with intent stated) → supervisor notified (who,
+    when, response) or a coded reason; a disposition other than "stabilised at home" or a
+    rationale; a follow-up task due within the high-risk window or a coded reason (e.g. no
+    contact information)."""
+    if not requires(note, R.RISK_ACTIONS) or not _urgent(note):
         return
+    formulation = _formulation(note)
     notified = SupervisorNotification.objects.filter(session=note).exclude(response="")
-    if not notified.filter(responded_at__isnull=False).exists():
+    if (
+        not formulation.supervisor_not_done_reason
+        and not notified.filter(responded_at__isnull=False).exists()
+    ):
         yield _problem(
-            "High or imminent risk: notify your supervisor and record their response.",
+            "High or imminent risk: notify your supervisor and record their response "
+            "(or record why there is none).",
             SUPERVISOR_ANCHOR,
             "supervisor_notified",
         )
     follow_up = note.follow_up
-    if follow_up.disposition == Disposition.STABILISED and not (
-        follow_up.disposition_rationale.strip()
+    if (
+        requires(note, R.DISPOSITION)
+        and follow_up.disposition == Disposition.STABILISED
+        and not follow_up.disposition_rationale.strip()
     ):
         yield _problem(
             "High or imminent risk with the client stabilised at home: write the rationale "
@@ -213,10 +255,10 @@ def high_risk_actions(note: CrisisSession) -> Iterable[SignProblem]:
             section=FOLLOW_UP,
         )
     hours = note.clinic.followup_due_hours_high
-    if not _task_due_within(note, hours):
+    if not follow_up.task_not_done_reason and not _task_due_within(note, hours):
         yield _problem(
             f"High or imminent risk: add a follow-up task due within {hours} hours of the "
-            "session's end.",
+            "session's end (or record why there is none).",
             TASKS_ANCHOR,
             "followup_task_high",
             section=FOLLOW_UP,
@@ -224,14 +266,17 @@ def high_risk_actions(note: CrisisSession) -> Iterable[SignProblem]:
 
 
 def moderate_followup(note: CrisisSession) -> Iterable[SignProblem]:
-    """Rule 7: moderate → a follow-up task due within the clinic's moderate window. (Crisis
-    numbers given, for every level, is checked by the follow-up section.)"""
-    if governing_level(note) != RiskLevel.MODERATE or _formulation(note).imminent:
+    """Rule 7: moderate → a follow-up task due within the clinic's moderate window, or a coded
+    reason. (Crisis numbers given, for every level, is checked by the follow-up section.)"""
+    if not requires(note, R.RISK_ACTIONS) or _urgent(note):
+        return
+    if governing_level(note) != RiskLevel.MODERATE or note.follow_up.task_not_done_reason:
         return
     hours = note.clinic.followup_due_hours_moderate
     if not _task_due_within(note, hours):
         yield _problem(
-            f"Moderate risk: add a follow-up task due within {hours} hours of the session's end.",
+            f"Moderate risk: add a follow-up task due within {hours} hours of the session's "
+            "end (or record why there is none).",
             TASKS_ANCHOR,
             "followup_task_moderate",
             section=FOLLOW_UP,
@@ -289,6 +334,54 @@ def clinician_below_screen(note: CrisisSession) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class CodedReason:
+    """A required action recorded as not done: what, the reason's label, the free text."""
+
+    what: str
+    label: str
+    text: str
+
+    @property
+    def why(self) -> str:
+        return f"{self.label} — {self.text}" if self.text else self.label
+
+
+def coded_reasons(note: CrisisSession) -> list[CodedReason]:
+    """Every required action recorded as not done, with its coded reason (CLINICAL.md §9.5).
+    Shown on the note, the PDF and (labels only) the supervisor's review queue."""
+    screen, formulation, means = _screen(note), _formulation(note), _means(note)
+    follow_up = note.follow_up
+    found = [
+        ("C-SSRS screen", screen.not_done_reason, screen.not_done_text),
+        ("Means-safety questions", means.means_not_done_reason, means.means_not_done_text),
+        ("Safety plan", formulation.plan_not_done_reason, formulation.plan_not_done_text),
+        (
+            "Supervisor response",
+            formulation.supervisor_not_done_reason,
+            formulation.supervisor_not_done_text,
+        ),
+        ("Follow-up task", follow_up.task_not_done_reason, follow_up.task_not_done_text),
+    ]
+    return [
+        CodedReason(what, reason_text(code, ""), text.strip()) for what, code, text in found if code
+    ]
+
+
+def high_risk_with_reasons(note: CrisisSession) -> str | None:
+    """CLINICAL.md §9.5: a high-risk note signed with a coded reason instead of a required action
+    goes to a supervisor's co-signature. The text names each action and its reason's label (the
+    free text is on the note: the reason column is short)."""
+    if not _urgent(note):
+        return None
+    reasons = coded_reasons(note)
+    if not reasons:
+        return None
+    return "High risk signed with reasons instead of: " + "; ".join(
+        f"{r.what} ({r.label})" for r in reasons
+    )
+
+
 RULES = (
     agitation_rated,
     cssrs_complete,
@@ -306,3 +399,4 @@ def register() -> None:
     for rule in RULES:
         registry.register_sign_rule(rule)
     registry.register_cosign_reason(clinician_below_screen)
+    registry.register_cosign_reason(high_risk_with_reasons)

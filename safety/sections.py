@@ -9,10 +9,15 @@ from django import forms as django_forms
 
 from safety import rules
 from safety.cssrs import (
+    ITEM6_EXAMPLES,
     ITEMS,
     LABELS,
     NONE,
+    WINDOW_TEXT,
+    CssrsVersion,
     cssrs_any_yes,
+    cssrs_item_text,
+    cssrs_items,
     cssrs_missing,
     cssrs_risk,
     cssrs_risk_floor,
@@ -43,7 +48,7 @@ from safety.selectors import disclosure_list_for_client, plan_current, plan_in_f
 from safety.services import note_risk_refresh, supervisor_notification_answer
 from sessions import registry
 from sessions.models import Client, CrisisSession
-from sessions.models.notes import Modality
+from sessions.models.notes import ContactType, Modality
 from sessions.registry import ClientPanel, Completion, NoteSection
 
 if TYPE_CHECKING:
@@ -170,7 +175,10 @@ class SafetySection(NoteSection):
             "screen": screen,
             "formulation": formulation,
             "means": means,
-            "items": [(item, getattr(screen, item.key)) for item in ITEMS],
+            "items": [(item, getattr(screen, item.key)) for item in cssrs_items(screen.version)],
+            "item6_examples": ITEM6_EXAMPLES,
+            "as_reported": note.contact_type == ContactType.THIRD_PARTY,
+            "coded_reasons": rules.coded_reasons(note),
             # What is known of an unfinished screen ("at least Moderate so far"); the stored
             # screen.risk stays empty until every way of finishing agrees.
             "risk_text": cssrs_risk_text(screen.answers, screen.version),
@@ -190,12 +198,37 @@ class SafetySection(NoteSection):
         self, *, note: CrisisSession, forms: list[django_forms.BaseForm]
     ) -> dict[str, Any]:
         context = self._common(note)
+        screen_form, formulation_form = forms[0], forms[1]
+        version = str(screen_form["version"].value() or CssrsVersion.RECENT)
+        any_yes = cssrs_any_yes(context["screen"].answers)
         context.update(
             {
+                # Both versions' wording on each row: cssrs.js shows the chosen one.
+                "item_rows": [
+                    {
+                        "item": item,
+                        "field": screen_form[item.key],
+                        "recent": item.text,
+                        "since_last_contact": cssrs_item_text(
+                            item.key, CssrsVersion.SINCE_LAST_CONTACT
+                        ),
+                        "current": cssrs_item_text(item.key, version) or item.text,
+                    }
+                    for item in ITEMS
+                ],
+                "window_text": {**WINDOW_TEXT, "current": WINDOW_TEXT.get(version, "")},
+                # SAFE-T starts as one line while no answer is yes and nothing is written in it.
+                "formulation_open": any_yes
+                or bool(formulation_form.errors)
+                or any(
+                    _filled(context["formulation"], name)
+                    for name in FORMULATION_FIELDS
+                    if "_not_done_" not in name  # the plan/supervisor reasons sit elsewhere
+                ),
                 "screen_form": forms[0],
                 "formulation_form": forms[1],
                 "means_form": forms[2],
-                "any_yes": cssrs_any_yes(context["screen"].answers),
+                "any_yes": any_yes,
                 "record_form": SupervisorRecordForm.for_user(note.author),
             }
         )
@@ -203,6 +236,10 @@ class SafetySection(NoteSection):
 
     def readonly_context(self, *, note: CrisisSession) -> dict[str, Any]:
         return self._common(note)
+
+
+def _filled(row: Any, name: str) -> bool:
+    return getattr(row, name) not in (None, "", [], False)
 
 
 def _labels(groups: list[tuple[str, list[tuple[str, str]]]], codes: list[str]) -> list[str]:

@@ -10,6 +10,8 @@ from typing import Any
 from django import forms as django_forms
 
 from sessions import registry
+from sessions.contact_types import Requirement as R
+from sessions.contact_types import requires
 from sessions.forms import notes as note_forms
 from sessions.models import (
     CommunityResource,
@@ -19,7 +21,7 @@ from sessions.models import (
     ProblemSolvingStage,
     RapportStage,
 )
-from sessions.models.notes import Disposition
+from sessions.models.notes import ContactType, Disposition
 from sessions.registry import Completion, NoteSection, SignProblem
 
 HEADER = "header"
@@ -205,6 +207,8 @@ def _problem(message: str, section: str, field_id: str, code: str) -> SignProble
 
 @registry.register_sign_rule
 def header_complete(note: CrisisSession) -> Iterable[SignProblem]:
+    """Every contact type: start and end time, modality. Limits of confidentiality only where
+    the counselor spoke with the client or the caller (CLINICAL.md §11)."""
     if not note.started_at:
         yield _problem("Enter the start time.", HEADER, header_field_id("started_at"), "started_at")
     if not note.ended_at:
@@ -216,7 +220,7 @@ def header_complete(note: CrisisSession) -> Iterable[SignProblem]:
         )
     if not note.modality:
         yield _problem("Choose the modality.", HEADER, header_field_id("modality_0"), "modality")
-    if not note.confidentiality_explained:
+    if requires(note, R.CONFIDENTIALITY) and not note.confidentiality_explained:
         yield _problem(
             "Confirm the limits of confidentiality were explained.",
             HEADER,
@@ -226,7 +230,69 @@ def header_complete(note: CrisisSession) -> Iterable[SignProblem]:
 
 
 @registry.register_sign_rule
+def contact_documented(note: CrisisSession) -> Iterable[SignProblem]:
+    """What each contact type documents about itself (CLINICAL.md §11)."""
+    if requires(note, R.SUMMARY) and not note.contact_summary.strip():
+        messages: dict[str, str] = {
+            ContactType.DISCONNECTED: "Hang-up: say what happened before the call ended.",
+            ContactType.SILENT: "Silent call: say what you did (invited to speak, gave crisis "
+            "numbers) and anything suggesting danger.",
+        }
+        message = messages.get(
+            note.contact_type, "Wrong number or non-crisis call: write one line about it."
+        )
+        yield _problem(message, HEADER, header_field_id("contact_summary"), "contact_summary")
+    if requires(note, R.AFTER_DISCONNECT) and not note.after_disconnect.strip():
+        yield _problem(
+            "The call ended: record what you did after it (call-back attempts with times; "
+            "emergency dispatch or not, with the rationale).",
+            HEADER,
+            header_field_id("after_disconnect"),
+            "after_disconnect",
+        )
+    if requires(note, R.CALLER):
+        if not note.caller_relationship.strip():
+            yield _problem(
+                "Third-party call: record the caller's relationship to the person at risk.",
+                HEADER,
+                header_field_id("caller_relationship"),
+                "caller_relationship",
+            )
+        if not note.person_present:
+            yield _problem(
+                "Third-party call: say whether the person at risk is with the caller.",
+                HEADER,
+                header_field_id("person_present"),
+                "person_present",
+            )
+        if not note.caller_advice.strip():
+            yield _problem(
+                "Third-party call: record what the caller was advised.",
+                HEADER,
+                header_field_id("caller_advice"),
+                "caller_advice",
+            )
+    if requires(note, R.ANSWERED_TASK):
+        if not note.answers_task_id:
+            yield _problem(
+                "Follow-up contact: choose the follow-up task it answers.",
+                HEADER,
+                header_field_id("answers_task"),
+                "answers_task",
+            )
+        if not note.followup_outcome:
+            yield _problem(
+                "Follow-up contact: record the outcome.",
+                HEADER,
+                header_field_id("followup_outcome"),
+                "followup_outcome",
+            )
+
+
+@registry.register_sign_rule
 def exploration_complete(note: CrisisSession) -> Iterable[SignProblem]:
+    if not requires(note, R.EXPLORATION):
+        return
     section = registry.section("exploration")
     row: ExplorationStage = section.row(note)
     if not row.precipitating_event.strip():
@@ -255,6 +321,8 @@ def exploration_complete(note: CrisisSession) -> Iterable[SignProblem]:
 
 @registry.register_sign_rule
 def interventions_recorded(note: CrisisSession) -> Iterable[SignProblem]:
+    if not requires(note, R.INTERVENTIONS):
+        return
     section = registry.section("problem_solving")
     if not section.row(note).interventions.strip():
         yield _problem(
@@ -269,25 +337,29 @@ def interventions_recorded(note: CrisisSession) -> Iterable[SignProblem]:
 def follow_up_complete(note: CrisisSession) -> Iterable[SignProblem]:
     section = registry.section("follow_up")
     row: FollowUpStage = section.row(note)
-    if not row.disposition:
-        yield _problem(
-            "Choose the disposition.", section.key, section.field_id("disposition_0"), "disposition"
-        )
-    elif row.disposition == Disposition.OTHER and not row.disposition_other.strip():
-        yield _problem(
-            "Describe the “other” disposition.",
-            section.key,
-            section.field_id("disposition_other"),
-            "disposition_other",
-        )
-    if not row.followup_plan.strip():
-        yield _problem(
-            "Write the follow-up plan.",
-            section.key,
-            section.field_id("followup_plan"),
-            "followup_plan",
-        )
-    if not row.crisis_numbers_given:
+    if requires(note, R.DISPOSITION):
+        if not row.disposition:
+            yield _problem(
+                "Choose the disposition.",
+                section.key,
+                section.field_id("disposition_0"),
+                "disposition",
+            )
+        elif row.disposition == Disposition.OTHER and not row.disposition_other.strip():
+            yield _problem(
+                "Describe the “other” disposition.",
+                section.key,
+                section.field_id("disposition_other"),
+                "disposition_other",
+            )
+        if not row.followup_plan.strip():
+            yield _problem(
+                "Write the follow-up plan.",
+                section.key,
+                section.field_id("followup_plan"),
+                "followup_plan",
+            )
+    if requires(note, R.CRISIS_NUMBERS) and not row.crisis_numbers_given:
         yield _problem(
             "Confirm crisis numbers were given.",
             section.key,

@@ -8,6 +8,7 @@ from sessions.views import (
     notes,
     resources,
     review,
+    snippets,
     supervision,
     work,
 )
@@ -23,4 +24,5 @@ urlpatterns = [
     *exports.urlpatterns,
     *resources.urlpatterns,
     *fhir.urlpatterns,
+    *snippets.urlpatterns,
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import models
 
 from crisisnotes.validators import QUICK_NOTE, CleanTextFormMixin, validate_not_future_time
 from sessions.models import (
@@ -17,10 +18,19 @@ from sessions.models import (
     CrisisSession,
     ExplorationStage,
     FollowUpStage,
+    FollowUpTask,
     ProblemSolvingStage,
     RapportStage,
 )
-from sessions.models.notes import AddendumKind, Disposition, Modality
+from sessions.models.followups import FollowUpOutcome
+from sessions.models.notes import (
+    AddendumKind,
+    ContactType,
+    Disposition,
+    Modality,
+    PersonPresent,
+    ReasonCode,
+)
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -68,6 +78,25 @@ REFERRAL_ROWS = 3
 SUDS_CHOICES = [("", "—")] + [(str(i), str(i)) for i in range(11)]
 
 
+# One key per contact type on the note page (static/js/note.js reads them from data-key).
+CONTACT_TYPE_KEYS = {
+    ContactType.FULL: "F",
+    ContactType.DISCONNECTED: "D",
+    ContactType.SILENT: "S",
+    ContactType.WRONG_NUMBER: "W",
+    ContactType.THIRD_PARTY: "T",
+    ContactType.FOLLOW_UP: "U",
+}
+REASON_CHOICES = [("", "—"), *ReasonCode.choices]
+
+
+def require_reason_text(form: forms.BaseForm, code_field: str, text_field: str) -> None:
+    """A coded reason "other" says what the reason was (CLINICAL.md §9.5)."""
+    data = form.cleaned_data
+    if data.get(code_field) == ReasonCode.OTHER and not (data.get(text_field) or "").strip():
+        form.add_error(text_field, "Reason “other”: say what it was.")
+
+
 def _text(rows: int = 2) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
 
@@ -88,8 +117,28 @@ def _set_choices(form: forms.BaseForm, name: str, choices: list[tuple[str, str]]
 class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = CrisisSession
-        fields = ["modality", "started_at", "ended_at", "confidentiality_explained"]
+        fields = [
+            "contact_type",
+            "modality",
+            "started_at",
+            "ended_at",
+            "confidentiality_explained",
+            "contact_summary",
+            "intent_stated",
+            "after_disconnect",
+            "caller_relationship",
+            "caller_name",
+            "caller_contact",
+            "person_present",
+            "caller_advice",
+            "answers_task",
+            "followup_outcome",
+        ]
         widgets = {
+            "contact_type": forms.RadioSelect,
+            "contact_summary": _text(),
+            "after_disconnect": _text(),
+            "caller_advice": _text(),
             "modality": forms.RadioSelect,
             "started_at": forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format=DATETIME_LOCAL
@@ -103,10 +152,27 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _set_choices(self, "modality", Modality.choices)
+        _set_choices(self, "contact_type", ContactType.choices)
+        _set_choices(self, "person_present", [("", "—"), *PersonPresent.choices])
+        _set_choices(self, "followup_outcome", [("", "—"), *FollowUpOutcome.choices])
+        # The task a follow-up contact answers: this client's tasks (open ones, and the one
+        # already chosen even if it has been closed since).
+        task_field = self.fields["answers_task"]
+        assert isinstance(task_field, forms.ModelChoiceField)
+        note = self.instance
+        task_field.queryset = FollowUpTask.objects.filter(
+            models.Q(closed_at__isnull=True) | models.Q(pk=note.answers_task_id),
+            client_id=note.client_id,
+        ).order_by("due_at", "id")
+        task_field.empty_label = "—"
         for name in ("started_at", "ended_at"):
             field = self.fields[name]
             assert isinstance(field, forms.DateTimeField)
             field.input_formats = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+    def contact_type_radios(self) -> list[tuple[Any, str]]:
+        """(radio, its one-key shortcut) for the note page."""
+        return [(radio, CONTACT_TYPE_KEYS[radio.data["value"]]) for radio in self["contact_type"]]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -274,6 +340,8 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
             "disposition",
             "disposition_other",
             "disposition_rationale",
+            "task_not_done_reason",
+            "task_not_done_text",
         ]
         widgets = {
             "supports": _text(),
@@ -290,6 +358,7 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _set_choices(self, "disposition", Disposition.choices)
+        _set_choices(self, "task_not_done_reason", REASON_CHOICES)
         referrals = list(self.instance.referrals or [])
         for i in range(1, REFERRAL_ROWS + 1):
             item = referrals[i - 1] if i <= len(referrals) else {}
@@ -331,6 +400,7 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
                     }
                 )
         data["referrals"] = referrals + self.extra_referrals
+        require_reason_text(self, "task_not_done_reason", "task_not_done_text")
         return data
 
     def save(self, commit: bool = True) -> FollowUpStage:

@@ -8,11 +8,13 @@ from sessions.models.notes import (
     CrisisSession,
     ExplorationStage,
     FollowUpStage,
+    NoteHandoff,
     ProblemSolvingStage,
     QuickNote,
     RapportStage,
 )
 from sessions.models.review import ReviewComment
+from sessions.models.snippets import Snippet
 from sessions.models.supervision import ConsultReply
 
 __all__ = [
@@ -28,9 +30,11 @@ __all__ = [
     "FollowUpAttempt",
     "FollowUpStage",
     "FollowUpTask",
+    "NoteHandoff",
     "ProblemSolvingStage",
     "QuickNote",
     "RapportStage",
     "RecordIntegrityAlert",
     "ReviewComment",
+    "Snippet",
 ]

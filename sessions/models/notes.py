@@ -13,6 +13,7 @@ from django.db import models
 from django.urls import reverse
 
 from crisisnotes.validators import QUICK_NOTE, LimitedTextField, SafeCharField, SafeJSONField
+from sessions.models.followups import FollowUpOutcome
 
 
 class Modality(models.TextChoices):
@@ -44,6 +45,40 @@ class Disposition(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class ContactType(models.TextChoices):
+    """What kind of contact the note records (CLINICAL.md §11). The sign rules that apply depend
+    on it: sessions/contact_types.py holds the table, docs/contact-types.md explains it."""
+
+    FULL = "full_session", "Full session"
+    DISCONNECTED = "disconnected", "Disconnected / hung up"
+    SILENT = "silent", "Silent call"
+    WRONG_NUMBER = "wrong_number", "Wrong number / prank / non-crisis"
+    THIRD_PARTY = "third_party", "Third-party caller"
+    FOLLOW_UP = "follow_up", "Follow-up contact"
+
+
+class ReasonCode(models.TextChoices):
+    """Why a required action was not done (CLINICAL.md §9.5): every rule that requires an action
+    accepts one of these (plus free text) instead, so the record never forces a counselor to
+    write what did not happen. "hung_up" and "intoxicated" keep the values the C-SSRS reasons
+    were first stored with."""
+
+    REFUSED = "refused", "Client refused"
+    TRANSFERRED_ED = "transferred_ed", "Transferred to emergency department"
+    EMERGENCY_SERVICES = "emergency_services", "Emergency services dispatched / took over"
+    DISCONNECTED = "hung_up", "Call disconnected"
+    INTOXICATED = "intoxicated", "Client unable — intoxicated"
+    PSYCHOTIC = "psychotic", "Client unable — psychotic"
+    NO_CONTACT_INFO = "no_contact_info", "No contact information"
+    OTHER = "other", "Other"
+
+
+class PersonPresent(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class RiskLevel(models.TextChoices):
     NONE = "none", "None"
     LOW = "low", "Low"
@@ -54,6 +89,21 @@ class RiskLevel(models.TextChoices):
     def rank(cls, value: str) -> int:
         """Order for comparisons ("clinician level below screen level"); blank ranks lowest."""
         return {"": -1, cls.NONE: 0, cls.LOW: 1, cls.MODERATE: 2, cls.HIGH: 3}[value]
+
+
+# Every field a contact type documents (the header of the content hash, after the basics).
+CONTACT_DETAIL_FIELDS = (
+    "contact_summary",
+    "intent_stated",
+    "after_disconnect",
+    "caller_relationship",
+    "caller_name",
+    "caller_contact",
+    "person_present",
+    "caller_advice",
+    "answers_task",
+    "followup_outcome",
+)
 
 
 class CrisisSession(models.Model):
@@ -69,6 +119,53 @@ class CrisisSession(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     confidentiality_explained = models.BooleanField(
         default=False, verbose_name="Limits of confidentiality explained"
+    )
+    # The contact type and what each type documents (CLINICAL.md §11). Part of the signed
+    # content (the header of the content hash).
+    contact_type = models.CharField(
+        max_length=20, choices=ContactType.choices, default=ContactType.FULL
+    )
+    contact_summary = LimitedTextField(
+        blank=True,
+        verbose_name="What happened",
+        help_text="Hang-up: what happened before the call ended. Silent: what you did (invited "
+        "to speak, gave crisis numbers) and anything you heard. Wrong number: one line.",
+    )
+    intent_stated = models.BooleanField(
+        default=False, verbose_name="Intent stated or danger heard before the call ended"
+    )
+    after_disconnect = LimitedTextField(
+        blank=True,
+        verbose_name="Actions after the call ended",
+        help_text="Call-back attempts with times; emergency dispatch or not, with the rationale.",
+    )
+    caller_relationship = SafeCharField(
+        max_length=100, blank=True, verbose_name="Caller's relationship to the person at risk"
+    )
+    caller_name = SafeCharField(max_length=200, blank=True, verbose_name="Caller's name")
+    caller_contact = SafeCharField(max_length=200, blank=True, verbose_name="Caller's contact")
+    person_present = models.CharField(
+        max_length=10,
+        choices=PersonPresent.choices,
+        blank=True,
+        verbose_name="Person at risk present with the caller",
+    )
+    caller_advice = LimitedTextField(
+        blank=True, verbose_name="What the caller was advised (and the numbers given)"
+    )
+    answers_task = models.ForeignKey(
+        "crisis_sessions.FollowUpTask",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        verbose_name="Follow-up task this contact answers",
+    )
+    followup_outcome = models.CharField(
+        max_length=30,
+        choices=FollowUpOutcome.choices,
+        blank=True,
+        verbose_name="Outcome of the follow-up contact",
     )
     status = models.CharField(
         max_length=20, choices=NoteStatus.choices, default=NoteStatus.DRAFT, db_index=True
@@ -129,6 +226,65 @@ class CrisisSession(models.Model):
     def risk_level(self) -> str:
         """The level that governs the note: the clinician's when formulated, else the screen's."""
         return self.clinician_risk or self.screen_risk
+
+    @property
+    def client_reached(self) -> bool:
+        """A follow-up contact reached the client; every other type but wrong number, silent
+        and hang-up speaks with someone by definition."""
+        return self.followup_outcome in (
+            FollowUpOutcome.REACHED_SAFE,
+            FollowUpOutcome.REACHED_NEEDS_HELP,
+        )
+
+    def contact_details(self) -> list[tuple[str, str]]:
+        """The contact type and what it documents, as (label, text) rows for the read-only note,
+        the review page and the PDF."""
+        rows = [("Contact type", self.get_contact_type_display())]
+        field_names: tuple[str, ...] = {
+            ContactType.DISCONNECTED: ("contact_summary", "intent_stated", "after_disconnect"),
+            ContactType.SILENT: ("contact_summary", "intent_stated", "after_disconnect"),
+            ContactType.WRONG_NUMBER: ("contact_summary",),
+            ContactType.THIRD_PARTY: (
+                "caller_relationship",
+                "caller_name",
+                "caller_contact",
+                "person_present",
+                "caller_advice",
+            ),
+            ContactType.FOLLOW_UP: ("answers_task", "followup_outcome"),
+        }.get(ContactType(self.contact_type), ())
+        if self.contact_type == ContactType.THIRD_PARTY:
+            rows.append(("Person at risk", self.client.alias))
+        for name in field_names:
+            field = self._meta.get_field(name)
+            value = getattr(self, name)
+            if isinstance(value, bool):
+                text = "Yes" if value else "No"
+            elif name in ("person_present", "followup_outcome"):
+                text = getattr(self, f"get_{name}_display")()
+            else:
+                text = str(value or "")
+            if name == "contact_summary" and self.contact_type == ContactType.WRONG_NUMBER:
+                label = "Summary"
+            else:
+                label = str(getattr(field, "verbose_name", name))
+            rows.append((label[:1].upper() + label[1:], text))
+        # What was recorded under another type before the type changed (changing type drops
+        # nothing typed) is still signed content: print it too, so the record shows all of it.
+        for name in CONTACT_DETAIL_FIELDS:
+            value = getattr(self, name)
+            if name in field_names or value in ("", None, False):
+                continue
+            field = self._meta.get_field(name)
+            if isinstance(value, bool):
+                text = "Yes"
+            elif name in ("person_present", "followup_outcome"):
+                text = getattr(self, f"get_{name}_display")()
+            else:
+                text = str(value)
+            label = str(getattr(field, "verbose_name", name))
+            rows.append((f"{label[:1].upper() + label[1:]} (recorded earlier)", text))
+        return rows
 
     @property
     def is_draft(self) -> bool:
@@ -230,6 +386,16 @@ class FollowUpStage(Stage):
     disposition = models.CharField(max_length=30, choices=Disposition.choices, blank=True)
     disposition_other = SafeCharField(max_length=300, blank=True)
     disposition_rationale = LimitedTextField(blank=True)
+    # The honest way out of "add a follow-up task" (CLINICAL.md §9.5).
+    task_not_done_reason = models.CharField(
+        max_length=20,
+        choices=ReasonCode.choices,
+        blank=True,
+        verbose_name="No follow-up task because",
+    )
+    task_not_done_text = SafeCharField(
+        max_length=300, blank=True, verbose_name="Details (no follow-up task)"
+    )
 
     def __str__(self) -> str:
         return f"Follow-up of session {self.session_id}"
@@ -290,3 +456,25 @@ class ProcessNote(models.Model):
 
     def __str__(self) -> str:
         return f"Private process note on session {self.session_id}"
+
+
+class NoteHandoff(models.Model):
+    """A shift handoff: the draft's author changed from one counselor to another. Both names
+    (copied, as they were) and the time stay on the record; rows are frozen with the note."""
+
+    session = models.ForeignKey(CrisisSession, on_delete=models.PROTECT, related_name="handoffs")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    from_name = SafeCharField(max_length=200)
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    to_name = SafeCharField(max_length=200)
+    handed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["handed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Handed from {self.from_name} to {self.to_name} at {self.handed_at:%Y-%m-%d %H:%M}"

@@ -18,7 +18,7 @@ from crisisnotes.audit.services import audit_record, audit_record_from_select
 from crisisnotes.notifications.services import notifications_create_from_select
 from sessions.models import CrisisSession, FollowUpAlert, FollowUpAttempt, FollowUpTask
 from sessions.models.followups import FollowUpAlertKind, FollowUpMethod, FollowUpOutcome
-from sessions.models.notes import RiskLevel
+from sessions.models.notes import ContactType, Modality, RiskLevel
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +169,50 @@ def followup_close(
         summary=f"Follow-up closed: {task.get_outcome_display()}",
     )
     return task
+
+
+_CONTACT_METHOD = {
+    Modality.PHONE: FollowUpMethod.CALL,
+    Modality.VIDEO: FollowUpMethod.CALL,
+    Modality.TEXT: FollowUpMethod.TEXT,
+    Modality.CHAT: FollowUpMethod.TEXT,
+    Modality.IN_PERSON: FollowUpMethod.VISIT,
+    Modality.MOBILE: FollowUpMethod.VISIT,
+}
+
+
+def followup_contact_record(
+    *, note: CrisisSession, actor: User, request: object = None
+) -> FollowUpAttempt | None:
+    """A signed follow-up contact (CLINICAL.md §11) updates the task it answers: its outcome is
+    logged as an attempt at the session's time (closing the task unless "no answer"), once —
+    signing is the moment the contact becomes record. Nothing happens for other contact types,
+    a task already closed, or a contact already logged on it."""
+    if note.contact_type != ContactType.FOLLOW_UP or note.is_draft:
+        return None
+    if not note.answers_task_id or not note.followup_outcome:
+        return None
+    marker = f"Follow-up contact, session #{note.pk}"
+    task = FollowUpTask.objects.get(pk=note.answers_task_id)
+    if not task.is_open or task.attempts.filter(notes__startswith=marker).exists():
+        return None
+    try:
+        return followup_attempt_log(
+            actor=actor,
+            task=task,
+            method=_CONTACT_METHOD.get(Modality(note.modality), FollowUpMethod.CALL),
+            outcome=note.followup_outcome,
+            notes=marker,
+            attempted_at=note.started_at,
+            request=request,
+        )
+    except FollowUpError:
+        # Every attempt is used up: the contact's outcome closes the task instead.
+        if note.followup_outcome != FollowUpOutcome.NO_ANSWER:
+            followup_close(
+                actor=actor, task=task, outcome=note.followup_outcome, notes=marker, request=request
+            )
+        return None
 
 
 # --- reminders and escalations ---------------------------------------------------------------

@@ -25,11 +25,12 @@ from crisisnotes.audit.services import audit_record
 from sessions import registry
 from sessions.exceptions import NoteConflict, NoteError, NoteInvalid, NoteLocked
 from sessions.forms.notes import NoteHeaderForm
-from sessions.models import Client, CrisisSession, QuickNote
+from sessions.models import Client, CrisisSession, NoteHandoff, QuickNote
 from sessions.models.notes import NoteStatus, ProcessNote
 from sessions.sections import HEADER
 
-HEADER_FIELDS = ["modality", "started_at", "ended_at", "confidentiality_explained"]
+# Every header field the page posts (contact type and its details included).
+HEADER_FIELDS: list[str] = list(NoteHeaderForm.Meta.fields)
 
 
 def section_relations() -> list[str]:
@@ -303,6 +304,9 @@ def process_note_save(
     process, created = ProcessNote.objects.select_for_update().get_or_create(
         session=note, defaults={"author": user, "text": text}
     )
+    if process.author_id != user.pk:
+        # The session was handed off: the previous author's private note stays theirs alone.
+        raise PermissionDenied("the previous author's process note on this session is private")
     if not created and process.text != text:
         process.text = text
         process.save(update_fields=["text", "updated_at"])
@@ -316,3 +320,42 @@ def process_note_save(
         summary=f"private process note on session {note.pk}",
     )
     return process
+
+
+@transaction.atomic
+def note_handoff(
+    *, note: CrisisSession, user: User, to_user: User, request: HttpRequest | None = None
+) -> NoteHandoff:
+    """Shift handoff: the author hands their open draft to a colleague (an active counselor of
+    the clinic, the supervisor included if they counsel), who becomes its author. Both names, as
+    they are now, and the time stay on the record (an append-only row, part of the content
+    hash); audited. The version is bumped, so a tab still open on the old author's page gets a
+    conflict (and keeps its text) instead of saving over the new author's work."""
+    _require_author(note, user)
+    if (
+        to_user.pk == user.pk
+        or to_user.clinic_id != note.clinic_id
+        or not to_user.is_active
+        or not to_user.has_role(Role.COUNSELOR)
+    ):
+        raise NoteError("Hand the draft to another active counselor of this clinic.")
+    locked = _lock_draft(note, None)
+    handoff = NoteHandoff.objects.create(
+        session=locked,
+        from_user=user,
+        from_name=user.display_name,
+        to_user=to_user,
+        to_name=to_user.display_name,
+        handed_at=timezone.now(),
+    )
+    locked.author = to_user
+    _bump(locked, extra_fields=["author"])
+    audit_record(
+        action=Action.UPDATE,
+        actor=user,
+        request=request,
+        obj=locked,
+        clinic=locked.clinic,
+        summary=f"draft handed off from {handoff.from_name} to {handoff.to_name}",
+    )
+    return handoff

@@ -40,6 +40,18 @@ HASH_HEADER_FIELDS = (
     "screen_risk",
     "clinician_risk",
     "imminent",
+    # The contact type and what it documents (CLINICAL.md §11).
+    "contact_type",
+    "contact_summary",
+    "intent_stated",
+    "after_disconnect",
+    "caller_relationship",
+    "caller_name",
+    "caller_contact",
+    "person_present",
+    "caller_advice",
+    "answers_task_id",
+    "followup_outcome",
 )
 
 
@@ -77,6 +89,17 @@ def note_content_payload(note: CrisisSession) -> dict[str, Any]:
             {"created_at": _plain(q.created_at), "text": q.text}
             for q in note.quick_notes.order_by("created_at", "id")
         ],
+        # Shift handoffs: who handed the draft to whom, when (docs/record-hash.md).
+        "handoffs": [
+            {
+                "from_user": h.from_user_id,
+                "from_name": h.from_name,
+                "to_user": h.to_user_id,
+                "to_name": h.to_name,
+                "handed_at": _plain(h.handed_at),
+            }
+            for h in note.handoffs.order_by("handed_at", "id")
+        ],
     }
 
 
@@ -94,9 +117,11 @@ def note_content_hash(note: CrisisSession) -> str:
     separators=(",", ":"), ensure_ascii=False, UTF-8):
 
         {"header": {id, clinic_id, client_id, author_id, modality, started_at, ended_at,
-                    confidentiality_explained, screen_risk, clinician_risk, imminent},
+                    confidentiality_explained, screen_risk, clinician_risk, imminent,
+                    contact_type and its details (docs/record-hash.md)},
          "sections": [{<section.key>: section.content(note=note)}, ... in section order],
-         "quick_notes": [{"created_at": ..., "text": ...}, ... oldest first]}
+         "quick_notes": [{"created_at": ..., "text": ...}, ... oldest first],
+         "handoffs": [{from_user, from_name, to_user, to_name, handed_at}, ... oldest first]}
 
     Datetimes are ISO 8601 strings (UTC). Signature fields (signer, signed_at, the hash itself),
     status, version and co-signature are not content. docs/record-hash.md describes each

@@ -36,18 +36,22 @@ from sessions.models import CrisisSession
 from sessions.models.notes import AddendumKind
 from sessions.registry import Completion, SignProblem
 from sessions.sections import HEADER
+from sessions.selectors.followups import followup_assignee_choices
 from sessions.selectors.notes import (
     last_signed_session,
     note_get_for_edit,
     note_get_for_view,
     process_note_for_author,
 )
+from sessions.selectors.snippets import snippets_for_note
 from sessions.services.addenda import addendum_add
+from sessions.services.followups import followup_contact_record
 from sessions.services.notes import (
     note_autosave,
     note_copy_forward,
     note_end,
     note_forms,
+    note_handoff,
     process_note_save,
     quick_note_add,
 )
@@ -146,6 +150,9 @@ def _render_edit(
             "quick_form": QuickNoteForm(),
             "quick_notes": quick_notes,
             "process_note": process_note_for_author(user=user, note=note),
+            "snippets": snippets_for_note(user=user),
+            "handoff_choices": followup_assignee_choices(user=user).exclude(pk=user.pk),
+            "handoffs": list(note.handoffs.all()),
         },
         status=status,
     )
@@ -370,13 +377,22 @@ def _autosave_json(request: HttpRequest, note_id: int) -> HttpResponse:
         # Signed meanwhile (the other tab): a conflict, not a permission problem. Nothing was
         # saved; note.js keeps the typed text on the page and says so.
         return _locked_answer(request, note_get_for_view(user=user, note_id=note_id))
-    return JsonResponse(
-        {
-            "version": note.version,
-            "saved_at": _local_time(timezone.now(), "%H:%M:%S"),
-            "stages": _stage_status(note),
-        }
-    )
+    body: dict[str, Any] = {
+        "version": note.version,
+        "saved_at": _local_time(timezone.now(), "%H:%M:%S"),
+        "stages": _stage_status(note),
+    }
+    if request.headers.get("X-Sign-Check") == "1":
+        # The page shows the unmet sign rules: keep the list current as fields are filled.
+        body["problems"] = _problems_json(note_sign_problems(note))
+    return JsonResponse(body)
+
+
+def _problems_json(problems: list[SignProblem]) -> list[dict[str, str]]:
+    return [
+        {"message": p.message, "field_id": p.field_id, "section": p.section, "code": p.code}
+        for p in problems
+    ]
 
 
 @require_POST
@@ -418,6 +434,20 @@ def note_copy_forward_view(request: HttpRequest, note_id: int) -> HttpResponse:
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
+def _signed_message(request: HttpRequest, note: CrisisSession) -> None:
+    # A follow-up contact updates the task it answers once it is record (after the signature's
+    # transaction: signing never fails because of the task).
+    followup_contact_record(note=note, actor=_user(request), request=request)
+    if note.status == "awaiting_cosign":
+        messages.success(
+            request,
+            f"Signed. The note now waits for a supervisor's co-signature "
+            f"({note.cosign_required_reason}).",
+        )
+    else:
+        messages.success(request, "Signed and locked.")
+
+
 @require_POST
 @role_required(Role.COUNSELOR)
 def note_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
@@ -456,15 +486,86 @@ def note_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
         # Redirect, don't render: the note page stays at its own URL and a reload does not post
         # the sign form again. The page lists the unmet rules and focuses that list (note.js).
         return redirect(f"{note.get_absolute_url()}?sign=1#sign-problems")
-    if note.status == "awaiting_cosign":
-        messages.success(
-            request,
-            f"Signed. The note now waits for a supervisor's co-signature "
-            f"({note.cosign_required_reason}).",
-        )
-    else:
-        messages.success(request, "Signed and locked.")
+    _signed_message(request, note)
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
+def note_end_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
+    """ "End session and sign" in one action: save what the page posted, stop the clock (kept if
+    already stopped), sign. Refused: the unmet rules as JSON for note.js (it lists them in place
+    and keeps the list current), or the note page with the list for a plain POST."""
+    user = _user(request)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    try:
+        note = _draft_for_post(request, note_id)
+        if "version" in request.POST:
+            note = _save_posted(request, note)
+        if confirmation_pending(request):
+            # No JavaScript: what was typed is saved above; the page asks, then ends and signs.
+            return confirmation_page(
+                request,
+                title="End the session and sign this note?",
+                message="Every required item is checked first. Once signed the note is locked "
+                "(or goes to your supervisor for co-signature); corrections are addenda.",
+                button="End session and sign",
+                cancel_url=note.get_absolute_url(),
+            )
+        note = note_end(note=note, user=user, base_version=note.version, request=request)
+        note = note_sign(note=note, user=user, request=request)
+    except _Refused as refused:
+        if wants_json:
+            return JsonResponse({"error": "not saved", "reload": True}, status=409)
+        return refused.response
+    except (NoteConflict, NoteInvalid, NoteLocked) as error:
+        # Signed in another tab (or by a first click) meanwhile: the "already signed" answer.
+        return _refusal(request, note, error).response
+    except SignRefused as refusal:
+        if wants_json:
+            fresh = note_get_for_view(user=user, note_id=note.pk)
+            return JsonResponse(
+                {
+                    "signed": False,
+                    "version": fresh.version,
+                    "ended_at": _local_time(fresh.ended_at, "%Y-%m-%dT%H:%M"),
+                    "problems": _problems_json(refusal.problems),
+                },
+                status=422,
+            )
+        return redirect(f"{note.get_absolute_url()}?sign=1#sign-problems")
+    _signed_message(request, note)
+    if wants_json:
+        return JsonResponse({"signed": True, "url": note.get_absolute_url()})
+    return redirect("crisis_sessions:note_detail", note_id=note.pk)
+
+
+@require_POST
+@role_required(Role.COUNSELOR)
+def note_handoff_view(request: HttpRequest, note_id: int) -> HttpResponse:
+    """Shift handoff: save what the page posted, then hand the draft to the chosen colleague."""
+    user = _user(request)
+    note = note_get_for_edit(user=user, note_id=note_id)
+    try:
+        to_user = followup_assignee_choices(user=user).get(pk=int(request.POST["handoff_to"]))
+    except (KeyError, ValueError, User.DoesNotExist):
+        messages.error(request, "Choose the colleague to hand this draft to.")
+        return redirect("crisis_sessions:note_detail", note_id=note.pk)
+    try:
+        if "version" in request.POST:
+            note = _save_posted(request, note)
+        handoff = note_handoff(note=note, user=user, to_user=to_user, request=request)
+    except _Refused as refused:
+        return refused.response
+    except NoteError as error:
+        messages.error(request, str(error))
+        return redirect("crisis_sessions:note_detail", note_id=note.pk)
+    messages.success(
+        request,
+        f"Handed to {handoff.to_name} at {_local_time(handoff.handed_at, '%H:%M')}: the draft "
+        "is theirs now (your text up to now is saved in it).",
+    )
+    return redirect("crisis_sessions:my_work")
 
 
 @require_POST
@@ -563,6 +664,8 @@ urlpatterns = [
     path("notes/<int:note_id>/end/", note_end_view, name="note_end"),
     path("notes/<int:note_id>/copy-forward/", note_copy_forward_view, name="note_copy_forward"),
     path("notes/<int:note_id>/sign/", note_sign_view, name="note_sign"),
+    path("notes/<int:note_id>/end-and-sign/", note_end_sign_view, name="note_end_sign"),
+    path("notes/<int:note_id>/handoff/", note_handoff_view, name="note_handoff"),
     path("notes/<int:note_id>/quick-notes/", quick_note_view, name="note_quick_note"),
     path("notes/<int:note_id>/addenda/", addendum_view, name="note_addendum"),
     path("notes/<int:note_id>/process-note/", process_note_view, name="note_process_note"),

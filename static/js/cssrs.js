@@ -101,10 +101,20 @@
         output.dataset.level = level || "";
         output.dataset.floor = floor(a, ver) || "";
       }
+      var anyYes = KEYS.some(function (k) { return a[k] === true; });
       if (hint) {
-        var anyYes = KEYS.some(function (k) { return a[k] === true; });
         hint.textContent = anyYes ? "Required: a C-SSRS answer is yes." : "Required when any C-SSRS answer is yes.";
       }
+      // The wording of the chosen version (safety/cssrs.py renders both on each row).
+      root.querySelectorAll("[data-cssrs-text], [data-cssrs-window]").forEach(function (el) {
+        var text = el.getAttribute("data-text-" + ver);
+        if (text) el.textContent = text;
+      });
+      // SAFE-T: one line while every answer is No; opens by itself on the first Yes.
+      var details = root.querySelector("[data-formulation]");
+      var summary = root.querySelector("[data-formulation-summary]");
+      if (summary) summary.textContent = anyYes ? "— required: a C-SSRS answer is yes" : "— not required: no screening answer is yes";
+      if (details && anyYes && !details.open) details.open = true;
     }
 
     root.addEventListener("change", function (event) {

@@ -3,7 +3,7 @@
  * Nothing typed is lost:
  *  - every change is saved ~2 s after typing stops and when leaving a field;
  *  - until the server confirms, the form's values are mirrored to localStorage under
- *    crisisnotes:note:<id>:v<version> and restored on reload if still unsaved;
+ *    crisisnotes:u<user>:note:<id>:v<version>:t<tab> and restored on reload if still unsaved;
  *  - offline or on a server error the save is retried (every few seconds and as soon as the
  *    browser is back online);
  *  - a save against an older version (another tab saved first) answers 409: the typed text stays
@@ -43,9 +43,27 @@
   var blocked = false;     // conflict or invalid input: wait for the counselor
   var timer = null;
   var submitting = false;
+  var unconfirmed = [];    // saves sent whose answer has not arrived: [{base, fields}]
 
   function version() { return parseInt(versionInput.value, 10); }
-  function key(v) { return NS + "note:" + noteId + ":v" + v; }
+  // Each tab backs up under its own key (its id lives in sessionStorage: per tab, kept across a
+  // reload), so one tab's successful save never deletes another tab's unsaved text. Keys start
+  // with this user's prefix (NS), so logout and another user's sign-in clear them.
+  var tabId = sessionStorage.getItem(NS + "tab");
+  if (!tabId) {
+    tabId = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    sessionStorage.setItem(NS + "tab", tabId);
+  }
+  function key(v) { return NS + "note:" + noteId + ":v" + v + ":t" + tabId; }
+  // A heartbeat says which tabs are open: a backup of a tab that has gone (closed, crashed) is
+  // an orphan, and the next page of this note takes it over instead of leaving it unseen.
+  function beat() { try { localStorage.setItem(NS + "alive:" + tabId, String(Date.now())); } catch (e) { /* full */ } }
+  beat();
+  setInterval(beat, 2000);
+  window.addEventListener("pagehide", function () { localStorage.removeItem(NS + "alive:" + tabId); });
+  window.crisisnotesTabAlive = function (id) {
+    return Date.now() - parseInt(localStorage.getItem(NS + "alive:" + id) || "0", 10) < 6000;
+  };
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function clock() { var d = new Date(); return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()); }
 
@@ -146,8 +164,13 @@
       var k = localStorage.key(i);
       if (!k || k.indexOf(prefix) !== 0) continue;
       var v = parseInt(k.slice(prefix.length), 10);
+      var owner = k.indexOf(":t") === -1 ? "" : k.slice(k.indexOf(":t") + 2);
+      if (owner && owner !== tabId && v === current && window.crisisnotesTabAlive(owner)) {
+        continue;  // another open tab's unsaved text: that tab saves it
+      }
       var stored;
-      try { stored = JSON.parse(localStorage.getItem(k)); } catch (e) { localStorage.removeItem(k); continue; }
+      try { stored = JSON.parse(localStorage.getItem(k) || ""); } catch (e) { localStorage.removeItem(k); continue; }
+      if (owner !== tabId && v === current) localStorage.removeItem(k);  // an orphan: taken over
       if (v === current) {
         if (!sameAsPage(stored)) {
           apply(stored);
@@ -232,13 +255,15 @@
     if (!dirty || blocked) return Promise.resolve();
     var base = version();
     var body = new FormData(form);
+    unconfirmed.push({ base: base, fields: fields() });
     dirty = false;
     setStatus("Saving…", "");
     inflight = fetch(saveUrl, {
       method: "POST",
       body: body,
       credentials: "same-origin",
-      headers: { "X-Autosave": "1", "X-CSRFToken": csrf, "Accept": "application/json" }
+      headers: { "X-Autosave": "1", "X-CSRFToken": csrf, "Accept": "application/json",
+                 "X-Sign-Check": form.dataset.signCheck === "1" ? "1" : "0" }
     }).then(function (resp) {
       // Signed out (idle timeout, elsewhere): 401, or a redirect to the login page.
       if (resp.redirected && /\/login\//.test(resp.url)) return { status: 401, data: {} };
@@ -251,12 +276,14 @@
         return;
       }
       if (r.status === 200) {
+        unconfirmed = [];
         versionInput.value = r.data.version;
         localStorage.removeItem(key(base));
         if (dirty) mirror();  // typed while the save ran: keep it, under the new version
         clearErrors();
         updateStages(r.data.stages);
         setStatus("saved " + r.data.saved_at, "saved");
+        form.dispatchEvent(new CustomEvent("crisisnotes:saved", { detail: r.data }));
       } else if (r.status === 409 && r.data.error === "locked") {
         // Signed meanwhile (another tab): nothing saved; the text stays on this page to copy
         // into an addendum. No "load the latest" here: the signed page keeps no drafts.
@@ -267,11 +294,14 @@
         lockedBox.classList.remove("d-none");
         setStatus("not saved — the note was signed", "error");
       } else if (r.status === 409) {
-        dirty = true; blocked = true;
-        var box = document.getElementById("js-conflict");
-        box.querySelector("[data-message]").textContent = r.data.message;
-        box.classList.remove("d-none");
-        setStatus("not saved — conflict", "error");
+        return alreadySaved(r.data.current_version).then(function (same) {
+          if (same) return;
+          dirty = true; blocked = true;
+          var conflictBox = document.getElementById("js-conflict");
+          conflictBox.querySelector("[data-message]").textContent = r.data.message;
+          conflictBox.classList.remove("d-none");
+          setStatus("not saved — conflict", "error");
+        });
       } else if (r.status === 400) {
         dirty = true; blocked = true;
         showErrors(r.data.errors || {});
@@ -302,6 +332,40 @@
   }
   document.addEventListener("crisisnotes:signed-out", signedOut);
 
+  // A conflict with our own earlier save — it reached the server but its answer did not reach
+  // this page (reloaded or dropped mid-save) — is no conflict: if the stored version holds
+  // exactly what this page holds, adopt it. The page never claims a save it cannot see: it
+  // compares with what the server now serves.
+  function alreadySaved(current) {
+    return fetch(window.location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (resp) { return resp.ok ? resp.text() : ""; })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var other = doc.getElementById("note-form");
+        var otherVersion = doc.getElementById("note-version");
+        if (!other || !otherVersion || parseInt(otherVersion.value, 10) !== current) return false;
+        var theirs = [];
+        new FormData(other).forEach(function (value, name) {
+          if (!SKIP[name] && typeof value === "string" && name !== "handoff_to") theirs.push([name, value]);
+        });
+        var plain = function (list) { return list.filter(function (p) { return p[0] !== "handoff_to"; }); };
+        // What our lost save carried (if its answer was lost in this page), else what a
+        // reloaded page restored from its backup: the page's fields now.
+        var candidates = unconfirmed.filter(function (u) { return u.base + 1 === current; })
+          .map(function (u) { return u.fields; }).concat([fields()]);
+        if (!candidates.some(function (ours) { return sameAs(plain(ours), theirs); })) return false;
+        localStorage.removeItem(key(version()));
+        versionInput.value = current;
+        unconfirmed = [];
+        blocked = false;
+        dirty = !sameAs(plain(fields()), theirs);  // typed since: save it on top
+        if (dirty) { mirror(); setStatus("editing…", ""); }
+        else setStatus("saved (version " + current + ")", "saved");
+        return true;
+      })
+      .catch(function () { return false; });
+  }
+
   function changed(event) {
     if (!event.target.name || SKIP[event.target.name]) return;
     dirty = true;
@@ -315,6 +379,11 @@
     schedule(DEBOUNCE_MS);
   }
 
+  // Closing the tab with text the server has not confirmed: the browser asks first (the text
+  // is also in this tab's backup, restored on the next visit).
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty && !submitting) { event.preventDefault(); event.returnValue = ""; }
+  });
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("focusout", function () { if (dirty && !blocked) schedule(0); });
@@ -401,5 +470,391 @@
     var firstField = firstStage && firstStage.querySelector("input:not([type=hidden]):not([disabled]), textarea, select");
     if (firstField) firstField.focus();
   }
+  // For the contact-type and sign helpers below: finish any pending save first; save now.
+  window.crisisnotesNote = {
+    flush: function () { return (inflight || Promise.resolve()).then(function () { return dirty && !blocked ? save() : null; }); },
+    saveNow: function () { dirty = true; blocked = false; return save(); }
+  };
   form.dataset.autosave = "ready";  // for people and tests: shortcuts and autosave are live
+})();
+
+/* Contact type (CLINICAL.md §11): one keystroke picks it, the details it needs show at once.
+ * With the focus on a contact-type choice, its letter (F, D, S, W, T, U) selects that type;
+ * Alt+T brings the focus there from anywhere. Blocks marked data-contact-show="<types>" are
+ * shown only for those types; their fields stay in the form (a change of type drops nothing).
+ * A jump to a field inside a collapsed block (e.g. the SAFE-T formulation) opens it first. */
+(function () {
+  "use strict";
+  var group = document.querySelector("[data-contact-type]");
+  if (!group) return;
+  var radios = Array.prototype.slice.call(group.querySelectorAll("input[type=radio]"));
+
+  function current() {
+    var checked = radios.filter(function (r) { return r.checked; })[0];
+    return checked ? checked.value : "full_session";
+  }
+  function apply() {
+    var type = current();
+    document.querySelectorAll("[data-contact-show]").forEach(function (block) {
+      block.hidden = block.getAttribute("data-contact-show").split(" ").indexOf(type) === -1;
+    });
+    // A follow-up contact asks the "since last contact" screen: switch while nothing is answered.
+    if (type === "follow_up") {
+      var slc = document.querySelector("[data-cssrs-version] input[value=since_last_contact]");
+      var answered = document.querySelector("[data-cssrs-item] input[type=radio]:checked");
+      if (slc && !slc.checked && !answered) {
+        slc.checked = true;
+        slc.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    }
+  }
+  function pick(radio) {
+    if (!radio.checked) {
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    radio.focus();
+  }
+
+  group.addEventListener("change", apply);
+  group.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.key.length !== 1) return;
+    var key = event.key.toUpperCase();
+    var match = radios.filter(function (r) { return r.dataset.key === key; })[0];
+    if (match) { event.preventDefault(); pick(match); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyT") {
+      event.preventDefault();
+      var checked = radios.filter(function (r) { return r.checked; })[0] || radios[0];
+      checked.focus();
+      checked.scrollIntoView({ block: "center" });
+    }
+  });
+
+  // Links to a field (unmet rules): open every closed <details> around it, then focus it.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href^='#']");
+    if (!link) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    for (var el = target.parentElement; el; el = el.parentElement) {
+      if (el.tagName === "DETAILS" && !el.open) el.open = true;
+      if (el.hidden && el.hasAttribute("data-contact-show")) el.hidden = false;
+    }
+  });
+  apply();
+})();
+
+/* Fast to sign: "End session and sign" is one action; when something is missing the unmet rules
+ * appear in place (above the button) and stay current as fields are filled (each autosave asks
+ * the server for the list while it is shown). Alt+N jumps to the next unmet required field.
+ * The follow-up task form's due time and assignee follow the risk live (the clinic's policy
+ * window from the session's end; the author by default) until the counselor edits them. */
+(function () {
+  "use strict";
+  var form = document.getElementById("note-form");
+  var api = window.crisisnotesNote;
+  if (!form || !api) return;
+  var live = document.getElementById("sign-live");
+  var top = document.getElementById("sign-problems");
+  var endSign = document.getElementById("end-sign-button");
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+
+  function link(p) {
+    var li = document.createElement("li");
+    var a = document.createElement("a");
+    a.className = "alert-link";
+    a.href = "#" + p.field_id;
+    a.dataset.field = p.field_id;
+    a.textContent = p.message;
+    li.appendChild(a);
+    return li;
+  }
+  function render(problems) {
+    form.dataset.signCheck = "1";
+    live.classList.remove("d-none");
+    live.classList.toggle("alert-danger", problems.length > 0);
+    live.classList.toggle("alert-success", problems.length === 0);
+    live.querySelector("[data-count]").textContent = problems.length
+      ? "Not signed yet: " + problems.length + " thing" + (problems.length === 1 ? "" : "s") + " to complete"
+      : "Nothing missing: “End session and sign” signs the note.";
+    var list = live.querySelector("[data-list]");
+    list.textContent = "";
+    problems.forEach(function (p) { list.appendChild(link(p)); });
+    if (top) {  // the list a refused plain POST put at the top follows too
+      var ul = top.querySelector("ul");
+      ul.textContent = "";
+      problems.forEach(function (p) { ul.appendChild(link(p)); });
+      top.querySelector("h2").textContent = live.querySelector("[data-count]").textContent;
+      top.classList.toggle("alert-danger", problems.length > 0);
+      top.classList.toggle("alert-success", problems.length === 0);
+    }
+  }
+  if (top) form.dataset.signCheck = "1";
+  form.addEventListener("crisisnotes:saved", function (event) {
+    if (event.detail && event.detail.problems) render(event.detail.problems);
+  });
+
+  function markSaved(data) {
+    var version = document.getElementById("note-version");
+    version.value = data.version;
+    var ended = document.getElementById("id_header-ended_at");
+    if (ended && data.ended_at) { ended.value = data.ended_at; ended.defaultValue = data.ended_at; }
+    var end = form.querySelector("[data-action=end]");
+    if (end && data.ended_at) end.disabled = true;
+  }
+
+  endSign.addEventListener("click", function (event) {
+    event.preventDefault();
+    endSign.disabled = true;
+    api.flush().then(function () {
+      return fetch(endSign.getAttribute("formaction"), {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf, "Accept": "application/json" }
+      });
+    }).then(function (resp) {
+      return resp.json().then(function (data) { return { status: resp.status, data: data }; });
+    }).then(function (r) {
+      if (r.data.signed) { window.location.assign(r.data.url); return; }
+      if (r.status === 422) {
+        markSaved(r.data);
+        render(r.data.problems);
+        live.focus();
+        live.scrollIntoView({ block: "nearest" });
+      } else {
+        window.location.reload();  // a conflict or invalid field: the page says which
+      }
+    }).catch(function () {
+      var status = document.getElementById("save-status");
+      status.textContent = "not signed — offline? try again";
+      status.classList.add("is-error");
+    }).then(function () { endSign.disabled = false; });
+  });
+
+  // Alt+N: the next unmet required field after the focus (wrapping), its section opened first.
+  function unmetIds() {
+    var source = !live.classList.contains("d-none") ? live : top;
+    if (!source) return [];
+    return Array.prototype.map.call(source.querySelectorAll("a[data-field]"), function (a) { return a.dataset.field; });
+  }
+  function reveal(target) {
+    for (var el = target.parentElement; el; el = el.parentElement) {
+      if (el.tagName === "DETAILS" && !el.open) el.open = true;
+      if (el.hidden && el.hasAttribute("data-contact-show")) el.hidden = false;
+    }
+  }
+  function jumpNext() {
+    var targets = unmetIds().map(function (id) { return document.getElementById(id); }).filter(Boolean);
+    if (!targets.length) return false;
+    var here = document.activeElement;
+    var next = targets.filter(function (t) {
+      return here && here !== document.body && (here.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_FOLLOWING) && !here.contains(t);
+    })[0] || targets[0];
+    reveal(next);
+    next.scrollIntoView({ block: "center" });
+    next.focus();
+    return true;
+  }
+  document.addEventListener("keydown", function (event) {
+    if (!(event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyN")) return;
+    event.preventDefault();
+    if (jumpNext()) return;
+    // No list yet: ask for it (a save with the check), then jump.
+    form.dataset.signCheck = "1";
+    api.saveNow().then(function () { jumpNext(); });
+  });
+
+  // Live follow-up due time and assignee.
+  var due = document.getElementById("id_followup-due_at");
+  var assignee = document.getElementById("id_followup-assigned_to");
+  var loadedAt = Date.now();
+  if (due) due.addEventListener("input", function () { due.dataset.edited = "1"; });
+  function parseLocal(value) {  // "YYYY-MM-DDTHH:MM" as a naive (UTC-based) timestamp
+    var m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)/.exec(value || "");
+    return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]) : null;
+  }
+  function formatLocal(ms) {
+    var d = new Date(ms), p = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getUTCFullYear() + "-" + p(d.getUTCMonth() + 1) + "-" + p(d.getUTCDate()) + "T" + p(d.getUTCHours()) + ":" + p(d.getUTCMinutes());
+  }
+  function level() {
+    var clinician = form.querySelector("input[name='safety-formulation-clinician_level']:checked");
+    if (clinician) return clinician.value;
+    var screen = document.getElementById("cssrs-risk");
+    return screen ? screen.dataset.level || "" : "";
+  }
+  function fillTask() {
+    if (!due) return;
+    var hours = { high: form.dataset.dueHoursHigh, moderate: form.dataset.dueHoursModerate }[level()];
+    var imminent = form.querySelector("input[name='safety-formulation-imminent']:checked");
+    if (imminent) hours = form.dataset.dueHoursHigh;
+    if (hours && !due.dataset.edited) {
+      var ended = document.getElementById("id_header-ended_at");
+      var base = parseLocal(ended && ended.value) || (parseLocal(form.dataset.serverNow) + (Date.now() - loadedAt));
+      due.value = formatLocal(base + hours * 3600 * 1000);
+    }
+    if (assignee && !assignee.value) assignee.value = form.dataset.authorId;
+  }
+  form.addEventListener("change", function () { setTimeout(fillTask, 0); });  // after cssrs.js
+  form.addEventListener("input", function (event) {
+    if (event.target && event.target.id === "id_header-ended_at") fillTask();
+  });
+  document.body.addEventListener("htmx:afterSettle", function () {
+    due = document.getElementById("id_followup-due_at");
+    assignee = document.getElementById("id_followup-assigned_to");
+    if (due) due.addEventListener("input", function () { due.dataset.edited = "1"; });
+  });
+})();
+
+/* Snippets: the clinic's phrases, inserted from the keyboard into any text field of the note
+ * (and the quick note). Type ";" and the first letters of a shortcut: a menu lists the matches;
+ * Tab or Enter inserts the highlighted one (replacing ";shortcut"), the arrows move, Escape
+ * closes. The inserted text is typed text like any other: autosaved, backed up, undoable. */
+(function () {
+  "use strict";
+  var data = document.getElementById("snippets-data");
+  var menu = document.getElementById("snippet-menu");
+  if (!data || !menu) return;
+  var snippets = [];
+  try { snippets = JSON.parse(data.textContent) || []; } catch (e) { return; }
+  if (!snippets.length) return;
+  var field = null, matches = [], index = 0, start = -1;
+
+  function eligible(el) {
+    return el && (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && el.type === "text")) &&
+      el.closest("#note-form, #quick-note-form");
+  }
+  function close() { menu.classList.add("d-none"); menu.textContent = ""; field = null; matches = []; }
+  function draw() {
+    menu.textContent = "";
+    matches.forEach(function (s, i) {
+      var li = document.createElement("li");
+      li.className = "list-group-item py-1" + (i === index ? " active" : "");
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", i === index ? "true" : "false");
+      li.textContent = ";" + s.shortcut + " — " + s.text;
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); index = i; insert(); });
+      menu.appendChild(li);
+    });
+    var box = field.getBoundingClientRect();
+    menu.style.left = (window.scrollX + box.left) + "px";
+    menu.style.top = (window.scrollY + box.bottom) + "px";
+    menu.classList.remove("d-none");
+  }
+  function insert() {
+    var s = matches[index], el = field, end = el.selectionStart;
+    el.value = el.value.slice(0, start) + s.text + el.value.slice(end);
+    var caret = start + s.text.length;
+    el.setSelectionRange(caret, caret);
+    close();
+    el.dispatchEvent(new Event("input", { bubbles: true }));  // autosave and backup see it
+  }
+  document.addEventListener("input", function (event) {
+    var el = event.target;
+    if (!eligible(el)) return;
+    var before = el.value.slice(0, el.selectionStart);
+    var m = /(^|[\s(]);([a-z0-9]{1,20})$/i.exec(before);
+    if (!m) { if (field) close(); return; }
+    var typed = m[2].toLowerCase();
+    matches = snippets.filter(function (s) { return s.shortcut.indexOf(typed) === 0; });
+    if (!matches.length) { close(); return; }
+    field = el; index = 0; start = before.length - typed.length - 1;
+    draw();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (!field || event.target !== field) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      index = (index + (event.key === "ArrowDown" ? 1 : matches.length - 1)) % matches.length;
+      draw();
+    } else if ((event.key === "Tab" || event.key === "Enter") && !event.shiftKey && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      insert();
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      close();
+    }
+  }, true);
+  document.addEventListener("focusout", function (event) { if (event.target === field) setTimeout(close, 0); });
+})();
+
+/* The quick-note box keeps what is typed but not yet added: backed up per tab on every keystroke
+ * (restored after a reload or a closed tab), and an "Add" that cannot reach the server (offline,
+ * server error) keeps the text in the box, says so, and is sent again when the browser is back
+ * online or every few seconds. */
+(function () {
+  "use strict";
+  var form = document.getElementById("note-form");
+  if (!form) return;
+  var noteId = form.dataset.noteId;
+  // This user's keys only (session.js clears them at logout and other users' at sign-in).
+  var NS = "crisisnotes:u" + (document.body.dataset.userId || "0") + ":";
+  var tabId = sessionStorage.getItem(NS + "tab") || "";
+  var backupKey = NS + "quick:" + noteId + ":t" + tabId;
+  var pending = false, retry = null;
+
+  function box() { return document.getElementById("id_quick-text"); }
+  function status(text, error) {
+    var form = document.getElementById("quick-note-form");
+    if (!form) return;
+    var el = form.querySelector("[data-quick-status]");
+    if (!el) {
+      el = document.createElement("div");
+      el.setAttribute("data-quick-status", "");
+      el.setAttribute("role", "status");
+      el.setAttribute("data-testid", "quick-status");
+      form.appendChild(el);
+    }
+    el.className = "small " + (error ? "text-danger" : "text-body-secondary");
+    el.textContent = text;
+  }
+  function orphan() {
+    var prefix = NS + "quick:" + noteId + ":t";
+    for (var i = 0; i < localStorage.length; i++) {
+      var k = localStorage.key(i) || "";
+      var owner = k.slice(prefix.length);
+      if (k.indexOf(prefix) === 0 && owner !== tabId && !(window.crisisnotesTabAlive && window.crisisnotesTabAlive(owner))) {
+        var text = localStorage.getItem(k);
+        localStorage.removeItem(k);  // taken over by this tab
+        if (text) { localStorage.setItem(backupKey, text); return text; }
+      }
+    }
+    return null;
+  }
+  function restore() {
+    var q = box(), kept = localStorage.getItem(backupKey) || orphan();
+    if (q && kept && !q.value) {
+      q.value = kept;
+      status("Restored a quick note not yet added — press Ctrl+Enter to add it.", false);
+    }
+  }
+  function resend() {
+    clearTimeout(retry);
+    var q = box(), qf = document.getElementById("quick-note-form");
+    if (pending && q && q.value.trim() && qf) qf.requestSubmit();
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target && event.target.id === "id_quick-text") {
+      try { localStorage.setItem(backupKey, event.target.value); } catch (e) { /* full */ }
+    }
+  });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var source = event.detail && event.detail.elt;
+    if (!source || source.id !== "quick-note-form") return;
+    if (event.detail.successful) {
+      pending = false;
+      var q = box();
+      // The swapped box is empty after an add (or shows the typed text with an error).
+      if (q && !q.value) localStorage.removeItem(backupKey);
+    } else {
+      pending = true;
+      status("Not added yet — no connection. It stays here and is added when the connection is back.", true);
+      retry = setTimeout(resend, 5000);
+    }
+  });
+  window.addEventListener("online", resend);
+  restore();
 })();

@@ -52,10 +52,10 @@ def completion(page: Page, key: str):
 
 
 def fill_header(page: Page) -> None:
-    """Alt+0 lands on the modality (already chosen); the next stop is "limits of
-    confidentiality explained"."""
+    """Alt+0 lands on the contact type (full session, already chosen); Tab goes on past the
+    modality (already chosen) to "limits of confidentiality explained"."""
     page.keyboard.press("Alt+0")
-    tab(page)
+    tab_to(page, "id_header-confidentiality_explained", limit=4)
     expect_focus(page, "id_header-confidentiality_explained")
     page.keyboard.press("Space")
 

@@ -84,7 +84,7 @@ def test_counselor_documents_a_session_with_the_keyboard_and_signs(page: Page, l
             expect(completion(page, key)).to_have_text("Complete")
     expect(page.locator("#stage-rapport [data-last-edited]")).to_contain_text("last edited")
 
-    page.get_by_role("button", name="End session").click()
+    page.get_by_role("button", name="End session", exact=True).click()
     expect(page.locator("#id_header-ended_at")).not_to_have_value("")
     page.get_by_role("button", name="Sign note").click()
     confirm(page)

@@ -100,7 +100,7 @@ def test_counselor_documents_a_high_risk_session_and_signs(
     save_now(page)
     note.refresh_from_db()
     assert (note.screen_risk, note.clinician_risk) == ("high", "high")
-    page.get_by_role("button", name="End session").click()
+    page.get_by_role("button", name="End session", exact=True).click()
     expect(page.locator("#id_header-ended_at")).not_to_have_value("")
 
     # Blocked, with the high-risk rules listed and linked.

@@ -26,6 +26,8 @@ def test_counselor_records_a_phone_consultation_on_the_note_page(
     page.get_by_role("button", name="Start session").click()
     expect(page).to_have_url(re.compile(r"/notes/\d+/$"))
 
+    # No C-SSRS answer yet: the SAFE-T formulation is one line until opened.
+    page.get_by_test_id("formulation-summary").click()
     page.locator("#id_safety-formulation-rationale").fill("Typed before the consultation.")
     page.get_by_text("Record a notification made by phone or in person").click()
     record = page.locator("#safety-supervisor-record")

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 
 from safety.cssrs import (
+    ITEM6_EXAMPLES,
     ITEMS,
+    WINDOW_TEXT,
     CssrsVersion,
     cssrs_asked,
+    cssrs_item_text,
+    cssrs_items,
     cssrs_missing,
     cssrs_risk,
     cssrs_risk_floor,
@@ -239,3 +244,46 @@ def test_the_screen_form_accepts_exactly_the_consistent_combinations(version: st
         data.update({f"s-{k}": ("yes" if v else "no") for k, v in a.items() if v is not None})
         form = ScreenForm(data=data, instance=SafetyScreen(), prefix="s")
         assert form.is_valid() == follows_skip_logic(a, version), (a, form.errors)
+
+
+# --- the "since last contact" version: wording and scoring say the same thing -------------------
+
+
+def test_since_last_contact_items_ask_since_last_contact_and_never_ever() -> None:
+    items = cssrs_items(CssrsVersion.SINCE_LAST_CONTACT)
+    assert [item.key for item in items] == ["q1", "q2", "q3", "q4", "q5", "q6"]  # no 6b
+    for item in items:
+        assert item.text.startswith("Since last contact, have you "), item.key
+        assert not re.search(r"\b(ever|lifetime|past month|3 months)\b", item.text, re.I), item.key
+    assert cssrs_item_text("q6", CssrsVersion.SINCE_LAST_CONTACT) == (
+        "Since last contact, have you done anything, started to do anything, or prepared to do "
+        "anything to end your life?"
+    )
+    assert not re.search(r"\bever\b", WINDOW_TEXT[CssrsVersion.SINCE_LAST_CONTACT], re.I)
+    assert cssrs_item_text("q6b", CssrsVersion.SINCE_LAST_CONTACT) == ""
+
+
+def test_since_last_contact_wording_keeps_the_validated_item_after_the_prefix() -> None:
+    """Only the time frame changes: the rest of each item is the screener's own words."""
+    for item in ITEMS[:5]:
+        slc = cssrs_item_text(item.key, CssrsVersion.SINCE_LAST_CONTACT)
+        assert slc == "Since last contact, h" + item.text[1:]
+
+
+def test_recent_version_wording_is_the_screen_version() -> None:
+    assert cssrs_items(CssrsVersion.RECENT) == ITEMS
+    assert "ever" in cssrs_item_text("q6", CssrsVersion.RECENT)
+
+
+def test_since_last_contact_item_6_yes_scores_high_as_it_asks() -> None:
+    """Item 6 asks about the time since the last contact (recent by definition): yes is high,
+    with no 6b to ask; in the recent version the same yes waits for 6b."""
+    answers = {"q1": False, "q2": False, "q6": True}
+    assert cssrs_risk(answers, CssrsVersion.SINCE_LAST_CONTACT) == "high"
+    assert cssrs_risk(answers, CssrsVersion.RECENT) is None
+    assert cssrs_risk({**answers, "q6b": False}, CssrsVersion.RECENT) == "moderate"
+
+
+def test_item_6_examples_are_the_screeners() -> None:
+    for phrase in ("collected pills", "obtained a gun", "gave away valuables", "went to the roof"):
+        assert phrase in ITEM6_EXAMPLES

@@ -37,7 +37,8 @@ from safety.models import (
 from sessions.forms import notes as note_forms
 from sessions.models import CrisisSession, FollowUpTask, QuickNote
 from sessions.models.clients import ResourceCategory
-from sessions.models.notes import Modality, RiskLevel
+from sessions.models.followups import FollowUpOutcome
+from sessions.models.notes import ContactType, Modality, PersonPresent, ReasonCode, RiskLevel
 from sessions.registry import sections
 from sessions.services import signing
 from sessions.services.exports import record_pdf
@@ -217,6 +218,14 @@ def full_note(counselor: User, supervisor: User) -> tuple[CrisisSession, Markers
     for _ in range(2):
         QuickNote.objects.create(session=note, text=mark("quick_note"))
 
+    answered = FollowUpTask.objects.create(
+        clinic=note.clinic,
+        session=draft_note(author=counselor, modality=Modality.PHONE),
+        client=note.client,
+        assigned_to=counselor,
+        due_at=started - timedelta(days=1),
+        method="visit",
+    )
     CrisisSession.objects.filter(pk=note.pk).update(
         started_at=started,
         ended_at=started + timedelta(minutes=47),
@@ -224,6 +233,19 @@ def full_note(counselor: User, supervisor: User) -> tuple[CrisisSession, Markers
         screen_risk=RiskLevel.HIGH,
         clinician_risk=RiskLevel.MODERATE,
         imminent=True,
+        # A third-party call; what a hang-up and a follow-up contact document was typed before
+        # the type changed, and is signed (and printed) all the same.
+        contact_type=ContactType.THIRD_PARTY,
+        contact_summary=mark("contact_summary"),
+        intent_stated=True,
+        after_disconnect=mark("after_disconnect"),
+        caller_relationship=mark("caller_relationship"),
+        caller_name=mark("caller_name"),
+        caller_contact=mark("caller_contact"),
+        person_present=PersonPresent.choices[0][0],
+        caller_advice=mark("caller_advice"),
+        answers_task=answered,
+        followup_outcome=FollowUpOutcome.REACHED_SAFE,
     )
     note = CrisisSession.objects.get(pk=note.pk)
     assert plan.pk
@@ -237,7 +259,10 @@ def _printed_forms(note: CrisisSession) -> dict[str, Callable[[Any], str]]:
     items = {item.key: item for item in ITEMS}
 
     def screen_item(key: str) -> Callable[[Any], str]:
-        return lambda v: f"{items[key].number}. {items[key].text}" + ("Yes" if v else "No")
+        question = f"{items[key].number}. {items[key].text}"
+        if key == "q6":  # the screener's examples stand between item 6 and its answer
+            return lambda v: question
+        return lambda v: question + ("Yes" if v else "No")
 
     forms_: dict[str, Callable[[Any], str]] = {
         "header.id": lambda v: f"Session record #{v}",
@@ -251,6 +276,20 @@ def _printed_forms(note: CrisisSession) -> dict[str, Callable[[Any], str]]:
         "header.screen_risk": lambda v: f"Screen risk: {RiskLevel(v).label}",
         "header.clinician_risk": lambda v: f"Risk level {RiskLevel(v).label}",
         "header.imminent": lambda v: "(imminent)",
+        "header.contact_type": lambda v: "Contact type" + ContactType(v).label,
+        "header.intent_stated": lambda v: (
+            "stated or danger heard before the call ended (recorded earlier)Yes"
+        ),
+        "header.person_present": lambda v: PersonPresent(v).label,
+        "header.answers_task_id": lambda v: str(FollowUpTask.objects.get(pk=v)),
+        "header.followup_outcome": lambda v: FollowUpOutcome(v).label,
+        "sections.safety.formulation.plan_not_done_reason": lambda v: (
+            "No safety plan because: " + ReasonCode(v).label
+        ),
+        "sections.safety.formulation.supervisor_not_done_reason": lambda v: (
+            "No supervisor response because: " + ReasonCode(v).label
+        ),
+        "sections.follow_up.task_not_done_reason": lambda v: ReasonCode(v).label,
         "sections.safety.screen.version": lambda v: (
             "C-SSRS screen — " + str(dict(SafetyScreen._meta.get_field("version").flatchoices)[v])
         ),

@@ -66,7 +66,7 @@ def test_the_documented_fields_are_exactly_the_hashed_fields(counselor):
     assert _names(_paragraph_after(doc, "Header fields:")) == list(HASH_HEADER_FIELDS)
 
     payload = note_content_payload(reload(signed_note(author=counselor)))
-    assert set(payload) == {"header", "sections", "quick_notes"}
+    assert set(payload) == {"header", "sections", "quick_notes", "handoffs"}
     assert list(payload["header"]) == list(HASH_HEADER_FIELDS)
     rows = _table_rows(doc)
     sections = {key: content for item in payload["sections"] for key, content in item.items()}

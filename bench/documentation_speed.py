@@ -1,0 +1,258 @@
+"""How fast a call is documented: Chromium scripts a low-risk and a high-risk call from "find a
+client" to "signed" and prints clicks, keystrokes, full page loads and machine time as a ratio
+to a plain page load measured in the same run, plus the note page's height and control count.
+Nothing here asserts a time: it is a benchmark, not a test.
+
+- Low-risk call: a new anonymous caller, every C-SSRS answer No, one line per required field.
+- High-risk call: the returning demo client, plan with intent (C-SSRS 1–5 yes), firearms at
+  home, safety plan created from the note, supervisor consulted (recorded by phone), follow-up
+  task, "End session and sign".
+
+Run: DATABASE_URL=postgres://... .venv/bin/python bench/documentation_speed.py [--repeat 3]
+It creates and drops its own database (test_<name>) next to the one DATABASE_URL names and
+serves the app from a live-server thread; Chromium is /usr/bin/chromium (CHROMIUM_PATH).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisnotes.settings")
+os.environ.setdefault("DJANGO_ENV", "test")
+os.environ.setdefault("EMAIL_URL", "dummymail://")
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright + the ORM
+
+PASSWORD = "bench-documentation-1"  # noqa: S105 — the throwaway demo users of its own database
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@dataclass
+class Counts:
+    clicks: int = 0
+    keystrokes: int = 0
+    loads: int = 0
+    seconds: float = 0.0
+    height: int = 0
+    controls: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class Driver:
+    """Every click and keystroke the script makes goes through here and is counted; full page
+    loads are counted from the page's own load events."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.counts = Counts()
+        page.on("load", lambda _page: self._loaded())
+
+    def _loaded(self) -> None:
+        self.counts.loads += 1
+
+    def click(self, selector: str) -> None:
+        self.counts.clicks += 1
+        self.page.locator(selector).first.click()
+
+    def check(self, selector: str) -> None:
+        self.counts.clicks += 1
+        self.page.locator(selector).check()
+
+    def select(self, selector: str, value: str) -> None:
+        self.counts.clicks += 2  # open the list, pick
+        self.page.locator(selector).select_option(value)
+
+    def type(self, selector: str, text: str) -> None:
+        self.counts.clicks += 1  # into the field
+        self.counts.keystrokes += len(text)
+        self.page.locator(selector).fill(text)
+
+    def keys(self, text: str) -> None:
+        self.counts.keystrokes += len(text)
+        self.page.keyboard.type(text)
+
+    def press(self, key: str) -> None:
+        self.counts.keystrokes += 1
+        self.page.keyboard.press(key)
+
+    def measure_note_page(self) -> None:
+        self.counts.height = int(self.page.evaluate("document.documentElement.scrollHeight"))
+        self.counts.controls = int(
+            self.page.evaluate(
+                "document.querySelectorAll('input:not([type=hidden]), select, textarea, "
+                "button').length"
+            )
+        )
+
+
+def _wait_note(page: Any) -> None:
+    page.locator("#note-form[data-autosave=ready]").wait_for()
+
+
+def low_risk(d: Driver, base: str, alias: str) -> None:
+    page = d.page
+    page.goto(f"{base}/clients/")
+    d.keys(alias)
+    page.wait_for_timeout(400)  # the search box's debounce
+    d.click("a:has-text('New client')")
+    page.wait_for_load_state()
+    if not page.locator("#id_alias").input_value():
+        # The link carries the search only when the page was loaded with it.
+        d.type("#id_alias", alias)
+    d.click("button:has-text('Create')")  # creates the client and starts the session
+    _wait_note(page)
+    d.measure_note_page()
+    for item in ("q1", "q2", "q6"):
+        d.check(f"#id_safety-screen-{item}_no")
+    d.select("#id_safety-means-agitation", "1")
+    d.check("#id_header-confidentiality_explained")
+    d.type("#id_exploration-precipitating_event", "Could not sleep after an argument.")
+    d.select("#id_exploration-suds_start", "5")
+    d.select("#id_exploration-suds_end", "3")
+    d.type("#id_problem_solving-interventions", "Active listening, grounding.")
+    d.type("#id_follow_up-followup_plan", "None needed; may call again.")
+    d.check("#id_follow_up-crisis_numbers_given")
+    d.check("#id_follow_up-disposition_0")
+    d.click("#end-sign-button")
+    page.locator("[data-testid=note-status]:has-text('Signed')").wait_for()
+
+
+def high_risk(d: Driver, base: str, alias: str) -> None:
+    page = d.page
+    page.goto(f"{base}/clients/")
+    d.keys(alias)
+    page.locator(f"[data-testid=client-results] a:has-text('{alias}')").first.wait_for()
+    d.click(f"[data-testid=client-results] a:has-text('{alias}')")
+    d.click("button:has-text('Start session')")
+    _wait_note(page)
+    d.measure_note_page()
+    for item in ("q1", "q2", "q3", "q4", "q5"):
+        d.check(f"#id_safety-screen-{item}")
+    d.check("#id_safety-screen-q6_no")
+    d.check("#id_safety-formulation-clinician_level_2")
+    d.type("#id_safety-formulation-rationale", "Plan and intent tonight; firearm at home.")
+    d.type("#id_safety-formulation-plan_details", "Gun in the closet, tonight.")
+    d.select("#id_safety-means-agitation", "6")
+    d.check("#id_safety-means-firearms_0")
+    d.check("#id_safety-means-medications_1")
+    d.check("#id_safety-means-other_means_1")
+    d.type("#id_safety-means-means_safety_notes", "Brother will take the gun tonight.")
+    d.check("#id_header-confidentiality_explained")
+    d.type("#id_exploration-precipitating_event", "Lost custody hearing today.")
+    d.select("#id_exploration-suds_start", "9")
+    d.select("#id_exploration-suds_end", "6")
+    d.type("#id_problem_solving-interventions", "Safety planning, means counselling.")
+    d.type("#id_follow_up-followup_plan", "Call tomorrow morning.")
+    d.check("#id_follow_up-crisis_numbers_given")
+    d.check("#id_follow_up-disposition_1")  # mobile crisis
+    # Supervisor consulted by phone, recorded from the note (htmx).
+    d.click("#safety-supervisor-record summary")
+    d.select(
+        "#id_supervisor-record-supervisor",
+        page.locator("#id_supervisor-record-supervisor option:nth-child(2)").get_attribute("value")
+        or "",
+    )
+    d.select("#id_supervisor-record-method", "phone")
+    d.type("#id_supervisor-record-response", "Agree: mobile crisis, call back in 1 h.")
+    d.click("#safety-supervisor-record button:has-text('Record notification')")
+    page.locator("[data-testid=supervisor-notification]").first.wait_for()
+    # Follow-up task: due time and assignee already filled from the risk.
+    d.click("#note-followups button:has-text('Add follow-up')")
+    page.locator("#note-followups [data-followup]").first.wait_for()
+    # Safety plan (its own page, back to the note).
+    d.press("Control+s")
+    page.locator("#save-status:has-text('saved')").wait_for()
+    d.click("[data-testid=safety-plan-edit]")
+    d.type("[name=warning_signs]", "Stop answering texts")
+    d.type("[name=coping]", "Walk the dog")
+    d.type("[name=environment]", "Brother keeps the gun")
+    d.click("button:has-text('Save safety plan')")
+    _wait_note(page)
+    d.click("#end-sign-button")
+    page.locator(
+        "[data-testid=note-status]:has-text('Awaiting co-sign'), "
+        "[data-testid=note-status]:has-text('Signed')"
+    ).first.wait_for()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each call (median)")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server.")
+
+    import django
+
+    django.setup()
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.test.testcases import LiveServerThread
+    from django.test.utils import setup_databases, teardown_databases
+    from playwright.sync_api import sync_playwright
+
+    from sessions.services.demo import demo_seed
+
+    old_config = setup_databases(verbosity=0, interactive=False)
+    server = LiveServerThread("localhost", StaticFilesHandler, port=0)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise server.error
+    base = f"http://localhost:{server.port}"
+    try:
+        demo_seed(password=PASSWORD)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            )
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(f"{base}/login/")
+            page.get_by_label("Username").fill("counselor")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(lambda url: "/login/" not in url)
+            # The floor: a plain page load (the client search page, nothing typed).
+            floors = []
+            for _ in range(5):
+                start = time.perf_counter()
+                page.goto(f"{base}/clients/")
+                floors.append(time.perf_counter() - start)
+            floor = statistics.median(floors)
+            print(f"plain page load: {floor * 1000:.0f} ms (floor)")
+            for name, flow, alias in (
+                ("low-risk ", low_risk, "Caller, bench {n}"),
+                ("high-risk", high_risk, "Returning caller, night shift"),
+            ):
+                runs = []
+                for n in range(args.repeat):
+                    d = Driver(context.new_page())
+                    start = time.perf_counter()
+                    flow(d, base, alias.format(n=f"{name.strip()} {n}"))
+                    d.counts.seconds = time.perf_counter() - start
+                    d.page.close()
+                    runs.append(d.counts)
+                c = runs[len(runs) // 2]
+                seconds = statistics.median(r.seconds for r in runs)
+                print(
+                    f"{name}: {c.clicks} clicks, {c.keystrokes} keystrokes, {c.loads} page loads, "
+                    f"machine time {seconds * 1000:.0f} ms = {seconds / floor:.1f}× floor; "
+                    f"note page {c.height} px, {c.controls} controls"
+                )
+            browser.close()
+    finally:
+        server.terminate()
+        teardown_databases(old_config, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""Reads of the clinic's snippets, scoped to the user's clinic (another clinic's is a 404)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from crisisnotes.accounts.models import User
+from sessions.models import Snippet
+
+
+def snippet_list(*, user: User) -> QuerySet[Snippet]:
+    if user.clinic_id is None:  # no clinic, no snippets
+        return Snippet.objects.none()
+    return Snippet.objects.filter(clinic_id=user.clinic_id).order_by("shortcut")
+
+
+def snippet_get(*, user: User, snippet_id: int) -> Snippet:
+    return get_object_or_404(snippet_list(user=user), pk=snippet_id)
+
+
+def snippets_for_note(*, user: User) -> list[dict[str, str]]:
+    """What the note page's snippet menu needs: shortcut and text, in shortcut order."""
+    return [{"shortcut": s.shortcut, "text": s.text} for s in snippet_list(user=user)]
