@@ -51,7 +51,7 @@ def export_job_plan(*, job_id: int) -> tuple[ExportJob, bool]:
     call created the chunks (then the caller fans the job out to more runners). The job row's
     lock makes two first deliveries plan it once."""
     job = (
-        ExportJob.objects.select_for_update()
+        ExportJob.objects.select_for_update(of=("self",))  # not the clinic's or user's row
         .select_related("requested_by", "clinic")
         .get(pk=job_id)
     )
@@ -176,7 +176,8 @@ def chunk_complete(
         if not done:
             return False
         job_id = ExportChunk.objects.values_list("job_id", flat=True).get(pk=claim.chunk_id)
-        ExportJob.objects.select_for_update().filter(pk=job_id).exists()
+        # Serialise the rebuild of job.failures with other chunks finishing now.
+        list(ExportJob.objects.select_for_update().filter(pk=job_id).values_list("pk", flat=True))
         all_failures = [
             failure
             for chunk_failures in ExportChunk.objects.filter(job_id=job_id, done_at__isnull=False)

@@ -310,7 +310,7 @@ def _enqueue(job: ExportJob) -> None:
 def export_jobs_resume(*, now: datetime | None = None) -> int:
     """Enqueue again every unfinished job nobody has touched for STALE_AFTER: the database, not
     the broker, remembers what is still to do. Running it twice is harmless (the job run is
-    idempotent and a second delivery of a running job steps aside)."""
+    idempotent and a second delivery of a running job joins its chunks)."""
     from sessions.tasks import export_run
 
     now = now or timezone.now()
