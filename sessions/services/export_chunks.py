@@ -78,6 +78,7 @@ def export_job_plan(*, job_id: int) -> tuple[ExportJob, bool]:
 
 @dataclass(frozen=True)
 class Claim:
+    job_id: int
     chunk_id: int
     index: int
     record_ids: list[int]
@@ -119,6 +120,7 @@ def chunk_claim(*, job_id: int, runner: str, now: datetime | None = None) -> Cla
             return None
         ExportJob.objects.filter(pk=job_id).update(progressed_at=now, updated_at=now)
     return Claim(
+        job_id=job_id,
         chunk_id=chunk.pk,
         index=chunk.index,
         record_ids=list(chunk.record_ids),
@@ -149,9 +151,8 @@ def chunk_heartbeat(*, claim: Claim, done: int) -> bool:
             pk=claim.chunk_id, claim_token=claim.token, done_at__isnull=True
         ).update(heartbeat_at=now, done_count=Greatest(F("done_count"), done))
         if alive:
-            job_id = ExportChunk.objects.values_list("job_id", flat=True).get(pk=claim.chunk_id)
-            ExportJob.objects.filter(pk=job_id).update(
-                progress_done=_job_progress(job_id), progressed_at=now, updated_at=now
+            ExportJob.objects.filter(pk=claim.job_id).update(
+                progress_done=_job_progress(claim.job_id), progressed_at=now, updated_at=now
             )
     return bool(alive)
 
@@ -175,7 +176,7 @@ def chunk_complete(
         )
         if not done:
             return False
-        job_id = ExportChunk.objects.values_list("job_id", flat=True).get(pk=claim.chunk_id)
+        job_id = claim.job_id
         # Serialise the rebuild of job.failures with other chunks finishing now.
         list(ExportJob.objects.select_for_update().filter(pk=job_id).values_list("pk", flat=True))
         all_failures = [
