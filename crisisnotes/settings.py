@@ -271,6 +271,11 @@ MEDIA_ROOT = PRIVATE_STORAGE_DIR
 # Exported files are deleted this long after the export finished (and never before its download
 # link expired); the job row stays. See docs/compliance.md "Retention".
 EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=72)
+# Bulk exports are split into chunks any worker takes (docs/architecture.md "Background work"):
+# a chunk whose worker has not reported for EXPORT_STALL_SECONDS is taken over by another, and a
+# job is fanned out to EXPORT_PARALLEL_TASKS task messages (about the number of worker processes).
+EXPORT_STALL_SECONDS = env.int("EXPORT_STALL_SECONDS", default=30)
+EXPORT_PARALLEL_TASKS = env.int("EXPORT_PARALLEL_TASKS", default=4)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -3,7 +3,7 @@ twice or concurrently (acks_late re-delivers after a lost worker): the database 
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from sessions.services.exports import export_job_run, export_jobs_resume
 from sessions.services.followups import followup_scan
@@ -17,11 +17,18 @@ def followups_scan() -> dict[str, int]:
 
 
 # Bulk exports outlast the global 240 s limit; still well under the broker visibility timeout.
+# Several of these run one job in parallel; the task id names the delivery, so a re-delivery
+# after its worker died takes back that worker's chunk at once.
 @shared_task(
-    name="exports.run", acks_late=True, ignore_result=True, soft_time_limit=3000, time_limit=3300
+    bind=True,
+    name="exports.run",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=3000,
+    time_limit=3300,
 )
-def export_run(job_id: int) -> None:
-    export_job_run(job_id=job_id)
+def export_run(self: Task, job_id: int) -> None:
+    export_job_run(job_id=job_id, runner=self.request.id or "")
 
 
 @shared_task(name="exports.resume", acks_late=True, ignore_result=True)

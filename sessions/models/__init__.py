@@ -1,5 +1,5 @@
 from sessions.models.clients import Client, CommunityResource
-from sessions.models.exports import ExportJob
+from sessions.models.exports import ExportChunk, ExportJob
 from sessions.models.fhir import FhirApiToken
 from sessions.models.followups import FollowUpAlert, FollowUpAttempt, FollowUpTask
 from sessions.models.integrity import RecordIntegrityAlert
@@ -24,6 +24,7 @@ __all__ = [
     "ConsultReply",
     "CrisisSession",
     "ExplorationStage",
+    "ExportChunk",
     "ExportJob",
     "FhirApiToken",
     "FollowUpAlert",

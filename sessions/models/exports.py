@@ -4,8 +4,14 @@ the row and the files on disk say, and a finished job is never run again."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+# A job nothing has moved on for this long is shown as waiting for a worker, not as running.
+WAITING_AFTER = timedelta(seconds=30)
 
 
 class ExportKind(models.TextChoices):
@@ -47,6 +53,14 @@ class ExportJob(models.Model):
     # [{"session_id", "client", "error"}]: records that could not be rendered.
     failures = models.JSONField(default=list, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Last time a worker claimed a chunk or finished a record of this job (the page's "waiting
+    # for a worker" reads it; the resume sweep's updated_at is also touched by the sweep itself).
+    progressed_at = models.DateTimeField(null=True, blank=True)
+    # The claim on assembling the ZIP once every chunk is done: one runner at a time, and a
+    # stalled assembler's claim is taken over (sessions.services.export_chunks).
+    assembly_token = models.CharField(max_length=32, blank=True)
+    assembly_by = models.CharField(max_length=64, blank=True)
+    assembly_heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -73,3 +87,46 @@ class ExportJob(models.Model):
         if not self.progress_total:
             return 0
         return min(100, self.progress_done * 100 // self.progress_total)
+
+    @property
+    def waiting_for_worker(self) -> bool:
+        """Unfinished and nothing moved for WAITING_AFTER: no worker is on it right now (all
+        busy, or the one on it died and its chunk is not re-claimed yet)."""
+        if self.is_finished:
+            return False
+        last = self.progressed_at or self.created_at
+        return last is not None and timezone.now() - last >= WAITING_AFTER
+
+
+class ExportChunk(models.Model):
+    """A slice of a job's records that any worker may claim. A claim is a token plus a
+    heartbeat the claimant refreshes after every record; a claim whose heartbeat is older than
+    EXPORT_STALL_SECONDS belongs to a dead or stuck worker and may be taken over. Only the
+    holder of the current token can mark the chunk done, so each record's result is counted
+    once however many workers touched it."""
+
+    job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    record_ids = models.JSONField(default=list)
+    claim_token = models.CharField(max_length=32, blank=True)
+    # The Celery delivery (task id) holding the claim: a re-delivery of the same message after
+    # its worker died takes its own chunk back at once, without waiting for the heartbeat.
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # Records of this chunk finished by the current claimant (the job's progress is the sum).
+    done_count = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+    # The index rows of the chunk's records (PDF jobs) and the records that failed.
+    rows = models.JSONField(default=list, blank=True)
+    failures = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="export_chunk_job_index_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.index} of export {self.job_id}"

@@ -1,22 +1,24 @@
 """PDF export of signed session records, single or bulk (a ZIP of PDFs plus a CSV index).
 
-The ExportJob row is the source of truth. `export_job_run` may be delivered twice (acks_late
-re-delivers after a worker died; the resume sweep re-enqueues jobs Redis forgot), so it is
-idempotent: every file is written under a temporary name and renamed into place atomically, a
-record whose PDF already exists is not rendered again, and a finished job is left alone.
+The ExportJob row and its ExportChunk rows are the source of truth. A job is split into chunks
+that any number of workers claim (sessions/services/export_chunks.py) and assembled into its one
+file by whoever finds every chunk done. `export_job_run` may be delivered any number of times
+(the fan-out, acks_late re-delivery after a worker died, the resume sweep re-enqueuing jobs Redis
+forgot), so it is idempotent: every file is written under a temporary name and renamed into place
+atomically, a record whose PDF already exists is not rendered again, a chunk's results count only
+under its current claim, and a finished job is left alone.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
 import logging
 import os
+import time
 import uuid
 import zipfile
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,8 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -39,13 +42,22 @@ from sessions.models import CrisisSession, ExportJob, FollowUpAttempt, FollowUpT
 from sessions.models.exports import ExportFormat, ExportKind, ExportStatus
 from sessions.models.notes import NoteStatus, RiskLevel
 from sessions.registry import sections
+from sessions.services.export_chunks import (
+    Claim,
+    assembly_claim,
+    assembly_heartbeat,
+    chunk_claim,
+    chunk_complete,
+    chunk_heartbeat,
+    export_job_plan,
+    job_chunks_done,
+    job_has_unfinished_work,
+)
 from sessions.services.signing import note_content_canonical
 
 logger = logging.getLogger(__name__)
 
 EXPORTS_DIR = "exports"
-# Namespace of the PostgreSQL advisory locks that keep two deliveries of one job apart.
-_LOCK_NAMESPACE = 6006
 # A queued or running job untouched for this long lost its message (Redis restart, or its
 # worker died after a duplicate delivery was acknowledged): the sweep enqueues it again.
 STALE_AFTER = timedelta(minutes=3)
@@ -301,7 +313,7 @@ def _enqueue(job: ExportJob) -> None:
 def export_jobs_resume(*, now: datetime | None = None) -> int:
     """Enqueue again every unfinished job nobody has touched for STALE_AFTER: the database, not
     the broker, remembers what is still to do. Running it twice is harmless (the job run is
-    idempotent and a second delivery of a running job steps aside)."""
+    idempotent and a second delivery of a running job joins its chunks)."""
     from sessions.tasks import export_run
 
     now = now or timezone.now()
@@ -352,71 +364,61 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-@contextlib.contextmanager
-def _job_lock(job_id: int) -> Iterator[bool]:
-    """Held while a delivery works on the job, so a duplicate delivery steps aside. A killed
-    worker's lock dies with its database connection. (SQLite, the embedded default, runs one
-    solo worker and needs none.)"""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, job_id])
-        acquired = bool(cursor.fetchone()[0])
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, job_id])
-
-
 def _record_filename(note: CrisisSession) -> str:
     return f"session-{note.pk}-{note.started_at:%Y-%m-%d}.pdf"
 
 
-def export_job_run(*, job_id: int) -> ExportJob:
-    """Render the job's records and publish its file; safe to call any number of times.
+def export_job_run(*, job_id: int, runner: str = "") -> ExportJob:
+    """Work on the job until nothing is left for this runner; safe to call any number of
+    times, from any number of workers at once.
 
-    A finished job is returned untouched. A job another delivery is working on (advisory lock)
-    is left to it. Otherwise the run resumes: PDFs already on disk are kept, the rest are
-    rendered, the ZIP and its CSV index are built under a temporary name and renamed into place,
-    and only then is the job marked done."""
-    with _job_lock(job_id) as acquired:
-        job = ExportJob.objects.select_related("requested_by", "clinic").get(pk=job_id)
-        if job.is_finished or not acquired:
-            return job
-        now = timezone.now()
-        ExportJob.objects.filter(pk=job.pk).update(
-            status=ExportStatus.RUNNING,
-            started_at=job.started_at or now,
-            attempts=job.attempts + 1,
-            updated_at=now,
-        )
-        directory = job_dir(job)
-        _private_dir(directory)
-        # Left over by a delivery that was killed mid-write; nobody else holds the lock.
-        for stale in directory.rglob("*.tmp"):
-            stale.unlink(missing_ok=True)
-        try:
-            if job.kind == ExportKind.SINGLE:
-                _run_single(job, directory)
-            elif job.format == ExportFormat.FHIR_NDJSON:
-                from sessions.services.fhir import export_fhir_ndjson_run
-
-                export_fhir_ndjson_run(job=job, directory=directory)
-            else:
-                _run_bulk(job, directory)
-        except Exception as exc:  # the job row must say what went wrong
-            logger.exception("Export job %s failed", job.pk)
-            ExportJob.objects.filter(pk=job.pk).update(
-                status=ExportStatus.FAILED,
-                error=str(exc)[:2000] or exc.__class__.__name__,
-                finished_at=timezone.now(),
-                updated_at=timezone.now(),
-            )
-        job.refresh_from_db()
+    The first run splits the job into chunks and fans it out to EXPORT_PARALLEL_TASKS runners
+    (sessions.services.export_chunks). Each runner claims chunks until none is free: a chunk
+    whose worker stalled is taken over, and while other runners hold the last chunks this one
+    waits, so a worker that dies mid-chunk is replaced within EXPORT_STALL_SECONDS by a runner
+    that is still alive. Whoever finds every chunk done assembles the file, exactly once; the job
+    is marked done only after its file is in place. `runner` names the delivery (the Celery task
+    id: a re-delivery takes back its own dead claims at once); a direct call gets a new name.
+    A finished job is returned untouched."""
+    runner = runner or f"direct-{uuid.uuid4().hex}"
+    job = ExportJob.objects.select_related("requested_by", "clinic").get(pk=job_id)
+    if job.is_finished:
         return job
+    job, created = export_job_plan(job_id=job_id)
+    if created:
+        _fan_out(job)
+    directory = job_dir(job)
+    _private_dir(directory)
+    worked = False
+    poll = min(1.0, settings.EXPORT_STALL_SECONDS / 5)
+    while True:
+        claim = chunk_claim(job_id=job.pk, runner=runner)
+        if claim is not None:
+            if not worked:
+                worked = True
+                ExportJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1)
+            _run_chunk(job, directory, claim)
+            continue
+        token = assembly_claim(job_id=job.pk, runner=runner)
+        if token is not None:
+            if not worked:
+                ExportJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1)
+            _assemble(job, directory, token)
+            break
+        if not job_has_unfinished_work(job_id=job.pk):
+            break
+        # Other runners hold the remaining chunks (or the assembly): wait for them to finish or
+        # to stall, rather than leave a dead worker's chunk until the resume sweep.
+        time.sleep(poll)
+    job.refresh_from_db()
+    return job
+
+
+def _fan_out(job: ExportJob) -> None:
+    from sessions.tasks import export_run
+
+    for _ in range(min(settings.EXPORT_PARALLEL_TASKS, job.chunks.count()) - 1):
+        enqueue_on_commit(export_run, job.pk)
 
 
 def _load_note(job: ExportJob, session_id: int) -> CrisisSession:
@@ -428,56 +430,109 @@ def _load_note(job: ExportJob, session_id: int) -> CrisisSession:
     return note
 
 
-def _run_single(job: ExportJob, directory: Path) -> None:
-    note = _load_note(job, job.record_ids[0])
-    target = directory / _record_filename(note)
-    if not target.exists():
-        _write_atomic(target, record_pdf(note=note, generated_by=job.requested_by))
-    _finish(job, target, failures=[])
+def _run_chunk(job: ExportJob, directory: Path, claim: Claim) -> None:
+    """Render the chunk's records (a file already on disk, from a holder that stalled, is kept)
+    and record their index rows and failures under the claim."""
+    rows: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    for done, session_id in enumerate(claim.record_ids, start=1):
+        if job.format == ExportFormat.FHIR_NDJSON and job.kind == ExportKind.BULK:
+            from sessions.services.fhir import fhir_ndjson_record_write
+
+            failure = fhir_ndjson_record_write(job=job, session_id=session_id, directory=directory)
+            row: dict[str, Any] = {"session_id": session_id}
+        else:
+            row, failure = _render_record(job, directory, session_id)
+        rows.append(row)
+        if failure is not None:
+            failures.append(failure)
+        if not chunk_heartbeat(claim=claim, done=done):
+            return  # taken over after we stalled: the new holder reports these records
+    chunk_complete(claim=claim, rows=rows, failures=failures)
 
 
-def _run_bulk(job: ExportJob, directory: Path) -> None:
+def _render_record(
+    job: ExportJob, directory: Path, session_id: int
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """One record's PDF (bulk: under records/, with its index row; single: the job's file)."""
+    row: dict[str, Any] = {"session_id": session_id}
+    try:
+        note = _load_note(job, session_id)
+        name = _record_filename(note)
+        if job.kind == ExportKind.SINGLE:
+            target = directory / name
+            row["file"] = name
+        else:
+            _private_dir(directory / "records")
+            target = directory / "records" / name
+            row.update(_index_row(note, name))
+        if not target.exists():
+            _write_atomic(target, record_pdf(note=note, generated_by=job.requested_by))
+    except SoftTimeLimitExceeded:
+        raise  # the whole task ran out of time: not this record's fault; the chunk is re-claimed
+    except Exception as exc:  # one bad record must not sink the rest
+        logger.exception("Export job %s: record %s failed", job.pk, session_id)
+        reason = str(exc) or exc.__class__.__name__
+        row.update({"file": "", "error": reason})
+        return row, {"session_id": session_id, "client": row.get("client", ""), "error": reason}
+    return row, None
+
+
+def _assemble(job: ExportJob, directory: Path, token: str) -> None:
+    """Every chunk is done and this runner holds the assembly: publish the job's one file,
+    then mark the job done (or failed, saying why)."""
+    chunks = job_chunks_done(job_id=job.pk)
+    rows = [row for chunk in chunks for row in chunk.rows]
+    failures = [failure for chunk in chunks for failure in chunk.failures]
+    try:
+        if job.kind == ExportKind.SINGLE:
+            if failures:
+                raise ExportError(failures[0]["error"])
+            for leftover in directory.glob(".*.tmp"):  # a killed render's half-written file
+                leftover.unlink(missing_ok=True)
+            final = directory / rows[0]["file"]
+        elif job.format == ExportFormat.FHIR_NDJSON:
+            from sessions.services.fhir import fhir_ndjson_assemble
+
+            final = fhir_ndjson_assemble(job=job, directory=directory, failures=failures)
+        else:
+            final = _assemble_zip(job, directory, rows, failures, token)
+    except Exception as exc:  # the job row must say what went wrong
+        logger.exception("Export job %s failed", job.pk)
+        ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(
+            status=ExportStatus.FAILED,
+            error=str(exc)[:2000] or exc.__class__.__name__,
+            # A single record's failure is the job's error; a bulk job lists its records.
+            failures=failures if job.kind == ExportKind.BULK else [],
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        return
+    _finish(job, final, failures=failures)
+
+
+def _assemble_zip(
+    job: ExportJob,
+    directory: Path,
+    rows: list[dict[str, Any]],
+    failures: list[dict[str, Any]],
+    token: str,
+) -> Path:
     final = directory / f"crisisnotes-export-{job.pk}.zip"
     records_dir = directory / "records"
-    if final.exists():
-        # A previous delivery published the ZIP and died before marking the job done.
-        failures = job.failures
-    else:
-        _private_dir(records_dir)
-        failures = []
-        rows = []
-        for done, session_id in enumerate(job.record_ids, start=1):
-            row: dict[str, Any] = {"session_id": session_id}
-            try:
-                note = _load_note(job, session_id)
-                name = _record_filename(note)
-                row.update(_index_row(note, name))
-                if not (records_dir / name).exists():
-                    _write_atomic(
-                        records_dir / name, record_pdf(note=note, generated_by=job.requested_by)
-                    )
-            except SoftTimeLimitExceeded:
-                raise  # the whole job ran out of time: not this record's fault
-            except Exception as exc:  # one bad record must not sink the rest
-                logger.exception("Export job %s: record %s failed", job.pk, session_id)
-                reason = str(exc) or exc.__class__.__name__
-                failures.append(
-                    {"session_id": session_id, "client": row.get("client", ""), "error": reason}
-                )
-                row.update({"file": "", "error": reason})
-            rows.append(row)
-            ExportJob.objects.filter(pk=job.pk).update(
-                progress_done=done, failures=failures, updated_at=timezone.now()
-            )
+    # Else a previous assembler published the ZIP and died before marking the job done.
+    if not final.exists():
         if len(failures) == len(job.record_ids):
             raise ExportError("No record could be exported: " + failures[0]["error"])
+        assembly_heartbeat(job_id=job.pk, token=token)
         _write_atomic(final, _zip_bytes(records_dir, rows))
-    # The ZIP holds every PDF: the loose copies go, so the job leaves exactly one file.
+    # The ZIP holds every PDF: the loose copies go (with any temporary file a killed worker
+    # left), so the job leaves exactly one file.
     if records_dir.exists():
-        for pdf in records_dir.iterdir():
-            pdf.unlink(missing_ok=True)
+        for leftover in records_dir.iterdir():
+            leftover.unlink(missing_ok=True)
         records_dir.rmdir()
-    _finish(job, final, failures=failures)
+    return final
 
 
 INDEX_FIELDS = [
@@ -511,7 +566,8 @@ def _index_row(note: CrisisSession, filename: str) -> dict[str, Any]:
         # The canonical content, as stored now: its SHA-256 is the content hash when the record
         # verifies, so a recipient checks it with any SHA-256 tool (docs/record-hash.md).
         "content_file": filename.removesuffix(".pdf") + ".content.json",
-        "content_json": note_content_canonical(note),
+        # Text, so the row can wait in the chunk's JSON; UTF-8 gives back the exact bytes.
+        "content_json": note_content_canonical(note).decode("utf-8"),
         "error": "",
     }
 
@@ -549,7 +605,9 @@ def _zip_bytes(records_dir: Path, rows: list[dict[str, Any]]) -> bytes:
 
 def _finish(job: ExportJob, path: Path, *, failures: list[dict[str, Any]]) -> None:
     now = timezone.now()
-    ExportJob.objects.filter(pk=job.pk).update(
+    # Only a running job: a second assembler (the first stalled, then finished after all) does
+    # not move finished_at.
+    ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(
         status=ExportStatus.DONE,
         file_path=str(path.relative_to(settings.PRIVATE_STORAGE_DIR)),
         progress_done=job.progress_total,

@@ -29,12 +29,7 @@ from sessions.fhir import FhirExportError, fhir_instant, note_fhir_bundle
 from sessions.models import CrisisSession, ExportJob, FhirApiToken
 from sessions.models.notes import NoteStatus
 from sessions.selectors.exports import EXPORT_ROLES
-from sessions.services.exports import (
-    ExportError,
-    _finish,
-    _load_note,
-    _write_atomic,
-)
+from sessions.services.exports import ExportError, _load_note, _write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -86,48 +81,49 @@ def ndjson_lines(resources: Iterable[dict[str, Any]]) -> bytes:
 # --- bulk: NDJSON per resource type, in the export job's ZIP ----------------------------------
 
 
-def export_fhir_ndjson_run(*, job: ExportJob, directory: Path) -> None:
-    """The FHIR writer of a bulk export job (export_job_run calls it; same guarantees as the
-    PDF writer): each record's Bundle is written to its own file first, atomically, so a
-    re-delivered job resumes where the killed one stopped and never builds a record twice; then
-    the ZIP of `<ResourceType>.ndjson` files, the Bulk Data manifest and the
-    OperationOutcome.ndjson of records that failed is published under one atomic rename.
+def fhir_ndjson_record_write(
+    *, job: ExportJob, session_id: int, directory: Path
+) -> dict[str, Any] | None:
+    """The FHIR half of one record of a bulk export chunk (the chunk runner in
+    sessions/services/exports.py calls it; same guarantees as the PDF writer): the record's
+    Bundle is written to its own file, atomically, and a file already there (a re-claimed
+    chunk) is not built again. Returns the failure to report, or None."""
+    bundles_dir = directory / "bundles"
+    bundles_dir.mkdir(exist_ok=True)
+    target = bundles_dir / f"session-{session_id}.json"
+    client = ""
+    try:
+        if not target.exists():
+            note = _load_note(job, session_id)
+            client = note.client.alias
+            bundle = note_fhir_bundle(
+                note=note, base_url=fhir_base_url(), generated_at=job.created_at
+            )
+            _write_atomic(target, json.dumps(bundle, ensure_ascii=False).encode("utf-8"))
+    except SoftTimeLimitExceeded:
+        raise  # the whole job ran out of time: not this record's fault
+    except Exception as exc:  # one bad record must not sink the rest
+        logger.exception("FHIR export job %s: record %s failed", job.pk, session_id)
+        return {"session_id": session_id, "client": client, "error": str(exc) or type(exc).__name__}
+    return None
 
-    A resource shared by several records (the Patient, the clinic, a Practitioner, a safety-plan
-    version) has the same id in each and is written once."""
+
+def fhir_ndjson_assemble(
+    *, job: ExportJob, directory: Path, failures: list[dict[str, Any]]
+) -> Path:
+    """Once every chunk is done: the ZIP of `<ResourceType>.ndjson` files, the Bulk Data
+    manifest and the OperationOutcome.ndjson of records that failed, published under one atomic
+    rename; then the per-record files go. A resource shared by several records (the Patient,
+    the clinic, a Practitioner, a safety-plan version) has the same id in each and is written
+    once."""
     final = directory / f"crisisnotes-fhir-{job.pk}.zip"
     bundles_dir = directory / "bundles"
-    if final.exists():
-        # A previous delivery published the ZIP and died before marking the job done.
-        _remove_bundles(bundles_dir)
-        _finish(job, final, failures=job.failures)
-        return
-    bundles_dir.mkdir(exist_ok=True)
-    failures: list[dict[str, Any]] = []
-    base_url = fhir_base_url()
-    for done, session_id in enumerate(job.record_ids, start=1):
-        target = bundles_dir / f"session-{session_id}.json"
-        client = ""
-        try:
-            if not target.exists():
-                note = _load_note(job, session_id)
-                client = note.client.alias
-                bundle = note_fhir_bundle(note=note, base_url=base_url, generated_at=job.created_at)
-                _write_atomic(target, json.dumps(bundle, ensure_ascii=False).encode("utf-8"))
-        except SoftTimeLimitExceeded:
-            raise  # the whole job ran out of time: not this record's fault
-        except Exception as exc:  # one bad record must not sink the rest
-            logger.exception("FHIR export job %s: record %s failed", job.pk, session_id)
-            reason = str(exc) or type(exc).__name__
-            failures.append({"session_id": session_id, "client": client, "error": reason})
-        ExportJob.objects.filter(pk=job.pk).update(
-            progress_done=done, failures=failures, updated_at=timezone.now()
-        )
-    if len(failures) == len(job.record_ids):
-        raise ExportError("No record could be exported: " + failures[0]["error"])
-    _write_atomic(final, _ndjson_zip(job, bundles_dir, failures))
+    if not final.exists():  # else a previous assembler published it and died before finishing
+        if len(failures) == len(job.record_ids):
+            raise ExportError("No record could be exported: " + failures[0]["error"])
+        _write_atomic(final, _ndjson_zip(job, bundles_dir, failures))
     _remove_bundles(bundles_dir)
-    _finish(job, final, failures=failures)
+    return final
 
 
 def _remove_bundles(bundles_dir: Path) -> None:

@@ -13,8 +13,9 @@ import time_machine
 from django.utils import timezone
 
 from crisisnotes.audit.models import Action, AuditEvent
-from sessions.models import ExportJob
-from sessions.models.exports import ExportStatus
+from sessions.models import ExportChunk, ExportJob
+from sessions.models.exports import WAITING_AFTER, ExportStatus
+from sessions.services import export_chunks
 from sessions.services import exports as export_services
 from sessions.services.exports import (
     ExportError,
@@ -226,37 +227,67 @@ def test_download_is_audited_and_expires(counselor, clinic_admin, clinic):
     assert AuditEvent.objects.filter(action=Action.DOWNLOAD, object_id=str(job.pk)).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_second_delivery_steps_aside_while_the_first_holds_the_job(
-    counselor, clinic_admin, monkeypatch
+def test_a_claimed_chunk_is_not_taken_until_its_heartbeat_is_stale(
+    counselor, clinic_admin, settings
 ):
-    """Two deliveries of one job at once (a redelivery racing a slow worker): the one that
-    does not get the job's advisory lock returns without touching files or the row."""
-    import threading
-
-    from django.db import connection
-
+    """A chunk a live worker holds is left to it; once its heartbeat is older than
+    EXPORT_STALL_SECONDS another runner takes it over, and the old holder's results no longer
+    count (its heartbeat and completion are refused)."""
     signed_note(author=counselor)
     job = export_bulk_request(actor=clinic_admin)
-    holding, release = threading.Event(), threading.Event()
+    export_chunks.export_job_plan(job_id=job.pk)
+    first = export_chunks.chunk_claim(job_id=job.pk, runner="worker-a")
+    assert first is not None
+    assert export_chunks.chunk_claim(job_id=job.pk, runner="worker-b") is None
+    assert export_chunks.assembly_claim(job_id=job.pk, runner="worker-b") is None
+    later = timezone.now() + timedelta(seconds=settings.EXPORT_STALL_SECONDS + 1)
+    with time_machine.travel(later):
+        second = export_chunks.chunk_claim(job_id=job.pk, runner="worker-b")
+        assert second is not None and second.chunk_id == first.chunk_id
+        assert not export_chunks.chunk_heartbeat(claim=first, done=1)
+        assert not export_chunks.chunk_complete(claim=first, rows=[], failures=[])
+        assert ExportChunk.objects.get(pk=first.chunk_id).done_at is None
 
-    def first_delivery() -> None:
-        try:
-            with export_services._job_lock(job.pk) as acquired:
-                assert acquired
-                holding.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
 
-    thread = threading.Thread(target=first_delivery)
-    thread.start()
-    try:
-        assert holding.wait(timeout=10)
-        second = export_job_run(job_id=job.pk)
-        assert second.status == ExportStatus.QUEUED and second.attempts == 0
-        assert not job_dir(job).exists()
-    finally:
-        release.set()
-        thread.join(timeout=30)
-    assert export_job_run(job_id=job.pk).status == ExportStatus.DONE
+def test_a_run_takes_over_a_stalled_chunk_and_finishes_the_job(counselor, clinic_admin):
+    """A worker died holding a chunk (claimed, heartbeat a minute old, a PDF half-written):
+    the next run re-claims it at once and publishes every record exactly once."""
+    notes = [signed_note(author=counselor) for _ in range(3)]
+    job = export_bulk_request(actor=clinic_admin)
+    export_chunks.export_job_plan(job_id=job.pk)
+    dead = [export_chunks.chunk_claim(job_id=job.pk, runner=f"dead-{i}") for i in range(3)]
+    assert all(dead)
+    ExportChunk.objects.filter(job=job).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
+    (job_dir(job) / "records").mkdir(parents=True)
+    (job_dir(job) / "records" / ".half.pdf.tmp").write_bytes(b"%PDF-trunc")
+    job = export_job_run(job_id=job.pk)
+    assert job.status == ExportStatus.DONE and job.progress_done == 3
+    assert [p.name for p in job_dir(job).iterdir()] == [job_file(job).name]
+    with zipfile.ZipFile(job_file(job)) as archive:
+        names = archive.namelist()
+        index = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode())))
+    assert sorted(int(r["session_id"]) for r in index) == sorted(n.pk for n in notes)
+    assert len(names) == len(set(names)) == 1 + 2 * 3
+    assert ExportChunk.objects.filter(job=job, attempts=2).count() == 3
+
+
+def test_the_job_is_split_into_chunks_in_record_order(counselor, clinic_admin, settings):
+    settings.EXPORT_PARALLEL_TASKS = 2
+    notes = [signed_note(author=counselor) for _ in range(20)]
+    job = export_bulk_request(actor=clinic_admin)
+    export_chunks.export_job_plan(job_id=job.pk)
+    export_chunks.export_job_plan(job_id=job.pk)  # a second first delivery plans nothing more
+    chunks = list(ExportChunk.objects.filter(job=job).order_by("index"))
+    assert [len(c.record_ids) for c in chunks] == [3] * 6 + [2]
+    assert [i for c in chunks for i in c.record_ids] == job.record_ids
+    assert sorted(job.record_ids) == sorted(n.pk for n in notes)
+
+
+def test_a_job_nothing_moves_on_is_waiting_for_a_worker(counselor, clinic_admin):
+    signed_note(author=counselor)
+    job = export_bulk_request(actor=clinic_admin)
+    assert not job.waiting_for_worker
+    with time_machine.travel(timezone.now() + WAITING_AFTER + timedelta(seconds=1)):
+        assert job.waiting_for_worker
+        job.progressed_at = timezone.now() - timedelta(seconds=5)
+        assert not job.waiting_for_worker

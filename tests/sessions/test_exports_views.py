@@ -132,3 +132,27 @@ def test_export_files_are_not_under_a_public_url(settings):
 def test_admin_home_links_to_exports(admin_client_):
     body = admin_client_.get(reverse("accounts:admin_home")).content.decode()
     assert reverse("crisis_sessions:export_list") in body
+
+
+def test_a_job_nothing_moves_on_says_waiting_for_a_worker_without_an_animated_bar(
+    admin_client_, counselor, clinic_admin
+):
+    from django.utils import timezone
+
+    from sessions.models.exports import WAITING_AFTER
+    from sessions.services.exports import export_bulk_request
+
+    signed_note(author=counselor)
+    job = export_bulk_request(actor=clinic_admin)
+    url = reverse("crisis_sessions:export_progress", args=[job.pk])
+    fresh = admin_client_.get(url).content.decode()
+    assert "progress-bar-animated" in fresh and "Waiting for a worker" not in fresh
+    with time_machine.travel(timezone.now() + WAITING_AFTER + timedelta(seconds=1)):
+        stalled = admin_client_.get(url).content.decode()
+        assert "Waiting for a worker" in stalled
+        assert "progress-bar-animated" not in stalled
+        assert 'hx-trigger="every 1s"' in stalled  # still polling: it resumes by itself
+        # A worker reports progress: the bar moves again.
+        ExportJob.objects.filter(pk=job.pk).update(progressed_at=timezone.now())
+        moving = admin_client_.get(url).content.decode()
+        assert "progress-bar-animated" in moving and "Waiting for a worker" not in moving

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from fhir.resources import construct_fhir_element
 
 from crisisnotes.audit.models import Action, AuditEvent
@@ -150,7 +153,9 @@ def test_a_rerun_after_a_crash_resumes_without_rebuilding_done_records(
         export_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == ExportStatus.RUNNING and job.progress_done == 1
-    job = export_job_run(job_id=job.pk)
+    # The dead run's chunk is taken over once its heartbeat is stale (EXPORT_STALL_SECONDS).
+    with time_machine.travel(timezone.now() + timedelta(minutes=1), tick=True):
+        job = export_job_run(job_id=job.pk)
     assert job.status == ExportStatus.DONE
     assert built == [first.pk, second.pk, second.pk]  # the first record was not built again
     assert len(read_zip(job)["Encounter"]) == 2

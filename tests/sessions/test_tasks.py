@@ -116,6 +116,8 @@ def test_bulk_export_survives_a_sigkilled_worker_without_duplicates(
         "PRIVATE_STORAGE_DIR": str(settings.PRIVATE_STORAGE_DIR),
         # Redis re-delivers an unacknowledged task after this many seconds.
         "CELERY_VISIBILITY_TIMEOUT": "2",
+        # The job's other runners take the dead one's chunk over after this long.
+        "EXPORT_STALL_SECONDS": "3",
     }
     with private_redis() as url:
         with celery_worker(broker_url=url, extra_env=env) as first:
@@ -134,7 +136,8 @@ def test_bulk_export_survives_a_sigkilled_worker_without_duplicates(
             )
     job.refresh_from_db()
     assert job.status == ExportStatus.DONE, job.error
-    assert job.attempts == 2 and job.failures == []
+    # The killed delivery, then its re-delivery (and perhaps a fanned-out runner) worked on it.
+    assert job.attempts >= 2 and job.failures == []
     files = [p for p in Path(job_dir(job)).rglob("*") if p.is_file()]
     assert files == [job_file(job)], files
     with zipfile.ZipFile(job_file(job)) as archive:
