@@ -193,11 +193,11 @@ def email_send(*, email_id: int, now: datetime | None = None) -> OutgoingEmail |
     return outgoing
 
 
-def email_send_many(*, email_ids: list[int]) -> None:
-    """One attempt at each of these e-mails (a batch queued by a bulk notifier); one that fails
-    stays pending with its next attempt's time, and the sweep sends it then."""
-    for email_id in email_ids:
-        email_send(email_id=email_id)
+def email_send_many(*, email_ids: list[int]) -> list[OutgoingEmail]:
+    """One attempt at each of these e-mails (a batch queued by a bulk notifier). Returns those
+    still pending after it (the relay refused or timed out), each with its next attempt's time."""
+    attempted = (email_send(email_id=email_id) for email_id in email_ids)
+    return [o for o in attempted if o is not None and o.status == EmailStatus.PENDING]
 
 
 def email_sweep(*, now: datetime | None = None) -> int:

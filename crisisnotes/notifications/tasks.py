@@ -28,4 +28,7 @@ def email_sweep_task() -> int:
 
 @shared_task(name="mail.send_batch", acks_late=True, ignore_result=True)
 def email_send_batch_task(email_ids: list[int]) -> None:
-    email_send_many(email_ids=email_ids)
+    # A failed one retries on its own, when its row says (and the sweep backs that up).
+    for outgoing in email_send_many(email_ids=email_ids):
+        delay = max((outgoing.next_attempt_at - timezone.now()).total_seconds(), 0)
+        email_send_task.apply_async(args=[outgoing.pk], countdown=delay)

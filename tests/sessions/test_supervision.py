@@ -280,7 +280,7 @@ def test_board_row_names_counselor_and_client(client, supervisor, counselor):
 
 @pytest.mark.usefixtures("only_session_rules")
 def test_signing_a_trainee_note_notifies_and_emails_the_supervisor(
-    supervisor, trainee, counselor, mailoutbox, django_capture_on_commit_callbacks
+    supervisor, trainee, counselor, mailoutbox, django_capture_on_commit_callbacks, eager_tasks
 ):
     note = start_note(trainee)
     note = note_autosave(note=note, user=trainee, base_version=1, data=complete_data(note))

@@ -104,7 +104,7 @@ def test_note_page_says_whether_the_record_verifies(counselor, client):
 
 
 def test_periodic_check_tells_each_clinic_admin_once_per_mismatch(
-    counselor, clinic_admin, outsider
+    counselor, clinic_admin, outsider, eager_tasks
 ):
     note = signed_note(author=counselor)
     fine = signed_note(author=counselor)
@@ -153,7 +153,7 @@ def test_periodic_check_runs_in_a_real_worker(counselor, clinic_admin):
     assert Notification.objects.filter(recipient=clinic_admin, kind="record_mismatch").count() == 1
 
 
-def test_two_checks_at_once_tell_the_admins_once(counselor, clinic_admin):
+def test_two_checks_at_once_tell_the_admins_once(counselor, clinic_admin, eager_tasks):
     """Two beats (or a retried task) running the check at the same moment: the unique alert
     row lets exactly one of them notify."""
     import threading
