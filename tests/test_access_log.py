@@ -4,9 +4,9 @@ referrers, proven here with a real gunicorn."""
 
 from __future__ import annotations
 
-import re
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import time
