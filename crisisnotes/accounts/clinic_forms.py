@@ -23,6 +23,7 @@ FIELDSETS: list[tuple[str, list[str]]] = [
     ("Signing", ["late_entry_hours", "cosign_all_high_risk"]),
     ("Crisis line", ["crisis_line_name", "crisis_line_phone"]),
     ("Exports", ["export_link_hours"]),
+    ("Security", ["idle_timeout_minutes", "require_mfa"]),
 ]
 
 # (minimum, maximum) of each number: a policy of 0 hours or a year would be a typo, not a policy.
@@ -34,6 +35,8 @@ LIMITS: dict[str, tuple[int, int]] = {
     "followup_max_attempts": (1, 20),
     "late_entry_hours": (1, 24 * 30),
     "export_link_hours": (1, 24 * 30),
+    # The automatic logoff: at least a minute (the warning comes a minute before), at most 12 h.
+    "idle_timeout_minutes": (1, 720),
 }
 
 

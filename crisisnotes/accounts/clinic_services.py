@@ -27,6 +27,8 @@ CLINIC_SETTINGS_FIELDS: tuple[str, ...] = (
     "crisis_line_name",
     "crisis_line_phone",
     "export_link_hours",
+    "idle_timeout_minutes",
+    "require_mfa",
 )
 
 

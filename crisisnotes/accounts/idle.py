@@ -19,6 +19,8 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
+from crisisnotes.polling import is_poll
+
 LAST_ACTIVITY = "idle:last_activity"
 TIMEOUT = "idle:timeout_seconds"
 # Activity is written to the session at most this often: a burst of requests costs one write.
@@ -104,7 +106,9 @@ class IdleTimeoutMiddleware:
             if getattr(view, "login_required", True) and wants_json(request):
                 return signed_out_json(request)
             return None
-        if getattr(view, "idle_passive", False):
+        if getattr(view, "idle_passive", False) or is_poll(request):
+            # A page asking for news (the bell, the live board) is not the person using it:
+            # polls every few seconds must not keep an unattended session signed in.
             return None
         now = time.time()
         last = request.session.get(LAST_ACTIVITY)

@@ -165,3 +165,23 @@ def test_clinical_rules_page_shows_the_document(client: DjangoClient, counselor:
     login(client, counselor)
     page = client.get(reverse("clinical_rules")).content.decode()
     assert "Sign and risk rules" in page and "C-SSRS" in page
+
+
+def test_idle_timeout_and_two_factor_policy_are_clinic_settings_audited(
+    client: DjangoClient, clinic_admin: User, clinic: Clinic
+) -> None:
+    login(client, clinic_admin)
+    url = reverse("accounts:clinic_settings")
+    form = client.get(url).context["form"]
+    data = {name: value for name, value in form.initial.items() if name in form.fields}
+    data = {k: v for k, v in data.items() if v is not None and v is not False}
+    response = client.post(url, {**data, "idle_timeout_minutes": 0})
+    assert response.status_code == 200  # refused with its message, nothing saved
+    clinic.refresh_from_db()
+    assert clinic.idle_timeout_minutes == 15
+    response = client.post(url, {**data, "idle_timeout_minutes": 5, "require_mfa": "on"})
+    assert response.status_code == 302
+    clinic.refresh_from_db()
+    assert (clinic.idle_timeout_minutes, clinic.require_mfa) == (5, True)
+    event = AuditEvent.objects.filter(action=Action.UPDATE, object_type="accounts.clinic").get()
+    assert "15 → 5" in event.summary

@@ -74,3 +74,15 @@ def test_the_status_check_is_not_activity_but_stay_signed_in_is(client, counselo
     kept = client.post(reverse("session_keepalive"), HTTP_ACCEPT="application/json").json()
     assert kept["remaining"] >= 895
     assert time.time() - client.session[LAST_ACTIVITY] < 5
+
+
+def test_live_polls_are_not_activity_and_stop_once_signed_out(client, counselor):
+    """The bell polls every page every few seconds: an unattended screen must still sign out."""
+    _sign_in(client, counselor)
+    _idle_for(client, 10 * 60)
+    poll = {"HTTP_X_LIVE_POLL": "1", "HTTP_HX_REQUEST": "true"}
+    assert client.get(reverse("notifications:bell"), **poll).status_code in (200, 204)
+    assert time.time() - client.session[LAST_ACTIVITY] >= 10 * 60 - 1
+    _idle_for(client, 15 * 60 + 1)
+    response = client.get(reverse("notifications:bell"), **poll)
+    assert response.status_code == 401 and "_auth_user_id" not in client.session
