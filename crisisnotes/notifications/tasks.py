@@ -31,4 +31,4 @@ def email_send_batch_task(email_ids: list[int]) -> None:
     # A failed one retries on its own, when its row says (and the sweep backs that up).
     for outgoing in email_send_many(email_ids=email_ids):
         delay = max((outgoing.next_attempt_at - timezone.now()).total_seconds(), 0)
-        email_send_task.apply_async(args=[outgoing.pk], countdown=delay)
+        email_send_task.apply_async(args=(outgoing.pk,), countdown=delay)
