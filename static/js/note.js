@@ -605,8 +605,12 @@
     if (end && data.ended_at) end.disabled = true;
   }
 
-  endSign.addEventListener("click", function (event) {
+  // The button's own submit — after the confirm dialog (confirm.js submits the form with this
+  // button and confirmed=1) — is sent by script, so refused rules are listed in place.
+  form.addEventListener("submit", function (event) {
+    if (event.submitter !== endSign) return;
     event.preventDefault();
+    event.stopPropagation();  // not the page's plain submit of the other action buttons
     endSign.disabled = true;
     api.flush().then(function () {
       return fetch(endSign.getAttribute("formaction"), {

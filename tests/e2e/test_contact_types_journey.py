@@ -17,6 +17,7 @@ from sessions.models import CrisisSession
 from sessions.models.notes import ContactType, NoteStatus
 from sessions.services.exports import record_pdf
 from tests.e2e.conftest import log_in
+from tests.e2e.helpers_confirm import confirm
 from tests.e2e.helpers_note import save_now, wait_ready
 from tests.e2e.helpers_safety import answer
 
@@ -54,6 +55,7 @@ def end_and_sign(page: Page) -> None:
     expect(page.locator("#id_header-ended_at")).not_to_have_value("")
     wait_ready(page)
     page.locator("#sign-button").click()
+    confirm(page)
 
 
 def test_hang_up_with_stated_intent_and_dispatch_is_signed_with_reasons(
@@ -119,6 +121,7 @@ def test_hang_up_with_stated_intent_and_dispatch_is_signed_with_reasons(
     expect(queue).to_contain_text("Follow-up task (Emergency services dispatched / took over)")
     queue.get_by_role("link", name="Caller, blue jacket").first.click()
     supervisor_page.get_by_role("button", name="Co-sign and lock").click()
+    confirm(supervisor_page)
     supervisor_page.wait_for_url(re.compile(r"/team/queue/"))
     context.close()
     note.refresh_from_db()

@@ -9,6 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from sessions.models import CrisisSession
 from tests.e2e.conftest import log_in
+from tests.e2e.helpers_confirm import confirm
 from tests.e2e.helpers_note import wait_ready
 from tests.e2e.test_contact_types_journey import choose_type, start_session
 
@@ -41,6 +42,7 @@ def test_counselor_hands_a_draft_to_a_colleague_who_signs_it(
         "Caller wanted the pharmacy; shift ending."
     )
     colleague.locator("#end-sign-button").click()
+    confirm(colleague)
     expect(colleague.get_by_test_id("note-status")).to_have_text("Signed")
     expect(colleague.get_by_test_id("handoff")).to_contain_text(
         "from Robin Example to Morgan Sample"

@@ -178,7 +178,7 @@ def test_supervisor_follows_a_high_risk_call_live_and_cosigns(
         "Mobile crisis visited; sister staying overnight."
     )
     save_now(counselor)
-    counselor.get_by_role("button", name="End session").click()
+    counselor.get_by_role("button", name="End session", exact=True).click()
     expect(counselor.locator("#id_header-ended_at")).not_to_have_value("")
     wait_ready(counselor)
     note.refresh_from_db()

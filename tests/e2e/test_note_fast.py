@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from sessions.models import CrisisSession
 from sessions.models.notes import NoteStatus
+from tests.e2e.helpers_confirm import confirm
 from tests.e2e.helpers_safety import answer
 from tests.e2e.test_contact_types_journey import choose_type, start_session
 
@@ -24,6 +25,7 @@ def test_end_and_sign_lists_what_is_missing_in_place_and_updates_it_live(
     choose_type(page, "w", "wrong_number")
     url = page.url
     page.locator("#end-sign-button").click()
+    confirm(page)
     live = page.get_by_test_id("sign-live")
     expect(live).to_be_visible()
     expect(live).to_contain_text("1 thing to complete")
@@ -37,6 +39,7 @@ def test_end_and_sign_lists_what_is_missing_in_place_and_updates_it_live(
     # The next autosave brings the list up to date, without a reload.
     expect(live).to_contain_text("Nothing missing", timeout=10_000)
     page.locator("#end-sign-button").click()
+    confirm(page)
     expect(page.get_by_test_id("note-status")).to_have_text("Signed")
     assert CrisisSession.objects.get(pk=note.pk).status == NoteStatus.SIGNED
 

@@ -12,6 +12,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sessions.models import CrisisSession, RapportStage
 from sessions.models.notes import NoteStatus
 from sessions.services.verify import note_verify
+from tests.e2e.helpers_confirm import confirm
 from tests.e2e.helpers_note import (
     fill_exploration,
     fill_follow_up,
@@ -37,7 +38,7 @@ def _ready_to_sign(page: Page) -> None:
     fill_problem_solving(page)
     fill_follow_up(page)
     save_now(page)
-    page.get_by_role("button", name="End session").click()
+    page.get_by_role("button", name="End session", exact=True).click()
     expect(page.locator("#id_header-ended_at")).not_to_have_value("")
     wait_ready(page)
 
@@ -62,6 +63,7 @@ def test_one_tab_types_while_the_other_signs(
     field = typing.locator("#id_rapport-validation_notes")
     field.press_sequentially(" Typed in the other tab while signing.")
     page.get_by_role("button", name="Sign note").click()
+    confirm(page)
     expect(page.get_by_test_id("note-status")).to_have_text("Signed")
     expect(page.get_by_test_id("record-verification")).to_have_text(
         re.compile("Record verified: content hash matches")
@@ -94,6 +96,7 @@ def test_a_tab_that_saved_first_is_what_gets_signed(
 
     # The signing tab is a version behind: its Sign is a conflict, nothing signed, its page kept.
     page.get_by_role("button", name="Sign note").click()
+    confirm(page)
     expect(page.get_by_test_id("conflict")).to_contain_text("another tab")
     assert reload(note).status == NoteStatus.DRAFT
 
@@ -104,6 +107,7 @@ def test_a_tab_that_saved_first_is_what_gets_signed(
         re.compile("Saved from tab two.")
     )
     page.get_by_role("button", name="Sign note").click()
+    confirm(page)
     expect(page.get_by_test_id("note-status")).to_have_text("Signed")
     expect(page.get_by_test_id("record-verification")).to_have_attribute("data-verified", "yes")
     assert "Saved from tab two." in RapportStage.objects.get(session=note).validation_notes
