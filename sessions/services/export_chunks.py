@@ -31,9 +31,10 @@ from django.utils import timezone
 from sessions.models import ExportChunk, ExportJob
 from sessions.models.exports import ExportStatus
 
-# A chunk is small enough that two workers finish a job within a chunk of each other, and large
-# enough that claiming costs little next to rendering it.
-MAX_CHUNK = 25
+# A chunk is small enough that two workers finish a job within a few records of each other (the
+# last chunk's tail is time one worker sits idle), and large enough that claiming it (two short
+# statements) costs little next to rendering its PDFs.
+MAX_CHUNK = 10
 
 
 def stall_after() -> timedelta:
@@ -41,8 +42,8 @@ def stall_after() -> timedelta:
 
 
 def chunk_size(*, records: int, parallel: int) -> int:
-    """About four chunks per parallel task, at most MAX_CHUNK records each."""
-    return max(1, min(MAX_CHUNK, -(-records // (4 * max(1, parallel)))))
+    """About eight chunks per parallel task, at most MAX_CHUNK records each."""
+    return max(1, min(MAX_CHUNK, -(-records // (8 * max(1, parallel)))))
 
 
 @transaction.atomic

@@ -273,12 +273,12 @@ def test_a_run_takes_over_a_stalled_chunk_and_finishes_the_job(counselor, clinic
 
 def test_the_job_is_split_into_chunks_in_record_order(counselor, clinic_admin, settings):
     settings.EXPORT_PARALLEL_TASKS = 2
-    notes = [signed_note(author=counselor) for _ in range(20)]
+    notes = [signed_note(author=counselor) for _ in range(21)]
     job = export_bulk_request(actor=clinic_admin)
     export_chunks.export_job_plan(job_id=job.pk)
     export_chunks.export_job_plan(job_id=job.pk)  # a second first delivery plans nothing more
     chunks = list(ExportChunk.objects.filter(job=job).order_by("index"))
-    assert [len(c.record_ids) for c in chunks] == [3] * 6 + [2]
+    assert [len(c.record_ids) for c in chunks] == [2] * 10 + [1]
     assert [i for c in chunks for i in c.record_ids] == job.record_ids
     assert sorted(job.record_ids) == sorted(n.pk for n in notes)
 
