@@ -206,7 +206,8 @@ def test_anonymous_client_is_pseudonymous(counselor):
     assert "item" not in response
     screen = by_id(bundle, "RiskAssessment", f"session-{note.pk}-screen-risk")
     assert screen["status"] == "cancelled"
-    assert "Client hung up — Chat closed after two lines" in screen["note"][0]["text"]
+    reason = SafetyScreen(not_done_reason="hung_up").get_not_done_reason_display()
+    assert f"{reason} — Chat closed after two lines" in screen["note"][0]["text"]
 
 
 def test_named_client_carries_name_alias_and_phone(counselor):

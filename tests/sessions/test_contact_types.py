@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from crisisnotes.accounts.models import User
 from safety.models import SupervisorNotification
@@ -96,7 +97,10 @@ def _note(author: User, contact_type: str, **overrides: Any) -> CrisisSession:
     note = start_note(author)
     data: dict[str, Any] = {
         "header-contact_type": contact_type,
-        "header-ended_at": (note.started_at + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"),
+        # A session cannot end in the future: a note started just now ends now.
+        "header-ended_at": timezone.localtime(
+            min(note.started_at + timedelta(minutes=30), timezone.now())
+        ).strftime("%Y-%m-%dT%H:%M"),
         **BASE[contact_type],
     }
     if contact_type == ContactType.FOLLOW_UP:

@@ -13,6 +13,7 @@ from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import AuditEvent
 from sessions.models import Snippet
 from sessions.services.snippets import snippet_delete, snippet_save
+from tests.conftest import login
 from tests.sessions.note_helpers import start_note
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +65,7 @@ def test_counselor_gets_403_and_another_clinics_admin_a_404(
 ) -> None:
     assert counselor_client.get("/snippets/").status_code == 403
     ours = snippet_save(actor=clinic_admin, shortcut="conf", text="Reviewed limits.")
-    client.force_login(outsider)
+    login(client, outsider)
     assert client.post(f"/snippets/{ours.pk}/delete/").status_code == 404
     assert client.get(f"/snippets/?edit={ours.pk}").status_code == 404
     assert Snippet.objects.filter(pk=ours.pk).exists()
