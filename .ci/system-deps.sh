@@ -5,7 +5,8 @@
 set -euo pipefail
 want=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 if [[ "${1:-runtime}" == "test" ]]; then
-  want+=(chromium)
+  # docker-compose (v1, Debian's) checks the compose file's meaning offline; no engine runs.
+  want+=(chromium docker-compose)
 fi
 missing=()
 for pkg in "${want[@]}"; do

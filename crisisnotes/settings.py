@@ -53,7 +53,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # the tables' owner given here. Unset (embedded default, tests): DATABASE_URL does both.
 DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections in production: a new PostgreSQL connection per request made a one-query
+# page about 4x slower (bench/pages_bench.py, docs/scaling.md). A connection lives a minute and
+# is checked before reuse, so a restarted database or pooler costs a reconnect, not an error.
+DATABASES["default"].setdefault(
+    "CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
+)
+DATABASES["default"].setdefault(
+    "CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=PRODUCTION)
+)
+# Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator()) may outlive the
+# transaction that made it on a server connection the next transaction does not get: turn them
+# off there (docs/scaling.md).
+DATABASES["default"].setdefault(
+    "DISABLE_SERVER_SIDE_CURSORS", env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False)
+)
 
 if PRODUCTION:
     problems = []

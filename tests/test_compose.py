@@ -4,7 +4,9 @@ No Docker engine is needed: the compose file is validated against the compose sp
 schema vendored in check-jsonschema, then its meaning is checked against the code it runs.
 """
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
+CADDYFILE = ROOT / "Caddyfile"
 DOCKERFILE = ROOT / "Dockerfile"
 APP_SERVICES = ("web", "worker", "beat")
 # Runs to completion before the app services start; the only one that knows the owner role.
@@ -56,12 +59,20 @@ def test_compose_file_matches_the_compose_specification():
 
 def test_services_volumes_and_healthchecks(compose):
     services = compose["services"]
-    assert set(services) >= {"postgres", "redis", "migrate", "web", "worker", "beat"}
-    assert {"pgdata", "private"} <= set(compose["volumes"])
+    assert set(services) >= {"postgres", "redis", "migrate", "web", "worker", "beat", "proxy"}
+    assert {"pgdata", "private", "caddy_data"} <= set(compose["volumes"])
     assert any(v.startswith("pgdata:") for v in services["postgres"]["volumes"])
-    for name in ("postgres", "redis", "web"):
+    expected = {
+        "postgres": "pg_isready",
+        "redis": "ping",
+        "web": "/readyz",
+        "worker": "inspect ping",
+        "beat": "/tmp/celerybeat-schedule",
+        "proxy": "127.0.0.1:2019",
+    }
+    for name, needle in expected.items():
         test = " ".join(services[name]["healthcheck"]["test"])
-        assert {"postgres": "pg_isready", "redis": "ping", "web": "/healthz"}[name] in test
+        assert needle in test, name
     for name in compose["services"]:
         expected = "no" if name in ONE_SHOT else "unless-stopped"
         assert services[name].get("restart") == expected, name
@@ -154,3 +165,102 @@ def test_every_app_env_var_is_read_by_settings(compose):
     for name in APP_SERVICES + ONE_SHOT:
         unknown = set(env_of(compose["services"][name])) - read
         assert not unknown, f"{name} sets variables settings.py never reads: {sorted(unknown)}"
+
+
+def test_compose_file_passes_docker_compose_config():
+    """Debian's docker-compose (v1) also checks meaning: anchors, depends_on targets, the bind
+    mount of the Caddyfile. Skipped only where that package is not installed."""
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.skip("docker-compose (Debian package) is not installed")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SECRET_KEY": "k" * 60,
+        "POSTGRES_PASSWORD": "owner-test-only",
+        "APP_DB_PASSWORD": "app-test-only",
+        "EMAIL_URL": "smtp+tls://mailer:secret@relay.example.invalid:587",
+    }
+    result = subprocess.run(
+        [binary, "-f", str(COMPOSE), "config", "-q"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def caddy_directives() -> str:
+    """The Caddyfile without its comments."""
+    lines = CADDYFILE.read_text().splitlines()
+    return "\n".join(line for line in lines if not line.strip().startswith("#"))
+
+
+def _gunicorn_port(compose: dict) -> str:
+    bind = re.search(r"--bind=[^:\s]+:(\d+)", command_text(compose["services"]["web"]))
+    assert bind, "web's gunicorn binds no port"
+    return bind.group(1)
+
+
+def test_web_is_reached_only_through_the_proxy_and_scales(compose):
+    web = compose["services"]["web"]
+    # No host port: the proxy is web's only peer, which is what makes trusting its forwarded
+    # headers (gunicorn --forwarded-allow-ips=*) safe.
+    assert "ports" not in web
+    assert str(web["expose"][0]) == _gunicorn_port(compose)
+    assert web["deploy"]["replicas"] >= 2
+    assert "container_name" not in web  # a fixed name would forbid --scale web=N
+    assert "--forwarded-allow-ips=*" in command_text(web)
+    assert compose["services"]["beat"]["deploy"]["replicas"] == 1  # one scheduler, always
+
+
+def test_proxy_terminates_tls_and_forwards_to_every_web_replica(compose):
+    proxy = compose["services"]["proxy"]
+    assert proxy["image"].startswith("caddy:")
+    assert "443:443" in proxy["ports"]
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+    mount = next(v for v in proxy["volumes"] if v.endswith(":/etc/caddy/Caddyfile:ro"))
+    assert (ROOT / mount.split(":")[0]).resolve() == CADDYFILE
+    caddyfile = caddy_directives()
+    assert re.search(r"^\s*tls internal\s*$", caddyfile, re.MULTILINE)
+    # The upstream is the web service on gunicorn's port, resolved to every replica.
+    upstream = re.search(r"dynamic a (\S+) (\d+)", caddyfile)
+    assert upstream and upstream.groups() == ("web", _gunicorn_port(compose))
+    # The site served is the name the app accepts by default.
+    site = re.search(r"^\{\$SITE_ADDRESS:([^}]+)\}", caddyfile, re.MULTILINE)
+    app_hosts = re.search(
+        r"ALLOWED_HOSTS:-([^}]+)\}", env_of(compose["services"]["web"])["ALLOWED_HOSTS"]
+    )
+    assert site and app_hosts and site.group(1) in app_hosts.group(1).split(",")
+    assert proxy["environment"]["SITE_ADDRESS"] == "${SITE_ADDRESS:-localhost}"
+
+
+def test_proxy_sends_the_forwarded_headers_the_app_trusts(compose):
+    caddyfile = caddy_directives()
+    sent = dict(re.findall(r"header_up (\S+) (\S+)", caddyfile))
+    assert sent["X-Forwarded-Proto"] == "{scheme}"
+    assert sent["X-Forwarded-For"] == "{remote_host}"
+    assert sent["X-Request-ID"] == "{http.request.uuid}"  # fresh per request, never the client's
+    assert "trusted_proxies" not in caddyfile  # so Caddy replaces what a client sent
+    settings_text = (ROOT / "crisisnotes" / "settings.py").read_text()
+    assert 'SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")' in settings_text
+    request_log = (ROOT / "crisisnotes" / "request_log.py").read_text()
+    assert 'request.META.get("HTTP_X_REQUEST_ID"' in request_log
+    # The id Caddy sends (a UUID) is one the app keeps rather than replaces.
+    from crisisnotes.request_log import _VALID_ID
+
+    assert _VALID_ID.match("0b4a8a7e-51c2-4b5e-9d3e-2f0c4a1e9b77")
+
+
+def test_worker_and_beat_healthchecks_check_the_running_process(compose):
+    services = compose["services"]
+    worker = " ".join(services["worker"]["healthcheck"]["test"])
+    # $$ is compose's escape for a literal $: the shell in the container expands HOSTNAME, the
+    # worker's default node name being celery@<hostname>.
+    assert "celery -A crisisnotes inspect ping -d celery@$$HOSTNAME" in worker
+    assert "-n " not in command_text(services["worker"])  # the default node name is pinged
+    beat = services["beat"]
+    schedule = beat["command"][beat["command"].index("--schedule") + 1]
+    check = " ".join(beat["healthcheck"]["test"])
+    assert f'glob.glob("{schedule}*")' in check and "< 600" in check

@@ -1,5 +1,6 @@
 """Production settings refuse unsafe values, and `check --deploy` is clean with safe ones."""
 
+import json
 import os
 import subprocess
 import sys
@@ -74,3 +75,32 @@ def test_production_refuses_seed_demo():
     result = manage("seed_demo", **SAFE)
     assert result.returncode != 0
     assert "seed_demo refuses to run with DJANGO_ENV=production" in result.stderr
+
+
+def _database_settings(**env: str) -> dict:
+    code = (
+        "import json; from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(json.dumps({k: d[k] for k in "
+        "('CONN_MAX_AGE', 'CONN_HEALTH_CHECKS', 'DISABLE_SERVER_SIDE_CURSORS')}))"
+    )
+    result = manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_keeps_database_connections_and_checks_them():
+    assert _database_settings(**SAFE) == {
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        "DISABLE_SERVER_SIDE_CURSORS": False,
+    }
+
+
+def test_connection_settings_follow_the_environment(tmp_path):
+    pooled = _database_settings(
+        **SAFE, CONN_MAX_AGE="0", DATABASE_DISABLE_SERVER_SIDE_CURSORS="true"
+    )
+    assert pooled["CONN_MAX_AGE"] == 0 and pooled["DISABLE_SERVER_SIDE_CURSORS"] is True
+    # Outside production a connection per request, as Django's default.
+    embedded = _database_settings(CRISISNOTES_VAR_DIR=str(tmp_path))
+    assert embedded["CONN_MAX_AGE"] == 0 and embedded["CONN_HEALTH_CHECKS"] is False

@@ -78,3 +78,49 @@ def test_my_work_query_count_does_not_grow_with_notes(
         draft_note(author=trainee)
     with django_assert_max_num_queries(len(ctx.captured_queries)):
         assert client.get(MY_WORK).content.decode().count('data-testid="returned-badge"') == 4
+
+
+def test_follow_ups_are_bounded_to_the_soonest_with_a_link_to_all(
+    counselor_client, counselor, monkeypatch, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions.views import work
+    from tests.factories import FollowUpTaskFactory
+
+    monkeypatch.setattr(work, "FOLLOWUPS_SHOWN", 3)
+    now = timezone.now()
+    tasks = [
+        FollowUpTaskFactory(
+            session__clinic=counselor.clinic,
+            assigned_to=counselor,
+            purpose=f"Invented purpose {n}",
+            due_at=now + timedelta(hours=n),
+        )
+        for n in range(3)
+    ]
+    body = counselor_client.get(MY_WORK).content.decode()
+    assert "followups-more" not in body  # exactly the bound: no link
+    with CaptureQueriesContext(connection) as at_bound:
+        counselor_client.get(MY_WORK)
+    later = [
+        FollowUpTaskFactory(
+            session__clinic=counselor.clinic,
+            assigned_to=counselor,
+            purpose=f"Invented later purpose {n}",
+            due_at=now + timedelta(days=2 + n),
+        )
+        for n in range(4)
+    ]
+    # Past the bound: one count more, whatever the number of tasks.
+    with django_assert_max_num_queries(len(at_bound.captured_queries) + 1):
+        body = counselor_client.get(MY_WORK).content.decode()
+    assert all(task.purpose in body for task in tasks)  # the soonest due are shown
+    assert not any(task.purpose in body for task in later)
+    assert "Showing the 3 due soonest of your 7 open follow-ups" in body
+    assert 'href="?followups=all#my-followups"' in body
+    everything = counselor_client.get(MY_WORK, {"followups": "all"}).content.decode()
+    assert all(task.purpose in everything for task in tasks + later)
+    assert "followups-more" not in everything
