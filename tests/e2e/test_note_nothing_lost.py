@@ -97,7 +97,7 @@ def test_two_tabs_keep_their_own_unsaved_text(page: Page, live_server, demo) -> 
     wait_saved(other)
     # B's save removed only B's backup: A's text is still backed up and still in A's page.
     keys = page.evaluate(
-        f"Object.keys(localStorage).filter(k => k.startsWith('crisisnotes:note:{note.pk}:'))"
+        f"Object.keys(localStorage).filter(k => /^crisisnotes:u[0-9]+:note:{note.pk}:/.test(k))"
     )
     assert len(keys) == 1, keys
     assert "Tab A: typed while offline." in page.evaluate(f"localStorage.getItem('{keys[0]}')")
