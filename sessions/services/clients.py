@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
 from crisisnotes.audit.models import Action
-from crisisnotes.audit.services import audit_record
+from crisisnotes.audit.services import audit_record, audit_record_for_clients, query_fingerprint
 from sessions.models import Client
 
 CLIENT_FIELDS = (
@@ -73,3 +73,30 @@ def client_update(
             summary=f"client changed: {', '.join(changed)}"[:300],
         )
     return client
+
+
+def client_search_audit(
+    *, user: User, q: str, clients: list[Client], request: HttpRequest | None = None
+) -> None:
+    """Record a search: who searched, when and how many records it showed — the words only as a
+    keyed hash, so the audit log never becomes a list of names and phone numbers — and, since
+    seeing a client in the results is seeing part of their record, one row per listed client
+    for their access report (one INSERT for the whole page)."""
+    if q.strip():
+        audit_record(
+            action=Action.SEARCH,
+            actor=user,
+            request=request,
+            object_type="crisis_sessions.client",
+            clinic=user.clinic,
+            summary=f"Client search {query_fingerprint(q)}: {len(clients)} result(s) shown",
+        )
+    if clients and user.clinic is not None:
+        audit_record_for_clients(
+            action=Action.VIEW,
+            actor=user,
+            clinic=user.clinic,
+            request=request,
+            client_ids=[client.pk for client in clients],
+            summary="Listed in client search results",
+        )

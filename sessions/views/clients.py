@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
-from crisisnotes.audit.services import audit_record, audit_record_for_clients, query_fingerprint
+from crisisnotes.audit.services import audit_record
 from sessions import registry
 from sessions.forms.clients import ClientCreateForm, ClientForm, StartSessionForm
 from sessions.models.notes import NoteStatus
@@ -26,7 +26,12 @@ from sessions.selectors.clients import (
     client_search,
     client_sessions,
 )
-from sessions.services.clients import CLIENT_FIELDS, client_create, client_update
+from sessions.services.clients import (
+    CLIENT_FIELDS,
+    client_create,
+    client_search_audit,
+    client_update,
+)
 from sessions.services.notes import note_create
 
 READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
@@ -38,28 +43,7 @@ def client_search_view(request: HttpRequest) -> HttpResponse:
     # The query comes in the POST body only: names and phone numbers never reach a URL.
     q = request.POST.get("q", "") if request.method == "POST" else ""
     clients = list(client_search(user=user, q=q))
-    if q.strip():
-        # Who searched, when, and how many records it showed; the words only as a keyed hash
-        # (the audit log must not become a list of names and phone numbers).
-        audit_record(
-            action=Action.SEARCH,
-            actor=user,
-            request=request,
-            object_type="crisis_sessions.client",
-            clinic=user.clinic,
-            summary=f"Client search {query_fingerprint(q)}: {len(clients)} result(s) shown",
-        )
-    # Seeing a client in the results is seeing part of their record (name, alias, phone): each
-    # listed client's access report shows it (one INSERT for the whole page).
-    if clients and user.clinic is not None:
-        audit_record_for_clients(
-            action=Action.VIEW,
-            actor=user,
-            clinic=user.clinic,
-            request=request,
-            client_ids=[client.pk for client in clients],
-            summary="Listed in client search results",
-        )
+    client_search_audit(user=user, q=q, clients=clients, request=request)
     context = {"q": q, "clients": clients}
     htmx = request.htmx  # type: ignore[attr-defined]
     # A history restore (back button after search-as-you-type) needs the whole page.
