@@ -11,6 +11,7 @@ from crisisnotes.accounts.views import (
     NoticePasswordChangeView,
     NoticePasswordResetConfirmView,
     home,
+    language_view,
     session_keepalive,
     session_status,
 )
@@ -22,6 +23,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("help/clinical-rules/", clinical_rules_view, name="clinical_rules"),
     path("session/status/", session_status, name="session_status"),
+    path("me/language/", language_view, name="language"),
     path("session/keepalive/", session_keepalive, name="session_keepalive"),
     # django-allauth's login, so its two-factor step follows the password (axes still locks).
     path("login/", allauth_views.login, name="login"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django import forms as django_forms
+from django.conf import settings
+from django.utils.translation import gettext
 
 from safety import rules
 from safety.cssrs import (
@@ -15,13 +17,14 @@ from safety.cssrs import (
     NONE,
     WINDOW_TEXT,
     CssrsVersion,
+    Wording,
     cssrs_any_yes,
-    cssrs_item_text,
     cssrs_items,
     cssrs_missing,
     cssrs_risk,
     cssrs_risk_floor,
     cssrs_risk_text,
+    cssrs_wording,
 )
 from safety.fhir import safety_fhir_resources
 from safety.forms import (
@@ -201,6 +204,13 @@ class SafetySection(NoteSection):
         screen_form, formulation_form = forms[0], forms[1]
         version = str(screen_form["version"].value() or CssrsVersion.RECENT)
         any_yes = cssrs_any_yes(context["screen"].answers)
+        # The items are read to the client: in the client's language where a validated
+        # translation of that version exists, else in English with a notice (safety/cssrs.py).
+        wordings = {
+            v: cssrs_wording(v, note.client.language)
+            for v in (CssrsVersion.RECENT, CssrsVersion.SINCE_LAST_CONTACT)
+        }
+        window_text = {v: _window_text(v, wordings[v]) for v in wordings}
         context.update(
             {
                 # Both versions' wording on each row: cssrs.js shows the chosen one.
@@ -208,15 +218,22 @@ class SafetySection(NoteSection):
                     {
                         "item": item,
                         "field": screen_form[item.key],
-                        "recent": item.text,
-                        "since_last_contact": cssrs_item_text(
-                            item.key, CssrsVersion.SINCE_LAST_CONTACT
+                        "recent": wordings[CssrsVersion.RECENT].items[item.key],
+                        "since_last_contact": wordings[CssrsVersion.SINCE_LAST_CONTACT].items.get(
+                            item.key, ""
                         ),
-                        "current": cssrs_item_text(item.key, version) or item.text,
+                        "current": wordings.get(version, wordings[CssrsVersion.RECENT]).items.get(
+                            item.key
+                        )
+                        or wordings[CssrsVersion.RECENT].items[item.key],
                     }
                     for item in ITEMS
                 ],
-                "window_text": {**WINDOW_TEXT, "current": WINDOW_TEXT.get(version, "")},
+                "item6_examples_by_version": {v: w.item6_examples for v, w in wordings.items()},
+                "item6_examples": wordings.get(
+                    version, wordings[CssrsVersion.RECENT]
+                ).item6_examples,
+                "window_text": {**window_text, "current": window_text.get(version, "")},
                 # SAFE-T starts as one line while no answer is yes and nothing is written in it.
                 "formulation_open": any_yes
                 or bool(formulation_form.errors)
@@ -236,6 +253,19 @@ class SafetySection(NoteSection):
 
     def readonly_context(self, *, note: CrisisSession) -> dict[str, Any]:
         return self._common(note)
+
+
+def _window_text(version: str, wording: Wording) -> str:
+    """The time frame of the version, and the notice when the client's language has no
+    validated translation of it (the items then stay in English)."""
+    text = str(WINDOW_TEXT[version])
+    if wording.fallback:
+        names = dict(settings.LANGUAGES)
+        notice = gettext("No validated translation in %(language)s; items shown in English.") % {
+            "language": names.get(wording.requested_language, wording.requested_language)
+        }
+        text = f"{text} {notice}"
+    return text
 
 
 def _filled(row: Any, name: str) -> bool:

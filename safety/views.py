@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role, User
@@ -315,7 +315,14 @@ def _client_copy_context(request: HttpRequest, client_id: int) -> dict[str, Any]
     # One page whatever the plan holds: long plans get a smaller (still large) type.
     density = "dense" if entries > 14 else ""
     density = "very-dense" if entries > 24 else density
-    return {"client": client, "plan": current, "clinic": client.clinic, "density": density}
+    return {
+        "client": client,
+        "plan": current,
+        "clinic": client.clinic,
+        "density": density,
+        # The screen bar above the copy is for the counselor: it stays in their language.
+        "interface_language": translation.get_language(),
+    }
 
 
 @role_required(*READERS)
@@ -327,15 +334,21 @@ def plan_client_copy(request: HttpRequest, client_id: int) -> HttpResponse:
         obj=context["plan"],
         summary="Safety plan client copy (print)",
     )
-    return render(request, "safety/plan_client_copy.html", {**context, "pdf": False})
+    # The copy the client takes home is in the client's language, whatever the counselor's.
+    language = context["client"].language
+    with translation.override(language):
+        response = render(request, "safety/plan_client_copy.html", {**context, "pdf": False})
+    response["Content-Language"] = language
+    return response
 
 
 @role_required(*READERS)
 def plan_client_copy_pdf(request: HttpRequest, client_id: int) -> HttpResponse:
     context = _client_copy_context(request, client_id)
-    pdf = pdf_render_template(
-        template_name="safety/plan_client_copy.html", context={**context, "pdf": True}
-    )
+    with translation.override(context["client"].language):
+        pdf = pdf_render_template(
+            template_name="safety/plan_client_copy.html", context={**context, "pdf": True}
+        )
     audit_record(
         action=Action.EXPORT,
         request=request,

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from crisisnotes.accounts.clinic_services import CLINIC_SETTINGS_FIELDS
 from crisisnotes.accounts.models import Clinic, time_zone_names
@@ -21,7 +22,10 @@ FIELDSETS: list[tuple[str, list[str]]] = [
         ],
     ),
     ("Signing", ["late_entry_hours", "cosign_all_high_risk"]),
-    ("Crisis line", ["crisis_line_name", "crisis_line_phone"]),
+    (
+        _("Crisis lines on the client copy"),
+        ["crisis_line_name", "crisis_line_phone", "crisis_lines", "emergency_number"],
+    ),
     ("Exports", ["export_link_hours"]),
     ("Security", ["idle_timeout_minutes", "require_mfa"]),
 ]
@@ -40,11 +44,47 @@ LIMITS: dict[str, tuple[int, int]] = {
 }
 
 
+class CrisisLinesField(forms.CharField):
+    """The clinic's other crisis lines, typed one per line as "Name: number" and stored as a
+    list of {"name", "phone"} (Clinic.crisis_lines)."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return "\n".join(f"{line['name']}: {line['phone']}" for line in value)
+        return value
+
+    def to_python(self, value: Any) -> list[dict[str, str]]:  # type: ignore[override]
+        if isinstance(value, list):
+            return value
+        lines: list[dict[str, str]] = []
+        for number, raw in enumerate(str(value or "").splitlines(), start=1):
+            if not raw.strip():
+                continue
+            name, sep, phone = raw.rpartition(":")
+            if not sep or not name.strip() or not phone.strip():
+                raise forms.ValidationError(
+                    _("Line %(number)s: write the name, a colon, then the number."),
+                    params={"number": number},
+                )
+            lines.append({"name": name.strip(), "phone": phone.strip()})
+        return lines
+
+
 class ClinicSettingsForm(forms.ModelForm):
     """The clinic admin's settings page. The fields are CLINIC_SETTINGS_FIELDS; the view never
     saves the form, it hands `changes()` to clinic_settings_update (which audits them)."""
 
-    time_zone = forms.ChoiceField(label="Time zone", choices=())
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=())
+    crisis_lines = CrisisLinesField(
+        label=_("Other crisis lines"),
+        required=False,
+        help_text=_(
+            "One per line: the name, a colon, then the number (e.g. “Línea de la Vida: 800 911 "
+            "2000”). Printed on the client copy after the clinic's crisis line."
+        ),
+    )
 
     class Meta:
         model = Clinic

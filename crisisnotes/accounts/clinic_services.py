@@ -26,6 +26,8 @@ CLINIC_SETTINGS_FIELDS: tuple[str, ...] = (
     "cosign_all_high_risk",
     "crisis_line_name",
     "crisis_line_phone",
+    "emergency_number",
+    "crisis_lines",
     "export_link_hours",
     "idle_timeout_minutes",
     "require_mfa",
@@ -39,6 +41,8 @@ class ClinicSettingsError(Exception):
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list):  # crisis lines
+        return "; ".join(f"{line['name']}: {line['phone']}" for line in value) or "(empty)"
     return "(empty)" if value in (None, "") else str(value)
 
 

@@ -5,7 +5,9 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
+from django.utils.translation import gettext_lazy as _
 
 from crisisnotes.accounts.models import User
 from crisisnotes.accounts.services import user_password_reset_request
@@ -69,3 +71,25 @@ class UserForm(CleanTextFormMixin, forms.ModelForm):
 
     def profile_changes(self) -> dict[str, Any]:
         return {f: self.cleaned_data[f] for f in self.Meta.fields if f != "username"}
+
+
+class LanguageForm(forms.ModelForm):
+    """A user's own interface language (the "Language" page linked from the navigation bar)."""
+
+    class Meta:
+        model = User
+        fields = ["language"]
+        labels = {"language": _("Interface language")}
+        help_texts = {
+            "language": _(
+                "The language of every page you see. Client copies of safety plans are always "
+                "in the client's language."
+            )
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["language"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("The browser's language")), *settings.LANGUAGES]
+        field.widget.attrs["class"] = "form-select"

@@ -3,10 +3,12 @@ from __future__ import annotations
 import zoneinfo
 from functools import cache
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crisisnotes.validators import SafeCharField
 
@@ -24,6 +26,18 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+def validate_crisis_lines(value: object) -> None:
+    """A list of {"name": text, "phone": text}, each non-empty (the settings form builds it)."""
+    ok = isinstance(value, list) and all(
+        isinstance(line, dict)
+        and set(line) == {"name", "phone"}
+        and all(isinstance(line[key], str) and line[key].strip() for key in ("name", "phone"))
+        for line in value
+    )
+    if not ok:
+        raise ValidationError(_("Each crisis line needs a name and a number."))
+
+
 class Clinic(models.Model):
     """A clinic owns its users, clients and records; nothing is shared across clinics.
 
@@ -36,6 +50,22 @@ class Clinic(models.Model):
     crisis_line_name = SafeCharField("crisis line name", max_length=200, blank=True)
     crisis_line_phone = SafeCharField("crisis line number", max_length=40, blank=True)
     address = SafeCharField(max_length=300, blank=True)
+    # The client copy of a safety plan tells the client what to call in an emergency: the
+    # number differs by country (911, 112, 999...), so it is the clinic's, never hard-coded.
+    emergency_number = SafeCharField(
+        _("emergency number"),
+        max_length=20,
+        default="911",
+        help_text=_("The number the client copy of a safety plan tells clients to call."),
+    )
+    # More crisis lines for the client copy, after the clinic's own: [{"name": ..., "phone": ...}].
+    crisis_lines = models.JSONField(
+        _("other crisis lines"),
+        default=list,
+        blank=True,
+        validators=[validate_crisis_lines],
+        help_text=_("Printed on the client copy of a safety plan, after the clinic's crisis line."),
+    )
     # Every page, e-mail and PDF of the clinic shows times in this zone and names it; "today",
     # "this week" and due times are the clinic's (crisisnotes.middleware.ClinicTimeZoneMiddleware
     # for requests, Clinic.zone for tasks).
@@ -144,6 +174,15 @@ class User(AbstractUser):
     is_counselor = models.BooleanField(default=False)
     is_supervisor = models.BooleanField(default=False)
     is_clinic_admin = models.BooleanField(default=False)
+    # The interface language this user reads; "" follows the browser (Accept-Language).
+    # Activated for every request by crisisnotes.middleware.UserLanguageMiddleware.
+    language = models.CharField(
+        _("interface language"),
+        max_length=8,
+        blank=True,
+        default="",
+        choices=settings.LANGUAGES,
+    )
 
     REQUIRED_FIELDS = ["email", "full_name"]
 

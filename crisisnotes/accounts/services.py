@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils import translation
+from django.utils.translation import gettext
 
 from crisisnotes.accounts.models import Clinic, Team, User
 from crisisnotes.audit.models import Action
@@ -169,10 +172,12 @@ def user_password_reset_message(*, user: User, domain: str, use_https: bool) -> 
         "token": default_token_generator.make_token(user),
         "protocol": "https" if use_https else "http",
     }
-    subject = "".join(
-        render_to_string("registration/password_reset_subject.txt", context).splitlines()
-    )
-    return subject, render_to_string("registration/password_reset_email.txt", context)
+    # In the recipient's language (the worker sending it has no request to take one from).
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = "".join(
+            render_to_string("registration/password_reset_subject.txt", context).splitlines()
+        )
+        return subject, render_to_string("registration/password_reset_email.txt", context)
 
 
 def user_password_reset_request(*, user: User, domain: str, use_https: bool) -> bool:
@@ -189,3 +194,25 @@ def user_password_reset_request(*, user: User, domain: str, use_https: bool) -> 
         link_https=use_https,
     )
     return True
+
+
+@transaction.atomic
+def user_language_set(
+    *, user: User, language: str, request: HttpRequest | None = None
+) -> User:
+    """A user chooses their own interface language ("" = follow the browser); audited.
+    Takes effect from the next request (crisisnotes.middleware.UserLanguageMiddleware)."""
+    if language not in {"", *dict(settings.LANGUAGES)}:
+        raise AccountError(gettext("Choose one of the languages offered."))
+    if user.language != language:
+        old = user.language or "browser"
+        user.language = language
+        user.save(update_fields=["language"])
+        audit_record(
+            action=Action.UPDATE,
+            actor=user,
+            request=request,
+            obj=user,
+            summary=f"interface language {old} → {language or 'browser'}",
+        )
+    return user

@@ -13,9 +13,11 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from crisisnotes.accounts.forms import UserForm
+from crisisnotes.accounts.forms import LanguageForm, UserForm
 from crisisnotes.accounts.idle import LAST_ACTIVITY, TIMEOUT, idle_remaining, passive
 from crisisnotes.accounts.mfa import security_notice
 from crisisnotes.accounts.models import Role, User
@@ -29,6 +31,7 @@ from crisisnotes.accounts.selectors import (
 from crisisnotes.accounts.services import (
     AccountError,
     user_create,
+    user_language_set,
     user_mfa_reset,
     user_set_active,
     user_unlock,
@@ -227,3 +230,16 @@ def user_mfa_reset_view(request: HttpRequest, user_id: int) -> HttpResponse:
         request, f"Two-factor sign-in of {target.display_name} was reset; they set it up again."
     )
     return redirect("accounts:user_edit", user_id=target.pk)
+
+
+def language_view(request: HttpRequest) -> HttpResponse:
+    """Every signed-in user chooses the language of their own pages."""
+    user: User = request.user  # type: ignore[assignment]
+    form = LanguageForm(request.POST or None, instance=User.objects.get(pk=user.pk))
+    if request.method == "POST" and form.is_valid():
+        user_language_set(user=user, language=form.cleaned_data["language"], request=request)
+        # This response is already in the new language.
+        with translation.override(user.language or translation.get_language_from_request(request)):
+            messages.success(request, gettext("Language saved."))
+        return redirect("language")
+    return render(request, "accounts/language.html", {"form": form})
