@@ -188,9 +188,9 @@ class SafetySection(NoteSection):
             "risk_floor_label": LABELS[floor] if floor and floor != NONE else "",
             "risk_factor_labels": _labels(RISK_FACTORS, formulation.risk_factors),
             "protective_factor_labels": _labels(PROTECTIVE_FACTORS, formulation.protective_factors),
-            "agitation_heading": "Agitation, BARS 1–7"
+            "agitation_heading": gettext("Agitation, BARS 1–7")
             if face_to_face
-            else "Agitation, clinician rating 0–10",
+            else gettext("Agitation, clinician rating 0–10"),
             "agitation_label": dict(BARS).get(means.agitation or -1, "") if face_to_face else "",
             "notifications": notifications,
             "plan": plan_in_force(note=note),

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role, User
@@ -101,7 +102,7 @@ def supervisor_notify(request: HttpRequest, note_id: int) -> HttpResponse:
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, "Your supervisor was notified.")
+        messages.success(request, gettext("Your supervisor was notified."))
     return redirect(note_url(note, "safety-supervisor"))
 
 
@@ -129,7 +130,9 @@ def supervisor_record(request: HttpRequest, note_id: int) -> HttpResponse:
     if _is_htmx(request):
         return _supervisor_panel(request, note, record_form=form)
     if form is not None:
-        messages.error(request, "The supervisor notification was not recorded: check the form.")
+        messages.error(
+            request, gettext("The supervisor notification was not recorded: check the form.")
+        )
     return redirect(note_url(note, "safety-supervisor"))
 
 
@@ -147,7 +150,7 @@ def supervisor_ack(request: HttpRequest, record_id: int) -> HttpResponse:
         except SafetyError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Your response was recorded on the note.")
+            messages.success(request, gettext("Your response was recorded on the note."))
             return redirect(reverse("safety:supervisor_ack", args=[record.pk]))
     else:
         audit_record(
@@ -226,16 +229,20 @@ def plan_edit(request: HttpRequest, client_id: int) -> HttpResponse:
                 request=request,
             )
             if created:
-                state = (
-                    "active"
-                    if version.is_active
-                    else "not active yet (steps 1, 2, 5 and 6 need an entry)"
-                )
-                messages.success(
-                    request, f"Safety plan version {version.number} saved; it is {state}."
-                )
+                if version.is_active:
+                    text = gettext("Safety plan version %(number)s saved; it is active.")
+                else:
+                    text = gettext(
+                        "Safety plan version %(number)s saved; it is not active yet (steps 1, 2, "
+                        "5 and 6 need an entry)."
+                    )
+                messages.success(request, text % {"number": version.number})
             else:
-                messages.info(request, f"No changes: version {version.number} stays in force.")
+                messages.info(
+                    request,
+                    gettext("No changes: version %(number)s stays in force.")
+                    % {"number": version.number},
+                )
             if note is not None:
                 return redirect(note_url(note, "safety-plan"))
             return redirect(reverse("safety:plan", args=[client.pk]))
@@ -310,7 +317,7 @@ def _client_copy_context(request: HttpRequest, client_id: int) -> dict[str, Any]
     client = selectors.client_get(user=_user(request), client_id=client_id)
     current = selectors.plan_current(client=client)
     if current is None:
-        raise Http404("this client has no safety plan yet")
+        raise Http404(gettext("This client has no safety plan yet."))
     entries = sum(len(entries) for *_, entries in current.step_list)
     # One page whatever the plan holds: long plans get a smaller (still large) type.
     density = "dense" if entries > 14 else ""
@@ -379,7 +386,7 @@ def disclosure_new(request: HttpRequest, note_id: int) -> HttpResponse:
         except SafetyError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Disclosure recorded in the client's accounting.")
+            messages.success(request, gettext("Disclosure recorded in the client's accounting."))
             return redirect(note_url(note, "safety-disclosures"))
     if request.method != "POST":
         audit_record(
@@ -477,7 +484,7 @@ def disclosure_record_view(request: HttpRequest, client_id: int) -> HttpResponse
         except SafetyError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Disclosure recorded in the client's accounting.")
+            messages.success(request, gettext("Disclosure recorded in the client's accounting."))
             return redirect("safety:disclosure_accounting", client_id=client.pk)
     if request.method != "POST":
         audit_record(action=Action.VIEW, request=request, obj=client, summary="Disclosure form")
@@ -505,8 +512,12 @@ def disclosure_export_view(request: HttpRequest, job_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Recorded in the accounting of disclosures of {len(created)} "
-                f"client{'s' if len(created) != 1 else ''}.",
+                ngettext(
+                    "Recorded in the accounting of disclosures of %(count)d client.",
+                    "Recorded in the accounting of disclosures of %(count)d clients.",
+                    len(created),
+                )
+                % {"count": len(created)},
             )
             return redirect("crisis_sessions:export_detail", job_id=job.pk)
     return render(

@@ -93,7 +93,7 @@ class ClinicSettingsForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = [(name, name) for name in time_zone_names()]  # type: ignore[attr-defined]
-        self.fields["time_zone"].help_text = (
+        self.fields["time_zone"].help_text = _(
             "Every page, e-mail and PDF shows times in it; “today” and “this week” are the "
             "clinic's."
         )
@@ -126,7 +126,7 @@ class ClinicSettingsForm(forms.ModelForm):
         if high and moderate and high > moderate:
             self.add_error(
                 "followup_due_hours_high",
-                "A high-risk follow-up cannot be due later than a moderate-risk one.",
+                _("A high-risk follow-up cannot be due later than a moderate-risk one."),
             )
         return data
 

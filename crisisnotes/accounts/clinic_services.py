@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from crisisnotes.accounts.models import Clinic, Role, Team, User
 from crisisnotes.accounts.services import user_create
@@ -54,7 +55,9 @@ def clinic_settings_update(
     ("Follow-up due after high risk (hours): 24 → 12"). Returns the lines audited; nothing is
     written when nothing changed."""
     if not actor.has_role(Role.CLINIC_ADMIN) or actor.clinic_id != clinic.pk:
-        raise ClinicSettingsError("Only a clinic admin of this clinic can change its settings.")
+        raise ClinicSettingsError(
+            gettext("Only a clinic admin of this clinic can change its settings.")
+        )
     unknown = set(changes) - set(CLINIC_SETTINGS_FIELDS)
     if unknown:
         raise ClinicSettingsError(f"Not a clinic setting: {', '.join(sorted(unknown))}.")

@@ -46,11 +46,11 @@ class UserForm(CleanTextFormMixin, forms.ModelForm):
             "is_clinic_admin",
         ]
         labels = {
-            "is_counselor": "Counselor",
-            "is_supervisor": "Supervisor",
-            "is_clinic_admin": "Clinic admin",
-            "is_trainee": "Trainee (notes need a supervisor's co-signature)",
-            "licence_number": "Licence number",
+            "is_counselor": _("Counselor"),
+            "is_supervisor": _("Supervisor"),
+            "is_clinic_admin": _("Clinic admin"),
+            "is_trainee": _("Trainee (notes need a supervisor's co-signature)"),
+            "licence_number": _("Licence number"),
         }
 
     def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
@@ -66,7 +66,7 @@ class UserForm(CleanTextFormMixin, forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if not any(cleaned.get(f) for f in ("is_counselor", "is_supervisor", "is_clinic_admin")):
-            raise forms.ValidationError("Give the user at least one role.")
+            raise forms.ValidationError(_("Give the user at least one role."))
         return cleaned
 
     def profile_changes(self) -> dict[str, Any]:

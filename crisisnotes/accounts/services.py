@@ -7,10 +7,10 @@ from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from crisisnotes.accounts.models import Clinic, Team, User
 from crisisnotes.audit.models import Action
@@ -35,7 +35,7 @@ class AccountError(Exception):
 
 def _check_team(*, clinic: Clinic, team: Team | None) -> None:
     if team is not None and team.clinic_id != clinic.pk:
-        raise AccountError("That team belongs to another clinic.")
+        raise AccountError(gettext("That team belongs to another clinic."))
 
 
 @transaction.atomic
@@ -109,7 +109,7 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
     """Deactivate (or reactivate) a user. A deactivated user cannot log in; their name stays on
     everything they wrote because users are never deleted."""
     if user.pk == actor.pk and not active:
-        raise AccountError("You cannot deactivate your own account.")
+        raise AccountError(gettext("You cannot deactivate your own account."))
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
@@ -155,7 +155,11 @@ def user_mfa_reset(*, actor: User, user: User, request: HttpRequest | None = Non
         obj=user,
         summary=f"removed {removed} authenticator(s)",
     )
-    security_notice(user=user, what=f"Two-factor sign-in was reset by {actor.display_name}")
+    security_notice(
+        user=user,
+        what=gettext_noop("Two-factor sign-in was reset by %(name)s"),
+        name=actor.display_name,
+    )
     return removed
 
 
@@ -197,9 +201,7 @@ def user_password_reset_request(*, user: User, domain: str, use_https: bool) -> 
 
 
 @transaction.atomic
-def user_language_set(
-    *, user: User, language: str, request: HttpRequest | None = None
-) -> User:
+def user_language_set(*, user: User, language: str, request: HttpRequest | None = None) -> User:
     """A user chooses their own interface language ("" = follow the browser); audited.
     Takes effect from the next request (crisisnotes.middleware.UserLanguageMiddleware)."""
     if language not in {"", *dict(settings.LANGUAGES)}:

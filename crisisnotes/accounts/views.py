@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.forms import LanguageForm, UserForm
@@ -112,11 +112,16 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
         if created is not None:
             messages.success(
                 request,
-                f"{created.display_name} was added. They set their password with "
-                "“Forgot password?” on the login page (an e-mail address is needed).",
+                gettext(
+                    "%(name)s was added. They set their password with “Forgot password?” on the "
+                    "login page (an e-mail address is needed)."
+                )
+                % {"name": created.display_name},
             )
             return redirect("accounts:user_list")
-    return render(request, "accounts/user_form.html", {"form": form, "title": "Add a user"})
+    return render(
+        request, "accounts/user_form.html", {"form": form, "title": gettext("Add a user")}
+    )
 
 
 @reauthentication_required(allow_get=True)
@@ -130,14 +135,14 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
         # change leaves nothing half-applied on the object we render.
         fresh = user_get_for_admin(user=request.user, user_id=target.pk)  # type: ignore[arg-type]
         if _save_user_form(request, form, fresh) is not None:
-            messages.success(request, f"Saved {fresh.display_name}.")
+            messages.success(request, gettext("Saved %(name)s.") % {"name": fresh.display_name})
             return redirect("accounts:user_list")
     return render(
         request,
         "accounts/user_form.html",
         {
             "form": form,
-            "title": f"Edit {target.display_name}",
+            "title": gettext("Edit %(name)s") % {"name": target.display_name},
             "target": target,
             "locked_out": user_is_locked_out(user=target),
             "mfa_enabled": is_mfa_enabled(target),
@@ -150,7 +155,7 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
 def user_unlock_view(request: HttpRequest, user_id: int) -> HttpResponse:
     target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
     user_unlock(actor=request.user, user=target, request=request)  # type: ignore[arg-type]
-    messages.success(request, f"{target.display_name} can log in again.")
+    messages.success(request, gettext("%(name)s can log in again.") % {"name": target.display_name})
     return redirect("accounts:user_edit", user_id=target.pk)
 
 
@@ -162,10 +167,12 @@ def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
     if not active and confirmation_pending(request):
         return confirmation_page(
             request,
-            title=f"Deactivate {target.display_name}?",
-            message="They can no longer log in. Their name stays on the records they wrote; a "
-            "clinic admin can reactivate them.",
-            button="Deactivate",
+            title=gettext("Deactivate %(name)s?") % {"name": target.display_name},
+            message=gettext(
+                "They can no longer log in. Their name stays on the records they wrote; a "
+                "clinic admin can reactivate them."
+            ),
+            button=gettext("Deactivate"),
             cancel_url=reverse("accounts:user_list"),
             fields={"active": "0"},
         )
@@ -174,8 +181,11 @@ def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
     except AccountError as error:
         messages.error(request, str(error))
     else:
-        state = "reactivated" if active else "deactivated; they can no longer log in"
-        messages.success(request, f"{target.display_name} was {state}.")
+        if active:
+            text = gettext("%(name)s was reactivated.")
+        else:
+            text = gettext("%(name)s was deactivated; they can no longer log in.")
+        messages.success(request, text % {"name": target.display_name})
     return redirect(reverse("accounts:user_list"))
 
 
@@ -217,7 +227,7 @@ class NoticePasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 def _password_changed(request: HttpRequest, user: User) -> None:
     with transaction.atomic():
         audit_record(action=Action.PASSWORD_CHANGE, actor=user, request=request, obj=user)
-        security_notice(user=user, what="Your password was changed")
+        security_notice(user=user, what=gettext_noop("Your password was changed"))
 
 
 @require_POST
@@ -227,7 +237,9 @@ def user_mfa_reset_view(request: HttpRequest, user_id: int) -> HttpResponse:
     target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
     user_mfa_reset(actor=request.user, user=target, request=request)  # type: ignore[arg-type]
     messages.success(
-        request, f"Two-factor sign-in of {target.display_name} was reset; they set it up again."
+        request,
+        gettext("Two-factor sign-in of %(name)s was reset; they set it up again.")
+        % {"name": target.display_name},
     )
     return redirect("accounts:user_edit", user_id=target.pk)
 

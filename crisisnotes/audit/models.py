@@ -3,32 +3,33 @@ from __future__ import annotations
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Action(models.TextChoices):
-    VIEW = "view", "Viewed"
-    CREATE = "create", "Created"
-    UPDATE = "update", "Updated"
-    DELETE = "delete", "Deleted"
-    SIGN = "sign", "Signed"
-    COSIGN = "cosign", "Co-signed"
-    RETURN = "return", "Returned for changes"
-    ADDENDUM = "addendum", "Added addendum"
-    EXPORT = "export", "Exported"
-    DOWNLOAD = "download", "Downloaded"
-    LOGIN = "login", "Logged in"
-    LOGOUT = "logout", "Logged out"
-    LOGIN_FAILED = "login_failed", "Login failed"
-    NOTIFY = "notify", "Notified"
-    SUPERVISE_VIEW = "supervise_view", "Viewed draft (supervision)"
-    SEARCH = "search", "Searched"
-    DENIED = "denied", "Refused access"
-    UNLOCK = "unlock", "Unlocked log-in"
-    MFA_ENROL = "mfa_enrol", "Set up two-factor sign-in"
-    MFA_REMOVE = "mfa_remove", "Removed two-factor sign-in"
-    MFA_RECOVERY = "mfa_recovery", "Signed in with a recovery code"
-    MFA_RESET = "mfa_reset", "Reset two-factor sign-in"
-    PASSWORD_CHANGE = "password_change", "Changed password"
+    VIEW = "view", _("Viewed")
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Updated")
+    DELETE = "delete", _("Deleted")
+    SIGN = "sign", _("Signed")
+    COSIGN = "cosign", _("Co-signed")
+    RETURN = "return", _("Returned for changes")
+    ADDENDUM = "addendum", _("Added addendum")
+    EXPORT = "export", _("Exported")
+    DOWNLOAD = "download", _("Downloaded")
+    LOGIN = "login", _("Logged in")
+    LOGOUT = "logout", _("Logged out")
+    LOGIN_FAILED = "login_failed", _("Login failed")
+    NOTIFY = "notify", _("Notified")
+    SUPERVISE_VIEW = "supervise_view", _("Viewed draft (supervision)")
+    SEARCH = "search", _("Searched")
+    DENIED = "denied", _("Refused access")
+    UNLOCK = "unlock", _("Unlocked log-in")
+    MFA_ENROL = "mfa_enrol", _("Set up two-factor sign-in")
+    MFA_REMOVE = "mfa_remove", _("Removed two-factor sign-in")
+    MFA_RECOVERY = "mfa_recovery", _("Signed in with a recovery code")
+    MFA_RESET = "mfa_reset", _("Reset two-factor sign-in")
+    PASSWORD_CHANGE = "password_change", _("Changed password")
 
 
 class AuditEvent(models.Model):
