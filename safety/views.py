@@ -31,6 +31,7 @@ from safety.forms import (
 )
 from safety.models import CONTACT_STEPS, SafetyPlanVersion
 from sessions.models import Client, CrisisSession
+from sessions.models.clients import phone_digits
 
 READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 
@@ -326,10 +327,27 @@ def _client_copy_context(request: HttpRequest, client_id: int) -> dict[str, Any]
         "client": client,
         "plan": current,
         "clinic": client.clinic,
+        "crisis_lines": _clinic_lines_not_in_plan(client.clinic, current),
         "density": density,
         # The screen bar above the copy is for the counselor: it stays in their language.
         "interface_language": translation.get_language(),
     }
+
+
+def _clinic_lines_not_in_plan(clinic: Any, plan: SafetyPlanVersion) -> list[dict[str, str]]:
+    """The clinic's crisis lines (its own, then the others of its settings) for the client copy,
+    leaving out any whose number step 5 of the plan already lists."""
+    listed = {
+        phone_digits(entry.get("phone", ""))
+        for entry in plan.steps.get("professionals", [])
+        if isinstance(entry, dict)
+    }
+    lines = []
+    if clinic.crisis_line_phone:
+        name = clinic.crisis_line_name or gettext("Crisis line")
+        lines.append({"name": name, "phone": clinic.crisis_line_phone})
+    lines += clinic.crisis_lines
+    return [line for line in lines if phone_digits(line["phone"]) not in listed]
 
 
 @role_required(*READERS)
