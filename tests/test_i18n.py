@@ -60,7 +60,8 @@ def test_checker_ignores_variables_symbols_entities_comments_scripts_and_styles(
 def test_checker_flags_user_facing_attributes() -> None:
     source = (
         '<input placeholder="Search clients"><img alt="Logo" src="x.png">'
-        '<button aria-label="Close" title="{% translate "Close" %}" data-x="Not text">{{ icon }}</button>'
+        '<button aria-label="Close" title="{% translate "Close" %}" data-x="Not text">'
+        "{{ icon }}</button>"
         '<input type="submit" value="Send"><input type="hidden" name="a" value="keep">'
     )
     assert texts(source) == ["Search clients", "Logo", "Close", "Send"]
