@@ -124,8 +124,8 @@ def cssrs_item_text(key: str, version: str) -> str:
 # reciente" — the screener with items 1–5 in the past month and item 6 with 6b), as published
 # by the Columbia Lighthouse Project / The Research Foundation for Mental Hygiene
 # (cssrs.columbia.edu). Transcribed word for word from two independent public transcriptions
-# of the publisher's form that agree item by item (docs/i18n.md names them); spelling and
-# grammar are the publisher's.
+# of the publisher's form, which agree on items 2–5 and 6b (docs/i18n.md: where they differ,
+# and what to check before clinical use); spelling and grammar are the publisher's.
 # Spanish, "since last contact" version: no published Spanish wording was found, so it is not
 # validated here and the English items are shown with the notice.
 

@@ -139,7 +139,8 @@ ZERO_TO_TEN = [
 
 
 def flat(groups: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, str]:
-    return {code: label for _, choices in groups for code, label in choices}
+    """{code: label}, the labels in the active language."""
+    return {code: str(label) for _group, choices in groups for code, label in choices}
 
 
 def _text(rows: int = 2) -> forms.Textarea:
