@@ -286,7 +286,8 @@ def _care_plan(plan: SafetyPlanVersion, refs: FhirRefs) -> dict[str, Any]:
             {
                 "detail": {
                     "code": concept(
-                        local_coding("safety-plan-step", step.value, step.label), text=step.label
+                        local_coding("safety-plan-step", step.value, str(step.label)),
+                        text=str(step.label),
                     ),
                     "status": "in-progress" if entries else "not-started",
                     "description": "\n".join(e for e in entries if e),

@@ -5,7 +5,8 @@ half-finished stage. What a signed note needs is checked by the sign rules (safe
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
@@ -37,9 +38,12 @@ from sessions.forms.notes import require_reason_text
 from sessions.models import CrisisSession
 from sessions.models.notes import Modality, RiskLevel
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
-RISK_FACTORS: list[tuple[str, list[tuple[str, str]]]] = [
+RISK_FACTORS: list[tuple[StrOrPromise, list[tuple[str, StrOrPromise]]]] = [
     (
         _("Suicidal behaviour"),
         [
@@ -97,7 +101,7 @@ RISK_FACTORS: list[tuple[str, list[tuple[str, str]]]] = [
     ),
 ]
 
-PROTECTIVE_FACTORS: list[tuple[str, list[tuple[str, str]]]] = [
+PROTECTIVE_FACTORS: list[tuple[StrOrPromise, list[tuple[str, StrOrPromise]]]] = [
     (
         _("Internal"),
         [
@@ -138,7 +142,7 @@ ZERO_TO_TEN = [
 ]
 
 
-def flat(groups: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, str]:
+def flat(groups: list[tuple[StrOrPromise, list[tuple[str, StrOrPromise]]]]) -> dict[str, str]:
     """{code: label}, the labels in the active language."""
     return {code: str(label) for _group, choices in groups for code, label in choices}
 
@@ -297,7 +301,7 @@ class FormulationForm(CleanTextFormMixin, forms.ModelForm):
         require_reason_text(self, "supervisor_not_done_reason", "supervisor_not_done_text")
         return data
 
-    def _set_choices(self, name: str, choices: list[tuple[str, str]]) -> None:
+    def _set_choices(self, name: str, choices: Sequence[tuple[str, StrOrPromise]]) -> None:
         field = self.fields[name]
         assert isinstance(field, forms.ChoiceField)
         field.choices = choices
@@ -449,7 +453,7 @@ class SafetyPlanForm(CleanTextFormMixin, forms.Form):
         PlanStep.PROFESSIONALS: "Name or service",
     }
 
-    def contact_rows(self) -> list[tuple[str, str, str, list[dict[str, str]]]]:
+    def contact_rows(self) -> list[tuple[str, StrOrPromise, str, list[dict[str, str]]]]:
         """(step, label, name placeholder, rows) for steps 3–5, with two blank rows to add
         entries without script (static/js/plan_rows.js adds more on the page)."""
         return [

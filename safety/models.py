@@ -8,7 +8,7 @@ change is a new version, never an overwrite.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from crisisnotes.validators import LimitedTextField, SafeCharField, SafeJSONField
 from safety.cssrs import ITEM_KEYS, CssrsVersion
 from sessions.models.notes import ReasonCode, RiskLevel
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # One vocabulary for every "could not be done" (CLINICAL.md §9.5): the C-SSRS, the means
 # questions, the safety plan, the supervisor's response and the follow-up task.
@@ -330,7 +333,7 @@ class SafetyPlanVersion(models.Model):
         return all(self.entries(step) for step in REQUIRED_STEPS)
 
     @property
-    def step_list(self) -> list[tuple[str, str, bool, list[Any]]]:
+    def step_list(self) -> list[tuple[str, StrOrPromise, bool, list[Any]]]:
         """(key, label, has contacts, entries) per step, in order, for templates."""
         return [
             (step.value, step.label, step in CONTACT_STEPS, self.entries(step)) for step in PlanStep

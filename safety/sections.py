@@ -206,11 +206,11 @@ class SafetySection(NoteSection):
         any_yes = cssrs_any_yes(context["screen"].answers)
         # The items are read to the client: in the client's language where a validated
         # translation of that version exists, else in English with a notice (safety/cssrs.py).
-        wordings = {
-            v: cssrs_wording(v, note.client.language)
+        wordings: dict[str, Wording] = {
+            str(v): cssrs_wording(v, note.client.language)
             for v in (CssrsVersion.RECENT, CssrsVersion.SINCE_LAST_CONTACT)
         }
-        window_text = {v: _window_text(v, wordings[v]) for v in wordings}
+        window_text: dict[str, str] = {v: _window_text(v, wordings[v]) for v in wordings}
         context.update(
             {
                 # Both versions' wording on each row: cssrs.js shows the chosen one.
@@ -272,7 +272,7 @@ def _filled(row: Any, name: str) -> bool:
     return getattr(row, name) not in (None, "", [], False)
 
 
-def _labels(groups: list[tuple[str, list[tuple[str, str]]]], codes: list[str]) -> list[str]:
+def _labels(groups: list[Any], codes: list[str]) -> list[str]:
     labels = flat(groups)
     return [labels.get(code, code) for code in codes or []]
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -8,8 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from crisisnotes.accounts.clinic_services import CLINIC_SETTINGS_FIELDS
 from crisisnotes.accounts.models import Clinic, time_zone_names
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # How the settings page groups the fields; every name of CLINIC_SETTINGS_FIELDS appears once.
-FIELDSETS: list[tuple[str, list[str]]] = [
+FIELDSETS: list[tuple[StrOrPromise, list[str]]] = [
     ("Time zone", ["time_zone"]),
     (
         "Follow-ups",
@@ -114,7 +117,7 @@ class ClinicSettingsForm(forms.ModelForm):
             else:
                 field.widget.attrs.setdefault("class", "form-control")
 
-    def fieldsets(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def fieldsets(self) -> list[tuple[StrOrPromise, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in FIELDSETS]
 
     def clean(self) -> dict[str, Any]:

@@ -31,9 +31,10 @@ def test_clinic_admin_sets_the_emergency_number_and_lines_audited(
 ) -> None:
     login(client, clinic_admin)
     data = page_data(client)
-    assert "988 Suicide &amp; Crisis Lifeline (call or text): 988" in client.get(
-        reverse("accounts:clinic_settings")
-    ).content.decode()
+    assert (
+        "988 Suicide &amp; Crisis Lifeline (call or text): 988"
+        in client.get(reverse("accounts:clinic_settings")).content.decode()
+    )
     data.update(
         emergency_number="112",
         crisis_lines="Teléfono de la Esperanza (invented): 717 003 717\n\nLínea 024: 024",
@@ -54,8 +55,8 @@ def test_a_line_without_a_number_is_refused(clinic: Clinic) -> None:
     form = ClinicSettingsForm(instance=clinic)
     data = {name: form[name].value() for name in form.fields}
     data["crisis_lines"] = "Just a name"
-    form = ClinicSettingsForm(data={k: v for k, v in data.items() if v is not None}, instance=clinic)
+    form = ClinicSettingsForm(
+        data={k: v for k, v in data.items() if v is not None}, instance=clinic
+    )
     assert not form.is_valid()
-    assert form.errors["crisis_lines"] == [
-        "Line 1: write the name, a colon, then the number."
-    ]
+    assert form.errors["crisis_lines"] == ["Line 1: write the name, a colon, then the number."]

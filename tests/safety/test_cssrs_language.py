@@ -47,7 +47,9 @@ def test_note_page_reads_items_in_the_clients_language_with_a_notice_where_unval
     client = ClientFactory(clinic=counselor.clinic, created_by=counselor, language="es")
     note = start_note(counselor, client)
     page = html_lib.unescape(
-        counselor_client.get(reverse("crisis_sessions:note_detail", args=[note.pk])).content.decode()
+        counselor_client.get(
+            reverse("crisis_sessions:note_detail", args=[note.pk])
+        ).content.decode()
     )
     assert "¿Ha tenido realmente la idea de suicidarse?" in page
     assert 'data-text-since_last_contact="Since last contact, have you actually had' in page
