@@ -33,6 +33,15 @@ class ClientForm(CleanTextFormMixin, forms.ModelForm):
             "phone": "Any format; search matches the digits.",
         }
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # The client's language (of the client copy of the safety plan): a post without it
+        # keeps the client's current one, English for a new client.
+        self.fields["language"].required = False
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or self.instance.language or "en"
+
 
 class StartSessionForm(CleanTextFormMixin, forms.Form):
     """How the client reached us; the clock starts when the note is created. The client page

@@ -99,3 +99,19 @@ def test_default_clinic_lines_are_the_national_988_line(counselor: User) -> None
     professionals = plan_default_steps(client=english)["professionals"]
     assert professionals[0]["phone"] == "988"
     assert professionals[-1] == {"name": "Nearest emergency department", "phone": ""}
+
+
+def test_counselor_sets_the_clients_language_on_the_client_form(
+    counselor_client: DjangoClient, counselor: User
+) -> None:
+    english = ClientFactory(clinic=counselor.clinic, created_by=counselor)
+    url = reverse("crisis_sessions:client_edit", args=[english.pk])
+    assert 'name="language"' in counselor_client.get(url).content.decode()
+    response = counselor_client.post(url, {"alias": english.alias, "language": "es"})
+    assert response.status_code == 302
+    english.refresh_from_db()
+    assert english.language == "es"
+    # A post without the field keeps it.
+    counselor_client.post(url, {"alias": english.alias, "pronouns": "she/her"})
+    english.refresh_from_db()
+    assert english.language == "es"
