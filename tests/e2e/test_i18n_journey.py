@@ -62,7 +62,8 @@ def test_english_counselor_prints_a_spanish_client_copy(page: Page, live_server,
     expect(emergency).to_have_text(
         "En una emergencia, llame al 112 o vaya a la sala de emergencias más cercana."
     )
-    expect(page.get_by_test_id("crisis-lines")).to_contain_text("800-010-2000")
+    # The clinic's crisis lines, pre-filled in step 5 when the plan was made.
+    expect(page.locator("main")).to_contain_text("Línea de la Vida (inventada) — 800-010-2000")
     assert "911" not in page.content()
     # The bar above it is the counselor's, in English, and is not printed.
     expect(page.get_by_role("link", name="Download PDF")).to_be_visible()
