@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpRespo
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role, role_required
@@ -120,7 +121,7 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
     form = _form(request)
     return _render_log(
         request,
-        title="Audit log",
+        title=gettext("Audit log"),
         filters=_filters(form),
         form=form,
         csv_url=reverse("accounts:audit_csv"),
@@ -137,7 +138,7 @@ def audit_client_report_view(request: HttpRequest, client_id: int) -> HttpRespon
     audit_record(action=Action.VIEW, request=request, obj=client, summary="Access report")
     return _render_log(
         request,
-        title=f"Access report: {client}",
+        title=gettext("Access report: %(client)s") % {"client": client},
         filters=_filters(form, client_id=client_id),
         form=form,
         csv_url=reverse("accounts:audit_client_csv", kwargs={"client_id": client_id}),
@@ -153,7 +154,8 @@ def audit_user_report_view(request: HttpRequest, actor_id: int) -> HttpResponse:
     form = _form(request)
     return _render_log(
         request,
-        title=f"Activity of {actor.display_name} ({actor.username})",
+        title=gettext("Activity of %(name)s (%(username)s)")
+        % {"name": actor.display_name, "username": actor.username},
         filters=_filters(form, actor_id=actor.pk),
         form=form,
         csv_url=reverse("accounts:audit_user_csv", kwargs={"actor_id": actor.pk}),
@@ -220,7 +222,7 @@ def _csv_response(
     user: User = request.user  # type: ignore[assignment]
     if filters is None:
         return HttpResponse(
-            "The filters are not valid; correct them on the page first.",
+            gettext("The filters are not valid; correct them on the page first."),
             status=400,
             content_type="text/plain",
         )
