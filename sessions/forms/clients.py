@@ -25,7 +25,7 @@ class ClientForm(CleanTextFormMixin, forms.ModelForm):
             "supports_notes",
         ]
         widgets = {
-            "date_of_birth": forms.DateInput(attrs={"type": "date"}),
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "supports_notes": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {

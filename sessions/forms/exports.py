@@ -16,10 +16,14 @@ from sessions.models.notes import RiskLevel
 
 class BulkExportForm(CleanTextFormMixin, forms.Form):
     date_from = forms.DateField(
-        required=False, label="Sessions from", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="Sessions from",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        required=False, label="Sessions to", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="Sessions to",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     counselor = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, empty_label="Any counselor"

@@ -83,3 +83,19 @@ def test_security_email_is_in_the_recipients_language(counselor: User) -> None:
     email = OutgoingEmail.objects.get(recipient=counselor)
     assert email.subject == "crisisnotes: Se cambió su contraseña"
     assert email.body.startswith("Hola, ")
+
+
+def test_date_inputs_keep_the_iso_format_in_spanish(client: DjangoClient, counselor: User) -> None:
+    """<input type="date"> only takes YYYY-MM-DD: Spanish's 30/11/2026 would blank the field."""
+    from datetime import date
+
+    from tests.factories import ClientFactory
+
+    counselor.language = "es"
+    counselor.save()
+    login(client, counselor)
+    record = ClientFactory(
+        clinic=counselor.clinic, created_by=counselor, date_of_birth=date(1990, 4, 2)
+    )
+    html = client.get(reverse("crisis_sessions:client_edit", args=[record.pk])).content.decode()
+    assert 'value="1990-04-02"' in html and "02/04/1990" not in html
