@@ -73,7 +73,7 @@ class UserForm(CleanTextFormMixin, forms.ModelForm):
         return {f: self.cleaned_data[f] for f in self.Meta.fields if f != "username"}
 
 
-class LanguageForm(forms.ModelForm):
+class LanguageForm(CleanTextFormMixin, forms.ModelForm):
     """A user's own interface language (the "Language" page linked from the navigation bar)."""
 
     class Meta:

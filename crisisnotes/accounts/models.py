@@ -10,7 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crisisnotes.validators import SafeCharField
+from crisisnotes.validators import SafeCharField, SafeJSONField
 
 
 @cache
@@ -40,6 +40,12 @@ def validate_crisis_lines(value: object) -> None:
     )
     if not ok:
         raise ValidationError(_("Each crisis line needs a name and a number."))
+    assert isinstance(value, list)
+    for line in value:
+        if len(line["name"]) > 200 or len(line["phone"]) > 40:
+            raise ValidationError(
+                _("A crisis line's name has at most 200 characters, its number at most 40.")
+            )
 
 
 def default_crisis_lines() -> list[dict[str, str]]:
@@ -69,7 +75,7 @@ class Clinic(models.Model):
     )
     # The crisis lines (besides the clinic's own) pre-filled in step 5 of a new safety plan and
     # printed on the client copy: [{"name": ..., "phone": ...}].
-    crisis_lines = models.JSONField(
+    crisis_lines = SafeJSONField(
         _("other crisis lines"),
         default=default_crisis_lines,
         blank=True,

@@ -106,7 +106,7 @@
         hint.textContent = anyYes ? "Required: a C-SSRS answer is yes." : "Required when any C-SSRS answer is yes.";
       }
       // The wording of the chosen version (safety/cssrs.py renders both on each row).
-      root.querySelectorAll("[data-cssrs-text], [data-cssrs-window]").forEach(function (el) {
+      root.querySelectorAll("[data-cssrs-text], [data-cssrs-window], [data-cssrs-examples]").forEach(function (el) {
         var text = el.getAttribute("data-text-" + ver);
         if (text) el.textContent = text;
       });
