@@ -1,12 +1,15 @@
 """sessions.risk: the governing risk in SQL and in Python agree on every combination of
 clinician level × screen level × imminent (both levels including "not set"), directly on the
-note and through a relation; and one label and one filter say it in words."""
+note and through a relation, on PostgreSQL and on SQLite (the embedded default); and one label
+and one filter say it in words."""
 
 from __future__ import annotations
 
 import itertools
 
 import pytest
+from django.db import connections
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 from django.template import Context, Template
 from django.utils import timezone
 
@@ -93,6 +96,60 @@ def test_high_risk_is_the_same_in_sql_and_python_for_every_combination(grid):
     assert clients == set(
         CrisisSession.objects.filter(pk__in=in_python).values_list("client_id", flat=True)
     )
+
+
+@pytest.fixture
+def sqlite_notes():
+    """The note table alone in an in-memory SQLite database (the embedded default's dialect),
+    with one row per combination; foreign keys are not checked (nothing else exists there)."""
+    alias = "risk_parity_sqlite"
+    wrapper = SQLiteWrapper(
+        {
+            **connections["default"].settings_dict,
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": ":memory:",
+            "OPTIONS": {},
+        },
+        alias=alias,
+    )
+    connections[alias] = wrapper
+    try:
+        with wrapper.schema_editor() as editor:
+            editor.create_model(CrisisSession)
+        wrapper.disable_constraint_checking()
+        now = timezone.now()
+        CrisisSession.objects.using(alias).bulk_create(
+            CrisisSession(
+                pk=number,
+                clinic_id=1,
+                client_id=1,
+                author_id=1,
+                modality="phone",
+                started_at=now,
+                clinician_risk=clinician,
+                screen_risk=screen,
+                imminent=imminent,
+            )
+            for number, (clinician, screen, imminent) in enumerate(COMBOS, start=1)
+        )
+        yield CrisisSession.objects.using(alias)
+    finally:
+        wrapper.close()
+        del connections[alias]
+
+
+def test_sqlite_computes_the_same_governing_risk_for_every_combination(sqlite_notes):
+    assert connections[sqlite_notes.db].vendor == "sqlite"
+    combos = dict(enumerate(COMBOS, start=1))
+    levels = dict(sqlite_notes.annotate(level=governing_risk_expr()).values_list("pk", "level"))
+    assert levels == {pk: governing_risk(clinician=c, screen=s) for pk, (c, s, _) in combos.items()}
+    for level in LEVELS:
+        assert set(sqlite_notes.filter(governing_risk_q(level)).values_list("pk", flat=True)) == {
+            pk for pk, found in levels.items() if found == level
+        }
+    assert set(sqlite_notes.filter(high_risk_q()).values_list("pk", flat=True)) == {
+        pk for pk, (c, s, i) in combos.items() if is_high_risk(clinician=c, screen=s, imminent=i)
+    }
 
 
 def test_a_clinician_level_governs_even_below_the_screen():
