@@ -10,15 +10,20 @@ from django.shortcuts import get_object_or_404
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
+from sessions import registry
 from sessions.models import Addendum, CrisisSession, QuickNote
 from sessions.models.notes import NoteStatus, ProcessNote
 from sessions.policies import READ_ROLES, open_note_q
-from sessions.services.notes import section_relations
 
 
 def notes_visible_to(*, user: User) -> QuerySet[CrisisSession]:
     require_role(user, *READ_ROLES)
     return CrisisSession.objects.filter(open_note_q(user=user))
+
+
+def section_relations() -> list[str]:
+    """select_related() of every registered section: one query loads a note and its stages."""
+    return [rel for section in registry.sections() for rel in section.select_related()]
 
 
 def _with_page_relations(notes: QuerySet[CrisisSession]) -> QuerySet[CrisisSession]:
