@@ -35,6 +35,7 @@ from sessions.contact_types import reason_text, requires, urgent_after_disconnec
 from sessions.models import CrisisSession, FollowUpTask
 from sessions.models.notes import Disposition, Modality, RiskLevel
 from sessions.registry import SignProblem
+from sessions.risk import governing_risk, is_high_risk
 
 SECTION = "safety"
 FOLLOW_UP = "follow_up"
@@ -75,8 +76,9 @@ def _means(note: CrisisSession) -> MeansSafety:
 
 
 def governing_level(note: CrisisSession) -> str:
-    """The clinician's level when formulated, else the screen's (read from the stage rows)."""
-    return _formulation(note).clinician_level or _screen(note).risk
+    """The governing level (sessions.risk) read from the stage rows themselves: the sign rules
+    judge what the stages say, whatever the note row's copy of the levels."""
+    return governing_risk(clinician=_formulation(note).clinician_level, screen=_screen(note).risk)
 
 
 def _rank(level: str) -> int:
@@ -214,12 +216,12 @@ def _task_due_within(note: CrisisSession, hours: int) -> bool:
 def _urgent(note: CrisisSession) -> bool:
     """High or imminent risk, or a hang-up / silent call with intent stated or moderate-or-higher
     risk before it ended (CLINICAL.md §11)."""
-    level = governing_level(note)
-    return (
-        level == RiskLevel.HIGH
-        or _formulation(note).imminent
-        or urgent_after_disconnect(note, level)
-    )
+    formulation = _formulation(note)
+    return is_high_risk(
+        clinician=formulation.clinician_level,
+        screen=_screen(note).risk,
+        imminent=formulation.imminent,
+    ) or urgent_after_disconnect(note, governing_level(note))
 
 
 def high_risk_actions(note: CrisisSession) -> Iterable[SignProblem]:

@@ -18,8 +18,8 @@ from crisisnotes.accounts.models import User
 from sessions import registry
 from sessions.models import Client, CrisisSession
 from sessions.models.notes import RiskLevel
+from sessions.risk import risk_label
 from sessions.selectors.review import client_trend_session_list
-from sessions.templatetags.review_tags import risk_label
 
 # --- co-sign reason: clinic policy -----------------------------------------------------------
 
@@ -27,7 +27,7 @@ from sessions.templatetags.review_tags import risk_label
 def clinic_policy_high_risk(note: CrisisSession) -> str | None:
     if not note.clinic.cosign_all_high_risk:
         return None
-    if note.imminent or note.risk_level == RiskLevel.HIGH:
+    if note.is_high_risk:
         return "Clinic policy: every high-risk note is co-signed by a supervisor."
     return None
 
@@ -38,7 +38,6 @@ registry.register_cosign_reason(clinic_policy_high_risk)
 # --- client panel: risk trend ----------------------------------------------------------------
 
 RISK_LEVELS = [RiskLevel.NONE, RiskLevel.LOW, RiskLevel.MODERATE, RiskLevel.HIGH]
-RISK_LABELS = dict(RiskLevel.choices)
 
 # Geometry of the SVG (user units; the viewBox scales it to the column).
 WIDTH = 480
@@ -137,7 +136,7 @@ def risk_trend_context(client: Client, user: User) -> dict[str, Any]:
             "suds_top": SUDS_TOP,
             "panel_height": PANEL_HEIGHT,
             "axis_labels_y": AXIS_LABELS_Y,
-            "risk_grid": [(RISK_LABELS[level], _risk_y(level)) for level in RISK_LEVELS],
+            "risk_grid": [(risk_label(level), _risk_y(level)) for level in RISK_LEVELS],
             "suds_grid": [(value, _suds_y(value)) for value in (0, 5, 10)],
             "screen_line": _polyline([(p.x, p.screen_y) for p in points]),
             "clinician_line": _polyline([(p.x, p.clinician_y) for p in points]),

@@ -18,7 +18,7 @@ from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from sessions import registry
 from sessions.forms.clients import ClientCreateForm, ClientForm, StartSessionForm
-from sessions.models.notes import NoteStatus
+from sessions.policies import can_open_note
 from sessions.selectors.clients import (
     client_addenda,
     client_get,
@@ -113,21 +113,15 @@ def client_edit_view(request: HttpRequest, client_id: int) -> HttpResponse:
     return render(request, "sessions/client_form.html", {"form": form, "client": client})
 
 
-def _can_open(note: object, user: User) -> bool:
-    status = getattr(note, "status", "")
-    return (
-        status == NoteStatus.SIGNED
-        or getattr(note, "author_id", None) == user.pk
-        or (status == NoteStatus.AWAITING_COSIGN and user.is_supervisor)
-    )
-
-
 @role_required(*READERS)
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     client = client_get(user=user, client_id=client_id)
     audit_record(action=Action.VIEW, actor=user, request=request, obj=client, clinic=user.clinic)
-    timeline = [(note, _can_open(note, user)) for note in client_sessions(user=user, client=client)]
+    timeline = [
+        (note, can_open_note(user=user, note=note))
+        for note in client_sessions(user=user, client=client)
+    ]
     panels = [
         mark_safe(  # noqa: S308 — rendered by our own templates, which escape their values
             render_to_string(panel.template_name, panel.context(client, user), request=request)

@@ -34,6 +34,7 @@ from sessions.exceptions import (
 from sessions.forms.notes import AddendumForm, ProcessNoteForm, QuickNoteForm
 from sessions.models import CrisisSession
 from sessions.models.notes import AddendumKind
+from sessions.policies import can_add_addendum
 from sessions.registry import Completion, SignProblem
 from sessions.sections import HEADER
 from sessions.selectors.followups import followup_assignee_choices
@@ -181,7 +182,6 @@ def _render_readonly(
             }
         )
     addenda = list(note.addenda.all())
-    can_add = note.author_id == user.pk or user.is_supervisor
     return render(
         request,
         "sessions/note_readonly.html",
@@ -191,7 +191,9 @@ def _render_readonly(
             "addenda": addenda,
             "entered_in_error": any(a.kind == AddendumKind.ENTERED_IN_ERROR for a in addenda),
             "quick_notes": list(note.quick_notes.all()),
-            "addendum_form": (addendum_form or AddendumForm()) if can_add else None,
+            "addendum_form": (addendum_form or AddendumForm())
+            if can_add_addendum(user=user, note=note)
+            else None,
             "is_author": note.author_id == user.pk,
             "process_note": process_note_for_author(user=user, note=note),
             "unsaved": unsaved or [],

@@ -267,7 +267,7 @@ def test_risk_reads_in_the_note_pages_words_on_queue_dashboard_and_review(
 
 
 def test_risk_labels_cover_every_level_and_blank():
-    from sessions.templatetags.review_tags import risk_label
+    from sessions.templatetags.risk_tags import risk_label
 
     assert [risk_label(level) for level in RiskLevel.values] == ["None", "Low", "Moderate", "High"]
     assert risk_label("") == "Not assessed"
