@@ -97,6 +97,14 @@ def _wait_note(page: Any) -> None:
     page.locator("#note-form[data-autosave=ready]").wait_for()
 
 
+def _sign(d: Driver) -> None:
+    """ "End session and sign", then the confirm dialog (its confirm button has the focus:
+    Enter, a keystroke)."""
+    d.click("#end-sign-button")
+    d.page.locator("#confirm-dialog [data-confirm-ok]:focus").wait_for()
+    d.press("Enter")
+
+
 def low_risk(d: Driver, base: str, alias: str) -> None:
     page = d.page
     page.goto(f"{base}/clients/")
@@ -121,7 +129,7 @@ def low_risk(d: Driver, base: str, alias: str) -> None:
     d.type("#id_follow_up-followup_plan", "None needed; may call again.")
     d.check("#id_follow_up-crisis_numbers_given")
     d.check("#id_follow_up-disposition_0")
-    d.click("#end-sign-button")
+    _sign(d)
     page.locator("[data-testid=note-status]:has-text('Signed')").wait_for()
 
 
@@ -176,7 +184,7 @@ def high_risk(d: Driver, base: str, alias: str) -> None:
     d.type("[name=environment]", "Brother keeps the gun")
     d.click("button:has-text('Save safety plan')")
     _wait_note(page)
-    d.click("#end-sign-button")
+    _sign(d)
     page.locator(
         "[data-testid=note-status]:has-text('Awaiting co-sign'), "
         "[data-testid=note-status]:has-text('Signed')"

@@ -368,6 +368,8 @@
 
   function changed(event) {
     if (!event.target.name || SKIP[event.target.name]) return;
+    // A side panel's control inside the note (the safety plan's, form="...") is not the note's.
+    if (event.target.form !== form) return;
     dirty = true;
     if (blocked && !document.getElementById("js-conflict").classList.contains("d-none")) {
       mirror();
@@ -594,6 +596,10 @@
   if (top) form.dataset.signCheck = "1";
   form.addEventListener("crisisnotes:saved", function (event) {
     if (event.detail && event.detail.problems) render(event.detail.problems);
+  });
+  // A safety plan saved in the note's panel may meet a sign rule: refresh the list if shown.
+  document.body.addEventListener("crisisnotes:plan-saved", function () {
+    if (form.dataset.signCheck === "1") api.saveNow();
   });
 
   function markSaved(data) {
