@@ -203,9 +203,16 @@ def safety_plan_save(
     request: HttpRequest | None = None,
 ) -> tuple[SafetyPlanVersion, bool]:
     """Save the client's plan as a new version (number n+1) if anything differs from version n;
-    versions are never updated (a trigger refuses). Returns (the version in force, created?)."""
+    versions are never updated (a trigger refuses). Returns (the version in force, created?).
+
+    Saved in a session (the note's plan panel, or the editor opened from the note), the note
+    must still be a draft: its row is locked after the client's — the order `note_sign` takes
+    them — so a plan saved while the note is signed either lands before the signature reads
+    (and is the plan in force, hashed) or is refused (NoteNotEditable) after it."""
     # Lock the client row: two counselors saving at once must not both create version n+1.
     Client.objects.select_for_update().filter(pk=client.pk).first()
+    if session is not None:
+        session = _require_draft(session)
     # The pre-filled emergency-department line is a prompt, not a contact: left without a
     # number it would print on the client's copy as a line they cannot call.
     steps = {

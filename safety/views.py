@@ -217,28 +217,23 @@ def plan_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     if request.method == "POST":
         form = SafetyPlanForm(request.POST, contacts=contacts)
         if form.is_valid():
-            version, created = services.safety_plan_save(
-                actor=user,
-                client=client,
-                steps=form.steps(),
-                fields=form.cleaned_data,
-                session=note,
-                request=request,
-            )
-            if created:
-                state = (
-                    "active"
-                    if version.is_active
-                    else "not active yet (steps 1, 2, 5 and 6 need an entry)"
+            try:
+                version, created = services.safety_plan_save(
+                    actor=user,
+                    client=client,
+                    steps=form.steps(),
+                    fields=form.cleaned_data,
+                    session=note,
+                    request=request,
                 )
-                messages.success(
-                    request, f"Safety plan version {version.number} saved; it is {state}."
-                )
+            except SafetyError as exc:  # the note was signed meanwhile
+                form.add_error(None, str(exc))
             else:
-                messages.info(request, f"No changes: version {version.number} stays in force.")
-            if note is not None:
-                return redirect(note_url(note, "safety-plan"))
-            return redirect(reverse("safety:plan", args=[client.pk]))
+                message = _plan_saved_message(version, created)
+                (messages.success if created else messages.info)(request, message)
+                if note is not None:
+                    return redirect(note_url(note, "safety-plan"))
+                return redirect(reverse("safety:plan", args=[client.pk]))
     else:
         form = SafetyPlanForm(initial=initial, contacts=contacts)
         audit_record(action=Action.VIEW, request=request, obj=client, summary="Safety plan editor")
@@ -256,6 +251,63 @@ def plan_edit(request: HttpRequest, client_id: int) -> HttpResponse:
             else reverse("safety:plan", args=[client.pk]),
         },
     )
+
+
+PANEL_FORM_ID = "safety-plan-panel-form"
+
+
+def _plan_saved_message(version: SafetyPlanVersion, created: bool) -> str:
+    if not created:
+        return f"No changes: version {version.number} stays in force."
+    state = "active" if version.is_active else "not active yet (steps 1, 2, 5 and 6 need an entry)"
+    return f"Safety plan version {version.number} saved; it is {state}."
+
+
+@role_required(Role.COUNSELOR)
+def plan_panel(request: HttpRequest, note_id: int) -> HttpResponse:
+    """The safety plan inside the note (htmx): GET shows the version in force, ?edit=1 the editor
+    in place; POST saves a new version linked to this session through the same service as the
+    editor page (which also takes the note's lock: a note signed meanwhile refuses the save)."""
+    user = _user(request)
+    note = selectors.note_get_for_author(user=user, note_id=note_id)
+    client = note.client
+    context: dict[str, Any] = {"note": note, "client": client, "max_entries": MAX_ENTRIES}
+    response_headers: dict[str, str] = {}
+    if request.method == "POST":
+        current = selectors.plan_current(client=client)
+        _, contacts = _plan_initial(client, current)
+        form = SafetyPlanForm(request.POST, contacts=contacts, form_id=PANEL_FORM_ID)
+        if form.is_valid():
+            try:
+                version, created = services.safety_plan_save(
+                    actor=user,
+                    client=client,
+                    steps=form.steps(),
+                    fields=form.cleaned_data,
+                    session=note,
+                    request=request,
+                )
+            except SafetyError as exc:
+                form.add_error(None, str(exc))
+            else:
+                context["message"] = _plan_saved_message(version, created)
+                # The note page refreshes its list of unmet sign rules (note.js).
+                response_headers["HX-Trigger"] = "crisisnotes:plan-saved"
+                form = None  # type: ignore[assignment]
+        if form is not None:
+            context.update(editing=True, form=form, current=current)
+    elif request.GET.get("edit"):
+        current = selectors.plan_current(client=client)
+        initial, contacts = _plan_initial(client, current)
+        form = SafetyPlanForm(initial=initial, contacts=contacts, form_id=PANEL_FORM_ID)
+        context.update(editing=True, form=form, current=current)
+        audit_record(action=Action.VIEW, request=request, obj=client, summary="Safety plan editor")
+    if not context.get("editing"):
+        context["plan"] = selectors.plan_in_force(note=note)
+    response = render(request, "safety/partials/plan_panel.html", context)
+    for name, value in response_headers.items():
+        response[name] = value
+    return response
 
 
 @role_required(*READERS)

@@ -74,13 +74,21 @@ def _local_time(value: Any, fmt: str) -> str:
 
 
 def _stage_status(note: CrisisSession) -> dict[str, dict[str, str]]:
-    return {
-        section.key: {
-            "completion": str(section.completion(note=note)),
-            "last_edited": _local_time(section.last_edited(note=note), "%H:%M"),
+    """Each stage's completion for the autosave answer, with its badge and "last edited" line
+    rendered by the very partials the page uses: note.js swaps them in and holds no copy of
+    their texts or rules."""
+    status = {}
+    for section in registry.sections():
+        completion = str(section.completion(note=note))
+        last_edited = section.last_edited(note=note)
+        context = {"completion": completion, "last_edited": last_edited}
+        status[section.key] = {
+            "completion": completion,
+            "last_edited": _local_time(last_edited, "%H:%M"),
+            "badge_html": render_to_string("sessions/partials/completion_badge.html", context),
+            "edited_html": render_to_string("sessions/partials/last_edited.html", context),
         }
-        for section in registry.sections()
-    }
+    return status
 
 
 def _stages_edit(

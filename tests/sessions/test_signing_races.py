@@ -383,3 +383,37 @@ def test_a_safety_plan_saved_from_the_client_page_while_signing_is_in_the_hash_o
         outcomes = _queue(save_plan, sign) if plan_first else _queue(sign, save_plan)
         assert not any(isinstance(o, Exception) for o in outcomes), outcomes
         _assert_record_holds(note)
+
+
+def test_a_safety_plan_saved_in_the_note_while_signing_is_hashed_or_refused(counselor):
+    """The note's plan panel saves a version linked to the session: it takes the client's lock,
+    then the note's (the order signing takes them). Saved first, it is the plan in force and in
+    the hash; saved after the signature, it is refused and the note stays as signed."""
+    from safety.exceptions import NoteNotEditable
+    from safety.models import SafetyPlanVersion
+    from safety.selectors import plan_in_force
+    from safety.services import plan_default_steps, safety_plan_save
+
+    for plan_first in (True, False):
+        note = _ready_draft(counselor)
+        steps = plan_default_steps(client=note.client)
+        steps["warning_signs"] = ["Staying in bed all day"]
+        save_plan = partial(
+            safety_plan_save,
+            actor=counselor,
+            client=note.client,
+            steps=steps,
+            fields={},
+            session=note,
+        )
+        sign = partial(note_sign, note=note, user=counselor)
+        outcomes = _queue(save_plan, sign) if plan_first else _queue(sign, save_plan)
+        plan_outcome = outcomes[0] if plan_first else outcomes[1]
+        linked = SafetyPlanVersion.objects.filter(session=note)
+        if plan_first:
+            assert not isinstance(plan_outcome, Exception), outcomes
+            assert plan_in_force(note=reload(note)) == linked.get()
+        else:
+            assert isinstance(plan_outcome, NoteNotEditable), outcomes
+            assert not linked.exists()
+        _assert_record_holds(note)
