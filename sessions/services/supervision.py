@@ -52,8 +52,8 @@ def consult_reply_post(
     reply = ConsultReply.objects.create(
         session=locked, author=supervisor, author_name=supervisor.signature_line, text=text
     )
-    for hook in registry.consult_reply_hooks():
-        hook(reply)
+    for section in registry.sections():
+        section.consult_reply_saved(reply)
     audit_record(
         action=Action.CREATE,
         actor=supervisor,

@@ -19,6 +19,8 @@ from crisisnotes.audit.services import audit_record
 from sessions import registry
 from sessions.forms.clients import ClientCreateForm, ClientForm, StartSessionForm
 from sessions.models.notes import NoteStatus
+from sessions.registry import ClientPanel
+from sessions.risk_trend import RISK_TREND_PANEL
 from sessions.selectors.clients import (
     client_addenda,
     client_get,
@@ -122,6 +124,12 @@ def _can_open(note: object, user: User) -> bool:
     )
 
 
+def _client_panels() -> list[ClientPanel]:
+    """The panels the note's sections add (safety plan, disclosures) and the risk trend."""
+    panels = [RISK_TREND_PANEL, *(p for s in registry.sections() for p in s.client_panels())]
+    return sorted(panels, key=lambda panel: panel.order)
+
+
 @role_required(*READERS)
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -132,7 +140,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         mark_safe(  # noqa: S308 — rendered by our own templates, which escape their values
             render_to_string(panel.template_name, panel.context(client, user), request=request)
         )
-        for panel in registry.client_panels()
+        for panel in _client_panels()
     ]
     return render(
         request,

@@ -177,37 +177,43 @@ def test_a_returned_or_signed_note_cannot_be_signed_twice(counselor):
         note_sign(note=note, user=counselor)
 
 
-def test_unmet_rules_are_listed_safety_first_then_header_then_in_stage_order(
-    counselor, monkeypatch
-):
+def test_unmet_rules_are_listed_safety_first_then_header_then_in_stage_order(counselor):
     from sessions import registry
-    from sessions.registry import SignProblem
+    from sessions.registry import NoteSection, SignProblem
     from sessions.services.signing import note_sign_problems
 
-    def rule(*pairs):
-        return lambda note: [
-            SignProblem(message=c, section=s, field_id=c, code=c) for s, c in pairs
-        ]
+    def section(key, order, *pairs):
+        made = type(
+            f"Made{key}",
+            (NoteSection,),
+            {
+                "key": key,
+                "order": order,
+                "sign_problems": lambda self, note: [
+                    SignProblem(message=c, section=s, field_id=c, code=c) for s, c in pairs
+                ],
+            },
+        )
+        return made()
 
-    monkeypatch.setattr(
-        registry,
-        "_sign_rules",
-        [
-            rule(("follow_up", "plan"), ("exploration", "event")),
-            rule(("header", "ended_at"), ("safety", "agitation")),
-            rule(("problem_solving", "interventions"), ("safety", "cssrs")),
-            rule(("header", "confidentiality"), ("elsewhere", "unknown")),
-        ],
-    )
-    assert [registry.section("safety").order, registry.section("exploration").order] == [10, 20]
-    codes = [p.code for p in note_sign_problems(start_note(counselor))]
+    note = start_note(counselor)
+    with registry.override(
+        section("follow_up", 50, ("follow_up", "plan"), ("exploration", "event")),
+        section("safety", 10, ("safety", "agitation"), ("follow_up", "task"), ("safety", "cssrs")),
+        section("problem_solving", 40, ("problem_solving", "interventions")),
+        section("exploration", 20, ("elsewhere", "unknown")),
+    ):
+        assert [s.key for s in registry.sections()][:2] == ["safety", "exploration"]
+        codes = [p.code for p in note_sign_problems(note)]
     assert codes == [
         "agitation",  # Safety first: the high-risk rules, each in its rule order
         "cssrs",
-        "ended_at",
-        "confidentiality",
+        "ended_at",  # then the header (this app's plain rules)
+        "confidentiality_explained",
         "event",
         "interventions",
-        "plan",
+        "plan",  # a stage's own rules first,
+        "task",  # then those another section links into it
         "unknown",  # a section nobody registered goes last
     ]
+    assert len(registry.sections()) == 5  # restored after the block
