@@ -29,6 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db import models
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 if TYPE_CHECKING:
     from sessions.fhir import FhirRefs
@@ -150,6 +153,16 @@ class NoteSection:
         Bundle; `refs` gives the references of the Patient, Encounter and signers. Pure: reads
         the stored rows, writes nothing. A stage with nothing to map adds nothing."""
         return []
+
+    def render_readonly(
+        self, *, note: CrisisSession, request: HttpRequest | None = None, pdf: bool = False
+    ) -> SafeString:
+        """The section read-only (locked note, review, supervision board; PDF with pdf=True).
+        A missing template raises: a record is never shown in a degraded form."""
+        context = {"note": note, "section": self, "pdf": pdf, **self.readonly_context(note=note)}
+        return mark_safe(  # noqa: S308 — our own templates, autoescaped
+            render_to_string(self.readonly_template_name, context, request=request)
+        )
 
     def field_id(self, field: str) -> str:
         """The HTML id Django gives a field of this section's form: "id_<prefix>-<field>"."""

@@ -15,6 +15,7 @@ from django.utils import timezone
 from crisisnotes.accounts.models import Clinic, Role, Team, User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record, audit_record_from_select
+from crisisnotes.errors import DomainError
 from crisisnotes.notifications.services import notifications_create_from_select
 from sessions.models import CrisisSession, FollowUpAlert, FollowUpAttempt, FollowUpTask
 from sessions.models.followups import FollowUpAlertKind, FollowUpMethod, FollowUpOutcome
@@ -23,7 +24,7 @@ from sessions.models.notes import ContactType, Modality, RiskLevel
 logger = logging.getLogger(__name__)
 
 
-class FollowUpError(Exception):
+class FollowUpError(DomainError):
     """The follow-up task could not be changed as asked; the message says why."""
 
 

@@ -25,7 +25,7 @@ from sessions.models import Client, CrisisSession
 from sessions.models.notes import NoteStatus
 from sessions.registry import SignProblem
 from sessions.sections import HEADER
-from sessions.services.notes import _require_author, note_autosave, note_lock
+from sessions.services.notes import _require_author, note_autosave, note_end, note_lock
 from sessions.services.supervision import note_cosign_request_notify
 
 HASH_HEADER_FIELDS = (
@@ -200,6 +200,17 @@ def note_sign(
         )[:300],
     )
     return locked
+
+
+def note_end_and_sign(
+    *, note: CrisisSession, user: User, request: HttpRequest | None = None
+) -> CrisisSession:
+    """ "End session and sign" as one action: stop the clock (kept if already stopped), then
+    sign with every rule checked. The end is its own transaction: a refused sign (SignRefused)
+    leaves the end time stored, so the page shows the time the rules were checked against.
+    Raises what `note_end` and `note_sign` raise."""
+    ended = note_end(note=note, user=user, base_version=note.version, request=request)
+    return note_sign(note=ended, user=user, request=request)
 
 
 def note_save_and_sign(

@@ -61,13 +61,6 @@ def section_title(section_key: str) -> str:
         return section_key
 
 
-@register.filter
-def join_if_list(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return value
-
-
 NOT_ASSESSED = "Not assessed"
 RISK_LABELS = dict(RiskLevel.choices)
 

@@ -307,3 +307,31 @@ def test_elapsed_time_never_reads_zero_minutes():
         assert ago(now - timedelta(minutes=1)) == "1\xa0minute ago"
         assert elapsed(now - timedelta(seconds=5)) == "less than a minute"
         assert elapsed(now - timedelta(hours=2)) == "2\xa0hours"
+
+
+def test_a_section_whose_read_only_template_is_missing_fails_loudly(client, supervisor, trainee):
+    """No degraded record: a missing partial is an error, never a plain list of fields."""
+    from django.template import TemplateDoesNotExist
+
+    from sessions import registry
+
+    note = awaiting_note(author=trainee)
+    sections = registry.sections()
+    broken = type(
+        "Broken",
+        (type(sections[1]),),
+        {"readonly_template_name": "sessions/partials/no_such_template.html"},
+    )()
+    login(client, supervisor)
+    with registry.override(sections[0], broken, *sections[2:]):
+        with pytest.raises(TemplateDoesNotExist):
+            client.get(reverse("crisis_sessions:review_note", args=[note.pk]))
+
+
+def test_a_missing_include_raises():
+    from django.template import Context, TemplateDoesNotExist
+    from django.template.engine import Engine
+
+    template = Engine.get_default().from_string('{% include "no/such/partial.html" %}')
+    with pytest.raises(TemplateDoesNotExist):
+        template.render(Context({}))

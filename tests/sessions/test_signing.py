@@ -13,7 +13,7 @@ from sessions.models import Addendum, CrisisSession, ExplorationStage, QuickNote
 from sessions.models.notes import AddendumKind, NoteStatus
 from sessions.services.addenda import addendum_add
 from sessions.services.notes import note_autosave, quick_note_add
-from sessions.services.signing import note_content_hash, note_sign
+from sessions.services.signing import note_content_hash, note_end_and_sign, note_sign
 from tests.sessions.note_helpers import (
     complete_data,
     only_session_rules,  # noqa: F401 (fixture)
@@ -29,6 +29,24 @@ def _ready(author, **overrides):
     return note_autosave(
         note=note, user=author, base_version=1, data=complete_data(note, **overrides)
     )
+
+
+def test_end_and_sign_stops_the_clock_and_signs(counselor):
+    note = _ready(counselor)
+    CrisisSession.objects.filter(pk=note.pk).update(ended_at=None)
+    signed = note_end_and_sign(note=reload(note), user=counselor)
+    assert signed.status == NoteStatus.SIGNED
+    assert signed.ended_at is not None
+
+
+def test_end_and_sign_refused_keeps_the_end_time(counselor):
+    note = start_note(counselor)
+    with pytest.raises(SignRefused) as refused:
+        note_end_and_sign(note=note, user=counselor)
+    assert "ended_at" not in [p.code for p in refused.value.problems]
+    stored = CrisisSession.objects.get(pk=note.pk)
+    assert stored.ended_at is not None
+    assert stored.status == NoteStatus.DRAFT
 
 
 def test_sign_with_missing_fields_lists_every_missing_one(counselor):
