@@ -22,7 +22,7 @@ from crisisnotes.audit.services import audit_record
 from sessions import registry, sign_rules
 from sessions.exceptions import NoteAlreadySigned, SignRefused
 from sessions.models import Client, CrisisSession
-from sessions.models.notes import NoteStatus
+from sessions.models.notes import CONTACT_DETAIL_FIELDS, NoteStatus
 from sessions.registry import SignProblem
 from sessions.sections import HEADER
 from sessions.services.notes import _require_author, note_autosave, note_end, note_lock
@@ -40,18 +40,9 @@ HASH_HEADER_FIELDS = (
     "screen_risk",
     "clinician_risk",
     "imminent",
-    # The contact type and what it documents (CLINICAL.md §11).
+    # The contact type and what it documents (CLINICAL.md §11), foreign keys by their column.
     "contact_type",
-    "contact_summary",
-    "intent_stated",
-    "after_disconnect",
-    "caller_relationship",
-    "caller_name",
-    "caller_contact",
-    "person_present",
-    "caller_advice",
-    "answers_task_id",
-    "followup_outcome",
+    *(f"{name}_id" if name == "answers_task" else name for name in CONTACT_DETAIL_FIELDS),
 )
 
 
