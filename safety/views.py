@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -36,19 +36,12 @@ READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 
 
 def note_url(note: CrisisSession, anchor: str = "") -> str:
-    """The note page (owned by the sessions app), or the client's plan page if it has none."""
-    try:
-        url = reverse("crisis_sessions:note_detail", args=[note.pk])
-    except NoReverseMatch:
-        url = reverse("safety:plan", args=[note.client_id])
+    url = note.get_absolute_url()
     return f"{url}#{anchor}" if anchor else url
 
 
 def client_url(client: Client) -> str:
-    try:
-        return reverse("crisis_sessions:client_detail", args=[client.pk])
-    except NoReverseMatch:
-        return reverse("safety:plan", args=[client.pk])
+    return client.get_absolute_url()
 
 
 # --- supervisor notified --------------------------------------------------------------------
