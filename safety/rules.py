@@ -1,6 +1,7 @@
 """Sign-time rules 2–9 of CLINICAL.md §9 (and the agitation part of rule 1), each its own
-function with its own message and link, registered on the note (sessions.registry), plus the
-co-sign reason for a clinician level below the screen's. Policy thresholds are clinic settings."""
+function with its own message and link, which the Safety section (safety/sections.py) returns
+as its sign problems, plus its co-sign reasons (a clinician level below the screen's, a
+high-risk note signed with coded reasons). Policy thresholds are clinic settings."""
 
 from __future__ import annotations
 
@@ -29,7 +30,6 @@ from safety.models import (
     SupervisorNotification,
 )
 from safety.selectors import plan_in_force
-from sessions import registry
 from sessions.contact_types import Requirement as R
 from sessions.contact_types import reason_text, requires, urgent_after_disconnect
 from sessions.models import CrisisSession, FollowUpTask
@@ -396,9 +396,4 @@ RULES = (
     abuse_disclosure,
 )
 
-
-def register() -> None:
-    for rule in RULES:
-        registry.register_sign_rule(rule)
-    registry.register_cosign_reason(clinician_below_screen)
-    registry.register_cosign_reason(high_risk_with_reasons)
+COSIGN_REASONS = (clinician_below_screen, high_risk_with_reasons)

@@ -428,7 +428,7 @@ def _show_value(value: Any) -> str:
 
 def supervisor_notification_answer(reply: ConsultReply) -> None:
     """A supervisor's consult reply on the live board answers their pending in-app notifications
-    of that session (registered as a sessions consult-reply hook, so it runs in the reply's
+    of that session (the Safety section's `consult_reply_saved`, so it runs in the reply's
     transaction): the record's response is the reply, so sign rule 6 sees the supervisor's
     response without their typing it twice."""
     now = timezone.now()

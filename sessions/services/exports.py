@@ -36,7 +36,7 @@ from django.utils import timezone
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record, audit_record_for_clients
-from crisisnotes.celery import enqueue_now, enqueue_on_commit
+from crisisnotes.effects import enqueue_now, enqueue_on_commit
 from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
 from sessions.models import CrisisSession, ExportJob, FollowUpAttempt, FollowUpTask
 from sessions.models.exports import ExportFormat, ExportKind, ExportStatus

@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.errors import DomainError
 from crisisnotes.notifications.services import notification_send
 from sessions import registry
 from sessions.models import CrisisSession, ReviewComment
@@ -34,7 +35,7 @@ WHOLE_NOTE = ""
 MAX_COMMENT_LENGTH = 5000
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """A review decision that cannot be made; the message is written for the supervisor."""
 
 

@@ -55,13 +55,6 @@ def section_title(section_key: str) -> str:
 
 
 @register.filter
-def join_if_list(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return value
-
-
-@register.filter
 def elapsed(value: datetime | None) -> str:
     """How long since `value`, in words; under a minute is "less than a minute" (timesince alone
     says "0 minutes", which reads like a bug)."""

@@ -26,6 +26,7 @@ from sessions.models.notes import NoteStatus
 from sessions.services.notes import note_autosave
 from sessions.services.review import AlreadyDecided, ReviewError, note_cosign, note_return
 from sessions.services.signing import note_content_hash, note_sign, note_sign_problems
+from tests.factories import NoteFactory
 from tests.sessions.note_helpers import (
     complete_data,
     form_data,
@@ -33,7 +34,6 @@ from tests.sessions.note_helpers import (
     reload,
     start_note,
 )
-from tests.sessions.review_support import awaiting_note
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -313,7 +313,7 @@ def test_concurrent_sign_requests_one_302_the_others_409_already_signed(counselo
 
 def test_concurrent_cosigns_exactly_one_succeeds(supervisor, trainee):
     for _ in range(5):
-        note = awaiting_note(author=trainee)
+        note = NoteFactory.create(awaiting_cosign=True, author=trainee)
         results = _all_at_once([partial(note_cosign, note=note, supervisor=supervisor)] * 3)
         assert sum(isinstance(r, CrisisSession) for r in results) == 1, results
         assert sum(isinstance(r, AlreadyDecided) for r in results) == 2, results
@@ -326,7 +326,7 @@ def test_concurrent_cosigns_exactly_one_succeeds(supervisor, trainee):
 def test_cosign_and_return_in_both_orders(supervisor, trainee, client: DjangoClient):
     client.force_login(supervisor)
     for cosign_first in (True, False):
-        note = awaiting_note(author=trainee)
+        note = NoteFactory.create(awaiting_cosign=True, author=trainee)
         cosign = lambda note=note: client.post(  # noqa: E731
             f"/team/review/{note.pk}/cosign/", HTTP_ACCEPT="application/json"
         )
@@ -358,7 +358,7 @@ def test_cosign_and_return_in_both_orders(supervisor, trainee, client: DjangoCli
 
 
 def test_lost_review_race_is_refused_in_the_service_too(supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     note_return(note=note, supervisor=supervisor, comments=[("", "Once.")])
     with pytest.raises(ReviewError):
         note_cosign(note=note, supervisor=supervisor)

@@ -1,11 +1,8 @@
-"""Supervision's registrations (imported from CrisisSessionsConfig.ready()):
-
-- a co-sign reason for the clinic policy "send every high-risk note to the supervisor"
-  (Clinic.cosign_all_high_risk);
-- the client page's risk trend panel: a small server-rendered SVG of screen and clinician risk
-  and SUDS start→end over the client's sessions, readable without colour (each series has its own
-  marker shape and a legend in words, every marker a <title>, and a table with the same numbers).
-"""
+"""The client page's risk trend panel, for supervisors reviewing a client: a small
+server-rendered SVG of screen and clinician risk and SUDS start→end over the client's sessions,
+readable without colour (each series has its own marker shape and a legend in words, every marker
+a <title>, and a table with the same numbers). The client page shows it beside the panels the
+note's sections add."""
 
 from __future__ import annotations
 
@@ -15,25 +12,11 @@ from typing import Any
 from django.utils import timezone
 
 from crisisnotes.accounts.models import User
-from sessions import registry
 from sessions.models import Client, CrisisSession
 from sessions.models.notes import RiskLevel
+from sessions.registry import ClientPanel
 from sessions.risk import risk_label
 from sessions.selectors.review import client_trend_session_list
-
-# --- co-sign reason: clinic policy -----------------------------------------------------------
-
-
-def clinic_policy_high_risk(note: CrisisSession) -> str | None:
-    if not note.clinic.cosign_all_high_risk:
-        return None
-    if note.is_high_risk:
-        return "Clinic policy: every high-risk note is co-signed by a supervisor."
-    return None
-
-
-registry.register_cosign_reason(clinic_policy_high_risk)
-
 
 # --- client panel: risk trend ----------------------------------------------------------------
 
@@ -144,11 +127,9 @@ def risk_trend_context(client: Client, user: User) -> dict[str, Any]:
     }
 
 
-registry.register_client_panel(
-    registry.ClientPanel(
-        key="risk_trend",
-        order=50,
-        template_name="sessions/review/partials/risk_trend.html",
-        context=risk_trend_context,
-    )
+RISK_TREND_PANEL = ClientPanel(
+    key="risk_trend",
+    order=50,
+    template_name="sessions/review/partials/risk_trend.html",
+    context=risk_trend_context,
 )
