@@ -70,8 +70,7 @@ def main() -> None:
     from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
     from sessions.models import ExportJob
     from sessions.services.exports import export_bulk_request, record_html, record_pdf
-    from tests.factories import ClinicFactory, TeamFactory, UserFactory
-    from tests.sessions.records import signed_note
+    from tests.factories import ClinicFactory, NoteFactory, TeamFactory, UserFactory
     from tests.workers import celery_worker
 
     settings.PRIVATE_STORAGE_DIR = Path(tempfile.mkdtemp(prefix="crisisnotes-bench-"))
@@ -85,7 +84,7 @@ def main() -> None:
         # factory-boy's factories are not typed as the models they build.
         counselor = cast(User, UserFactory(clinic=clinic, team=team))
         admin = cast(User, UserFactory(clinic=clinic, is_counselor=False, is_clinic_admin=True))
-        notes = [signed_note(author=counselor) for _ in range(args.records)]
+        notes = [NoteFactory.create(author=counselor, signed=True) for _ in range(args.records)]
 
         # 1. One record versus plain WeasyPrint on the same HTML.
         note = notes[0]

@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from crisisnotes.errors import DomainError
+
 if TYPE_CHECKING:
     from django import forms
 
     from sessions.registry import SignProblem
 
 
-class NoteError(Exception):
+class NoteError(DomainError):
     """Base class: the note could not be changed as asked."""
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from crisisnotes.errors import DomainError
 from sessions import registry
 from sessions.models import CrisisSession, FollowUpAttempt, FollowUpTask
 from sessions.models.notes import Modality, NoteStatus
@@ -427,7 +428,7 @@ def _provenance(
     )
 
 
-class FhirExportError(Exception):
+class FhirExportError(DomainError):
     """The record cannot be represented (it is not signed)."""
 
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from crisisnotes.accounts.models import User
-from crisisnotes.celery import enqueue_now, enqueue_on_commit
+from crisisnotes.effects import enqueue_now, enqueue_on_commit
 from crisisnotes.notifications.models import EmailStatus, Notification, OutgoingEmail
 
 logger = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from crisisnotes.validators import QUICK_NOTE, LimitedTextField, SafeCharField, SafeJSONField
 from sessions.models.followups import FollowUpOutcome
+from sessions.risk import RiskLevel, governing_risk, is_high_risk
 
 
 class Modality(models.TextChoices):
@@ -77,18 +78,6 @@ class PersonPresent(models.TextChoices):
     YES = "yes", "Yes"
     NO = "no", "No"
     UNKNOWN = "unknown", "Unknown"
-
-
-class RiskLevel(models.TextChoices):
-    NONE = "none", "None"
-    LOW = "low", "Low"
-    MODERATE = "moderate", "Moderate"
-    HIGH = "high", "High"
-
-    @classmethod
-    def rank(cls, value: str) -> int:
-        """Order for comparisons ("clinician level below screen level"); blank ranks lowest."""
-        return {"": -1, cls.NONE: 0, cls.LOW: 1, cls.MODERATE: 2, cls.HIGH: 3}[value]
 
 
 # Every field a contact type documents (the header of the content hash, after the basics).
@@ -224,8 +213,15 @@ class CrisisSession(models.Model):
 
     @property
     def risk_level(self) -> str:
-        """The level that governs the note: the clinician's when formulated, else the screen's."""
-        return self.clinician_risk or self.screen_risk
+        """The level that governs the note (sessions.risk, beside its SQL twin)."""
+        return governing_risk(clinician=self.clinician_risk, screen=self.screen_risk)
+
+    @property
+    def is_high_risk(self) -> bool:
+        """High or imminent (sessions.risk, beside its SQL twin)."""
+        return is_high_risk(
+            clinician=self.clinician_risk, screen=self.screen_risk, imminent=self.imminent
+        )
 
     @property
     def client_reached(self) -> bool:

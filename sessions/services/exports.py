@@ -36,12 +36,13 @@ from django.utils import timezone
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record, audit_record_for_clients
-from crisisnotes.celery import enqueue_now, enqueue_on_commit
+from crisisnotes.effects import enqueue_now, enqueue_on_commit
 from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
 from sessions.models import CrisisSession, ExportJob, FollowUpAttempt, FollowUpTask
 from sessions.models.exports import ExportFormat, ExportKind, ExportStatus
-from sessions.models.notes import NoteStatus, RiskLevel
+from sessions.models.notes import NoteStatus
 from sessions.registry import sections
+from sessions.risk import governing_risk_q, risk_label
 from sessions.services.export_chunks import (
     Claim,
     assembly_claim,
@@ -132,7 +133,7 @@ def record_context(
         "addenda": list(note.addenda.all().order_by("created_at", "id")),
         "review_comments": _review_comments(note),
         "record_status": record_status_label(note),
-        "risk_level_label": RiskLevel(note.risk_level).label if note.risk_level else "",
+        "risk_level_label": risk_label(note.risk_level),
         "generated_by": generated_by,
         "generated_at": generated_at,
     }
@@ -260,11 +261,7 @@ def export_bulk_request(
         notes = notes.filter(client_id=client_id)
         scope["client_id"] = client_id
     if risk_level:
-        from django.db.models import Q
-
-        notes = notes.filter(
-            Q(clinician_risk=risk_level) | Q(clinician_risk="", screen_risk=risk_level)
-        )
+        notes = notes.filter(governing_risk_q(risk_level))
         scope["risk_level"] = risk_level
     pairs = list(notes.order_by("started_at", "id").values_list("pk", "client_id"))
     ids = [session_id for session_id, _ in pairs]

@@ -28,7 +28,7 @@ from crisisnotes.audit.services import audit_record
 from sessions.fhir import FhirExportError, fhir_instant, note_fhir_bundle
 from sessions.models import CrisisSession, ExportJob, FhirApiToken
 from sessions.models.notes import NoteStatus
-from sessions.selectors.exports import EXPORT_ROLES
+from sessions.policies import can_export_note
 from sessions.services.exports import ExportError, _load_note, _write_atomic
 
 logger = logging.getLogger(__name__)
@@ -53,10 +53,12 @@ def fhir_bundle_export(
     """The signed record as a FHIR R4 Bundle for `actor` to download. Refuses another clinic's
     note, a user without an export role and anything not signed (FhirExportError); every
     download is audited as an export of the record, in this transaction."""
-    if note.clinic_id != actor.clinic_id or not any(actor.has_role(r) for r in EXPORT_ROLES):
-        raise FhirExportError("You cannot export this record.")
-    if note.status != NoteStatus.SIGNED:
-        raise FhirExportError("Only signed records are exported; drafts never are.")
+    if not can_export_note(user=actor, note=note):
+        raise FhirExportError(
+            "Only signed records are exported; drafts never are."
+            if note.clinic_id == actor.clinic_id and note.status != NoteStatus.SIGNED
+            else "You cannot export this record."
+        )
     bundle = note_fhir_bundle(
         note=note, base_url=fhir_base_url(), generated_at=generated_at or timezone.now()
     )

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from crisisnotes.accounts.models import Clinic, Role, Team, User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record, audit_record_from_select
+from crisisnotes.errors import DomainError
 from crisisnotes.notifications.services import notifications_create_from_select
 from sessions.models import CrisisSession, FollowUpAlert, FollowUpAttempt, FollowUpTask
 from sessions.models.followups import FollowUpAlertKind, FollowUpMethod, FollowUpOutcome
@@ -23,7 +25,7 @@ from sessions.models.notes import ContactType, Modality, RiskLevel
 logger = logging.getLogger(__name__)
 
 
-class FollowUpError(Exception):
+class FollowUpError(DomainError):
     """The follow-up task could not be changed as asked; the message says why."""
 
 
@@ -58,7 +60,7 @@ def followup_task_create(
     method: str,
     due_at: datetime | None = None,
     purpose: str = "",
-    request: object = None,
+    request: HttpRequest | None = None,
 ) -> FollowUpTask:
     """Add a follow-up task to a session, assigned to an active counselor of the note's clinic.
     Without `due_at` the clinic's default for the note's risk applies; a low-risk task needs an
@@ -85,7 +87,7 @@ def followup_task_create(
     audit_record(
         action=Action.CREATE,
         actor=actor,
-        request=request,  # type: ignore[arg-type]
+        request=request,
         obj=task,
         summary=f"Follow-up due {due_at:%Y-%m-%d %H:%M} assigned to {assigned_to.display_name}",
     )
@@ -109,7 +111,7 @@ def followup_attempt_log(
     outcome: str,
     notes: str = "",
     attempted_at: datetime | None = None,
-    request: object = None,
+    request: HttpRequest | None = None,
 ) -> FollowUpAttempt:
     """Log one attempt on an open task, at most clinic.followup_max_attempts of them. An attempt
     that reached the client (safe or needing help), was declined or escalated closes the task
@@ -135,7 +137,7 @@ def followup_attempt_log(
     audit_record(
         action=Action.UPDATE,
         actor=actor,
-        request=request,  # type: ignore[arg-type]
+        request=request,
         obj=task,
         summary=f"Follow-up attempt: {attempt.get_outcome_display()}",
     )
@@ -152,7 +154,12 @@ def _close(*, task: FollowUpTask, actor: User, outcome: str, notes: str) -> None
 
 @transaction.atomic
 def followup_close(
-    *, actor: User, task: FollowUpTask, outcome: str, notes: str = "", request: object = None
+    *,
+    actor: User,
+    task: FollowUpTask,
+    outcome: str,
+    notes: str = "",
+    request: HttpRequest | None = None,
 ) -> FollowUpTask:
     """Close an open task with its final outcome; a closed task gets no more reminders."""
     task = _locked_open_task(task.pk)
@@ -164,7 +171,7 @@ def followup_close(
     audit_record(
         action=Action.UPDATE,
         actor=actor,
-        request=request,  # type: ignore[arg-type]
+        request=request,
         obj=task,
         summary=f"Follow-up closed: {task.get_outcome_display()}",
     )
@@ -182,7 +189,7 @@ _CONTACT_METHOD = {
 
 
 def followup_contact_record(
-    *, note: CrisisSession, actor: User, request: object = None
+    *, note: CrisisSession, actor: User, request: HttpRequest | None = None
 ) -> FollowUpAttempt | None:
     """A signed follow-up contact (CLINICAL.md §11) updates the task it answers: its outcome is
     logged as an attempt at the session's time (closing the task unless "no answer"), once —

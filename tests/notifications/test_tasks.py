@@ -17,8 +17,7 @@ from sessions.models.exports import ExportStatus
 from sessions.services.exports import export_jobs_resume, job_file
 from sessions.tasks import followups_scan
 from tests.conftest import login
-from tests.factories import FollowUpTaskFactory
-from tests.sessions.records import signed_note
+from tests.factories import FollowUpTaskFactory, NoteFactory
 from tests.smtp import smtp_relay
 from tests.workers import (
     Worker,
@@ -75,7 +74,7 @@ def test_with_the_broker_down_export_and_reset_succeed_and_run_once_it_returns(
 ):
     settings.PRIVATE_STORAGE_DIR = tmp_path / "private"
     mail_dir = tmp_path / "mail"
-    signed_note(author=counselor)
+    NoteFactory.create(signed=True, high_risk=True, author=counselor)
     with private_redis() as url, app_broker(url):
         stop_redis(url)
         login(client, clinic_admin)

@@ -27,8 +27,7 @@ from sessions.services.exports import (
     job_dir,
     job_file,
 )
-from tests.factories import CrisisSessionFactory
-from tests.sessions.records import signed_note
+from tests.factories import CrisisSessionFactory, NoteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +40,7 @@ def _private_storage(settings, tmp_path):
 def test_single_export_of_a_signed_note_writes_one_pdf(
     counselor, django_capture_on_commit_callbacks
 ):
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     with django_capture_on_commit_callbacks() as callbacks:
         job = export_single_request(actor=counselor, note=note)
     assert len(callbacks) == 1  # the task is sent after commit
@@ -61,13 +60,13 @@ def test_drafts_are_never_exported(counselor):
 
 
 def test_another_clinics_note_cannot_be_exported(counselor, outsider):
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     with pytest.raises(ExportError):
         export_single_request(actor=outsider, note=note)
 
 
 def test_bulk_export_is_for_clinic_admins_only(counselor):
-    signed_note(author=counselor)
+    NoteFactory.create(signed=True, high_risk=True, author=counselor)
     with pytest.raises(ExportError, match="admins"):
         export_bulk_request(actor=counselor)
 
@@ -75,10 +74,15 @@ def test_bulk_export_is_for_clinic_admins_only(counselor):
 def test_bulk_export_filters_and_builds_a_zip_with_a_csv_index(
     counselor, teammate, clinic_admin, outsider
 ):
-    mine = [signed_note(author=counselor, risk="high") for _ in range(2)]
-    signed_note(author=counselor, risk="low")
-    signed_note(author=teammate, risk="high")
-    signed_note(author=outsider, risk="high")  # another clinic: never included
+    mine = [
+        NoteFactory.create(signed=True, author=counselor, screen_risk="high", clinician_risk="high")
+        for _ in range(2)
+    ]
+    NoteFactory.create(signed=True, author=counselor, screen_risk="low", clinician_risk="low")
+    NoteFactory.create(signed=True, author=teammate, screen_risk="high", clinician_risk="high")
+    NoteFactory.create(
+        signed=True, author=outsider, screen_risk="high", clinician_risk="high"
+    )  # another clinic: never included
     CrisisSessionFactory(clinic=counselor.clinic, author=counselor, clinician_risk="high")
 
     job = export_bulk_request(actor=clinic_admin, counselor=counselor, risk_level="high")
@@ -111,8 +115,13 @@ def test_bulk_export_filters_and_builds_a_zip_with_a_csv_index(
 
 
 def test_bulk_export_by_date_range_and_client(counselor, clinic_admin):
-    old = signed_note(author=counselor, started_at=timezone.now() - timedelta(days=40))
-    recent = signed_note(author=counselor)
+    old = NoteFactory.create(
+        signed=True,
+        high_risk=True,
+        author=counselor,
+        started_at=timezone.now() - timedelta(days=40),
+    )
+    recent = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     job = export_bulk_request(
         actor=clinic_admin, date_from=(timezone.now() - timedelta(days=7)).date()
     )
@@ -126,7 +135,10 @@ def test_bulk_export_by_date_range_and_client(counselor, clinic_admin):
 
 
 def test_a_failing_record_is_named_and_the_rest_are_exported(counselor, clinic_admin, monkeypatch):
-    good, bad = signed_note(author=counselor), signed_note(author=counselor)
+    good, bad = (
+        NoteFactory.create(signed=True, high_risk=True, author=counselor),
+        NoteFactory.create(signed=True, high_risk=True, author=counselor),
+    )
     job = export_bulk_request(actor=clinic_admin)
     real = export_services.record_pdf
 
@@ -156,7 +168,7 @@ def test_a_failing_record_is_named_and_the_rest_are_exported(counselor, clinic_a
 
 
 def test_a_finished_job_is_not_run_again(counselor, clinic_admin, monkeypatch):
-    signed_note(author=counselor)
+    NoteFactory.create(signed=True, high_risk=True, author=counselor)
     job = export_job_run(job_id=export_bulk_request(actor=clinic_admin).pk)
     finished_at = job.finished_at
 
@@ -172,7 +184,7 @@ def test_a_rerun_after_a_crash_resumes_without_duplicates(counselor, clinic_admi
     """The state a SIGKILL leaves behind: job "running", some PDFs written, a half-written
     temporary file. The re-delivered run keeps the finished PDFs, drops the temporary file and
     publishes one ZIP."""
-    notes = [signed_note(author=counselor) for _ in range(3)]
+    notes = [NoteFactory.create(signed=True, high_risk=True, author=counselor) for _ in range(3)]
     job = export_bulk_request(actor=clinic_admin)
     records = job_dir(job) / "records"
     records.mkdir(parents=True)
@@ -200,7 +212,7 @@ def test_a_rerun_after_a_crash_resumes_without_duplicates(counselor, clinic_admi
 
 
 def test_sweep_re_enqueues_only_stale_unfinished_jobs(counselor, clinic_admin, monkeypatch):
-    signed_note(author=counselor)
+    NoteFactory.create(signed=True, high_risk=True, author=counselor)
     stale = export_bulk_request(actor=clinic_admin)
     fresh = export_bulk_request(actor=clinic_admin)
     ExportJob.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
@@ -213,7 +225,7 @@ def test_sweep_re_enqueues_only_stale_unfinished_jobs(counselor, clinic_admin, m
 
 
 def test_download_is_audited_and_expires(counselor, clinic_admin, clinic):
-    signed_note(author=counselor)
+    NoteFactory.create(signed=True, high_risk=True, author=counselor)
     job = export_job_run(job_id=export_bulk_request(actor=clinic_admin).pk)
     path = export_download_record(actor=clinic_admin, job=job, request=None)
     assert job.finished_at is not None
@@ -233,7 +245,7 @@ def test_a_claimed_chunk_is_not_taken_until_its_heartbeat_is_stale(
     """A chunk a live worker holds is left to it; once its heartbeat is older than
     EXPORT_STALL_SECONDS another runner takes it over, and the old holder's results no longer
     count (its heartbeat and completion are refused)."""
-    signed_note(author=counselor)
+    NoteFactory.create(signed=True, high_risk=True, author=counselor)
     job = export_bulk_request(actor=clinic_admin)
     export_chunks.export_job_plan(job_id=job.pk)
     first = export_chunks.chunk_claim(job_id=job.pk, runner="worker-a")
@@ -252,7 +264,7 @@ def test_a_claimed_chunk_is_not_taken_until_its_heartbeat_is_stale(
 def test_a_run_takes_over_a_stalled_chunk_and_finishes_the_job(counselor, clinic_admin):
     """A worker died holding a chunk (claimed, heartbeat a minute old, a PDF half-written):
     the next run re-claims it at once and publishes every record exactly once."""
-    notes = [signed_note(author=counselor) for _ in range(3)]
+    notes = [NoteFactory.create(signed=True, high_risk=True, author=counselor) for _ in range(3)]
     job = export_bulk_request(actor=clinic_admin)
     export_chunks.export_job_plan(job_id=job.pk)
     dead = [export_chunks.chunk_claim(job_id=job.pk, runner=f"dead-{i}") for i in range(3)]
@@ -273,7 +285,7 @@ def test_a_run_takes_over_a_stalled_chunk_and_finishes_the_job(counselor, clinic
 
 def test_the_job_is_split_into_chunks_in_record_order(counselor, clinic_admin, settings):
     settings.EXPORT_PARALLEL_TASKS = 2
-    notes = [signed_note(author=counselor) for _ in range(21)]
+    notes = [NoteFactory.create(signed=True, high_risk=True, author=counselor) for _ in range(21)]
     job = export_bulk_request(actor=clinic_admin)
     export_chunks.export_job_plan(job_id=job.pk)
     export_chunks.export_job_plan(job_id=job.pk)  # a second first delivery plans nothing more
@@ -284,7 +296,7 @@ def test_the_job_is_split_into_chunks_in_record_order(counselor, clinic_admin, s
 
 
 def test_a_job_nothing_moves_on_is_waiting_for_a_worker(counselor, clinic_admin):
-    signed_note(author=counselor)
+    NoteFactory.create(signed=True, high_risk=True, author=counselor)
     job = export_bulk_request(actor=clinic_admin)
     assert not job.waiting_for_worker
     with time_machine.travel(timezone.now() + WAITING_AFTER + timedelta(seconds=1)):

@@ -19,8 +19,8 @@ import pytest
 from sessions.models import CrisisSession, ExportChunk, ExportJob
 from sessions.models.exports import ExportFormat, ExportStatus
 from sessions.services.exports import export_bulk_request, job_dir, job_file
+from tests.factories import NoteFactory
 from tests.safety.fhir_records import low_risk_note
-from tests.sessions.records import signed_note
 from tests.workers import Worker, celery_worker, private_redis
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -77,7 +77,7 @@ def test_two_workers_share_one_pdf_job_and_a_sigkilled_one_loses_no_record(
     counselor, clinic_admin, settings, tmp_path
 ):
     settings.PRIVATE_STORAGE_DIR = tmp_path / "private"
-    notes = [signed_note(author=counselor) for _ in range(16)]
+    notes = [NoteFactory.create(signed=True, high_risk=True, author=counselor) for _ in range(16)]
     env = _env(settings)
     with (
         private_redis() as url,

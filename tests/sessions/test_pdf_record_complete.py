@@ -42,7 +42,7 @@ from sessions.models.notes import ContactType, Modality, PersonPresent, ReasonCo
 from sessions.registry import sections
 from sessions.services import signing
 from sessions.services.exports import record_pdf
-from tests.sessions.records import draft_note
+from tests.factories import NoteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +136,7 @@ def _when(value: str) -> str:
 def full_note(counselor: User, supervisor: User) -> tuple[CrisisSession, Markers]:
     """A draft with every hashed row filled, then signed the way note_sign stores it."""
     mark = Markers()
-    note = draft_note(author=counselor, modality=Modality.PHONE)
+    note = NoteFactory.create(author=counselor, modality=Modality.PHONE)
     for section in sections():
         rows: list[models.Model] = []
         if section.key == "safety":
@@ -220,7 +220,7 @@ def full_note(counselor: User, supervisor: User) -> tuple[CrisisSession, Markers
 
     answered = FollowUpTask.objects.create(
         clinic=note.clinic,
-        session=draft_note(author=counselor, modality=Modality.PHONE),
+        session=NoteFactory.create(author=counselor, modality=Modality.PHONE),
         client=note.client,
         assigned_to=counselor,
         due_at=started - timedelta(days=1),

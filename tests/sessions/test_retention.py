@@ -26,7 +26,7 @@ from sessions.services.exports import (
     job_file,
 )
 from sessions.services.retention import export_files_purge
-from tests.sessions.records import signed_note
+from tests.factories import NoteFactory
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def private_dir(settings: Any, tmp_path: Path) -> Path:
 
 
 def _finished_export(admin: User, counselor: User) -> ExportJob:
-    signed_note(author=counselor)
+    NoteFactory.create(signed=True, high_risk=True, author=counselor)
     job = export_job_run(job_id=export_bulk_request(actor=admin).pk)
     assert job.status == "done"
     return job

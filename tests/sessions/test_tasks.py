@@ -19,8 +19,7 @@ from sessions.models import ExportJob, FollowUpAlert
 from sessions.models.exports import ExportStatus
 from sessions.services.exports import export_bulk_request, job_dir, job_file
 from sessions.tasks import followups_scan
-from tests.factories import FollowUpTaskFactory
-from tests.sessions.records import signed_note
+from tests.factories import FollowUpTaskFactory, NoteFactory
 from tests.workers import Worker, celery_beat, celery_worker, private_redis, restart_redis
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -111,7 +110,7 @@ def test_bulk_export_survives_a_sigkilled_worker_without_duplicates(
     counselor, clinic_admin, settings, tmp_path
 ):
     settings.PRIVATE_STORAGE_DIR = tmp_path / "private"
-    notes = [signed_note(author=counselor) for _ in range(12)]
+    notes = [NoteFactory.create(signed=True, high_risk=True, author=counselor) for _ in range(12)]
     env = {
         "PRIVATE_STORAGE_DIR": str(settings.PRIVATE_STORAGE_DIR),
         # Redis re-delivers an unacknowledged task after this many seconds.
