@@ -25,6 +25,7 @@ from sessions.services.exports import (
 )
 from sessions.services.review import note_cosign
 from sessions.services.signing import HASH_HEADER_FIELDS, note_content_payload
+from tests.sessions.export_files import on_disk
 from tests.sessions.note_helpers import reload
 from tests.sessions.records import signed_note
 from tests.sessions.review_support import awaiting_note
@@ -110,8 +111,7 @@ def test_following_the_recipe_on_an_export_checks_the_pdf_and_the_content(
     )
     job = export_job_run(job_id=export_bulk_request(actor=clinic_admin).pk)
     assert job.status == ExportStatus.DONE, job.error
-    zip_path = job_file(job)
-    assert zip_path is not None
+    zip_path = on_disk(job_file(job))
 
     # Read back: each index row's hashes are those of the files and of the stored record.
     with zipfile.ZipFile(zip_path) as archive:
