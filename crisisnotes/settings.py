@@ -12,6 +12,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from crisisnotes.storage_settings import s3_private_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -286,35 +288,22 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 PRIVATE_STORAGE_DIR = Path(env.str("PRIVATE_STORAGE_DIR", default=str(VAR_DIR / "private")))
 MEDIA_ROOT = PRIVATE_STORAGE_DIR
 PRIVATE_S3_BUCKET = env.str("PRIVATE_S3_BUCKET", default="")
+EXPORT_PRESIGNED_SECONDS = env.int("EXPORT_PRESIGNED_SECONDS", default=60)
 if PRIVATE_S3_BUCKET:
-    STORAGES["private"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": PRIVATE_S3_BUCKET,
-            # Empty: AWS itself; else MinIO, Ceph, a cloud's S3-compatible endpoint...
-            "endpoint_url": env.str("PRIVATE_S3_ENDPOINT_URL", default="") or None,
-            "region_name": env.str("PRIVATE_S3_REGION", default="") or None,
-            # Empty: boto3's own chain (instance role, AWS_* variables, ~/.aws).
-            "access_key": env.str("PRIVATE_S3_ACCESS_KEY_ID", default="") or None,
-            "secret_key": env.str("PRIVATE_S3_SECRET_ACCESS_KEY", default="") or None,
-            # "path" for endpoints without per-bucket host names (most self-hosted servers).
-            "addressing_style": env.str("PRIVATE_S3_ADDRESSING_STYLE", default="") or None,
-            # Patient records: no public ACL, encrypted at rest by the server (SSE-S3),
-            # reachable only with credentials or a presigned link that expires.
-            "default_acl": "private",
-            "object_parameters": {"ServerSideEncryption": "AES256"},
-            "querystring_auth": True,
-            "querystring_expire": env.int("EXPORT_PRESIGNED_SECONDS", default=60),
-            # A name is written again only with the same content (a re-run): replace it.
-            "file_overwrite": True,
-        },
-    }
+    STORAGES["private"] = s3_private_storage(
+        bucket=PRIVATE_S3_BUCKET,
+        endpoint_url=env.str("PRIVATE_S3_ENDPOINT_URL", default=""),
+        region=env.str("PRIVATE_S3_REGION", default=""),
+        access_key=env.str("PRIVATE_S3_ACCESS_KEY_ID", default=""),
+        secret_key=env.str("PRIVATE_S3_SECRET_ACCESS_KEY", default=""),
+        addressing_style=env.str("PRIVATE_S3_ADDRESSING_STYLE", default=""),
+        presigned_seconds=EXPORT_PRESIGNED_SECONDS,
+    )
 else:
     STORAGES["private"] = {"BACKEND": "crisisnotes.storage.PrivateFileSystemStorage"}
 # How a checked and audited download leaves: "stream" (through the app, the default) or
 # "presigned" (a redirect to a link to the bucket that expires in EXPORT_PRESIGNED_SECONDS).
 EXPORT_DOWNLOAD = env.str("EXPORT_DOWNLOAD", default="stream")
-EXPORT_PRESIGNED_SECONDS = env.int("EXPORT_PRESIGNED_SECONDS", default=60)
 if EXPORT_DOWNLOAD not in ("stream", "presigned"):
     raise ImproperlyConfigured('EXPORT_DOWNLOAD must be "stream" or "presigned".')
 if EXPORT_DOWNLOAD == "presigned" and not PRIVATE_S3_BUCKET:

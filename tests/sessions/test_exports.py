@@ -292,3 +292,22 @@ def test_a_job_nothing_moves_on_is_waiting_for_a_worker(counselor, clinic_admin)
         assert job.waiting_for_worker
         job.progressed_at = timezone.now() - timedelta(seconds=5)
         assert not job.waiting_for_worker
+
+
+def test_a_bulk_export_audits_its_records_in_one_insert(counselor, clinic_admin):
+    """The job's row, then one row per record (naming its client) in a single INSERT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    notes = [signed_note(author=counselor) for _ in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        job = export_bulk_request(actor=clinic_admin)
+    table = AuditEvent._meta.db_table
+    inserts = [q["sql"] for q in queries if q["sql"].startswith(f'INSERT INTO "{table}"')]
+    assert len(inserts) == 2, inserts
+    rows = AuditEvent.objects.filter(
+        action=Action.EXPORT, object_type="crisis_sessions.crisissession"
+    )
+    assert sorted(int(r.object_id) for r in rows) == sorted(n.pk for n in notes)
+    assert {r.client_id for r in rows} == {n.client_id for n in notes}
+    assert all(f"export {job.pk}" in r.summary for r in rows)
