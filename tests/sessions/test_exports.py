@@ -182,6 +182,8 @@ def test_a_rerun_after_a_crash_resumes_without_duplicates(counselor, clinic_admi
         export_run_module.record_pdf(note=first, generated_by=clinic_admin)
     )
     (records / ".half-written.tmp").write_bytes(b"%PDF-trunc")
+    # ...and the temporary file of a ZIP whose writer was killed before its rename.
+    (records.parent / f".crisisnotes-export-{job.pk}.zip.dead.tmp").write_bytes(b"PK")
     ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, attempts=1)
     rendered: list[int] = []
     real = export_run_module.record_pdf
@@ -195,6 +197,7 @@ def test_a_rerun_after_a_crash_resumes_without_duplicates(counselor, clinic_admi
     assert job.status == ExportStatus.DONE and job.attempts == 2
     assert sorted(rendered) == sorted(n.pk for n in notes[1:])
     assert job_files(job) == [job_file(job)]
+    assert [p.name for p in on_disk(job_dir(job)).iterdir()] == [f"crisisnotes-export-{job.pk}.zip"]
     with stored_zip(job) as archive:
         # index.csv, then each record's PDF and canonical content: no duplicates.
         assert len(archive.namelist()) == 1 + 2 * 3

@@ -19,7 +19,6 @@ from sessions.services.exports.files import (
     file_exists,
     file_read,
     file_write,
-    folder_delete,
     job_dir,
 )
 from sessions.services.exports.record import ExportError, record_for_job
@@ -53,17 +52,15 @@ def fhir_ndjson_record_write(*, job: ExportJob, session_id: int) -> dict[str, An
 def fhir_ndjson_assemble(*, job: ExportJob, failures: list[dict[str, Any]]) -> str:
     """Once every chunk is done: the ZIP of `<ResourceType>.ndjson` files, the Bulk Data
     manifest and the OperationOutcome.ndjson of records that failed, stored whole under its
-    one name; then the per-record files go. A resource shared by several records (the Patient,
-    the clinic, a Practitioner, a safety-plan version) has the same id in each and is written
-    once."""
+    one name (the runner then deletes the per-record files). A resource shared by several
+    records (the Patient, the clinic, a Practitioner, a safety-plan version) has the same id in
+    each and is written once."""
     final = f"{job_dir(job)}/crisisnotes-fhir-{job.pk}.zip"
     bundles_dir = f"{job_dir(job)}/bundles"
     if not file_exists(final):  # else a previous assembler published it and died before finishing
         if len(failures) == len(job.record_ids):
             raise ExportError("No record could be exported: " + failures[0]["error"])
         file_write(final, _ndjson_zip(job, bundles_dir, failures))
-    # The ZIP holds every resource: the per-record files go, so the job leaves exactly one file.
-    folder_delete(bundles_dir)
     return final
 
 

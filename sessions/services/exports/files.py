@@ -8,7 +8,12 @@ from __future__ import annotations
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage
 
-from crisisnotes.storage import private_storage, storage_delete_tree, storage_walk
+from crisisnotes.storage import (
+    PrivateFileSystemStorage,
+    private_storage,
+    storage_delete_tree,
+    storage_walk,
+)
 from sessions.models import ExportJob
 
 EXPORTS_DIR = "exports"
@@ -50,20 +55,21 @@ def file_read(name: str) -> bytes:
         return fh.read()
 
 
-def files_delete(names: list[str]) -> None:
+def job_files_keep_only(job: ExportJob, keep: str) -> None:
+    """Delete every file of the job but `keep`: the per-record files once the ZIP holds them,
+    and anything a killed writer left (a temporary file on disk), so a job leaves one file."""
     storage = export_storage()
-    for name in names:
-        storage.delete(name)
+    for name in job_files(job):
+        if name != keep:
+            storage.delete(name)
+    if isinstance(storage, PrivateFileSystemStorage):
+        for folder in storage.listdir(job_dir(job))[0]:
+            storage.delete_folder(f"{job_dir(job)}/{folder}")
 
 
 def job_files_delete(job: ExportJob) -> int:
     """Delete every file of the job; returns how many there were."""
     return storage_delete_tree(export_storage(), job_dir(job))
-
-
-def folder_delete(prefix: str) -> int:
-    """Delete every file under `prefix` (a job's per-record files once the ZIP holds them)."""
-    return storage_delete_tree(export_storage(), prefix)
 
 
 def export_file_open(name: str) -> File:

@@ -45,10 +45,8 @@ from sessions.services.exports.files import (
     file_exists,
     file_read,
     file_write,
-    files_delete,
-    folder_delete,
     job_dir,
-    job_files,
+    job_files_keep_only,
 )
 from sessions.services.exports.record import (
     ExportError,
@@ -168,8 +166,6 @@ def _assemble(job: ExportJob, token: str) -> None:
             if failures:
                 raise ExportError(failures[0]["error"])
             final = f"{job_dir(job)}/{rows[0]['file']}"
-            # Anything else (a killed render's temporary file on disk) goes: one file per job.
-            files_delete([name for name in job_files(job) if name != final])
         elif job.format == ExportFormat.FHIR_NDJSON:
             final = fhir_ndjson_assemble(job=job, failures=failures)
         else:
@@ -185,6 +181,8 @@ def _assemble(job: ExportJob, token: str) -> None:
             updated_at=timezone.now(),
         )
         return
+    # The file holds everything: the per-record files go, with anything a killed writer left.
+    job_files_keep_only(job, final)
     _finish(job, final, failures=failures)
 
 
@@ -202,9 +200,6 @@ def _assemble_zip(
             raise ExportError("No record could be exported: " + failures[0]["error"])
         assembly_heartbeat(job_id=job.pk, token=token)
         file_write(final, _zip_bytes(records_dir, rows))
-    # The ZIP holds every PDF: the loose copies go (with any temporary file a killed worker
-    # left), so the job leaves exactly one file.
-    folder_delete(records_dir)
     return final
 
 
