@@ -69,6 +69,7 @@ def main() -> None:
         if args.parallel is None:
             return followups.followup_scan()
         return followups.followup_scan(parallel=args.parallel)
+
     from tests.factories import (
         ClinicFactory,
         CrisisSessionFactory,

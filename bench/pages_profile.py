@@ -39,24 +39,20 @@ def main() -> None:
     import django
 
     django.setup()
+    from dataset import _set_authenticators, describe
     from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from pages_bench import _autosave_payload
 
     from crisisnotes.accounts.models import User
-    from dataset import describe
-    from pages_bench import _autosave_payload
 
     settings.ALLOWED_HOSTS = ["*"]
     user = User.objects.get(username="bench01")
-    # bench01 administers the clinic, so two-factor sign-in is required of it: without an
-    # authenticator every page would send it to the set-up page. force_login skips the code.
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-        TOTP.activate(user, generate_totp_secret())
+    # bench01 administers the clinic, so two-factor sign-in is required of it (force_login
+    # skips the code, but the pages want an authenticator set up).
+    _set_authenticators(clinic_id=user.clinic_id)
     data = describe(clinic_id=user.clinic_id)
     draft = data.drafts[user.username]
     pairs, text_field, version = _autosave_payload(draft)
