@@ -7,8 +7,8 @@ Bad input gets a clear message and saves nothing (docs/input-limits.md):
   times: the form (Django's `max_length` on the form field, with the count in the message), the
   model's validation (`full_clean`, which ModelForms run), and a database CHECK, because a
   TextField's `max_length` is otherwise only a form attribute. (The model validation is the
-  field's validator; the CHECK is not asked again from Python, see LengthCheckConstraint.) CharFields already have all three
-  (their VARCHAR length).
+  field's validator; the CHECK is not asked again from Python, see LengthCheckConstraint.)
+  CharFields already have all three (their VARCHAR length).
 - **Control characters.** NUL and the other C0/C1 control characters (everything below U+0020
   and U+007F–U+009F, except tab, line feed and carriage return) are refused with a message naming
   the character, in every text field and in every string inside a JSON field. PostgreSQL cannot
