@@ -50,6 +50,7 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = ["*"]
     user = User.objects.get(username="bench01")
+    assert user.clinic_id is not None
     # bench01 administers the clinic, so two-factor sign-in is required of it (force_login
     # skips the code, but the pages want an authenticator set up).
     _set_authenticators(clinic_id=user.clinic_id)

@@ -281,7 +281,12 @@ def followup_scan(
     if threaded:
         with ThreadPoolExecutor(max_workers=min(parallel, len(walks))) as pool:
             counts = list(
-                pool.map(lambda walk: _walk_on_own_connection(*walk, now, batch_size), walks)
+                pool.map(
+                    lambda walk: _walk_on_own_connection(
+                        walk[0], walk[1], walk[2], now, batch_size
+                    ),
+                    walks,
+                )
             )
     else:
         counts = [
