@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from datetime import timedelta
 
 import pytest
@@ -16,7 +15,6 @@ from crisisnotes.audit.models import Action, AuditEvent
 from sessions.models import ExportChunk, ExportJob
 from sessions.models.exports import WAITING_AFTER, ExportStatus
 from sessions.services import export_chunks
-from sessions.services import exports as export_services
 from sessions.services.exports import (
     ExportError,
     export_bulk_request,
@@ -26,8 +24,11 @@ from sessions.services.exports import (
     export_single_request,
     job_dir,
     job_file,
+    job_files,
 )
+from sessions.services.exports import run as export_run_module
 from tests.factories import CrisisSessionFactory, NoteFactory
+from tests.sessions.export_files import on_disk, stored_bytes, stored_zip
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +48,9 @@ def test_single_export_of_a_signed_note_writes_one_pdf(
     assert AuditEvent.objects.filter(action=Action.EXPORT, object_id=str(note.pk)).exists()
     job = export_job_run(job_id=job.pk)
     assert job.status == ExportStatus.DONE and job.percent == 100
-    path = job_file(job)
-    assert path is not None and path.read_bytes().startswith(b"%PDF")
-    assert [p.name for p in job_dir(job).iterdir()] == [path.name]
+    assert stored_bytes(job).startswith(b"%PDF")
+    assert job_files(job) == [job_file(job)]
+    assert on_disk(job_file(job)).stat().st_mode & 0o777 == 0o600
 
 
 def test_drafts_are_never_exported(counselor):
@@ -98,7 +99,7 @@ def test_bulk_export_filters_and_builds_a_zip_with_a_csv_index(
     assert job.scope == {"counselor_id": counselor.pk, "risk_level": "high"}
     job = export_job_run(job_id=job.pk)
     assert job.status == ExportStatus.DONE, job.error
-    with zipfile.ZipFile(job_file(job)) as archive:
+    with stored_zip(job) as archive:
         names = archive.namelist()
         index = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode())))
     assert sorted(names) == sorted(
@@ -111,7 +112,7 @@ def test_bulk_export_filters_and_builds_a_zip_with_a_csv_index(
     assert {int(row["session_id"]) for row in index} == {n.pk for n in mine}
     assert all(row["status"] == "Signed" and row["content_hash"] for row in index)
     # One file in the job's folder: the ZIP (the loose PDFs went into it).
-    assert [p.name for p in job_dir(job).iterdir()] == [job_file(job).name]
+    assert job_files(job) == [job_file(job)]
 
 
 def test_bulk_export_by_date_range_and_client(counselor, clinic_admin):
@@ -140,14 +141,14 @@ def test_a_failing_record_is_named_and_the_rest_are_exported(counselor, clinic_a
         NoteFactory.create(signed=True, high_risk=True, author=counselor),
     )
     job = export_bulk_request(actor=clinic_admin)
-    real = export_services.record_pdf
+    real = export_run_module.record_pdf
 
     def flaky(*, note, **kwargs):
         if note.pk == bad.pk:
             raise RuntimeError("the safety section could not be rendered")
         return real(note=note, **kwargs)
 
-    monkeypatch.setattr(export_services, "record_pdf", flaky)
+    monkeypatch.setattr(export_run_module, "record_pdf", flaky)
     job = export_job_run(job_id=job.pk)
     assert job.status == ExportStatus.DONE
     assert job.failures == [
@@ -157,7 +158,7 @@ def test_a_failing_record_is_named_and_the_rest_are_exported(counselor, clinic_a
             "error": "the safety section could not be rendered",
         }
     ]
-    with zipfile.ZipFile(job_file(job)) as archive:
+    with stored_zip(job) as archive:
         index = {
             int(r["session_id"]): r
             for r in csv.DictReader(io.StringIO(archive.read("index.csv").decode()))
@@ -175,7 +176,7 @@ def test_a_finished_job_is_not_run_again(counselor, clinic_admin, monkeypatch):
     def boom(**kwargs):
         raise AssertionError("a finished job rendered again")
 
-    monkeypatch.setattr(export_services, "record_pdf", boom)
+    monkeypatch.setattr(export_run_module, "record_pdf", boom)
     again = export_job_run(job_id=job.pk)
     assert again.finished_at == finished_at and again.attempts == 1
 
@@ -186,27 +187,30 @@ def test_a_rerun_after_a_crash_resumes_without_duplicates(counselor, clinic_admi
     publishes one ZIP."""
     notes = [NoteFactory.create(signed=True, high_risk=True, author=counselor) for _ in range(3)]
     job = export_bulk_request(actor=clinic_admin)
-    records = job_dir(job) / "records"
+    records = on_disk(job_dir(job)) / "records"
     records.mkdir(parents=True)
     first = notes[0]
     (records / f"session-{first.pk}-{first.started_at:%Y-%m-%d}.pdf").write_bytes(
-        export_services.record_pdf(note=first, generated_by=clinic_admin)
+        export_run_module.record_pdf(note=first, generated_by=clinic_admin)
     )
     (records / ".half-written.tmp").write_bytes(b"%PDF-trunc")
+    # ...and the temporary file of a ZIP whose writer was killed before its rename.
+    (records.parent / f".crisisnotes-export-{job.pk}.zip.dead.tmp").write_bytes(b"PK")
     ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, attempts=1)
     rendered: list[int] = []
-    real = export_services.record_pdf
+    real = export_run_module.record_pdf
 
     def counting(*, note, **kwargs):
         rendered.append(note.pk)
         return real(note=note, **kwargs)
 
-    monkeypatch.setattr(export_services, "record_pdf", counting)
+    monkeypatch.setattr(export_run_module, "record_pdf", counting)
     job = export_job_run(job_id=job.pk)
     assert job.status == ExportStatus.DONE and job.attempts == 2
     assert sorted(rendered) == sorted(n.pk for n in notes[1:])
-    assert [p.name for p in job_dir(job).iterdir()] == [job_file(job).name]
-    with zipfile.ZipFile(job_file(job)) as archive:
+    assert job_files(job) == [job_file(job)]
+    assert [p.name for p in on_disk(job_dir(job)).iterdir()] == [f"crisisnotes-export-{job.pk}.zip"]
+    with stored_zip(job) as archive:
         # index.csv, then each record's PDF and canonical content: no duplicates.
         assert len(archive.namelist()) == 1 + 2 * 3
 
@@ -270,12 +274,12 @@ def test_a_run_takes_over_a_stalled_chunk_and_finishes_the_job(counselor, clinic
     dead = [export_chunks.chunk_claim(job_id=job.pk, runner=f"dead-{i}") for i in range(3)]
     assert all(dead)
     ExportChunk.objects.filter(job=job).update(heartbeat_at=timezone.now() - timedelta(minutes=1))
-    (job_dir(job) / "records").mkdir(parents=True)
-    (job_dir(job) / "records" / ".half.pdf.tmp").write_bytes(b"%PDF-trunc")
+    (on_disk(job_dir(job)) / "records").mkdir(parents=True)
+    (on_disk(job_dir(job)) / "records" / ".half.pdf.tmp").write_bytes(b"%PDF-trunc")
     job = export_job_run(job_id=job.pk)
     assert job.status == ExportStatus.DONE and job.progress_done == 3
-    assert [p.name for p in job_dir(job).iterdir()] == [job_file(job).name]
-    with zipfile.ZipFile(job_file(job)) as archive:
+    assert job_files(job) == [job_file(job)]
+    with stored_zip(job) as archive:
         names = archive.namelist()
         index = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode())))
     assert sorted(int(r["session_id"]) for r in index) == sorted(n.pk for n in notes)
@@ -303,3 +307,22 @@ def test_a_job_nothing_moves_on_is_waiting_for_a_worker(counselor, clinic_admin)
         assert job.waiting_for_worker
         job.progressed_at = timezone.now() - timedelta(seconds=5)
         assert not job.waiting_for_worker
+
+
+def test_a_bulk_export_audits_its_records_in_one_insert(counselor, clinic_admin):
+    """The job's row, then one row per record (naming its client) in a single INSERT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    notes = [NoteFactory.create(signed=True, high_risk=True, author=counselor) for _ in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        job = export_bulk_request(actor=clinic_admin)
+    table = AuditEvent._meta.db_table
+    inserts = [q["sql"] for q in queries if q["sql"].startswith(f'INSERT INTO "{table}"')]
+    assert len(inserts) == 2, inserts
+    rows = AuditEvent.objects.filter(
+        action=Action.EXPORT, object_type="crisis_sessions.crisissession"
+    )
+    assert sorted(int(r.object_id) for r in rows) == sorted(n.pk for n in notes)
+    assert {r.client_id for r in rows} == {n.client_id for n in notes}
+    assert all(f"export {job.pk}" in r.summary for r in rows)

@@ -420,14 +420,14 @@ def test_a_hashed_text_that_is_not_printed_fails_the_check(full_note, clinic_adm
     _, payload = _capture_payload(note, monkeypatch)
     CrisisSession.objects.filter(pk=note.pk).update(status="signed", signed_at=timezone.now())
     note = CrisisSession.objects.get(pk=note.pk)
-    from sessions.services import exports
+    from sessions.services.exports import record as export_record
 
-    real = exports.record_context
+    real = export_record.record_context
 
     def without_quick_notes(**kwargs: Any) -> dict[str, Any]:
         return {**real(**kwargs), "quick_notes": []}
 
-    monkeypatch.setattr(exports, "record_context", without_quick_notes)
+    monkeypatch.setattr(export_record, "record_context", without_quick_notes)
     pdf = record_pdf(note=note, generated_by=clinic_admin)
     flat = _flat("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
     quick = [v for path, v in _leaves(payload) if path == "quick_notes.text"]

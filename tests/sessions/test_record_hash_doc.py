@@ -26,6 +26,7 @@ from sessions.services.exports import (
 from sessions.services.review import note_cosign
 from sessions.services.signing import HASH_HEADER_FIELDS, note_content_payload
 from tests.factories import NoteFactory
+from tests.sessions.export_files import on_disk
 from tests.sessions.note_helpers import reload
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "record-hash.md"
@@ -112,8 +113,7 @@ def test_following_the_recipe_on_an_export_checks_the_pdf_and_the_content(
     )
     job = export_job_run(job_id=export_bulk_request(actor=clinic_admin).pk)
     assert job.status == ExportStatus.DONE, job.error
-    zip_path = job_file(job)
-    assert zip_path is not None
+    zip_path = on_disk(job_file(job))
 
     # Read back: each index row's hashes are those of the files and of the stored record.
     with zipfile.ZipFile(zip_path) as archive:
