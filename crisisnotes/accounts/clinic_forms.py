@@ -13,9 +13,9 @@ if TYPE_CHECKING:
 
 # How the settings page groups the fields; every name of CLINIC_SETTINGS_FIELDS appears once.
 FIELDSETS: list[tuple[StrOrPromise, list[str]]] = [
-    ("Time zone", ["time_zone"]),
+    (_("Time zone"), ["time_zone"]),
     (
-        "Follow-ups",
+        _("Follow-ups"),
         [
             "followup_due_hours_high",
             "followup_due_hours_moderate",
@@ -24,13 +24,13 @@ FIELDSETS: list[tuple[StrOrPromise, list[str]]] = [
             "followup_max_attempts",
         ],
     ),
-    ("Signing", ["late_entry_hours", "cosign_all_high_risk"]),
+    (_("Signing"), ["late_entry_hours", "cosign_all_high_risk"]),
     (
         _("Crisis lines on the client copy"),
         ["crisis_line_name", "crisis_line_phone", "crisis_lines", "emergency_number"],
     ),
-    ("Exports", ["export_link_hours"]),
-    ("Security", ["idle_timeout_minutes", "require_mfa"]),
+    (_("Exports"), ["export_link_hours"]),
+    (_("Security"), ["idle_timeout_minutes", "require_mfa"]),
 ]
 
 # (minimum, maximum) of each number: a policy of 0 hours or a year would be a typo, not a policy.
