@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext
 
 from crisisnotes.accounts.models import Clinic, Role, Team, User
@@ -48,6 +49,11 @@ def _show(value: Any) -> str:
     return "(empty)" if value in (None, "") else str(value)
 
 
+def _label(name: str) -> str:
+    label = str(getattr(Clinic._meta.get_field(name), "verbose_name", name))
+    return f"{label[:1].upper()}{label[1:]}"
+
+
 @transaction.atomic
 def clinic_settings_update(
     *, actor: User, clinic: Clinic, changes: dict[str, Any], request: HttpRequest | None = None
@@ -63,16 +69,16 @@ def clinic_settings_update(
     if unknown:
         raise ClinicSettingsError(f"Not a clinic setting: {', '.join(sorted(unknown))}.")
     locked = Clinic.objects.select_for_update().get(pk=clinic.pk)
-    lines: list[str] = []
+    lines: list[str] = []  # in the admin's language, for the page
+    audited: list[str] = []  # in English, for the audit log (docs/i18n.md)
     changed: list[str] = []
     for name in CLINIC_SETTINGS_FIELDS:
         if name not in changes or getattr(locked, name) == changes[name]:
             continue
-        label = str(getattr(Clinic._meta.get_field(name), "verbose_name", name))
-        lines.append(
-            f"{label[:1].upper()}{label[1:]}: {_show(getattr(locked, name))} → "
-            f"{_show(changes[name])}"
-        )
+        change = f"{_show(getattr(locked, name))} → {_show(changes[name])}"
+        lines.append(f"{_label(name)}: {change}")
+        with translation.override("en"):
+            audited.append(f"{_label(name)}: {change}")
         setattr(locked, name, changes[name])
         changed.append(name)
     if not changed:
@@ -85,7 +91,7 @@ def clinic_settings_update(
         request=request,
         obj=locked,
         clinic=locked,
-        summary=("Clinic settings: " + "; ".join(lines))[:300],
+        summary=("Clinic settings: " + "; ".join(audited))[:300],
     )
     for name in changed:
         setattr(clinic, name, getattr(locked, name))

@@ -60,3 +60,17 @@ def test_a_line_without_a_number_is_refused(clinic: Clinic) -> None:
     )
     assert not form.is_valid()
     assert form.errors["crisis_lines"] == ["Line 1: write the name, a colon, then the number."]
+
+
+def test_a_spanish_admin_reads_spanish_and_the_audit_log_stays_english(
+    client: DjangoClient, clinic_admin: User, clinic: Clinic
+) -> None:
+    clinic_admin.language = "es"
+    clinic_admin.save()
+    login(client, clinic_admin)
+    data = page_data(client)
+    data.update(emergency_number="066")
+    response = client.post(reverse("accounts:clinic_settings"), data, follow=True)
+    assert "Guardado: Número de emergencias: 911 → 066." in response.content.decode()
+    event = AuditEvent.objects.get(action=Action.UPDATE, object_type="accounts.clinic")
+    assert event.summary == "Clinic settings: Emergency number: 911 → 066"
