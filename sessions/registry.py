@@ -27,6 +27,8 @@ from django import forms
 from django.db import models
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from sessions.fhir import FhirRefs
     from sessions.models import Client, ConsultReply, CrisisSession
 
@@ -57,7 +59,7 @@ class NoteSection:
     """
 
     key: str = ""
-    title: str = ""
+    title: StrOrPromise = ""
     order: int = 0
     model: type[models.Model] | None = None
     form_class: type[forms.ModelForm] | None = None

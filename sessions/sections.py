@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms as django_forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sessions import registry
 from sessions.contact_types import Requirement as R
@@ -40,7 +42,7 @@ def _display(form_class: type[django_forms.ModelForm], row: Any, name: str) -> s
             return note_forms.choice_labels(list(declared.choices), value)  # type: ignore[arg-type]
         return ", ".join(str(v) for v in value)
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if value is None:
         return ""
     display = getattr(row, f"get_{name}_display", None)
@@ -91,7 +93,7 @@ class StageSection(NoteSection):
 
 class ExplorationSection(StageSection):
     key = "exploration"
-    title = "Exploration & de-escalation"
+    title = gettext_lazy("Exploration & de-escalation")
     order = 20
     model = ExplorationStage
     form_class = note_forms.ExplorationForm
@@ -107,7 +109,7 @@ class ExplorationSection(StageSection):
 
 class RapportSection(StageSection):
     key = "rapport"
-    title = "Rapport"
+    title = gettext_lazy("Rapport")
     order = 30
     model = RapportStage
     form_class = note_forms.RapportForm
@@ -141,7 +143,7 @@ class RapportSection(StageSection):
 
 class ProblemSolvingSection(StageSection):
     key = "problem_solving"
-    title = "Problem-solving"
+    title = gettext_lazy("Problem-solving")
     order = 40
     model = ProblemSolvingStage
     form_class = note_forms.ProblemSolvingForm
@@ -151,7 +153,7 @@ class ProblemSolvingSection(StageSection):
 
 class FollowUpSection(StageSection):
     key = "follow_up"
-    title = "Follow-up"
+    title = gettext_lazy("Follow-up")
     order = 50
     model = FollowUpStage
     form_class = note_forms.FollowUpForm
@@ -165,11 +167,11 @@ class FollowUpSection(StageSection):
         text = "; ".join(
             f"{r.get('to', '')}"
             + (f" ({r['urgency']})" if r.get("urgency") else "")
-            + (", made" if r.get("made") else "")
-            + (", accepted" if r.get("accepted") else "")
+            + (_(", made") if r.get("made") else "")
+            + (_(", accepted") if r.get("accepted") else "")
             for r in referrals
         )
-        return [*items[:2], ("Referrals", text), *items[2:]]
+        return [*items[:2], (_("Referrals"), text), *items[2:]]
 
     def content(self, *, note: CrisisSession) -> dict[str, Any]:
         row = self.row(note)
@@ -210,19 +212,21 @@ def header_complete(note: CrisisSession) -> Iterable[SignProblem]:
     """Every contact type: start and end time, modality. Limits of confidentiality only where
     the counselor spoke with the client or the caller (CLINICAL.md §11)."""
     if not note.started_at:
-        yield _problem("Enter the start time.", HEADER, header_field_id("started_at"), "started_at")
+        yield _problem(
+            _("Enter the start time."), HEADER, header_field_id("started_at"), "started_at"
+        )
     if not note.ended_at:
         yield _problem(
-            "Enter the end time (or press “End session”).",
+            _("Enter the end time (or press “End session”)."),
             HEADER,
             header_field_id("ended_at"),
             "ended_at",
         )
     if not note.modality:
-        yield _problem("Choose the modality.", HEADER, header_field_id("modality_0"), "modality")
+        yield _problem(_("Choose the modality."), HEADER, header_field_id("modality_0"), "modality")
     if requires(note, R.CONFIDENTIALITY) and not note.confidentiality_explained:
         yield _problem(
-            "Confirm the limits of confidentiality were explained.",
+            _("Confirm the limits of confidentiality were explained."),
             HEADER,
             header_field_id("confidentiality_explained"),
             "confidentiality_explained",
@@ -234,18 +238,22 @@ def contact_documented(note: CrisisSession) -> Iterable[SignProblem]:
     """What each contact type documents about itself (CLINICAL.md §11)."""
     if requires(note, R.SUMMARY) and not note.contact_summary.strip():
         messages: dict[str, str] = {
-            ContactType.DISCONNECTED: "Hang-up: say what happened before the call ended.",
-            ContactType.SILENT: "Silent call: say what you did (invited to speak, gave crisis "
-            "numbers) and anything suggesting danger.",
+            ContactType.DISCONNECTED: _("Hang-up: say what happened before the call ended."),
+            ContactType.SILENT: _(
+                "Silent call: say what you did (invited to speak, gave crisis "
+                "numbers) and anything suggesting danger."
+            ),
         }
         message = messages.get(
-            note.contact_type, "Wrong number or non-crisis call: write one line about it."
+            note.contact_type, _("Wrong number or non-crisis call: write one line about it.")
         )
         yield _problem(message, HEADER, header_field_id("contact_summary"), "contact_summary")
     if requires(note, R.AFTER_DISCONNECT) and not note.after_disconnect.strip():
         yield _problem(
-            "The call ended: record what you did after it (call-back attempts with times; "
-            "emergency dispatch or not, with the rationale).",
+            _(
+                "The call ended: record what you did after it (call-back attempts with times; "
+                "emergency dispatch or not, with the rationale)."
+            ),
             HEADER,
             header_field_id("after_disconnect"),
             "after_disconnect",
@@ -253,21 +261,21 @@ def contact_documented(note: CrisisSession) -> Iterable[SignProblem]:
     if requires(note, R.CALLER):
         if not note.caller_relationship.strip():
             yield _problem(
-                "Third-party call: record the caller's relationship to the person at risk.",
+                _("Third-party call: record the caller's relationship to the person at risk."),
                 HEADER,
                 header_field_id("caller_relationship"),
                 "caller_relationship",
             )
         if not note.person_present:
             yield _problem(
-                "Third-party call: say whether the person at risk is with the caller.",
+                _("Third-party call: say whether the person at risk is with the caller."),
                 HEADER,
                 header_field_id("person_present"),
                 "person_present",
             )
         if not note.caller_advice.strip():
             yield _problem(
-                "Third-party call: record what the caller was advised.",
+                _("Third-party call: record what the caller was advised."),
                 HEADER,
                 header_field_id("caller_advice"),
                 "caller_advice",
@@ -275,14 +283,14 @@ def contact_documented(note: CrisisSession) -> Iterable[SignProblem]:
     if requires(note, R.ANSWERED_TASK):
         if not note.answers_task_id:
             yield _problem(
-                "Follow-up contact: choose the follow-up task it answers.",
+                _("Follow-up contact: choose the follow-up task it answers."),
                 HEADER,
                 header_field_id("answers_task"),
                 "answers_task",
             )
         if not note.followup_outcome:
             yield _problem(
-                "Follow-up contact: record the outcome.",
+                _("Follow-up contact: record the outcome."),
                 HEADER,
                 header_field_id("followup_outcome"),
                 "followup_outcome",
@@ -297,7 +305,7 @@ def exploration_complete(note: CrisisSession) -> Iterable[SignProblem]:
     row: ExplorationStage = section.row(note)
     if not row.precipitating_event.strip():
         yield _problem(
-            "Describe the precipitating event.",
+            _("Describe the precipitating event."),
             section.key,
             section.field_id("precipitating_event"),
             "precipitating_event",
@@ -305,14 +313,14 @@ def exploration_complete(note: CrisisSession) -> Iterable[SignProblem]:
     if not row.suds_not_obtained_reason.strip():
         if row.suds_start is None:
             yield _problem(
-                "Rate SUDS at start, or give the reason it was not obtained.",
+                _("Rate SUDS at start, or give the reason it was not obtained."),
                 section.key,
                 section.field_id("suds_start"),
                 "suds_start",
             )
         if row.suds_end is None:
             yield _problem(
-                "Rate SUDS at end, or give the reason it was not obtained.",
+                _("Rate SUDS at end, or give the reason it was not obtained."),
                 section.key,
                 section.field_id("suds_end"),
                 "suds_end",
@@ -326,7 +334,7 @@ def interventions_recorded(note: CrisisSession) -> Iterable[SignProblem]:
     section = registry.section("problem_solving")
     if not section.row(note).interventions.strip():
         yield _problem(
-            "Record the interventions used.",
+            _("Record the interventions used."),
             section.key,
             section.field_id("interventions"),
             "interventions",
@@ -340,28 +348,28 @@ def follow_up_complete(note: CrisisSession) -> Iterable[SignProblem]:
     if requires(note, R.DISPOSITION):
         if not row.disposition:
             yield _problem(
-                "Choose the disposition.",
+                _("Choose the disposition."),
                 section.key,
                 section.field_id("disposition_0"),
                 "disposition",
             )
         elif row.disposition == Disposition.OTHER and not row.disposition_other.strip():
             yield _problem(
-                "Describe the “other” disposition.",
+                _("Describe the “other” disposition."),
                 section.key,
                 section.field_id("disposition_other"),
                 "disposition_other",
             )
         if not row.followup_plan.strip():
             yield _problem(
-                "Write the follow-up plan.",
+                _("Write the follow-up plan."),
                 section.key,
                 section.field_id("followup_plan"),
                 "followup_plan",
             )
     if requires(note, R.CRISIS_NUMBERS) and not row.crisis_numbers_given:
         yield _problem(
-            "Confirm crisis numbers were given.",
+            _("Confirm crisis numbers were given."),
             section.key,
             section.field_id("crisis_numbers_given"),
             "crisis_numbers_given",

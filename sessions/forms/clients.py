@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crisisnotes.validators import CleanTextFormMixin
 from sessions.models import Client
@@ -29,8 +31,8 @@ class ClientForm(CleanTextFormMixin, forms.ModelForm):
             "supports_notes": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
-            "alias": 'Required. Anonymous is fine: "Caller, blue jacket".',
-            "phone": "Any format; search matches the digits.",
+            "alias": gettext_lazy('Required. Anonymous is fine: "Caller, blue jacket".'),
+            "phone": gettext_lazy("Any format; search matches the digits."),
         }
 
 
@@ -49,7 +51,7 @@ class ClientCreateForm(ClientForm):
     """New client, optionally starting a session in the same step."""
 
     start_session = forms.BooleanField(
-        required=False, initial=True, label="Start a session with this client now"
+        required=False, initial=True, label=gettext_lazy("Start a session with this client now")
     )
     modality = forms.ChoiceField(
         choices=Modality.choices, widget=forms.RadioSelect, initial=Modality.PHONE, required=False
@@ -58,5 +60,5 @@ class ClientCreateForm(ClientForm):
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if data.get("start_session") and not data.get("modality"):
-            self.add_error("modality", "Choose how the client reached us to start the session.")
+            self.add_error("modality", _("Choose how the client reached us to start the session."))
         return data

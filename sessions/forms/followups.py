@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 
 from crisisnotes.accounts.models import User
 from crisisnotes.validators import CleanTextFormMixin
@@ -14,12 +15,14 @@ from sessions.models.followups import FollowUpMethod, FollowUpOutcome
 
 class FollowUpTaskForm(CleanTextFormMixin, forms.Form):
     due_at = forms.DateTimeField(
-        label="Due",
+        label=gettext_lazy("Due"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
     method = forms.ChoiceField(choices=FollowUpMethod.choices, initial=FollowUpMethod.CALL)
-    assigned_to = forms.ModelChoiceField(queryset=User.objects.none(), label="Assigned to")
+    assigned_to = forms.ModelChoiceField(
+        queryset=User.objects.none(), label=gettext_lazy("Assigned to")
+    )
     purpose = forms.CharField(max_length=300, required=False)
 
     def __init__(self, *args: Any, counselors: QuerySet[User], **kwargs: Any) -> None:
@@ -41,7 +44,9 @@ class FollowUpAttemptForm(CleanTextFormMixin, forms.Form):
     method = forms.ChoiceField(choices=FollowUpMethod.choices)
     outcome = forms.ChoiceField(
         choices=FollowUpOutcome.choices,
-        help_text="“No answer” keeps the follow-up open; any other outcome closes it.",
+        help_text=gettext_lazy(
+            "“No answer” keeps the follow-up open; any other outcome closes it."
+        ),
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
@@ -51,7 +56,9 @@ class FollowUpAttemptForm(CleanTextFormMixin, forms.Form):
 
 
 class FollowUpCloseForm(CleanTextFormMixin, forms.Form):
-    outcome = forms.ChoiceField(choices=FollowUpOutcome.choices, label="Final outcome")
+    outcome = forms.ChoiceField(
+        choices=FollowUpOutcome.choices, label=gettext_lazy("Final outcome")
+    )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from sessions.models.clients import ResourceCategory
 
@@ -13,6 +14,6 @@ class ResourceForm(forms.Form):
     name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"class": "form-control"}))
     contact = forms.CharField(
         max_length=300,
-        help_text="Phone, address or web address: how the client reaches it.",
+        help_text=gettext_lazy("Phone, address or web address: how the client reaches it."),
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
@@ -35,15 +36,15 @@ def addendum_add(
     if note.author_id != user.pk and not user.is_supervisor:
         raise PermissionDenied("only the author or a supervisor adds an addendum")
     if note.is_draft:
-        raise AddendumError("A draft is edited directly; addenda are for signed notes.")
+        raise AddendumError(_("A draft is edited directly; addenda are for signed notes."))
     if kind not in AddendumKind.values:
-        raise ValidationError({"kind": "Choose the type of addendum."})
+        raise ValidationError({"kind": _("Choose the type of addendum.")})
     text, reason = text.strip(), reason.strip()
     errors = {}
     if not text:
-        errors["text"] = "Write the addendum."
+        errors["text"] = _("Write the addendum.")
     if not reason:
-        errors["reason"] = "Give the reason for the addendum."
+        errors["reason"] = _("Give the reason for the addendum.")
     if errors:
         raise ValidationError(errors)
     addendum = Addendum.objects.create(

@@ -32,6 +32,7 @@ from django.http import HttpRequest
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.audit.models import Action
@@ -170,7 +171,7 @@ def record_html(
     *, note: CrisisSession, generated_by: User | None, generated_at: datetime | None = None
 ) -> str:
     if note.status != NoteStatus.SIGNED:
-        raise ExportError("Only signed records are exported; drafts never are.")
+        raise ExportError(_("Only signed records are exported; drafts never are."))
     context = record_context(
         note=note, generated_by=generated_by, generated_at=generated_at or timezone.now()
     )
@@ -204,9 +205,9 @@ def export_single_request(
 ) -> ExportJob:
     """Queue the PDF of one signed note of the actor's clinic. Audited as an export."""
     if note.clinic_id != actor.clinic_id or not _can_export(actor):
-        raise ExportError("You cannot export this record.")
+        raise ExportError(_("You cannot export this record."))
     if note.status != NoteStatus.SIGNED:
-        raise ExportError("Only signed records can be exported; drafts never are.")
+        raise ExportError(_("Only signed records can be exported; drafts never are."))
     job = ExportJob.objects.create(
         clinic_id=note.clinic_id,
         requested_by=actor,
@@ -242,7 +243,7 @@ def export_bulk_request(
     only), as PDFs or as FHIR R4 NDJSON (`export_format`). The matching records are fixed now,
     so a re-run exports the same set."""
     if not actor.has_role(Role.CLINIC_ADMIN) or actor.clinic_id is None:
-        raise ExportError("Only clinic admins can export records in bulk.")
+        raise ExportError(_("Only clinic admins can export records in bulk."))
     notes = CrisisSession.objects.filter(clinic_id=actor.clinic_id, status=NoteStatus.SIGNED)
     scope: dict[str, Any] = {}
     if date_from:
@@ -253,7 +254,7 @@ def export_bulk_request(
         scope["date_to"] = date_to.isoformat()
     if counselor is not None:
         if counselor.clinic_id != actor.clinic_id:
-            raise ExportError("That counselor is not in your clinic.")
+            raise ExportError(_("That counselor is not in your clinic."))
         notes = notes.filter(author=counselor)
         scope["counselor_id"] = counselor.pk
     if client_id is not None:
@@ -269,9 +270,9 @@ def export_bulk_request(
     pairs = list(notes.order_by("started_at", "id").values_list("pk", "client_id"))
     ids = [session_id for session_id, _ in pairs]
     if not ids:
-        raise ExportError("No signed records match these filters; nothing to export.")
+        raise ExportError(_("No signed records match these filters; nothing to export."))
     if export_format not in ExportFormat.values:
-        raise ExportError("Unknown export format.")
+        raise ExportError(_("Unknown export format."))
     job = ExportJob.objects.create(
         clinic_id=actor.clinic_id,
         requested_by=actor,
@@ -417,7 +418,7 @@ def export_job_run(*, job_id: int, runner: str = "") -> ExportJob:
 def _fan_out(job: ExportJob) -> None:
     from sessions.tasks import export_run
 
-    for _ in range(min(settings.EXPORT_PARALLEL_TASKS, job.chunks.count()) - 1):
+    for _extra in range(min(settings.EXPORT_PARALLEL_TASKS, job.chunks.count()) - 1):
         enqueue_on_commit(export_run, job.pk)
 
 
@@ -636,11 +637,11 @@ def export_download_record(*, actor: User, job: ExportJob, request: HttpRequest 
     """Audit a download and return the file to send. Refuses unfinished or expired jobs."""
     path = job_file(job)
     if job.purged_at is not None:
-        raise ExportError("This export's file was deleted under the retention policy.")
+        raise ExportError(_("This export's file was deleted under the retention policy."))
     if job.status != ExportStatus.DONE or path is None or not path.exists():
-        raise ExportError("This export has no file to download.")
+        raise ExportError(_("This export has no file to download."))
     if export_link_expired(job):
-        raise ExportError("This download link has expired; request the export again.")
+        raise ExportError(_("This download link has expired; request the export again."))
     audit_record(
         action=Action.DOWNLOAD,
         actor=actor,

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import User
 from crisisnotes.accounts.selectors import supervisor_for
@@ -37,18 +38,20 @@ def consult_reply_post(
     pending "Notify supervisor" record with it)."""
     text = text.strip()
     if not text:
-        raise ConsultError("Write your reply first.")
+        raise ConsultError(_("Write your reply first."))
     if len(text) > MAX_REPLY_LENGTH:
-        raise ConsultError(f"Keep the reply under {MAX_REPLY_LENGTH} characters.")
+        raise ConsultError(
+            _("Keep the reply under %(limit)d characters.") % {"limit": MAX_REPLY_LENGTH}
+        )
     locked = (
         CrisisSession.objects.select_for_update(of=("self",))
         .select_related("author__team")
         .get(pk=note.pk)
     )
     if locked.status != NoteStatus.DRAFT:
-        raise ConsultError("The counselor has signed this note; talk to them directly.")
+        raise ConsultError(_("The counselor has signed this note; talk to them directly."))
     if not can_supervise_draft(user=supervisor, note=locked):
-        raise ConsultError("You can no longer reply on this contact.")
+        raise ConsultError(_("You can no longer reply on this contact."))
     reply = ConsultReply.objects.create(
         session=locked, author=supervisor, author_name=supervisor.signature_line, text=text
     )

@@ -19,6 +19,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
@@ -65,14 +66,14 @@ class RecordVerification:
     @property
     def message(self) -> str:
         if self.ok:
-            return "Record verified: content hash matches" + (
-                " and co-sign hash matches." if len(self.checks) > 1 else "."
-            )
-        which = " and ".join(RecordCheckKind(c.kind).label.lower() for c in self.mismatches)
-        return (
-            f"Warning: this record does not verify ({which} does not match the stored "
+            if len(self.checks) > 1:
+                return _("Record verified: content hash matches and co-sign hash matches.")
+            return _("Record verified: content hash matches.")
+        which = _(" and ").join(str(RecordCheckKind(c.kind).label).lower() for c in self.mismatches)
+        return _(
+            "Warning: this record does not verify (%(which)s does not match the stored "
             "content). The stored record is not exactly what was signed; tell the clinic admin."
-        )
+        ) % {"which": which}
 
 
 def note_verify(*, note: CrisisSession) -> RecordVerification | None:

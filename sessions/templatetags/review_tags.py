@@ -11,6 +11,8 @@ from django import template
 from django.forms import BaseFormSet
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sessions.forms.review import ReturnFormSet
 from sessions.models import CrisisSession, ReviewComment
@@ -54,9 +56,9 @@ def section_title(section_key: str) -> str:
     from sessions import registry
 
     if not section_key:
-        return "Whole note"
+        return _("Whole note")
     try:
-        return registry.section(section_key).title
+        return str(registry.section(section_key).title)
     except KeyError:
         return section_key
 
@@ -68,7 +70,7 @@ def join_if_list(value: Any) -> Any:
     return value
 
 
-NOT_ASSESSED = "Not assessed"
+NOT_ASSESSED = gettext_lazy("Not assessed")
 RISK_LABELS = dict(RiskLevel.choices)
 
 

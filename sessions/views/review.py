@@ -3,7 +3,7 @@ co-sign and return, and the lists behind every number of the team page."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
 from django.db import models
@@ -13,6 +13,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role, User
@@ -21,6 +22,10 @@ from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from crisisnotes.confirm import confirmation_page, confirmation_pending
 from sessions import registry
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from sessions.forms.review import QueueFilterForm, ReturnCommentFormSet, ReturnFormSet
 from sessions.models import CrisisSession
 from sessions.selectors.load import LOAD_SESSION_LISTS, team_load_session_list
@@ -153,7 +158,7 @@ def _note_for_decision(request: HttpRequest, note_id: int) -> CrisisSession | Ht
         # lost a race rather than aimed at a note that does not exist.
         if note_returned_to_author(user=user, note_id=note_id):
             return _already_decided(
-                request, "This note was already returned to its author. Nothing was changed."
+                request, _("This note was already returned to its author. Nothing was changed.")
             )
         raise
 
@@ -167,10 +172,12 @@ def review_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
     if confirmation_pending(request):
         return confirmation_page(
             request,
-            title="Co-sign and lock this note?",
-            message="Your name, credential and the time are added; the note can then only be "
-            "changed by addenda.",
-            button="Co-sign and lock",
+            title=_("Co-sign and lock this note?"),
+            message=_(
+                "Your name, credential and the time are added; the note can then only be "
+                "changed by addenda."
+            ),
+            button=_("Co-sign and lock"),
             cancel_url=reverse("crisis_sessions:review_note", args=[note.pk]),
         )
     try:
@@ -181,7 +188,9 @@ def review_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("crisis_sessions:review_note", note_id=note.pk)
     messages.success(
-        request, f"Co-signed the note of {note.author.display_name} on {note.client.alias}."
+        request,
+        _("Co-signed the note of %(author)s on %(client)s.")
+        % {"author": note.author.display_name, "client": note.client.alias},
     )
     return redirect("crisis_sessions:review_queue")
 
@@ -204,8 +213,11 @@ def review_return(request: HttpRequest, note_id: int) -> HttpResponse:
         return redirect("crisis_sessions:review_note", note_id=note.pk)
     messages.success(
         request,
-        f"Returned the note to {note.author.display_name} with your comments. It comes back "
-        "to your queue when they sign again.",
+        _(
+            "Returned the note to %(author)s with your comments. It comes back to your queue "
+            "when they sign again."
+        )
+        % {"author": note.author.display_name},
     )
     return redirect("crisis_sessions:review_queue")
 
@@ -259,7 +271,7 @@ def team_followups(request: HttpRequest) -> HttpResponse:
         if assignee is None:
             raise Http404("Not a member of your teams")
     tasks = team_followup_list(user=user, name=name, assignee_id=assignee_id)
-    title = TEAM_FOLLOWUP_LISTS[name]
+    title: StrOrPromise = TEAM_FOLLOWUP_LISTS[name]
     if assignee is not None:
         title = f"{title} · {assignee.display_name}"
     return render(

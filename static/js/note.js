@@ -12,6 +12,13 @@
  */
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   // Backups are this user's only: session.js clears them at logout and other users' at sign-in.
   var NS = "crisisnotes:u" + (document.body.dataset.userId || "0") + ":";
   var form = document.getElementById("note-form");
@@ -175,7 +182,7 @@
         if (!sameAsPage(stored)) {
           apply(stored);
           dirty = true;
-          setStatus("Restored unsaved text from this browser — saving…", "");
+          setStatus(gettext("Restored unsaved text from this browser — saving…"), "");
           schedule(500);
         } else {
           localStorage.removeItem(k);
@@ -240,12 +247,12 @@
       var state = stages[k].completion;
       if (badge) {
         badge.dataset.completion = state;
-        badge.textContent = state === "complete" ? "Complete" : state === "in_progress" ? "In progress" : "Empty";
+        badge.textContent = state === "complete" ? gettext("Complete") : state === "in_progress" ? gettext("In progress") : gettext("Empty");
         badge.className = "badge completion-badge " + (state === "complete" ? "text-bg-success" : state === "in_progress" ? "text-bg-warning" : "text-bg-secondary");
       }
       var edited = section.querySelector("[data-last-edited]");
       // An empty stage shows no edit time: "last edited" beside "Empty" reads as lost text.
-      if (edited) edited.textContent = state !== "empty" && stages[k].last_edited ? "last edited " + stages[k].last_edited : "";
+      if (edited) edited.textContent = state !== "empty" && stages[k].last_edited ? interpolate(gettext("last edited %(time)s"), { time: stages[k].last_edited }, true) : "";
     });
   }
 
@@ -257,7 +264,7 @@
     var body = new FormData(form);
     unconfirmed.push({ base: base, fields: fields() });
     dirty = false;
-    setStatus("Saving…", "");
+    setStatus(gettext("Saving…"), "");
     inflight = fetch(saveUrl, {
       method: "POST",
       body: body,
@@ -282,7 +289,7 @@
         if (dirty) mirror();  // typed while the save ran: keep it, under the new version
         clearErrors();
         updateStages(r.data.stages);
-        setStatus("saved " + r.data.saved_at, "saved");
+        setStatus(interpolate(gettext("saved %(time)s"), { time: r.data.saved_at }, true), "saved");
         form.dispatchEvent(new CustomEvent("crisisnotes:saved", { detail: r.data }));
       } else if (r.status === 409 && r.data.error === "locked") {
         // Signed meanwhile (another tab): nothing saved; the text stays on this page to copy
@@ -292,7 +299,7 @@
         lockedBox.querySelector("[data-message]").textContent = r.data.message;
         document.getElementById("load-latest").classList.add("d-none");
         lockedBox.classList.remove("d-none");
-        setStatus("not saved — the note was signed", "error");
+        setStatus(gettext("not saved — the note was signed"), "error");
       } else if (r.status === 409) {
         return alreadySaved(r.data.current_version).then(function (same) {
           if (same) return;
@@ -300,21 +307,21 @@
           var conflictBox = document.getElementById("js-conflict");
           conflictBox.querySelector("[data-message]").textContent = r.data.message;
           conflictBox.classList.remove("d-none");
-          setStatus("not saved — conflict", "error");
+          setStatus(gettext("not saved — conflict"), "error");
         });
       } else if (r.status === 400) {
         dirty = true; blocked = true;
         showErrors(r.data.errors || {});
-        setStatus("not saved — fix the marked fields", "error");
+        setStatus(gettext("not saved — fix the marked fields"), "error");
       } else if (r.status === 403) {
         blocked = true;
-        setStatus("not saved — " + (r.data.message || "this note is locked"), "error");
+        setStatus(interpolate(gettext("not saved — %(reason)s"), { reason: r.data.message || gettext("this note is locked") }, true), "error");
       } else {
         throw new Error("HTTP " + r.status);
       }
     }).catch(function () {
       dirty = true;
-      setStatus("not saved — retrying", "error");
+      setStatus(gettext("not saved — retrying"), "error");
       schedule(RETRY_MS);
     }).then(function () {
       inflight = null;
@@ -328,7 +335,7 @@
     blocked = true;
     clearTimeout(timer);
     mirror();
-    setStatus("You were signed out — sign in again; your text is kept", "error");
+    setStatus(gettext("You were signed out — sign in again; your text is kept"), "error");
   }
   document.addEventListener("crisisnotes:signed-out", signedOut);
 
@@ -359,8 +366,8 @@
         unconfirmed = [];
         blocked = false;
         dirty = !sameAs(plain(fields()), theirs);  // typed since: save it on top
-        if (dirty) { mirror(); setStatus("editing…", ""); }
-        else setStatus("saved (version " + current + ")", "saved");
+        if (dirty) { mirror(); setStatus(gettext("editing…"), ""); }
+        else setStatus(interpolate(gettext("saved (version %(version)s)"), { version: current }, true), "saved");
         return true;
       })
       .catch(function () { return false; });
@@ -375,7 +382,7 @@
     }
     blocked = false;
     mirror();
-    setStatus("editing…", "");
+    setStatus(gettext("editing…"), "");
     schedule(DEBOUNCE_MS);
   }
 
@@ -553,6 +560,13 @@
  * window from the session's end; the author by default) until the counselor edits them. */
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   var form = document.getElementById("note-form");
   var api = window.crisisnotesNote;
   if (!form || !api) return;
@@ -577,8 +591,8 @@
     live.classList.toggle("alert-danger", problems.length > 0);
     live.classList.toggle("alert-success", problems.length === 0);
     live.querySelector("[data-count]").textContent = problems.length
-      ? "Not signed yet: " + problems.length + " thing" + (problems.length === 1 ? "" : "s") + " to complete"
-      : "Nothing missing: “End session and sign” signs the note.";
+      ? interpolate(ngettext("Not signed yet: %(count)s thing to complete", "Not signed yet: %(count)s things to complete", problems.length), { count: problems.length }, true)
+      : gettext("Nothing missing: “End session and sign” signs the note.");
     var list = live.querySelector("[data-list]");
     list.textContent = "";
     problems.forEach(function (p) { list.appendChild(link(p)); });
@@ -633,7 +647,7 @@
       }
     }).catch(function () {
       var status = document.getElementById("save-status");
-      status.textContent = "not signed — offline? try again";
+      status.textContent = gettext("not signed — offline? try again");
       status.classList.add("is-error");
     }).then(function () { endSign.disabled = false; });
   });
@@ -791,6 +805,13 @@
  * online or every few seconds. */
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   var form = document.getElementById("note-form");
   if (!form) return;
   var noteId = form.dataset.noteId;
@@ -832,7 +853,7 @@
     var q = box(), kept = localStorage.getItem(backupKey) || orphan();
     if (q && kept && !q.value) {
       q.value = kept;
-      status("Restored a quick note not yet added — press Ctrl+Enter to add it.", false);
+      status(gettext("Restored a quick note not yet added — press Ctrl+Enter to add it."), false);
     }
   }
   function resend() {
@@ -855,7 +876,7 @@
       if (q && !q.value) localStorage.removeItem(backupKey);
     } else {
       pending = true;
-      status("Not added yet — no connection. It stays here and is added when the connection is back.", true);
+      status(gettext("Not added yet — no connection. It stays here and is added when the connection is back."), true);
       retry = setTimeout(resend, 5000);
     }
   });
