@@ -88,7 +88,7 @@ def elapsed(value: datetime | None) -> str:
     if value is None:
         return ""
     if timezone.now() - value < timedelta(minutes=1):
-        return "less than a minute"
+        return _("less than a minute")
     return timesince(value)
 
 
@@ -98,8 +98,8 @@ def ago(value: datetime | None) -> str:
     if value is None:
         return ""
     if timezone.now() - value < timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(value)} ago"
+        return _("just now")
+    return _("%(time)s ago") % {"time": timesince(value)}
 
 
 @register.simple_tag
