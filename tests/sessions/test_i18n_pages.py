@@ -111,7 +111,12 @@ def test_the_review_page_and_queue_read_in_spanish(client, supervisor, trainee):
     login(client, supervisor)
 
     page = _get(client, reverse("crisis_sessions:review_note", args=[note.pk]), "es")
-    for text in ("Su revisión", "Cofirmar y bloquear", "Devolver con comentarios", "Cola de revisión"):
+    for text in (
+        "Su revisión",
+        "Cofirmar y bloquear",
+        "Devolver con comentarios",
+        "Cola de revisión",
+    ):
         assert text in page, text
     assert "Co-sign and lock" not in page
 
