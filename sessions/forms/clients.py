@@ -30,6 +30,16 @@ class ClientForm(CleanTextFormMixin, forms.ModelForm):
             "date_of_birth": forms.DateInput(attrs={"type": "date"}),
             "supports_notes": forms.Textarea(attrs={"rows": 3}),
         }
+        labels = {
+            "alias": gettext_lazy("Alias"),
+            "name": gettext_lazy("Name"),
+            "pronouns": gettext_lazy("Pronouns"),
+            "date_of_birth": gettext_lazy("Date of birth"),
+            "age_range": gettext_lazy("Age range"),
+            "phone": gettext_lazy("Phone"),
+            "location": gettext_lazy("Location"),
+            "emergency_contact": gettext_lazy("Emergency contact"),
+        }
         help_texts = {
             "alias": gettext_lazy('Required. Anonymous is fine: "Caller, blue jacket".'),
             "phone": gettext_lazy("Any format; search matches the digits."),
@@ -44,6 +54,7 @@ class StartSessionForm(CleanTextFormMixin, forms.Form):
         choices=Modality.choices,
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         initial=Modality.PHONE,
+        label=gettext_lazy("Modality"),
     )
 
 
@@ -54,7 +65,11 @@ class ClientCreateForm(ClientForm):
         required=False, initial=True, label=gettext_lazy("Start a session with this client now")
     )
     modality = forms.ChoiceField(
-        choices=Modality.choices, widget=forms.RadioSelect, initial=Modality.PHONE, required=False
+        choices=Modality.choices,
+        widget=forms.RadioSelect,
+        initial=Modality.PHONE,
+        required=False,
+        label=gettext_lazy("Modality"),
     )
 
     def clean(self) -> dict[str, object]:

@@ -28,13 +28,21 @@ class BulkExportForm(CleanTextFormMixin, forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     counselor = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label=gettext_lazy("Any counselor")
+        queryset=User.objects.none(),
+        required=False,
+        label=gettext_lazy("Counselor"),
+        empty_label=gettext_lazy("Any counselor"),
     )
     client = forms.ModelChoiceField(
-        queryset=Client.objects.none(), required=False, empty_label=gettext_lazy("Any client")
+        queryset=Client.objects.none(),
+        required=False,
+        label=gettext_lazy("Client"),
+        empty_label=gettext_lazy("Any client"),
     )
     risk_level = forms.ChoiceField(
-        choices=[("", gettext_lazy("Any risk level")), *RiskLevel.choices], required=False
+        choices=[("", gettext_lazy("Any risk level")), *RiskLevel.choices],
+        required=False,
+        label=gettext_lazy("Risk level"),
     )
     export_format = forms.ChoiceField(
         label=gettext_lazy("Format"),

@@ -19,11 +19,13 @@ class FollowUpTaskForm(CleanTextFormMixin, forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
-    method = forms.ChoiceField(choices=FollowUpMethod.choices, initial=FollowUpMethod.CALL)
+    method = forms.ChoiceField(
+        choices=FollowUpMethod.choices, initial=FollowUpMethod.CALL, label=gettext_lazy("Method")
+    )
     assigned_to = forms.ModelChoiceField(
         queryset=User.objects.none(), label=gettext_lazy("Assigned to")
     )
-    purpose = forms.CharField(max_length=300, required=False)
+    purpose = forms.CharField(max_length=300, required=False, label=gettext_lazy("Purpose"))
 
     def __init__(self, *args: Any, counselors: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -41,14 +43,17 @@ def _bootstrap(form: forms.Form) -> None:
 
 
 class FollowUpAttemptForm(CleanTextFormMixin, forms.Form):
-    method = forms.ChoiceField(choices=FollowUpMethod.choices)
+    method = forms.ChoiceField(choices=FollowUpMethod.choices, label=gettext_lazy("Method"))
     outcome = forms.ChoiceField(
         choices=FollowUpOutcome.choices,
+        label=gettext_lazy("Outcome"),
         help_text=gettext_lazy(
             "“No answer” keeps the follow-up open; any other outcome closes it."
         ),
     )
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label=gettext_lazy("Notes")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -59,7 +64,9 @@ class FollowUpCloseForm(CleanTextFormMixin, forms.Form):
     outcome = forms.ChoiceField(
         choices=FollowUpOutcome.choices, label=gettext_lazy("Final outcome")
     )
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label=gettext_lazy("Notes")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

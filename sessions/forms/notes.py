@@ -156,7 +156,12 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
                 attrs={"type": "datetime-local"}, format=DATETIME_LOCAL
             ),
         }
-        labels = {"started_at": gettext_lazy("Started"), "ended_at": gettext_lazy("Ended")}
+        labels = {
+            "contact_type": gettext_lazy("Contact type"),
+            "modality": gettext_lazy("Modality"),
+            "started_at": gettext_lazy("Started"),
+            "ended_at": gettext_lazy("Ended"),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -236,6 +241,8 @@ class ExplorationForm(CleanTextFormMixin, forms.ModelForm):
             "deescalation_notes": _text(1),
         }
         labels = {
+            "precipitating_event": gettext_lazy("Precipitating event"),
+            "affect_notes": gettext_lazy("Affect notes"),
             "suds_not_obtained_reason": gettext_lazy("SUDS not obtained: reason"),
             "deescalation_notes": gettext_lazy("De-escalation notes"),
         }
@@ -273,6 +280,7 @@ class RapportForm(CleanTextFormMixin, forms.ModelForm):
         labels = {
             "engagement_notes": gettext_lazy("Engagement"),
             "validation_notes": gettext_lazy("Validation"),
+            "practical_guidance": gettext_lazy("Practical guidance"),
         }
 
     def __init__(
@@ -337,6 +345,7 @@ class ProblemSolvingForm(CleanTextFormMixin, forms.ModelForm):
             "action_plan": _text(),
             "interventions": _text(),
         }
+        labels = {"action_plan": gettext_lazy("Action plan")}
 
 
 class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
@@ -363,6 +372,8 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
             "disposition_rationale": _text(),
         }
         labels = {
+            "disposition": gettext_lazy("Disposition"),
+            "disposition_rationale": gettext_lazy("Disposition rationale"),
             "crisis_numbers_given": gettext_lazy("Crisis numbers given"),
             "disposition_other": gettext_lazy("Other disposition"),
         }
@@ -445,7 +456,11 @@ class AddendumForm(CleanTextFormMixin, forms.ModelForm):
             "text": forms.Textarea(attrs={"rows": 3}),
             "reason": forms.Textarea(attrs={"rows": 2}),
         }
-        labels = {"kind": gettext_lazy("Type"), "reason": gettext_lazy("Reason")}
+        labels = {
+            "kind": gettext_lazy("Type"),
+            "text": gettext_lazy("Text"),
+            "reason": gettext_lazy("Reason"),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
