@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -25,6 +25,7 @@ from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from crisisnotes.notifications.services import notification_send
 from sessions import registry
+from sessions.i18n import recipient_language
 from sessions.models import CrisisSession, ReviewComment
 from sessions.models.notes import NoteStatus
 from sessions.services.notes import note_lock
@@ -168,12 +169,16 @@ def note_cosign(
         obj=locked,
         summary=f"Co-signed the note of {locked.author.display_name}",
     )
+    with recipient_language(locked.author):
+        message = _("%(supervisor)s co-signed your note of %(when)s. It is now locked.") % {
+            "supervisor": supervisor.display_name,
+            "when": f"{timezone.localtime(locked.started_at):%Y-%m-%d %H:%M}",
+        }
     notification_send(
         recipient=locked.author,
         event_key=f"note:{locked.pk}:cosigned",
         kind="note_cosigned",
-        message=f"{supervisor.display_name} co-signed your note of "
-        f"{timezone.localtime(locked.started_at):%Y-%m-%d %H:%M}. It is now locked.",
+        message=message,
         url=_note_url(locked),
     )
     return locked
@@ -254,21 +259,30 @@ def note_return(
     CrisisSession.objects.filter(pk=locked.pk).update(**fields)
     for name, value in fields.items():
         setattr(locked, name, value)
+    with translation.override("en"):  # the audit log is in one language
+        comment_count = _comments(len(created))
     audit_record(
         action=Action.RETURN,
         actor=supervisor,
         request=request,
         obj=locked,
-        summary=f"Returned to {locked.author.display_name} with {_comments(len(created))}, "
+        summary=f"Returned to {locked.author.display_name} with {comment_count}, "
         f"round {round_number}",
     )
+    with recipient_language(locked.author):
+        message = _(
+            "%(supervisor)s returned your note of %(when)s with %(comments)s. Please review and "
+            "sign again."
+        ) % {
+            "supervisor": supervisor.display_name,
+            "when": f"{timezone.localtime(locked.started_at):%Y-%m-%d %H:%M}",
+            "comments": _comments(len(created)),
+        }
     notification_send(
         recipient=locked.author,
         event_key=f"note:{locked.pk}:returned:{round_number}",
         kind="note_returned",
-        message=f"{supervisor.display_name} returned your note of "
-        f"{timezone.localtime(locked.started_at):%Y-%m-%d %H:%M} with "
-        f"{_comments(len(created))}. Please review and sign again.",
+        message=message,
         url=_note_url(locked),
     )
     return created

@@ -15,6 +15,7 @@ from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from crisisnotes.notifications.services import notification_send
 from sessions import registry
+from sessions.i18n import recipient_language
 from sessions.models import ConsultReply, CrisisSession, ReviewComment
 from sessions.models.notes import NoteStatus
 from sessions.policies import can_supervise_draft
@@ -64,11 +65,15 @@ def consult_reply_post(
         obj=locked,
         summary="Supervisor replied to a contact in progress (consult)",
     )
+    with recipient_language(locked.author):
+        message = _("%(supervisor)s replied on your session in progress.") % {
+            "supervisor": supervisor.display_name
+        }
     notification_send(
         recipient=locked.author,
         event_key=f"consult:reply:{reply.pk}",
         kind="consult_reply",
-        message=f"{supervisor.display_name} replied on your session in progress.",
+        message=message,
         url=reverse("crisis_sessions:note_detail", args=[locked.pk]),
         email=False,
     )
@@ -84,10 +89,14 @@ def note_cosign_request_notify(*, note: CrisisSession) -> None:
     if supervisor is None or supervisor.pk == note.author_id:
         return
     returns = ReviewComment.objects.filter(session=note).aggregate(n=Max("round"))["n"] or 0
+    with recipient_language(supervisor):
+        message = _("%(author)s signed a note that needs your co-signature.") % {
+            "author": note.author.display_name
+        }
     notification_send(
         recipient=supervisor,
         event_key=f"note:{note.pk}:awaiting_cosign:{returns}",
         kind="awaiting_cosign",
-        message=f"{note.author.display_name} signed a note that needs your co-signature.",
+        message=message,
         url=reverse("crisis_sessions:review_note", args=[note.pk]),
     )

@@ -263,8 +263,11 @@ def _locked_answer(request: HttpRequest, note: CrisisSession, message: str = "")
         return JsonResponse(
             {
                 "error": "locked",
-                "message": f"{message} Your text is still on this page and was not saved: copy "
-                "what belongs in the record into an addendum.",
+                "message": _(
+                    "%(message)s Your text is still on this page and was not saved: copy what "
+                    "belongs in the record into an addendum."
+                )
+                % {"message": message},
             },
             status=409,
         )
