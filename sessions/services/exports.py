@@ -155,7 +155,7 @@ def _fallback(section: Any, note: CrisisSession) -> dict[str, Any]:
 
 def _printable(value: Any) -> str:
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if isinstance(value, list):
         return "; ".join(_printable(v) for v in value)
     if isinstance(value, dict):
@@ -164,7 +164,7 @@ def _printable(value: Any) -> str:
 
 
 def record_status_label(note: CrisisSession) -> str:
-    return "Co-signed" if note.cosigned_at else "Signed"
+    return _("Co-signed") if note.cosigned_at else _("Signed")
 
 
 def record_html(

@@ -124,8 +124,9 @@ def _leaves(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]
         yield ".".join(path), value
 
 
-def _flat(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+def _flat(text: Any) -> str:
+    # str(): labels are lazy translations (gettext_lazy), rendered in the active language.
+    return re.sub(r"\s+", "", str(text))
 
 
 def _when(value: str) -> str:
