@@ -43,7 +43,7 @@ def spanish_catalogue(tmp_path, settings):
         )
     settings.LOCALE_PATHS = [tmp_path / "locale"]  # resets Django's translation caches
     yield
-    translation.trans_real._translations = {}  # type: ignore[attr-defined]
+    translation.trans_real._translations = {}
 
 
 def _get(client, url, language):
