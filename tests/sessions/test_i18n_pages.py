@@ -5,6 +5,7 @@ a missing or broken translation of these labels fails the test."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from sessions.fhir import note_fhir_resources
 from sessions.models.notes import Modality
 from sessions.services.notes import note_autosave
 from sessions.services.signing import note_sign
@@ -143,3 +145,19 @@ def test_the_javascript_catalogue_needs_no_sign_in(client):
     response = client.get(reverse("javascript-catalog"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
+
+
+@pytest.mark.usefixtures("spanish_catalogue", "only_session_rules")
+def test_fhir_output_stays_english_whatever_the_interface_language(counselor):
+    note = start_note(counselor, modality=Modality.PHONE)
+    note = note_autosave(note=note, user=counselor, base_version=1, data=complete_data(note))
+    note = note_sign(note=note, user=counselor)
+
+    with translation.override("es"):
+        assert str(Modality.PHONE.label) == "Teléfono"  # the catalogue is active
+        spanish = json.dumps(note_fhir_resources(note), ensure_ascii=False)
+    english = json.dumps(note_fhir_resources(note), ensure_ascii=False)
+
+    assert spanish == english
+    assert '"display": "Phone"' in spanish or '"text": "Phone"' in spanish
+    assert "Teléfono" not in spanish
