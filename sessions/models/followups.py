@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from crisisnotes.validators import LimitedTextField, SafeCharField
 
 
 class FollowUpMethod(models.TextChoices):
     CALL = "call", gettext_lazy("Call")
-    TEXT = "text", gettext_lazy("Text")
+    TEXT = "text", pgettext_lazy("contact by", "Text")
     VISIT = "visit", gettext_lazy("Visit")
 
 

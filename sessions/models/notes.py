@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from crisisnotes.validators import QUICK_NOTE, LimitedTextField, SafeCharField, SafeJSONField
 from sessions.models.followups import FollowUpOutcome
@@ -20,7 +20,7 @@ from sessions.models.followups import FollowUpOutcome
 
 class Modality(models.TextChoices):
     PHONE = "phone", gettext_lazy("Phone")
-    TEXT = "text", gettext_lazy("Text")
+    TEXT = "text", pgettext_lazy("contact by", "Text")
     CHAT = "chat", gettext_lazy("Chat")
     VIDEO = "video", gettext_lazy("Video")
     IN_PERSON = "in_person", gettext_lazy("In person")
