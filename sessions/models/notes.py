@@ -33,9 +33,9 @@ class Modality(models.TextChoices):
 
 
 class NoteStatus(models.TextChoices):
-    DRAFT = "draft", gettext_lazy("Draft")
-    AWAITING_COSIGN = "awaiting_cosign", gettext_lazy("Awaiting co-sign")
-    SIGNED = "signed", gettext_lazy("Signed")
+    DRAFT = "draft", pgettext_lazy("note status", "Draft")
+    AWAITING_COSIGN = "awaiting_cosign", pgettext_lazy("note status", "Awaiting co-sign")
+    SIGNED = "signed", pgettext_lazy("note status", "Signed")
 
 
 class Disposition(models.TextChoices):

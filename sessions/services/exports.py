@@ -33,6 +33,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.audit.models import Action
@@ -164,7 +165,11 @@ def _printable(value: Any) -> str:
 
 
 def record_status_label(note: CrisisSession) -> str:
-    return _("Co-signed") if note.cosigned_at else _("Signed")
+    return (
+        pgettext("note status", "Co-signed")
+        if note.cosigned_at
+        else pgettext("note status", "Signed")
+    )
 
 
 def record_html(

@@ -102,7 +102,7 @@ def test_the_signed_note_reads_in_spanish(client, counselor):
 
     page = _get(client, note.get_absolute_url(), "es")
 
-    for text in ("Firma", "Firmada por", "Hash del contenido (SHA-256):", "Adendas", "Firmada"):
+    for text in ("Firma", "Firmada por", "Hash del contenido (SHA-256):", "Anexos", "Firmada"):
         assert text in page, text
     assert "Signed by" not in page
 
@@ -115,7 +115,7 @@ def test_the_review_page_and_queue_read_in_spanish(client, supervisor, trainee):
     page = _get(client, reverse("crisis_sessions:review_note", args=[note.pk]), "es")
     for text in (
         "Su revisión",
-        "Cofirmar y bloquear",
+        "Firmar conjuntamente y bloquear",
         "Devolver con comentarios",
         "Cola de revisión",
     ):
@@ -123,8 +123,8 @@ def test_the_review_page_and_queue_read_in_spanish(client, supervisor, trainee):
     assert "Co-sign and lock" not in page
 
     queue = _get(client, reverse("crisis_sessions:review_queue"), "es")
-    assert "Notas de sus equipos pendientes de su cofirma" in queue
-    assert "Motivo de la cofirma" in queue
+    assert "Notas de sus equipos pendientes de su firma conjunta" in queue
+    assert "Motivo de la firma conjunta" in queue
 
 
 @pytest.mark.usefixtures("spanish_catalogue")
