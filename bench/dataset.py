@@ -31,6 +31,9 @@ os.environ.setdefault("EMAIL_URL", "dummymail://")
 
 BENCH_SLUG = "pages-bench"
 BENCH_PASSWORD = "bench-password-not-secret-7"  # noqa: S105 — invented users of a throwaway database
+# The bench users administer the clinic, so two-factor sign-in is required of them: each gets an
+# authenticator app with this (invented, base32) secret, and the pages bench types its codes.
+BENCH_TOTP_SECRET = "JBSWY3DPEHPK3PXPBENCHTOTPSECRET2"  # noqa: S105 — same
 BATCH = 5_000
 COUNSELORS = 40
 BENCH_USERS = 20  # the logged-in bench clients: counselors who also supervise and administer
@@ -67,6 +70,7 @@ def ensure_dataset(*, scale: float, out=print) -> Dataset:
     else:
         out("dataset: reusing the bench clinic already in this database")
     _set_passwords(clinic_id=clinic.pk)
+    _set_authenticators(clinic_id=clinic.pk)
     return describe(clinic_id=clinic.pk)
 
 
@@ -82,6 +86,31 @@ def _set_passwords(*, clinic_id: int) -> None:
     algorithm = f"{hasher.algorithm}$"
     User.objects.filter(clinic_id=clinic_id).exclude(password__startswith=algorithm).update(
         password=hashed
+    )
+
+
+def _set_authenticators(*, clinic_id: int) -> None:
+    """An authenticator app (TOTP, BENCH_TOTP_SECRET) for each bench user that has none."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from crisisnotes.accounts.models import User
+
+    for user in User.objects.filter(
+        clinic_id=clinic_id, username__in=[f"bench{n:02d}" for n in range(1, BENCH_USERS + 1)]
+    ).exclude(authenticator__type=Authenticator.Type.TOTP):
+        TOTP.activate(user, BENCH_TOTP_SECRET)
+
+
+def bench_totp_code() -> str:
+    """The current code of BENCH_TOTP_SECRET, as the authenticator app would show it."""
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(
+        hotp_value(BENCH_TOTP_SECRET, int(time.time()) // app_settings.TOTP_PERIOD)
     )
 
 

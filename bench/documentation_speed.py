@@ -3,10 +3,11 @@ client" to "signed" and prints clicks, keystrokes, full page loads and machine t
 to a plain page load measured in the same run, plus the note page's height and control count.
 Nothing here asserts a time: it is a benchmark, not a test.
 
-- Low-risk call: a new anonymous caller, every C-SSRS answer No, one line per required field.
+- Low-risk call: a new anonymous caller, every C-SSRS answer No, one line per required field,
+  keyboard first (Tab, Alt+<n>, Space; one click on "End session and sign").
 - High-risk call: the returning demo client, plan with intent (C-SSRS 1–5 yes), firearms at
-  home, safety plan created from the note, supervisor consulted (recorded by phone), follow-up
-  task, "End session and sign".
+  home, safety plan created in the note's panel, supervisor consulted (recorded by phone),
+  follow-up task, "End session and sign".
 
 Run: DATABASE_URL=postgres://... .venv/bin/python bench/documentation_speed.py [--repeat 3]
 It creates and drops its own database (test_<name>) next to the one DATABASE_URL names and
@@ -76,12 +77,29 @@ class Driver:
         self.page.locator(selector).fill(text)
 
     def keys(self, text: str) -> None:
+        """Typed text: one keystroke per character, sent as one insertion (the machine time is
+        the app's, not Playwright's per-key round trips)."""
         self.counts.keystrokes += len(text)
-        self.page.keyboard.type(text)
+        self.page.keyboard.insert_text(text)
 
     def press(self, key: str) -> None:
         self.counts.keystrokes += 1
         self.page.keyboard.press(key)
+
+    def tab_to(self, selector: str, limit: int = 60) -> None:
+        """Tab until the focus is on `selector`; every Tab is a keystroke."""
+        for _ in range(limit):
+            if self.page.evaluate(
+                "s => !!document.activeElement && document.activeElement.matches(s)", selector
+            ):
+                return
+            self.press("Tab")
+        raise AssertionError(f"Tab never reached {selector}")
+
+    def stage(self, key: str) -> None:
+        """Alt+<n>: the stage's first field (n read from the page, as the counselor reads it)."""
+        number = self.page.locator(f"#stage-{key}").get_attribute("data-stage-number")
+        self.press(f"Alt+{number}")
 
     def measure_note_page(self) -> None:
         self.counts.height = int(self.page.evaluate("document.documentElement.scrollHeight"))
@@ -97,32 +115,61 @@ def _wait_note(page: Any) -> None:
     page.locator("#note-form[data-autosave=ready]").wait_for()
 
 
+def _wait_signed(page: Any, selector: str) -> None:
+    """Until the signed page shows; a refusal (the unmet rules listed in place) stops the run
+    with the list, so a script that no longer fills what the rules require says so."""
+    signed = page.locator(selector).first
+    refused = page.locator("#sign-live.alert-danger")
+    signed.or_(refused).first.wait_for()
+    if not signed.count():
+        raise SystemExit(f"not signed: {page.locator('#sign-live').inner_text()}")
+
+
+def _sign(d: Driver) -> None:
+    """ "End session and sign", then the confirm dialog (its confirm button has the focus:
+    Enter, a keystroke)."""
+    d.click("#end-sign-button")
+    d.page.locator("#confirm-dialog [data-confirm-ok]:focus").wait_for()
+    d.press("Enter")
+
+
 def low_risk(d: Driver, base: str, alias: str) -> None:
+    """Keyboard first: the search box has the focus; the results offer the new client and its
+    session in one step; the note opens with the focus in its first stage; the stages are
+    reached with Alt+<n> and Tab; one click on "End session and sign", Enter confirms."""
     page = d.page
     page.goto(f"{base}/clients/")
     d.keys(alias)
-    page.wait_for_timeout(400)  # the search box's debounce
-    d.click("a:has-text('New client')")
-    page.wait_for_load_state()
-    if not page.locator("#id_alias").input_value():
-        # The link carries the search only when the page was loaded with it.
-        d.type("#id_alias", alias)
-    d.click("button:has-text('Create')")  # creates the client and starts the session
+    page.locator("[data-testid=new-client-start]").wait_for()
+    d.tab_to("[data-testid=new-client-start]")
+    d.press("Enter")  # creates the client and starts the session
     _wait_note(page)
     d.measure_note_page()
-    for item in ("q1", "q2", "q6"):
-        d.check(f"#id_safety-screen-{item}_no")
-    d.select("#id_safety-means-agitation", "1")
-    d.check("#id_header-confidentiality_explained")
-    d.type("#id_exploration-precipitating_event", "Could not sleep after an argument.")
-    d.select("#id_exploration-suds_start", "5")
-    d.select("#id_exploration-suds_end", "3")
-    d.type("#id_problem_solving-interventions", "Active listening, grounding.")
-    d.type("#id_follow_up-followup_plan", "None needed; may call again.")
-    d.check("#id_follow_up-crisis_numbers_given")
-    d.check("#id_follow_up-disposition_0")
-    d.click("#end-sign-button")
-    page.locator("[data-testid=note-status]:has-text('Signed')").wait_for()
+    d.tab_to("[data-testid=cssrs-all-no]")
+    d.press("Space")  # C-SSRS 1, 2 and 6: No
+    d.tab_to("#id_safety-means-agitation")
+    d.press("1")  # a select picks by its first letter
+    d.press("Alt+0")
+    d.tab_to("#id_header-confidentiality_explained")
+    d.press("Space")
+    d.stage("exploration")
+    d.keys("Could not sleep after an argument.")
+    d.tab_to("#id_exploration-suds_start")
+    d.press("5")
+    d.press("Tab")
+    d.press("3")
+    d.stage("problem_solving")
+    d.tab_to("#id_problem_solving-interventions")
+    d.keys("Active listening, grounding.")
+    d.stage("follow_up")
+    d.tab_to("#id_follow_up-followup_plan")
+    d.keys("None needed; may call again.")
+    d.tab_to("#id_follow_up-crisis_numbers_given")
+    d.press("Space")
+    d.tab_to("#id_follow_up-disposition_0")
+    d.press("Space")
+    _sign(d)
+    _wait_signed(page, "[data-testid=note-status]:has-text('Signed')")
 
 
 def high_risk(d: Driver, base: str, alias: str) -> None:
@@ -167,20 +214,21 @@ def high_risk(d: Driver, base: str, alias: str) -> None:
     # Follow-up task: due time and assignee already filled from the risk.
     d.click("#note-followups button:has-text('Add follow-up')")
     page.locator("#note-followups [data-followup]").first.wait_for()
-    # Safety plan (its own page, back to the note).
-    d.press("Control+s")
-    page.locator("#save-status:has-text('saved')").wait_for()
+    # Safety plan, in the note's panel (htmx, no page load).
     d.click("[data-testid=safety-plan-edit]")
-    d.type("[name=warning_signs]", "Stop answering texts")
-    d.type("[name=coping]", "Walk the dog")
+    page.locator("[name=warning_signs]:focus").wait_for()
+    d.keys("Stop answering texts")
+    d.press("Tab")
+    d.keys("Walk the dog")
     d.type("[name=environment]", "Brother keeps the gun")
-    d.click("button:has-text('Save safety plan')")
-    _wait_note(page)
-    d.click("#end-sign-button")
-    page.locator(
+    d.click("[data-testid=safety-plan-save]")
+    page.locator("[data-testid=safety-plan-status]").wait_for()
+    _sign(d)
+    _wait_signed(
+        page,
         "[data-testid=note-status]:has-text('Awaiting co-sign'), "
-        "[data-testid=note-status]:has-text('Signed')"
-    ).first.wait_for()
+        "[data-testid=note-status]:has-text('Signed')",
+    )
 
 
 def main() -> None:

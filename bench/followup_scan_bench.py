@@ -41,6 +41,9 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=100_000, help="overdue follow-ups")
     parser.add_argument("--counselors", type=int, default=200)
     parser.add_argument("--profile", action="store_true", help="print where the scan spends time")
+    parser.add_argument(
+        "--parallel", type=int, default=None, help="walks at once (default: SCAN_PARALLEL)"
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL server.")
@@ -60,7 +63,13 @@ def main() -> None:
     from crisisnotes.celery import app as celery_app
     from crisisnotes.notifications.models import Notification
     from sessions.models import CrisisSession, FollowUpAlert, FollowUpTask
-    from sessions.services.followups import followup_scan
+    from sessions.services import followups
+
+    def followup_scan() -> followups.ScanResult:
+        if args.parallel is None:
+            return followups.followup_scan()
+        return followups.followup_scan(parallel=args.parallel)
+
     from tests.factories import (
         ClinicFactory,
         CrisisSessionFactory,

@@ -68,7 +68,9 @@ def _server_env(args: argparse.Namespace, tmp: Path) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1",
         STATIC_ROOT=str(tmp / "static"),
         PRIVATE_STORAGE_DIR=str(tmp / "private"),
-        EMAIL_URL="dummymail://",
+        # Production refuses a non-SMTP backend; nothing the driven pages do sends mail now
+        # (e-mail goes through the outbox and Celery, and no worker runs here).
+        EMAIL_URL="smtp://127.0.0.1:2525",
         SECURE_HSTS_SECONDS="0",
         PYTHONPATH=str(ROOT),
     )
@@ -92,10 +94,30 @@ class Browser:
         assert token, "no CSRF token on the login page"
         answer = self.post(
             "/login/",
-            {"username": username, "password": password, "csrfmiddlewaretoken": token.group(1)},
+            {
+                # allauth names the field "login"
+                "login": username,
+                "password": password,
+                "csrfmiddlewaretoken": token.group(1),
+            },
         )
-        if answer.status_code != 302 or "sessionid" not in self.cookies:
-            raise RuntimeError(f"login of {username} failed: {answer.status_code}")
+        if answer.status_code == 302 and "/2fa/authenticate" in answer.headers["Location"]:
+            # Two-factor sign-in (required of clinic admins): the authenticator app's code.
+            from dataset import bench_totp_code
+
+            step = self.get(answer.headers["Location"])
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', step.text)
+            assert token, "no CSRF token on the two-factor page"
+            answer = self.post(
+                answer.headers["Location"],
+                {"code": bench_totp_code(), "csrfmiddlewaretoken": token.group(1)},
+            )
+        # Production names its cookies "__Host-sessionid" and "__Host-csrftoken".
+        if answer.status_code != 302 or not any(c.endswith("sessionid") for c in self.cookies):
+            raise RuntimeError(
+                f"login of {username} failed: {answer.status_code} {answer.url} "
+                f"{re.findall(r'errorlist[^<]*<li>([^<]+)', answer.text)}"
+            )
 
     def _keep(self, response: requests.Response) -> requests.Response:
         for cookie in response.cookies:
@@ -105,8 +127,9 @@ class Browser:
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = dict(self.headers)
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if "csrftoken" in self.cookies:
-            headers["X-CSRFToken"] = self.cookies["csrftoken"]
+        csrf = next((v for k, v in self.cookies.items() if k.endswith("csrftoken")), None)
+        if csrf:
+            headers["X-CSRFToken"] = csrf
         headers.update(extra or {})
         return headers
 

@@ -35,15 +35,19 @@ if "REDIS_URL" in os.environ:
     os.environ.setdefault("CELERY_BROKER_URL", os.environ["REDIS_URL"])
 
 
-def _timed(fn: Callable[[], object], repeat: int) -> float:
-    """Median wall time of `repeat` calls, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def _timed(*fns: Callable[[], object], repeat: int) -> list[float]:
+    """Median wall time of each function over `repeat` calls, after one warm-up call each. The
+    calls are interleaved (a, b, c, a, b, c, ...) so a change in the machine's load during the
+    run weighs on every function alike."""
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, spent in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
 
 
 def main() -> None:
@@ -70,8 +74,7 @@ def main() -> None:
     from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
     from sessions.models import ExportJob
     from sessions.services.exports import export_bulk_request, record_html, record_pdf
-    from tests.factories import ClinicFactory, TeamFactory, UserFactory
-    from tests.sessions.records import signed_note
+    from tests.factories import ClinicFactory, NoteFactory, TeamFactory, UserFactory
     from tests.workers import celery_worker
 
     settings.PRIVATE_STORAGE_DIR = Path(tempfile.mkdtemp(prefix="crisisnotes-bench-"))
@@ -85,15 +88,23 @@ def main() -> None:
         # factory-boy's factories are not typed as the models they build.
         counselor = cast(User, UserFactory(clinic=clinic, team=team))
         admin = cast(User, UserFactory(clinic=clinic, is_counselor=False, is_clinic_admin=True))
-        notes = [signed_note(author=counselor) for _ in range(args.records)]
+        notes = [NoteFactory.create(author=counselor, signed=True) for _ in range(args.records)]
 
         # 1. One record versus plain WeasyPrint on the same HTML.
         note = notes[0]
         html = record_html(note=note, generated_by=admin)
-        plain = _timed(lambda: pdf_render(html=html, fetcher=StaticOnlyURLFetcher()), args.repeat)
-        ours = _timed(lambda: record_pdf(note=note, generated_by=admin), args.repeat)
+        plain, ours, html_only = _timed(
+            lambda: pdf_render(html=html, fetcher=StaticOnlyURLFetcher()),
+            lambda: record_pdf(note=note, generated_by=admin),
+            lambda: record_html(note=note, generated_by=admin),
+            repeat=args.repeat,
+        )
         print(f"single record: plain WeasyPrint {plain * 1000:.0f} ms (floor)")
         print(f"single record: record_pdf        {ours * 1000:.0f} ms = {ours / plain:.2f}× floor")
+        print(
+            f"single record: of which record_html (queries + templates) {html_only * 1000:.0f} ms"
+            f" = {html_only / plain:.2f}× floor"
+        )
 
         # 2. Bulk throughput: in-process floor, then 1 and 2 worker processes.
         sample = notes[: args.floor_records]

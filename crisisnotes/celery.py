@@ -1,16 +1,14 @@
 """The Celery app: JSON only, late acknowledgement, time limits, beat schedule in code.
 
 Tasks take ids and call a service; the database is the source of truth, so a lost message or an
-emptied Redis is recovered by the next beat scan rather than by anything Celery keeps.
+emptied Redis is recovered by the next beat scan rather than by anything Celery keeps. Broker and
+queue settings come from the environment in settings.py (`CELERY_*`); tasks are sent through
+`crisisnotes.effects`.
 """
 
-import logging
 import os
-from typing import Any
 
-from celery import Celery, Task
-from django.db import transaction
-from kombu.exceptions import OperationalError
+from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisisnotes.settings")
 
@@ -79,29 +77,3 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
-
-
-logger = logging.getLogger(__name__)
-
-# What a publish raises when the broker is unreachable (kombu wraps most connection errors).
-BROKER_ERRORS = (OperationalError, OSError)
-
-
-def enqueue_now(task: Task, *args: Any) -> bool:
-    """Send `task(*args)` now; False (logged, not raised) if the broker is unreachable.
-
-    Every task enqueued here works from a database row that a beat sweep rescans, so a broker
-    outage delays the work and never turns a committed request into an error."""
-    try:
-        task.apply_async(args=args)
-    except BROKER_ERRORS:
-        logger.warning("Broker unreachable; %s%r is left to its sweep", task.name, args)
-        return False
-    return True
-
-
-def enqueue_on_commit(task: Task, *args: Any) -> None:
-    """Send `task(*args)` once the surrounding transaction commits: never for a rolled-back
-    change, never before the rows the task reads are visible to the worker, and never an
-    error for the request if the broker is down (see `enqueue_now`)."""
-    transaction.on_commit(lambda: enqueue_now(task, *args))

@@ -6,10 +6,13 @@ DJANGO_ENV=production every unsafe default is refused at start-up instead of bei
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from crisisnotes.storage_settings import s3_private_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -268,7 +271,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -279,9 +282,34 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
-# Exported records are written here and served only through a view that checks the requester.
+# Exported records are private files: storage "private" (crisisnotes/storage.py), sent only
+# through the download view that checks and audits the requester. A folder by default; an
+# S3-compatible bucket when PRIVATE_S3_BUCKET is set (docs/production.md "Exported files").
 PRIVATE_STORAGE_DIR = Path(env.str("PRIVATE_STORAGE_DIR", default=str(VAR_DIR / "private")))
 MEDIA_ROOT = PRIVATE_STORAGE_DIR
+PRIVATE_S3_BUCKET = env.str("PRIVATE_S3_BUCKET", default="")
+EXPORT_PRESIGNED_SECONDS = env.int("EXPORT_PRESIGNED_SECONDS", default=60)
+if PRIVATE_S3_BUCKET:
+    STORAGES["private"] = s3_private_storage(
+        bucket=PRIVATE_S3_BUCKET,
+        endpoint_url=env.str("PRIVATE_S3_ENDPOINT_URL", default=""),
+        region=env.str("PRIVATE_S3_REGION", default=""),
+        access_key=env.str("PRIVATE_S3_ACCESS_KEY_ID", default=""),
+        secret_key=env.str("PRIVATE_S3_SECRET_ACCESS_KEY", default=""),
+        addressing_style=env.str("PRIVATE_S3_ADDRESSING_STYLE", default=""),
+        presigned_seconds=EXPORT_PRESIGNED_SECONDS,
+    )
+else:
+    STORAGES["private"] = {"BACKEND": "crisisnotes.storage.PrivateFileSystemStorage"}
+# How a checked and audited download leaves: "stream" (through the app, the default) or
+# "presigned" (a redirect to a link to the bucket that expires in EXPORT_PRESIGNED_SECONDS).
+EXPORT_DOWNLOAD = env.str("EXPORT_DOWNLOAD", default="stream")
+if EXPORT_DOWNLOAD not in ("stream", "presigned"):
+    raise ImproperlyConfigured('EXPORT_DOWNLOAD must be "stream" or "presigned".')
+if EXPORT_DOWNLOAD == "presigned" and not PRIVATE_S3_BUCKET:
+    raise ImproperlyConfigured(
+        "EXPORT_DOWNLOAD=presigned needs the S3 storage (PRIVATE_S3_BUCKET)."
+    )
 # Exported files are deleted this long after the export finished (and never before its download
 # link expired); the job row stays. See docs/compliance.md "Retention".
 EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=72)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.template.loader import render_to_string
 
-from crisisnotes.accounts.idle import wants_json
+from crisisnotes.http import HtmxRequest, wants_json
 
 
-def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+def csrf_failure(request: HtmxRequest, reason: str = "") -> HttpResponse:
     """A form refused for its security token: almost always a page left open past a sign-out
     or a new sign-in in another tab. Say so, and how to get the typed text back (the note page
     keeps it in the browser until it is saved)."""

@@ -7,6 +7,6 @@ class SafetyConfig(AppConfig):
     verbose_name = "Safety"
 
     def ready(self) -> None:
-        # Registers the Safety section of the note, sign rules 2–9 and the client page panels
-        # (sessions never imports safety: the dependency runs one way).
+        # Registers the Safety section of the note, with its sign rules 2–9 and client page
+        # panels (sessions never imports safety: the dependency runs one way).
         from safety import sections  # noqa: F401

@@ -37,6 +37,7 @@ from sessions.fhir import (
     reference,
 )
 from sessions.models import CrisisSession
+from sessions.risk import risk_label
 
 CSSRS_PANEL = ("93373-9", "Columbia Suicide Severity Rating Scale Screen Version - Recent")
 RISK_LEVEL_CODE = ("93374-7", "C-SSRS screener risk level")
@@ -48,7 +49,6 @@ RISK_ANSWERS = {
     "moderate": ("LA6751-7", "Moderate risk"),
     "high": ("LA9193-9", "High risk"),
 }
-RISK_LABELS = {"none": "None", "low": "Low", "moderate": "Moderate", "high": "High"}
 
 
 def _yes_no(value: bool) -> dict[str, str]:
@@ -154,12 +154,12 @@ def _questionnaire_response(
 
 
 def _risk_prediction(level: str, rationale: str = "") -> dict[str, Any]:
-    codings = [local_coding("risk-level", level, RISK_LABELS[level])]
+    codings = [local_coding("risk-level", level, risk_label(level))]
     if level in RISK_ANSWERS:
         codings.insert(0, coding(LOINC, *RISK_ANSWERS[level]))
     return {
         "outcome": {"text": "Suicidal behaviour"},
-        "qualitativeRisk": concept(*codings, text=RISK_LABELS[level]),
+        "qualitativeRisk": concept(*codings, text=risk_label(level)),
         "rationale": rationale,
     }
 

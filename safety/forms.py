@@ -428,9 +428,21 @@ class SafetyPlanForm(CleanTextFormMixin, forms.Form):
 
     TEXT_STEPS = ("warning_signs", "coping", "environment")
 
-    def __init__(self, *args: Any, contacts: dict[str, list[dict[str, str]]], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        contacts: dict[str, list[dict[str, str]]],
+        form_id: str = "",
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.contacts = contacts
+        # In the note's plan panel the fields sit inside the note's form on the page but belong
+        # to the panel's own form (HTML's form= attribute): the note's autosave never sends them.
+        self.form_id = form_id
+        if form_id:
+            for field in self.fields.values():
+                field.widget.attrs["form"] = form_id
 
     # Step 4 is people (CLINICAL.md §7: name, phone); step 3 may be a place, step 5 a service.
     PLACEHOLDERS = {

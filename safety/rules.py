@@ -1,6 +1,7 @@
 """Sign-time rules 2–9 of CLINICAL.md §9 (and the agitation part of rule 1), each its own
-function with its own message and link, registered on the note (sessions.registry), plus the
-co-sign reason for a clinician level below the screen's. Policy thresholds are clinic settings."""
+function with its own message and link, which the Safety section (safety/sections.py) returns
+as its sign problems, plus its co-sign reasons (a clinician level below the screen's, a
+high-risk note signed with coded reasons). Policy thresholds are clinic settings."""
 
 from __future__ import annotations
 
@@ -29,12 +30,12 @@ from safety.models import (
     SupervisorNotification,
 )
 from safety.selectors import plan_in_force
-from sessions import registry
 from sessions.contact_types import Requirement as R
 from sessions.contact_types import reason_text, requires, urgent_after_disconnect
 from sessions.models import CrisisSession, FollowUpTask
 from sessions.models.notes import Disposition, Modality, RiskLevel
 from sessions.registry import SignProblem
+from sessions.risk import governing_risk, is_high_risk
 
 SECTION = "safety"
 FOLLOW_UP = "follow_up"
@@ -75,8 +76,9 @@ def _means(note: CrisisSession) -> MeansSafety:
 
 
 def governing_level(note: CrisisSession) -> str:
-    """The clinician's level when formulated, else the screen's (read from the stage rows)."""
-    return _formulation(note).clinician_level or _screen(note).risk
+    """The governing level (sessions.risk) read from the stage rows themselves: the sign rules
+    judge what the stages say, whatever the note row's copy of the levels."""
+    return governing_risk(clinician=_formulation(note).clinician_level, screen=_screen(note).risk)
 
 
 def _rank(level: str) -> int:
@@ -214,12 +216,12 @@ def _task_due_within(note: CrisisSession, hours: int) -> bool:
 def _urgent(note: CrisisSession) -> bool:
     """High or imminent risk, or a hang-up / silent call with intent stated or moderate-or-higher
     risk before it ended (CLINICAL.md §11)."""
-    level = governing_level(note)
-    return (
-        level == RiskLevel.HIGH
-        or _formulation(note).imminent
-        or urgent_after_disconnect(note, level)
-    )
+    formulation = _formulation(note)
+    return is_high_risk(
+        clinician=formulation.clinician_level,
+        screen=_screen(note).risk,
+        imminent=formulation.imminent,
+    ) or urgent_after_disconnect(note, governing_level(note))
 
 
 def high_risk_actions(note: CrisisSession) -> Iterable[SignProblem]:
@@ -394,9 +396,4 @@ RULES = (
     abuse_disclosure,
 )
 
-
-def register() -> None:
-    for rule in RULES:
-        registry.register_sign_rule(rule)
-    registry.register_cosign_reason(clinician_below_screen)
-    registry.register_cosign_reason(high_risk_with_reasons)
+COSIGN_REASONS = (clinician_below_screen, high_risk_with_reasons)

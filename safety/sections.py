@@ -1,8 +1,10 @@
-"""The Safety section of the note (the first stage), plugged into sessions through its registry,
-with the sign rules and the co-sign reason of safety/rules.py and the client page panels."""
+"""The Safety section of the note (the first stage), plugged into sessions through its registry:
+its sign rules and co-sign reasons (safety/rules.py), its client page panels and what a
+supervisor's consult reply completes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django import forms as django_forms
@@ -47,9 +49,9 @@ from safety.models import (
 from safety.selectors import disclosure_list_for_client, plan_current, plan_in_force
 from safety.services import note_risk_refresh, supervisor_notification_answer
 from sessions import registry
-from sessions.models import Client, CrisisSession
+from sessions.models import Client, ConsultReply, CrisisSession
 from sessions.models.notes import ContactType, Modality
-from sessions.registry import ClientPanel, Completion, NoteSection
+from sessions.registry import ClientPanel, Completion, NoteSection, SignProblem
 
 if TYPE_CHECKING:
     from sessions.fhir import FhirRefs
@@ -76,6 +78,21 @@ class SafetySection(NoteSection):
 
     def select_related(self) -> tuple[str, ...]:
         return ("safety_screen", "risk_formulation", "means_safety")
+
+    def sign_problems(self, note: CrisisSession) -> Iterable[SignProblem]:
+        for rule in rules.RULES:
+            yield from rule(note)
+
+    def cosign_reasons(self, note: CrisisSession) -> list[str]:
+        return [r for reason in rules.COSIGN_REASONS if (r := reason(note))]
+
+    def client_panels(self) -> list[ClientPanel]:
+        return CLIENT_PANELS
+
+    def consult_reply_saved(self, reply: ConsultReply) -> None:
+        # A supervisor's reply on the live board answers their pending "Notify supervisor"
+        # record, so sign rule 6 sees the response without their typing it twice.
+        supervisor_notification_answer(reply)
 
     def create_rows(self, *, note: CrisisSession) -> None:
         SafetyScreen.objects.create(session=note)
@@ -247,10 +264,6 @@ def _labels(groups: list[tuple[str, list[tuple[str, str]]]], codes: list[str]) -
     return [labels.get(code, code) for code in codes or []]
 
 
-registry.register_section(SafetySection())
-rules.register()
-
-
 def _plan_panel(client: Client, user: Any) -> dict[str, Any]:
     return {"client": client, "plan": plan_current(client=client)}
 
@@ -259,21 +272,20 @@ def _disclosures_panel(client: Client, user: Any) -> dict[str, Any]:
     return {"client": client, "disclosures": list(disclosure_list_for_client(client=client)[:5])}
 
 
-registry.register_client_panel(
+CLIENT_PANELS = [
     ClientPanel(
         key="safety_plan",
         order=10,
         template_name="safety/partials/client_plan_panel.html",
         context=_plan_panel,
-    )
-)
-registry.register_client_panel(
+    ),
     ClientPanel(
         key="disclosures",
         order=20,
         template_name="safety/partials/client_disclosures_panel.html",
         context=_disclosures_panel,
-    )
-)
-# A supervisor's reply on the live board answers their pending "Notify supervisor" record.
-registry.register_consult_reply_hook(supervisor_notification_answer)
+    ),
+]
+
+
+registry.register_section(SafetySection())

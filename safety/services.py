@@ -203,9 +203,16 @@ def safety_plan_save(
     request: HttpRequest | None = None,
 ) -> tuple[SafetyPlanVersion, bool]:
     """Save the client's plan as a new version (number n+1) if anything differs from version n;
-    versions are never updated (a trigger refuses). Returns (the version in force, created?)."""
+    versions are never updated (a trigger refuses). Returns (the version in force, created?).
+
+    Saved in a session (the note's plan panel, or the editor opened from the note), the note
+    must still be a draft: its row is locked after the client's — the order `note_sign` takes
+    them — so a plan saved while the note is signed either lands before the signature reads
+    (and is the plan in force, hashed) or is refused (NoteNotEditable) after it."""
     # Lock the client row: two counselors saving at once must not both create version n+1.
     Client.objects.select_for_update().filter(pk=client.pk).first()
+    if session is not None:
+        session = _require_draft(session)
     # The pre-filled emergency-department line is a prompt, not a contact: left without a
     # number it would print on the client's copy as a line they cannot call.
     steps = {
@@ -421,7 +428,7 @@ def _show_value(value: Any) -> str:
 
 def supervisor_notification_answer(reply: ConsultReply) -> None:
     """A supervisor's consult reply on the live board answers their pending in-app notifications
-    of that session (registered as a sessions consult-reply hook, so it runs in the reply's
+    of that session (the Safety section's `consult_reply_saved`, so it runs in the reply's
     transaction): the record's response is the reply, so sign rule 6 sees the supervisor's
     response without their typing it twice."""
     now = timezone.now()

@@ -13,6 +13,7 @@ urlpatterns = [
     path("notes/<int:note_id>/supervisor/", views.supervisor_list, name="supervisor_list"),
     path("consultations/<int:record_id>/", views.supervisor_ack, name="supervisor_ack"),
     path("notes/<int:note_id>/disclosures/new/", views.disclosure_new, name="disclosure_new"),
+    path("notes/<int:note_id>/plan/", views.plan_panel, name="plan_panel"),
     path("clients/<int:client_id>/plan/", views.plan, name="plan"),
     path("clients/<int:client_id>/plan/edit/", views.plan_edit, name="plan_edit"),
     path("clients/<int:client_id>/plan/compare/", views.plan_compare, name="plan_compare"),

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.http import AuthedRequest
 from crisisnotes.pdf import pdf_render_template
 from safety import selectors, services
 from safety.exceptions import SafetyError
@@ -34,38 +35,23 @@ from sessions.models import Client, CrisisSession
 READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def note_url(note: CrisisSession, anchor: str = "") -> str:
-    """The note page (owned by the sessions app), or the client's plan page if it has none."""
-    try:
-        url = reverse("crisis_sessions:note_detail", args=[note.pk])
-    except NoReverseMatch:
-        url = reverse("safety:plan", args=[note.client_id])
+    url = note.get_absolute_url()
     return f"{url}#{anchor}" if anchor else url
 
 
 def client_url(client: Client) -> str:
-    try:
-        return reverse("crisis_sessions:client_detail", args=[client.pk])
-    except NoReverseMatch:
-        return reverse("safety:plan", args=[client.pk])
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    return client.get_absolute_url()
 
 
 # --- supervisor notified --------------------------------------------------------------------
 
 
-def record_form(request: HttpRequest, data: Any = None) -> SupervisorRecordForm:
-    return SupervisorRecordForm.for_user(_user(request), data)
+def record_form(request: AuthedRequest, data: Any = None) -> SupervisorRecordForm:
+    return SupervisorRecordForm.for_user(request.user, data)
 
 
-def _supervisor_panel(request: HttpRequest, note: CrisisSession, **extra: Any) -> HttpResponse:
+def _supervisor_panel(request: AuthedRequest, note: CrisisSession, **extra: Any) -> HttpResponse:
     context = {
         "note": note,
         "notifications": list(selectors.supervisor_notification_list(note=note)),
@@ -77,9 +63,9 @@ def _supervisor_panel(request: HttpRequest, note: CrisisSession, **extra: Any) -
 
 
 @role_required(Role.COUNSELOR)
-def supervisor_list(request: HttpRequest, note_id: int) -> HttpResponse:
+def supervisor_list(request: AuthedRequest, note_id: int) -> HttpResponse:
     """The notifications list alone, polled by the note page while a response is awaited."""
-    note = selectors.note_get_for_author(user=_user(request), note_id=note_id)
+    note = selectors.note_get_for_author(user=request.user, note_id=note_id)
     return render(
         request,
         "safety/partials/supervisor_list.html",
@@ -89,14 +75,14 @@ def supervisor_list(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.COUNSELOR)
-def supervisor_notify(request: HttpRequest, note_id: int) -> HttpResponse:
-    note = selectors.note_get_for_author(user=_user(request), note_id=note_id)
+def supervisor_notify(request: AuthedRequest, note_id: int) -> HttpResponse:
+    note = selectors.note_get_for_author(user=request.user, note_id=note_id)
     error = ""
     try:
-        services.supervisor_notify(actor=_user(request), note=note, request=request)
+        services.supervisor_notify(actor=request.user, note=note, request=request)
     except SafetyError as exc:
         error = str(exc)
-    if _is_htmx(request):
+    if request.htmx:
         return _supervisor_panel(request, note, error=error)
     if error:
         messages.error(request, error)
@@ -107,8 +93,8 @@ def supervisor_notify(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.COUNSELOR)
-def supervisor_record(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+def supervisor_record(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     note = selectors.note_get_for_author(user=user, note_id=note_id)
     form = record_form(request, request.POST)
     if form.is_valid():
@@ -126,7 +112,7 @@ def supervisor_record(request: HttpRequest, note_id: int) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             form = None  # type: ignore[assignment]
-    if _is_htmx(request):
+    if request.htmx:
         return _supervisor_panel(request, note, record_form=form)
     if form is not None:
         messages.error(request, "The supervisor notification was not recorded: check the form.")
@@ -134,8 +120,8 @@ def supervisor_record(request: HttpRequest, note_id: int) -> HttpResponse:
 
 
 @role_required(Role.SUPERVISOR)
-def supervisor_ack(request: HttpRequest, record_id: int) -> HttpResponse:
-    user = _user(request)
+def supervisor_ack(request: AuthedRequest, record_id: int) -> HttpResponse:
+    user = request.user
     record = selectors.supervisor_notification_for_supervisor(user=user, notification_id=record_id)
     note = record.session
     form = AcknowledgeForm(request.POST or None, initial={"response": record.response})
@@ -164,13 +150,13 @@ def supervisor_ack(request: HttpRequest, record_id: int) -> HttpResponse:
 # --- safety plan ----------------------------------------------------------------------------
 
 
-def _plan_session(request: HttpRequest, client: Client) -> CrisisSession | None:
+def _plan_session(request: AuthedRequest, client: Client) -> CrisisSession | None:
     """The note the editor was opened from (?session=, or the form's hidden field). Anything but
     the user's own draft of this client is ignored: the editor then stands alone."""
     raw = request.POST.get("session") or request.GET.get("session")
     if not raw or not str(raw).isdigit():
         return None
-    return selectors.note_draft_of_client(user=_user(request), client=client, note_id=int(raw))
+    return selectors.note_draft_of_client(user=request.user, client=client, note_id=int(raw))
 
 
 def _plan_initial(client: Client, current: SafetyPlanVersion | None) -> tuple[dict, dict]:
@@ -189,9 +175,9 @@ def _plan_initial(client: Client, current: SafetyPlanVersion | None) -> tuple[di
 
 
 @role_required(*READERS)
-def plan(request: HttpRequest, client_id: int) -> HttpResponse:
+def plan(request: AuthedRequest, client_id: int) -> HttpResponse:
     """The client's current plan (read-only) and its versions."""
-    client = selectors.client_get(user=_user(request), client_id=client_id)
+    client = selectors.client_get(user=request.user, client_id=client_id)
     versions = list(selectors.plan_version_list(client=client))
     audit_record(action=Action.VIEW, request=request, obj=client, summary="Safety plan")
     return render(
@@ -207,9 +193,9 @@ def plan(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 @role_required(Role.COUNSELOR)
-def plan_edit(request: HttpRequest, client_id: int) -> HttpResponse:
+def plan_edit(request: AuthedRequest, client_id: int) -> HttpResponse:
     """Create or review the plan, normally from inside a session (?session=<note id>)."""
-    user = _user(request)
+    user = request.user
     client = selectors.client_get(user=user, client_id=client_id)
     note = _plan_session(request, client)
     current = selectors.plan_current(client=client)
@@ -217,28 +203,23 @@ def plan_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     if request.method == "POST":
         form = SafetyPlanForm(request.POST, contacts=contacts)
         if form.is_valid():
-            version, created = services.safety_plan_save(
-                actor=user,
-                client=client,
-                steps=form.steps(),
-                fields=form.cleaned_data,
-                session=note,
-                request=request,
-            )
-            if created:
-                state = (
-                    "active"
-                    if version.is_active
-                    else "not active yet (steps 1, 2, 5 and 6 need an entry)"
+            try:
+                version, created = services.safety_plan_save(
+                    actor=user,
+                    client=client,
+                    steps=form.steps(),
+                    fields=form.cleaned_data,
+                    session=note,
+                    request=request,
                 )
-                messages.success(
-                    request, f"Safety plan version {version.number} saved; it is {state}."
-                )
+            except SafetyError as exc:  # the note was signed meanwhile
+                form.add_error(None, str(exc))
             else:
-                messages.info(request, f"No changes: version {version.number} stays in force.")
-            if note is not None:
-                return redirect(note_url(note, "safety-plan"))
-            return redirect(reverse("safety:plan", args=[client.pk]))
+                message = _plan_saved_message(version, created)
+                (messages.success if created else messages.info)(request, message)
+                if note is not None:
+                    return redirect(note_url(note, "safety-plan"))
+                return redirect(reverse("safety:plan", args=[client.pk]))
     else:
         form = SafetyPlanForm(initial=initial, contacts=contacts)
         audit_record(action=Action.VIEW, request=request, obj=client, summary="Safety plan editor")
@@ -258,9 +239,66 @@ def plan_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     )
 
 
+PANEL_FORM_ID = "safety-plan-panel-form"
+
+
+def _plan_saved_message(version: SafetyPlanVersion, created: bool) -> str:
+    if not created:
+        return f"No changes: version {version.number} stays in force."
+    state = "active" if version.is_active else "not active yet (steps 1, 2, 5 and 6 need an entry)"
+    return f"Safety plan version {version.number} saved; it is {state}."
+
+
+@role_required(Role.COUNSELOR)
+def plan_panel(request: AuthedRequest, note_id: int) -> HttpResponse:
+    """The safety plan inside the note (htmx): GET shows the version in force, ?edit=1 the editor
+    in place; POST saves a new version linked to this session through the same service as the
+    editor page (which also takes the note's lock: a note signed meanwhile refuses the save)."""
+    user = request.user
+    note = selectors.note_get_for_author(user=user, note_id=note_id)
+    client = note.client
+    context: dict[str, Any] = {"note": note, "client": client, "max_entries": MAX_ENTRIES}
+    response_headers: dict[str, str] = {}
+    if request.method == "POST":
+        current = selectors.plan_current(client=client)
+        _, contacts = _plan_initial(client, current)
+        form = SafetyPlanForm(request.POST, contacts=contacts, form_id=PANEL_FORM_ID)
+        if form.is_valid():
+            try:
+                version, created = services.safety_plan_save(
+                    actor=user,
+                    client=client,
+                    steps=form.steps(),
+                    fields=form.cleaned_data,
+                    session=note,
+                    request=request,
+                )
+            except SafetyError as exc:
+                form.add_error(None, str(exc))
+            else:
+                context["message"] = _plan_saved_message(version, created)
+                # The note page refreshes its list of unmet sign rules (note.js).
+                response_headers["HX-Trigger"] = "crisisnotes:plan-saved"
+                form = None  # type: ignore[assignment]
+        if form is not None:
+            context.update(editing=True, form=form, current=current)
+    elif request.GET.get("edit"):
+        current = selectors.plan_current(client=client)
+        initial, contacts = _plan_initial(client, current)
+        form = SafetyPlanForm(initial=initial, contacts=contacts, form_id=PANEL_FORM_ID)
+        context.update(editing=True, form=form, current=current)
+        audit_record(action=Action.VIEW, request=request, obj=client, summary="Safety plan editor")
+    if not context.get("editing"):
+        context["plan"] = selectors.plan_in_force(note=note)
+    response = render(request, "safety/partials/plan_panel.html", context)
+    for name, value in response_headers.items():
+        response[name] = value
+    return response
+
+
 @role_required(*READERS)
-def plan_version(request: HttpRequest, client_id: int, number: int) -> HttpResponse:
-    version = selectors.plan_version_get(user=_user(request), client_id=client_id, number=number)
+def plan_version(request: AuthedRequest, client_id: int, number: int) -> HttpResponse:
+    version = selectors.plan_version_get(user=request.user, client_id=client_id, number=number)
     audit_record(
         action=Action.VIEW, request=request, obj=version, summary=f"Safety plan version {number}"
     )
@@ -272,8 +310,8 @@ def plan_version(request: HttpRequest, client_id: int, number: int) -> HttpRespo
 
 
 @role_required(*READERS)
-def plan_compare(request: HttpRequest, client_id: int) -> HttpResponse:
-    user = _user(request)
+def plan_compare(request: AuthedRequest, client_id: int) -> HttpResponse:
+    user = request.user
     client = selectors.client_get(user=user, client_id=client_id)
     versions = list(selectors.plan_version_list(client=client))
     numbers = [v.number for v in versions]
@@ -306,8 +344,8 @@ def plan_compare(request: HttpRequest, client_id: int) -> HttpResponse:
     )
 
 
-def _client_copy_context(request: HttpRequest, client_id: int) -> dict[str, Any]:
-    client = selectors.client_get(user=_user(request), client_id=client_id)
+def _client_copy_context(request: AuthedRequest, client_id: int) -> dict[str, Any]:
+    client = selectors.client_get(user=request.user, client_id=client_id)
     current = selectors.plan_current(client=client)
     if current is None:
         raise Http404("this client has no safety plan yet")
@@ -319,7 +357,7 @@ def _client_copy_context(request: HttpRequest, client_id: int) -> dict[str, Any]
 
 
 @role_required(*READERS)
-def plan_client_copy(request: HttpRequest, client_id: int) -> HttpResponse:
+def plan_client_copy(request: AuthedRequest, client_id: int) -> HttpResponse:
     context = _client_copy_context(request, client_id)
     audit_record(
         action=Action.EXPORT,
@@ -331,7 +369,7 @@ def plan_client_copy(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 @role_required(*READERS)
-def plan_client_copy_pdf(request: HttpRequest, client_id: int) -> HttpResponse:
+def plan_client_copy_pdf(request: AuthedRequest, client_id: int) -> HttpResponse:
     context = _client_copy_context(request, client_id)
     pdf = pdf_render_template(
         template_name="safety/plan_client_copy.html", context={**context, "pdf": True}
@@ -353,8 +391,8 @@ def plan_client_copy_pdf(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 @role_required(Role.COUNSELOR)
-def disclosure_new(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+def disclosure_new(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     note = selectors.note_get_for_author(user=user, note_id=note_id)
     initial = {"type": request.GET.get("type", "")}
     form = DisclosureForm(request.POST or None, initial=initial)
@@ -384,8 +422,8 @@ def disclosure_new(request: HttpRequest, note_id: int) -> HttpResponse:
     )
 
 
-def _accounting_context(request: HttpRequest, client_id: int) -> dict[str, Any]:
-    client = selectors.client_get(user=_user(request), client_id=client_id)
+def _accounting_context(request: AuthedRequest, client_id: int) -> dict[str, Any]:
+    client = selectors.client_get(user=request.user, client_id=client_id)
     period = PeriodForm(request.GET or None)
     date_from = date_to = None
     if period.is_bound and period.is_valid():
@@ -404,12 +442,12 @@ def _accounting_context(request: HttpRequest, client_id: int) -> dict[str, Any]:
         "client_url": client_url(client),
         "time_zone": timezone.get_current_timezone_name(),
         "printed_at": timezone.localtime(),
-        "printed_by": _user(request),
+        "printed_by": request.user,
     }
 
 
 @role_required(*READERS)
-def disclosure_accounting(request: HttpRequest, client_id: int) -> HttpResponse:
+def disclosure_accounting(request: AuthedRequest, client_id: int) -> HttpResponse:
     context = _accounting_context(request, client_id)
     audit_record(
         action=Action.VIEW,
@@ -421,7 +459,7 @@ def disclosure_accounting(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 @role_required(*READERS)
-def disclosure_accounting_pdf(request: HttpRequest, client_id: int) -> HttpResponse:
+def disclosure_accounting_pdf(request: AuthedRequest, client_id: int) -> HttpResponse:
     """The accounting for one client over a period, printable, as the client may request it
     (HIPAA §164.528). Audited as an export of the client's record."""
     context = _accounting_context(request, client_id)
@@ -442,9 +480,9 @@ def disclosure_accounting_pdf(request: HttpRequest, client_id: int) -> HttpRespo
 
 
 @role_required(*READERS)
-def disclosure_record_view(request: HttpRequest, client_id: int) -> HttpResponse:
+def disclosure_record_view(request: AuthedRequest, client_id: int) -> HttpResponse:
     """Record a disclosure for a client at any time: after signing, or outside any session."""
-    user = _user(request)
+    user = request.user
     client = selectors.client_get(user=user, client_id=client_id)
     sessions = selectors.disclosure_session_choices(user=user, client=client)
     staff = user.has_role(Role.SUPERVISOR) or user.has_role(Role.CLINIC_ADMIN)
@@ -477,9 +515,9 @@ def disclosure_record_view(request: HttpRequest, client_id: int) -> HttpResponse
 
 
 @role_required(Role.CLINIC_ADMIN)
-def disclosure_export_view(request: HttpRequest, job_id: int) -> HttpResponse:
+def disclosure_export_view(request: AuthedRequest, job_id: int) -> HttpResponse:
     """Record a finished export sent outside the clinic as a disclosure of each client in it."""
-    user = _user(request)
+    user = request.user
     job = selectors.export_job_for_disclosure(user=user, job_id=job_id)
     form = ExportDisclosureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -508,8 +546,8 @@ def disclosure_export_view(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @role_required(*READERS)
-def disclosure_detail(request: HttpRequest, disclosure_id: int) -> HttpResponse:
-    disclosure = selectors.disclosure_get(user=_user(request), disclosure_id=disclosure_id)
+def disclosure_detail(request: AuthedRequest, disclosure_id: int) -> HttpResponse:
+    disclosure = selectors.disclosure_get(user=request.user, disclosure_id=disclosure_id)
     audit_record(action=Action.VIEW, request=request, obj=disclosure, summary="Disclosure")
     return render(
         request,

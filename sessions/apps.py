@@ -10,7 +10,5 @@ class CrisisSessionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the four stages this app owns (exploration, rapport, problem-solving,
-        # follow-up) and the always-on sign rules; the safety app registers its own.
-        # Supervision: the clinic's co-sign policy and the client's risk trend panel.
-        import sessions.review_hooks  # noqa: F401
+        # follow-up) with their sign rules; the safety app registers its own section.
         from sessions import sections  # noqa: F401

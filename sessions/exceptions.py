@@ -9,13 +9,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crisisnotes.errors import DomainError
+
 if TYPE_CHECKING:
     from django import forms
 
     from sessions.registry import SignProblem
 
 
-class NoteError(Exception):
+class NoteError(DomainError):
     """Base class: the note could not be changed as asked."""
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.utils import translation
 
+from crisisnotes.errors import DomainError
 from sessions import registry
 from sessions.models import CrisisSession, FollowUpAttempt, FollowUpTask
 from sessions.models.notes import Modality, NoteStatus
@@ -418,7 +419,7 @@ def _provenance(
     )
 
 
-class FhirExportError(Exception):
+class FhirExportError(DomainError):
     """The record cannot be represented (it is not signed)."""
 
 

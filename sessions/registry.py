@@ -1,23 +1,27 @@
-"""Extension points of the session note, so that other apps (safety) plug into it without this app
-importing them: the dependency runs one way, safety → sessions.
+"""The one extension point of the session note: its sections. Other apps (safety) plug a stage
+into the note without this app importing them: the dependency runs one way, safety → sessions.
 
-- **Sections**: each stage of the one-page note is a `NoteSection` (this app registers
-  exploration, rapport, problem-solving and follow-up; the safety app registers safety). The note
-  page, autosave, completion badges, the content hash and the PDF iterate `sections()` in order.
-- **Sign rules**: functions `rule(note) -> Iterable[SignProblem]`; `note_sign` runs all of them at
-  once and refuses with every problem listed (CLINICAL.md §9).
-- **Co-sign reasons**: functions `reason(note) -> str | None`; any non-empty reason sends the signed
-  note to "awaiting co-sign" instead of locking it.
-- **Client panels**: extra blocks on the client page (active safety plan, disclosures).
-- **FHIR**: `NoteSection.fhir_resources()` adds a section's FHIR R4 resources to the signed
-  record's Bundle (sessions/fhir.py builds the rest: docs/fhir.md).
-- **Consult reply hooks**: functions `hook(reply)` run in the transaction that saves a
-  supervisor's consult reply (the safety app completes its "Notify supervisor" record with it).
+Each stage of the one-page note is a `NoteSection` (this app registers exploration, rapport,
+problem-solving and follow-up; the safety app registers safety). The note page, autosave,
+completion badges, the content hash, the PDF and the FHIR Bundle iterate `sections()` in order,
+and a section answers for everything of its stage:
+
+- `sign_problems(note)`: its unmet sign-time rules; `note_sign` lists them with the header's and
+  refuses with every problem at once (CLINICAL.md §9);
+- `cosign_reasons(note)`: any reason sends the signed note to "awaiting co-sign";
+- `client_panels()`: blocks it adds to the client page (the safety plan, disclosures);
+- `consult_reply_saved(reply)`: runs in the transaction that saves a supervisor's consult reply;
+- `fhir_resources()`: its FHIR R4 resources in the signed record's Bundle (docs/fhir.md).
+
+The sessions app's own rules that belong to no stage (the header's sign rules, the trainee and
+clinic-policy co-sign reasons) are plain code in sessions/sign_rules.py, called by the signing
+service directly. Tests swap the registered sections with `override(...)`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -25,6 +29,9 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db import models
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -127,11 +134,37 @@ class NoteSection:
         row = self.row(note)
         return {name: _plain(getattr(row, name)) for name in self.form_class._meta.fields or ()}
 
+    def sign_problems(self, note: CrisisSession) -> Iterable[SignProblem]:
+        """The section's unmet sign-time rules (a problem may link into another stage, e.g. the
+        safety rules that require a follow-up task)."""
+        return ()
+
+    def cosign_reasons(self, note: CrisisSession) -> list[str]:
+        """Why this section sends a signed note to a supervisor's co-signature (none: signed)."""
+        return []
+
+    def client_panels(self) -> list[ClientPanel]:
+        """Blocks this section adds to the client page."""
+        return []
+
+    def consult_reply_saved(self, reply: ConsultReply) -> None:
+        """Runs in the transaction that saves a supervisor's consult reply on a live draft."""
+
     def fhir_resources(self, *, note: CrisisSession, refs: FhirRefs) -> list[dict[str, Any]]:
         """FHIR R4 resources (plain JSON-able dicts) this section adds to the signed record's
         Bundle; `refs` gives the references of the Patient, Encounter and signers. Pure: reads
         the stored rows, writes nothing. A stage with nothing to map adds nothing."""
         return []
+
+    def render_readonly(
+        self, *, note: CrisisSession, request: HttpRequest | None = None, pdf: bool = False
+    ) -> SafeString:
+        """The section read-only (locked note, review, supervision board; PDF with pdf=True).
+        A missing template raises: a record is never shown in a degraded form."""
+        context = {"note": note, "section": self, "pdf": pdf, **self.readonly_context(note=note)}
+        return mark_safe(  # noqa: S308 — our own templates, autoescaped
+            render_to_string(self.readonly_template_name, context, request=request)
+        )
 
     def field_id(self, field: str) -> str:
         """The HTML id Django gives a field of this section's form: "id_<prefix>-<field>"."""
@@ -151,9 +184,6 @@ def _plain(value: Any) -> Any:
 
 
 _sections: dict[str, NoteSection] = {}
-_sign_rules: list[Callable[[CrisisSession], Iterable[SignProblem]]] = []
-_cosign_reasons: list[Callable[[CrisisSession], str | None]] = []
-_client_panels: list[ClientPanel] = []
 
 
 @dataclass(frozen=True)
@@ -181,50 +211,16 @@ def section(key: str) -> NoteSection:
     return _sections[key]
 
 
-def register_sign_rule(
-    rule: Callable[[CrisisSession], Iterable[SignProblem]],
-) -> Callable[[CrisisSession], Iterable[SignProblem]]:
-    if rule not in _sign_rules:
-        _sign_rules.append(rule)
-    return rule
-
-
-def sign_rules() -> list[Callable[[CrisisSession], Iterable[SignProblem]]]:
-    return list(_sign_rules)
-
-
-def register_cosign_reason(
-    reason: Callable[[CrisisSession], str | None],
-) -> Callable[[CrisisSession], str | None]:
-    if reason not in _cosign_reasons:
-        _cosign_reasons.append(reason)
-    return reason
-
-
-def cosign_reasons() -> list[Callable[[CrisisSession], str | None]]:
-    return list(_cosign_reasons)
-
-
-def register_client_panel(panel: ClientPanel) -> ClientPanel:
-    if all(p.key != panel.key for p in _client_panels):
-        _client_panels.append(panel)
-    return panel
-
-
-def client_panels() -> list[ClientPanel]:
-    return sorted(_client_panels, key=lambda p: p.order)
-
-
-_consult_reply_hooks: list[Callable[[ConsultReply], None]] = []
-
-
-def register_consult_reply_hook(
-    hook: Callable[[ConsultReply], None],
-) -> Callable[[ConsultReply], None]:
-    if hook not in _consult_reply_hooks:
-        _consult_reply_hooks.append(hook)
-    return hook
-
-
-def consult_reply_hooks() -> list[Callable[[ConsultReply], None]]:
-    return list(_consult_reply_hooks)
+@contextmanager
+def override(*replacements: NoteSection) -> Iterator[None]:
+    """Within the block, the registered sections are exactly `replacements` (tests: a section
+    whose rules are silenced, or a made-up one); the registry is restored afterwards."""
+    saved = dict(_sections)
+    _sections.clear()
+    try:
+        for replacement in replacements:
+            register_section(replacement)
+        yield
+    finally:
+        _sections.clear()
+        _sections.update(saved)

@@ -1,6 +1,7 @@
-"""The four stages this app owns, registered as note sections (see registry.py), plus the
-always-on sign rules (CLINICAL.md §9.1 — the parts not about safety) and the trainee co-sign
-reason (§9.10). The safety app registers the Safety section and rules 2–9 itself."""
+"""The four stages this app owns, registered as note sections (see registry.py), each with its
+sign rules (CLINICAL.md §9.1 — the parts not about safety). The header's rules and this app's
+co-sign reasons are plain code in sign_rules.py; the safety app registers the Safety section with
+rules 2–9 itself."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from sessions.models import (
     ProblemSolvingStage,
     RapportStage,
 )
-from sessions.models.notes import ContactType, Disposition
+from sessions.models.notes import Disposition
 from sessions.registry import Completion, NoteSection, SignProblem
 
 HEADER = "header"
@@ -31,6 +32,10 @@ HEADER = "header"
 
 def header_field_id(field: str) -> str:
     return f"id_{HEADER}-{field}"
+
+
+def _problem(message: str, section: str, field_id: str, code: str) -> SignProblem:
+    return SignProblem(message=message, section=section, field_id=field_id, code=code)
 
 
 def _display(form_class: type[django_forms.ModelForm], row: Any, name: str) -> str:
@@ -106,6 +111,33 @@ class ExplorationSection(StageSection):
             return True
         return super().required_filled(note, name)
 
+    def sign_problems(self, note: CrisisSession) -> Iterable[SignProblem]:
+        if not requires(note, R.EXPLORATION):
+            return
+        row: ExplorationStage = self.row(note)
+        if not row.precipitating_event.strip():
+            yield _problem(
+                _("Describe the precipitating event."),
+                self.key,
+                self.field_id("precipitating_event"),
+                "precipitating_event",
+            )
+        if not row.suds_not_obtained_reason.strip():
+            if row.suds_start is None:
+                yield _problem(
+                    _("Rate SUDS at start, or give the reason it was not obtained."),
+                    self.key,
+                    self.field_id("suds_start"),
+                    "suds_start",
+                )
+            if row.suds_end is None:
+                yield _problem(
+                    _("Rate SUDS at end, or give the reason it was not obtained."),
+                    self.key,
+                    self.field_id("suds_end"),
+                    "suds_end",
+                )
+
 
 class RapportSection(StageSection):
     key = "rapport"
@@ -150,6 +182,17 @@ class ProblemSolvingSection(StageSection):
     required_fields = ("interventions", "action_plan")
     related_name = "problem_solving"
 
+    def sign_problems(self, note: CrisisSession) -> Iterable[SignProblem]:
+        if not requires(note, R.INTERVENTIONS):
+            return
+        if not self.row(note).interventions.strip():
+            yield _problem(
+                _("Record the interventions used."),
+                self.key,
+                self.field_id("interventions"),
+                "interventions",
+            )
+
 
 class FollowUpSection(StageSection):
     key = "follow_up"
@@ -190,6 +233,38 @@ class FollowUpSection(StageSection):
         ]
         return content
 
+    def sign_problems(self, note: CrisisSession) -> Iterable[SignProblem]:
+        row: FollowUpStage = self.row(note)
+        if requires(note, R.DISPOSITION):
+            if not row.disposition:
+                yield _problem(
+                    _("Choose the disposition."),
+                    self.key,
+                    self.field_id("disposition_0"),
+                    "disposition",
+                )
+            elif row.disposition == Disposition.OTHER and not row.disposition_other.strip():
+                yield _problem(
+                    _("Describe the “other” disposition."),
+                    self.key,
+                    self.field_id("disposition_other"),
+                    "disposition_other",
+                )
+            if not row.followup_plan.strip():
+                yield _problem(
+                    _("Write the follow-up plan."),
+                    self.key,
+                    self.field_id("followup_plan"),
+                    "followup_plan",
+                )
+        if requires(note, R.CRISIS_NUMBERS) and not row.crisis_numbers_given:
+            yield _problem(
+                _("Confirm crisis numbers were given."),
+                self.key,
+                self.field_id("crisis_numbers_given"),
+                "crisis_numbers_given",
+            )
+
 
 for _section in (
     ExplorationSection(),
@@ -198,184 +273,3 @@ for _section in (
     FollowUpSection(),
 ):
     registry.register_section(_section)
-
-
-# --- sign rules (CLINICAL.md §9.1, the parts not about safety) ---------------------------------
-
-
-def _problem(message: str, section: str, field_id: str, code: str) -> SignProblem:
-    return SignProblem(message=message, section=section, field_id=field_id, code=code)
-
-
-@registry.register_sign_rule
-def header_complete(note: CrisisSession) -> Iterable[SignProblem]:
-    """Every contact type: start and end time, modality. Limits of confidentiality only where
-    the counselor spoke with the client or the caller (CLINICAL.md §11)."""
-    if not note.started_at:
-        yield _problem(
-            _("Enter the start time."), HEADER, header_field_id("started_at"), "started_at"
-        )
-    if not note.ended_at:
-        yield _problem(
-            _("Enter the end time (or press “End session”)."),
-            HEADER,
-            header_field_id("ended_at"),
-            "ended_at",
-        )
-    if not note.modality:
-        yield _problem(_("Choose the modality."), HEADER, header_field_id("modality_0"), "modality")
-    if requires(note, R.CONFIDENTIALITY) and not note.confidentiality_explained:
-        yield _problem(
-            _("Confirm the limits of confidentiality were explained."),
-            HEADER,
-            header_field_id("confidentiality_explained"),
-            "confidentiality_explained",
-        )
-
-
-@registry.register_sign_rule
-def contact_documented(note: CrisisSession) -> Iterable[SignProblem]:
-    """What each contact type documents about itself (CLINICAL.md §11)."""
-    if requires(note, R.SUMMARY) and not note.contact_summary.strip():
-        messages: dict[str, str] = {
-            ContactType.DISCONNECTED: _("Hang-up: say what happened before the call ended."),
-            ContactType.SILENT: _(
-                "Silent call: say what you did (invited to speak, gave crisis "
-                "numbers) and anything suggesting danger."
-            ),
-        }
-        message = messages.get(
-            note.contact_type, _("Wrong number or non-crisis call: write one line about it.")
-        )
-        yield _problem(message, HEADER, header_field_id("contact_summary"), "contact_summary")
-    if requires(note, R.AFTER_DISCONNECT) and not note.after_disconnect.strip():
-        yield _problem(
-            _(
-                "The call ended: record what you did after it (call-back attempts with times; "
-                "emergency dispatch or not, with the rationale)."
-            ),
-            HEADER,
-            header_field_id("after_disconnect"),
-            "after_disconnect",
-        )
-    if requires(note, R.CALLER):
-        if not note.caller_relationship.strip():
-            yield _problem(
-                _("Third-party call: record the caller's relationship to the person at risk."),
-                HEADER,
-                header_field_id("caller_relationship"),
-                "caller_relationship",
-            )
-        if not note.person_present:
-            yield _problem(
-                _("Third-party call: say whether the person at risk is with the caller."),
-                HEADER,
-                header_field_id("person_present"),
-                "person_present",
-            )
-        if not note.caller_advice.strip():
-            yield _problem(
-                _("Third-party call: record what the caller was advised."),
-                HEADER,
-                header_field_id("caller_advice"),
-                "caller_advice",
-            )
-    if requires(note, R.ANSWERED_TASK):
-        if not note.answers_task_id:
-            yield _problem(
-                _("Follow-up contact: choose the follow-up task it answers."),
-                HEADER,
-                header_field_id("answers_task"),
-                "answers_task",
-            )
-        if not note.followup_outcome:
-            yield _problem(
-                _("Follow-up contact: record the outcome."),
-                HEADER,
-                header_field_id("followup_outcome"),
-                "followup_outcome",
-            )
-
-
-@registry.register_sign_rule
-def exploration_complete(note: CrisisSession) -> Iterable[SignProblem]:
-    if not requires(note, R.EXPLORATION):
-        return
-    section = registry.section("exploration")
-    row: ExplorationStage = section.row(note)
-    if not row.precipitating_event.strip():
-        yield _problem(
-            _("Describe the precipitating event."),
-            section.key,
-            section.field_id("precipitating_event"),
-            "precipitating_event",
-        )
-    if not row.suds_not_obtained_reason.strip():
-        if row.suds_start is None:
-            yield _problem(
-                _("Rate SUDS at start, or give the reason it was not obtained."),
-                section.key,
-                section.field_id("suds_start"),
-                "suds_start",
-            )
-        if row.suds_end is None:
-            yield _problem(
-                _("Rate SUDS at end, or give the reason it was not obtained."),
-                section.key,
-                section.field_id("suds_end"),
-                "suds_end",
-            )
-
-
-@registry.register_sign_rule
-def interventions_recorded(note: CrisisSession) -> Iterable[SignProblem]:
-    if not requires(note, R.INTERVENTIONS):
-        return
-    section = registry.section("problem_solving")
-    if not section.row(note).interventions.strip():
-        yield _problem(
-            _("Record the interventions used."),
-            section.key,
-            section.field_id("interventions"),
-            "interventions",
-        )
-
-
-@registry.register_sign_rule
-def follow_up_complete(note: CrisisSession) -> Iterable[SignProblem]:
-    section = registry.section("follow_up")
-    row: FollowUpStage = section.row(note)
-    if requires(note, R.DISPOSITION):
-        if not row.disposition:
-            yield _problem(
-                _("Choose the disposition."),
-                section.key,
-                section.field_id("disposition_0"),
-                "disposition",
-            )
-        elif row.disposition == Disposition.OTHER and not row.disposition_other.strip():
-            yield _problem(
-                _("Describe the “other” disposition."),
-                section.key,
-                section.field_id("disposition_other"),
-                "disposition_other",
-            )
-        if not row.followup_plan.strip():
-            yield _problem(
-                _("Write the follow-up plan."),
-                section.key,
-                section.field_id("followup_plan"),
-                "followup_plan",
-            )
-    if requires(note, R.CRISIS_NUMBERS) and not row.crisis_numbers_given:
-        yield _problem(
-            _("Confirm crisis numbers were given."),
-            section.key,
-            section.field_id("crisis_numbers_given"),
-            "crisis_numbers_given",
-        )
-
-
-@registry.register_cosign_reason
-def author_is_trainee(note: CrisisSession) -> str | None:
-    return "Author is a trainee" if note.author.is_trainee else None

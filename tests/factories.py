@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import factory
 from django.utils import timezone
 
 from crisisnotes.accounts.models import Clinic, Team, User
 from sessions.models import Client, CrisisSession
-from sessions.models.notes import Modality
+from sessions.models.notes import Modality, NoteStatus, RiskLevel
 
 PASSWORD = "correct-horse-battery"
 
@@ -61,7 +62,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
     created_by = factory.SubFactory(UserFactory, clinic=factory.SelfAttribute("..clinic"))
 
 
-class CrisisSessionFactory(factory.django.DjangoModelFactory):
+class CrisisSessionFactory(factory.django.DjangoModelFactory[CrisisSession]):
     """A bare draft note row. Tests that need the stage rows create notes through the service
     (sessions.services.notes.note_create), which is what the app does."""
 
@@ -75,19 +76,113 @@ class CrisisSessionFactory(factory.django.DjangoModelFactory):
     started_at = factory.LazyFunction(timezone.now)
 
 
-class SignedSessionFactory(CrisisSessionFactory):
-    """A signed note built directly (inserting a signed row is allowed; changing one is not), for
-    tests of what reads signed records: exports, PDFs."""
+# What a filled record says in its stages (the signed trait), the exploration's event aside.
+STAGE_TEXT: dict[str, dict[str, Any]] = {
+    "exploration": {"precipitating_event": "Lost the night-shift job on Friday"},
+    "rapport": {"engagement_notes": "Talked openly after a while"},
+    "problem_solving": {"interventions": "Grounding, reframing", "action_plan": "Call sister"},
+    "follow_up": {"followup_plan": "Call back tomorrow morning", "crisis_numbers_given": True},
+}
 
-    status = "signed"
-    ended_at = factory.LazyAttribute(lambda n: n.started_at + timedelta(minutes=40))
-    signed_by = factory.SelfAttribute("author")
-    signed_at = factory.LazyFunction(timezone.now)
-    signer_name = factory.LazyAttribute(lambda n: n.author.display_name)
-    signer_credential = factory.LazyAttribute(lambda n: n.author.credential)
-    signer_licence = factory.LazyAttribute(lambda n: n.author.licence_number)
-    content_hash = factory.Sequence(lambda n: f"{n:064x}")
-    confidentiality_explained = True
+# The columns a signature sets: the note is inserted as a draft (so its stage rows may be
+# added, as the database allows only for drafts) and moved to them afterwards.
+_SIGNATURE = (
+    "status",
+    "ended_at",
+    "signed_by",
+    "signed_at",
+    "signer_name",
+    "signer_credential",
+    "signer_licence",
+    "cosign_required_reason",
+    "content_hash",
+    "confidentiality_explained",
+    "screen_risk",
+    "clinician_risk",
+)
+
+
+class NoteFactory(CrisisSessionFactory):
+    """A note as the app leaves it: a draft with every registered section's rows (what
+    note_create makes), or, with a trait, a record moved on from there:
+
+    - `signed`: started two hours ago, ended 40 minutes later, stages filled (`event` is the
+      precipitating event), signed by its author with the real content hash: the record verifies;
+    - `awaiting_cosign`: signed by its author and waiting for a supervisor (reason: a trainee);
+    - `high_risk`: screen and clinician risk high.
+
+    `before_signing(draft)` adds rows the record holds (follow-up tasks...) while it is a draft:
+    the database refuses them once the note is signed, as it refuses them to the app. The client
+    is created by the author (one user fewer to hash a password for)."""
+
+    class Params:
+        filled = False
+        event = "Lost the night-shift job on Friday"
+        signed = factory.Trait(
+            status=NoteStatus.SIGNED,
+            filled=True,
+            started_at=factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2)),
+            ended_at=factory.LazyAttribute(lambda n: n.started_at + timedelta(minutes=40)),
+            confidentiality_explained=True,
+            signed_by=factory.SelfAttribute("author"),
+            signed_at=factory.LazyFunction(timezone.now),
+        )
+        awaiting_cosign = factory.Trait(
+            status=NoteStatus.AWAITING_COSIGN,
+            signed_by=factory.SelfAttribute("author"),
+            signed_at=factory.LazyFunction(timezone.now),
+            cosign_required_reason="The author is a trainee.",
+        )
+        high_risk = factory.Trait(screen_risk=RiskLevel.HIGH, clinician_risk=RiskLevel.HIGH)
+
+    clinic = factory.SelfAttribute("author.clinic")
+    author = factory.SubFactory(UserFactory)
+    client = factory.SubFactory(
+        ClientFactory,
+        clinic=factory.SelfAttribute("..clinic"),
+        created_by=factory.SelfAttribute("..author"),
+    )
+    stage_text = factory.LazyAttribute(
+        lambda n: (
+            {**STAGE_TEXT, "exploration": {"precipitating_event": n.event}} if n.filled else {}
+        )
+    )
+    before_signing = None
+
+    @classmethod
+    def _create(cls, model_class: type[CrisisSession], *args: Any, **kwargs: Any) -> CrisisSession:
+        from sessions.registry import sections
+        from sessions.services.signing import note_content_hash
+
+        stage_text = kwargs.pop("stage_text")
+        before_signing = kwargs.pop("before_signing")
+        final = {name: kwargs.pop(name) for name in _SIGNATURE if name in kwargs}
+        note = super()._create(model_class, *args, **kwargs)
+        for section in sections():
+            section.create_rows(note=note)
+        for key, values in stage_text.items():
+            model = next((s.model for s in sections() if s.key == key), None)
+            if model is not None:
+                model._default_manager.filter(session=note).update(**values)
+        if before_signing is not None:
+            before_signing(CrisisSession.objects.get(pk=note.pk))
+        if final.get("status", NoteStatus.DRAFT) == NoteStatus.DRAFT:
+            if final:
+                CrisisSession.objects.filter(pk=note.pk).update(**final)
+            return CrisisSession.objects.get(pk=note.pk)
+        signer = final.get("signed_by")
+        if signer is not None:
+            final.setdefault("signer_name", signer.display_name)
+            final.setdefault("signer_credential", signer.credential)
+            final.setdefault("signer_licence", signer.licence_number)
+        if "content_hash" not in final:
+            # The real hash of the stored content, as note_sign computes it: the record verifies.
+            signing = CrisisSession.objects.get(pk=note.pk)
+            for name, value in final.items():
+                setattr(signing, name, value)
+            final["content_hash"] = note_content_hash(signing)
+        CrisisSession.objects.filter(pk=note.pk).update(**final)
+        return CrisisSession.objects.get(pk=note.pk)
 
 
 class FollowUpTaskFactory(factory.django.DjangoModelFactory):

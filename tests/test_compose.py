@@ -102,6 +102,28 @@ def test_web_and_worker_share_the_private_volume(compose):
         assert f"private:{target}" in service["volumes"], name
 
 
+S3_VARIABLES = [
+    "PRIVATE_S3_BUCKET",
+    "PRIVATE_S3_ENDPOINT_URL",
+    "PRIVATE_S3_REGION",
+    "PRIVATE_S3_ACCESS_KEY_ID",
+    "PRIVATE_S3_SECRET_ACCESS_KEY",
+    "PRIVATE_S3_ADDRESSING_STYLE",
+]
+
+
+def test_web_and_worker_may_share_an_s3_bucket_instead(compose):
+    """Optional: empty by default (the volume), passed through the same to web and worker, and
+    each one a variable the settings read."""
+    settings_text = (ROOT / "crisisnotes" / "settings.py").read_text()
+    for name in ("web", "worker"):
+        env = env_of(compose["services"][name])
+        for variable in S3_VARIABLES:
+            assert env[variable] == f"${{{variable}:-}}", (name, variable)
+            assert f'"{variable}"' in settings_text, variable
+        assert env["EXPORT_DOWNLOAD"] == "${EXPORT_DOWNLOAD:-stream}"
+
+
 def test_service_commands_use_modules_that_exist(compose):
     services = compose["services"]
     migrate = command_text(services["migrate"])

@@ -9,13 +9,13 @@ from django.urls import reverse
 
 from sessions.models.notes import NoteStatus
 from tests.conftest import login
+from tests.factories import NoteFactory
 from tests.sessions.note_helpers import (
     complete_data,
     only_session_rules,  # noqa: F401 (fixture)
     reload,
     start_note,
 )
-from tests.sessions.review_support import awaiting_note
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_sign_without_javascript_saves_what_was_typed_then_asks(counselor_client
 
 
 def test_cosign_without_javascript_asks_first(client, supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     login(client, supervisor)
     url = reverse("crisis_sessions:review_cosign", args=[note.pk])
     _asks(client.post(url, {"confirm": "ask"}), "Co-sign and lock")

@@ -44,8 +44,7 @@ from sessions.models import (
 from sessions.models.notes import NoteStatus
 from sessions.services.followups import followup_attempt_log, followup_close
 from sessions.services.review import note_cosign
-from tests.factories import ClientFactory, CrisisSessionFactory, FollowUpTaskFactory
-from tests.sessions.review_support import awaiting_note, draft_note
+from tests.factories import ClientFactory, CrisisSessionFactory, FollowUpTaskFactory, NoteFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -276,7 +275,7 @@ def test_no_quick_note_task_notification_disclosure_or_plan_is_added_to_a_locked
 
 @pytest.mark.django_db
 def test_a_drafts_rows_cannot_be_moved_into_a_locked_note(locked_note, counselor):
-    draft = draft_note(author=counselor)
+    draft = NoteFactory.create(author=counselor)
     quick = QuickNote.objects.create(session=draft, text="typed in the draft")
     refused(
         "UPDATE crisis_sessions_quicknote SET session_id = %s WHERE id = %s",
@@ -291,7 +290,7 @@ def test_a_drafts_rows_cannot_be_moved_into_a_locked_note(locked_note, counselor
 
 @pytest.mark.django_db
 def test_a_draft_still_takes_its_rows(counselor):
-    draft = draft_note(author=counselor)
+    draft = NoteFactory.create(author=counselor)
     QuickNote.objects.create(session=draft, text="typed in the draft")
     FollowUpTaskFactory(session=draft, assigned_to=counselor)
     assert draft.quick_notes.count() == 1 and draft.followup_tasks.count() == 1
@@ -327,7 +326,7 @@ def _cosign_columns(supervisor) -> dict:
     ],
 )
 def test_cosign_transition_refuses_any_other_column(trainee, supervisor, team, forged):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     rows = CrisisSession.objects.filter(pk=note.pk)
     refused(lambda: rows.update(**_cosign_columns(supervisor), **forged), match=COSIGN_ONLY)
     column, value = next(iter(forged.items()))
@@ -342,7 +341,7 @@ def test_cosign_transition_refuses_any_other_column(trainee, supervisor, team, f
 
 @pytest.mark.django_db
 def test_cosign_transition_must_add_the_cosignature(trainee, supervisor, team):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     refused(
         "UPDATE crisis_sessions_crisissession SET status = 'signed' WHERE id = %s",
         [note.pk],
@@ -354,9 +353,9 @@ def test_cosign_transition_must_add_the_cosignature(trainee, supervisor, team):
 
 @pytest.mark.django_db
 def test_cosign_through_the_service_and_a_whole_row_save_pass(trainee, supervisor, team):
-    first = awaiting_note(author=trainee)
+    first = NoteFactory.create(awaiting_cosign=True, author=trainee)
     assert note_cosign(note=first, supervisor=supervisor).status == NoteStatus.SIGNED
-    second = awaiting_note(author=trainee)
+    second = NoteFactory.create(awaiting_cosign=True, author=trainee)
     for name, value in _cosign_columns(supervisor).items():
         setattr(second, name, value)
     second.save()  # every column written, updated_at touched: only the co-sign ones differ
@@ -368,7 +367,7 @@ def test_cosign_through_the_service_and_a_whole_row_save_pass(trainee, superviso
 
 @pytest.fixture
 def signed_task(counselor):
-    draft = draft_note(author=counselor)
+    draft = NoteFactory.create(author=counselor)
     task = FollowUpTaskFactory(session=draft, assigned_to=counselor, purpose="Call Monday")
     CrisisSession.objects.filter(pk=draft.pk).update(status=NoteStatus.SIGNED)
     return task

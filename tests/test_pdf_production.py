@@ -26,9 +26,8 @@ from pypdf import PdfReader
 from crisisnotes.accounts.models import User
 from crisisnotes.pdf import PDF_BASE_URL, StaticOnlyURLFetcher, pdf_render
 from sessions.services.exports import record_pdf
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, NoteFactory
 from tests.safety.test_views import plan_for
-from tests.sessions.records import signed_note
 
 PRODUCTION_STATIC = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
@@ -87,7 +86,9 @@ def test_record_pdf_has_header_footer_and_fonts_under_manifest_storage(
 ) -> None:
     css = _hashed(collected, "css/print.css")
     font = _hashed(collected, "fonts/DejaVuSans.ttf")
-    note = signed_note(author=counselor, event="A long night. " * 600 + "W" * 1200)
+    note = NoteFactory.create(
+        signed=True, high_risk=True, author=counselor, event="A long night. " * 600 + "W" * 1200
+    )
     fetcher = StaticOnlyURLFetcher()
     pdf = record_pdf(note=note, generated_by=clinic_admin, fetcher=fetcher)
     reader = PdfReader(io.BytesIO(pdf))

@@ -10,7 +10,7 @@ from django.urls import reverse
 from sessions.models import ExportJob
 from sessions.services.exports import export_job_run
 from tests.conftest import login
-from tests.sessions.records import signed_note
+from tests.factories import NoteFactory
 from tests.test_settings import SAFE, manage
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def test_pages_carry_a_strict_csp_and_permissions_policy(client, counselor):
 
 def test_pdfs_carry_the_csp_too(client, counselor, settings, tmp_path):
     settings.PRIVATE_STORAGE_DIR = tmp_path
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     login(client, counselor)
     client.post(reverse("crisis_sessions:note_export", args=[note.pk]))
     job = export_job_run(job_id=ExportJob.objects.get().pk)

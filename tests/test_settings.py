@@ -104,3 +104,42 @@ def test_connection_settings_follow_the_environment(tmp_path):
     # Outside production a connection per request, as Django's default.
     embedded = _database_settings(CRISISNOTES_VAR_DIR=str(tmp_path))
     assert embedded["CONN_MAX_AGE"] == 0 and embedded["CONN_HEALTH_CHECKS"] is False
+
+
+def test_exports_use_the_private_folder_unless_a_bucket_is_set(tmp_path):
+    code = (
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps(s.STORAGES['private']))"
+    )
+    local = manage("shell", "-c", code, CRISISNOTES_VAR_DIR=str(tmp_path))
+    assert local.returncode == 0, local.stderr
+    assert json.loads(local.stdout.strip().splitlines()[-1]) == {
+        "BACKEND": "crisisnotes.storage.PrivateFileSystemStorage"
+    }
+    s3 = manage(
+        "shell",
+        "-c",
+        code,
+        CRISISNOTES_VAR_DIR=str(tmp_path),
+        PRIVATE_S3_BUCKET="records",
+        PRIVATE_S3_ENDPOINT_URL="https://s3.example.invalid",
+        EXPORT_PRESIGNED_SECONDS="30",
+    )
+    assert s3.returncode == 0, s3.stderr
+    config = json.loads(s3.stdout.strip().splitlines()[-1])
+    assert config["BACKEND"] == "storages.backends.s3.S3Storage"
+    options = config["OPTIONS"]
+    assert options["bucket_name"] == "records"
+    assert options["endpoint_url"] == "https://s3.example.invalid"
+    assert options["default_acl"] == "private"
+    assert options["object_parameters"] == {"ServerSideEncryption": "AES256"}
+    assert options["querystring_auth"] is True and options["querystring_expire"] == 30
+
+
+def test_presigned_downloads_need_a_bucket(tmp_path):
+    result = manage("check", CRISISNOTES_VAR_DIR=str(tmp_path), EXPORT_DOWNLOAD="presigned")
+    assert result.returncode != 0
+    assert "needs the S3 storage" in result.stderr
+    result = manage("check", CRISISNOTES_VAR_DIR=str(tmp_path), EXPORT_DOWNLOAD="sometimes")
+    assert result.returncode != 0
+    assert 'EXPORT_DOWNLOAD must be "stream" or "presigned"' in result.stderr

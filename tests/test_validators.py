@@ -23,7 +23,7 @@ from crisisnotes.validators import (
     validate_not_future_time,
 )
 from sessions.models import ExplorationStage, QuickNote, RapportStage
-from tests.sessions.records import draft_note
+from tests.factories import NoteFactory
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_model_fields_carry_the_rule_and_the_limit():
 @pytest.mark.django_db
 def test_the_database_refuses_text_over_the_limit_whatever_writes_it(counselor):
     """A TextField's max_length alone binds only forms: the CHECK binds bulk updates too."""
-    note = draft_note(author=counselor)
+    note = NoteFactory.create(author=counselor)
     rows = ExplorationStage.objects.filter(session=note)
     rows.update(precipitating_event="y" * LONG_TEXT)
     assert len(rows.get().precipitating_event) == LONG_TEXT

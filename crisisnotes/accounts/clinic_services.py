@@ -12,6 +12,7 @@ from crisisnotes.accounts.models import Clinic, Role, Team, User
 from crisisnotes.accounts.services import user_create
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.errors import DomainError
 
 # The fields a clinic admin may change on the settings page, in the page's order. Add a policy
 # field here (and to a fieldset in clinic_forms.FIELDSETS) and it is editable and audited.
@@ -32,7 +33,7 @@ CLINIC_SETTINGS_FIELDS: tuple[str, ...] = (
 )
 
 
-class ClinicSettingsError(Exception):
+class ClinicSettingsError(DomainError):
     """A settings change the rules do not allow; the message says why."""
 
 

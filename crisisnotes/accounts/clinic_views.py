@@ -6,19 +6,20 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from crisisnotes.accounts.clinic_forms import ClinicSettingsForm
 from crisisnotes.accounts.clinic_services import ClinicSettingsError, clinic_settings_update
-from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.accounts.selectors import clinic_get_for_admin
+from crisisnotes.http import AuthedRequest
 
 
 @role_required(Role.CLINIC_ADMIN)
-def clinic_settings_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def clinic_settings_view(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     # A fresh copy: form validation writes into its instance, and a refused change must leave
     # nothing half-applied on the clinic the rest of the request uses.
     form = ClinicSettingsForm(request.POST or None, instance=clinic_get_for_admin(user=user))
@@ -44,7 +45,7 @@ def clinic_settings_view(request: HttpRequest) -> HttpResponse:
 RULES_DOC = Path(settings.BASE_DIR) / "docs" / "clinical-rules.md"
 
 
-def clinical_rules_view(request: HttpRequest) -> HttpResponse:
+def clinical_rules_view(request: AuthedRequest) -> HttpResponse:
     """docs/clinical-rules.md, the sign and risk rules as the code implements them, shown in the
     app (the clinic's LAN may have no route to the repository)."""
     return render(

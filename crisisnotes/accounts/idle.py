@@ -19,6 +19,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
+from crisisnotes.http import HtmxRequest, wants_json
 from crisisnotes.polling import is_poll
 
 LAST_ACTIVITY = "idle:last_activity"
@@ -48,15 +49,6 @@ def idle_remaining(request: HttpRequest) -> float:
     return float(timeout) - (time.time() - float(last))
 
 
-def wants_json(request: HttpRequest) -> bool:
-    """A script's request (autosave, htmx, the session timer) rather than a page."""
-    return (
-        request.headers.get("X-Autosave") == "1"
-        or request.headers.get("HX-Request") == "true"
-        or "application/json" in request.headers.get("Accept", "")
-    )
-
-
 def signed_out_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
@@ -83,7 +75,7 @@ class IdleTimeoutMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HtmxRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and idle_remaining(request) <= 0:
             minutes = round((request.session.get(TIMEOUT) or 0) / 60)
@@ -99,7 +91,7 @@ class IdleTimeoutMiddleware:
         return self.get_response(request)
 
     def process_view(
-        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+        self, request: HtmxRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:

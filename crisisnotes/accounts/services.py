@@ -12,6 +12,7 @@ from django.utils.http import urlsafe_base64_encode
 from crisisnotes.accounts.models import Clinic, Team, User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.errors import DomainError
 
 PROFILE_FIELDS = (
     "full_name",
@@ -26,7 +27,7 @@ PROFILE_FIELDS = (
 )
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A change to an account that the clinic's rules do not allow."""
 
 

@@ -38,6 +38,8 @@ from crisisnotes.audit.models import Action
 from crisisnotes.audit.selectors import audit_event_list
 from crisisnotes.audit.services import audit_record
 from crisisnotes.confirm import confirmation_page, confirmation_pending
+from crisisnotes.errors import refusal_as_message
+from crisisnotes.http import AuthedRequest
 
 # Where each role's work is, in order of precedence: a supervisor who also counsels starts on
 # their team (the review queue), and reaches their own work from the menu. Names, not imports:
@@ -49,10 +51,10 @@ ROLE_HOME = {
 }
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """Send each user to their work: the first role they hold in ROLE_HOME's order (the
     navigation bar links the others)."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     for role, url_name in ROLE_HOME.items():
         if user.has_role(role):
             return redirect(url_name)
@@ -60,8 +62,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.CLINIC_ADMIN)
-def admin_home(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def admin_home(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     counts = user_list(user=user).aggregate(
         active=Count("pk", filter=Q(is_active=True)),
         inactive=Count("pk", filter=Q(is_active=False)),
@@ -72,13 +74,13 @@ def admin_home(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.CLINIC_ADMIN)
-def user_list_view(request: HttpRequest) -> HttpResponse:
-    users = user_list(user=request.user)  # type: ignore[arg-type]
+def user_list_view(request: AuthedRequest) -> HttpResponse:
+    users = user_list(user=request.user)
     return render(request, "accounts/user_list.html", {"users": users})
 
 
-def _save_user_form(request: HttpRequest, form: UserForm, instance: User | None) -> User | None:
-    actor: User = request.user  # type: ignore[assignment]
+def _save_user_form(request: AuthedRequest, form: UserForm, instance: User | None) -> User | None:
+    actor = request.user
     if not form.is_valid():
         return None
     try:
@@ -101,8 +103,8 @@ def _save_user_form(request: HttpRequest, form: UserForm, instance: User | None)
 
 @reauthentication_required(allow_get=True)
 @role_required(Role.CLINIC_ADMIN)
-def user_create_view(request: HttpRequest) -> HttpResponse:
-    teams = team_list(user=request.user)  # type: ignore[arg-type]
+def user_create_view(request: AuthedRequest) -> HttpResponse:
+    teams = team_list(user=request.user)
     form = UserForm(request.POST or None, teams=teams, instance=User())
     if request.method == "POST":
         created = _save_user_form(request, form, None)
@@ -118,14 +120,14 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
 
 @reauthentication_required(allow_get=True)
 @role_required(Role.CLINIC_ADMIN)
-def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
-    target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
-    teams = team_list(user=request.user)  # type: ignore[arg-type]
+def user_edit_view(request: AuthedRequest, user_id: int) -> HttpResponse:
+    target = user_get_for_admin(user=request.user, user_id=user_id)
+    teams = team_list(user=request.user)
     form = UserForm(request.POST or None, teams=teams, instance=target)
     if request.method == "POST":
         # ModelForm validation writes into the instance; save from a fresh copy so a refused
         # change leaves nothing half-applied on the object we render.
-        fresh = user_get_for_admin(user=request.user, user_id=target.pk)  # type: ignore[arg-type]
+        fresh = user_get_for_admin(user=request.user, user_id=target.pk)
         if _save_user_form(request, form, fresh) is not None:
             messages.success(request, f"Saved {fresh.display_name}.")
             return redirect("accounts:user_list")
@@ -144,17 +146,18 @@ def user_edit_view(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.CLINIC_ADMIN)
-def user_unlock_view(request: HttpRequest, user_id: int) -> HttpResponse:
-    target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
-    user_unlock(actor=request.user, user=target, request=request)  # type: ignore[arg-type]
+def user_unlock_view(request: AuthedRequest, user_id: int) -> HttpResponse:
+    target = user_get_for_admin(user=request.user, user_id=user_id)
+    user_unlock(actor=request.user, user=target, request=request)
     messages.success(request, f"{target.display_name} can log in again.")
     return redirect("accounts:user_edit", user_id=target.pk)
 
 
 @require_POST
 @role_required(Role.CLINIC_ADMIN)
-def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
-    target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
+@refusal_as_message(back=lambda request, **kwargs: reverse("accounts:user_list"))
+def user_active_view(request: AuthedRequest, user_id: int) -> HttpResponse:
+    target = user_get_for_admin(user=request.user, user_id=user_id)
     active = request.POST.get("active") == "1"
     if not active and confirmation_pending(request):
         return confirmation_page(
@@ -166,31 +169,27 @@ def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
             cancel_url=reverse("accounts:user_list"),
             fields={"active": "0"},
         )
-    try:
-        user_set_active(actor=request.user, user=target, active=active)  # type: ignore[arg-type]
-    except AccountError as error:
-        messages.error(request, str(error))
-    else:
-        state = "reactivated" if active else "deactivated; they can no longer log in"
-        messages.success(request, f"{target.display_name} was {state}.")
+    user_set_active(actor=request.user, user=target, active=active)
+    state = "reactivated" if active else "deactivated; they can no longer log in"
+    messages.success(request, f"{target.display_name} was {state}.")
     return redirect(reverse("accounts:user_list"))
 
 
 @passive
-def session_status(request: HttpRequest) -> JsonResponse:
+def session_status(request: AuthedRequest) -> JsonResponse:
     """Seconds left before the idle logoff, for the page's timer. Not itself activity: a page
     left open must not keep its session alive by asking."""
     return _session_times(request)
 
 
 @require_POST
-def session_keepalive(request: HttpRequest) -> JsonResponse:
+def session_keepalive(request: AuthedRequest) -> JsonResponse:
     """ "Stay signed in": the request itself is the activity the middleware records."""
     request.session[LAST_ACTIVITY] = time.time()
     return _session_times(request)
 
 
-def _session_times(request: HttpRequest) -> JsonResponse:
+def _session_times(request: AuthedRequest) -> JsonResponse:
     remaining = max(int(idle_remaining(request)), 0)
     return JsonResponse({"remaining": remaining, "timeout": request.session.get(TIMEOUT, 0)})
 
@@ -220,9 +219,9 @@ def _password_changed(request: HttpRequest, user: User) -> None:
 @require_POST
 @reauthentication_required
 @role_required(Role.CLINIC_ADMIN)
-def user_mfa_reset_view(request: HttpRequest, user_id: int) -> HttpResponse:
-    target = user_get_for_admin(user=request.user, user_id=user_id)  # type: ignore[arg-type]
-    user_mfa_reset(actor=request.user, user=target, request=request)  # type: ignore[arg-type]
+def user_mfa_reset_view(request: AuthedRequest, user_id: int) -> HttpResponse:
+    target = user_get_for_admin(user=request.user, user_id=user_id)
+    user_mfa_reset(actor=request.user, user=target, request=request)
     messages.success(
         request, f"Two-factor sign-in of {target.display_name} was reset; they set it up again."
     )

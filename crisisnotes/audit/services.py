@@ -93,19 +93,24 @@ def audit_record(
     )
 
 
-def audit_record_from_select(*, select_sql: str, params: list[Any]) -> int:
-    """Append audit events in bulk from rows a SELECT produces (created_at, actor_id,
+def audit_insert_sql(select_sql: str) -> str:
+    """The INSERT that appends the rows `select_sql` produces (created_at, actor_id,
     actor_username, clinic_id, client_id, action, object_type, object_id, summary, ip_address,
-    user_agent — in that order), for callers that record thousands of events at once (the
-    follow-up scan).
-    Like `audit_record`, call it in the transaction of what it records. Returns the count."""
-    sql = (
+    user_agent — in that order): the statement of `audit_record_from_select`, also usable as a
+    common table expression of a larger PostgreSQL statement (the follow-up scan)."""
+    return (
         f"INSERT INTO {AuditEvent._meta.db_table} (created_at, actor_id, actor_username, "
         "clinic_id, client_id, action, object_type, object_id, summary, ip_address, user_agent) "
         f"{select_sql}"
     )
+
+
+def audit_record_from_select(*, select_sql: str, params: list[Any]) -> int:
+    """Append audit events in bulk from rows a SELECT produces (columns as in
+    `audit_insert_sql`), for callers that record thousands of events at once (the follow-up
+    scan). Like `audit_record`, call it in the transaction of what it records. Returns the count."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(audit_insert_sql(select_sql), params)
         return cursor.rowcount
 
 

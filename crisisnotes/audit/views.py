@@ -10,7 +10,7 @@ from datetime import tzinfo
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +30,7 @@ from crisisnotes.audit.selectors import (
     audit_people_summary,
 )
 from crisisnotes.audit.services import audit_record
+from crisisnotes.http import AuthedRequest
 
 PAGE_SIZE = 100
 CSV_BATCH = 2000
@@ -51,8 +52,8 @@ CSV_HEADER = [
 ]
 
 
-def _form(request: HttpRequest) -> AuditFilterForm:
-    user: User = request.user  # type: ignore[assignment]
+def _form(request: AuthedRequest) -> AuditFilterForm:
+    user = request.user
     return AuditFilterForm(
         request.GET or None,
         actors=audit_actor_choices(user=user),
@@ -70,14 +71,14 @@ def _filters(form: AuditFilterForm, **fixed: Any) -> AuditFilters | None:
     return replace(form.filters(), **fixed)
 
 
-def _query_without_page(request: HttpRequest) -> str:
+def _query_without_page(request: AuthedRequest) -> str:
     query: QueryDict = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
 
 
 def _render_log(
-    request: HttpRequest,
+    request: AuthedRequest,
     *,
     title: str,
     filters: AuditFilters | None,
@@ -86,7 +87,7 @@ def _render_log(
     summary: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     page = None
     people: list[dict[str, object]] = []
     labels: dict[int, str] = {}
@@ -116,7 +117,7 @@ def _render_log(
 
 
 @role_required(Role.CLINIC_ADMIN)
-def audit_log_view(request: HttpRequest) -> HttpResponse:
+def audit_log_view(request: AuthedRequest) -> HttpResponse:
     form = _form(request)
     return _render_log(
         request,
@@ -128,9 +129,9 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.CLINIC_ADMIN)
-def audit_client_report_view(request: HttpRequest, client_id: int) -> HttpResponse:
+def audit_client_report_view(request: AuthedRequest, client_id: int) -> HttpResponse:
     """Everyone who viewed, changed, exported or printed anything of this client."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     client = audit_client_get(user=user, client_id=client_id)
     form = _form(request)
     # Reading who saw a client is itself a read of the client's record.
@@ -147,9 +148,9 @@ def audit_client_report_view(request: HttpRequest, client_id: int) -> HttpRespon
 
 
 @role_required(Role.CLINIC_ADMIN)
-def audit_user_report_view(request: HttpRequest, actor_id: int) -> HttpResponse:
+def audit_user_report_view(request: AuthedRequest, actor_id: int) -> HttpResponse:
     """Everything one user did in the clinic."""
-    actor = audit_actor_get(user=request.user, actor_id=actor_id)  # type: ignore[arg-type]
+    actor = audit_actor_get(user=request.user, actor_id=actor_id)
     form = _form(request)
     return _render_log(
         request,
@@ -215,9 +216,9 @@ def _csv_rows(user: User, events: Any, zone: tzinfo) -> Iterator[str]:
 
 
 def _csv_response(
-    request: HttpRequest, filters: AuditFilters | None, name: str
+    request: AuthedRequest, filters: AuditFilters | None, name: str
 ) -> HttpResponse | StreamingHttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if filters is None:
         return HttpResponse(
             "The filters are not valid; correct them on the page first.",
@@ -241,29 +242,29 @@ def _csv_response(
     return response
 
 
-def audit_csv_view(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+def audit_csv_view(request: AuthedRequest) -> HttpResponse | StreamingHttpResponse:
     # Checked here, not by @role_required, which is typed for plain HttpResponses.
-    require_role(request.user, Role.CLINIC_ADMIN)  # type: ignore[arg-type]
+    require_role(request.user, Role.CLINIC_ADMIN)
     return _csv_response(request, _filters(_form(request)), "log")
 
 
 def audit_client_csv_view(
-    request: HttpRequest, client_id: int
+    request: AuthedRequest, client_id: int
 ) -> HttpResponse | StreamingHttpResponse:
     # Checked here, not by @role_required, which is typed for plain HttpResponses.
-    require_role(request.user, Role.CLINIC_ADMIN)  # type: ignore[arg-type]
-    audit_client_get(user=request.user, client_id=client_id)  # type: ignore[arg-type]
+    require_role(request.user, Role.CLINIC_ADMIN)
+    audit_client_get(user=request.user, client_id=client_id)
     return _csv_response(
         request, _filters(_form(request), client_id=client_id), f"client-{client_id}"
     )
 
 
 def audit_user_csv_view(
-    request: HttpRequest, actor_id: int
+    request: AuthedRequest, actor_id: int
 ) -> HttpResponse | StreamingHttpResponse:
     # Checked here, not by @role_required, which is typed for plain HttpResponses.
-    require_role(request.user, Role.CLINIC_ADMIN)  # type: ignore[arg-type]
-    actor = audit_actor_get(user=request.user, actor_id=actor_id)  # type: ignore[arg-type]
+    require_role(request.user, Role.CLINIC_ADMIN)
+    actor = audit_actor_get(user=request.user, actor_id=actor_id)
     return _csv_response(
         request, _filters(_form(request), actor_id=actor.pk), f"user-{actor.username}"
     )

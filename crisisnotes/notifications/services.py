@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from crisisnotes.accounts.models import User
-from crisisnotes.celery import enqueue_now, enqueue_on_commit
+from crisisnotes.effects import enqueue_now, enqueue_on_commit
 from crisisnotes.notifications.models import EmailStatus, Notification, OutgoingEmail
 
 logger = logging.getLogger(__name__)
@@ -53,52 +53,87 @@ def notification_send(
 EMAIL_BATCH_SIZE = 500
 
 
+def _outbox_from_notifications_sql(*, source_sql: str, where_sql: str) -> tuple[str, list[Any]]:
+    """The outbox rows for new notifications `n` (from `source_sql`): the subject and body
+    notification_send writes, built by the database, for recipients that can be e-mailed.
+    One home for that rule, whether the notifications come from a table or a CTE."""
+    now = timezone.now()
+    return (
+        f"INSERT INTO {OutgoingEmail._meta.db_table} (kind, recipient_id, notification_id, "  # noqa: S608
+        "subject, body, link_domain, link_https, status, attempts, last_error, "
+        "next_attempt_at, created_at) "
+        "SELECT %s, n.recipient_id, n.id, %s || substr(n.message, 1, 80), "
+        "n.message || %s || CASE WHEN n.url <> '' THEN %s || n.url ELSE '' END, "
+        "'', true, %s, 0, '', %s, %s "
+        f"FROM {source_sql} JOIN {User._meta.db_table} u ON u.id = n.recipient_id "
+        f"WHERE {where_sql} AND u.email <> '' AND u.is_active RETURNING id",
+        [
+            OutgoingEmail.Kind.NOTIFICATION,
+            "crisisnotes: ",
+            "\n\nOpen crisisnotes to see it.",
+            "\n" + settings.SITE_URL.rstrip("/"),
+            EmailStatus.PENDING,
+            now,
+            now,
+        ],
+    )
+
+
+def _notifications_insert_sql(select_sql: str) -> str:
+    return (
+        f"INSERT INTO {Notification._meta.db_table} "
+        f"(recipient_id, event_key, kind, message, url, created_at) {select_sql} "
+        "ON CONFLICT (recipient_id, event_key) DO NOTHING"
+    )
+
+
 def notifications_create_from_select(*, select_sql: str, params: list[Any]) -> list[int]:
     """Create notifications in bulk from rows a SELECT produces (recipient_id, event_key, kind,
     message, url, created_at — in that order), for callers that notify thousands at once (the
     follow-up scan). As with `notification_send`, each (recipient, event) is notified once (a row
     whose notification exists already creates nothing), and each new one that can be e-mailed
     gets the same outbox row, in the caller's transaction; the rows are handed to send tasks in
-    batches after commit (and the sweep re-sends any whose task was lost). Returns the ids."""
+    batches after commit (and the sweep re-sends any whose task was lost). Returns the ids.
+    (`notifications_insert_cte` is the same on PostgreSQL as part of one larger statement.)"""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Notification._meta.db_table} "
-            f"(recipient_id, event_key, kind, message, url, created_at) {select_sql} "
-            "ON CONFLICT (recipient_id, event_key) DO NOTHING RETURNING id",
-            params,
-        )
+        cursor.execute(f"{_notifications_insert_sql(select_sql)} RETURNING id", params)
         created = [row[0] for row in cursor.fetchall()]
         if not created:
             return []
-        # The subject and body notification_send writes, built by the database.
-        cursor.execute(
-            f"INSERT INTO {OutgoingEmail._meta.db_table} (kind, recipient_id, notification_id, "  # noqa: S608
-            "subject, body, link_domain, link_https, status, attempts, last_error, "
-            "next_attempt_at, created_at) "
-            "SELECT %s, n.recipient_id, n.id, %s || substr(n.message, 1, 80), "
-            "n.message || %s || CASE WHEN n.url <> '' THEN %s || n.url ELSE '' END, "
-            "'', true, %s, 0, '', %s, %s "
-            f"FROM {Notification._meta.db_table} n JOIN {User._meta.db_table} u "
-            "ON u.id = n.recipient_id "
-            f"WHERE n.id IN ({', '.join(['%s'] * len(created))}) "
-            "AND u.email <> '' AND u.is_active RETURNING id",
-            [
-                OutgoingEmail.Kind.NOTIFICATION,
-                "crisisnotes: ",
-                "\n\nOpen crisisnotes to see it.",
-                "\n" + settings.SITE_URL.rstrip("/"),
-                EmailStatus.PENDING,
-                timezone.now(),
-                timezone.now(),
-                *created,
-            ],
+        outbox_sql, outbox_params = _outbox_from_notifications_sql(
+            source_sql=f"{Notification._meta.db_table} n",
+            where_sql=f"n.id IN ({', '.join(['%s'] * len(created))})",
         )
+        cursor.execute(outbox_sql, [*outbox_params, *created])
         emails = [row[0] for row in cursor.fetchall()]
+    notifications_emails_enqueue(email_ids=emails)
+    return created
+
+
+def notifications_insert_cte(*, select_sql: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """PostgreSQL only: the two common table expressions `notified` (the notifications inserted
+    from `select_sql`'s rows, as in `notifications_create_from_select`, RETURNING id) and
+    `notified_email` (their outbox rows, RETURNING id), for a caller that writes its own rows and
+    the notifications in ONE statement (the follow-up scan: no id lists sent back and forth).
+    The caller reads the outbox ids from `notified_email` and passes them to
+    `notifications_emails_enqueue` in the same transaction."""
+    outbox_sql, outbox_params = _outbox_from_notifications_sql(
+        source_sql="notified n", where_sql="true"
+    )
+    return (
+        f"notified AS ({_notifications_insert_sql(select_sql)} "
+        "RETURNING id, recipient_id, message, url), "
+        f"notified_email AS ({outbox_sql})",
+        [*params, *outbox_params],
+    )
+
+
+def notifications_emails_enqueue(*, email_ids: list[int]) -> None:
+    """Hand new outbox rows to send tasks after commit, EMAIL_BATCH_SIZE per task."""
     from crisisnotes.notifications.tasks import email_send_batch_task
 
-    for start in range(0, len(emails), EMAIL_BATCH_SIZE):
-        enqueue_on_commit(email_send_batch_task, emails[start : start + EMAIL_BATCH_SIZE])
-    return created
+    for start in range(0, len(email_ids), EMAIL_BATCH_SIZE):
+        enqueue_on_commit(email_send_batch_task, email_ids[start : start + EMAIL_BATCH_SIZE])
 
 
 def email_queue(

@@ -8,24 +8,14 @@ from django.utils.translation import gettext_lazy
 
 from crisisnotes.validators import CleanTextFormMixin
 from sessions.models import Client
+from sessions.models.clients import CLIENT_FIELDS
 from sessions.models.notes import Modality
 
 
 class ClientForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = Client
-        fields = [
-            "alias",
-            "name",
-            "pronouns",
-            "date_of_birth",
-            "age_range",
-            "phone",
-            "language",
-            "location",
-            "emergency_contact",
-            "supports_notes",
-        ]
+        fields = list(CLIENT_FIELDS)
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}),
             "supports_notes": forms.Textarea(attrs={"rows": 3}),

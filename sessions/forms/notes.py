@@ -27,6 +27,7 @@ from sessions.models import (
 )
 from sessions.models.followups import FollowUpOutcome
 from sessions.models.notes import (
+    CONTACT_DETAIL_FIELDS,
     AddendumKind,
     ContactType,
     Disposition,
@@ -132,16 +133,7 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
             "started_at",
             "ended_at",
             "confidentiality_explained",
-            "contact_summary",
-            "intent_stated",
-            "after_disconnect",
-            "caller_relationship",
-            "caller_name",
-            "caller_contact",
-            "person_present",
-            "caller_advice",
-            "answers_task",
-            "followup_outcome",
+            *CONTACT_DETAIL_FIELDS,
         ]
         widgets = {
             "contact_type": forms.RadioSelect,

@@ -24,6 +24,22 @@ class AgeRange(models.TextChoices):
     OLDER = "65_plus", "65+"
 
 
+# What a counselor or an admin may edit on a client (the form's fields, the update service's
+# whitelist and the audit of what changed).
+CLIENT_FIELDS = (
+    "alias",
+    "name",
+    "pronouns",
+    "date_of_birth",
+    "age_range",
+    "phone",
+    "language",
+    "location",
+    "emergency_contact",
+    "supports_notes",
+)
+
+
 class Client(models.Model):
     """A case record. Possibly anonymous: only the alias ("Caller, blue jacket") is required."""
 

@@ -51,7 +51,7 @@ class ExportJob(models.Model):
     )
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
-    # Relative to settings.PRIVATE_STORAGE_DIR; served only by the download view.
+    # Its name in the private storage (crisisnotes/storage.py); sent only by the download view.
     file_path = models.CharField(max_length=300, blank=True)
     error = models.TextField(blank=True)
     # [{"session_id", "client", "error"}]: records that could not be rendered.

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from crisisnotes.validators import QUICK_NOTE, LimitedTextField, SafeCharField, SafeJSONField
 from sessions.models.followups import FollowUpOutcome
+from sessions.risk import RiskLevel, governing_risk, is_high_risk
 
 
 class Modality(models.TextChoices):
@@ -82,18 +83,6 @@ class PersonPresent(models.TextChoices):
     YES = "yes", gettext_lazy("Yes")
     NO = "no", gettext_lazy("No")
     UNKNOWN = "unknown", gettext_lazy("Unknown")
-
-
-class RiskLevel(models.TextChoices):
-    NONE = "none", gettext_lazy("None")
-    LOW = "low", gettext_lazy("Low")
-    MODERATE = "moderate", gettext_lazy("Moderate")
-    HIGH = "high", gettext_lazy("High")
-
-    @classmethod
-    def rank(cls, value: str) -> int:
-        """Order for comparisons ("clinician level below screen level"); blank ranks lowest."""
-        return {"": -1, cls.NONE: 0, cls.LOW: 1, cls.MODERATE: 2, cls.HIGH: 3}[value]
 
 
 # Every field a contact type documents (the header of the content hash, after the basics).
@@ -240,8 +229,15 @@ class CrisisSession(models.Model):
 
     @property
     def risk_level(self) -> str:
-        """The level that governs the note: the clinician's when formulated, else the screen's."""
-        return self.clinician_risk or self.screen_risk
+        """The level that governs the note (sessions.risk, beside its SQL twin)."""
+        return governing_risk(clinician=self.clinician_risk, screen=self.screen_risk)
+
+    @property
+    def is_high_risk(self) -> bool:
+        """High or imminent (sessions.risk, beside its SQL twin)."""
+        return is_high_risk(
+            clinician=self.clinician_risk, screen=self.screen_risk, imminent=self.imminent
+        )
 
     @property
     def client_reached(self) -> bool:
@@ -293,13 +289,15 @@ class CrisisSession(models.Model):
                 continue
             field = self._meta.get_field(name)
             if isinstance(value, bool):
-                text = "Yes"
+                text = _("Yes")
             elif name in ("person_present", "followup_outcome"):
                 text = getattr(self, f"get_{name}_display")()
             else:
                 text = str(value)
             label = str(getattr(field, "verbose_name", name))
-            rows.append((f"{label[:1].upper() + label[1:]} (recorded earlier)", text))
+            rows.append(
+                (_("%(label)s (recorded earlier)") % {"label": label[:1].upper() + label[1:]}, text)
+            )
         return rows
 
     @property

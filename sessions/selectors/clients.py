@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.models import User
 from crisisnotes.accounts.permissions import require_role
 from sessions.models import Addendum, Client, CrisisSession, FollowUpTask
 from sessions.models.clients import phone_digits
+from sessions.policies import READ_ROLES
 
 SEARCH_LIMIT = 20
-READ_ROLES = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 
 
 def client_list(*, user: User) -> QuerySet[Client]:

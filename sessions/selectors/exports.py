@@ -11,8 +11,7 @@ from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
 from sessions.models import Client, ExportJob
 from sessions.models.notes import RiskLevel
-
-EXPORT_ROLES = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+from sessions.policies import EXPORT_ROLES
 
 
 def export_job_list_for_admin(*, user: User) -> QuerySet[ExportJob]:

@@ -8,7 +8,7 @@ Definitions (docs/supervision.md says the same in words):
 - Hours are the local time of the contact's start, in the active time zone (the clinic's).
   After hours: before BUSINESS_START or from BUSINESS_END on a weekday, or any time on Saturday
   or Sunday. Overnight: from OVERNIGHT_START to OVERNIGHT_END (a subset of after hours).
-- High risk: as everywhere on the team pages (sessions.selectors.review.high_risk_q): the
+- High risk: as everywhere on the team pages (sessions.risk.is_high_risk): the
   governing level (the clinician's when formulated, else the screen's) is high, or imminent.
 - Shift: a counselor's contacts in start order, a new shift beginning when more than
   SHIFT_GAP_HOURS pass between the starts of two consecutive contacts. A run is consecutive
@@ -42,7 +42,8 @@ from django.utils.translation import gettext_lazy
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
 from sessions.models import CrisisSession, FollowUpTask, ReviewComment
-from sessions.models.notes import NoteStatus, RiskLevel
+from sessions.models.notes import NoteStatus
+from sessions.risk import is_high_risk
 
 LOAD_DAYS = 30
 BUSINESS_START = 9  # 09:00
@@ -104,7 +105,7 @@ def _period_notes(user: User, since: datetime) -> QuerySet[CrisisSession]:
 
 
 def _is_high(screen: str, clinician: str, imminent: bool) -> bool:
-    return imminent or (clinician or screen) == RiskLevel.HIGH
+    return is_high_risk(clinician=clinician, screen=screen, imminent=imminent)
 
 
 def _median(durations: list[timedelta]) -> timedelta | None:

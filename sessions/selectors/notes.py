@@ -5,24 +5,25 @@ clinic. Anything else is a 404 (we do not confirm that a hidden note exists)."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
+from sessions import registry
 from sessions.models import Addendum, CrisisSession, QuickNote
 from sessions.models.notes import NoteStatus, ProcessNote
-from sessions.services.notes import section_relations
-
-READ_ROLES = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+from sessions.policies import READ_ROLES, open_note_q
 
 
 def notes_visible_to(*, user: User) -> QuerySet[CrisisSession]:
     require_role(user, *READ_ROLES)
-    visible = Q(status=NoteStatus.SIGNED) | Q(author=user)
-    if user.is_supervisor:
-        visible |= Q(status=NoteStatus.AWAITING_COSIGN)
-    return CrisisSession.objects.filter(visible, clinic=user.clinic)
+    return CrisisSession.objects.filter(open_note_q(user=user))
+
+
+def section_relations() -> list[str]:
+    """select_related() of every registered section: one query loads a note and its stages."""
+    return [rel for section in registry.sections() for rel in section.select_related()]
 
 
 def _with_page_relations(notes: QuerySet[CrisisSession]) -> QuerySet[CrisisSession]:

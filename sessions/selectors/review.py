@@ -21,29 +21,11 @@ from crisisnotes.accounts.permissions import require_role
 from sessions import registry
 from sessions.models import Client, CrisisSession, FollowUpTask, ReviewComment
 from sessions.models.notes import NoteStatus, RiskLevel
+from sessions.policies import can_review, cosign_q
+from sessions.risk import governing_risk_q, high_risk_q
 from sessions.selectors.load import TeamLoad, team_load
-from sessions.services.review import can_review
 
 HIGH_RISK_DAYS = 7
-
-
-def high_risk_q(prefix: str = "") -> Q:
-    """High or imminent risk, as CrisisSession.risk_level decides it (the clinician's level when
-    formulated, else the screen's), in SQL. `prefix` reaches the note through a relation."""
-    return (
-        Q(**{f"{prefix}clinician_risk": RiskLevel.HIGH})
-        | Q(**{f"{prefix}clinician_risk": "", f"{prefix}screen_risk": RiskLevel.HIGH})
-        | Q(**{f"{prefix}imminent": True})
-    )
-
-
-def risk_level_q(level: str) -> Q:
-    """Notes whose governing risk level is `level` ("" = not assessed)."""
-    return Q(clinician_risk=level) if level else Q(clinician_risk="", screen_risk="")
-
-
-def risk_level_or_screen_q(level: str) -> Q:
-    return Q(clinician_risk=level) | Q(clinician_risk="", screen_risk=level)
 
 
 # --- the review queue and the note under review ---------------------------------------------
@@ -64,23 +46,15 @@ def awaiting_cosign_list_for_supervisor(
 
     `risk`: "imminent", a RiskLevel value, or "unassessed"."""
     require_role(user, Role.SUPERVISOR)
-    notes = (
-        CrisisSession.objects.filter(
-            clinic=user.clinic,
-            status=NoteStatus.AWAITING_COSIGN,
-            author__team__supervisor=user,
-        )
-        .exclude(author=user)
-        .select_related("client", "author")
-    )
+    notes = CrisisSession.objects.filter(cosign_q(user=user)).select_related("client", "author")
     if counselor_id is not None:
         notes = notes.filter(author_id=counselor_id)
     if risk == "imminent":
         notes = notes.filter(imminent=True)
     elif risk == "unassessed":
-        notes = notes.filter(risk_level_q(""))
+        notes = notes.filter(governing_risk_q(""))
     elif risk in RiskLevel.values:
-        notes = notes.filter(risk_level_or_screen_q(risk))
+        notes = notes.filter(governing_risk_q(risk))
     return notes.order_by("signed_at", "id")
 
 

@@ -8,13 +8,13 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from crisisnotes.accounts.models import Role, User
-from crisisnotes.accounts.permissions import require_role
+from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from sessions.exceptions import AddendumError
 from sessions.models import Addendum, CrisisSession
 from sessions.models.notes import AddendumKind
+from sessions.policies import can_add_addendum
 
 
 @transaction.atomic
@@ -30,13 +30,10 @@ def addendum_add(
     """Append an addendum (addendum, correction, late entry, entered in error) to a note that
     left draft — drafts are simply edited. The note's author or a supervisor of its clinic may
     add one; the author's name and credential are copied as they are today. Audited."""
-    require_role(user, Role.COUNSELOR, Role.SUPERVISOR)
-    if note.clinic_id != user.clinic_id:
-        raise PermissionDenied("note of another clinic")
-    if note.author_id != user.pk and not user.is_supervisor:
-        raise PermissionDenied("only the author or a supervisor adds an addendum")
-    if note.is_draft:
-        raise AddendumError(_("A draft is edited directly; addenda are for signed notes."))
+    if not can_add_addendum(user=user, note=note):
+        if note.is_draft:
+            raise AddendumError(_("A draft is edited directly; addenda are for signed notes."))
+        raise PermissionDenied("only the author or a supervisor of its clinic adds an addendum")
     if kind not in AddendumKind.values:
         raise ValidationError({"kind": _("Choose the type of addendum.")})
     text, reason = text.strip(), reason.strip()

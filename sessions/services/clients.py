@@ -13,19 +13,7 @@ from crisisnotes.accounts.permissions import require_role
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record, audit_record_for_clients, query_fingerprint
 from sessions.models import Client
-
-CLIENT_FIELDS = (
-    "alias",
-    "name",
-    "pronouns",
-    "date_of_birth",
-    "age_range",
-    "phone",
-    "language",
-    "location",
-    "emergency_contact",
-    "supports_notes",
-)
+from sessions.models.clients import CLIENT_FIELDS
 
 
 @transaction.atomic

@@ -6,17 +6,13 @@ The mapping itself is sessions/fhir.py (pure); docs/fhir.md is the table."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import secrets
-import zipfile
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
@@ -25,11 +21,10 @@ from django.utils import timezone
 from crisisnotes.accounts.models import Clinic, User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
-from sessions.fhir import FhirExportError, fhir_instant, note_fhir_bundle
-from sessions.models import CrisisSession, ExportJob, FhirApiToken
+from sessions.fhir import FhirExportError, note_fhir_bundle
+from sessions.models import CrisisSession, FhirApiToken
 from sessions.models.notes import NoteStatus
-from sessions.selectors.exports import EXPORT_ROLES
-from sessions.services.exports import ExportError, _load_note, _write_atomic
+from sessions.policies import can_export_note
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +48,12 @@ def fhir_bundle_export(
     """The signed record as a FHIR R4 Bundle for `actor` to download. Refuses another clinic's
     note, a user without an export role and anything not signed (FhirExportError); every
     download is audited as an export of the record, in this transaction."""
-    if note.clinic_id != actor.clinic_id or not any(actor.has_role(r) for r in EXPORT_ROLES):
-        raise FhirExportError("You cannot export this record.")
-    if note.status != NoteStatus.SIGNED:
-        raise FhirExportError("Only signed records are exported; drafts never are.")
+    if not can_export_note(user=actor, note=note):
+        raise FhirExportError(
+            "Only signed records are exported; drafts never are."
+            if note.clinic_id == actor.clinic_id and note.status != NoteStatus.SIGNED
+            else "You cannot export this record."
+        )
     bundle = note_fhir_bundle(
         note=note, base_url=fhir_base_url(), generated_at=generated_at or timezone.now()
     )
@@ -76,108 +73,6 @@ def ndjson_lines(resources: Iterable[dict[str, Any]]) -> bytes:
         json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
         for r in resources
     )
-
-
-# --- bulk: NDJSON per resource type, in the export job's ZIP ----------------------------------
-
-
-def fhir_ndjson_record_write(
-    *, job: ExportJob, session_id: int, directory: Path
-) -> dict[str, Any] | None:
-    """The FHIR half of one record of a bulk export chunk (the chunk runner in
-    sessions/services/exports.py calls it; same guarantees as the PDF writer): the record's
-    Bundle is written to its own file, atomically, and a file already there (a re-claimed
-    chunk) is not built again. Returns the failure to report, or None."""
-    bundles_dir = directory / "bundles"
-    bundles_dir.mkdir(exist_ok=True)
-    target = bundles_dir / f"session-{session_id}.json"
-    client = ""
-    try:
-        if not target.exists():
-            note = _load_note(job, session_id)
-            client = note.client.alias
-            bundle = note_fhir_bundle(
-                note=note, base_url=fhir_base_url(), generated_at=job.created_at
-            )
-            _write_atomic(target, json.dumps(bundle, ensure_ascii=False).encode("utf-8"))
-    except SoftTimeLimitExceeded:
-        raise  # the whole job ran out of time: not this record's fault
-    except Exception as exc:  # one bad record must not sink the rest
-        logger.exception("FHIR export job %s: record %s failed", job.pk, session_id)
-        return {"session_id": session_id, "client": client, "error": str(exc) or type(exc).__name__}
-    return None
-
-
-def fhir_ndjson_assemble(
-    *, job: ExportJob, directory: Path, failures: list[dict[str, Any]]
-) -> Path:
-    """Once every chunk is done: the ZIP of `<ResourceType>.ndjson` files, the Bulk Data
-    manifest and the OperationOutcome.ndjson of records that failed, published under one atomic
-    rename; then the per-record files go. A resource shared by several records (the Patient,
-    the clinic, a Practitioner, a safety-plan version) has the same id in each and is written
-    once."""
-    final = directory / f"crisisnotes-fhir-{job.pk}.zip"
-    bundles_dir = directory / "bundles"
-    if not final.exists():  # else a previous assembler published it and died before finishing
-        if len(failures) == len(job.record_ids):
-            raise ExportError("No record could be exported: " + failures[0]["error"])
-        _write_atomic(final, _ndjson_zip(job, bundles_dir, failures))
-    _remove_bundles(bundles_dir)
-    return final
-
-
-def _remove_bundles(bundles_dir: Path) -> None:
-    # The ZIP holds every resource: the per-record files go, so the job leaves exactly one file.
-    if bundles_dir.exists():
-        for path in bundles_dir.iterdir():
-            path.unlink(missing_ok=True)
-        bundles_dir.rmdir()
-
-
-def _ndjson_zip(job: ExportJob, bundles_dir: Path, failures: list[dict[str, Any]]) -> bytes:
-    by_type: dict[str, dict[str, dict[str, Any]]] = {}
-    for session_id in job.record_ids:
-        path = bundles_dir / f"session-{session_id}.json"
-        if not path.exists():
-            continue  # a failed record
-        for entry in json.loads(path.read_bytes())["entry"]:
-            resource = entry["resource"]
-            by_type.setdefault(resource["resourceType"], {}).setdefault(resource["id"], resource)
-    outcomes = [_operation_outcome(f) for f in failures]
-    manifest = {
-        "transactionTime": fhir_instant(job.created_at),
-        "request": f"{fhir_base_url()}/$export",
-        "requiresAccessToken": True,
-        "output": [
-            {"type": rtype, "url": f"{rtype}.ndjson", "count": len(resources)}
-            for rtype, resources in sorted(by_type.items())
-        ],
-        "error": [{"type": "OperationOutcome", "url": "OperationOutcome.ndjson"}]
-        if outcomes
-        else [],
-    }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("manifest.json", json.dumps(manifest, indent=2))
-        for rtype, resources in sorted(by_type.items()):
-            archive.writestr(f"{rtype}.ndjson", ndjson_lines(resources.values()))
-        if outcomes:
-            archive.writestr("OperationOutcome.ndjson", ndjson_lines(outcomes))
-    return buffer.getvalue()
-
-
-def _operation_outcome(failure: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "resourceType": "OperationOutcome",
-        "id": f"session-{failure['session_id']}-failed",
-        "issue": [
-            {
-                "severity": "error",
-                "code": "processing",
-                "diagnostics": f"Session {failure['session_id']}: {failure['error']}",
-            }
-        ],
-    }
 
 
 # --- the optional read-only FHIR endpoint (FHIR_API_ENABLED) -------------------------------

@@ -5,18 +5,26 @@ supervisors, each exactly once."""
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import Clinic, Role, Team, User
 from crisisnotes.audit.models import Action
-from crisisnotes.audit.services import audit_record, audit_record_from_select
-from crisisnotes.notifications.services import notifications_create_from_select
+from crisisnotes.audit.services import audit_insert_sql, audit_record, audit_record_from_select
+from crisisnotes.errors import DomainError
+from crisisnotes.notifications.services import (
+    notifications_create_from_select,
+    notifications_emails_enqueue,
+    notifications_insert_cte,
+)
 from sessions.models import CrisisSession, FollowUpAlert, FollowUpAttempt, FollowUpTask
 from sessions.models.followups import FollowUpAlertKind, FollowUpMethod, FollowUpOutcome
 from sessions.models.notes import ContactType, Modality, RiskLevel
@@ -24,7 +32,7 @@ from sessions.models.notes import ContactType, Modality, RiskLevel
 logger = logging.getLogger(__name__)
 
 
-class FollowUpError(Exception):
+class FollowUpError(DomainError):
     """The follow-up task could not be changed as asked; the message says why."""
 
 
@@ -59,7 +67,7 @@ def followup_task_create(
     method: str,
     due_at: datetime | None = None,
     purpose: str = "",
-    request: object = None,
+    request: HttpRequest | None = None,
 ) -> FollowUpTask:
     """Add a follow-up task to a session, assigned to an active counselor of the note's clinic.
     Without `due_at` the clinic's default for the note's risk applies; a low-risk task needs an
@@ -89,7 +97,7 @@ def followup_task_create(
     audit_record(
         action=Action.CREATE,
         actor=actor,
-        request=request,  # type: ignore[arg-type]
+        request=request,
         obj=task,
         summary=f"Follow-up due {due_at:%Y-%m-%d %H:%M} assigned to {assigned_to.display_name}",
     )
@@ -113,7 +121,7 @@ def followup_attempt_log(
     outcome: str,
     notes: str = "",
     attempted_at: datetime | None = None,
-    request: object = None,
+    request: HttpRequest | None = None,
 ) -> FollowUpAttempt:
     """Log one attempt on an open task, at most clinic.followup_max_attempts of them. An attempt
     that reached the client (safe or needing help), was declined or escalated closes the task
@@ -140,7 +148,7 @@ def followup_attempt_log(
     audit_record(
         action=Action.UPDATE,
         actor=actor,
-        request=request,  # type: ignore[arg-type]
+        request=request,
         obj=task,
         summary=f"Follow-up attempt: {attempt.get_outcome_display()}",
     )
@@ -157,7 +165,12 @@ def _close(*, task: FollowUpTask, actor: User, outcome: str, notes: str) -> None
 
 @transaction.atomic
 def followup_close(
-    *, actor: User, task: FollowUpTask, outcome: str, notes: str = "", request: object = None
+    *,
+    actor: User,
+    task: FollowUpTask,
+    outcome: str,
+    notes: str = "",
+    request: HttpRequest | None = None,
 ) -> FollowUpTask:
     """Close an open task with its final outcome; a closed task gets no more reminders."""
     task = _locked_open_task(task.pk)
@@ -169,7 +182,7 @@ def followup_close(
     audit_record(
         action=Action.UPDATE,
         actor=actor,
-        request=request,  # type: ignore[arg-type]
+        request=request,
         obj=task,
         summary=f"Follow-up closed: {task.get_outcome_display()}",
     )
@@ -187,7 +200,7 @@ _CONTACT_METHOD = {
 
 
 def followup_contact_record(
-    *, note: CrisisSession, actor: User, request: object = None
+    *, note: CrisisSession, actor: User, request: HttpRequest | None = None
 ) -> FollowUpAttempt | None:
     """A signed follow-up contact (CLINICAL.md §11) updates the task it answers: its outcome is
     logged as an attempt at the session's time (closing the task unless "no answer"), once —
@@ -225,6 +238,8 @@ def followup_contact_record(
 # How many alerts one statement claims. Each batch is its own short transaction, so a scan that
 # is killed mid-way keeps what it committed and the next scan claims the rest.
 SCAN_BATCH_SIZE = 5000
+# How many (clinic, kind) walks run at once on their own connections (see followup_scan).
+SCAN_PARALLEL = 2
 
 
 @dataclass
@@ -233,7 +248,12 @@ class ScanResult:
     escalations: int = 0
 
 
-def followup_scan(*, now: datetime | None = None, batch_size: int = SCAN_BATCH_SIZE) -> ScanResult:
+def followup_scan(
+    *,
+    now: datetime | None = None,
+    batch_size: int = SCAN_BATCH_SIZE,
+    parallel: int = SCAN_PARALLEL,
+) -> ScanResult:
     """Remind and escalate from what the database says, so nothing depends on a queue.
 
     An open task due within its clinic's reminder lead time gets one reminder to its counselor;
@@ -243,46 +263,92 @@ def followup_scan(*, now: datetime | None = None, batch_size: int = SCAN_BATCH_S
     and then inserts nothing for those tasks, and only the rows a scan inserted get their
     notification and audit row, in the same transaction. So every alert is sent exactly once
     however many scans run (two beats, a retried task, a killed worker), and the cost is a few
-    statements per batch rather than a transaction per alert."""
+    statements per batch rather than a transaction per alert. On PostgreSQL the claim, the
+    notifications, their outbox rows and the audit rows are ONE statement per batch (data-
+    modifying common table expressions); SQLite runs the same SELECTs as four statements.
+
+    The walks (one per clinic and kind) are independent, so on PostgreSQL and outside a
+    transaction (the beat's task) up to `parallel` of them run at once, each on its own
+    database connection: the work is the database server's, and this lets it use more than one
+    core. Called inside a transaction (a caller's atomic block, a test) the walks run one after
+    another in it, as they must to see its rows."""
     now = now or timezone.now()
-    result = ScanResult()
-    for clinic in Clinic.objects.all():
-        lead = timedelta(minutes=clinic.followup_reminder_lead_minutes)
-        grace = timedelta(hours=clinic.followup_grace_hours)
+    walks = [
+        (clinic, kind, due_before)
+        for clinic in Clinic.objects.all()
         for kind, due_before in (
-            (FollowUpAlertKind.REMINDER, now + lead),
-            (FollowUpAlertKind.ESCALATION, now - grace),
-        ):
-            after_task = 0
-            while True:
-                # One transaction per batch; no savepoint, as nothing inside is meant to fail
-                # and be caught (a conflict is DO NOTHING, not an error).
-                with transaction.atomic(savepoint=False):
-                    claimed, after_task = _alerts_claim(
-                        clinic=clinic,
-                        kind=kind,
-                        due_before=due_before,
-                        now=now,
-                        limit=batch_size,
-                        after_task=after_task,
-                    )
-                    _alerts_deliver(clinic=clinic, kind=kind, alert_ids=claimed, now=now)
-                if kind == FollowUpAlertKind.REMINDER:
-                    result.reminders += len(claimed)
-                else:
-                    result.escalations += len(claimed)
-                if len(claimed) < batch_size:
-                    break
+            (
+                FollowUpAlertKind.REMINDER,
+                now + timedelta(minutes=clinic.followup_reminder_lead_minutes),
+            ),
+            (FollowUpAlertKind.ESCALATION, now - timedelta(hours=clinic.followup_grace_hours)),
+        )
+    ]
+    threaded = (
+        parallel > 1
+        and len(walks) > 1
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
+    if threaded:
+        with ThreadPoolExecutor(max_workers=min(parallel, len(walks))) as pool:
+            counts = list(
+                pool.map(
+                    lambda walk: _walk_on_own_connection(
+                        walk[0], walk[1], walk[2], now, batch_size
+                    ),
+                    walks,
+                )
+            )
+    else:
+        counts = [
+            _walk(clinic, kind, due_before, now, batch_size) for clinic, kind, due_before in walks
+        ]
+    result = ScanResult()
+    for (_walk, kind, _count), claimed in zip(walks, counts, strict=True):
+        if kind == FollowUpAlertKind.REMINDER:
+            result.reminders += claimed
+        else:
+            result.escalations += claimed
     return result
 
 
-def _alerts_claim(
-    *, clinic: Clinic, kind: str, due_before: datetime, now: datetime, limit: int, after_task: int
-) -> tuple[list[int], int]:
+def _walk_on_own_connection(
+    clinic: Clinic, kind: str, due_before: datetime, now: datetime, batch_size: int
+) -> int:
+    try:
+        return _walk(clinic, kind, due_before, now, batch_size)
+    finally:
+        connections.close_all()  # this thread's connections only (they are per thread)
+
+
+def _walk(clinic: Clinic, kind: str, due_before: datetime, now: datetime, batch_size: int) -> int:
+    """Claim and deliver every due alert of one kind in one clinic, batch after batch; return
+    how many were claimed here."""
+    batch = _alerts_batch_pg if connection.vendor == "postgresql" else _alerts_batch_portable
+    total, after_task = 0, 0
+    while True:
+        # One transaction per batch; no savepoint, as nothing inside is meant to fail and be
+        # caught (a conflict is DO NOTHING, not an error).
+        with transaction.atomic(savepoint=False):
+            claimed, after_task = batch(
+                clinic=clinic,
+                kind=kind,
+                due_before=due_before,
+                now=now,
+                limit=batch_size,
+                after_task=after_task,
+            )
+        total += claimed
+        if claimed < batch_size:
+            return total
+
+
+def _alerts_claim_sql(*, kind: str) -> str:
     """Insert up to `limit` alert rows of `kind` for the clinic's open tasks due before
     `due_before` that have none yet, taking tasks in id order after `after_task` (so a long
-    backlog is walked once, not re-read from the start by every batch); return the ids of the
-    alert rows inserted here and the last task id claimed.
+    backlog is walked once, not re-read from the start by every batch), returning the alert
+    rows inserted here. Parameters: kind, now, clinic id, due_before, after_task, kind, limit.
 
     The recipient is the assignee for a reminder and the active supervisor of the assignee's
     team for an escalation (none when the team has none: the alert is still recorded, for
@@ -301,30 +367,26 @@ def _alerts_claim(
             f"LEFT JOIN {team_table} tm ON tm.id = u.team_id "
             f"LEFT JOIN {user_table} s ON s.id = tm.supervisor_id AND s.is_active "
         )
-    sql = (
+    return (
         f"INSERT INTO {alert_table} (task_id, kind, recipient_id, sent_at) "  # noqa: S608
         f"SELECT t.id, %s, {recipient_sql}, %s FROM {task_table} t {joins}"
         "WHERE t.clinic_id = %s AND t.closed_at IS NULL AND t.due_at <= %s AND t.id > %s "
         f"AND NOT EXISTS (SELECT 1 FROM {alert_table} a WHERE a.task_id = t.id AND a.kind = %s) "
         "AND true ORDER BY t.id LIMIT %s "
-        "ON CONFLICT (task_id, kind) DO NOTHING RETURNING id, task_id"
+        "ON CONFLICT (task_id, kind) DO NOTHING RETURNING id, task_id, kind, recipient_id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, now, clinic.pk, due_before, after_task, kind, limit])
-        rows = cursor.fetchall()
-    return [alert_id for alert_id, _ in rows], max((t for _, t in rows), default=after_task)
 
 
-def _alerts_deliver(*, clinic: Clinic, kind: str, alert_ids: list[int], now: datetime) -> None:
-    """In-app notifications (e-mailed by batches queued after commit) and audit rows for the
-    alerts this scan claimed: one INSERT … SELECT each, in the claim's transaction, so the cost
-    stays on the database server however many alerts a batch holds.
+def _alerts_deliver_selects(
+    *, clinic: Clinic, kind: str, alerts_sql: str, now: datetime
+) -> tuple[str, list[Any], str, list[Any]]:
+    """The SELECTs of the in-app notifications (e-mailed by batches queued after commit) and of
+    the audit rows for the alerts in `alerts_sql` (a FROM item named `a` with the alert rows'
+    id, task_id, kind, recipient_id — the claimed ones, and its own WHERE clause): the
+    notification SELECT with its parameters, then the audit SELECT with its parameters.
 
     The message names no client (it is e-mailed, and e-mail leaves the clinic's systems) and
     says the zone its time is in."""
-    if not alert_ids:
-        return
-    alert_table = FollowUpAlert._meta.db_table
     task_table = FollowUpTask._meta.db_table
     user_table = User._meta.db_table
     method = (
@@ -350,25 +412,87 @@ def _alerts_deliver(*, clinic: Clinic, kind: str, alert_ids: list[int], now: dat
         message = f"'Follow-up ' || CAST(t.id AS TEXT) || ' assigned to ' || {name.format('u')} "
         message += f"|| ' was due at ' || {due} || ' (' || %s || ') and is still open.'"
         url = reverse("crisis_sessions:dashboard")
-    in_claimed = ", ".join(["%s"] * len(alert_ids))
+    source, _, where = alerts_sql.partition(" WHERE ")
     rows = (
-        f"FROM {alert_table} a JOIN {task_table} t ON t.id = a.task_id "
+        f"FROM {source} JOIN {task_table} t ON t.id = a.task_id "
         f"JOIN {user_table} u ON u.id = t.assigned_to_id "
-        f"LEFT JOIN {user_table} r ON r.id = a.recipient_id WHERE a.id IN ({in_claimed})"
+        f"LEFT JOIN {user_table} r ON r.id = a.recipient_id WHERE {where}"
     )
-    notifications_create_from_select(
-        select_sql=(
-            f"SELECT a.recipient_id, 'followup:' || CAST(t.id AS TEXT) || ':' || a.kind, "
-            f"'followup_' || a.kind, {message}, %s, %s {rows} AND a.recipient_id IS NOT NULL"
-        ),
-        params=[zone, zone, url, now, *alert_ids],
+    notification_sql = (
+        f"SELECT a.recipient_id, 'followup:' || CAST(t.id AS TEXT) || ':' || a.kind, "
+        f"'followup_' || a.kind, {message}, %s, %s {rows} AND a.recipient_id IS NOT NULL"
     )
     label = FollowUpAlertKind(kind).label.lower()
-    audit_record_from_select(
-        select_sql=(
-            f"SELECT %s, NULL, 'scheduler', t.clinic_id, t.client_id, %s, %s, CAST(t.id AS TEXT), "
-            f"'Follow-up {label} to ' || COALESCE({name.format('r')}, 'nobody (no supervisor)'), "
-            f"NULL, '' {rows}"
-        ),
-        params=[now, Action.NOTIFY, FollowUpTask._meta.label_lower, *alert_ids],
+    audit_sql = (
+        f"SELECT %s, NULL, 'scheduler', t.clinic_id, t.client_id, %s, %s, CAST(t.id AS TEXT), "
+        f"'Follow-up {label} to ' || COALESCE({name.format('r')}, 'nobody (no supervisor)'), "
+        f"NULL, '' {rows}"
     )
+    return (
+        notification_sql,
+        [zone, zone, url, now],
+        audit_sql,
+        [now, Action.NOTIFY, FollowUpTask._meta.label_lower],
+    )
+
+
+def _alerts_batch_portable(
+    *, clinic: Clinic, kind: str, due_before: datetime, now: datetime, limit: int, after_task: int
+) -> tuple[int, int]:
+    """One batch as four statements (SQLite, which has no data-modifying WITH): the claim, then
+    notifications (with their outbox rows) and audit rows for the alert ids it returned.
+    Returns how many alerts were claimed and the last task id claimed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _alerts_claim_sql(kind=kind),
+            [kind, now, clinic.pk, due_before, after_task, kind, limit],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return 0, after_task
+    alert_ids = [row[0] for row in rows]
+    in_claimed = ", ".join(["%s"] * len(alert_ids))
+    notification_sql, notification_params, audit_sql, audit_params = _alerts_deliver_selects(
+        clinic=clinic,
+        kind=kind,
+        alerts_sql=f"{FollowUpAlert._meta.db_table} a WHERE a.id IN ({in_claimed})",
+        now=now,
+    )
+    notifications_create_from_select(
+        select_sql=notification_sql, params=[*notification_params, *alert_ids]
+    )
+    audit_record_from_select(select_sql=audit_sql, params=[*audit_params, *alert_ids])
+    return len(rows), max(row[1] for row in rows)
+
+
+def _alerts_batch_pg(
+    *, clinic: Clinic, kind: str, due_before: datetime, now: datetime, limit: int, after_task: int
+) -> tuple[int, int]:
+    """The same batch as `_alerts_batch_portable` in ONE PostgreSQL statement: the claim, the
+    notifications, their outbox rows and the audit rows are data-modifying common table
+    expressions reading the claim's RETURNING rows, so no id list travels to Python and back
+    and the server parses one statement instead of four. The SELECTs are the same text
+    (`_alerts_deliver_selects`), and the same tests run on both."""
+    notification_sql, notification_params, audit_sql, audit_params = _alerts_deliver_selects(
+        clinic=clinic, kind=kind, alerts_sql="claimed a WHERE true", now=now
+    )
+    notified_sql, notified_params = notifications_insert_cte(
+        select_sql=notification_sql, params=notification_params
+    )
+    sql = (
+        f"WITH claimed AS ({_alerts_claim_sql(kind=kind)}), {notified_sql}, "  # noqa: S608 (table names and constants; values are parameters)
+        f"audited AS ({audit_insert_sql(audit_sql)}) "
+        "SELECT 'claimed', count(*), max(task_id) FROM claimed "
+        "UNION ALL SELECT 'email', id, NULL FROM notified_email"
+    )
+    params = [
+        *[kind, now, clinic.pk, due_before, after_task, kind, limit],
+        *notified_params,
+        *audit_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    claimed = next(row for row in rows if row[0] == "claimed")
+    notifications_emails_enqueue(email_ids=[row[1] for row in rows if row[0] == "email"])
+    return claimed[1], claimed[2] if claimed[2] is not None else after_task

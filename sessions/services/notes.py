@@ -29,14 +29,10 @@ from sessions.forms.notes import NoteHeaderForm
 from sessions.models import Client, CrisisSession, NoteHandoff, QuickNote
 from sessions.models.notes import NoteStatus, ProcessNote
 from sessions.sections import HEADER
+from sessions.selectors.notes import section_relations
 
 # Every header field the page posts (contact type and its details included).
 HEADER_FIELDS: list[str] = list(NoteHeaderForm.Meta.fields)
-
-
-def section_relations() -> list[str]:
-    """select_related() of every registered section: one query loads a note and its stages."""
-    return [rel for section in registry.sections() for rel in section.select_related()]
 
 
 def _require_author(note: CrisisSession, user: User) -> None:

@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.errors import DomainError
 from sessions.models import CommunityResource
 from sessions.models.clients import ResourceCategory
 
 RESOURCE_FIELDS = ("category", "name", "contact")
 
 
-class ResourceError(Exception):
+class ResourceError(DomainError):
     """A change to the directory the rules do not allow; the message says why."""
 
 

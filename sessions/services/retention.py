@@ -1,10 +1,10 @@
-"""Retention of exported files: an export's files are patient records outside the database, so
-they are deleted once nobody may download them any more. The job row stays (marked purged) as the
-record of what was exported, by whom and when; the deletion is audited."""
+"""Retention of exported files: an export's files are patient records outside the database (on
+disk or in the S3 bucket, crisisnotes/storage.py), so they are deleted once nobody may download
+them any more. The job row stays (marked purged) as the record of what was exported, by whom and
+when; the deletion is audited."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,7 +15,8 @@ from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from sessions.models import ExportJob
 from sessions.models.exports import ExportStatus
-from sessions.services.exports import export_link_expired, job_dir
+from sessions.services.exports.downloads import export_link_expired
+from sessions.services.exports.files import job_files_delete
 
 
 def export_retention() -> timedelta:
@@ -49,11 +50,10 @@ def _purge_one(job_id: int, now: datetime) -> int:
     )
     if job is None or export_link_expired(job, now=now) is False:
         return 0
-    directory = job_dir(job)
-    # Files first, then the row: if the deletion fails the job stays unpurged and the next run
-    # tries again; a crash after it leaves a row that the next run marks (rmtree of nothing).
-    if directory.exists():
-        shutil.rmtree(directory)
+    # Files first (every name under the job's prefix, on disk or in the bucket), then the row:
+    # if a deletion fails the job stays unpurged and the next run tries again; a crash after it
+    # leaves a row that the next run marks (there is nothing left to delete).
+    job_files_delete(job)
     ExportJob.objects.filter(pk=job.pk).update(purged_at=now, updated_at=now)
     audit_record(
         action=Action.DELETE,

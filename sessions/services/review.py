@@ -20,14 +20,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.errors import DomainError
 from crisisnotes.notifications.services import notification_send
 from sessions import registry
 from sessions.i18n import recipient_language
 from sessions.models import CrisisSession, ReviewComment
 from sessions.models.notes import NoteStatus
+from sessions.policies import can_review
 from sessions.services.notes import note_lock
 from sessions.services.signing import note_content_hash
 
@@ -35,7 +37,7 @@ WHOLE_NOTE = ""
 MAX_COMMENT_LENGTH = 5000
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """A review decision that cannot be made; the message is written for the supervisor."""
 
 
@@ -71,17 +73,6 @@ def cosign_hash_compute(
         cosigned_at.astimezone(UTC).isoformat(),
     ]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
-
-
-def can_review(*, note: CrisisSession, user: User) -> bool:
-    """Whether `user` may decide on `note`: a supervisor of the note's clinic who supervises the
-    author's team, and is not the author (nobody co-signs their own note)."""
-    if not (user.is_authenticated and user.is_active and user.has_role(Role.SUPERVISOR)):
-        return False
-    if user.clinic_id != note.clinic_id or note.author_id == user.pk:
-        return False
-    team = note.author.team
-    return team is not None and team.supervisor_id == user.pk
 
 
 class AlreadyDecided(ReviewError):

@@ -19,13 +19,13 @@ from django.utils import timezone
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
-from sessions import registry
+from sessions import registry, sign_rules
 from sessions.exceptions import NoteAlreadySigned, SignRefused
 from sessions.models import Client, CrisisSession
-from sessions.models.notes import NoteStatus
+from sessions.models.notes import CONTACT_DETAIL_FIELDS, NoteStatus
 from sessions.registry import SignProblem
 from sessions.sections import HEADER
-from sessions.services.notes import _require_author, note_autosave, note_lock
+from sessions.services.notes import _require_author, note_autosave, note_end, note_lock
 from sessions.services.supervision import note_cosign_request_notify
 
 HASH_HEADER_FIELDS = (
@@ -40,18 +40,9 @@ HASH_HEADER_FIELDS = (
     "screen_risk",
     "clinician_risk",
     "imminent",
-    # The contact type and what it documents (CLINICAL.md §11).
+    # The contact type and what it documents (CLINICAL.md §11), foreign keys by their column.
     "contact_type",
-    "contact_summary",
-    "intent_stated",
-    "after_disconnect",
-    "caller_relationship",
-    "caller_name",
-    "caller_contact",
-    "person_present",
-    "caller_advice",
-    "answers_task_id",
-    "followup_outcome",
+    *(f"{name}_id" if name == "answers_task" else name for name in CONTACT_DETAIL_FIELDS),
 )
 
 
@@ -65,15 +56,26 @@ def _stage_rank() -> dict[str, int]:
 
 
 def note_sign_problems(note: CrisisSession) -> list[SignProblem]:
-    """Every unmet sign-time rule (this app's and every registered one), grouped by stage in
-    the order the counselor meets them (Safety, header, then the page's order), each stage's
-    rules in their own order."""
-    problems: list[SignProblem] = []
-    for rule in registry.sign_rules():
-        problems.extend(rule(note))
+    """Every unmet sign-time rule (the header's and every section's), grouped by stage in the
+    order the counselor meets them (Safety, header, then the page's order); within a stage the
+    stage's own rules come first, then those another section links into it, each in its order."""
+    owned: list[tuple[bool, SignProblem]] = [
+        (False, problem) for problem in sign_rules.header_problems(note)
+    ]
+    for section in registry.sections():
+        owned.extend((p.section != section.key, p) for p in section.sign_problems(note))
     rank = _stage_rank()
     # sorted() is stable: rules keep their order within a stage.
-    return sorted(problems, key=lambda problem: rank.get(problem.section, len(rank)))
+    ordered = sorted(owned, key=lambda item: (rank.get(item[1].section, len(rank)), item[0]))
+    return [problem for _foreign, problem in ordered]
+
+
+def note_cosign_reasons(note: CrisisSession) -> list[str]:
+    """Why this note, once signed, waits for a supervisor's co-signature (empty: it does not)."""
+    return [
+        *sign_rules.cosign_reasons(note),
+        *(r for section in registry.sections() for r in section.cosign_reasons(note)),
+    ]
 
 
 def _plain(value: Any) -> Any:
@@ -162,7 +164,7 @@ def note_sign(
     if problems:
         raise SignRefused(problems)
     now = timezone.now()
-    reasons = [r for reason in registry.cosign_reasons() if (r := reason(locked))]
+    reasons = note_cosign_reasons(locked)
     locked.status = NoteStatus.AWAITING_COSIGN if reasons else NoteStatus.SIGNED
     locked.cosign_required_reason = "; ".join(reasons)[:300]
     locked.signed_by = user
@@ -189,6 +191,17 @@ def note_sign(
         )[:300],
     )
     return locked
+
+
+def note_end_and_sign(
+    *, note: CrisisSession, user: User, request: HttpRequest | None = None
+) -> CrisisSession:
+    """ "End session and sign" as one action: stop the clock (kept if already stopped), then
+    sign with every rule checked. The end is its own transaction: a refused sign (SignRefused)
+    leaves the end time stored, so the page shows the time the rules were checked against.
+    Raises what `note_end` and `note_sign` raise."""
+    ended = note_end(note=note, user=user, base_version=note.version, request=request)
+    return note_sign(note=ended, user=user, request=request)
 
 
 def note_save_and_sign(

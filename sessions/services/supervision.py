@@ -13,6 +13,7 @@ from crisisnotes.accounts.models import User
 from crisisnotes.accounts.selectors import supervisor_for
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.errors import DomainError
 from crisisnotes.notifications.services import notification_send
 from sessions import registry
 from sessions.i18n import recipient_language
@@ -23,7 +24,7 @@ from sessions.policies import can_supervise_draft
 MAX_REPLY_LENGTH = 2000
 
 
-class ConsultError(Exception):
+class ConsultError(DomainError):
     """A consult reply that cannot be posted; the message is written for the supervisor."""
 
 
@@ -56,8 +57,8 @@ def consult_reply_post(
     reply = ConsultReply.objects.create(
         session=locked, author=supervisor, author_name=supervisor.signature_line, text=text
     )
-    for hook in registry.consult_reply_hooks():
-        hook(reply)
+    for section in registry.sections():
+        section.consult_reply_saved(reply)
     audit_record(
         action=Action.CREATE,
         actor=supervisor,

@@ -12,13 +12,10 @@ from django.forms import BaseFormSet
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from sessions.forms.review import ReturnFormSet
 from sessions.models import CrisisSession, ReviewComment
-from sessions.models.notes import RiskLevel
 from sessions.selectors.review import ReviewRound, review_comment_list, review_rounds
-from sessions.services.review import can_review as _can_review
 
 register = template.Library()
 
@@ -40,11 +37,6 @@ def latest_review_round(note: CrisisSession) -> int:
 
 
 @register.simple_tag
-def can_review(note: CrisisSession, user: Any) -> bool:
-    return note.status == "awaiting_cosign" and _can_review(note=note, user=user)
-
-
-@register.simple_tag
 def return_formset(existing: Any = None) -> Any:
     # Bound and invalid when the review page is shown again after a failed return; "" (Django's
     # value for a missing variable) on the note page.
@@ -61,24 +53,6 @@ def section_title(section_key: str) -> str:
         return str(registry.section(section_key).title)
     except KeyError:
         return section_key
-
-
-@register.filter
-def join_if_list(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return value
-
-
-NOT_ASSESSED = gettext_lazy("Not assessed")
-RISK_LABELS = dict(RiskLevel.choices)
-
-
-@register.filter
-def risk_label(value: str | None) -> str:
-    """One vocabulary for a risk level wherever supervision shows it, the note page's words:
-    None / Low / Moderate / High, and "Not assessed" when nothing was screened or formulated."""
-    return str(RISK_LABELS.get(value or "", NOT_ASSESSED))
 
 
 @register.filter

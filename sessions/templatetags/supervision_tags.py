@@ -7,9 +7,7 @@ from datetime import timedelta
 from django import template
 from django.conf import settings
 
-from crisisnotes.accounts.models import User
 from sessions.models import ConsultReply, CrisisSession
-from sessions.policies import can_supervise_draft
 from sessions.selectors.supervision import consult_reply_list
 
 register = template.Library()
@@ -25,12 +23,6 @@ POLL_SETTINGS = {
 def poll_seconds(name: str) -> int:
     """How often a polled partial asks for changes (settings, so tests can shorten it)."""
     return int(getattr(settings, POLL_SETTINGS[name]))
-
-
-@register.simple_tag
-def can_supervise(note: CrisisSession, user: User) -> bool:
-    """The supervision read rule for one listed draft (sessions.policies)."""
-    return can_supervise_draft(user=user, note=note)
 
 
 @register.simple_tag

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path
@@ -13,13 +13,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.http import AuthedRequest
 from sessions import registry
 from sessions.forms.clients import ClientCreateForm, ClientForm, StartSessionForm
-from sessions.models.notes import NoteStatus
+from sessions.policies import can_open_note
+from sessions.registry import ClientPanel
+from sessions.risk_trend import RISK_TREND_PANEL
 from sessions.selectors.clients import (
     client_addenda,
     client_get,
@@ -39,14 +42,14 @@ READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 
 
 @role_required(*READERS)
-def client_search_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def client_search_view(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     # The query comes in the POST body only: names and phone numbers never reach a URL.
     q = request.POST.get("q", "") if request.method == "POST" else ""
     clients = list(client_search(user=user, q=q))
     client_search_audit(user=user, q=q, clients=clients, request=request)
     context = {"q": q, "clients": clients}
-    htmx = request.htmx  # type: ignore[attr-defined]
+    htmx = request.htmx
     # A history restore (back button after search-as-you-type) needs the whole page.
     if htmx and not htmx.history_restore_request:
         return render(request, "sessions/partials/client_results.html", context)
@@ -54,8 +57,8 @@ def client_search_view(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.COUNSELOR, Role.SUPERVISOR)
-def client_create_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def client_create_view(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     if request.method == "POST" and request.POST.get("prefill"):
         # "New client <what you searched>" from the search results: posted, not in the URL.
         form = ClientCreateForm(initial={"alias": request.POST.get("alias", "")[:100]})
@@ -86,8 +89,8 @@ def client_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.COUNSELOR, Role.SUPERVISOR)
-def client_edit_view(request: HttpRequest, client_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def client_edit_view(request: AuthedRequest, client_id: int) -> HttpResponse:
+    user = request.user
     client = client_get(user=user, client_id=client_id)
     form = ClientForm(request.POST or None, instance=client)
     if request.method == "GET":
@@ -114,26 +117,26 @@ def client_edit_view(request: HttpRequest, client_id: int) -> HttpResponse:
     return render(request, "sessions/client_form.html", {"form": form, "client": client})
 
 
-def _can_open(note: object, user: User) -> bool:
-    status = getattr(note, "status", "")
-    return (
-        status == NoteStatus.SIGNED
-        or getattr(note, "author_id", None) == user.pk
-        or (status == NoteStatus.AWAITING_COSIGN and user.is_supervisor)
-    )
+def _client_panels() -> list[ClientPanel]:
+    """The panels the note's sections add (safety plan, disclosures) and the risk trend."""
+    panels = [RISK_TREND_PANEL, *(p for s in registry.sections() for p in s.client_panels())]
+    return sorted(panels, key=lambda panel: panel.order)
 
 
 @role_required(*READERS)
-def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def client_detail(request: AuthedRequest, client_id: int) -> HttpResponse:
+    user = request.user
     client = client_get(user=user, client_id=client_id)
     audit_record(action=Action.VIEW, actor=user, request=request, obj=client, clinic=user.clinic)
-    timeline = [(note, _can_open(note, user)) for note in client_sessions(user=user, client=client)]
+    timeline = [
+        (note, can_open_note(user=user, note=note))
+        for note in client_sessions(user=user, client=client)
+    ]
     panels = [
         mark_safe(  # noqa: S308 — rendered by our own templates, which escape their values
             render_to_string(panel.template_name, panel.context(client, user), request=request)
         )
-        for panel in registry.client_panels()
+        for panel in _client_panels()
     ]
     return render(
         request,
@@ -151,8 +154,8 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.COUNSELOR)
-def client_start_session(request: HttpRequest, client_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def client_start_session(request: AuthedRequest, client_id: int) -> HttpResponse:
+    user = request.user
     client = client_get(user=user, client_id=client_id)
     form = StartSessionForm(request.POST)
     if not form.is_valid():

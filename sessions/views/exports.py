@@ -1,10 +1,15 @@
 """PDF exports: "Export PDF" on a signed note, the clinic admin's bulk export page, a job page
 whose progress bar polls with htmx, and the download (clinic- and role-checked, expiring,
-audited). Files live in PRIVATE_STORAGE_DIR and are only ever sent from here."""
+audited). Files live in the private storage (crisisnotes/storage.py) and leave it only from
+here: streamed through the app, or by a redirect to a short-lived presigned link to the bucket
+once the download has been checked and audited (EXPORT_DOWNLOAD)."""
 
 from __future__ import annotations
 
+import posixpath
+
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,7 +32,10 @@ from sessions.selectors.notes import note_get_for_view
 from sessions.services.exports import (
     ExportError,
     export_bulk_request,
+    export_content_type,
     export_download_record,
+    export_download_url,
+    export_file_open,
     export_link_expired,
     export_link_expires_at,
     export_single_request,
@@ -103,7 +111,7 @@ def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     job = export_job_get(user=user, job_id=job_id)
     try:
-        path = export_download_record(actor=user, job=job, request=request)
+        name = export_download_record(actor=user, job=job, request=request)
     except ExportError as exc:
         return render(
             request,
@@ -111,12 +119,13 @@ def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
             {"job": job, "reason": str(exc)},
             status=410,
         )
-    content_type = "application/zip" if path.suffix == ".zip" else "application/pdf"
+    if settings.EXPORT_DOWNLOAD == "presigned":
+        return redirect(export_download_url(name))
     response = FileResponse(
-        open(path, "rb"),  # noqa: SIM115  (FileResponse closes it)
+        export_file_open(name),
         as_attachment=True,
-        filename=path.name,
-        content_type=content_type,
+        filename=posixpath.basename(name),
+        content_type=export_content_type(name),
     )
     return response  # type: ignore[return-value]  # a streaming HttpResponseBase
 

@@ -13,13 +13,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from crisisnotes.accounts.models import User
 from crisisnotes.accounts.permissions import role_required
+from crisisnotes.http import AuthedRequest
 from sessions.fhir import FHIR_JSON, FHIR_VERSION, FhirExportError, fhir_instant
 from sessions.selectors.exports import EXPORT_ROLES
 from sessions.selectors.fhir import note_get_for_fhir_token
@@ -33,8 +33,8 @@ from sessions.services.fhir import (
 
 
 @role_required(*EXPORT_ROLES)
-def note_fhir_download(request: HttpRequest, note_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def note_fhir_download(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     note = note_get_for_view(user=user, note_id=note_id)
     try:
         bundle = fhir_bundle_export(actor=user, note=note, request=request)
@@ -78,7 +78,7 @@ def _api_off() -> HttpResponse | None:
 
 @login_not_required
 @require_GET
-def fhir_api_metadata(request: HttpRequest) -> HttpResponse:
+def fhir_api_metadata(request: AuthedRequest) -> HttpResponse:
     """The CapabilityStatement: what a partner may read, and how it authenticates."""
     if (off := _api_off()) is not None:
         return off
@@ -110,7 +110,7 @@ def fhir_api_metadata(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @require_GET
-def fhir_api_bundle(request: HttpRequest, note_id: int) -> HttpResponse:
+def fhir_api_bundle(request: AuthedRequest, note_id: int) -> HttpResponse:
     if (off := _api_off()) is not None:
         return off
     header = request.headers.get("Authorization", "")

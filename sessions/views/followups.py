@@ -4,7 +4,7 @@ closed from the counselor's home or the note."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,6 +13,8 @@ from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
+from crisisnotes.errors import refusal_as_message
+from crisisnotes.http import AuthedRequest
 from sessions.forms.followups import FollowUpAttemptForm, FollowUpCloseForm, FollowUpTaskForm
 from sessions.selectors.followups import (
     followup_assignee_choices,
@@ -56,8 +58,8 @@ def note_tasks_context(
 
 @require_POST
 @role_required(Role.COUNSELOR)
-def followup_add(request: HttpRequest, note_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def followup_add(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     note = note_get_for_edit(user=user, note_id=note_id)
     form = FollowUpTaskForm(
         request.POST, counselors=followup_assignee_choices(user=user), prefix="followup"
@@ -77,7 +79,7 @@ def followup_add(request: HttpRequest, note_id: int) -> HttpResponse:
             form = None  # type: ignore[assignment]  # a fresh form for the next task
         except FollowUpError as exc:
             error = str(exc)
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         if error or (form is not None and form.errors):
             messages.error(request, error or _("The follow-up was not added: check its fields."))
         return redirect(note.get_absolute_url() + "#follow-up-tasks")
@@ -86,48 +88,47 @@ def followup_add(request: HttpRequest, note_id: int) -> HttpResponse:
     return render(request, "sessions/followups/partials/note_tasks_body.html", context)
 
 
-def _back(request: HttpRequest) -> HttpResponse:
+def _back(request: AuthedRequest) -> HttpResponse:
+    return redirect(_back_url(request))
+
+
+def _back_url(request: AuthedRequest, **kwargs: object) -> str:
+    """The page the action came from (its "next" field, if ours), else My work."""
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("crisis_sessions:my_work")
-    return redirect(target)
+    return target
 
 
 @require_POST
 @role_required(Role.COUNSELOR, Role.SUPERVISOR)
-def followup_attempt(request: HttpRequest, task_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+@refusal_as_message(back=_back_url)
+def followup_attempt(request: AuthedRequest, task_id: int) -> HttpResponse:
+    user = request.user
     task = followup_get_for_action(user=user, task_id=task_id)
     form = FollowUpAttemptForm(request.POST, prefix=f"attempt-{task.pk}")
     if not form.is_valid():
         messages.error(request, _("The attempt was not logged: choose the method and outcome."))
         return _back(request)
-    try:
-        attempt = followup_attempt_log(actor=user, task=task, request=request, **form.cleaned_data)
-    except FollowUpError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request, _("Attempt logged: %(outcome)s.") % {"outcome": attempt.get_outcome_display()}
-        )
+    attempt = followup_attempt_log(actor=user, task=task, request=request, **form.cleaned_data)
+    messages.success(
+        request, _("Attempt logged: %(outcome)s.") % {"outcome": attempt.get_outcome_display()}
+    )
     return _back(request)
 
 
 @require_POST
 @role_required(Role.COUNSELOR, Role.SUPERVISOR)
-def followup_close_view(request: HttpRequest, task_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+@refusal_as_message(back=_back_url)
+def followup_close_view(request: AuthedRequest, task_id: int) -> HttpResponse:
+    user = request.user
     task = followup_get_for_action(user=user, task_id=task_id)
     form = FollowUpCloseForm(request.POST, prefix=f"close-{task.pk}")
     if not form.is_valid():
         messages.error(request, _("The follow-up was not closed: choose its final outcome."))
         return _back(request)
-    try:
-        followup_close(actor=user, task=task, request=request, **form.cleaned_data)
-    except FollowUpError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Follow-up closed."))
+    followup_close(actor=user, task=task, request=request, **form.cleaned_data)
+    messages.success(request, _("Follow-up closed."))
     return _back(request)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path
@@ -22,6 +22,7 @@ from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from crisisnotes.confirm import confirmation_page, confirmation_pending
+from crisisnotes.http import AuthedRequest, wants_json
 from sessions import registry
 from sessions.exceptions import (
     AddendumError,
@@ -35,6 +36,7 @@ from sessions.exceptions import (
 from sessions.forms.notes import AddendumForm, ProcessNoteForm, QuickNoteForm
 from sessions.models import CrisisSession
 from sessions.models.notes import AddendumKind
+from sessions.policies import can_add_addendum
 from sessions.registry import Completion, SignProblem
 from sessions.sections import HEADER
 from sessions.selectors.followups import followup_assignee_choices
@@ -56,16 +58,17 @@ from sessions.services.notes import (
     process_note_save,
     quick_note_add,
 )
-from sessions.services.signing import note_save_and_sign, note_sign, note_sign_problems
+from sessions.services.signing import (
+    note_end_and_sign,
+    note_save_and_sign,
+    note_sign,
+    note_sign_problems,
+)
 
 READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _is_autosave(request: HttpRequest) -> bool:
+def _is_autosave(request: AuthedRequest) -> bool:
     return request.headers.get("X-Autosave") == "1"
 
 
@@ -74,17 +77,25 @@ def _local_time(value: Any, fmt: str) -> str:
 
 
 def _stage_status(note: CrisisSession) -> dict[str, dict[str, str]]:
-    return {
-        section.key: {
-            "completion": str(section.completion(note=note)),
-            "last_edited": _local_time(section.last_edited(note=note), "%H:%M"),
+    """Each stage's completion for the autosave answer, with its badge and "last edited" line
+    rendered by the very partials the page uses: note.js swaps them in and holds no copy of
+    their texts or rules."""
+    status = {}
+    for section in registry.sections():
+        completion = str(section.completion(note=note))
+        last_edited = section.last_edited(note=note)
+        context = {"completion": completion, "last_edited": last_edited}
+        status[section.key] = {
+            "completion": completion,
+            "last_edited": _local_time(last_edited, "%H:%M"),
+            "badge_html": render_to_string("sessions/partials/completion_badge.html", context),
+            "edited_html": render_to_string("sessions/partials/last_edited.html", context),
         }
-        for section in registry.sections()
-    }
+    return status
 
 
 def _stages_edit(
-    request: HttpRequest,
+    request: AuthedRequest,
     note: CrisisSession,
     bound: dict[str, list[forms.BaseForm]],
     problems: list[SignProblem],
@@ -116,7 +127,7 @@ def _stages_edit(
 
 
 def _render_edit(
-    request: HttpRequest,
+    request: AuthedRequest,
     note: CrisisSession,
     *,
     bound: dict[str, list[forms.BaseForm]] | None = None,
@@ -124,7 +135,7 @@ def _render_edit(
     conflict: NoteConflict | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = request.user
     bound = bound or note_forms(note=note)
     problems = problems or []
     source = last_signed_session(user=user, note=note)
@@ -160,29 +171,24 @@ def _render_edit(
 
 
 def _render_readonly(
-    request: HttpRequest,
+    request: AuthedRequest,
     note: CrisisSession,
     *,
     addendum_form: AddendumForm | None = None,
     unsaved: list[tuple[str, str]] | None = None,
     status: int | None = None,
 ) -> HttpResponse:
-    user = _user(request)
+    user = request.user
     stages = []
     for number, section in enumerate(registry.sections(), start=1):
-        context = {"note": note, "section": section, "pdf": False}
-        context.update(section.readonly_context(note=note))
         stages.append(
             {
                 "number": number,
                 "section": section,
-                "body": mark_safe(  # noqa: S308 — our templates, autoescaped
-                    render_to_string(section.readonly_template_name, context, request=request)
-                ),
+                "body": section.render_readonly(note=note, request=request),
             }
         )
     addenda = list(note.addenda.all())
-    can_add = note.author_id == user.pk or user.is_supervisor
     return render(
         request,
         "sessions/note_readonly.html",
@@ -192,7 +198,9 @@ def _render_readonly(
             "addenda": addenda,
             "entered_in_error": any(a.kind == AddendumKind.ENTERED_IN_ERROR for a in addenda),
             "quick_notes": list(note.quick_notes.all()),
-            "addendum_form": (addendum_form or AddendumForm()) if can_add else None,
+            "addendum_form": (addendum_form or AddendumForm())
+            if can_add_addendum(user=user, note=note)
+            else None,
             "is_author": note.author_id == user.pk,
             "process_note": process_note_for_author(user=user, note=note),
             "unsaved": unsaved or [],
@@ -202,8 +210,8 @@ def _render_readonly(
 
 
 @role_required(*READERS)
-def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+def note_detail(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     note = note_get_for_view(user=user, note_id=note_id)
     audit_record(action=Action.VIEW, actor=user, request=request, obj=note, clinic=note.clinic)
     if note.is_draft:
@@ -215,7 +223,7 @@ def note_detail(request: HttpRequest, note_id: int) -> HttpResponse:
     return _render_readonly(request, note)
 
 
-def _base_version(request: HttpRequest) -> int:
+def _base_version(request: AuthedRequest) -> int:
     try:
         return int(request.POST.get("version", ""))
     except ValueError:
@@ -225,14 +233,6 @@ def _base_version(request: HttpRequest) -> int:
 class _Refused(Exception):
     def __init__(self, response: HttpResponse) -> None:
         self.response = response
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return (
-        _is_autosave(request)
-        or bool(getattr(request, "htmx", False))
-        or "application/json" in request.headers.get("Accept", "")
-    )
 
 
 def _unsaved_text(note: CrisisSession, data: Any) -> list[tuple[str, str]]:
@@ -251,7 +251,7 @@ def _unsaved_text(note: CrisisSession, data: Any) -> list[tuple[str, str]]:
     return unsaved
 
 
-def _locked_answer(request: HttpRequest, note: CrisisSession, message: str = "") -> HttpResponse:
+def _locked_answer(request: AuthedRequest, note: CrisisSession, message: str = "") -> HttpResponse:
     """The answer to a write into the author's note that has left draft, typically because the
     other tab (or a first click) signed it: 409, never a 403 or a 500. JSON/htmx callers get the
     message; a page post gets the signed note back with every field it posted that differs from
@@ -259,7 +259,7 @@ def _locked_answer(request: HttpRequest, note: CrisisSession, message: str = "")
     or — when it posted nothing new — a redirect to the note with the message."""
     if not message:
         message = str(NoteAlreadySigned(signed_at=note.signed_at, status=note.status))
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(
             {
                 "error": "locked",
@@ -279,10 +279,10 @@ def _locked_answer(request: HttpRequest, note: CrisisSession, message: str = "")
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
-def _draft_for_post(request: HttpRequest, note_id: int) -> CrisisSession:
+def _draft_for_post(request: AuthedRequest, note_id: int) -> CrisisSession:
     """The author's draft to write to. When it has left draft (signed in another tab, or by a
     first click) raise _Refused with the "already signed" answer rather than a bare 403."""
-    user = _user(request)
+    user = request.user
     try:
         return note_get_for_edit(user=user, note_id=note_id)
     except PermissionDenied:
@@ -292,10 +292,10 @@ def _draft_for_post(request: HttpRequest, note_id: int) -> CrisisSession:
         raise _Refused(_locked_answer(request, note)) from None
 
 
-def _refusal(request: HttpRequest, note: CrisisSession, error: NoteError) -> _Refused:
+def _refusal(request: AuthedRequest, note: CrisisSession, error: NoteError) -> _Refused:
     """The answer to a refused save of the posted page (conflict, invalid input, or the note
     left draft meanwhile), the typed text kept."""
-    user = _user(request)
+    user = request.user
     if isinstance(error, NoteLocked):
         return _Refused(_locked_answer(request, note_get_for_view(user=user, note_id=note.pk)))
     if isinstance(error, NoteConflict):
@@ -317,10 +317,10 @@ def _refusal(request: HttpRequest, note: CrisisSession, error: NoteError) -> _Re
     return _Refused(_render_edit(request, fresh, bound=error.forms, status=400))
 
 
-def _save_posted(request: HttpRequest, note: CrisisSession) -> CrisisSession:
+def _save_posted(request: AuthedRequest, note: CrisisSession) -> CrisisSession:
     """Save the posted draft (every action form posts the whole page); on conflict or invalid
     input answer with the page again, the typed text kept in its fields."""
-    user = _user(request)
+    user = request.user
     try:
         return note_autosave(
             note=note,
@@ -335,7 +335,7 @@ def _save_posted(request: HttpRequest, note: CrisisSession) -> CrisisSession:
 
 @require_POST
 @role_required(Role.COUNSELOR)
-def note_save(request: HttpRequest, note_id: int) -> HttpResponse:
+def note_save(request: AuthedRequest, note_id: int) -> HttpResponse:
     if _is_autosave(request):
         return _autosave_json(request, note_id)
     try:
@@ -348,11 +348,11 @@ def note_save(request: HttpRequest, note_id: int) -> HttpResponse:
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
-def _autosave_json(request: HttpRequest, note_id: int) -> HttpResponse:
+def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
     """The autosave answer for note.js: 200 with the new version and stage states, 409 on a
     version conflict or once the note left draft ("locked"), 400 with field errors, 403 for
     someone else's note."""
-    user = _user(request)
+    user = request.user
     note = note_get_for_view(user=user, note_id=note_id)
     if note.author_id != user.pk:
         return JsonResponse(
@@ -403,8 +403,8 @@ def _problems_json(problems: list[SignProblem]) -> list[dict[str, str]]:
 
 @require_POST
 @role_required(Role.COUNSELOR)
-def note_end_view(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+def note_end_view(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     try:
         note = _save_posted(request, _draft_for_post(request, note_id))
         note_end(note=note, user=user, base_version=note.version, request=request)
@@ -419,8 +419,8 @@ def note_end_view(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.COUNSELOR)
-def note_copy_forward_view(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+def note_copy_forward_view(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     try:
         note = _save_posted(request, _draft_for_post(request, note_id))
         note, source = note_copy_forward(
@@ -442,10 +442,10 @@ def note_copy_forward_view(request: HttpRequest, note_id: int) -> HttpResponse:
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
-def _signed_message(request: HttpRequest, note: CrisisSession) -> None:
+def _signed_message(request: AuthedRequest, note: CrisisSession) -> None:
     # A follow-up contact updates the task it answers once it is record (after the signature's
     # transaction: signing never fails because of the task).
-    followup_contact_record(note=note, actor=_user(request), request=request)
+    followup_contact_record(note=note, actor=request.user, request=request)
     if note.status == "awaiting_cosign":
         messages.success(
             request,
@@ -458,10 +458,10 @@ def _signed_message(request: HttpRequest, note: CrisisSession) -> None:
 
 @require_POST
 @role_required(Role.COUNSELOR)
-def note_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
+def note_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
     """Sign (the page posts the whole form: save and sign in one transaction). Exactly one of
     two concurrent sign requests signs; the other gets the "already signed" answer."""
-    user = _user(request)
+    user = request.user
     try:
         note = _draft_for_post(request, note_id)
         if confirmation_pending(request):
@@ -502,12 +502,12 @@ def note_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.COUNSELOR)
-def note_end_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
+def note_end_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
     """ "End session and sign" in one action: save what the page posted, stop the clock (kept if
     already stopped), sign. Refused: the unmet rules as JSON for note.js (it lists them in place
     and keeps the list current), or the note page with the list for a plain POST."""
-    user = _user(request)
-    wants_json = "application/json" in request.headers.get("Accept", "")
+    user = request.user
+    json_answer = "application/json" in request.headers.get("Accept", "")
     try:
         note = _draft_for_post(request, note_id)
         if "version" in request.POST:
@@ -524,17 +524,16 @@ def note_end_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
                 button=_("End session and sign"),
                 cancel_url=note.get_absolute_url(),
             )
-        note = note_end(note=note, user=user, base_version=note.version, request=request)
-        note = note_sign(note=note, user=user, request=request)
+        note = note_end_and_sign(note=note, user=user, request=request)
     except _Refused as refused:
-        if wants_json:
+        if json_answer:
             return JsonResponse({"error": "not saved", "reload": True}, status=409)
         return refused.response
     except (NoteConflict, NoteInvalid, NoteLocked) as error:
         # Signed in another tab (or by a first click) meanwhile: the "already signed" answer.
         return _refusal(request, note, error).response
     except SignRefused as refusal:
-        if wants_json:
+        if json_answer:
             fresh = note_get_for_view(user=user, note_id=note.pk)
             return JsonResponse(
                 {
@@ -547,16 +546,16 @@ def note_end_sign_view(request: HttpRequest, note_id: int) -> HttpResponse:
             )
         return redirect(f"{note.get_absolute_url()}?sign=1#sign-problems")
     _signed_message(request, note)
-    if wants_json:
+    if json_answer:
         return JsonResponse({"signed": True, "url": note.get_absolute_url()})
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
 @require_POST
 @role_required(Role.COUNSELOR)
-def note_handoff_view(request: HttpRequest, note_id: int) -> HttpResponse:
+def note_handoff_view(request: AuthedRequest, note_id: int) -> HttpResponse:
     """Shift handoff: save what the page posted, then hand the draft to the chosen colleague."""
-    user = _user(request)
+    user = request.user
     note = note_get_for_edit(user=user, note_id=note_id)
     try:
         to_user = followup_assignee_choices(user=user).get(pk=int(request.POST["handoff_to"]))
@@ -585,8 +584,8 @@ def note_handoff_view(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.COUNSELOR)
-def quick_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+def quick_note_view(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     try:
         note = _draft_for_post(request, note_id)
     except _Refused as refused:
@@ -599,7 +598,7 @@ def quick_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
             return _locked_answer(request, note_get_for_view(user=user, note_id=note_id))
         except NoteError as error:
             form.add_error("text", str(error))
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(
             request,
             "sessions/partials/quick_notes.html",
@@ -620,8 +619,8 @@ def quick_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.COUNSELOR, Role.SUPERVISOR)
-def addendum_view(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+def addendum_view(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     note = note_get_for_view(user=user, note_id=note_id)
     form = AddendumForm(request.POST)
     if form.is_valid():
@@ -646,8 +645,8 @@ def addendum_view(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.COUNSELOR)
-def process_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+def process_note_view(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     note = note_get_for_view(user=user, note_id=note_id)
     if note.author_id != user.pk:
         raise PermissionDenied
@@ -656,7 +655,7 @@ def process_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
         # Nothing saved; the typed text comes back in the box with the reason (a 200, like
         # the quick note's: htmx swaps only successful answers).
         error = " ".join(str(m) for m in form.errors.get("text", []))
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             return render(
                 request,
                 "sessions/partials/process_note.html",
@@ -667,7 +666,7 @@ def process_note_view(request: HttpRequest, note_id: int) -> HttpResponse:
     process = process_note_save(
         note=note, user=user, text=form.cleaned_data["text"], request=request
     )
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(
             request, "sessions/partials/process_note.html", {"note": note, "process_note": process}
         )

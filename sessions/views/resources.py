@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
+from crisisnotes.http import AuthedRequest
 from sessions.forms.resources import ResourceForm
 from sessions.selectors.resources import resource_list_for_admin
 from sessions.services.resources import (
@@ -21,13 +22,9 @@ from sessions.services.resources import (
 )
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 @role_required(Role.CLINIC_ADMIN)
-def resource_list_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def resource_list_view(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     form = ResourceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -47,8 +44,8 @@ def resource_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.CLINIC_ADMIN)
-def resource_edit_view(request: HttpRequest, resource_id: int) -> HttpResponse:
-    user = _user(request)
+def resource_edit_view(request: AuthedRequest, resource_id: int) -> HttpResponse:
+    user = request.user
     resource = get_object_or_404(resource_list_for_admin(user=user), pk=resource_id)
     initial = {"category": resource.category, "name": resource.name, "contact": resource.contact}
     form = ResourceForm(request.POST or None, initial=initial)
@@ -65,8 +62,8 @@ def resource_edit_view(request: HttpRequest, resource_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.CLINIC_ADMIN)
-def resource_active_view(request: HttpRequest, resource_id: int) -> HttpResponse:
-    user = _user(request)
+def resource_active_view(request: AuthedRequest, resource_id: int) -> HttpResponse:
+    user = request.user
     resource = get_object_or_404(resource_list_for_admin(user=user), pk=resource_id)
     active = request.POST.get("active") == "1"
     resource_set_active(actor=user, resource=resource, active=active, request=request)

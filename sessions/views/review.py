@@ -3,29 +3,23 @@ co-sign and return, and the lists behind every number of the team page."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from django.contrib import messages
-from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
 from django.urls import path, reverse
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from crisisnotes.confirm import confirmation_page, confirmation_pending
+from crisisnotes.errors import refusal_as_message
+from crisisnotes.http import AuthedRequest, wants_json
 from sessions import registry
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
-
 from sessions.forms.review import QueueFilterForm, ReturnCommentFormSet, ReturnFormSet
 from sessions.models import CrisisSession
 from sessions.selectors.load import LOAD_SESSION_LISTS, team_load_session_list
@@ -40,15 +34,11 @@ from sessions.selectors.review import (
     team_member_list,
     team_session_list,
 )
-from sessions.services.review import AlreadyDecided, ReviewError, note_cosign, note_return
+from sessions.services.review import AlreadyDecided, note_cosign, note_return
 
 LIST_LIMIT = 200
 DEFAULT_SESSION_LIST = "high_risk"
 DEFAULT_FOLLOWUP_LIST = "overdue"
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -56,15 +46,13 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 @role_required(Role.SUPERVISOR)
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "sessions/dashboard.html", {"board": team_dashboard(user=_user(request))}
-    )
+def dashboard(request: AuthedRequest) -> HttpResponse:
+    return render(request, "sessions/dashboard.html", {"board": team_dashboard(user=request.user)})
 
 
 @role_required(Role.SUPERVISOR)
-def review_queue(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def review_queue(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     members = list(team_member_list(user=user).exclude(pk=user.pk))
     form = QueueFilterForm(request.GET or None, members=members)
     counselor_id = risk = None
@@ -79,37 +67,11 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _render_section(request: HttpRequest, note: CrisisSession, section: Any) -> SafeString:
-    """A section read-only: the note feature's read-only partial when it has one, else a plain
-    list of the section row's filled fields (so review works whichever lands first)."""
-    context = {"note": note, "section": section, "pdf": False}
-    if section.readonly_template_name:
-        try:
-            context.update(section.readonly_context(note=note))
-            return render_to_string(section.readonly_template_name, context, request)
-        except TemplateDoesNotExist:
-            pass
-    row = section.row(note) if section.related_name else None
-    fields = []
-    if isinstance(row, models.Model):
-        for field in row._meta.concrete_fields:
-            if field.name in ("session", "updated_at"):
-                continue
-            value = getattr(row, field.name)
-            if value in (None, "", [], {}):
-                continue
-            display = getattr(row, f"get_{field.name}_display", None)
-            fields.append((str(field.verbose_name).capitalize(), display() if display else value))
-    return render_to_string(
-        "sessions/review/partials/section_fallback.html", {**context, "fields": fields}, request
-    )
-
-
 def _review_page(
-    request: HttpRequest, note: CrisisSession, formset: Any = None, status: int = 200
+    request: AuthedRequest, note: CrisisSession, formset: Any = None, status: int = 200
 ) -> HttpResponse:
     sections = [
-        {"section": section, "html": _render_section(request, note, section)}
+        {"section": section, "html": section.render_readonly(note=note, request=request)}
         for section in registry.sections()
     ]
     return render(
@@ -125,8 +87,8 @@ def _review_page(
     )
 
 
-def review_note(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+def review_note(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     note = note_get_for_review(user=user, note_id=note_id)
     audit_record(
         action=Action.VIEW, request=request, obj=note, summary="Opened the note for review"
@@ -134,23 +96,17 @@ def review_note(request: HttpRequest, note_id: int) -> HttpResponse:
     return _review_page(request, note)
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False)) or "application/json" in request.headers.get(
-        "Accept", ""
-    )
-
-
-def _already_decided(request: HttpRequest, message: str) -> HttpResponse:
+def _already_decided(request: AuthedRequest, message: str) -> HttpResponse:
     """A decision that lost the race (another supervisor, tab or click decided first): 409 for
     htmx/JSON, else back to the queue with the message — never a 404, 403 or 500."""
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"error": "already_decided", "message": message}, status=409)
     messages.info(request, message)
     return redirect("crisis_sessions:review_queue")
 
 
-def _note_for_decision(request: HttpRequest, note_id: int) -> CrisisSession | HttpResponse:
-    user = _user(request)
+def _note_for_decision(request: AuthedRequest, note_id: int) -> CrisisSession | HttpResponse:
+    user = request.user
     try:
         return note_get_for_review(user=user, note_id=note_id)
     except Http404:
@@ -163,9 +119,14 @@ def _note_for_decision(request: HttpRequest, note_id: int) -> CrisisSession | Ht
         raise
 
 
+def _review_note_url(request: AuthedRequest, *, note_id: int) -> str:
+    return reverse("crisis_sessions:review_note", args=[note_id])
+
+
 @require_POST
-def review_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+@refusal_as_message(back=_review_note_url)
+def review_cosign(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     note = _note_for_decision(request, note_id)
     if isinstance(note, HttpResponse):
         return note
@@ -184,9 +145,6 @@ def review_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
         note_cosign(note=note, supervisor=user, request=request)
     except AlreadyDecided as decided:
         return _already_decided(request, str(decided))
-    except ReviewError as error:
-        messages.error(request, str(error))
-        return redirect("crisis_sessions:review_note", note_id=note.pk)
     messages.success(
         request,
         _("Co-signed the note of %(author)s on %(client)s.")
@@ -196,8 +154,9 @@ def review_cosign(request: HttpRequest, note_id: int) -> HttpResponse:
 
 
 @require_POST
-def review_return(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+@refusal_as_message(back=_review_note_url)
+def review_return(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     note = _note_for_decision(request, note_id)
     if isinstance(note, HttpResponse):
         return note
@@ -208,9 +167,6 @@ def review_return(request: HttpRequest, note_id: int) -> HttpResponse:
         note_return(note=note, supervisor=user, comments=formset.comments(), request=request)
     except AlreadyDecided as decided:
         return _already_decided(request, str(decided))
-    except ReviewError as error:
-        messages.error(request, str(error))
-        return redirect("crisis_sessions:review_note", note_id=note.pk)
     messages.success(
         request,
         _(
@@ -223,8 +179,8 @@ def review_return(request: HttpRequest, note_id: int) -> HttpResponse:
 
 
 @role_required(Role.SUPERVISOR)
-def team_sessions(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def team_sessions(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     # /team/sessions/ on its own (a bookmark, a trimmed URL) opens the list a supervisor most
     # needs; a list name that does not exist is still a 404.
     name = request.GET.get("list") or DEFAULT_SESSION_LIST
@@ -259,11 +215,11 @@ def team_sessions(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.SUPERVISOR)
-def team_followups(request: HttpRequest) -> HttpResponse:
+def team_followups(request: AuthedRequest) -> HttpResponse:
     name = request.GET.get("list") or DEFAULT_FOLLOWUP_LIST
     if name not in TEAM_FOLLOWUP_LISTS:
         raise Http404("No such list")
-    user = _user(request)
+    user = request.user
     assignee_id = _int_or_none(request.GET.get("counselor"))
     assignee = None
     if assignee_id is not None:
@@ -271,7 +227,7 @@ def team_followups(request: HttpRequest) -> HttpResponse:
         if assignee is None:
             raise Http404("Not a member of your teams")
     tasks = team_followup_list(user=user, name=name, assignee_id=assignee_id)
-    title: StrOrPromise = TEAM_FOLLOWUP_LISTS[name]
+    title = str(TEAM_FOLLOWUP_LISTS[name])
     if assignee is not None:
         title = f"{title} · {assignee.display_name}"
     return render(

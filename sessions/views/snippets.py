@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
+from crisisnotes.http import AuthedRequest
 from sessions.forms.snippets import SnippetForm
 from sessions.selectors.snippets import snippet_get, snippet_list
 from sessions.services.snippets import snippet_delete, snippet_save
 
 
-def _render(request: HttpRequest, form: SnippetForm, status: int = 200) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def _render(request: AuthedRequest, form: SnippetForm, status: int = 200) -> HttpResponse:
+    user = request.user
     return render(
         request,
         "sessions/snippets/snippet_list.html",
@@ -27,8 +28,8 @@ def _render(request: HttpRequest, form: SnippetForm, status: int = 200) -> HttpR
 
 
 @role_required(Role.CLINIC_ADMIN)
-def snippet_list_view(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def snippet_list_view(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     editing = None
     if request.GET.get("edit"):
         editing = snippet_get(user=user, snippet_id=int(request.GET["edit"]))
@@ -55,8 +56,8 @@ def snippet_list_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(Role.CLINIC_ADMIN)
-def snippet_delete_view(request: HttpRequest, snippet_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def snippet_delete_view(request: AuthedRequest, snippet_id: int) -> HttpResponse:
+    user = request.user
     snippet = snippet_get(user=user, snippet_id=snippet_id)
     snippet_delete(actor=user, snippet=snippet, request=request)
     messages.success(request, _("Snippet ;%(shortcut)s deleted.") % {"shortcut": snippet.shortcut})

@@ -8,17 +8,18 @@ import hashlib
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.http import AuthedRequest
 from crisisnotes.polling import STOP_POLLING, poll_endpoint
 from sessions import registry
 from sessions.models import CrisisSession
@@ -30,16 +31,11 @@ from sessions.selectors.supervision import (
     note_get_for_supervision,
 )
 from sessions.services.supervision import MAX_REPLY_LENGTH, ConsultError, consult_reply_post
-from sessions.views.review import _render_section
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _board_context(request: HttpRequest) -> dict[str, object]:
+def _board_context(request: AuthedRequest) -> dict[str, object]:
     now = timezone.now()
-    notes = live_board_list(user=_user(request), now=now)
+    notes = live_board_list(user=request.user, now=now)
     # What the rows show, minute by minute: a poll that would draw the same board gets 204 and
     # htmx leaves the page alone (a keyboard user's focus stays where it is).
     shown = [
@@ -64,7 +60,7 @@ def _board_context(request: HttpRequest) -> dict[str, object]:
 
 
 @role_required(Role.SUPERVISOR)
-def live_board(request: HttpRequest) -> HttpResponse:
+def live_board(request: AuthedRequest) -> HttpResponse:
     # Audited when opened, not on every poll: a poll every few seconds would bury the log, and
     # the rows show no more than the page did (alias, counselor, risk, times).
     audit_record(action=Action.VIEW, request=request, summary="Opened the live board")
@@ -73,7 +69,7 @@ def live_board(request: HttpRequest) -> HttpResponse:
 
 @poll_endpoint
 @role_required(Role.SUPERVISOR)
-def live_board_rows(request: HttpRequest) -> HttpResponse:
+def live_board_rows(request: AuthedRequest) -> HttpResponse:
     context = _board_context(request)
     if request.GET.get("v") == context["board_version"]:
         return HttpResponse(status=204)
@@ -86,11 +82,11 @@ def _draft_version(note: CrisisSession) -> str:
     return f"{note.version}-{note.updated_at.timestamp()}-{note.consult_requested_at}"
 
 
-def _draft_context(request: HttpRequest, note: CrisisSession) -> dict[str, object]:
+def _draft_context(request: AuthedRequest, note: CrisisSession) -> dict[str, object]:
     return {
         "note": note,
         "sections": [
-            {"section": section, "html": _render_section(request, note, section)}
+            {"section": section, "html": section.render_readonly(note=note, request=request)}
             for section in registry.sections()
         ],
         "quick_notes": list(note.quick_notes.all()),
@@ -99,7 +95,7 @@ def _draft_context(request: HttpRequest, note: CrisisSession) -> dict[str, objec
 
 
 def _supervise_page(
-    request: HttpRequest,
+    request: AuthedRequest,
     note: CrisisSession,
     *,
     reply_text: str = "",
@@ -121,8 +117,8 @@ def _supervise_page(
 
 
 @role_required(Role.SUPERVISOR)
-def supervise_note(request: HttpRequest, note_id: int) -> HttpResponse:
-    note = note_get_for_supervision(user=_user(request), note_id=note_id)
+def supervise_note(request: AuthedRequest, note_id: int) -> HttpResponse:
+    note = note_get_for_supervision(user=request.user, note_id=note_id)
     audit_record(
         action=Action.SUPERVISE_VIEW,
         request=request,
@@ -134,12 +130,12 @@ def supervise_note(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @poll_endpoint
 @role_required(Role.SUPERVISOR)
-def supervise_note_content(request: HttpRequest, note_id: int) -> HttpResponse:
+def supervise_note_content(request: AuthedRequest, note_id: int) -> HttpResponse:
     """The read-only view's content, polled: 204 while the draft is unchanged; the new content,
     audited as another supervision view, when it changed; STOP_POLLING once the rule no longer
     opens it (signed, risk lowered), leaving the last content on the page."""
     try:
-        note = note_get_for_supervision(user=_user(request), note_id=note_id)
+        note = note_get_for_supervision(user=request.user, note_id=note_id)
     except Http404:
         return HttpResponse(status=STOP_POLLING)
     if request.GET.get("v") == _draft_version(note):
@@ -159,8 +155,8 @@ def supervise_note_content(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.SUPERVISOR)
-def supervise_reply(request: HttpRequest, note_id: int) -> HttpResponse:
-    user = _user(request)
+def supervise_reply(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     note = note_get_for_supervision(user=user, note_id=note_id)
     text = request.POST.get("text", "")
     try:
@@ -174,11 +170,11 @@ def supervise_reply(request: HttpRequest, note_id: int) -> HttpResponse:
 
 @poll_endpoint
 @role_required(Role.COUNSELOR)
-def note_consult_replies(request: HttpRequest, note_id: int) -> HttpResponse:
+def note_consult_replies(request: AuthedRequest, note_id: int) -> HttpResponse:
     """The author's polled list of consult replies. `?seen=N` is how many the page shows: when
     nothing new arrived the answer is 204 and htmx leaves the page alone (no flicker, no
     screen-reader repeat)."""
-    note = note_get_for_consult_poll(user=_user(request), note_id=note_id)
+    note = note_get_for_consult_poll(user=request.user, note_id=note_id)
     replies = consult_reply_list(note=note)
     seen = request.GET.get("seen", "")
     if seen.isdigit() and int(seen) == len(replies):

@@ -8,13 +8,14 @@ under load (bench/pages_bench.py)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
 from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
+from crisisnotes.http import AuthedRequest
 from sessions.selectors.work import (
     awaiting_cosign_list_for_author,
     draft_list_for_author,
@@ -25,8 +26,8 @@ FOLLOWUPS_SHOWN = 50
 
 
 @role_required(Role.COUNSELOR)
-def my_work(request: HttpRequest) -> HttpResponse:
-    open_tasks = followup_open_list_for_assignee(user=request.user)  # type: ignore[arg-type]
+def my_work(request: AuthedRequest) -> HttpResponse:
+    open_tasks = followup_open_list_for_assignee(user=request.user)
     show_all = request.GET.get("followups") == "all"
     # One row past the bound says whether there are more; only then is the total counted.
     followups = list(open_tasks if show_all else open_tasks[: FOLLOWUPS_SHOWN + 1])
@@ -38,8 +39,8 @@ def my_work(request: HttpRequest) -> HttpResponse:
         request,
         "sessions/my_work.html",
         {
-            "drafts": draft_list_for_author(user=request.user),  # type: ignore[arg-type]
-            "awaiting": awaiting_cosign_list_for_author(user=request.user),  # type: ignore[arg-type]
+            "drafts": draft_list_for_author(user=request.user),
+            "awaiting": awaiting_cosign_list_for_author(user=request.user),
             "followups": followups,
             "followups_total": followups_total,
             "now": timezone.now(),

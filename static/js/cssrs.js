@@ -109,9 +109,9 @@
         output.dataset.floor = floor(a, ver) || "";
       }
       var anyYes = KEYS.some(function (k) { return a[k] === true; });
-      if (hint) {
-        hint.textContent = anyYes ? gettext("Required: a C-SSRS answer is yes.") : gettext("Required when any C-SSRS answer is yes.");
-      }
+      // The texts are the server's (data-text-yes / data-text-no on the elements).
+      var pick = function (el) { return el.getAttribute(anyYes ? "data-text-yes" : "data-text-no") || el.textContent; };
+      if (hint) hint.textContent = pick(hint);
       // The wording of the chosen version (safety/cssrs.py renders both on each row).
       root.querySelectorAll("[data-cssrs-text], [data-cssrs-window]").forEach(function (el) {
         var text = el.getAttribute("data-text-" + ver);
@@ -120,7 +120,7 @@
       // SAFE-T: one line while every answer is No; opens by itself on the first Yes.
       var details = root.querySelector("[data-formulation]");
       var summary = root.querySelector("[data-formulation-summary]");
-      if (summary) summary.textContent = anyYes ? gettext("— required: a C-SSRS answer is yes") : gettext("— not required: no screening answer is yes");
+      if (summary) summary.textContent = pick(summary);
       if (details && anyYes && !details.open) details.open = true;
     }
 
@@ -128,6 +128,21 @@
       var t = event.target;
       if (t && t.closest && (t.closest("[data-cssrs-item]") || t.closest("[data-cssrs-version]"))) update();
     });
+    // "Every question asked: No" — one key for the all-No screen: each asked, unanswered item
+    // gets No in order (2 = No brings 6 in, which gets No too); a Yes already given is kept.
+    var allNo = root.querySelector("[data-cssrs-all-no]");
+    if (allNo) {
+      allNo.hidden = false;
+      allNo.addEventListener("click", function () {
+        for (var guard = 0; guard < KEYS.length; guard++) {
+          var next = KEYS.filter(function (k) { return rows[k] && !rows[k].hidden && value(k) === null; })[0];
+          if (!next) break;
+          var no = rows[next].querySelector("input[type=radio][value=no]");
+          no.checked = true;
+          no.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      });
+    }
     update();
   }
 

@@ -239,20 +239,19 @@
     });
   }
 
+  // The badge and "last edited" line come rendered by the server's own partials (labels and
+  // the rules of what they show live there only): swap them in.
+  function swapIn(old, html) {
+    if (!old || typeof html !== "string") return;
+    var fresh = document.createRange().createContextualFragment(html).firstElementChild;
+    if (fresh) old.replaceWith(fresh);
+  }
   function updateStages(stages) {
     Object.keys(stages || {}).forEach(function (k) {
       var section = document.getElementById("stage-" + k);
       if (!section) return;
-      var badge = section.querySelector(".completion-badge");
-      var state = stages[k].completion;
-      if (badge) {
-        badge.dataset.completion = state;
-        badge.textContent = state === "complete" ? gettext("Complete") : state === "in_progress" ? gettext("In progress") : gettext("Empty");
-        badge.className = "badge completion-badge " + (state === "complete" ? "text-bg-success" : state === "in_progress" ? "text-bg-warning" : "text-bg-secondary");
-      }
-      var edited = section.querySelector("[data-last-edited]");
-      // An empty stage shows no edit time: "last edited" beside "Empty" reads as lost text.
-      if (edited) edited.textContent = state !== "empty" && stages[k].last_edited ? interpolate(gettext("last edited %(time)s"), { time: stages[k].last_edited }, true) : "";
+      swapIn(section.querySelector(".completion-badge"), stages[k].badge_html);
+      swapIn(section.querySelector("[data-last-edited]"), stages[k].edited_html);
     });
   }
 
@@ -375,6 +374,8 @@
 
   function changed(event) {
     if (!event.target.name || SKIP[event.target.name]) return;
+    // A side panel's control inside the note (the safety plan's, form="...") is not the note's.
+    if (event.target.form !== form) return;
     dirty = true;
     if (blocked && !document.getElementById("js-conflict").classList.contains("d-none")) {
       mirror();
@@ -590,9 +591,9 @@
     live.classList.remove("d-none");
     live.classList.toggle("alert-danger", problems.length > 0);
     live.classList.toggle("alert-success", problems.length === 0);
-    live.querySelector("[data-count]").textContent = problems.length
-      ? interpolate(ngettext("Not signed yet: %(count)s thing to complete", "Not signed yet: %(count)s things to complete", problems.length), { count: problems.length }, true)
-      : gettext("Nothing missing: “End session and sign” signs the note.");
+    // The headings are the server's (data-text-* on #sign-live); {n} is the count.
+    var text = live.getAttribute(problems.length === 0 ? "data-text-none" : problems.length === 1 ? "data-text-one" : "data-text-many");
+    live.querySelector("[data-count]").textContent = (text || "").replace("{n}", String(problems.length));
     var list = live.querySelector("[data-list]");
     list.textContent = "";
     problems.forEach(function (p) { list.appendChild(link(p)); });
@@ -608,6 +609,10 @@
   if (top) form.dataset.signCheck = "1";
   form.addEventListener("crisisnotes:saved", function (event) {
     if (event.detail && event.detail.problems) render(event.detail.problems);
+  });
+  // A safety plan saved in the note's panel may meet a sign rule: refresh the list if shown.
+  document.body.addEventListener("crisisnotes:plan-saved", function () {
+    if (form.dataset.signCheck === "1") api.saveNow();
   });
 
   function markSaved(data) {

@@ -1,6 +1,8 @@
 /* Safety plan editor: "Add another" adds an empty name/phone row to steps 3-5 on the page, so a
    counselor on a call need not save and reopen for more rows. Without script the button stays
-   hidden and the two spare rows the server renders are the fallback. No dependencies. */
+   hidden and the two spare rows the server renders are the fallback. No dependencies.
+   In the note's plan panel (loaded by htmx) the same rows work, and the focus follows the panel:
+   into its first field when the editor opens, onto the saved message (or the button) after. */
 (function () {
   "use strict";
 
@@ -37,4 +39,13 @@
   function initAll() { document.querySelectorAll("[data-plan-rows]").forEach(init); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initAll);
   else initAll();
+
+  document.addEventListener("htmx:load", function (event) {
+    var panel = event.target;
+    if (!panel || panel.id !== "safety-plan-body") return;
+    panel.querySelectorAll("[data-plan-rows]").forEach(init);
+    var target = panel.querySelector(".is-invalid, textarea, input:not([type=hidden])") ||
+      panel.querySelector("[data-plan-status]") || panel.querySelector("[data-testid=safety-plan-edit]");
+    if (target) target.focus();
+  });
 })();

@@ -20,8 +20,7 @@ from sessions.models import CommunityResource
 from sessions.services.exports import record_pdf
 from sessions.services.followups import followup_default_due, followup_scan
 from tests.conftest import login
-from tests.factories import FollowUpTaskFactory
-from tests.sessions.records import signed_note
+from tests.factories import FollowUpTaskFactory, NoteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +38,7 @@ def test_a_session_at_2248_in_los_angeles_reads_2248_on_the_page_and_in_the_pdf(
     la_clinic: Clinic, counselor: User, client: DjangoClient
 ) -> None:
     started = datetime(2026, 11, 20, 22, 48, tzinfo=LA)  # 06:48 UTC the next day
-    note = signed_note(author=counselor, started_at=started)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor, started_at=started)
     login(client, counselor)
     page = client.get(reverse("crisis_sessions:note_detail", args=[note.pk])).content.decode()
     assert "2026-11-20 22:48" in page and "06:48" not in page
@@ -87,7 +86,9 @@ def test_settings_page_changes_take_effect_and_are_audited(
     assert "Time zone: UTC → Europe/Berlin" in event.summary
     assert event.actor == clinic_admin
     # In effect: the default due time of a high-risk follow-up, and the pages' zone.
-    note = signed_note(author=counselor, risk="high")
+    note = NoteFactory.create(
+        signed=True, author=counselor, screen_risk="high", clinician_risk="high"
+    )
     assert followup_default_due(note=note) == note.ended_at + __import__("datetime").timedelta(
         hours=12
     )

@@ -9,7 +9,7 @@ from crisisnotes.audit.services import query_fingerprint
 from sessions.services.clients import client_create
 from sessions.services.exports import export_single_request
 from tests.conftest import login
-from tests.sessions.records import signed_note
+from tests.factories import NoteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,9 @@ def test_opening_the_client_edit_form_is_audited(counselor_client, counselor):
 
 
 def test_opening_the_export_job_page_is_audited(counselor_client, counselor):
-    job = export_single_request(actor=counselor, note=signed_note(author=counselor))
+    job = export_single_request(
+        actor=counselor, note=NoteFactory.create(signed=True, high_risk=True, author=counselor)
+    )
     response = counselor_client.get(reverse("crisis_sessions:export_detail", args=[job.pk]))
     assert response.status_code == 200
     event = AuditEvent.objects.get(action=Action.VIEW, object_type="crisis_sessions.exportjob")
@@ -49,7 +51,7 @@ def test_opening_the_export_job_page_is_audited(counselor_client, counselor):
 
 
 def test_a_refused_read_of_another_clinics_note_is_a_denied_event(client, counselor, outsider):
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     login(client, outsider)
     response = client.get(note.get_absolute_url(), REMOTE_ADDR="192.0.2.44")
     assert response.status_code == 404

@@ -9,8 +9,8 @@ from playwright.sync_api import Page
 from crisisnotes.accounts.models import User
 from sessions.models import Client
 from tests.e2e.conftest import log_in
+from tests.factories import NoteFactory
 from tests.sessions.note_helpers import start_note
-from tests.sessions.records import signed_note
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +43,7 @@ def test_no_csp_violation_on_the_main_pages(page: Page, live_server, demo, role)
     counselor = User.objects.get(username="counselor")
     client = Client.objects.filter(clinic=counselor.clinic).first()
     assert client is not None
-    signed = signed_note(author=counselor, client=client)
+    signed = NoteFactory.create(signed=True, high_risk=True, author=counselor, client=client)
     draft = start_note(counselor, client=client)
     pages = {
         "counselor": [

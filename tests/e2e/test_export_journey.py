@@ -13,8 +13,7 @@ from crisisnotes.accounts.models import Clinic, User
 from sessions.models import CrisisSession, ExportJob
 from sessions.models.exports import ExportKind, ExportStatus
 from tests.e2e.conftest import log_in
-from tests.factories import ClinicFactory, UserFactory
-from tests.sessions.records import signed_note
+from tests.factories import ClinicFactory, NoteFactory, UserFactory
 from tests.workers import celery_worker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -24,7 +23,7 @@ def test_admin_bulk_export_progress_and_download(page: Page, live_server, demo, 
     settings.PRIVATE_STORAGE_DIR = tmp_path / "private"
     counselor = User.objects.get(username="counselor")
     for _ in range(4):
-        signed_note(author=counselor)
+        NoteFactory.create(signed=True, high_risk=True, author=counselor)
     signed = CrisisSession.objects.filter(clinic=counselor.clinic, status="signed").count()
 
     with celery_worker(extra_env={"PRIVATE_STORAGE_DIR": str(settings.PRIVATE_STORAGE_DIR)}):

@@ -85,3 +85,47 @@ def test_save_status_stays_in_view_at_the_bottom_of_the_page(page: Page, live_se
     page.locator("#end-sign-button").scroll_into_view_if_needed()
     page.mouse.wheel(0, 20_000)
     expect(page.get_by_test_id("save-status")).to_be_in_viewport()
+
+
+def test_badges_updated_by_the_page_are_what_the_server_renders(
+    page: Page, live_server, demo
+) -> None:
+    """The autosave brings each stage's badge and "last edited" line rendered by the server's
+    partials; after a reload the server renders the very same markup."""
+    start_session(page, live_server.url)
+    stage = page.locator("#stage-exploration")
+    badge = stage.locator(".completion-badge")
+    expect(badge).to_have_text("Empty")
+    expect(stage.locator("[data-last-edited]")).to_have_text("")
+    page.locator("#id_exploration-precipitating_event").fill("Argument with a flatmate.")
+    page.keyboard.press("Control+s")
+    expect(badge).to_have_text("In progress", timeout=10_000)
+    expect(stage.locator("[data-last-edited]")).to_contain_text("last edited ")
+    live = stage.locator(".card-header").evaluate("el => el.innerHTML.replace(/\\s+/g, ' ')")
+    page.reload()
+    served = stage.locator(".card-header").evaluate("el => el.innerHTML.replace(/\\s+/g, ' ')")
+    assert live == served
+
+
+def test_every_question_asked_no_with_one_key_keeps_a_yes(page: Page, live_server, demo) -> None:
+    """The all-No screen in one key: each asked, unanswered item gets No (2 = No brings 6 in,
+    which gets No too); an answer already given stays."""
+    start_session(page, live_server.url)
+    button = page.get_by_test_id("cssrs-all-no")
+    answer(page, "q1", yes=True)
+    button.focus()
+    page.keyboard.press("Space")
+    expect(page.locator("#id_safety-screen-q1")).to_be_checked()
+    for item in ("q2", "q6"):
+        expect(page.locator(f"#id_safety-screen-{item}_no")).to_be_checked()
+    for item in ("q3", "q4", "q5", "q6b"):
+        expect(page.locator(f"#cssrs-row-{item}")).to_be_hidden()
+    expect(page.locator("#cssrs-risk")).to_have_text("Low")
+    # 2 changed to Yes brings 3–5 in, unanswered: one key answers them No, 6 keeps its No.
+    answer(page, "q2", yes=True)
+    button.focus()
+    page.keyboard.press("Space")
+    for item in ("q3", "q4", "q5", "q6"):
+        expect(page.locator(f"#id_safety-screen-{item}_no")).to_be_checked()
+    expect(page.locator("#id_safety-screen-q2")).to_be_checked()
+    expect(page.locator("#cssrs-risk")).to_have_text("Low")

@@ -14,11 +14,10 @@ from crisisnotes.notifications.models import EmailStatus, OutgoingEmail
 from crisisnotes.notifications.services import email_sweep
 from sessions.models import ExportJob
 from sessions.models.exports import ExportStatus
-from sessions.services.exports import export_jobs_resume, job_file
+from sessions.services.exports import export_jobs_resume, job_file, job_files
 from sessions.tasks import followups_scan
 from tests.conftest import login
-from tests.factories import FollowUpTaskFactory
-from tests.sessions.records import signed_note
+from tests.factories import FollowUpTaskFactory, NoteFactory
 from tests.smtp import smtp_relay
 from tests.workers import (
     Worker,
@@ -75,7 +74,7 @@ def test_with_the_broker_down_export_and_reset_succeed_and_run_once_it_returns(
 ):
     settings.PRIVATE_STORAGE_DIR = tmp_path / "private"
     mail_dir = tmp_path / "mail"
-    signed_note(author=counselor)
+    NoteFactory.create(signed=True, high_risk=True, author=counselor)
     with private_redis() as url, app_broker(url):
         stop_redis(url)
         login(client, clinic_admin)
@@ -110,7 +109,7 @@ def test_with_the_broker_down_export_and_reset_succeed_and_run_once_it_returns(
             time.sleep(2)
     job.refresh_from_db()
     assert job.status == ExportStatus.DONE, job.error
-    assert ExportJob.objects.count() == 1 and job_file(job).exists()
+    assert ExportJob.objects.count() == 1 and job_files(job) == [job_file(job)]
     mails = list(mail_dir.iterdir())
     assert len(mails) == 1
     body = mails[0].read_text()

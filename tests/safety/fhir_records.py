@@ -26,8 +26,7 @@ from safety.models import (
 from sessions.models import Client, CrisisSession, FollowUpAttempt, FollowUpTask
 from sessions.models.notes import FollowUpStage
 from sessions.services.signing import note_content_hash
-from tests.factories import ClientFactory
-from tests.sessions.records import draft_note
+from tests.factories import ClientFactory, NoteFactory
 
 LOW_ANSWERS = {"q1": True, "q2": False, "q6": False}
 HIGH_ANSWERS = {"q1": True, "q2": True, "q3": True, "q4": True, "q5": False, "q6": True}
@@ -86,7 +85,7 @@ def draft_record(author: User, client: Client | None = None, **fields: Any) -> C
         language="English",
     )
     started = fields.pop("started_at", timezone.now() - timedelta(hours=3))
-    return draft_note(author=author, client=client, started_at=started, **fields)
+    return NoteFactory.create(author=author, client=client, started_at=started, **fields)
 
 
 def _screen(note: CrisisSession, answers: dict[str, bool], risk: str) -> None:

@@ -26,8 +26,7 @@ from sessions.models.exports import ExportStatus
 from sessions.services.exports import export_bulk_request
 from sessions.services.signing import note_content_hash
 from tests.conftest import login
-from tests.factories import ClientFactory
-from tests.sessions.records import signed_note
+from tests.factories import ClientFactory, NoteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +47,7 @@ def _data(**overrides: Any) -> dict[str, Any]:
 def test_supervisor_records_a_disclosure_after_signing_without_touching_the_signed_note(
     counselor: User, supervisor: User
 ) -> None:
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     before = note_content_hash(note)
     disclosure = disclosure_record(actor=supervisor, client=note.client, session=note, data=_data())
     assert disclosure.regarding_session == note and disclosure.session is None
@@ -88,7 +87,7 @@ def test_a_later_disclosure_can_never_be_changed(clinic_admin: User, counselor: 
 def test_only_the_author_a_supervisor_or_an_admin_may_record(
     counselor: User, teammate: User, outsider: User
 ) -> None:
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     assert disclosure_record(actor=counselor, client=note.client, session=note, data=_data())
     with pytest.raises(SafetyError, match="author, a supervisor or a clinic admin"):
         disclosure_record(actor=teammate, client=note.client, session=note, data=_data())
@@ -113,9 +112,9 @@ def test_a_bulk_export_sent_outside_is_a_disclosure_for_every_client_it_holds(
 ) -> None:
     first, second = (ClientFactory(clinic=counselor.clinic, created_by=counselor) for _ in "ab")
     notes = [
-        signed_note(author=counselor, client=first),
-        signed_note(author=counselor, client=first),
-        signed_note(author=counselor, client=second),
+        NoteFactory.create(signed=True, high_risk=True, author=counselor, client=first),
+        NoteFactory.create(signed=True, high_risk=True, author=counselor, client=first),
+        NoteFactory.create(signed=True, high_risk=True, author=counselor, client=second),
     ]
     job = export_bulk_request(actor=clinic_admin)
     with pytest.raises(SafetyError, match="finished export"):
@@ -158,7 +157,7 @@ def _form(**overrides: Any) -> dict[str, Any]:
 def test_record_page_after_signing_and_the_printed_accounting(
     client: DjangoClient, counselor: User, supervisor: User, clinic_admin: User
 ) -> None:
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     login(client, supervisor)
     url = reverse("safety:disclosure_record", args=[note.client_id])
     assert client.get(url).status_code == 200
@@ -196,7 +195,7 @@ def test_record_page_after_signing_and_the_printed_accounting(
 def test_a_counselor_records_only_against_their_own_sessions(
     client: DjangoClient, counselor: User, teammate: User
 ) -> None:
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     login(client, teammate)
     url = reverse("safety:disclosure_record", args=[note.client_id])
     response = client.post(url, _form(session=note.pk))
@@ -210,7 +209,7 @@ def test_a_counselor_records_only_against_their_own_sessions(
 def test_export_page_records_the_disclosure(
     client: DjangoClient, counselor: User, clinic_admin: User, private_dir: Path
 ) -> None:
-    signed_note(author=counselor)
+    NoteFactory.create(signed=True, high_risk=True, author=counselor)
     job = export_bulk_request(actor=clinic_admin)
     ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.DONE)
     login(client, clinic_admin)

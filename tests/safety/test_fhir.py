@@ -18,6 +18,7 @@ from safety.fhir import cssrs_questionnaire
 from safety.models import PlanStep, SafetyPlanVersion, SafetyScreen
 from sessions.fhir import FhirExportError, note_fhir_bundle
 from sessions.models import FollowUpTask
+from tests.factories import NoteFactory
 from tests.safety.fhir_records import (
     HIGH_ANSWERS,
     LOW_ANSWERS,
@@ -34,7 +35,6 @@ from tests.safety.fhir_records import (
     sign_record,
     validate_bundle,
 )
-from tests.sessions.records import draft_note
 
 BASE = "https://crisis.example.invalid/fhir"
 NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
@@ -285,7 +285,7 @@ def test_same_client_and_plan_keep_their_ids_across_sessions(counselor):
 def test_drafts_have_no_fhir_representation(counselor):
     with pytest.raises(FhirExportError):
         note_fhir_bundle(
-            note=draft_note(author=counselor), base_url=BASE, generated_at=timezone.now()
+            note=NoteFactory.create(author=counselor), base_url=BASE, generated_at=timezone.now()
         )
 
 

@@ -200,6 +200,43 @@ def test_plan_editor_saves_a_version_linked_to_the_session(
     assert version.steps["coping"] == ["Walk by the harbour"]
 
 
+def test_plan_panel_opens_the_editor_in_the_note_and_saves_a_version(
+    counselor_client: DjangoClient, counselor: User
+) -> None:
+    """The note's plan panel (htmx): the editor's controls belong to the panel's own form (put
+    outside the note's form out of band), the save is the same service, linked to the session."""
+    note = start_note(counselor)
+    url = reverse("safety:plan_panel", args=[note.pk])
+    editor = counselor_client.get(url + "?edit=1", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in editor
+    assert re.search(r'<textarea name="warning_signs"[^>]*form="safety-plan-panel-form"', editor)
+    assert 'name="help-name" id="help-name-1" value="" placeholder="Name" form=' in editor
+    assert 'id="note-side-forms" hx-swap-oob="true"' in editor
+    assert AuditEvent.objects.filter(summary="Safety plan editor").count() == 1
+
+    response = counselor_client.post(url, plan_post(note), HTTP_HX_REQUEST="true")
+    assert response["HX-Trigger"] == "crisisnotes:plan-saved"
+    html = response.content.decode()
+    assert "Safety plan version 1 saved; it is active." in html
+    assert "(saved in this session)" in html and "safety-plan-panel-form" not in html
+    version = SafetyPlanVersion.objects.get(client=note.client)
+    assert version.session_id == note.pk and version.is_active
+
+    again = counselor_client.post(url, plan_post(note), HTTP_HX_REQUEST="true")
+    assert "No changes: version 1 stays in force." in again.content.decode()
+    assert SafetyPlanVersion.objects.filter(client=note.client).count() == 1
+
+
+def test_plan_panel_is_the_authors_draft_only(
+    counselor_client: DjangoClient, counselor: User, teammate: User
+) -> None:
+    note = start_note(teammate)
+    url = reverse("safety:plan_panel", args=[note.pk])
+    assert counselor_client.get(url + "?edit=1").status_code == 404
+    assert counselor_client.post(url, plan_post(note)).status_code == 404
+    assert not SafetyPlanVersion.objects.exists()
+
+
 def back_links(response: Any) -> list[str]:
     """Where "← Back" and "Cancel" of the plan editor go."""
     html = response.content.decode()

@@ -3,6 +3,7 @@ fields this app's sign rules require."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from crisisnotes.accounts.models import User
 from sessions import registry
 from sessions.models import Client, CrisisSession
 from sessions.models.notes import Disposition, Modality
+from sessions.registry import NoteSection
 from sessions.services.notes import note_create, note_form_data
 from tests.factories import ClientFactory
 
@@ -63,11 +65,24 @@ def complete_data(note: CrisisSession, **overrides: Any) -> dict[str, Any]:
     return form_data(note, **{"header-ended_at": ended, **COMPLETE, **overrides})
 
 
+def _silenced(section: NoteSection) -> NoteSection:
+    """The same section without sign rules or co-sign reasons."""
+    quiet = type(
+        f"Silenced{type(section).__name__}",
+        (type(section),),
+        {"sign_problems": lambda self, note: (), "cosign_reasons": lambda self, note: []},
+    )
+    return quiet()
+
+
 @pytest.fixture
-def only_session_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+def only_session_rules() -> Iterator[None]:
     """Limit sign rules and co-sign reasons to this app's, so tests of them do not depend on
-    the rules other apps register (those apps test their own)."""
-    rules = [r for r in registry.sign_rules() if r.__module__ == "sessions.sections"]
-    reasons = [r for r in registry.cosign_reasons() if r.__module__ == "sessions.sections"]
-    monkeypatch.setattr(registry, "_sign_rules", rules)
-    monkeypatch.setattr(registry, "_cosign_reasons", reasons)
+    the rules other apps' sections bring (those apps test their own): other apps' sections
+    stay (their rows, forms and content) but are silenced."""
+    own = [
+        s if type(s).__module__ == "sessions.sections" else _silenced(s)
+        for s in registry.sections()
+    ]
+    with registry.override(*own):
+        yield

@@ -12,8 +12,13 @@ from sessions.models import FollowUpTask
 from sessions.models.followups import FollowUpMethod
 from sessions.models.notes import NoteStatus, RiskLevel
 from tests.conftest import login
-from tests.factories import ClientFactory, CrisisSessionFactory, TeamFactory, UserFactory
-from tests.sessions.review_support import awaiting_note, draft_note
+from tests.factories import (
+    ClientFactory,
+    CrisisSessionFactory,
+    NoteFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +72,7 @@ def seeded(clinic, supervisor, counselor, trainee, outsider):
             ),
             "e": _note(trainee, at(16, 9), status=NoteStatus.DRAFT, ended_at=at(16, 10)),
             "f": _note(trainee, at(18, 11), status=NoteStatus.DRAFT, imminent=True),
-            "g": awaiting_note(author=trainee, started_at=at(17, 14)),
+            "g": NoteFactory.create(awaiting_cosign=True, author=trainee, started_at=at(17, 14)),
         }
         _task(counselor, at(18, 10))  # overdue
         _task(counselor, at(18, 15))  # due later today
@@ -160,7 +165,7 @@ def test_dashboard_query_count_does_not_grow_with_data(client, supervisor, couns
         for _ in range(n):
             for author in (counselor, trainee):
                 _note(author, at(17, 10), screen_risk=RiskLevel.HIGH)
-                awaiting_note(author=author)
+                NoteFactory.create(awaiting_cosign=True, author=author)
                 _task(author, at(17, 10))
 
     with time_machine.travel(NOW, tick=False):
@@ -214,9 +219,13 @@ def test_dashboard_marks_drafts_in_progress_and_links_what_the_supervisor_can_op
     s = seeded
     with time_machine.travel(NOW, tick=False):
         # The supervisor's own draft: theirs to open.
-        own = draft_note(author=supervisor, started_at=at(18, 9), screen_risk=RiskLevel.HIGH)
+        own = NoteFactory.create(
+            author=supervisor, started_at=at(18, 9), screen_risk=RiskLevel.HIGH
+        )
         # With its stage rows (the seeded notes have none), so the review page can render.
-        awaiting = awaiting_note(author=trainee, started_at=at(18, 7), imminent=True)
+        awaiting = NoteFactory.create(
+            awaiting_cosign=True, author=trainee, started_at=at(18, 7), imminent=True
+        )
         login(client, supervisor)
         page = client.get(reverse("crisis_sessions:dashboard")).content.decode()
         rows = _high_risk_rows(page)

@@ -11,16 +11,15 @@ import io
 import re
 import signal
 import time
-import zipfile
-from pathlib import Path
 
 import pytest
 
 from sessions.models import CrisisSession, ExportChunk, ExportJob
 from sessions.models.exports import ExportFormat, ExportStatus
-from sessions.services.exports import export_bulk_request, job_dir, job_file
+from sessions.services.exports import export_bulk_request, job_file, job_files
+from tests.factories import NoteFactory
 from tests.safety.fhir_records import low_risk_note
-from tests.sessions.records import signed_note
+from tests.sessions.export_files import stored_zip
 from tests.workers import Worker, celery_worker, private_redis
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -77,7 +76,7 @@ def test_two_workers_share_one_pdf_job_and_a_sigkilled_one_loses_no_record(
     counselor, clinic_admin, settings, tmp_path
 ):
     settings.PRIVATE_STORAGE_DIR = tmp_path / "private"
-    notes = [signed_note(author=counselor) for _ in range(16)]
+    notes = [NoteFactory.create(signed=True, high_risk=True, author=counselor) for _ in range(16)]
     env = _env(settings)
     with (
         private_redis() as url,
@@ -99,9 +98,8 @@ def test_two_workers_share_one_pdf_job_and_a_sigkilled_one_loses_no_record(
     assert finished_in < 60
     # The first worker held a chunk of this job when it died; the second rendered the rest.
     assert ExportChunk.objects.filter(job=job, claimed_by__in=_task_ids(second)).count() >= 2
-    files = [p for p in Path(job_dir(job)).rglob("*") if p.is_file()]
-    assert files == [job_file(job)], files
-    with zipfile.ZipFile(job_file(job)) as archive:
+    assert job_files(job) == [job_file(job)]
+    with stored_zip(job) as archive:
         names = archive.namelist()
         index = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode())))
         contents = {name: archive.read(name) for name in names}
@@ -136,8 +134,8 @@ def test_two_workers_run_one_fhir_job_with_every_record_once(
     assert job.status == ExportStatus.DONE, job.error
     assert job.failures == [] and job.progress_done == len(notes)
     assert ExportChunk.objects.filter(job=job, done_at__isnull=True).count() == 0
-    assert [p for p in Path(job_dir(job)).rglob("*") if p.is_file()] == [job_file(job)]
-    with zipfile.ZipFile(job_file(job)) as archive:
+    assert job_files(job) == [job_file(job)]
+    with stored_zip(job) as archive:
         encounters = archive.read("Encounter.ndjson").decode().splitlines()
         assert "OperationOutcome.ndjson" not in archive.namelist()
     ids = [line.split('"id":"', 1)[1].split('"', 1)[0] for line in encounters]

@@ -13,8 +13,7 @@ from crisisnotes.audit.models import Action, AuditEvent
 from sessions.models import ExportJob
 from sessions.services.exports import export_job_run
 from tests.conftest import login
-from tests.factories import CrisisSessionFactory
-from tests.sessions.records import draft_note, signed_note
+from tests.factories import CrisisSessionFactory, NoteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +24,14 @@ def _private_storage(settings, tmp_path):
 
 
 def test_signed_note_page_has_the_export_button_and_a_draft_has_none(counselor_client, counselor):
-    signed = signed_note(author=counselor)
+    signed = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     assert "Export PDF" in counselor_client.get(signed.get_absolute_url()).content.decode()
-    draft = draft_note(author=counselor)
+    draft = NoteFactory.create(author=counselor)
     assert "Export PDF" not in counselor_client.get(draft.get_absolute_url()).content.decode()
 
 
 def test_export_button_queues_a_job_and_shows_its_progress(counselor_client, counselor):
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     response = counselor_client.post(reverse("crisis_sessions:note_export", args=[note.pk]))
     job = ExportJob.objects.get()
     assert response["Location"] == reverse("crisis_sessions:export_detail", args=[job.pk])
@@ -58,8 +57,13 @@ def test_counselor_cannot_reach_the_admin_export_page(counselor_client):
 
 
 def test_admin_starts_a_bulk_export_with_filters(admin_client_, counselor, clinic_admin):
-    notes = [signed_note(author=counselor, risk="moderate") for _ in range(2)]
-    signed_note(author=counselor, risk="low")
+    notes = [
+        NoteFactory.create(
+            signed=True, author=counselor, screen_risk="moderate", clinician_risk="moderate"
+        )
+        for _ in range(2)
+    ]
+    NoteFactory.create(signed=True, author=counselor, screen_risk="low", clinician_risk="low")
     page = admin_client_.get(reverse("crisis_sessions:export_list"))
     assert page.status_code == 200 and "Start export" in page.content.decode()
     response = admin_client_.post(
@@ -85,7 +89,7 @@ def test_bulk_export_with_nothing_to_export_says_so(admin_client_):
 
 
 def test_download_is_audited_and_checked(client, counselor, teammate, clinic_admin, outsider):
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     login(client, counselor)
     client.post(reverse("crisis_sessions:note_export", args=[note.pk]))
     job = export_job_run(job_id=ExportJob.objects.get().pk)
@@ -110,7 +114,7 @@ def test_expired_link_is_gone(client, counselor, clinic):
     clinic.export_link_hours = 1  # shorter than the login session, which time travel would end
     clinic.idle_timeout_minutes = 120  # ...and than the idle logoff
     clinic.save()
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     login(client, counselor)
     client.post(reverse("crisis_sessions:note_export", args=[note.pk]))
     job = export_job_run(job_id=ExportJob.objects.get().pk)
@@ -142,7 +146,7 @@ def test_a_job_nothing_moves_on_says_waiting_for_a_worker_without_an_animated_ba
     from sessions.models.exports import WAITING_AFTER
     from sessions.services.exports import export_bulk_request
 
-    signed_note(author=counselor)
+    NoteFactory.create(signed=True, high_risk=True, author=counselor)
     job = export_bulk_request(actor=clinic_admin)
     url = reverse("crisis_sessions:export_progress", args=[job.pk])
     fresh = admin_client_.get(url).content.decode()

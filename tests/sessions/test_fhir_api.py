@@ -14,8 +14,8 @@ from django.urls import reverse
 from crisisnotes.audit.models import Action, AuditEvent
 from sessions.models import FhirApiToken
 from sessions.services.fhir import fhir_token_create, fhir_token_digest, fhir_token_revoke
+from tests.factories import NoteFactory
 from tests.safety.fhir_records import high_risk_note, validate_bundle
-from tests.sessions.records import draft_note
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_a_partner_token_reads_its_clinics_signed_record_and_is_audited(
 
 def test_another_clinics_record_and_drafts_are_404(api_on, client, counselor, outsider):
     note = high_risk_note(counselor)
-    draft = draft_note(author=counselor)
+    draft = NoteFactory.create(author=counselor)
     _, theirs = fhir_token_create(clinic=outsider.clinic, name="Uplands partner")
     response = client.get(bundle_url(note), **bearer(theirs))
     assert response.status_code == 404

@@ -5,7 +5,6 @@ resources written once, failures as OperationOutcome lines, resumable like the P
 from __future__ import annotations
 
 import json
-import zipfile
 from datetime import timedelta
 
 import pytest
@@ -18,8 +17,14 @@ from crisisnotes.audit.models import Action, AuditEvent
 from sessions.fhir import note_fhir_bundle
 from sessions.models import CrisisSession, ExportJob, FollowUpTask
 from sessions.models.exports import ExportFormat, ExportStatus
-from sessions.services import fhir as fhir_services
-from sessions.services.exports import export_bulk_request, export_job_run, job_dir, job_file
+from sessions.services.exports import (
+    export_bulk_request,
+    export_job_run,
+    job_dir,
+    job_file,
+    job_files,
+)
+from sessions.services.exports import fhir_ndjson as fhir_services
 from tests.conftest import login
 from tests.safety.fhir_records import (
     anonymous_note,
@@ -30,6 +35,7 @@ from tests.safety.fhir_records import (
     low_risk_note,
     sign_record,
 )
+from tests.sessions.export_files import stored_zip
 
 pytestmark = pytest.mark.django_db
 
@@ -40,9 +46,8 @@ def _private_storage(settings, tmp_path):
 
 
 def read_zip(job: ExportJob) -> dict[str, list[dict]]:
-    path = job_file(job)
-    assert path is not None and path.name == f"crisisnotes-fhir-{job.pk}.zip"
-    with zipfile.ZipFile(path) as archive:
+    assert job_file(job) == f"{job_dir(job)}/crisisnotes-fhir-{job.pk}.zip"
+    with stored_zip(job) as archive:
         files = {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
     result: dict[str, list[dict]] = {"manifest": [json.loads(files.pop("manifest.json"))]}
     for name, text in files.items():
@@ -94,7 +99,7 @@ def test_bulk_fhir_export_writes_valid_ndjson_per_resource_type(
         resource = entry["resource"]
         assert resource in files[resource["resourceType"]]
     # Only the ZIP remains of the job's working files.
-    assert [p.name for p in job_dir(job).iterdir()] == [f"crisisnotes-fhir-{job.pk}.zip"]
+    assert job_files(job) == [f"{job_dir(job)}/crisisnotes-fhir-{job.pk}.zip"]
     # Each record's trail shows it was included in the export.
     for note in notes:
         assert AuditEvent.objects.filter(

@@ -4,14 +4,14 @@ Celery worker process (tests/workers.py) take the job, and its progress reaches 
 from __future__ import annotations
 
 import time
-import zipfile
 
 import pytest
 
 from sessions.models import ExportJob
 from sessions.models.exports import ExportFormat, ExportStatus
-from sessions.services.exports import export_bulk_request, job_file
+from sessions.services.exports import export_bulk_request
 from tests.safety.fhir_records import high_risk_note, low_risk_note
+from tests.sessions.export_files import stored_zip
 from tests.workers import celery_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -32,9 +32,7 @@ def test_bulk_fhir_export_runs_in_a_real_worker(counselor, clinic_admin, setting
         assert job.status == ExportStatus.DONE, worker.log()
     assert "exports.run" in worker.log()
     assert job.progress_done == job.progress_total == 2
-    path = job_file(ExportJob.objects.get(pk=job.pk))
-    assert path is not None
-    with zipfile.ZipFile(path) as archive:
+    with stored_zip(ExportJob.objects.get(pk=job.pk)) as archive:
         encounters = archive.read("Encounter.ndjson").decode().splitlines()
         assert "manifest.json" in archive.namelist()
     assert len(encounters) == len(notes)

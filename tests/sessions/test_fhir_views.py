@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from crisisnotes.audit.models import Action, AuditEvent
 from tests.conftest import login
+from tests.factories import NoteFactory
 from tests.safety.fhir_records import high_risk_note, resources_of, validate_bundle
-from tests.sessions.records import draft_note
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_another_clinic_gets_404_and_nothing_is_audited(client, counselor, outsi
 
 
 def test_a_draft_has_no_fhir_download(client, counselor):
-    draft = draft_note(author=counselor)
+    draft = NoteFactory.create(author=counselor)
     assert login(client, counselor).get(url(draft)).status_code == 404
     assert not exports_of(draft).exists()
 
@@ -70,7 +70,7 @@ def test_signed_note_page_links_the_download_and_a_draft_page_does_not(client, c
     login(client, counselor)
     note = high_risk_note(counselor)
     assert url(note) in client.get(note.get_absolute_url()).content.decode()
-    draft = draft_note(author=counselor)
+    draft = NoteFactory.create(author=counselor)
     assert url(draft) not in client.get(draft.get_absolute_url()).content.decode()
 
 

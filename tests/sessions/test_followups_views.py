@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from sessions.models import CrisisSession, FollowUpTask
 from tests.conftest import login
-from tests.factories import CrisisSessionFactory, FollowUpTaskFactory
-from tests.sessions.records import signed_note
+from tests.factories import CrisisSessionFactory, FollowUpTaskFactory, NoteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +52,7 @@ def test_invalid_task_shows_the_error_and_saves_nothing(counselor_client, counse
 
 
 def test_tasks_cannot_be_added_to_a_signed_note_or_someone_elses_draft(client, counselor, teammate):
-    signed = signed_note(author=counselor)
+    signed = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     theirs = CrisisSessionFactory(clinic=counselor.clinic, author=teammate)
     login(client, counselor)
     assert client.post(_add_url(signed), _task_post(counselor)).status_code == 403
@@ -62,7 +61,9 @@ def test_tasks_cannot_be_added_to_a_signed_note_or_someone_elses_draft(client, c
 
 
 def test_note_page_section_lists_the_tasks(counselor_client, counselor):
-    note = signed_note(
+    note = NoteFactory.create(
+        signed=True,
+        high_risk=True,
         author=counselor,
         before_signing=lambda draft: FollowUpTaskFactory(
             session=draft, assigned_to=counselor, purpose="Text on Monday"

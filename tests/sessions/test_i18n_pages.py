@@ -20,12 +20,12 @@ from sessions.models.notes import Modality
 from sessions.services.notes import note_autosave
 from sessions.services.signing import note_sign
 from tests.conftest import login
+from tests.factories import NoteFactory
 from tests.sessions.note_helpers import (
     complete_data,
     only_session_rules,  # noqa: F401 (fixture)
     start_note,
 )
-from tests.sessions.review_support import awaiting_note
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,7 @@ def test_the_signed_note_reads_in_spanish(client, counselor):
 
 @pytest.mark.usefixtures("spanish_catalogue")
 def test_the_review_page_and_queue_read_in_spanish(client, supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory(author=trainee, awaiting_cosign=True)
     login(client, supervisor)
 
     page = _get(client, reverse("crisis_sessions:review_note", args=[note.pk]), "es")

@@ -19,9 +19,8 @@ from safety.models import SafetyPlanVersion
 from sessions.models import Addendum, Client, FollowUpTask, QuickNote
 from sessions.models.notes import AddendumKind, ProcessNote
 from sessions.services.notes import note_forms
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, NoteFactory
 from tests.sessions.note_helpers import form_data, reload, start_note
-from tests.sessions.records import signed_note
 
 pytestmark = pytest.mark.django_db
 
@@ -196,7 +195,7 @@ def test_quick_note_at_its_limit_is_added_and_over_it_is_refused(counselor_clien
 
 
 def test_addendum_with_a_control_character_or_too_long_is_refused(counselor_client, counselor):
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     url = reverse("crisis_sessions:note_addendum", args=[note.pk])
     for data, message in (
         ({"text": "Wrong\x00client", "reason": "Mix-up"}, "control character (NUL)"),

@@ -18,8 +18,7 @@ from sessions.models.followups import FollowUpOutcome
 from sessions.models.notes import AddendumKind
 from sessions.registry import sections
 from sessions.services.exports import ExportError, record_pdf
-from tests.factories import CrisisSessionFactory, FollowUpTaskFactory
-from tests.sessions.records import signed_note
+from tests.factories import CrisisSessionFactory, FollowUpTaskFactory, NoteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +36,9 @@ def _flat(text: Any) -> str:
 @pytest.fixture
 def note(counselor, supervisor):
     tasks: list[FollowUpTask] = []
-    note = signed_note(
+    note = NoteFactory.create(
+        signed=True,
+        high_risk=True,
         author=counselor,
         before_signing=lambda draft: tasks.append(
             FollowUpTaskFactory(session=draft, assigned_to=counselor)
@@ -85,7 +86,9 @@ def test_record_pdf_shows_every_section_signature_and_hash(note, counselor, clin
 
 
 def test_every_page_says_confidential_and_page_x_of_y(counselor, clinic_admin):
-    note = signed_note(author=counselor, event="A long night. " * 700)  # within the 10,000 limit
+    note = NoteFactory.create(
+        signed=True, high_risk=True, author=counselor, event="A long night. " * 700
+    )  # within the 10,000 limit
     _, reader = _text(record_pdf(note=note, generated_by=clinic_admin))
     pages = len(reader.pages)
     assert pages >= 2
@@ -99,7 +102,9 @@ def test_every_page_says_confidential_and_page_x_of_y(counselor, clinic_admin):
 
 
 def test_cosigned_record_says_co_signed_with_both_signatures(trainee, supervisor, clinic_admin):
-    note = signed_note(
+    note = NoteFactory.create(
+        signed=True,
+        high_risk=True,
         author=trainee,
         cosigned_by=supervisor,
         cosigned_at=timezone.now(),
@@ -157,7 +162,7 @@ def test_hostile_text_is_escaped_makes_no_request_and_wraps(counselor, clinic_ad
     hostile = (
         '<script>alert("x")</script> <img src=http://tracker.example.invalid/p.png> ' + long_word
     )
-    note = signed_note(author=counselor, event=hostile)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor, event=hostile)
     fetcher = StaticOnlyURLFetcher()
     pdf = record_pdf(note=note, generated_by=clinic_admin, fetcher=fetcher)
     text, reader = _text(pdf)

@@ -42,7 +42,7 @@ from sessions.models.notes import ContactType, Modality, PersonPresent, ReasonCo
 from sessions.registry import sections
 from sessions.services import signing
 from sessions.services.exports import record_pdf
-from tests.sessions.records import draft_note
+from tests.factories import NoteFactory
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -140,7 +140,7 @@ def _when(value: str) -> str:
 def full_note(counselor: User, supervisor: User) -> tuple[CrisisSession, Markers]:
     """A draft with every hashed row filled, then signed the way note_sign stores it."""
     mark = Markers()
-    note = draft_note(author=counselor, modality=Modality.PHONE)
+    note = NoteFactory.create(author=counselor, modality=Modality.PHONE)
     for section in sections():
         rows: list[models.Model] = []
         if section.key == "safety":
@@ -224,7 +224,7 @@ def full_note(counselor: User, supervisor: User) -> tuple[CrisisSession, Markers
 
     answered = FollowUpTask.objects.create(
         clinic=note.clinic,
-        session=draft_note(author=counselor, modality=Modality.PHONE),
+        session=NoteFactory.create(author=counselor, modality=Modality.PHONE),
         client=note.client,
         assigned_to=counselor,
         due_at=started - timedelta(days=1),
@@ -424,14 +424,14 @@ def test_a_hashed_text_that_is_not_printed_fails_the_check(full_note, clinic_adm
     _, payload = _capture_payload(note, monkeypatch)
     CrisisSession.objects.filter(pk=note.pk).update(status="signed", signed_at=timezone.now())
     note = CrisisSession.objects.get(pk=note.pk)
-    from sessions.services import exports
+    from sessions.services.exports import record as export_record
 
-    real = exports.record_context
+    real = export_record.record_context
 
     def without_quick_notes(**kwargs: Any) -> dict[str, Any]:
         return {**real(**kwargs), "quick_notes": []}
 
-    monkeypatch.setattr(exports, "record_context", without_quick_notes)
+    monkeypatch.setattr(export_record, "record_context", without_quick_notes)
     pdf = record_pdf(note=note, generated_by=clinic_admin)
     flat = _flat("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
     quick = [v for path, v in _leaves(payload) if path == "quick_notes.text"]

@@ -25,9 +25,9 @@ from sessions.services.exports import (
 )
 from sessions.services.review import note_cosign
 from sessions.services.signing import HASH_HEADER_FIELDS, note_content_payload
+from tests.factories import NoteFactory
+from tests.sessions.export_files import on_disk
 from tests.sessions.note_helpers import reload
-from tests.sessions.records import signed_note
-from tests.sessions.review_support import awaiting_note
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "record-hash.md"
 
@@ -65,7 +65,9 @@ def test_the_documented_fields_are_exactly_the_hashed_fields(counselor):
     doc = _doc()
     assert _names(_paragraph_after(doc, "Header fields:")) == list(HASH_HEADER_FIELDS)
 
-    payload = note_content_payload(reload(signed_note(author=counselor)))
+    payload = note_content_payload(
+        reload(NoteFactory.create(signed=True, high_risk=True, author=counselor))
+    )
     assert set(payload) == {"header", "sections", "quick_notes", "handoffs"}
     assert list(payload["header"]) == list(HASH_HEADER_FIELDS)
     rows = _table_rows(doc)
@@ -104,14 +106,14 @@ def _recipe() -> str:
 def test_following_the_recipe_on_an_export_checks_the_pdf_and_the_content(
     counselor, supervisor, trainee, clinic_admin, tmp_path
 ):
-    plain = signed_note(author=counselor)
+    plain = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     cosigned = note_cosign(
-        note=awaiting_note(author=trainee, client=plain.client), supervisor=supervisor
+        note=NoteFactory.create(awaiting_cosign=True, author=trainee, client=plain.client),
+        supervisor=supervisor,
     )
     job = export_job_run(job_id=export_bulk_request(actor=clinic_admin).pk)
     assert job.status == ExportStatus.DONE, job.error
-    zip_path = job_file(job)
-    assert zip_path is not None
+    zip_path = on_disk(job_file(job))
 
     # Read back: each index row's hashes are those of the files and of the stored record.
     with zipfile.ZipFile(zip_path) as archive:

@@ -24,9 +24,11 @@ from sessions.services.exports import (
     export_job_run,
     job_dir,
     job_file,
+    job_files,
 )
 from sessions.services.retention import export_files_purge
-from tests.sessions.records import signed_note
+from tests.factories import NoteFactory
+from tests.sessions.export_files import on_disk
 
 
 @pytest.fixture
@@ -37,7 +39,7 @@ def private_dir(settings: Any, tmp_path: Path) -> Path:
 
 
 def _finished_export(admin: User, counselor: User) -> ExportJob:
-    signed_note(author=counselor)
+    NoteFactory.create(signed=True, high_risk=True, author=counselor)
     job = export_job_run(job_id=export_bulk_request(actor=admin).pk)
     assert job.status == "done"
     return job
@@ -54,11 +56,11 @@ def test_purge_deletes_expired_files_and_keeps_the_job(
 ) -> None:
     old = _age(_finished_export(clinic_admin, counselor), 73)
     recent = _age(_finished_export(clinic_admin, counselor), 71)
-    old_file, recent_file = job_file(old), job_file(recent)
-    assert old_file is not None and old_file.exists() and recent_file is not None
+    assert job_files(old) == [job_file(old)] and job_files(recent) == [job_file(recent)]
 
     assert export_files_purge() == 1
-    assert not job_dir(old).exists() and recent_file.exists()
+    assert job_files(old) == [] and not on_disk(job_dir(old)).exists()
+    assert job_files(recent) == [job_file(recent)]
     old.refresh_from_db()
     assert old.purged_at is not None and old.record_ids and old.requested_by == clinic_admin
     event = AuditEvent.objects.get(action=Action.DELETE, object_id=str(old.pk))
@@ -78,7 +80,7 @@ def test_a_file_is_never_purged_while_its_link_is_still_valid(
     clinic.save()
     job = _age(_finished_export(clinic_admin, counselor), 80)
     assert export_files_purge() == 0
-    assert job_file(job).exists()
+    assert job_files(job) == [job_file(job)]
     _age(job, 101)
     assert export_files_purge() == 1
 
@@ -88,8 +90,7 @@ def test_export_files_are_owner_only(
     private_dir: Path, clinic_admin: User, counselor: User
 ) -> None:
     job = _finished_export(clinic_admin, counselor)
-    path = job_file(job)
-    assert path is not None
+    path = on_disk(job_file(job))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     for folder in (path.parent, path.parent.parent, private_dir):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
@@ -102,7 +103,7 @@ def test_purge_exports_command(private_dir: Path, clinic_admin: User, counselor:
     call_command("purge_exports", stdout=out)
     assert "Purged the files of 1 export (retention 72 h)." in out.getvalue()
     job.refresh_from_db()
-    assert job.purged_at is not None and not job_dir(job).exists()
+    assert job.purged_at is not None and not on_disk(job_dir(job)).exists()
 
 
 @pytest.mark.worker
@@ -122,4 +123,4 @@ def test_the_purge_task_runs_in_a_real_worker(
         while time.monotonic() < deadline and ExportJob.objects.get(pk=job.pk).purged_at is None:
             time.sleep(0.2)
         assert ExportJob.objects.get(pk=job.pk).purged_at is not None, worker.log()
-    assert not job_dir(job).exists()
+    assert not on_disk(job_dir(job)).exists()

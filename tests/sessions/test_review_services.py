@@ -15,15 +15,14 @@ from sessions.services.review import (
     note_cosign,
     note_return,
 )
-from tests.factories import TeamFactory, UserFactory
+from tests.factories import NoteFactory, TeamFactory, UserFactory
 from tests.mail import deliver_queued_email
-from tests.sessions.review_support import awaiting_note, draft_note
 
 pytestmark = pytest.mark.django_db
 
 
 def test_cosign_locks_the_note_with_the_supervisors_signature(supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
 
     note_cosign(note=note, supervisor=supervisor)
 
@@ -66,7 +65,7 @@ def test_cosign_hash_is_documented_sha256_of_content_and_cosigner():
 
 
 def test_cosigned_note_is_immutable_at_the_database(supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     note_cosign(note=note, supervisor=supervisor)
     with pytest.raises(IntegrityError), transaction.atomic():
         CrisisSession.objects.filter(pk=note.pk).update(status=NoteStatus.DRAFT)
@@ -75,7 +74,7 @@ def test_cosigned_note_is_immutable_at_the_database(supervisor, trainee):
 def test_cosign_notifies_the_author_once_in_app_and_by_email(
     supervisor, trainee, django_capture_on_commit_callbacks
 ):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     # E-mails leave on commit: each `with` block stands for one committed request.
     with django_capture_on_commit_callbacks(execute=True):
         note_cosign(note=note, supervisor=supervisor)
@@ -90,7 +89,7 @@ def test_cosign_notifies_the_author_once_in_app_and_by_email(
 
 
 def test_only_a_note_awaiting_cosign_can_be_cosigned(supervisor, trainee):
-    note = draft_note(author=trainee)
+    note = NoteFactory.create(author=trainee)
     with pytest.raises(ReviewError, match="not waiting"):
         note_cosign(note=note, supervisor=supervisor)
     note.refresh_from_db()
@@ -100,20 +99,24 @@ def test_only_a_note_awaiting_cosign_can_be_cosigned(supervisor, trainee):
 def test_supervisor_of_another_team_cannot_cosign(clinic, trainee):
     other_boss = UserFactory(clinic=clinic, is_supervisor=True)
     TeamFactory(clinic=clinic, name="Day team", supervisor=other_boss)
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     with pytest.raises(ReviewError):
         note_cosign(note=note, supervisor=other_boss)
     assert CrisisSession.objects.get(pk=note.pk).status == NoteStatus.AWAITING_COSIGN
 
 
 def test_nobody_cosigns_their_own_note(supervisor, team):
-    note = awaiting_note(author=supervisor, reason="Clinician level below the screen.")
+    note = NoteFactory.create(
+        awaiting_cosign=True,
+        author=supervisor,
+        cosign_required_reason="Clinician level below the screen.",
+    )
     with pytest.raises(ReviewError):
         note_cosign(note=note, supervisor=supervisor)
 
 
 def test_return_makes_an_editable_draft_without_the_authors_signature(supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     version = note.version
 
     comments = note_return(
@@ -143,7 +146,7 @@ def test_return_makes_an_editable_draft_without_the_authors_signature(supervisor
 
 
 def test_return_needs_at_least_one_comment_and_changes_nothing_without(supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     with pytest.raises(ReviewError, match="at least one comment"):
         note_return(note=note, supervisor=supervisor, comments=[("problem_solving", "  ")])
     note.refresh_from_db()
@@ -153,7 +156,7 @@ def test_return_needs_at_least_one_comment_and_changes_nothing_without(superviso
 
 
 def test_return_refuses_a_comment_on_an_unknown_section(supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     with pytest.raises(ReviewError, match="no section"):
         note_return(note=note, supervisor=supervisor, comments=[("nonsense", "Fix it.")])
     assert CrisisSession.objects.get(pk=note.pk).status == NoteStatus.AWAITING_COSIGN
@@ -162,7 +165,7 @@ def test_return_refuses_a_comment_on_an_unknown_section(supervisor, trainee):
 def test_each_return_is_a_new_round_notified_once(
     supervisor, trainee, django_capture_on_commit_callbacks
 ):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     with django_capture_on_commit_callbacks(execute=True):
         note_return(note=note, supervisor=supervisor, comments=[("", "First look.")])
     # The author signs again (what note_sign does), and the supervisor returns it once more.
@@ -187,7 +190,7 @@ def test_each_return_is_a_new_round_notified_once(
 
 
 def test_review_comments_are_append_only(supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     [comment] = note_return(note=note, supervisor=supervisor, comments=[("", "Keep me.")])
     with pytest.raises(IntegrityError), transaction.atomic():
         ReviewComment.objects.filter(pk=comment.pk).update(text="Changed")
@@ -203,7 +206,7 @@ def test_cosign_and_return_at_once_leave_exactly_one_decision(supervisor, traine
 
     from django.db import connection
 
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -243,7 +246,7 @@ def test_cosign_and_return_at_once_leave_exactly_one_decision(supervisor, traine
     [(["Add a time to the plan."], "with 1 comment."), (["One.", "Two."], "with 2 comments.")],
 )
 def test_return_notification_counts_comments_in_plain_english(supervisor, trainee, texts, phrase):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     note_return(note=note, supervisor=supervisor, comments=[("", t) for t in texts])
 
     message = Notification.objects.get(recipient=trainee).message

@@ -9,8 +9,7 @@ from sessions.models import CrisisSession, ReviewComment
 from sessions.models.notes import NoteStatus, RiskLevel
 from sessions.services.review import note_return
 from tests.conftest import login
-from tests.factories import TeamFactory, UserFactory
-from tests.sessions.review_support import awaiting_note
+from tests.factories import NoteFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +29,14 @@ def _return_post(*comments):
 
 
 def test_supervisor_sees_only_their_teams_queue(client, clinic, supervisor, trainee, outsider):
-    mine = awaiting_note(author=trainee)
+    mine = NoteFactory.create(awaiting_cosign=True, author=trainee)
     other_boss = UserFactory(clinic=clinic, is_supervisor=True)
     day_team = TeamFactory(clinic=clinic, name="Day team", supervisor=other_boss)
     other_trainee = UserFactory(clinic=clinic, team=day_team, is_trainee=True)
-    theirs = awaiting_note(author=other_trainee)
-    elsewhere = awaiting_note(author=UserFactory(clinic=outsider.clinic, is_trainee=True))
+    theirs = NoteFactory.create(awaiting_cosign=True, author=other_trainee)
+    elsewhere = NoteFactory.create(
+        awaiting_cosign=True, author=UserFactory(clinic=outsider.clinic, is_trainee=True)
+    )
 
     response = login(client, supervisor).get(reverse("crisis_sessions:review_queue"))
 
@@ -55,9 +56,14 @@ def test_queue_is_oldest_first_and_filters_by_counselor_and_risk(
     from django.utils import timezone
 
     now = timezone.now()
-    newer = awaiting_note(author=trainee, signed_at=now - timedelta(hours=1))
-    older = awaiting_note(
-        author=counselor, signed_at=now - timedelta(hours=5), screen_risk=RiskLevel.HIGH
+    newer = NoteFactory.create(
+        awaiting_cosign=True, author=trainee, signed_at=now - timedelta(hours=1)
+    )
+    older = NoteFactory.create(
+        awaiting_cosign=True,
+        author=counselor,
+        signed_at=now - timedelta(hours=5),
+        screen_risk=RiskLevel.HIGH,
     )
     login(client, supervisor)
     url = reverse("crisis_sessions:review_queue")
@@ -69,7 +75,7 @@ def test_queue_is_oldest_first_and_filters_by_counselor_and_risk(
 
 
 def test_counselor_cannot_cosign_or_open_the_review(counselor_client, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     assert (
         counselor_client.get(reverse("crisis_sessions:review_note", args=[note.pk])).status_code
         == 403
@@ -81,7 +87,7 @@ def test_counselor_cannot_cosign_or_open_the_review(counselor_client, trainee):
 
 
 def test_cosigning_a_note_of_another_clinic_is_404(client, outsider, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     login(client, outsider)
     assert client.post(reverse("crisis_sessions:review_cosign", args=[note.pk])).status_code == 404
     assert (
@@ -95,9 +101,7 @@ def test_cosigning_a_note_of_another_clinic_is_404(client, outsider, trainee):
 
 
 def test_a_draft_is_not_open_to_review(client, supervisor, trainee):
-    from tests.sessions.review_support import draft_note
-
-    note = draft_note(author=trainee)
+    note = NoteFactory.create(author=trainee)
     login(client, supervisor)
     assert client.get(reverse("crisis_sessions:review_note", args=[note.pk])).status_code == 404
 
@@ -105,13 +109,13 @@ def test_a_draft_is_not_open_to_review(client, supervisor, trainee):
 def test_supervisor_of_another_team_gets_403(client, clinic, trainee):
     other_boss = UserFactory(clinic=clinic, is_supervisor=True)
     TeamFactory(clinic=clinic, name="Day team", supervisor=other_boss)
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     login(client, other_boss)
     assert client.post(reverse("crisis_sessions:review_cosign", args=[note.pk])).status_code == 403
 
 
 def test_review_page_shows_the_record_with_actions_and_is_audited(client, supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     login(client, supervisor)
 
     response = client.get(reverse("crisis_sessions:review_note", args=[note.pk]))
@@ -127,7 +131,7 @@ def test_review_page_shows_the_record_with_actions_and_is_audited(client, superv
 
 
 def test_cosign_through_the_page(client, supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     login(client, supervisor)
     response = client.post(reverse("crisis_sessions:review_cosign", args=[note.pk]))
     assert response.status_code == 302
@@ -142,7 +146,7 @@ def test_cosign_through_the_page(client, supervisor, trainee):
 
 
 def test_return_through_the_page_keeps_the_comments(client, supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     login(client, supervisor)
     response = client.post(
         reverse("crisis_sessions:review_return", args=[note.pk]),
@@ -156,7 +160,7 @@ def test_return_through_the_page_keeps_the_comments(client, supervisor, trainee)
 
 
 def test_return_without_a_comment_is_refused_with_a_message(client, supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     login(client, supervisor)
     response = client.post(reverse("crisis_sessions:review_return", args=[note.pk]), _return_post())
     assert response.status_code == 400
@@ -173,16 +177,16 @@ def _queue_queries(client) -> int:
 def test_queue_query_count_does_not_grow_with_notes(client, supervisor, trainee, counselor):
     login(client, supervisor)
     for author in (trainee, counselor):
-        awaiting_note(author=author)
+        NoteFactory.create(awaiting_cosign=True, author=author)
     with_two = _queue_queries(client)
     for _ in range(3):
         for author in (trainee, counselor):
-            awaiting_note(author=author, screen_risk=RiskLevel.MODERATE)
+            NoteFactory.create(awaiting_cosign=True, author=author, screen_risk=RiskLevel.MODERATE)
     assert _queue_queries(client) == with_two
 
 
 def test_comment_partial_shows_a_sections_comments_beside_its_fields(rf, supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     note_return(
         note=note,
         supervisor=supervisor,
@@ -204,7 +208,7 @@ def test_comment_partial_shows_a_sections_comments_beside_its_fields(rf, supervi
 def test_review_actions_partial_shows_actions_only_to_the_teams_supervisor(
     rf, supervisor, trainee, counselor
 ):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     request = rf.get("/")
     for user, shown in ((supervisor, True), (counselor, False), (trainee, False)):
         request.user = user
@@ -223,7 +227,10 @@ def _review_page_queries(client, note) -> int:
 
 def test_review_page_reads_the_thread_in_one_query_however_long(client, supervisor, trainee):
     login(client, supervisor)
-    short, long = awaiting_note(author=trainee), awaiting_note(author=trainee)
+    short, long = (
+        NoteFactory.create(awaiting_cosign=True, author=trainee),
+        NoteFactory.create(awaiting_cosign=True, author=trainee),
+    )
     note_return(note=short, supervisor=supervisor, comments=[("", "One.")])
     for round_number in range(3):
         note_return(
@@ -252,7 +259,7 @@ def test_risk_reads_in_the_note_pages_words_on_queue_dashboard_and_review(
     client, supervisor, trainee
 ):
     # Screened "none", no formulation: the note page says "None"; so does every review page.
-    note = awaiting_note(author=trainee, screen_risk=RiskLevel.NONE)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee, screen_risk=RiskLevel.NONE)
     login(client, supervisor)
 
     queue = _text(client.get(reverse("crisis_sessions:review_queue")))
@@ -267,7 +274,7 @@ def test_risk_reads_in_the_note_pages_words_on_queue_dashboard_and_review(
 
 
 def test_risk_labels_cover_every_level_and_blank():
-    from sessions.templatetags.review_tags import risk_label
+    from sessions.templatetags.risk_tags import risk_label
 
     assert [risk_label(level) for level in RiskLevel.values] == ["None", "Low", "Moderate", "High"]
     assert risk_label("") == "Not assessed"
@@ -279,8 +286,12 @@ def test_queue_says_just_now_for_a_note_signed_this_minute(client, supervisor, t
 
     from django.utils import timezone
 
-    awaiting_note(author=trainee, signed_at=timezone.now() - timedelta(seconds=20))
-    older = awaiting_note(author=trainee, signed_at=timezone.now() - timedelta(hours=3))
+    NoteFactory.create(
+        awaiting_cosign=True, author=trainee, signed_at=timezone.now() - timedelta(seconds=20)
+    )
+    older = NoteFactory.create(
+        awaiting_cosign=True, author=trainee, signed_at=timezone.now() - timedelta(hours=3)
+    )
     login(client, supervisor)
 
     queue = _text(client.get(reverse("crisis_sessions:review_queue")))
@@ -307,3 +318,30 @@ def test_elapsed_time_never_reads_zero_minutes():
         assert ago(now - timedelta(minutes=1)) == "1\xa0minute ago"
         assert elapsed(now - timedelta(seconds=5)) == "less than a minute"
         assert elapsed(now - timedelta(hours=2)) == "2\xa0hours"
+
+
+def test_a_section_whose_read_only_template_is_missing_fails_loudly(client, supervisor, trainee):
+    """No degraded record: a missing partial is an error, never a plain list of fields."""
+    from django.template import TemplateDoesNotExist
+
+    from sessions import registry
+
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
+    sections = registry.sections()
+    broken = type(
+        "Broken",
+        (type(sections[1]),),
+        {"readonly_template_name": "sessions/partials/no_such_template.html"},
+    )()
+    login(client, supervisor)
+    with registry.override(sections[0], broken, *sections[2:]), pytest.raises(TemplateDoesNotExist):
+        client.get(reverse("crisis_sessions:review_note", args=[note.pk]))
+
+
+def test_a_missing_include_raises():
+    from django.template import Context, TemplateDoesNotExist
+    from django.template.engine import Engine
+
+    template = Engine.get_default().from_string('{% include "no/such/partial.html" %}')
+    with pytest.raises(TemplateDoesNotExist):
+        template.render(Context({}))

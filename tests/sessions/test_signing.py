@@ -13,7 +13,7 @@ from sessions.models import Addendum, CrisisSession, ExplorationStage, QuickNote
 from sessions.models.notes import AddendumKind, NoteStatus
 from sessions.services.addenda import addendum_add
 from sessions.services.notes import note_autosave, quick_note_add
-from sessions.services.signing import note_content_hash, note_sign
+from sessions.services.signing import note_content_hash, note_end_and_sign, note_sign
 from tests.sessions.note_helpers import (
     complete_data,
     only_session_rules,  # noqa: F401 (fixture)
@@ -29,6 +29,24 @@ def _ready(author, **overrides):
     return note_autosave(
         note=note, user=author, base_version=1, data=complete_data(note, **overrides)
     )
+
+
+def test_end_and_sign_stops_the_clock_and_signs(counselor):
+    note = _ready(counselor)
+    CrisisSession.objects.filter(pk=note.pk).update(ended_at=None)
+    signed = note_end_and_sign(note=reload(note), user=counselor)
+    assert signed.status == NoteStatus.SIGNED
+    assert signed.ended_at is not None
+
+
+def test_end_and_sign_refused_keeps_the_end_time(counselor):
+    note = start_note(counselor)
+    with pytest.raises(SignRefused) as refused:
+        note_end_and_sign(note=note, user=counselor)
+    assert "ended_at" not in [p.code for p in refused.value.problems]
+    stored = CrisisSession.objects.get(pk=note.pk)
+    assert stored.ended_at is not None
+    assert stored.status == NoteStatus.DRAFT
 
 
 def test_sign_with_missing_fields_lists_every_missing_one(counselor):
@@ -177,37 +195,43 @@ def test_a_returned_or_signed_note_cannot_be_signed_twice(counselor):
         note_sign(note=note, user=counselor)
 
 
-def test_unmet_rules_are_listed_safety_first_then_header_then_in_stage_order(
-    counselor, monkeypatch
-):
+def test_unmet_rules_are_listed_safety_first_then_header_then_in_stage_order(counselor):
     from sessions import registry
-    from sessions.registry import SignProblem
+    from sessions.registry import NoteSection, SignProblem
     from sessions.services.signing import note_sign_problems
 
-    def rule(*pairs):
-        return lambda note: [
-            SignProblem(message=c, section=s, field_id=c, code=c) for s, c in pairs
-        ]
+    def section(key, order, *pairs):
+        made = type(
+            f"Made{key}",
+            (NoteSection,),
+            {
+                "key": key,
+                "order": order,
+                "sign_problems": lambda self, note: [
+                    SignProblem(message=c, section=s, field_id=c, code=c) for s, c in pairs
+                ],
+            },
+        )
+        return made()
 
-    monkeypatch.setattr(
-        registry,
-        "_sign_rules",
-        [
-            rule(("follow_up", "plan"), ("exploration", "event")),
-            rule(("header", "ended_at"), ("safety", "agitation")),
-            rule(("problem_solving", "interventions"), ("safety", "cssrs")),
-            rule(("header", "confidentiality"), ("elsewhere", "unknown")),
-        ],
-    )
-    assert [registry.section("safety").order, registry.section("exploration").order] == [10, 20]
-    codes = [p.code for p in note_sign_problems(start_note(counselor))]
+    note = start_note(counselor)
+    with registry.override(
+        section("follow_up", 50, ("follow_up", "plan"), ("exploration", "event")),
+        section("safety", 10, ("safety", "agitation"), ("follow_up", "task"), ("safety", "cssrs")),
+        section("problem_solving", 40, ("problem_solving", "interventions")),
+        section("exploration", 20, ("elsewhere", "unknown")),
+    ):
+        assert [s.key for s in registry.sections()][:2] == ["safety", "exploration"]
+        codes = [p.code for p in note_sign_problems(note)]
     assert codes == [
         "agitation",  # Safety first: the high-risk rules, each in its rule order
         "cssrs",
-        "ended_at",
-        "confidentiality",
+        "ended_at",  # then the header (this app's plain rules)
+        "confidentiality_explained",
         "event",
         "interventions",
-        "plan",
+        "plan",  # a stage's own rules first,
+        "task",  # then those another section links into it
         "unknown",  # a section nobody registered goes last
     ]
+    assert len(registry.sections()) == 5  # restored after the block

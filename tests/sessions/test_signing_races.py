@@ -26,6 +26,7 @@ from sessions.models.notes import NoteStatus
 from sessions.services.notes import note_autosave
 from sessions.services.review import AlreadyDecided, ReviewError, note_cosign, note_return
 from sessions.services.signing import note_content_hash, note_sign, note_sign_problems
+from tests.factories import NoteFactory
 from tests.sessions.note_helpers import (
     complete_data,
     form_data,
@@ -33,7 +34,6 @@ from tests.sessions.note_helpers import (
     reload,
     start_note,
 )
-from tests.sessions.review_support import awaiting_note
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -313,7 +313,7 @@ def test_concurrent_sign_requests_one_302_the_others_409_already_signed(counselo
 
 def test_concurrent_cosigns_exactly_one_succeeds(supervisor, trainee):
     for _ in range(5):
-        note = awaiting_note(author=trainee)
+        note = NoteFactory.create(awaiting_cosign=True, author=trainee)
         results = _all_at_once([partial(note_cosign, note=note, supervisor=supervisor)] * 3)
         assert sum(isinstance(r, CrisisSession) for r in results) == 1, results
         assert sum(isinstance(r, AlreadyDecided) for r in results) == 2, results
@@ -326,7 +326,7 @@ def test_concurrent_cosigns_exactly_one_succeeds(supervisor, trainee):
 def test_cosign_and_return_in_both_orders(supervisor, trainee, client: DjangoClient):
     client.force_login(supervisor)
     for cosign_first in (True, False):
-        note = awaiting_note(author=trainee)
+        note = NoteFactory.create(awaiting_cosign=True, author=trainee)
         cosign = lambda note=note: client.post(  # noqa: E731
             f"/team/review/{note.pk}/cosign/", HTTP_ACCEPT="application/json"
         )
@@ -358,7 +358,7 @@ def test_cosign_and_return_in_both_orders(supervisor, trainee, client: DjangoCli
 
 
 def test_lost_review_race_is_refused_in_the_service_too(supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     note_return(note=note, supervisor=supervisor, comments=[("", "Once.")])
     with pytest.raises(ReviewError):
         note_cosign(note=note, supervisor=supervisor)
@@ -382,4 +382,38 @@ def test_a_safety_plan_saved_from_the_client_page_while_signing_is_in_the_hash_o
         sign = partial(note_sign, note=note, user=counselor)
         outcomes = _queue(save_plan, sign) if plan_first else _queue(sign, save_plan)
         assert not any(isinstance(o, Exception) for o in outcomes), outcomes
+        _assert_record_holds(note)
+
+
+def test_a_safety_plan_saved_in_the_note_while_signing_is_hashed_or_refused(counselor):
+    """The note's plan panel saves a version linked to the session: it takes the client's lock,
+    then the note's (the order signing takes them). Saved first, it is the plan in force and in
+    the hash; saved after the signature, it is refused and the note stays as signed."""
+    from safety.exceptions import NoteNotEditable
+    from safety.models import SafetyPlanVersion
+    from safety.selectors import plan_in_force
+    from safety.services import plan_default_steps, safety_plan_save
+
+    for plan_first in (True, False):
+        note = _ready_draft(counselor)
+        steps = plan_default_steps(client=note.client)
+        steps["warning_signs"] = ["Staying in bed all day"]
+        save_plan = partial(
+            safety_plan_save,
+            actor=counselor,
+            client=note.client,
+            steps=steps,
+            fields={},
+            session=note,
+        )
+        sign = partial(note_sign, note=note, user=counselor)
+        outcomes = _queue(save_plan, sign) if plan_first else _queue(sign, save_plan)
+        plan_outcome = outcomes[0] if plan_first else outcomes[1]
+        linked = SafetyPlanVersion.objects.filter(session=note)
+        if plan_first:
+            assert not isinstance(plan_outcome, Exception), outcomes
+            assert plan_in_force(note=reload(note)) == linked.get()
+        else:
+            assert isinstance(plan_outcome, NoteNotEditable), outcomes
+            assert not linked.exists()
         _assert_record_holds(note)

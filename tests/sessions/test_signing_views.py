@@ -16,6 +16,7 @@ from sessions.services.notes import note_autosave
 from sessions.services.review import note_cosign
 from sessions.services.signing import note_content_hash, note_sign
 from tests.conftest import login
+from tests.factories import NoteFactory
 from tests.sessions.note_helpers import (
     complete_data,
     form_data,
@@ -23,8 +24,6 @@ from tests.sessions.note_helpers import (
     reload,
     start_note,
 )
-from tests.sessions.records import signed_note
-from tests.sessions.review_support import awaiting_note
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("only_session_rules")]
 
@@ -136,7 +135,7 @@ def test_save_then_sign_keeps_the_save_when_a_rule_refuses(counselor_client, cou
 
 
 def test_cosigning_twice_tells_the_second_it_was_already_cosigned(client, supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     note_cosign(note=note, supervisor=supervisor)
     browser = login(client, supervisor)
     response = browser.post(_url("review_cosign", note))
@@ -149,7 +148,7 @@ def test_cosigning_twice_tells_the_second_it_was_already_cosigned(client, superv
 def test_returning_after_a_return_is_told_already_returned(client, supervisor, trainee):
     from sessions.services.review import note_return
 
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     note_return(note=note, supervisor=supervisor, comments=[("", "Add the plan.")])
     response = login(client, supervisor).post(
         _url("review_cosign", note), HTTP_ACCEPT="application/json"
@@ -161,7 +160,7 @@ def test_returning_after_a_return_is_told_already_returned(client, supervisor, t
 def test_cosign_refuses_a_record_that_no_longer_verifies(client, supervisor, trainee):
     from django.db import connection
 
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute(
@@ -177,7 +176,7 @@ def test_cosign_refuses_a_record_that_no_longer_verifies(client, supervisor, tra
 
 
 def test_review_page_shows_the_verification(client, supervisor, trainee):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     html = login(client, supervisor).get(_url("review_note", note)).content.decode()
     assert "Record verified: content hash matches" in html
 
@@ -187,11 +186,13 @@ def test_pdf_prints_whether_the_record_verifies(counselor, supervisor, trainee):
         reader = PdfReader(io.BytesIO(pdf))
         return " ".join(" ".join(p.extract_text() for p in reader.pages).split())
 
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     assert "Record verified: content hash matches." in text(
         record_pdf(note=note, generated_by=counselor)
     )
-    cosigned = note_cosign(note=awaiting_note(author=trainee), supervisor=supervisor)
+    cosigned = note_cosign(
+        note=NoteFactory.create(awaiting_cosign=True, author=trainee), supervisor=supervisor
+    )
     assert "Record verified: content hash matches and co-sign hash matches." in text(
         record_pdf(note=reload(cosigned), generated_by=supervisor)
     )

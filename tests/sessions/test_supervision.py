@@ -24,19 +24,18 @@ from sessions.services.supervision import (
     note_cosign_request_notify,
 )
 from tests.conftest import login
-from tests.factories import ClientFactory, TeamFactory, UserFactory
+from tests.factories import ClientFactory, NoteFactory, TeamFactory, UserFactory
 from tests.sessions.note_helpers import (
     complete_data,
     only_session_rules,  # noqa: F401 (fixture)
     start_note,
 )
-from tests.sessions.review_support import awaiting_note, draft_note
 
 pytestmark = pytest.mark.django_db
 
 
 def _draft(author, **fields):
-    return draft_note(author=author, **fields)
+    return NoteFactory.create(author=author, **fields)
 
 
 # --- the board ------------------------------------------------------------------------------
@@ -50,7 +49,7 @@ def test_board_lists_team_drafts_most_urgent_first(supervisor, counselor, teamma
     imminent = _draft(counselor, started_at=now - timedelta(minutes=1), imminent=True)
     moderate = _draft(counselor, started_at=now - timedelta(minutes=3), screen_risk="moderate")
     # Not on the board: signed notes, drafts older than a day, the supervisor's own, other teams.
-    awaiting_note(author=counselor)
+    NoteFactory.create(awaiting_cosign=True, author=counselor)
     _draft(counselor, started_at=now - timedelta(hours=25), screen_risk=RiskLevel.HIGH)
     _draft(supervisor, screen_risk=RiskLevel.HIGH)
     stranger = UserFactory(clinic=clinic, team=TeamFactory(clinic=clinic, name="Day team"))
@@ -170,7 +169,7 @@ def test_the_note_page_stays_author_only_for_the_supervisor(client, supervisor, 
 
 
 def test_signed_note_is_no_longer_open_on_the_board_view(client, supervisor, counselor):
-    note = awaiting_note(author=counselor, screen_risk=RiskLevel.HIGH)
+    note = NoteFactory.create(awaiting_cosign=True, author=counselor, screen_risk=RiskLevel.HIGH)
     assert _open(client, supervisor, note).status_code == 404
 
 
@@ -252,7 +251,7 @@ def test_consult_replies_are_append_only(supervisor, counselor):
 
 
 def test_a_note_awaiting_cosign_notifies_the_team_supervisor_once(supervisor, trainee, mailoutbox):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     note_cosign_request_notify(note=note)
     note_cosign_request_notify(note=note)
     notices = Notification.objects.filter(recipient=supervisor, kind="awaiting_cosign")
@@ -264,7 +263,7 @@ def test_a_note_awaiting_cosign_notifies_the_team_supervisor_once(supervisor, tr
 def test_no_cosign_notice_without_an_active_supervisor(supervisor, trainee):
     supervisor.is_active = False
     supervisor.save(update_fields=["is_active"])
-    note_cosign_request_notify(note=awaiting_note(author=trainee))
+    note_cosign_request_notify(note=NoteFactory.create(awaiting_cosign=True, author=trainee))
     assert not Notification.objects.filter(kind="awaiting_cosign").exists()
 
 

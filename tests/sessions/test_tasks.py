@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import signal
 import time
-import zipfile
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -17,10 +15,10 @@ from django.utils import timezone
 from crisisnotes.notifications.models import Notification
 from sessions.models import ExportJob, FollowUpAlert
 from sessions.models.exports import ExportStatus
-from sessions.services.exports import export_bulk_request, job_dir, job_file
+from sessions.services.exports import export_bulk_request, job_file, job_files
 from sessions.tasks import followups_scan
-from tests.factories import FollowUpTaskFactory
-from tests.sessions.records import signed_note
+from tests.factories import FollowUpTaskFactory, NoteFactory
+from tests.sessions.export_files import stored_zip
 from tests.workers import Worker, celery_beat, celery_worker, private_redis, restart_redis
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -111,7 +109,7 @@ def test_bulk_export_survives_a_sigkilled_worker_without_duplicates(
     counselor, clinic_admin, settings, tmp_path
 ):
     settings.PRIVATE_STORAGE_DIR = tmp_path / "private"
-    notes = [signed_note(author=counselor) for _ in range(12)]
+    notes = [NoteFactory.create(signed=True, high_risk=True, author=counselor) for _ in range(12)]
     env = {
         "PRIVATE_STORAGE_DIR": str(settings.PRIVATE_STORAGE_DIR),
         # Redis re-delivers an unacknowledged task after this many seconds.
@@ -138,9 +136,8 @@ def test_bulk_export_survives_a_sigkilled_worker_without_duplicates(
     assert job.status == ExportStatus.DONE, job.error
     # The killed delivery, then its re-delivery (and perhaps a fanned-out runner) worked on it.
     assert job.attempts >= 2 and job.failures == []
-    files = [p for p in Path(job_dir(job)).rglob("*") if p.is_file()]
-    assert files == [job_file(job)], files
-    with zipfile.ZipFile(job_file(job)) as archive:
+    assert job_files(job) == [job_file(job)]
+    with stored_zip(job) as archive:
         names = archive.namelist()
     assert len(names) == len(set(names)) == 2 * len(notes) + 1  # index, PDFs, content JSONs
     assert sorted(n for n in names if n.endswith(".pdf")) == sorted(

@@ -23,9 +23,8 @@ from sessions.services.review import note_cosign
 from sessions.services.verify import note_verify, record_mismatches_notify, records_verify
 from sessions.tasks import records_verify_task
 from tests import workers
+from tests.factories import NoteFactory
 from tests.sessions.note_helpers import reload
-from tests.sessions.records import signed_note
-from tests.sessions.review_support import awaiting_note
 from tests.workers import celery_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,8 +49,10 @@ def verify_records() -> tuple[str, CommandError | None]:
 
 def test_demo_data_verifies_and_a_tampered_note_is_reported_exactly(counselor, supervisor, trainee):
     demo_seed(password="demo-test-password-1")
-    plain = signed_note(author=counselor)
-    cosigned = note_cosign(note=awaiting_note(author=trainee), supervisor=supervisor)
+    plain = NoteFactory.create(signed=True, high_risk=True, author=counselor)
+    cosigned = note_cosign(
+        note=NoteFactory.create(awaiting_cosign=True, author=trainee), supervisor=supervisor
+    )
     out, error = verify_records()
     assert error is None, out
     total = CrisisSession.objects.exclude(status=NoteStatus.DRAFT).count()
@@ -87,7 +88,7 @@ def test_demo_data_verifies_and_a_tampered_note_is_reported_exactly(counselor, s
 
 
 def test_note_page_says_whether_the_record_verifies(counselor, client):
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     client.force_login(counselor)
     page = client.get(f"/notes/{note.pk}/").content.decode()
     assert "Record verified: content hash matches" in page
@@ -106,8 +107,8 @@ def test_note_page_says_whether_the_record_verifies(counselor, client):
 def test_periodic_check_tells_each_clinic_admin_once_per_mismatch(
     counselor, clinic_admin, outsider, eager_tasks
 ):
-    note = signed_note(author=counselor)
-    fine = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
+    fine = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     assert record_mismatches_notify().alerts == 0
     tamper(
         "UPDATE crisis_sessions_crisissession SET modality = %s WHERE id = %s",
@@ -136,7 +137,7 @@ def test_periodic_check_tells_each_clinic_admin_once_per_mismatch(
 
 @pytest.mark.worker
 def test_periodic_check_runs_in_a_real_worker(counselor, clinic_admin):
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     tamper(
         "UPDATE crisis_sessions_rapportstage SET engagement_notes = %s WHERE session_id = %s",
         ["rewritten", note.pk],
@@ -160,7 +161,7 @@ def test_two_checks_at_once_tell_the_admins_once(counselor, clinic_admin, eager_
 
     from django.db import connection
 
-    note = signed_note(author=counselor)
+    note = NoteFactory.create(signed=True, high_risk=True, author=counselor)
     tamper(
         "UPDATE crisis_sessions_problemsolvingstage SET action_plan = %s WHERE session_id = %s",
         ["rewritten", note.pk],

@@ -45,6 +45,22 @@ def test_empty_search_offers_a_new_client_with_that_alias(counselor_client):
     assert not Client.objects.exists()
 
 
+def test_empty_search_offers_the_client_and_a_session_in_one_step(counselor_client, counselor):
+    """On a call: from the search results straight into a new note, one page load."""
+    page = counselor_client.post(
+        reverse("crisis_sessions:client_search"), {"q": "Caller, red hat"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'data-testid="new-client-start"' in page
+    assert 'name="start_session" value="on"' in page
+    response = counselor_client.post(
+        reverse("crisis_sessions:client_create"),
+        {"alias": "Caller, red hat", "start_session": "on", "modality": "phone"},
+    )
+    note = CrisisSession.objects.get(client__alias="Caller, red hat")
+    assert response["Location"] == note.get_absolute_url()
+    assert note.author == counselor
+
+
 def test_new_client_and_session_in_one_step(counselor_client, counselor):
     response = counselor_client.post(
         reverse("crisis_sessions:client_create"),

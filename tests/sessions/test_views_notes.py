@@ -82,6 +82,40 @@ def test_autosave_answers_json_with_version_and_stage_states(counselor_client, c
     assert body["stages"]["exploration"]["completion"] == "in_progress"
     assert body["stages"]["rapport"]["completion"] == "empty"
     assert reload(note).exploration.precipitating_event == "Eviction"
+    # The badge and "last edited" line come rendered by the page's own partials (note.js
+    # swaps them in), so the page and the live update say the same thing.
+    page = counselor_client.get(note.get_absolute_url()).content.decode()
+    exploration, rapport = body["stages"]["exploration"], body["stages"]["rapport"]
+    assert exploration["badge_html"].strip() in page
+    assert ">In progress<" in exploration["badge_html"]
+    assert exploration["edited_html"].strip() in page
+    assert f"last edited {exploration['last_edited']}" in exploration["edited_html"]
+    # An empty stage shows no edit time.
+    assert ">Empty<" in rapport["badge_html"]
+    assert "last edited" not in rapport["edited_html"]
+
+
+@pytest.mark.parametrize("script", ["note.js", "cssrs.js"])
+def test_scripts_hold_no_copy_of_the_servers_labels_and_hints(script):
+    """Badge labels, hints and sign-list headings are the server's (partials and data-text-*
+    attributes); the scripts only pick and swap them in."""
+    from django.conf import settings
+
+    source = (settings.BASE_DIR / "static" / "js" / script).read_text(encoding="utf-8")
+    for text in (
+        '"Complete"',
+        '"In progress"',
+        '"Empty"',
+        "last edited ",
+        "text-bg-success",
+        "Required: a C-SSRS answer is yes",
+        "Required when any C-SSRS answer",
+        "required: a C-SSRS answer is yes",
+        "not required: no screening answer",
+        "Not signed yet",
+        "Nothing missing",
+    ):
+        assert text not in source, f"{script} holds a copy of {text!r}"
 
 
 def test_autosave_conflict_answers_409_and_saves_nothing(counselor_client, counselor):

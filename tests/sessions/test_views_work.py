@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from sessions.services.review import note_return
 from tests.conftest import login
-from tests.sessions.review_support import awaiting_note, draft_note
+from tests.factories import NoteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ MY_WORK = reverse("crisis_sessions:my_work")
 
 
 def _returned(trainee, supervisor):
-    note = awaiting_note(author=trainee)
+    note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     note_return(note=note, supervisor=supervisor, comments=[("", "Add the action plan.")])
     return note
 
@@ -25,10 +25,10 @@ def _returned(trainee, supervisor):
 def test_trainee_sees_notes_waiting_for_cosignature_and_returned_drafts(
     client, trainee, supervisor, teammate
 ):
-    waiting = awaiting_note(author=trainee)
+    waiting = NoteFactory.create(awaiting_cosign=True, author=trainee)
     returned = _returned(trainee, supervisor)
-    plain = draft_note(author=trainee)
-    someone_elses = awaiting_note(author=teammate)
+    plain = NoteFactory.create(author=trainee)
+    someone_elses = NoteFactory.create(awaiting_cosign=True, author=teammate)
     login(client, trainee)
     html = client.get(MY_WORK).content.decode()
 
@@ -53,7 +53,7 @@ def test_nothing_waiting_reads_as_a_sentence(client, counselor):
 
 def test_returned_draft_shows_the_badge_on_its_note_page(client, trainee, supervisor):
     returned = _returned(trainee, supervisor)
-    plain = draft_note(author=trainee)
+    plain = NoteFactory.create(author=trainee)
     login(client, trainee)
     assert (
         'data-testid="returned-badge"' in client.get(returned.get_absolute_url()).content.decode()
@@ -66,16 +66,16 @@ def test_returned_draft_shows_the_badge_on_its_note_page(client, trainee, superv
 def test_my_work_query_count_does_not_grow_with_notes(
     client, trainee, supervisor, django_assert_max_num_queries
 ):
-    awaiting_note(author=trainee)
+    NoteFactory.create(awaiting_cosign=True, author=trainee)
     _returned(trainee, supervisor)
-    draft_note(author=trainee)
+    NoteFactory.create(author=trainee)
     login(client, trainee)
     with CaptureQueriesContext(connection) as ctx:
         client.get(MY_WORK)
     for _ in range(3):
-        awaiting_note(author=trainee)
+        NoteFactory.create(awaiting_cosign=True, author=trainee)
         _returned(trainee, supervisor)
-        draft_note(author=trainee)
+        NoteFactory.create(author=trainee)
     with django_assert_max_num_queries(len(ctx.captured_queries)):
         assert client.get(MY_WORK).content.decode().count('data-testid="returned-badge"') == 4
 

@@ -1,11 +1,8 @@
-"""Supervision's registrations (imported from CrisisSessionsConfig.ready()):
-
-- a co-sign reason for the clinic policy "send every high-risk note to the supervisor"
-  (Clinic.cosign_all_high_risk);
-- the client page's risk trend panel: a small server-rendered SVG of screen and clinician risk
-  and SUDS start→end over the client's sessions, readable without colour (each series has its own
-  marker shape and a legend in words, every marker a <title>, and a table with the same numbers).
-"""
+"""The client page's risk trend panel, for supervisors reviewing a client: a small
+server-rendered SVG of screen and clinician risk and SUDS start→end over the client's sessions,
+readable without colour (each series has its own marker shape and a legend in words, every marker
+a <title>, and a table with the same numbers). The client page shows it beside the panels the
+note's sections add."""
 
 from __future__ import annotations
 
@@ -15,30 +12,15 @@ from typing import Any
 from django.utils import timezone
 
 from crisisnotes.accounts.models import User
-from sessions import registry
 from sessions.models import Client, CrisisSession
 from sessions.models.notes import RiskLevel
+from sessions.registry import ClientPanel
+from sessions.risk import risk_label
 from sessions.selectors.review import client_trend_session_list
-from sessions.templatetags.review_tags import risk_label
-
-# --- co-sign reason: clinic policy -----------------------------------------------------------
-
-
-def clinic_policy_high_risk(note: CrisisSession) -> str | None:
-    if not note.clinic.cosign_all_high_risk:
-        return None
-    if note.imminent or note.risk_level == RiskLevel.HIGH:
-        return "Clinic policy: every high-risk note is co-signed by a supervisor."
-    return None
-
-
-registry.register_cosign_reason(clinic_policy_high_risk)
-
 
 # --- client panel: risk trend ----------------------------------------------------------------
 
 RISK_LEVELS = [RiskLevel.NONE, RiskLevel.LOW, RiskLevel.MODERATE, RiskLevel.HIGH]
-RISK_LABELS = dict(RiskLevel.choices)
 
 # Geometry of the SVG (user units; the viewBox scales it to the column).
 WIDTH = 480
@@ -137,7 +119,7 @@ def risk_trend_context(client: Client, user: User) -> dict[str, Any]:
             "suds_top": SUDS_TOP,
             "panel_height": PANEL_HEIGHT,
             "axis_labels_y": AXIS_LABELS_Y,
-            "risk_grid": [(RISK_LABELS[level], _risk_y(level)) for level in RISK_LEVELS],
+            "risk_grid": [(risk_label(level), _risk_y(level)) for level in RISK_LEVELS],
             "suds_grid": [(value, _suds_y(value)) for value in (0, 5, 10)],
             "screen_line": _polyline([(p.x, p.screen_y) for p in points]),
             "clinician_line": _polyline([(p.x, p.clinician_y) for p in points]),
@@ -145,11 +127,9 @@ def risk_trend_context(client: Client, user: User) -> dict[str, Any]:
     }
 
 
-registry.register_client_panel(
-    registry.ClientPanel(
-        key="risk_trend",
-        order=50,
-        template_name="sessions/review/partials/risk_trend.html",
-        context=risk_trend_context,
-    )
+RISK_TREND_PANEL = ClientPanel(
+    key="risk_trend",
+    order=50,
+    template_name="sessions/review/partials/risk_trend.html",
+    context=risk_trend_context,
 )

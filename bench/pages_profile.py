@@ -1,0 +1,123 @@
+"""Where a page's time goes, single-user and in-process: the median time of each page against the
+bench floor measured interleaved in the same run, its query count and the queries' share of the
+time, and (with `--profile PAGE`) the functions it spends the most time in. Nothing here asserts
+a time; it is the profiling companion of pages_bench.py, on the same dataset.
+
+Run: DATABASE_URL=postgres://.../cn_bench .venv/bin/python bench/pages_profile.py \\
+         [--repeat 15] [--only "open draft note,autosave"] [--profile "audit log"]
+The database must hold bench/dataset.py's data (pages_bench.py or dataset.py builds it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.bench_settings"
+os.environ.setdefault("DJANGO_ENV", "test")
+os.environ.setdefault("EMAIL_URL", "dummymail://")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--only", default="", help="comma-separated pages (the floor always)")
+    parser.add_argument("--profile", default="", help="page to run under cProfile")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to the pages bench's PostgreSQL database.")
+
+    import django
+
+    django.setup()
+    from dataset import _set_authenticators, describe
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from pages_bench import _autosave_payload
+
+    from crisisnotes.accounts.models import User
+
+    settings.ALLOWED_HOSTS = ["*"]
+    user = User.objects.get(username="bench01")
+    assert user.clinic_id is not None
+    # bench01 administers the clinic, so two-factor sign-in is required of it (force_login
+    # skips the code, but the pages want an authenticator set up).
+    _set_authenticators(clinic_id=user.clinic_id)
+    data = describe(clinic_id=user.clinic_id)
+    draft = data.drafts[user.username]
+    pairs, text_field, version = _autosave_payload(draft)
+    browser = Client()
+    browser.force_login(user)
+    state = {"version": version, "n": 0}
+
+    def autosave():
+        state["n"] += 1
+        body: dict[str, list[str]] = {}
+        for key, value in pairs:
+            if key != "version":
+                text = f"Invented event, revision {state['n']}" if key == text_field else value
+                body.setdefault(key, []).append(text)
+        body["version"] = [str(state["version"])]
+        answer = browser.post(f"/notes/{draft}/save/", body, headers={"X-Autosave": "1"})
+        if answer.status_code == 200:
+            state["version"] = answer.json()["version"]
+        return answer
+
+    pages = {
+        "floor": lambda: browser.get(f"/bench/floor/?id={data.floor_client_id}"),
+        "open draft note": lambda: browser.get(f"/notes/{draft}/"),
+        "autosave": autosave,
+        "audit log": lambda: browser.get("/clinic/audit/"),
+        "client page (60 sessions)": lambda: browser.get(f"/clients/{data.heavy_client_id}/"),
+        "team dashboard": lambda: browser.get("/team/"),
+    }
+    only = {p.strip() for p in args.only.split(",") if p.strip()}
+    if only:
+        pages = {k: v for k, v in pages.items() if k == "floor" or k in only}
+    times: dict[str, list[float]] = {name: [] for name in pages}
+    sql_ms: dict[str, list[float]] = {name: [] for name in pages}
+    queries: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+    for round_ in range(args.repeat + 1):
+        for name, fetch in pages.items():
+            with CaptureQueriesContext(connection) as captured:
+                began = time.perf_counter()
+                response = fetch()
+                elapsed = (time.perf_counter() - began) * 1000
+            if response.status_code != 200:
+                sys.exit(f"{name}: HTTP {response.status_code} {response.get('Location', '')}")
+            if round_:  # round 0 warms up
+                times[name].append(elapsed)
+                sql_ms[name].append(sum(float(q["time"]) for q in captured) * 1000)
+            queries[name] = len(captured)
+            sizes[name] = len(response.content)
+    floor = statistics.median(times["floor"])
+    print(f"{'page':28} {'median ms':>10} {'x floor':>8} {'queries':>8} {'sql ms':>7} {'KB':>6}")
+    for name in pages:
+        median = statistics.median(times[name])
+        print(
+            f"{name:28} {median:10.1f} {median / floor:7.1f}x {queries[name]:8d} "
+            f"{statistics.median(sql_ms[name]):7.1f} {sizes[name] / 1024:6.0f}"
+        )
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.repeat):
+            pages[args.profile]()
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+
+
+if __name__ == "__main__":
+    main()
