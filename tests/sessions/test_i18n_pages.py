@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from sessions.fhir import note_fhir_resources
+from sessions.i18n import recipient_language
 from sessions.models.notes import Modality
 from sessions.services.notes import note_autosave
 from sessions.services.signing import note_sign
@@ -161,3 +163,17 @@ def test_fhir_output_stays_english_whatever_the_interface_language(counselor):
     assert spanish == english
     assert '"display": "Phone"' in spanish or '"text": "Phone"' in spanish
     assert "Teléfono" not in spanish
+
+
+@pytest.mark.usefixtures("spanish_catalogue")
+def test_a_stored_text_is_written_in_its_readers_language():
+    """Notifications are stored once for one reader: recipient_language picks the reader's
+    language whatever the request's, and the site default for a reader without one."""
+    message = "%(author)s signed a note that needs your co-signature."
+    with translation.override("en"):
+        with recipient_language(SimpleNamespace(language="es")):
+            spanish = translation.gettext(message)
+        with recipient_language(SimpleNamespace(language="")):
+            default = translation.gettext(message)
+    assert spanish == "%(author)s firmó una nota que necesita su firma conjunta."
+    assert default == message
