@@ -305,7 +305,7 @@ def followup_scan(
             _walk(clinic, kind, due_before, now, batch_size) for clinic, kind, due_before in walks
         ]
     result = ScanResult()
-    for (_walk, kind, _count), claimed in zip(walks, counts, strict=True):
+    for (_clinic, kind, _due_before), claimed in zip(walks, counts, strict=True):
         if kind == FollowUpAlertKind.REMINDER:
             result.reminders += claimed
         else:
