@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Model
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -371,19 +372,30 @@ def plan_client_copy(request: AuthedRequest, client_id: int) -> HttpResponse:
 @role_required(*READERS)
 def plan_client_copy_pdf(request: AuthedRequest, client_id: int) -> HttpResponse:
     context = _client_copy_context(request, client_id)
-    pdf = pdf_render_template(
-        template_name="safety/plan_client_copy.html", context={**context, "pdf": True}
-    )
-    audit_record(
-        action=Action.EXPORT,
-        request=request,
+    return _pdf_export(
+        request,
+        template_name="safety/plan_client_copy.html",
+        context={**context, "pdf": True},
         obj=context["plan"],
         summary="Safety plan client copy (PDF)",
+        filename=f"safety-plan-v{context['plan'].number}.pdf",
     )
+
+
+def _pdf_export(
+    request: AuthedRequest,
+    *,
+    template_name: str,
+    context: dict[str, Any],
+    obj: Model,
+    summary: str,
+    filename: str,
+) -> HttpResponse:
+    """A printable page of a client's record as an inline PDF, audited as an export of `obj`."""
+    pdf = pdf_render_template(template_name=template_name, context=context)
+    audit_record(action=Action.EXPORT, request=request, obj=obj, summary=summary)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'inline; filename="safety-plan-v{context["plan"].number}.pdf"'
-    )
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 
@@ -463,20 +475,14 @@ def disclosure_accounting_pdf(request: AuthedRequest, client_id: int) -> HttpRes
     """The accounting for one client over a period, printable, as the client may request it
     (HIPAA §164.528). Audited as an export of the client's record."""
     context = _accounting_context(request, client_id)
-    pdf = pdf_render_template(
-        template_name="safety/disclosure_accounting_pdf.html", context=context
-    )
-    audit_record(
-        action=Action.EXPORT,
-        request=request,
+    return _pdf_export(
+        request,
+        template_name="safety/disclosure_accounting_pdf.html",
+        context=context,
         obj=context["client"],
         summary="Accounting of disclosures (PDF)",
+        filename=f"accounting-of-disclosures-{context['client'].pk}.pdf",
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'inline; filename="accounting-of-disclosures-{context["client"].pk}.pdf"'
-    )
-    return response
 
 
 @role_required(*READERS)

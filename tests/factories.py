@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 
 from crisisnotes.accounts.models import Clinic, Team, User
-from sessions.models import Client, CrisisSession
+from sessions.models import Client, CrisisSession, ReviewComment
 from sessions.models.notes import Modality, NoteStatus, RiskLevel
 
 PASSWORD = "correct-horse-battery"
@@ -102,6 +102,13 @@ _SIGNATURE = (
 )
 
 
+def _signed_at(note: Any) -> Any:
+    """When a `signed` or `awaiting_cosign` note was signed: `sign_delay` after it ended, or now."""
+    if note.sign_delay is None:
+        return timezone.now()
+    return note.ended_at + note.sign_delay
+
+
 class NoteFactory(CrisisSessionFactory):
     """A note as the app leaves it: a draft with every registered section's rows (what
     note_create makes), or, with a trait, a record moved on from there:
@@ -109,7 +116,12 @@ class NoteFactory(CrisisSessionFactory):
     - `signed`: started two hours ago, ended 40 minutes later, stages filled (`event` is the
       precipitating event), signed by its author with the real content hash: the record verifies;
     - `awaiting_cosign`: signed by its author and waiting for a supervisor (reason: a trainee);
-    - `high_risk`: screen and clinician risk high.
+    - `high_risk`: screen and clinician risk high;
+    - `returned`: a supervisor sent it back once with a comment (`returned_with`, round 1).
+
+    `minutes` sets how long the contact lasted (ended_at; the `signed` trait's is 40) and
+    `sign_delay` how long after its end it was signed (signed_at; otherwise now), for the
+    figures that measure time to signature.
 
     `before_signing(draft)` adds rows the record holds (follow-up tasks...) while it is a draft:
     the database refuses them once the note is signed, as it refuses them to the app. The client
@@ -118,22 +130,28 @@ class NoteFactory(CrisisSessionFactory):
     class Params:
         filled = False
         event = "Lost the night-shift job on Friday"
+        minutes: int | None = None
+        sign_delay: timedelta | None = None
+        returned_with = ""
         signed = factory.Trait(
             status=NoteStatus.SIGNED,
             filled=True,
             started_at=factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2)),
-            ended_at=factory.LazyAttribute(lambda n: n.started_at + timedelta(minutes=40)),
+            minutes=40,
             confidentiality_explained=True,
             signed_by=factory.SelfAttribute("author"),
-            signed_at=factory.LazyFunction(timezone.now),
+            signed_at=factory.LazyAttribute(_signed_at),
         )
         awaiting_cosign = factory.Trait(
             status=NoteStatus.AWAITING_COSIGN,
             signed_by=factory.SelfAttribute("author"),
-            signed_at=factory.LazyFunction(timezone.now),
+            signed_at=factory.LazyAttribute(_signed_at),
             cosign_required_reason="The author is a trainee.",
         )
         high_risk = factory.Trait(screen_risk=RiskLevel.HIGH, clinician_risk=RiskLevel.HIGH)
+        returned = factory.Trait(
+            cosign_required_reason="The author is a trainee.", returned_with="Add SUDS"
+        )
 
     clinic = factory.SelfAttribute("author.clinic")
     author = factory.SubFactory(UserFactory)
@@ -147,15 +165,20 @@ class NoteFactory(CrisisSessionFactory):
             {**STAGE_TEXT, "exploration": {"precipitating_event": n.event}} if n.filled else {}
         )
     )
+    ended_at = factory.LazyAttribute(
+        lambda n: None if n.minutes is None else n.started_at + timedelta(minutes=n.minutes)
+    )
     before_signing = None
+    returned_comment = factory.SelfAttribute("returned_with")
 
     @classmethod
     def _create(cls, model_class: type[CrisisSession], *args: Any, **kwargs: Any) -> CrisisSession:
+        from sessions.hashing import note_content_hash
         from sessions.registry import sections
-        from sessions.services.signing import note_content_hash
 
         stage_text = kwargs.pop("stage_text")
         before_signing = kwargs.pop("before_signing")
+        returned_comment = kwargs.pop("returned_comment")
         final = {name: kwargs.pop(name) for name in _SIGNATURE if name in kwargs}
         note = super()._create(model_class, *args, **kwargs)
         for section in sections():
@@ -166,6 +189,14 @@ class NoteFactory(CrisisSessionFactory):
                 model._default_manager.filter(session=note).update(**values)
         if before_signing is not None:
             before_signing(CrisisSession.objects.get(pk=note.pk))
+        if returned_comment:
+            ReviewComment.objects.create(
+                session=note,
+                author=note.author,
+                author_name="Reviewer",
+                text=returned_comment,
+                round=1,
+            )
         if final.get("status", NoteStatus.DRAFT) == NoteStatus.DRAFT:
             if final:
                 CrisisSession.objects.filter(pk=note.pk).update(**final)

@@ -7,9 +7,10 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 
 from crisisnotes.accounts.models import Role, User
+from crisisnotes.http import AuthedRequest
 
 
 def require_role(user: User, *roles: Role) -> None:
@@ -27,8 +28,9 @@ def role_required(
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            require_role(request.user, *roles)  # type: ignore[arg-type]
+        def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            # LoginRequiredMiddleware let only a signed-in user of ours this far.
+            require_role(request.user, *roles)
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -104,3 +104,8 @@ class AuditEvent(models.Model):
         if not self.object_type:
             return ""
         return f"{self.object_label} #{self.object_id}" if self.object_id else self.object_label
+
+
+# The model whose rows are "clients" for the access report (the services write it, the selectors
+# read it). A name, not an import: crisisnotes never imports the apps built on it.
+CLIENT_MODEL = "crisis_sessions.client"

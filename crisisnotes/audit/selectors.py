@@ -18,8 +18,7 @@ from django.utils import timezone
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
-from crisisnotes.audit.models import AuditEvent
-from crisisnotes.audit.services import CLIENT_MODEL
+from crisisnotes.audit.models import CLIENT_MODEL, AuditEvent
 
 
 @dataclass(frozen=True)

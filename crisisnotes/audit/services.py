@@ -12,7 +12,7 @@ from django.db import connection, models
 from django.http import HttpRequest
 
 from crisisnotes.accounts.models import Clinic, User
-from crisisnotes.audit.models import Action, AuditEvent
+from crisisnotes.audit.models import CLIENT_MODEL, Action, AuditEvent
 from crisisnotes.net import client_ip
 
 
@@ -25,11 +25,6 @@ def query_fingerprint(query: str) -> str:
         settings.SECRET_KEY.encode(), b"audit-search:" + normalised.encode(), hashlib.sha256
     )
     return "q#" + digest.hexdigest()[:16]
-
-
-# The model whose rows are "clients" for the access report. A name, not an import: crisisnotes
-# never imports the apps built on it.
-CLIENT_MODEL = "crisis_sessions.client"
 
 
 def _client_id(obj: models.Model | None, client: models.Model | int | None) -> int | None:

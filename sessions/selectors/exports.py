@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
-from sessions.models import Client, ExportJob
+from sessions.models import Client, CrisisSession, ExportJob
 from sessions.models.notes import RiskLevel
 from sessions.policies import EXPORT_ROLES
+from sessions.registry import sections
 
 
 def export_job_list_for_admin(*, user: User) -> QuerySet[ExportJob]:
@@ -63,3 +64,13 @@ def export_scope_description(*, job: ExportJob) -> list[tuple[str, str]]:
     if "risk_level" in scope:
         lines.append((_("Risk level"), str(RiskLevel(scope["risk_level"]).label)))
     return lines
+
+
+def record_queryset() -> QuerySet[CrisisSession]:
+    """Notes with everything their record prints joined in: the header's people and every
+    registered section's rows (the PDF, the FHIR export and the FHIR endpoint read through it).
+    Unscoped: each caller filters by the clinic and status it is allowed."""
+    related = ["clinic", "client", "author", "signed_by", "cosigned_by"]
+    for section in sections():
+        related.extend(section.select_related())
+    return CrisisSession.objects.select_related(*related)

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from sessions.models import CrisisSession, FhirApiToken
 from sessions.models.notes import NoteStatus
-from sessions.services.exports import record_queryset
+from sessions.selectors.exports import record_queryset
 
 
 def note_get_for_fhir_token(*, token: FhirApiToken, note_id: int) -> CrisisSession:

@@ -8,9 +8,8 @@ the author once (the notification's event_key makes a retry or a double click se
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -26,12 +25,12 @@ from crisisnotes.audit.services import audit_record
 from crisisnotes.errors import DomainError
 from crisisnotes.notifications.services import notification_send
 from sessions import registry
+from sessions.hashing import cosign_hash_compute, note_content_hash
 from sessions.i18n import recipient_language
 from sessions.models import CrisisSession, ReviewComment
 from sessions.models.notes import NoteStatus
 from sessions.policies import can_review
 from sessions.services.notes import note_lock
-from sessions.services.signing import note_content_hash
 
 WHOLE_NOTE = ""
 MAX_COMMENT_LENGTH = 5000
@@ -41,38 +40,12 @@ class ReviewError(DomainError):
     """A review decision that cannot be made; the message is written for the supervisor."""
 
 
-def cosign_hash_compute(
-    *,
-    content_hash: str,
-    cosigner_id: int,
-    cosigner_name: str,
-    cosigner_credential: str,
-    cosigner_licence: str,
-    cosigned_at: datetime,
-) -> str:
-    """The co-sign hash: SHA-256 (hex) of these lines joined by "\\n", in this order:
-
-        crisisnotes-cosign-v1
-        <content_hash of the note as the author signed it>
-        <cosigner user id>
-        <cosigner name>
-        <cosigner credential>
-        <cosigner licence>
-        <cosigned_at, ISO 8601 in UTC>
-
-    It binds the co-signature to exactly the content the author signed (the content hash covers
-    every section) and to who co-signed it, as qualified then, and when. Anyone holding the printed
-    record can recompute it."""
-    parts = [
-        "crisisnotes-cosign-v1",
-        content_hash,
-        str(cosigner_id),
-        cosigner_name,
-        cosigner_credential,
-        cosigner_licence,
-        cosigned_at.astimezone(UTC).isoformat(),
-    ]
-    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+def _decision_store(locked: CrisisSession, fields: Mapping[str, Any]) -> None:
+    """Store a decision in one UPDATE, status included: the trigger (migration 0002) allows
+    leaving awaiting_cosign, not edits within it, so the row cannot be saved field by field."""
+    CrisisSession.objects.filter(pk=locked.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(locked, name, value)
 
 
 class AlreadyDecided(ReviewError):
@@ -149,10 +122,7 @@ def note_cosign(
             cosigned_at=now,
         ),
     }
-    # One UPDATE, status included: the trigger allows leaving awaiting_cosign, not edits within it.
-    CrisisSession.objects.filter(pk=locked.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(locked, name, value)
+    _decision_store(locked, fields)
     audit_record(
         action=Action.COSIGN,
         actor=supervisor,
@@ -247,9 +217,7 @@ def note_return(
         "version": locked.version + 1,
         "updated_at": timezone.now(),
     }
-    CrisisSession.objects.filter(pk=locked.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(locked, name, value)
+    _decision_store(locked, fields)
     with translation.override("en"):  # the audit log is in one language
         comment_count = _comments(len(created))
     audit_record(

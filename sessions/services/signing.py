@@ -6,8 +6,6 @@ triggers (migration 0002); corrections are addenda.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -21,29 +19,13 @@ from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from sessions import registry, sign_rules
 from sessions.exceptions import NoteAlreadySigned, SignRefused
+from sessions.hashing import note_content_hash
 from sessions.models import Client, CrisisSession
-from sessions.models.notes import CONTACT_DETAIL_FIELDS, NoteStatus
+from sessions.models.notes import NoteStatus
 from sessions.registry import SignProblem
 from sessions.sections import HEADER
 from sessions.services.notes import _require_author, note_autosave, note_end, note_lock
 from sessions.services.supervision import note_cosign_request_notify
-
-HASH_HEADER_FIELDS = (
-    "id",
-    "clinic_id",
-    "client_id",
-    "author_id",
-    "modality",
-    "started_at",
-    "ended_at",
-    "confidentiality_explained",
-    "screen_risk",
-    "clinician_risk",
-    "imminent",
-    # The contact type and what it documents (CLINICAL.md §11), foreign keys by their column.
-    "contact_type",
-    *(f"{name}_id" if name == "answers_task" else name for name in CONTACT_DETAIL_FIELDS),
-)
 
 
 def _stage_rank() -> dict[str, int]:
@@ -76,59 +58,6 @@ def note_cosign_reasons(note: CrisisSession) -> list[str]:
         *sign_rules.cosign_reasons(note),
         *(r for section in registry.sections() for r in section.cosign_reasons(note)),
     ]
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-def note_content_payload(note: CrisisSession) -> dict[str, Any]:
-    """The signed content as plain JSON-able values (see `note_content_hash`)."""
-    return {
-        "header": {name: _plain(getattr(note, name)) for name in HASH_HEADER_FIELDS},
-        "sections": [{section.key: section.content(note=note)} for section in registry.sections()],
-        "quick_notes": [
-            {"created_at": _plain(q.created_at), "text": q.text}
-            for q in note.quick_notes.order_by("created_at", "id")
-        ],
-        # Shift handoffs: who handed the draft to whom, when (docs/record-hash.md).
-        "handoffs": [
-            {
-                "from_user": h.from_user_id,
-                "from_name": h.from_name,
-                "to_user": h.to_user_id,
-                "to_name": h.to_name,
-                "handed_at": _plain(h.handed_at),
-            }
-            for h in note.handoffs.order_by("handed_at", "id")
-        ],
-    }
-
-
-def note_content_canonical(note: CrisisSession) -> bytes:
-    """The canonical UTF-8 JSON of the signed content: the exact bytes the content hash is the
-    SHA-256 of. The bulk export ships these bytes beside each PDF, so a recipient can recompute
-    the hash with any SHA-256 tool (docs/record-hash.md)."""
-    payload = note_content_payload(note)
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return canonical.encode("utf-8")
-
-
-def note_content_hash(note: CrisisSession) -> str:
-    """SHA-256 (hex) of the signed content, as canonical JSON (sort_keys=True,
-    separators=(",", ":"), ensure_ascii=False, UTF-8):
-
-        {"header": {id, clinic_id, client_id, author_id, modality, started_at, ended_at,
-                    confidentiality_explained, screen_risk, clinician_risk, imminent,
-                    contact_type and its details (docs/record-hash.md)},
-         "sections": [{<section.key>: section.content(note=note)}, ... in section order],
-         "quick_notes": [{"created_at": ..., "text": ...}, ... oldest first],
-         "handoffs": [{from_user, from_name, to_user, to_name, handed_at}, ... oldest first]}
-
-    Datetimes are ISO 8601 strings (UTC). Signature fields (signer, signed_at, the hash itself),
-    status, version and co-signature are not content. docs/record-hash.md describes each
-    section's fields. Same content → same hash, on any machine."""
-    return hashlib.sha256(note_content_canonical(note)).hexdigest()
 
 
 @transaction.atomic

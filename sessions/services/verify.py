@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,90 +24,14 @@ from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from crisisnotes.notifications.services import notification_send
+from sessions.hashing import HashCheck, RecordVerification, note_verify
 from sessions.i18n import recipient_language
 from sessions.models import CrisisSession, RecordIntegrityAlert
 from sessions.models.integrity import RecordCheckKind
 from sessions.models.notes import NoteStatus
 from sessions.services.notes import section_relations
-from sessions.services.review import cosign_hash_compute
-from sessions.services.signing import note_content_hash
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class HashCheck:
-    """One stored hash against the one recomputed from the stored rows."""
-
-    kind: str  # RecordCheckKind
-    stored: str
-    computed: str
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.stored) and self.stored == self.computed
-
-
-@dataclass(frozen=True)
-class RecordVerification:
-    """The verdict on one signed note: every check passed, or which did not."""
-
-    note_id: int
-    checks: tuple[HashCheck, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(check.ok for check in self.checks)
-
-    @property
-    def mismatches(self) -> list[HashCheck]:
-        return [check for check in self.checks if not check.ok]
-
-    @property
-    def message(self) -> str:
-        if self.ok:
-            if len(self.checks) > 1:
-                return _("Record verified: content hash matches and co-sign hash matches.")
-            return _("Record verified: content hash matches.")
-        which = _(" and ").join(str(RecordCheckKind(c.kind).label).lower() for c in self.mismatches)
-        return _(
-            "Warning: this record does not verify (%(which)s does not match the stored "
-            "content). The stored record is not exactly what was signed; tell the clinic admin."
-        ) % {"which": which}
-
-
-def note_verify(*, note: CrisisSession) -> RecordVerification | None:
-    """Recompute the content hash (and, once co-signed, the co-sign hash) of a note that was
-    signed, from the rows stored now; None for a draft (nothing was signed yet).
-
-    The co-sign hash is recomputed over the stored content hash and the stored co-signer
-    fields, so a changed co-signature shows as a co-sign mismatch and changed content as a
-    content mismatch, each on its own."""
-    if note.status == NoteStatus.DRAFT:
-        return None
-    try:
-        computed_content = note_content_hash(note)
-    except ObjectDoesNotExist:
-        # A stage row is missing: the stored record is not the whole signed content.
-        computed_content = ""
-    checks = [
-        HashCheck(kind=RecordCheckKind.CONTENT, stored=note.content_hash, computed=computed_content)
-    ]
-    if note.cosigned_at is not None or note.cosign_hash:
-        computed = ""
-        if note.cosigned_at is not None and note.cosigned_by_id is not None:
-            computed = cosign_hash_compute(
-                content_hash=note.content_hash,
-                cosigner_id=note.cosigned_by_id,
-                cosigner_name=note.cosigner_name,
-                cosigner_credential=note.cosigner_credential,
-                cosigner_licence=note.cosigner_licence,
-                cosigned_at=note.cosigned_at,
-            )
-        checks.append(
-            HashCheck(kind=RecordCheckKind.COSIGN, stored=note.cosign_hash, computed=computed)
-        )
-    return RecordVerification(note_id=note.pk, checks=tuple(checks))
 
 
 def _signed_notes(clinic_id: int | None) -> Iterator[CrisisSession]:

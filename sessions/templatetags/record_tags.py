@@ -1,12 +1,12 @@
 """`{% record_verification note as check %}`: the note page and the PDF show whether the stored
-record still verifies, recomputed when they are rendered (sessions.services.verify)."""
+record still verifies, recomputed when they are rendered (sessions.hashing)."""
 
 from __future__ import annotations
 
 from django import template
 
+from sessions.hashing import RecordVerification, note_verify
 from sessions.models import CrisisSession
-from sessions.services.verify import RecordVerification, note_verify
 
 register = template.Library()
 

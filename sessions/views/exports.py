@@ -11,16 +11,18 @@ import posixpath
 from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from crisisnotes.accounts.models import Role, User
+from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.http import AuthedRequest
 from sessions.forms.exports import BulkExportForm
+from sessions.models import ExportJob
 from sessions.selectors.exports import (
     EXPORT_ROLES,
     export_filter_choices,
@@ -44,8 +46,8 @@ from sessions.services.exports import (
 
 @require_POST
 @role_required(*EXPORT_ROLES)
-def note_export(request: HttpRequest, note_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def note_export(request: AuthedRequest, note_id: int) -> HttpResponse:
+    user = request.user
     note = note_get_for_view(user=user, note_id=note_id)
     try:
         job = export_single_request(actor=user, note=note, request=request)
@@ -58,8 +60,8 @@ def note_export(request: HttpRequest, note_id: int) -> HttpResponse:
 # Bulk export takes a clinic's records: the admin confirms who they are first (recent sign-in).
 @reauthentication_required(allow_get=True)
 @role_required(Role.CLINIC_ADMIN)
-def export_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def export_list(request: AuthedRequest) -> HttpResponse:
+    user = request.user
     counselors, clients = export_filter_choices(user=user)
     form = BulkExportForm(request.POST or None, counselors=counselors, clients=clients)
     if request.method == "POST" and form.is_valid():
@@ -83,32 +85,32 @@ def export_list(request: HttpRequest) -> HttpResponse:
     return render(request, "sessions/exports/export_list.html", {"form": form, "jobs": jobs})
 
 
-def _job_context(job: object) -> dict[str, object]:
+def _job_context(job: ExportJob) -> dict[str, object]:
     return {
         "job": job,
-        "expires_at": export_link_expires_at(job),  # type: ignore[arg-type]
-        "expired": export_link_expired(job),  # type: ignore[arg-type]
-        "scope_lines": export_scope_description(job=job),  # type: ignore[arg-type]
+        "expires_at": export_link_expires_at(job),
+        "expired": export_link_expired(job),
+        "scope_lines": export_scope_description(job=job),
     }
 
 
 @role_required(*EXPORT_ROLES)
-def export_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = export_job_get(user=request.user, job_id=job_id)  # type: ignore[arg-type]
+def export_detail(request: AuthedRequest, job_id: int) -> HttpResponse:
+    job = export_job_get(user=request.user, job_id=job_id)
     # The job page names what was exported (filters, counts): a read of export metadata.
     audit_record(action=Action.VIEW, request=request, obj=job, summary="Opened the export job page")
     return render(request, "sessions/exports/export_detail.html", _job_context(job))
 
 
 @role_required(*EXPORT_ROLES)
-def export_progress(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = export_job_get(user=request.user, job_id=job_id)  # type: ignore[arg-type]
+def export_progress(request: AuthedRequest, job_id: int) -> HttpResponse:
+    job = export_job_get(user=request.user, job_id=job_id)
     return render(request, "sessions/exports/partials/export_progress.html", _job_context(job))
 
 
 @role_required(*EXPORT_ROLES)
-def export_download(request: HttpRequest, job_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def export_download(request: AuthedRequest, job_id: int) -> HttpResponse:
+    user = request.user
     job = export_job_get(user=user, job_id=job_id)
     try:
         name = export_download_record(actor=user, job=job, request=request)

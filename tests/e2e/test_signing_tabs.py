@@ -9,9 +9,9 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from sessions.hashing import note_verify
 from sessions.models import CrisisSession, RapportStage
 from sessions.models.notes import NoteStatus
-from sessions.services.verify import note_verify
 from tests.e2e.helpers_confirm import confirm
 from tests.e2e.helpers_note import (
     fill_exploration,

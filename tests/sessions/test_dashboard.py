@@ -13,8 +13,6 @@ from sessions.models.followups import FollowUpMethod
 from sessions.models.notes import NoteStatus, RiskLevel
 from tests.conftest import login
 from tests.factories import (
-    ClientFactory,
-    CrisisSessionFactory,
     NoteFactory,
     TeamFactory,
     UserFactory,
@@ -30,22 +28,9 @@ def at(day: int, hour: int) -> datetime:
     return datetime(2026, 11, day, hour, 0, tzinfo=UTC)
 
 
-def _note(author, started_at, status=NoteStatus.SIGNED, **fields):
-    # The client's creator is the author: a new user per note would hash a password each time.
-    client = ClientFactory(clinic=author.clinic, created_by=author)
-    return CrisisSessionFactory(
-        clinic=author.clinic,
-        client=client,
-        author=author,
-        started_at=started_at,
-        status=status,
-        **fields,
-    )
-
-
 def _task(assignee, due_at, closed_at=None):
     # Tasks are added while the note is a draft; the database refuses them on a signed note.
-    note = _note(assignee, at(10, 9), status=NoteStatus.DRAFT)
+    note = NoteFactory.create(author=assignee, started_at=at(10, 9))
     task = FollowUpTask.objects.create(
         clinic=assignee.clinic,
         session=note,
@@ -63,15 +48,34 @@ def _task(assignee, due_at, closed_at=None):
 def seeded(clinic, supervisor, counselor, trainee, outsider):
     with time_machine.travel(NOW, tick=False):
         seeded = {
-            "a": _note(counselor, at(17, 10), screen_risk=RiskLevel.HIGH),
-            "b": _note(counselor, at(15, 10), clinician_risk=RiskLevel.HIGH),
-            "c": _note(counselor, at(9, 10), screen_risk=RiskLevel.HIGH),
-            # The clinician's level governs: formulated low, the session is not high risk.
-            "d": _note(
-                counselor, at(18, 8), screen_risk=RiskLevel.HIGH, clinician_risk=RiskLevel.LOW
+            "a": NoteFactory.create(
+                author=counselor,
+                started_at=at(17, 10),
+                status=NoteStatus.SIGNED,
+                screen_risk=RiskLevel.HIGH,
             ),
-            "e": _note(trainee, at(16, 9), status=NoteStatus.DRAFT, ended_at=at(16, 10)),
-            "f": _note(trainee, at(18, 11), status=NoteStatus.DRAFT, imminent=True),
+            "b": NoteFactory.create(
+                author=counselor,
+                started_at=at(15, 10),
+                status=NoteStatus.SIGNED,
+                clinician_risk=RiskLevel.HIGH,
+            ),
+            "c": NoteFactory.create(
+                author=counselor,
+                started_at=at(9, 10),
+                status=NoteStatus.SIGNED,
+                screen_risk=RiskLevel.HIGH,
+            ),
+            # The clinician's level governs: formulated low, the session is not high risk.
+            "d": NoteFactory.create(
+                author=counselor,
+                started_at=at(18, 8),
+                status=NoteStatus.SIGNED,
+                screen_risk=RiskLevel.HIGH,
+                clinician_risk=RiskLevel.LOW,
+            ),
+            "e": NoteFactory.create(author=trainee, started_at=at(16, 9), ended_at=at(16, 10)),
+            "f": NoteFactory.create(author=trainee, started_at=at(18, 11), imminent=True),
             "g": NoteFactory.create(awaiting_cosign=True, author=trainee, started_at=at(17, 14)),
         }
         _task(counselor, at(18, 10))  # overdue
@@ -82,11 +86,18 @@ def seeded(clinic, supervisor, counselor, trainee, outsider):
         other_boss = UserFactory(clinic=clinic, is_supervisor=True)
         day_team = TeamFactory(clinic=clinic, name="Day team", supervisor=other_boss)
         stranger = UserFactory(clinic=clinic, team=day_team)
-        _note(stranger, at(17, 10), screen_risk=RiskLevel.HIGH)
-        _note(stranger, at(10, 10), status=NoteStatus.DRAFT)
+        NoteFactory.create(
+            author=stranger,
+            started_at=at(17, 10),
+            status=NoteStatus.SIGNED,
+            screen_risk=RiskLevel.HIGH,
+        )
+        NoteFactory.create(author=stranger, started_at=at(10, 10))
         _task(stranger, at(18, 9))
         far = UserFactory(clinic=outsider.clinic)
-        _note(far, at(17, 10), screen_risk=RiskLevel.HIGH)
+        NoteFactory.create(
+            author=far, started_at=at(17, 10), status=NoteStatus.SIGNED, screen_risk=RiskLevel.HIGH
+        )
         _task(far, at(18, 9))
     return seeded
 
@@ -164,7 +175,12 @@ def test_dashboard_query_count_does_not_grow_with_data(client, supervisor, couns
     def add(n):
         for _ in range(n):
             for author in (counselor, trainee):
-                _note(author, at(17, 10), screen_risk=RiskLevel.HIGH)
+                NoteFactory.create(
+                    author=author,
+                    started_at=at(17, 10),
+                    status=NoteStatus.SIGNED,
+                    screen_risk=RiskLevel.HIGH,
+                )
                 NoteFactory.create(awaiting_cosign=True, author=author)
                 _task(author, at(17, 10))
 
@@ -262,6 +278,11 @@ def test_team_list_marks_drafts_in_progress(client, supervisor, seeded):
 
 def test_dashboard_without_drafts_does_not_explain_them(client, supervisor, counselor):
     with time_machine.travel(NOW, tick=False):
-        _note(counselor, at(17, 10), screen_risk=RiskLevel.HIGH)
+        NoteFactory.create(
+            author=counselor,
+            started_at=at(17, 10),
+            status=NoteStatus.SIGNED,
+            screen_risk=RiskLevel.HIGH,
+        )
         page = login(client, supervisor).get(reverse("crisis_sessions:dashboard"))
     assert "drafts-explained" not in page.content.decode()

@@ -12,12 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from sessions.models import CrisisSession, FollowUpTask, ReviewComment
+from sessions.models import FollowUpTask
 from sessions.models.followups import FollowUpMethod
-from sessions.models.notes import NoteStatus, RiskLevel
 from sessions.selectors.load import Contact, high_risk_runs
 from tests.conftest import login
-from tests.factories import ClientFactory, TeamFactory, UserFactory
+from tests.factories import NoteFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -29,96 +28,81 @@ def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
-def _note(
-    author,
-    started,
-    *,
-    to_sign: int | None = 30,
-    status=NoteStatus.SIGNED,
-    high=False,
-    imminent=False,
-    reason="",
-    returned=False,
-):
-    """A note that ended 30 minutes after it started and was signed `to_sign` minutes later."""
-    ended = started + timedelta(minutes=30)
-    signed = status != NoteStatus.DRAFT
-    note = CrisisSession.objects.create(
-        clinic=author.clinic,
-        client=ClientFactory.create(clinic=author.clinic, created_by=author),
+def _minutes(n: int) -> timedelta:
+    return timedelta(minutes=n)
+
+
+def _signed(author, started, **traits):
+    """A 30-minute contact, signed half an hour after it ended unless `sign_delay` says."""
+    return NoteFactory.create(
+        signed=True,
         author=author,
-        modality="phone",
         started_at=started,
-        ended_at=ended,
-        status=status,
-        screen_risk=RiskLevel.HIGH if high else RiskLevel.LOW,
-        imminent=imminent,
-        cosign_required_reason=reason,
-        signed_by=author if signed else None,
-        signed_at=ended + timedelta(minutes=to_sign) if signed and to_sign is not None else None,
-        content_hash="0" * 64 if signed else "",
+        minutes=30,
+        **{"sign_delay": _minutes(30), **traits},
     )
-    if returned:
-        ReviewComment.objects.create(
-            session=note, author=author, author_name="Reviewer", text="Add SUDS", round=1
-        )
-    return note
 
 
 def _task(assignee, due, closed=None):
     # Outside the period: the note counts for nothing else. Its task is added while it is a
     # draft, as the app does (the database refuses a task added to a signed note).
-    note = _note(assignee, at(9, 1, 10), status=NoteStatus.DRAFT)
-    task = FollowUpTask.objects.create(
-        clinic=assignee.clinic,
-        session=note,
-        client=note.client,
-        assigned_to=assignee,
-        due_at=due,
-        method=FollowUpMethod.CALL,
-        closed_at=closed,
+    tasks = []
+    NoteFactory.create(
+        signed=True,
+        author=assignee,
+        started_at=at(9, 1, 10),
+        minutes=30,
+        sign_delay=_minutes(30),
+        before_signing=lambda draft: tasks.append(
+            FollowUpTask.objects.create(
+                clinic=assignee.clinic,
+                session=draft,
+                client=draft.client,
+                assigned_to=assignee,
+                due_at=due,
+                method=FollowUpMethod.CALL,
+                closed_at=closed,
+            )
+        ),
     )
-    CrisisSession.objects.filter(pk=note.pk).update(
-        status=NoteStatus.SIGNED,
-        signed_by=assignee,
-        signed_at=note.ended_at + timedelta(minutes=30),
-        content_hash="0" * 64,
-    )
-    return task
+    return tasks[0]
 
 
 @pytest.fixture
 def invented(clinic, supervisor, counselor, trainee, outsider):
     n = {
         # Robin (counselor): Saturday noon, high, still a draft.
-        "sat": _note(counselor, at(11, 14, 12), status=NoteStatus.DRAFT, high=True),
-        "mon10": _note(counselor, at(11, 16, 10), to_sign=60),
+        "sat": NoteFactory.create(
+            author=counselor, started_at=at(11, 14, 12), minutes=30, high_risk=True
+        ),
+        "mon10": _signed(counselor, at(11, 16, 10), sign_delay=_minutes(60)),
         # Monday evening into Tuesday night: three high-risk contacts in one shift.
-        "mon18": _note(counselor, at(11, 16, 18), to_sign=30, high=True),
-        "mon2230": _note(counselor, at(11, 16, 22, 30), to_sign=20, high=True),
-        "tue01": _note(counselor, at(11, 17, 1), to_sign=120, imminent=True),
+        "mon18": _signed(counselor, at(11, 16, 18), sign_delay=_minutes(30), high_risk=True),
+        "mon2230": _signed(counselor, at(11, 16, 22, 30), sign_delay=_minutes(20), high_risk=True),
+        "tue01": _signed(counselor, at(11, 17, 1), sign_delay=_minutes(120), imminent=True),
         # Thursday evening and Friday morning: three high, but an 11-hour gap splits the shift.
-        "thu20": _note(counselor, at(11, 12, 20), high=True),
-        "thu21": _note(counselor, at(11, 12, 21), high=True),
-        "fri08": _note(counselor, at(11, 13, 8), high=True),
+        "thu20": _signed(counselor, at(11, 12, 20), high_risk=True),
+        "thu21": _signed(counselor, at(11, 12, 21), high_risk=True),
+        "fri08": _signed(counselor, at(11, 13, 8), high_risk=True),
         # Before the period: counts for nothing.
-        "old": _note(counselor, at(10, 15, 23), high=True),
+        "old": _signed(counselor, at(10, 15, 23), high_risk=True),
         # Sam (trainee): three notes that went to review, one returned.
-        "t_await": _note(
-            trainee,
-            at(11, 17, 10),
-            to_sign=120,
-            status=NoteStatus.AWAITING_COSIGN,
-            reason="Author is a trainee",
+        "t_await": NoteFactory.create(
+            awaiting_cosign=True,
+            author=trainee,
+            started_at=at(11, 17, 10),
+            minutes=30,
+            sign_delay=_minutes(120),
         ),
-        "t_returned": _note(
-            trainee,
-            at(11, 18, 9),
-            status=NoteStatus.DRAFT,
-            reason="Author is a trainee",
-            returned=True,
+        "t_returned": NoteFactory.create(
+            returned=True, author=trainee, started_at=at(11, 18, 9), minutes=30
         ),
-        "t_signed": _note(trainee, at(11, 16, 14), to_sign=10, reason="Author is a trainee"),
+        "t_signed": _signed(
+            trainee,
+            at(11, 16, 14),
+            sign_delay=_minutes(10),
+            cosign_required_reason="The author is a trainee.",
+        ),
     }
     _task(counselor, at(11, 18, 10))  # overdue
     _task(counselor, at(11, 17, 9))  # overdue
@@ -131,7 +115,7 @@ def invented(clinic, supervisor, counselor, trainee, outsider):
     far = UserFactory(clinic=outsider.clinic)
     for who in (stranger, far):
         for hour in (20, 21, 22):
-            _note(who, at(11, 17, hour), high=True, imminent=True)
+            _signed(who, at(11, 17, hour), high_risk=True, imminent=True)
         _task(who, at(11, 16, 9))
     return n
 
@@ -219,13 +203,13 @@ def test_dashboard_query_count_does_not_grow_with_the_data(
     client, supervisor, counselor, trainee, teammate
 ):
     login(client, supervisor)
-    _note(counselor, at(11, 17, 23), high=True)
+    _signed(counselor, at(11, 17, 23), high_risk=True)
     _task(counselor, at(11, 17, 9))
     few = _dashboard_queries(client)
     for day in range(1, 12):
         for who in (counselor, trainee, teammate):
-            _note(who, at(11, day, 22), high=True, imminent=day % 3 == 0)
-            _note(who, at(11, day, 23), high=True, returned=True, reason="Author is a trainee")
+            _signed(who, at(11, day, 22), high_risk=True, imminent=day % 3 == 0)
+            _signed(who, at(11, day, 23), high_risk=True, returned=True)
             _task(who, at(11, day, 9))
     assert _dashboard_queries(client) == few
 

@@ -34,13 +34,13 @@ from safety.models import (
     SafetyScreen,
     SupervisorNotification,
 )
+from sessions import hashing
 from sessions.forms import notes as note_forms
 from sessions.models import CrisisSession, FollowUpTask, QuickNote
 from sessions.models.clients import ResourceCategory
 from sessions.models.followups import FollowUpOutcome
 from sessions.models.notes import ContactType, Modality, PersonPresent, ReasonCode, RiskLevel
 from sessions.registry import sections
-from sessions.services import signing
 from sessions.services.exports import record_pdf
 from tests.factories import NoteFactory
 
@@ -110,7 +110,7 @@ def _capture_payload(note: CrisisSession, monkeypatch: pytest.MonkeyPatch) -> tu
 
     with monkeypatch.context() as patch:
         patch.setattr(json, "dumps", spy)
-        digest = signing.note_content_hash(note)
+        digest = hashing.note_content_hash(note)
     assert len(captured) == 1, "the content hash no longer serialises one payload with json.dumps"
     return digest, captured[0]
 

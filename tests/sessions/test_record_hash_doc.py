@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from sessions.hashing import HASH_HEADER_FIELDS, note_content_payload
 from sessions.models.exports import ExportStatus
 from sessions.services.exports import (
     INDEX_FIELDS,
@@ -24,7 +25,6 @@ from sessions.services.exports import (
     job_file,
 )
 from sessions.services.review import note_cosign
-from sessions.services.signing import HASH_HEADER_FIELDS, note_content_payload
 from tests.factories import NoteFactory
 from tests.sessions.export_files import on_disk
 from tests.sessions.note_helpers import reload

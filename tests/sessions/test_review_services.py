@@ -7,11 +7,11 @@ from django.db import IntegrityError, transaction
 
 from crisisnotes.audit.models import Action, AuditEvent
 from crisisnotes.notifications.models import Notification
+from sessions.hashing import cosign_hash_compute
 from sessions.models import CrisisSession, ReviewComment
 from sessions.models.notes import NoteStatus
 from sessions.services.review import (
     ReviewError,
-    cosign_hash_compute,
     note_cosign,
     note_return,
 )

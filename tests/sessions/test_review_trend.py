@@ -4,11 +4,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 
-from sessions.models import ExplorationStage
 from sessions.models.notes import NoteStatus, RiskLevel
 from sessions.risk_trend import RISK_TREND_PANEL
 from sessions.sign_rules import clinic_policy_high_risk, cosign_reasons
-from tests.factories import ClientFactory, CrisisSessionFactory
+from tests.factories import ClientFactory, CrisisSessionFactory, NoteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,37 +16,43 @@ def _panel():
     return RISK_TREND_PANEL
 
 
-def _session(client, author, day, status=NoteStatus.SIGNED, suds=(None, None), **risk):
-    note = CrisisSessionFactory(
-        clinic=client.clinic,
-        client=client,
-        author=author,
-        started_at=datetime(2026, 11, day, 10, tzinfo=UTC),
-        status=NoteStatus.DRAFT,
-        **risk,
-    )
-    ExplorationStage.objects.create(session_id=note.pk, suds_start=suds[0], suds_end=suds[1])
-    if status != NoteStatus.DRAFT:
-        type(note).objects.filter(pk=note.pk).update(status=status)
-    return note
+def nov(day: int) -> datetime:
+    return datetime(2026, 11, day, 10, tzinfo=UTC)
+
+
+def suds(start: int, end: int) -> dict:
+    """The exploration stage's distress ratings, at the start and the end of the session."""
+    return {"exploration": {"suds_start": start, "suds_end": end}}
 
 
 def test_trend_charts_the_clients_sessions_in_order_with_shapes_and_text(
     clinic, counselor, teammate
 ):
     client = ClientFactory(clinic=clinic, created_by=counselor)
-    _session(client, counselor, 12, screen_risk=RiskLevel.HIGH, suds=(9, 6))
-    _session(
-        client,
-        teammate,
-        5,
+    NoteFactory.create(
+        client=client,
+        author=counselor,
+        started_at=nov(12),
+        status=NoteStatus.SIGNED,
+        screen_risk=RiskLevel.HIGH,
+        stage_text=suds(9, 6),
+    )
+    NoteFactory.create(
+        client=client,
+        author=teammate,
+        started_at=nov(5),
+        status=NoteStatus.SIGNED,
         screen_risk=RiskLevel.MODERATE,
         clinician_risk=RiskLevel.HIGH,
         imminent=True,
-        suds=(8, 4),
+        stage_text=suds(8, 4),
     )
-    _session(client, teammate, 20, status=NoteStatus.DRAFT, screen_risk=RiskLevel.LOW)  # not mine
-    _session(ClientFactory(clinic=clinic, created_by=counselor), counselor, 7)  # other client
+    # A draft: not the counselor's to see.
+    NoteFactory.create(
+        client=client, author=teammate, started_at=nov(20), screen_risk=RiskLevel.LOW
+    )
+    # Another client's.
+    NoteFactory.create(author=counselor, started_at=nov(7), status=NoteStatus.SIGNED)
 
     context = _panel().context(client, counselor)
     points = context["trend"]["points"]
@@ -103,7 +108,14 @@ def test_client_page_shows_the_trend_panel(client, clinic, counselor, clinic_adm
     from tests.conftest import login
 
     record = ClientFactory(clinic=clinic, created_by=counselor)
-    _session(record, counselor, 12, screen_risk=RiskLevel.MODERATE, suds=(7, 3))
+    NoteFactory.create(
+        client=record,
+        author=counselor,
+        started_at=nov(12),
+        status=NoteStatus.SIGNED,
+        screen_risk=RiskLevel.MODERATE,
+        stage_text=suds(7, 3),
+    )
     for user in (counselor, clinic_admin):
         login(client, user)
         response = client.get(reverse("crisis_sessions:client_detail", args=[record.pk]))

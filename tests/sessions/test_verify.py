@@ -16,11 +16,12 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 
 from crisisnotes.notifications.models import Notification
+from sessions.hashing import note_verify
 from sessions.models import CrisisSession, RecordIntegrityAlert
 from sessions.models.notes import NoteStatus
 from sessions.services.demo import demo_seed
 from sessions.services.review import note_cosign
-from sessions.services.verify import note_verify, record_mismatches_notify, records_verify
+from sessions.services.verify import record_mismatches_notify, records_verify
 from sessions.tasks import records_verify_task
 from tests import workers
 from tests.factories import NoteFactory

@@ -23,7 +23,6 @@ from sessions.services.exports.record import (
     record_context,
     record_html,
     record_pdf,
-    record_queryset,
     record_status_label,
 )
 from sessions.services.exports.requests import (
@@ -52,6 +51,5 @@ __all__ = [
     "record_context",
     "record_html",
     "record_pdf",
-    "record_queryset",
     "record_status_label",
 ]

@@ -20,6 +20,7 @@ from sessions.models import CrisisSession, FollowUpAttempt, FollowUpTask, Review
 from sessions.models.notes import NoteStatus
 from sessions.registry import sections
 from sessions.risk import risk_label
+from sessions.selectors.exports import record_queryset
 
 # The whole page and the read-only partial of every registered section.
 RECORD_TEMPLATE = "pdf/session_record.html"
@@ -27,13 +28,6 @@ RECORD_TEMPLATE = "pdf/session_record.html"
 
 class ExportError(DomainError):
     """The export could not be requested or produced as asked; the message says why."""
-
-
-def record_queryset() -> Any:
-    related = ["clinic", "client", "author", "signed_by", "cosigned_by"]
-    for section in sections():
-        related.extend(section.select_related())
-    return CrisisSession.objects.select_related(*related)
 
 
 def record_templates() -> list[str]:

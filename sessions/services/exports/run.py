@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from sessions.hashing import note_content_canonical
 from sessions.models import CrisisSession, ExportJob
 from sessions.models.exports import ExportFormat, ExportKind, ExportStatus
 from sessions.services.export_chunks import (
@@ -54,7 +55,6 @@ from sessions.services.exports.record import (
     record_pdf,
     record_status_label,
 )
-from sessions.services.signing import note_content_canonical
 
 logger = logging.getLogger(__name__)
 
