@@ -4,9 +4,11 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 from crisisnotes.accounts.clinic_views import clinical_rules_view
 from crisisnotes.accounts.forms import QueuedPasswordResetForm
+from crisisnotes.accounts.idle import passive
 from crisisnotes.accounts.views import (
     NoticePasswordChangeView,
     NoticePasswordResetConfirmView,
@@ -25,6 +27,13 @@ urlpatterns = [
     path("session/status/", session_status, name="session_status"),
     path("me/language/", language_view, name="language"),
     path("session/keepalive/", session_keepalive, name="session_keepalive"),
+    # The translations static/js uses, in the request's language; the login page loads it too.
+    # Passive: loading it is part of a page, not activity of its own for the idle timer.
+    path(
+        "jsi18n/",
+        login_not_required(passive(JavaScriptCatalog.as_view())),
+        name="javascript-catalog",
+    ),
     # django-allauth's login, so its two-factor step follows the password (axes still locks).
     path("login/", allauth_views.login, name="login"),
     # The Django admin signs in through the same page (and the same two-factor step).

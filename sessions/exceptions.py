@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crisisnotes.errors import DomainError
 
@@ -22,8 +24,8 @@ class NoteError(DomainError):
 class NoteLocked(NoteError):
     """The note is not a draft (signed or awaiting co-sign): its content is frozen."""
 
-    def __init__(self, message: str = "This note is signed and can no longer be edited.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or _("This note is signed and can no longer be edited."))
 
 
 class NoteAlreadySigned(NoteLocked):
@@ -33,14 +35,30 @@ class NoteAlreadySigned(NoteLocked):
     def __init__(self, *, signed_at: datetime | None = None, status: str = "") -> None:
         self.signed_at = signed_at
         self.status = status
-        when = f" at {timezone.localtime(signed_at):%H:%M}" if signed_at else ""
-        waiting = (
-            " and waits for a supervisor's co-signature" if status == "awaiting_cosign" else ""
-        )
-        super().__init__(
-            f"This note was already signed{when}{waiting} (in another tab or window, or by a "
-            "second click). Nothing was changed."
-        )
+        time = f"{timezone.localtime(signed_at):%H:%M}" if signed_at else ""
+        waiting = status == "awaiting_cosign"
+        if time and waiting:
+            message = _(
+                "This note was already signed at %(time)s and waits for a supervisor's "
+                "co-signature (in another tab or window, or by a second click). Nothing was "
+                "changed."
+            )
+        elif time:
+            message = _(
+                "This note was already signed at %(time)s (in another tab or window, or by a "
+                "second click). Nothing was changed."
+            )
+        elif waiting:
+            message = _(
+                "This note was already signed and waits for a supervisor's co-signature (in "
+                "another tab or window, or by a second click). Nothing was changed."
+            )
+        else:
+            message = _(
+                "This note was already signed (in another tab or window, or by a second click). "
+                "Nothing was changed."
+            )
+        super().__init__(message % {"time": time} if time else message)
 
 
 class NoteConflict(NoteError):
@@ -51,9 +69,12 @@ class NoteConflict(NoteError):
         self.base_version = base_version
         self.current_version = current_version
         super().__init__(
-            f"This note was saved elsewhere (another tab or window) since you loaded it: your "
-            f"page is at version {base_version}, the saved note at version {current_version}. "
-            "Nothing you typed was saved, and it is still on your page."
+            _(
+                "This note was saved elsewhere (another tab or window) since you loaded it: your "
+                "page is at version %(base)d, the saved note at version %(current)d. Nothing you "
+                "typed was saved, and it is still on your page."
+            )
+            % {"base": base_version, "current": current_version}
         )
 
 
@@ -63,7 +84,7 @@ class NoteInvalid(NoteError):
 
     def __init__(self, forms: dict[str, list[forms.BaseForm]]) -> None:
         self.forms = forms
-        super().__init__("Some fields need fixing; nothing was saved.")
+        super().__init__(_("Some fields need fixing; nothing was saved."))
 
     @property
     def errors(self) -> dict[str, list[str]]:
@@ -82,7 +103,14 @@ class SignRefused(NoteError):
 
     def __init__(self, problems: list[SignProblem]) -> None:
         self.problems = problems
-        super().__init__(f"{len(problems)} thing(s) to complete before signing.")
+        super().__init__(
+            ngettext(
+                "%(count)d thing to complete before signing.",
+                "%(count)d things to complete before signing.",
+                len(problems),
+            )
+            % {"count": len(problems)}
+        )
 
 
 class AddendumError(NoteError):

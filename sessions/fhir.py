@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.utils import translation
+
 from crisisnotes.errors import DomainError
 from sessions import registry
 from sessions.models import CrisisSession, FollowUpAttempt, FollowUpTask
@@ -432,6 +434,9 @@ class FhirExportError(DomainError):
     """The record cannot be represented (it is not signed)."""
 
 
+# Machine output: the displays and texts are the code systems' English labels, whatever
+# language the requester's interface is in (a receiving system must not see them change).
+@translation.override("en")
 def note_fhir_resources(note: CrisisSession) -> list[dict[str, Any]]:
     """Every resource of the signed record, in Bundle order: Organization, Patient,
     Practitioner(s), Encounter, the sections' resources, the follow-up Tasks, Provenance."""

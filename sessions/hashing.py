@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils.translation import gettext as _
 
 from sessions import registry
 from sessions.models import CrisisSession
@@ -158,14 +159,14 @@ class RecordVerification:
     @property
     def message(self) -> str:
         if self.ok:
-            return "Record verified: content hash matches" + (
-                " and co-sign hash matches." if len(self.checks) > 1 else "."
-            )
-        which = " and ".join(RecordCheckKind(c.kind).label.lower() for c in self.mismatches)
-        return (
-            f"Warning: this record does not verify ({which} does not match the stored "
+            if len(self.checks) > 1:
+                return _("Record verified: content hash matches and co-sign hash matches.")
+            return _("Record verified: content hash matches.")
+        which = _(" and ").join(str(RecordCheckKind(c.kind).label).lower() for c in self.mismatches)
+        return _(
+            "Warning: this record does not verify (%(which)s does not match the stored "
             "content). The stored record is not exactly what was signed; tell the clinic admin."
-        )
+        ) % {"which": which}
 
 
 def note_verify(*, note: CrisisSession) -> RecordVerification | None:

@@ -34,6 +34,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from sessions.fhir import FhirRefs
     from sessions.models import Client, ConsultReply, CrisisSession
 
@@ -64,7 +66,7 @@ class NoteSection:
     """
 
     key: str = ""
-    title: str = ""
+    title: StrOrPromise = ""
     order: int = 0
     model: type[models.Model] | None = None
     form_class: type[forms.ModelForm] | None = None

@@ -18,13 +18,14 @@ from django.db.models import F, Q, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, NullIf
 from django.db.models.lookups import Exact
+from django.utils.translation import gettext_lazy
 
 
 class RiskLevel(models.TextChoices):
-    NONE = "none", "None"
-    LOW = "low", "Low"
-    MODERATE = "moderate", "Moderate"
-    HIGH = "high", "High"
+    NONE = "none", gettext_lazy("None")
+    LOW = "low", gettext_lazy("Low")
+    MODERATE = "moderate", gettext_lazy("Moderate")
+    HIGH = "high", gettext_lazy("High")
 
     @classmethod
     def rank(cls, value: str) -> int:
@@ -32,7 +33,7 @@ class RiskLevel(models.TextChoices):
         return {"": -1, cls.NONE: 0, cls.LOW: 1, cls.MODERATE: 2, cls.HIGH: 3}[value]
 
 
-NOT_ASSESSED = "Not assessed"
+NOT_ASSESSED = gettext_lazy("Not assessed")
 _LABELS = dict(RiskLevel.choices)
 
 

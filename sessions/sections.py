@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms as django_forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sessions import registry
 from sessions.contact_types import Requirement as R
@@ -45,7 +47,7 @@ def _display(form_class: type[django_forms.ModelForm], row: Any, name: str) -> s
             return note_forms.choice_labels(list(declared.choices), value)  # type: ignore[arg-type]
         return ", ".join(str(v) for v in value)
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if value is None:
         return ""
     display = getattr(row, f"get_{name}_display", None)
@@ -96,7 +98,7 @@ class StageSection(NoteSection):
 
 class ExplorationSection(StageSection):
     key = "exploration"
-    title = "Exploration & de-escalation"
+    title = gettext_lazy("Exploration & de-escalation")
     order = 20
     model = ExplorationStage
     form_class = note_forms.ExplorationForm
@@ -115,7 +117,7 @@ class ExplorationSection(StageSection):
         row: ExplorationStage = self.row(note)
         if not row.precipitating_event.strip():
             yield _problem(
-                "Describe the precipitating event.",
+                _("Describe the precipitating event."),
                 self.key,
                 self.field_id("precipitating_event"),
                 "precipitating_event",
@@ -123,14 +125,14 @@ class ExplorationSection(StageSection):
         if not row.suds_not_obtained_reason.strip():
             if row.suds_start is None:
                 yield _problem(
-                    "Rate SUDS at start, or give the reason it was not obtained.",
+                    _("Rate SUDS at start, or give the reason it was not obtained."),
                     self.key,
                     self.field_id("suds_start"),
                     "suds_start",
                 )
             if row.suds_end is None:
                 yield _problem(
-                    "Rate SUDS at end, or give the reason it was not obtained.",
+                    _("Rate SUDS at end, or give the reason it was not obtained."),
                     self.key,
                     self.field_id("suds_end"),
                     "suds_end",
@@ -139,7 +141,7 @@ class ExplorationSection(StageSection):
 
 class RapportSection(StageSection):
     key = "rapport"
-    title = "Rapport"
+    title = gettext_lazy("Rapport")
     order = 30
     model = RapportStage
     form_class = note_forms.RapportForm
@@ -173,7 +175,7 @@ class RapportSection(StageSection):
 
 class ProblemSolvingSection(StageSection):
     key = "problem_solving"
-    title = "Problem-solving"
+    title = gettext_lazy("Problem-solving")
     order = 40
     model = ProblemSolvingStage
     form_class = note_forms.ProblemSolvingForm
@@ -185,7 +187,7 @@ class ProblemSolvingSection(StageSection):
             return
         if not self.row(note).interventions.strip():
             yield _problem(
-                "Record the interventions used.",
+                _("Record the interventions used."),
                 self.key,
                 self.field_id("interventions"),
                 "interventions",
@@ -194,7 +196,7 @@ class ProblemSolvingSection(StageSection):
 
 class FollowUpSection(StageSection):
     key = "follow_up"
-    title = "Follow-up"
+    title = gettext_lazy("Follow-up")
     order = 50
     model = FollowUpStage
     form_class = note_forms.FollowUpForm
@@ -208,11 +210,11 @@ class FollowUpSection(StageSection):
         text = "; ".join(
             f"{r.get('to', '')}"
             + (f" ({r['urgency']})" if r.get("urgency") else "")
-            + (", made" if r.get("made") else "")
-            + (", accepted" if r.get("accepted") else "")
+            + (_(", made") if r.get("made") else "")
+            + (_(", accepted") if r.get("accepted") else "")
             for r in referrals
         )
-        return [*items[:2], ("Referrals", text), *items[2:]]
+        return [*items[:2], (_("Referrals"), text), *items[2:]]
 
     def content(self, *, note: CrisisSession) -> dict[str, Any]:
         row = self.row(note)
@@ -236,28 +238,28 @@ class FollowUpSection(StageSection):
         if requires(note, R.DISPOSITION):
             if not row.disposition:
                 yield _problem(
-                    "Choose the disposition.",
+                    _("Choose the disposition."),
                     self.key,
                     self.field_id("disposition_0"),
                     "disposition",
                 )
             elif row.disposition == Disposition.OTHER and not row.disposition_other.strip():
                 yield _problem(
-                    "Describe the “other” disposition.",
+                    _("Describe the “other” disposition."),
                     self.key,
                     self.field_id("disposition_other"),
                     "disposition_other",
                 )
             if not row.followup_plan.strip():
                 yield _problem(
-                    "Write the follow-up plan.",
+                    _("Write the follow-up plan."),
                     self.key,
                     self.field_id("followup_plan"),
                     "followup_plan",
                 )
         if requires(note, R.CRISIS_NUMBERS) and not row.crisis_numbers_given:
             yield _problem(
-                "Confirm crisis numbers were given.",
+                _("Confirm crisis numbers were given."),
                 self.key,
                 self.field_id("crisis_numbers_given"),
                 "crisis_numbers_given",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils.translation import gettext as _
+
 from sessions.contact_types import Requirement as R
 from sessions.contact_types import requires
 from sessions.models import CrisisSession
@@ -34,19 +36,21 @@ def header_complete(note: CrisisSession) -> Iterable[SignProblem]:
     """Every contact type: start and end time, modality. Limits of confidentiality only where
     the counselor spoke with the client or the caller (CLINICAL.md §11)."""
     if not note.started_at:
-        yield _problem("Enter the start time.", HEADER, header_field_id("started_at"), "started_at")
+        yield _problem(
+            _("Enter the start time."), HEADER, header_field_id("started_at"), "started_at"
+        )
     if not note.ended_at:
         yield _problem(
-            "Enter the end time (or press “End session”).",
+            _("Enter the end time (or press “End session”)."),
             HEADER,
             header_field_id("ended_at"),
             "ended_at",
         )
     if not note.modality:
-        yield _problem("Choose the modality.", HEADER, header_field_id("modality_0"), "modality")
+        yield _problem(_("Choose the modality."), HEADER, header_field_id("modality_0"), "modality")
     if requires(note, R.CONFIDENTIALITY) and not note.confidentiality_explained:
         yield _problem(
-            "Confirm the limits of confidentiality were explained.",
+            _("Confirm the limits of confidentiality were explained."),
             HEADER,
             header_field_id("confidentiality_explained"),
             "confidentiality_explained",
@@ -57,18 +61,22 @@ def contact_documented(note: CrisisSession) -> Iterable[SignProblem]:
     """What each contact type documents about itself (CLINICAL.md §11)."""
     if requires(note, R.SUMMARY) and not note.contact_summary.strip():
         messages: dict[str, str] = {
-            ContactType.DISCONNECTED: "Hang-up: say what happened before the call ended.",
-            ContactType.SILENT: "Silent call: say what you did (invited to speak, gave crisis "
-            "numbers) and anything suggesting danger.",
+            ContactType.DISCONNECTED: _("Hang-up: say what happened before the call ended."),
+            ContactType.SILENT: _(
+                "Silent call: say what you did (invited to speak, gave crisis "
+                "numbers) and anything suggesting danger."
+            ),
         }
         message = messages.get(
-            note.contact_type, "Wrong number or non-crisis call: write one line about it."
+            note.contact_type, _("Wrong number or non-crisis call: write one line about it.")
         )
         yield _problem(message, HEADER, header_field_id("contact_summary"), "contact_summary")
     if requires(note, R.AFTER_DISCONNECT) and not note.after_disconnect.strip():
         yield _problem(
-            "The call ended: record what you did after it (call-back attempts with times; "
-            "emergency dispatch or not, with the rationale).",
+            _(
+                "The call ended: record what you did after it (call-back attempts with times; "
+                "emergency dispatch or not, with the rationale)."
+            ),
             HEADER,
             header_field_id("after_disconnect"),
             "after_disconnect",
@@ -76,21 +84,21 @@ def contact_documented(note: CrisisSession) -> Iterable[SignProblem]:
     if requires(note, R.CALLER):
         if not note.caller_relationship.strip():
             yield _problem(
-                "Third-party call: record the caller's relationship to the person at risk.",
+                _("Third-party call: record the caller's relationship to the person at risk."),
                 HEADER,
                 header_field_id("caller_relationship"),
                 "caller_relationship",
             )
         if not note.person_present:
             yield _problem(
-                "Third-party call: say whether the person at risk is with the caller.",
+                _("Third-party call: say whether the person at risk is with the caller."),
                 HEADER,
                 header_field_id("person_present"),
                 "person_present",
             )
         if not note.caller_advice.strip():
             yield _problem(
-                "Third-party call: record what the caller was advised.",
+                _("Third-party call: record what the caller was advised."),
                 HEADER,
                 header_field_id("caller_advice"),
                 "caller_advice",
@@ -98,14 +106,14 @@ def contact_documented(note: CrisisSession) -> Iterable[SignProblem]:
     if requires(note, R.ANSWERED_TASK):
         if not note.answers_task_id:
             yield _problem(
-                "Follow-up contact: choose the follow-up task it answers.",
+                _("Follow-up contact: choose the follow-up task it answers."),
                 HEADER,
                 header_field_id("answers_task"),
                 "answers_task",
             )
         if not note.followup_outcome:
             yield _problem(
-                "Follow-up contact: record the outcome.",
+                _("Follow-up contact: record the outcome."),
                 HEADER,
                 header_field_id("followup_outcome"),
                 "followup_outcome",

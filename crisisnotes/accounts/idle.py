@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -61,7 +61,10 @@ def signed_out_json(request: HttpRequest) -> JsonResponse:
     )
 
 
-def passive(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def passive(view: View) -> View:
     """Mark a view whose requests are not the user's activity (the session timer's check)."""
     view.idle_passive = True  # type: ignore[attr-defined]
     return view

@@ -33,7 +33,16 @@ from crisisnotes.audit.services import audit_record
 logger = logging.getLogger(__name__)
 
 # Pages a user who must set up two-factor sign-in can still reach.
-ALLOWED_PREFIXES = ("/accounts/", "/login/", "/logout/", "/session/", "/static/", "/healthz")
+# /jsi18n/: the JavaScript translations every page (the set-up page too) loads.
+ALLOWED_PREFIXES = (
+    "/accounts/",
+    "/login/",
+    "/logout/",
+    "/session/",
+    "/static/",
+    "/healthz",
+    "/jsi18n/",
+)
 
 
 def mfa_required(user: Any) -> bool:

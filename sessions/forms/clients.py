@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crisisnotes.validators import CleanTextFormMixin
 from sessions.models import Client
@@ -18,9 +20,19 @@ class ClientForm(CleanTextFormMixin, forms.ModelForm):
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "supports_notes": forms.Textarea(attrs={"rows": 3}),
         }
+        labels = {
+            "alias": gettext_lazy("Alias"),
+            "name": gettext_lazy("Name"),
+            "pronouns": gettext_lazy("Pronouns"),
+            "date_of_birth": gettext_lazy("Date of birth"),
+            "age_range": gettext_lazy("Age range"),
+            "phone": gettext_lazy("Phone"),
+            "location": gettext_lazy("Location"),
+            "emergency_contact": gettext_lazy("Emergency contact"),
+        }
         help_texts = {
-            "alias": 'Required. Anonymous is fine: "Caller, blue jacket".',
-            "phone": "Any format; search matches the digits.",
+            "alias": gettext_lazy('Required. Anonymous is fine: "Caller, blue jacket".'),
+            "phone": gettext_lazy("Any format; search matches the digits."),
         }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -41,6 +53,7 @@ class StartSessionForm(CleanTextFormMixin, forms.Form):
         choices=Modality.choices,
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         initial=Modality.PHONE,
+        label=gettext_lazy("Modality"),
     )
 
 
@@ -48,14 +61,18 @@ class ClientCreateForm(ClientForm):
     """New client, optionally starting a session in the same step."""
 
     start_session = forms.BooleanField(
-        required=False, initial=True, label="Start a session with this client now"
+        required=False, initial=True, label=gettext_lazy("Start a session with this client now")
     )
     modality = forms.ChoiceField(
-        choices=Modality.choices, widget=forms.RadioSelect, initial=Modality.PHONE, required=False
+        choices=Modality.choices,
+        widget=forms.RadioSelect,
+        initial=Modality.PHONE,
+        required=False,
+        label=gettext_lazy("Modality"),
     )
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if data.get("start_session") and not data.get("modality"):
-            self.add_error("modality", "Choose how the client reached us to start the session.")
+            self.add_error("modality", _("Choose how the client reached us to start the session."))
         return data

@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crisisnotes.accounts.models import User
 from crisisnotes.validators import CleanTextFormMixin
@@ -17,25 +19,33 @@ from sessions.models.notes import RiskLevel
 class BulkExportForm(CleanTextFormMixin, forms.Form):
     date_from = forms.DateField(
         required=False,
-        label="Sessions from",
+        label=gettext_lazy("Sessions from"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
         required=False,
-        label="Sessions to",
+        label=gettext_lazy("Sessions to"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     counselor = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="Any counselor"
+        queryset=User.objects.none(),
+        required=False,
+        label=gettext_lazy("Counselor"),
+        empty_label=gettext_lazy("Any counselor"),
     )
     client = forms.ModelChoiceField(
-        queryset=Client.objects.none(), required=False, empty_label="Any client"
+        queryset=Client.objects.none(),
+        required=False,
+        label=gettext_lazy("Client"),
+        empty_label=gettext_lazy("Any client"),
     )
     risk_level = forms.ChoiceField(
-        choices=[("", "Any risk level"), *RiskLevel.choices], required=False
+        choices=[("", gettext_lazy("Any risk level")), *RiskLevel.choices],
+        required=False,
+        label=gettext_lazy("Risk level"),
     )
     export_format = forms.ChoiceField(
-        label="Format",
+        label=gettext_lazy("Format"),
         choices=ExportFormat.choices,
         initial=ExportFormat.PDF,
         widget=forms.RadioSelect,
@@ -58,6 +68,6 @@ class BulkExportForm(CleanTextFormMixin, forms.Form):
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
+            self.add_error("date_to", _("The end date is before the start date."))
         data["export_format"] = data.get("export_format") or ExportFormat.PDF
         return data

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 
 from crisisnotes.accounts.models import User
 from crisisnotes.validators import CleanTextFormMixin
@@ -14,13 +15,17 @@ from sessions.models.followups import FollowUpMethod, FollowUpOutcome
 
 class FollowUpTaskForm(CleanTextFormMixin, forms.Form):
     due_at = forms.DateTimeField(
-        label="Due",
+        label=gettext_lazy("Due"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
-    method = forms.ChoiceField(choices=FollowUpMethod.choices, initial=FollowUpMethod.CALL)
-    assigned_to = forms.ModelChoiceField(queryset=User.objects.none(), label="Assigned to")
-    purpose = forms.CharField(max_length=300, required=False)
+    method = forms.ChoiceField(
+        choices=FollowUpMethod.choices, initial=FollowUpMethod.CALL, label=gettext_lazy("Method")
+    )
+    assigned_to = forms.ModelChoiceField(
+        queryset=User.objects.none(), label=gettext_lazy("Assigned to")
+    )
+    purpose = forms.CharField(max_length=300, required=False, label=gettext_lazy("Purpose"))
 
     def __init__(self, *args: Any, counselors: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -38,12 +43,17 @@ def _bootstrap(form: forms.Form) -> None:
 
 
 class FollowUpAttemptForm(CleanTextFormMixin, forms.Form):
-    method = forms.ChoiceField(choices=FollowUpMethod.choices)
+    method = forms.ChoiceField(choices=FollowUpMethod.choices, label=gettext_lazy("Method"))
     outcome = forms.ChoiceField(
         choices=FollowUpOutcome.choices,
-        help_text="“No answer” keeps the follow-up open; any other outcome closes it.",
+        label=gettext_lazy("Outcome"),
+        help_text=gettext_lazy(
+            "“No answer” keeps the follow-up open; any other outcome closes it."
+        ),
     )
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label=gettext_lazy("Notes")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,8 +61,12 @@ class FollowUpAttemptForm(CleanTextFormMixin, forms.Form):
 
 
 class FollowUpCloseForm(CleanTextFormMixin, forms.Form):
-    outcome = forms.ChoiceField(choices=FollowUpOutcome.choices, label="Final outcome")
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    outcome = forms.ChoiceField(
+        choices=FollowUpOutcome.choices, label=gettext_lazy("Final outcome")
+    )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label=gettext_lazy("Notes")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,10 +6,13 @@ are looked up from the choices below when the note is shown read-only.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crisisnotes.validators import QUICK_NOTE, CleanTextFormMixin, validate_not_future_time
 from sessions.models import (
@@ -35,44 +38,50 @@ from sessions.models.notes import (
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    # (code, label) pairs; the labels are translated lazily, in the language of the request.
+    Choices = Sequence[tuple[str, StrOrPromise]]
+
 AFFECT_CHOICES = [
-    ("calm", "Calm"),
-    ("anxious", "Anxious"),
-    ("sad", "Sad / tearful"),
-    ("angry", "Angry / irritable"),
-    ("flat", "Flat"),
-    ("agitated", "Agitated"),
-    ("hopeless", "Hopeless"),
-    ("other", "Other"),
+    ("calm", gettext_lazy("Calm")),
+    ("anxious", gettext_lazy("Anxious")),
+    ("sad", gettext_lazy("Sad / tearful")),
+    ("angry", gettext_lazy("Angry / irritable")),
+    ("flat", gettext_lazy("Flat")),
+    ("agitated", gettext_lazy("Agitated")),
+    ("hopeless", gettext_lazy("Hopeless")),
+    ("other", gettext_lazy("Other")),
 ]
 DEESCALATION_CHOICES = [
-    ("active_listening", "Active listening"),
-    ("grounding", "Grounding"),
-    ("breathing", "Paced breathing"),
-    ("validation", "Validation of feelings"),
-    ("reduce_stimulation", "Reducing stimulation"),
-    ("time_out", "Time-out / pause"),
-    ("other", "Other"),
+    ("active_listening", gettext_lazy("Active listening")),
+    ("grounding", gettext_lazy("Grounding")),
+    ("breathing", gettext_lazy("Paced breathing")),
+    ("validation", gettext_lazy("Validation of feelings")),
+    ("reduce_stimulation", gettext_lazy("Reducing stimulation")),
+    ("time_out", gettext_lazy("Time-out / pause")),
+    ("other", gettext_lazy("Other")),
 ]
 COGNITIVE_ERROR_CHOICES = [
-    ("catastrophising", "Catastrophising"),
-    ("all_or_nothing", "All-or-nothing"),
-    ("mind_reading", "Mind reading"),
-    ("overgeneralisation", "Overgeneralisation"),
-    ("personalisation", "Personalisation"),
-    ("other", "Other"),
+    ("catastrophising", gettext_lazy("Catastrophising")),
+    ("all_or_nothing", gettext_lazy("All-or-nothing")),
+    ("mind_reading", gettext_lazy("Mind reading")),
+    ("overgeneralisation", gettext_lazy("Overgeneralisation")),
+    ("personalisation", gettext_lazy("Personalisation")),
+    ("other", gettext_lazy("Other")),
 ]
 MODALITY_USED_CHOICES = [
-    ("supportive", "Supportive"),
-    ("cbt", "CBT"),
-    ("dbt_skills", "DBT skills"),
-    ("other", "Other"),
+    ("supportive", gettext_lazy("Supportive")),
+    ("cbt", gettext_lazy("CBT")),
+    ("dbt_skills", gettext_lazy("DBT skills")),
+    ("other", gettext_lazy("Other")),
 ]
 REFERRAL_URGENCY_CHOICES = [
     ("", "—"),
-    ("routine", "Routine"),
-    ("urgent", "Urgent"),
-    ("emergency", "Emergency"),
+    ("routine", gettext_lazy("Routine")),
+    ("urgent", gettext_lazy("Urgent")),
+    ("emergency", gettext_lazy("Emergency")),
 ]
 REFERRAL_ROWS = 3
 
@@ -88,27 +97,27 @@ CONTACT_TYPE_KEYS = {
     ContactType.THIRD_PARTY: "T",
     ContactType.FOLLOW_UP: "U",
 }
-REASON_CHOICES = [("", "—"), *ReasonCode.choices]
+REASON_CHOICES: Choices = [("", "—"), *ReasonCode.choices]
 
 
 def require_reason_text(form: forms.BaseForm, code_field: str, text_field: str) -> None:
     """A coded reason "other" says what the reason was (CLINICAL.md §9.5)."""
     data = form.cleaned_data
     if data.get(code_field) == ReasonCode.OTHER and not (data.get(text_field) or "").strip():
-        form.add_error(text_field, "Reason “other”: say what it was.")
+        form.add_error(text_field, _("Reason “other”: say what it was."))
 
 
 def _text(rows: int = 2) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
 
 
-def _codes(choices: list[tuple[str, str]], label: str) -> forms.MultipleChoiceField:
+def _codes(choices: Choices, label: StrOrPromise) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         choices=choices, widget=forms.CheckboxSelectMultiple, required=False, label=label
     )
 
 
-def _set_choices(form: forms.BaseForm, name: str, choices: list[tuple[str, str]]) -> None:
+def _set_choices(form: forms.BaseForm, name: str, choices: Choices) -> None:
     """Radios without the "---------" blank Django adds to model choice fields."""
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)
@@ -139,7 +148,12 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
                 attrs={"type": "datetime-local"}, format=DATETIME_LOCAL
             ),
         }
-        labels = {"started_at": "Started", "ended_at": "Ended"}
+        labels = {
+            "contact_type": gettext_lazy("Contact type"),
+            "modality": gettext_lazy("Modality"),
+            "started_at": gettext_lazy("Started"),
+            "ended_at": gettext_lazy("Ended"),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -169,13 +183,13 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         started, ended = data.get("started_at"), data.get("ended_at")
-        for name, what in (("started_at", "The start time"), ("ended_at", "The end time")):
+        for name, what in (("started_at", _("The start time")), ("ended_at", _("The end time"))):
             try:
                 validate_not_future_time(data.get(name), what)
             except forms.ValidationError as error:
                 self.add_error(name, error)
         if started and ended and ended < started:
-            self.add_error("ended_at", "The session cannot end before it started.")
+            self.add_error("ended_at", _("The session cannot end before it started."))
         return data
 
 
@@ -185,17 +199,17 @@ class ExplorationForm(CleanTextFormMixin, forms.ModelForm):
         coerce=int,
         empty_value=None,
         required=False,
-        label="SUDS at start (0 calm – 10 worst imaginable)",
+        label=gettext_lazy("SUDS at start (0 calm – 10 worst imaginable)"),
     )
     suds_end = forms.TypedChoiceField(
         choices=SUDS_CHOICES,
         coerce=int,
         empty_value=None,
         required=False,
-        label="SUDS at end",
+        label=gettext_lazy("SUDS at end"),
     )
-    affect = _codes(AFFECT_CHOICES, "Affect")
-    deescalation = _codes(DEESCALATION_CHOICES, "De-escalation used")
+    affect = _codes(AFFECT_CHOICES, gettext_lazy("Affect"))
+    deescalation = _codes(DEESCALATION_CHOICES, gettext_lazy("De-escalation used"))
 
     class Meta:
         model = ExplorationStage
@@ -219,8 +233,10 @@ class ExplorationForm(CleanTextFormMixin, forms.ModelForm):
             "deescalation_notes": _text(1),
         }
         labels = {
-            "suds_not_obtained_reason": "SUDS not obtained: reason",
-            "deescalation_notes": "De-escalation notes",
+            "precipitating_event": gettext_lazy("Precipitating event"),
+            "affect_notes": gettext_lazy("Affect notes"),
+            "suds_not_obtained_reason": gettext_lazy("SUDS not obtained: reason"),
+            "deescalation_notes": gettext_lazy("De-escalation notes"),
         }
 
 
@@ -242,7 +258,7 @@ class RapportForm(CleanTextFormMixin, forms.ModelForm):
         choices=[],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Community resources given",
+        label=gettext_lazy("Community resources given"),
     )
 
     class Meta:
@@ -253,7 +269,11 @@ class RapportForm(CleanTextFormMixin, forms.ModelForm):
             "validation_notes": _text(),
             "practical_guidance": _text(),
         }
-        labels = {"engagement_notes": "Engagement", "validation_notes": "Validation"}
+        labels = {
+            "engagement_notes": gettext_lazy("Engagement"),
+            "validation_notes": gettext_lazy("Validation"),
+            "practical_guidance": gettext_lazy("Practical guidance"),
+        }
 
     def __init__(
         self, *args: Any, resources: list[CommunityResource] | None = None, **kwargs: Any
@@ -296,8 +316,8 @@ class RapportForm(CleanTextFormMixin, forms.ModelForm):
 
 
 class ProblemSolvingForm(CleanTextFormMixin, forms.ModelForm):
-    cognitive_errors = _codes(COGNITIVE_ERROR_CHOICES, "Cognitive errors identified")
-    modality_used = _codes(MODALITY_USED_CHOICES, "Modality used")
+    cognitive_errors = _codes(COGNITIVE_ERROR_CHOICES, gettext_lazy("Cognitive errors identified"))
+    modality_used = _codes(MODALITY_USED_CHOICES, gettext_lazy("Modality used"))
 
     class Meta:
         model = ProblemSolvingStage
@@ -317,6 +337,7 @@ class ProblemSolvingForm(CleanTextFormMixin, forms.ModelForm):
             "action_plan": _text(),
             "interventions": _text(),
         }
+        labels = {"action_plan": gettext_lazy("Action plan")}
 
 
 class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
@@ -343,8 +364,10 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
             "disposition_rationale": _text(),
         }
         labels = {
-            "crisis_numbers_given": "Crisis numbers given",
-            "disposition_other": "Other disposition",
+            "disposition": gettext_lazy("Disposition"),
+            "disposition_rationale": gettext_lazy("Disposition rationale"),
+            "crisis_numbers_given": gettext_lazy("Crisis numbers given"),
+            "disposition_other": gettext_lazy("Other disposition"),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -355,14 +378,16 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
         for i in range(1, REFERRAL_ROWS + 1):
             item = referrals[i - 1] if i <= len(referrals) else {}
             self.fields[f"referral_{i}_to"] = forms.CharField(
-                required=False, max_length=300, label=f"Referral {i}: to whom"
+                required=False,
+                max_length=300,
+                label=_("Referral %(number)d: to whom") % {"number": i},
             )
             self.fields[f"referral_{i}_urgency"] = forms.ChoiceField(
-                choices=REFERRAL_URGENCY_CHOICES, required=False, label="Urgency"
+                choices=REFERRAL_URGENCY_CHOICES, required=False, label=_("Urgency")
             )
-            self.fields[f"referral_{i}_made"] = forms.BooleanField(required=False, label="Made")
+            self.fields[f"referral_{i}_made"] = forms.BooleanField(required=False, label=_("Made"))
             self.fields[f"referral_{i}_accepted"] = forms.BooleanField(
-                required=False, label="Accepted"
+                required=False, label=_("Accepted")
             )
             self.initial[f"referral_{i}_to"] = item.get("to", "")
             self.initial[f"referral_{i}_urgency"] = item.get("urgency", "")
@@ -402,14 +427,16 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
 
 class QuickNoteForm(CleanTextFormMixin, forms.Form):
     text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), max_length=QUICK_NOTE, label="Quick note"
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=QUICK_NOTE,
+        label=gettext_lazy("Quick note"),
     )
 
 
 class ProcessNoteForm(CleanTextFormMixin, forms.Form):
     """The private process note: not part of the record, but free text all the same."""
 
-    text = forms.CharField(required=False, strip=False, label="Private process note")
+    text = forms.CharField(required=False, strip=False, label=gettext_lazy("Private process note"))
 
 
 class AddendumForm(CleanTextFormMixin, forms.ModelForm):
@@ -421,13 +448,17 @@ class AddendumForm(CleanTextFormMixin, forms.ModelForm):
             "text": forms.Textarea(attrs={"rows": 3}),
             "reason": forms.Textarea(attrs={"rows": 2}),
         }
-        labels = {"kind": "Type", "reason": "Reason"}
+        labels = {
+            "kind": gettext_lazy("Type"),
+            "text": gettext_lazy("Text"),
+            "reason": gettext_lazy("Reason"),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _set_choices(self, "kind", AddendumKind.choices)
 
 
-def choice_labels(choices: list[tuple[str, str]], codes: list[str]) -> str:
+def choice_labels(choices: Choices, codes: list[str]) -> str:
     labels = dict(choices)
-    return ", ".join(labels.get(code, code) for code in codes or [])
+    return ", ".join(str(labels.get(code, code)) for code in codes or [])

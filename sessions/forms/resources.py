@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from sessions.models.clients import ResourceCategory
 
@@ -8,11 +9,17 @@ from sessions.models.clients import ResourceCategory
 class ResourceForm(forms.Form):
     category = forms.ChoiceField(
         choices=[("", "—"), *ResourceCategory.choices],
+        label=gettext_lazy("Category"),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"class": "form-control"}))
+    name = forms.CharField(
+        max_length=200,
+        label=gettext_lazy("Name"),
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
     contact = forms.CharField(
         max_length=300,
-        help_text="Phone, address or web address: how the client reaches it.",
+        label=gettext_lazy("Contact"),
+        help_text=gettext_lazy("Phone, address or web address: how the client reaches it."),
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )

@@ -5,21 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crisisnotes.validators import LONG_TEXT, CleanTextFormMixin
 from sessions import registry
 from sessions.models.notes import RiskLevel
 
 RISK_FILTER_CHOICES = [
-    ("", "Any risk"),
-    ("imminent", "Imminent"),
+    ("", gettext_lazy("Any risk")),
+    ("imminent", gettext_lazy("Imminent")),
     *[(value, label) for value, label in reversed(RiskLevel.choices)],
-    ("unassessed", "Not assessed"),
+    ("unassessed", gettext_lazy("Not assessed")),
 ]
 
 
 def section_choices() -> list[tuple[str, str]]:
-    return [("", "Whole note"), *[(s.key, s.title) for s in registry.sections()]]
+    return [("", _("Whole note")), *[(s.key, str(s.title)) for s in registry.sections()]]
 
 
 class QueueFilterForm(CleanTextFormMixin, forms.Form):
@@ -29,16 +31,16 @@ class QueueFilterForm(CleanTextFormMixin, forms.Form):
     def __init__(self, *args: Any, members: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["counselor"].choices = [  # type: ignore[attr-defined]
-            ("", "Every counselor"),
+            ("", _("Every counselor")),
             *[(m.pk, m.display_name) for m in members],
         ]
 
 
 class ReturnCommentForm(CleanTextFormMixin, forms.Form):
-    section = forms.ChoiceField(required=False, label="About")
+    section = forms.ChoiceField(required=False, label=gettext_lazy("About"))
     text = forms.CharField(
         required=False,
-        label="Comment",
+        label=gettext_lazy("Comment"),
         max_length=LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -55,7 +57,7 @@ class ReturnCommentFormSet(forms.BaseFormSet):
             return
         if not self.comments():
             raise forms.ValidationError(
-                "Write at least one comment so the author knows what to change."
+                _("Write at least one comment so the author knows what to change.")
             )
 
     def comments(self) -> list[tuple[str, str]]:

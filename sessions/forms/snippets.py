@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sessions.models import Snippet
 
@@ -14,7 +16,10 @@ class SnippetForm(forms.ModelForm):
         model = Snippet
         fields = ["shortcut", "text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 2})}
-        labels = {"shortcut": "Shortcut (typed after “;”)", "text": "Text inserted"}
+        labels = {
+            "shortcut": gettext_lazy("Shortcut (typed after “;”)"),
+            "text": gettext_lazy("Text inserted"),
+        }
 
     def __init__(self, *args: Any, clinic_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -26,5 +31,7 @@ class SnippetForm(forms.ModelForm):
         if self.instance.pk:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
-            raise forms.ValidationError(f"“;{shortcut}” is already a snippet of this clinic.")
+            raise forms.ValidationError(
+                _("“;%(shortcut)s” is already a snippet of this clinic.") % {"shortcut": shortcut}
+            )
         return shortcut

@@ -5,7 +5,7 @@ import re
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy
 
 from crisisnotes.validators import LimitedTextField, SafeCharField, validate_not_future_date
 
@@ -16,7 +16,7 @@ def phone_digits(phone: str) -> str:
 
 
 class AgeRange(models.TextChoices):
-    UNDER_13 = "under_13", "Under 13"
+    UNDER_13 = "under_13", gettext_lazy("Under 13")
     TEEN = "13_17", "13–17"
     YOUNG_ADULT = "18_24", "18–24"
     ADULT = "25_44", "25–44"
@@ -54,15 +54,17 @@ class Client(models.Model):
     # The language of everything the client takes home: the client copy of the safety plan and
     # client-facing texts are produced in it, whatever the counselor's interface language.
     language = models.CharField(
-        _("language"),
+        gettext_lazy("language"),
         max_length=8,
         choices=settings.LANGUAGES,
         default="en",
-        help_text=_("The client copy of the safety plan is written in this language."),
+        help_text=gettext_lazy("The client copy of the safety plan is written in this language."),
     )
-    location = SafeCharField(max_length=300, blank=True, help_text="Address or location.")
+    location = SafeCharField(
+        max_length=300, blank=True, help_text=gettext_lazy("Address or location.")
+    )
     emergency_contact = SafeCharField(max_length=300, blank=True)
-    supports_notes = LimitedTextField(blank=True, verbose_name="Notes on supports")
+    supports_notes = LimitedTextField(blank=True, verbose_name=gettext_lazy("Notes on supports"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -87,12 +89,12 @@ class Client(models.Model):
 
 
 class ResourceCategory(models.TextChoices):
-    CRISIS_COUNSELLING = "crisis_counselling", "Crisis counselling"
-    WALK_IN = "walk_in", "Walk-in clinic"
-    SHELTER = "shelter", "Shelter"
-    FOOD = "food", "Food bank"
-    LIFELINE_988 = "988", "988 Suicide & Crisis Lifeline"
-    OTHER = "other", "Other"
+    CRISIS_COUNSELLING = "crisis_counselling", gettext_lazy("Crisis counselling")
+    WALK_IN = "walk_in", gettext_lazy("Walk-in clinic")
+    SHELTER = "shelter", gettext_lazy("Shelter")
+    FOOD = "food", gettext_lazy("Food bank")
+    LIFELINE_988 = "988", gettext_lazy("988 Suicide & Crisis Lifeline")
+    OTHER = "other", gettext_lazy("Other")
 
 
 class CommunityResource(models.Model):

@@ -9,26 +9,30 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 # A job nothing has moved on for this long is shown as waiting for a worker, not as running.
 WAITING_AFTER = timedelta(seconds=30)
 
 
 class ExportKind(models.TextChoices):
-    SINGLE = "single", "Single record"
-    BULK = "bulk", "Bulk"
+    SINGLE = "single", gettext_lazy("Single record")
+    BULK = "bulk", gettext_lazy("Bulk")
 
 
 class ExportFormat(models.TextChoices):
-    PDF = "pdf", "PDF (a ZIP of PDFs with a CSV index)"
-    FHIR_NDJSON = "fhir_ndjson", "FHIR R4 NDJSON (Bulk Data files, one per resource type)"
+    PDF = "pdf", gettext_lazy("PDF (a ZIP of PDFs with a CSV index)")
+    FHIR_NDJSON = (
+        "fhir_ndjson",
+        gettext_lazy("FHIR R4 NDJSON (Bulk Data files, one per resource type)"),
+    )
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", gettext_lazy("Queued")
+    RUNNING = "running", gettext_lazy("Running")
+    DONE = "done", gettext_lazy("Done")
+    FAILED = "failed", gettext_lazy("Failed")
 
 
 class ExportJob(models.Model):

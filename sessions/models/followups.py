@@ -8,22 +8,23 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from crisisnotes.validators import LimitedTextField, SafeCharField
 
 
 class FollowUpMethod(models.TextChoices):
-    CALL = "call", "Call"
-    TEXT = "text", "Text"
-    VISIT = "visit", "Visit"
+    CALL = "call", gettext_lazy("Call")
+    TEXT = "text", pgettext_lazy("contact by", "Text")
+    VISIT = "visit", gettext_lazy("Visit")
 
 
 class FollowUpOutcome(models.TextChoices):
-    REACHED_SAFE = "reached_safe", "Reached, safe"
-    REACHED_NEEDS_HELP = "reached_needs_help", "Reached, needs help"
-    NO_ANSWER = "no_answer", "No answer"
-    DECLINED = "declined", "Declined"
-    ESCALATED = "escalated", "Escalated"
+    REACHED_SAFE = "reached_safe", gettext_lazy("Reached, safe")
+    REACHED_NEEDS_HELP = "reached_needs_help", gettext_lazy("Reached, needs help")
+    NO_ANSWER = "no_answer", gettext_lazy("No answer")
+    DECLINED = "declined", gettext_lazy("Declined")
+    ESCALATED = "escalated", gettext_lazy("Escalated")
 
 
 class FollowUpTask(models.Model):
@@ -79,8 +80,8 @@ class FollowUpAttempt(models.Model):
 
 
 class FollowUpAlertKind(models.TextChoices):
-    REMINDER = "reminder", "Reminder"
-    ESCALATION = "escalation", "Escalation"
+    REMINDER = "reminder", gettext_lazy("Reminder")
+    ESCALATION = "escalation", gettext_lazy("Escalation")
 
 
 class FollowUpAlert(models.Model):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class RecordCheckKind(models.TextChoices):
-    CONTENT = "content", "Content hash"
-    COSIGN = "cosign", "Co-sign hash"
+    CONTENT = "content", gettext_lazy("Content hash")
+    COSIGN = "cosign", gettext_lazy("Co-sign hash")
 
 
 class RecordIntegrityAlert(models.Model):

@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from crisisnotes.validators import QUICK_NOTE, LimitedTextField, SafeCharField, SafeJSONField
 from sessions.models.followups import FollowUpOutcome
@@ -18,12 +20,12 @@ from sessions.risk import RiskLevel, governing_risk, is_high_risk
 
 
 class Modality(models.TextChoices):
-    PHONE = "phone", "Phone"
-    TEXT = "text", "Text"
-    CHAT = "chat", "Chat"
-    VIDEO = "video", "Video"
-    IN_PERSON = "in_person", "In person"
-    MOBILE = "mobile", "Mobile crisis"
+    PHONE = "phone", gettext_lazy("Phone")
+    TEXT = "text", pgettext_lazy("contact by", "Text")
+    CHAT = "chat", gettext_lazy("Chat")
+    VIDEO = "video", gettext_lazy("Video")
+    IN_PERSON = "in_person", gettext_lazy("In person")
+    MOBILE = "mobile", gettext_lazy("Mobile crisis")
 
     @classmethod
     def face_to_face(cls) -> set[str]:
@@ -32,30 +34,30 @@ class Modality(models.TextChoices):
 
 
 class NoteStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    AWAITING_COSIGN = "awaiting_cosign", "Awaiting co-sign"
-    SIGNED = "signed", "Signed"
+    DRAFT = "draft", pgettext_lazy("note status", "Draft")
+    AWAITING_COSIGN = "awaiting_cosign", pgettext_lazy("note status", "Awaiting co-sign")
+    SIGNED = "signed", pgettext_lazy("note status", "Signed")
 
 
 class Disposition(models.TextChoices):
-    STABILISED = "stabilised_home", "Stabilised at home"
-    MOBILE_CRISIS = "mobile_crisis", "Mobile crisis team"
-    ED = "emergency_department", "Emergency department"
-    EMERGENCY_SERVICES = "emergency_services", "Emergency services"
-    ACTIVE_RESCUE = "active_rescue", "Active rescue"
-    OTHER = "other", "Other"
+    STABILISED = "stabilised_home", gettext_lazy("Stabilised at home")
+    MOBILE_CRISIS = "mobile_crisis", gettext_lazy("Mobile crisis team")
+    ED = "emergency_department", gettext_lazy("Emergency department")
+    EMERGENCY_SERVICES = "emergency_services", gettext_lazy("Emergency services")
+    ACTIVE_RESCUE = "active_rescue", gettext_lazy("Active rescue")
+    OTHER = "other", gettext_lazy("Other")
 
 
 class ContactType(models.TextChoices):
     """What kind of contact the note records (CLINICAL.md §11). The sign rules that apply depend
     on it: sessions/contact_types.py holds the table, docs/contact-types.md explains it."""
 
-    FULL = "full_session", "Full session"
-    DISCONNECTED = "disconnected", "Disconnected / hung up"
-    SILENT = "silent", "Silent call"
-    WRONG_NUMBER = "wrong_number", "Wrong number / prank / non-crisis"
-    THIRD_PARTY = "third_party", "Third-party caller"
-    FOLLOW_UP = "follow_up", "Follow-up contact"
+    FULL = "full_session", gettext_lazy("Full session")
+    DISCONNECTED = "disconnected", gettext_lazy("Disconnected / hung up")
+    SILENT = "silent", gettext_lazy("Silent call")
+    WRONG_NUMBER = "wrong_number", gettext_lazy("Wrong number / prank / non-crisis")
+    THIRD_PARTY = "third_party", gettext_lazy("Third-party caller")
+    FOLLOW_UP = "follow_up", gettext_lazy("Follow-up contact")
 
 
 class ReasonCode(models.TextChoices):
@@ -64,20 +66,23 @@ class ReasonCode(models.TextChoices):
     write what did not happen. "hung_up" and "intoxicated" keep the values the C-SSRS reasons
     were first stored with."""
 
-    REFUSED = "refused", "Client refused"
-    TRANSFERRED_ED = "transferred_ed", "Transferred to emergency department"
-    EMERGENCY_SERVICES = "emergency_services", "Emergency services dispatched / took over"
-    DISCONNECTED = "hung_up", "Call disconnected"
-    INTOXICATED = "intoxicated", "Client unable — intoxicated"
-    PSYCHOTIC = "psychotic", "Client unable — psychotic"
-    NO_CONTACT_INFO = "no_contact_info", "No contact information"
-    OTHER = "other", "Other"
+    REFUSED = "refused", gettext_lazy("Client refused")
+    TRANSFERRED_ED = "transferred_ed", gettext_lazy("Transferred to emergency department")
+    EMERGENCY_SERVICES = (
+        "emergency_services",
+        gettext_lazy("Emergency services dispatched / took over"),
+    )
+    DISCONNECTED = "hung_up", gettext_lazy("Call disconnected")
+    INTOXICATED = "intoxicated", gettext_lazy("Client unable — intoxicated")
+    PSYCHOTIC = "psychotic", gettext_lazy("Client unable — psychotic")
+    NO_CONTACT_INFO = "no_contact_info", gettext_lazy("No contact information")
+    OTHER = "other", gettext_lazy("Other")
 
 
 class PersonPresent(models.TextChoices):
-    YES = "yes", "Yes"
-    NO = "no", "No"
-    UNKNOWN = "unknown", "Unknown"
+    YES = "yes", gettext_lazy("Yes")
+    NO = "no", gettext_lazy("No")
+    UNKNOWN = "unknown", gettext_lazy("Unknown")
 
 
 # Every field a contact type documents (the header of the content hash, after the basics).
@@ -107,7 +112,7 @@ class CrisisSession(models.Model):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     confidentiality_explained = models.BooleanField(
-        default=False, verbose_name="Limits of confidentiality explained"
+        default=False, verbose_name=gettext_lazy("Limits of confidentiality explained")
     )
     # The contact type and what each type documents (CLINICAL.md §11). Part of the signed
     # content (the header of the content hash).
@@ -116,31 +121,42 @@ class CrisisSession(models.Model):
     )
     contact_summary = LimitedTextField(
         blank=True,
-        verbose_name="What happened",
-        help_text="Hang-up: what happened before the call ended. Silent: what you did (invited "
-        "to speak, gave crisis numbers) and anything you heard. Wrong number: one line.",
+        verbose_name=gettext_lazy("What happened"),
+        help_text=gettext_lazy(
+            "Hang-up: what happened before the call ended. Silent: what you did (invited "
+            "to speak, gave crisis numbers) and anything you heard. Wrong number: one line."
+        ),
     )
     intent_stated = models.BooleanField(
-        default=False, verbose_name="Intent stated or danger heard before the call ended"
+        default=False,
+        verbose_name=gettext_lazy("Intent stated or danger heard before the call ended"),
     )
     after_disconnect = LimitedTextField(
         blank=True,
-        verbose_name="Actions after the call ended",
-        help_text="Call-back attempts with times; emergency dispatch or not, with the rationale.",
+        verbose_name=gettext_lazy("Actions after the call ended"),
+        help_text=gettext_lazy(
+            "Call-back attempts with times; emergency dispatch or not, with the rationale."
+        ),
     )
     caller_relationship = SafeCharField(
-        max_length=100, blank=True, verbose_name="Caller's relationship to the person at risk"
+        max_length=100,
+        blank=True,
+        verbose_name=gettext_lazy("Caller's relationship to the person at risk"),
     )
-    caller_name = SafeCharField(max_length=200, blank=True, verbose_name="Caller's name")
-    caller_contact = SafeCharField(max_length=200, blank=True, verbose_name="Caller's contact")
+    caller_name = SafeCharField(
+        max_length=200, blank=True, verbose_name=gettext_lazy("Caller's name")
+    )
+    caller_contact = SafeCharField(
+        max_length=200, blank=True, verbose_name=gettext_lazy("Caller's contact")
+    )
     person_present = models.CharField(
         max_length=10,
         choices=PersonPresent.choices,
         blank=True,
-        verbose_name="Person at risk present with the caller",
+        verbose_name=gettext_lazy("Person at risk present with the caller"),
     )
     caller_advice = LimitedTextField(
-        blank=True, verbose_name="What the caller was advised (and the numbers given)"
+        blank=True, verbose_name=gettext_lazy("What the caller was advised (and the numbers given)")
     )
     answers_task = models.ForeignKey(
         "crisis_sessions.FollowUpTask",
@@ -148,13 +164,13 @@ class CrisisSession(models.Model):
         null=True,
         blank=True,
         related_name="contacts",
-        verbose_name="Follow-up task this contact answers",
+        verbose_name=gettext_lazy("Follow-up task this contact answers"),
     )
     followup_outcome = models.CharField(
         max_length=30,
         choices=FollowUpOutcome.choices,
         blank=True,
-        verbose_name="Outcome of the follow-up contact",
+        verbose_name=gettext_lazy("Outcome of the follow-up contact"),
     )
     status = models.CharField(
         max_length=20, choices=NoteStatus.choices, default=NoteStatus.DRAFT, db_index=True
@@ -235,7 +251,7 @@ class CrisisSession(models.Model):
     def contact_details(self) -> list[tuple[str, str]]:
         """The contact type and what it documents, as (label, text) rows for the read-only note,
         the review page and the PDF."""
-        rows = [("Contact type", self.get_contact_type_display())]
+        rows = [(_("Contact type"), self.get_contact_type_display())]
         field_names: tuple[str, ...] = {
             ContactType.DISCONNECTED: ("contact_summary", "intent_stated", "after_disconnect"),
             ContactType.SILENT: ("contact_summary", "intent_stated", "after_disconnect"),
@@ -250,18 +266,18 @@ class CrisisSession(models.Model):
             ContactType.FOLLOW_UP: ("answers_task", "followup_outcome"),
         }.get(ContactType(self.contact_type), ())
         if self.contact_type == ContactType.THIRD_PARTY:
-            rows.append(("Person at risk", self.client.alias))
+            rows.append((_("Person at risk"), self.client.alias))
         for name in field_names:
             field = self._meta.get_field(name)
             value = getattr(self, name)
             if isinstance(value, bool):
-                text = "Yes" if value else "No"
+                text = _("Yes") if value else _("No")
             elif name in ("person_present", "followup_outcome"):
                 text = getattr(self, f"get_{name}_display")()
             else:
                 text = str(value or "")
             if name == "contact_summary" and self.contact_type == ContactType.WRONG_NUMBER:
-                label = "Summary"
+                label = _("Summary")
             else:
                 label = str(getattr(field, "verbose_name", name))
             rows.append((label[:1].upper() + label[1:], text))
@@ -273,13 +289,15 @@ class CrisisSession(models.Model):
                 continue
             field = self._meta.get_field(name)
             if isinstance(value, bool):
-                text = "Yes"
+                text = _("Yes")
             elif name in ("person_present", "followup_outcome"):
                 text = getattr(self, f"get_{name}_display")()
             else:
                 text = str(value)
             label = str(getattr(field, "verbose_name", name))
-            rows.append((f"{label[:1].upper() + label[1:]} (recorded earlier)", text))
+            rows.append(
+                (_("%(label)s (recorded earlier)") % {"label": label[:1].upper() + label[1:]}, text)
+            )
         return rows
 
     @property
@@ -308,16 +326,24 @@ class ExplorationStage(Stage):
         CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="exploration"
     )
     precipitating_event = LimitedTextField(blank=True)
-    perceived_meaning = LimitedTextField(blank=True, verbose_name="Client's perceived meaning")
-    perceived_cause = LimitedTextField(blank=True, verbose_name="Client's perceived cause")
-    suds_start = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name="SUDS at start"
+    perceived_meaning = LimitedTextField(
+        blank=True, verbose_name=gettext_lazy("Client's perceived meaning")
     )
-    suds_end = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name="SUDS at end")
+    perceived_cause = LimitedTextField(
+        blank=True, verbose_name=gettext_lazy("Client's perceived cause")
+    )
+    suds_start = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=gettext_lazy("SUDS at start")
+    )
+    suds_end = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=gettext_lazy("SUDS at end")
+    )
     suds_not_obtained_reason = SafeCharField(max_length=300, blank=True)
     affect = SafeJSONField(default=list, blank=True)
     affect_notes = LimitedTextField(blank=True)
-    deescalation = SafeJSONField(default=list, blank=True, verbose_name="De-escalation used")
+    deescalation = SafeJSONField(
+        default=list, blank=True, verbose_name=gettext_lazy("De-escalation used")
+    )
     deescalation_notes = LimitedTextField(blank=True)
 
     class Meta:
@@ -356,14 +382,14 @@ class ProblemSolvingStage(Stage):
         CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="problem_solving"
     )
     cognitive_errors = SafeJSONField(default=list, blank=True)
-    reframes = LimitedTextField(blank=True, verbose_name="Reframes offered")
+    reframes = LimitedTextField(blank=True, verbose_name=gettext_lazy("Reframes offered"))
     coping_tried = LimitedTextField(
-        blank=True, verbose_name="Coping already tried, and how it went"
+        blank=True, verbose_name=gettext_lazy("Coping already tried, and how it went")
     )
-    alternatives = LimitedTextField(blank=True, verbose_name="Alternative strategies")
+    alternatives = LimitedTextField(blank=True, verbose_name=gettext_lazy("Alternative strategies"))
     action_plan = LimitedTextField(blank=True)
     modality_used = SafeJSONField(default=list, blank=True)
-    interventions = LimitedTextField(blank=True, verbose_name="Interventions used")
+    interventions = LimitedTextField(blank=True, verbose_name=gettext_lazy("Interventions used"))
 
     def __str__(self) -> str:
         return f"Problem-solving of session {self.session_id}"
@@ -373,11 +399,13 @@ class FollowUpStage(Stage):
     session = models.OneToOneField(
         CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="follow_up"
     )
-    supports = LimitedTextField(blank=True, verbose_name="Supports and resources")
-    triggers = LimitedTextField(blank=True, verbose_name="Triggers for suicidal thoughts")
+    supports = LimitedTextField(blank=True, verbose_name=gettext_lazy("Supports and resources"))
+    triggers = LimitedTextField(
+        blank=True, verbose_name=gettext_lazy("Triggers for suicidal thoughts")
+    )
     # [{"to", "urgency", "made", "accepted"}]
     referrals = SafeJSONField(default=list, blank=True)
-    followup_plan = LimitedTextField(blank=True, verbose_name="Follow-up plan")
+    followup_plan = LimitedTextField(blank=True, verbose_name=gettext_lazy("Follow-up plan"))
     crisis_numbers_given = models.BooleanField(default=False)
     disposition = models.CharField(max_length=30, choices=Disposition.choices, blank=True)
     disposition_other = SafeCharField(max_length=300, blank=True)
@@ -387,10 +415,10 @@ class FollowUpStage(Stage):
         max_length=20,
         choices=ReasonCode.choices,
         blank=True,
-        verbose_name="No follow-up task because",
+        verbose_name=gettext_lazy("No follow-up task because"),
     )
     task_not_done_text = SafeCharField(
-        max_length=300, blank=True, verbose_name="Details (no follow-up task)"
+        max_length=300, blank=True, verbose_name=gettext_lazy("Details (no follow-up task)")
     )
 
     def __str__(self) -> str:
@@ -413,10 +441,10 @@ class QuickNote(models.Model):
 
 
 class AddendumKind(models.TextChoices):
-    ADDENDUM = "addendum", "Addendum"
-    CORRECTION = "correction", "Correction"
-    LATE_ENTRY = "late_entry", "Late entry"
-    ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+    ADDENDUM = "addendum", gettext_lazy("Addendum")
+    CORRECTION = "correction", gettext_lazy("Correction")
+    LATE_ENTRY = "late_entry", gettext_lazy("Late entry")
+    ENTERED_IN_ERROR = "entered_in_error", gettext_lazy("Entered in error")
 
 
 class Addendum(models.Model):

@@ -7,11 +7,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from crisisnotes.validators import LimitedTextField
 
 SHORTCUT_VALIDATOR = RegexValidator(
-    r"^[a-z0-9]{1,20}$", "Use 1–20 lower-case letters or digits (typed after “;”)."
+    r"^[a-z0-9]{1,20}$", gettext_lazy("Use 1–20 lower-case letters or digits (typed after “;”).")
 )
 
 

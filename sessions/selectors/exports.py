@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
@@ -47,19 +48,21 @@ def export_scope_description(*, job: ExportJob) -> list[tuple[str, str]]:
     scope = job.scope or {}
     lines: list[tuple[str, str]] = []
     if "session_id" in scope:
-        lines.append(("Session", f"#{scope['session_id']}"))
+        lines.append((_("Session"), f"#{scope['session_id']}"))
     if "date_from" in scope:
-        lines.append(("From", str(scope["date_from"])))
+        lines.append((_("From"), str(scope["date_from"])))
     if "date_to" in scope:
-        lines.append(("To", str(scope["date_to"])))
+        lines.append((_("To"), str(scope["date_to"])))
     if "counselor_id" in scope:
         counselor = User.objects.filter(clinic=job.clinic, pk=scope["counselor_id"]).first()
-        lines.append(("Counselor", counselor.display_name if counselor else "(no longer found)"))
+        lines.append(
+            (_("Counselor"), counselor.display_name if counselor else _("(no longer found)"))
+        )
     if "client_id" in scope:
         client = Client.objects.filter(clinic=job.clinic, pk=scope["client_id"]).first()
-        lines.append(("Client", client.alias if client else "(no longer found)"))
+        lines.append((_("Client"), client.alias if client else _("(no longer found)")))
     if "risk_level" in scope:
-        lines.append(("Risk level", RiskLevel(scope["risk_level"]).label))
+        lines.append((_("Risk level"), str(RiskLevel(scope["risk_level"]).label)))
     return lines
 
 

@@ -35,6 +35,9 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
@@ -52,12 +55,24 @@ RUN_MIN = 3
 DEBRIEF_DAYS = 7
 
 LOAD_SESSION_LISTS = {
-    "after_hours": f"After-hours contacts, last {LOAD_DAYS} days",
-    "overnight": f"Overnight contacts, last {LOAD_DAYS} days",
-    "runs": f"Runs of {RUN_MIN} or more high-risk contacts in a shift, last {LOAD_DAYS} days",
-    "signed": f"Notes signed, last {LOAD_DAYS} days (end of contact to signature)",
-    "reviewed": f"Notes sent for co-signature, last {LOAD_DAYS} days",
-    "returned": f"Notes returned with comments, last {LOAD_DAYS} days",
+    "after_hours": format_lazy(
+        gettext_lazy("After-hours contacts, last {days} days"), days=LOAD_DAYS
+    ),
+    "overnight": format_lazy(gettext_lazy("Overnight contacts, last {days} days"), days=LOAD_DAYS),
+    "runs": format_lazy(
+        gettext_lazy("Runs of {run} or more high-risk contacts in a shift, last {days} days"),
+        run=RUN_MIN,
+        days=LOAD_DAYS,
+    ),
+    "signed": format_lazy(
+        gettext_lazy("Notes signed, last {days} days (end of contact to signature)"), days=LOAD_DAYS
+    ),
+    "reviewed": format_lazy(
+        gettext_lazy("Notes sent for co-signature, last {days} days"), days=LOAD_DAYS
+    ),
+    "returned": format_lazy(
+        gettext_lazy("Notes returned with comments, last {days} days"), days=LOAD_DAYS
+    ),
 }
 
 AFTER_HOURS_Q = (
@@ -228,8 +243,10 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
                     DebriefPrompt(
                         counselor=row.counselor,
                         kind="run",
-                        reason=f"{len(run)} high-risk contacts in a row in {name}'s shift "
-                        f"from {day}",
+                        reason=_(
+                            "%(count)d high-risk contacts in a row in %(name)s's shift from %(day)s"
+                        )
+                        % {"count": len(run), "name": name, "day": day},
                     )
                 )
         for contact in contacts[author_id]:
@@ -239,7 +256,7 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
                     DebriefPrompt(
                         counselor=row.counselor,
                         kind="imminent",
-                        reason=f"an imminent-risk contact ({day})",
+                        reason=_("an imminent-risk contact (%(day)s)") % {"day": day},
                         note_id=contact.pk,
                     )
                 )

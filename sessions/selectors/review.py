@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
@@ -145,14 +146,14 @@ class Window:
 
 
 TEAM_SESSION_LISTS = {
-    "high_risk": "High-risk and imminent sessions, last 7 days",
-    "late_drafts": "Drafts past the late-entry limit",
-    "week": "Sessions this week",
-    "awaiting": "Waiting for your co-signature",
+    "high_risk": gettext_lazy("High-risk and imminent sessions, last 7 days"),
+    "late_drafts": gettext_lazy("Drafts past the late-entry limit"),
+    "week": gettext_lazy("Sessions this week"),
+    "awaiting": gettext_lazy("Waiting for your co-signature"),
 }
 TEAM_FOLLOWUP_LISTS = {
-    "overdue": "Follow-ups overdue",
-    "due_today": "Follow-ups due today",
+    "overdue": gettext_lazy("Follow-ups overdue"),
+    "due_today": gettext_lazy("Follow-ups due today"),
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
@@ -31,16 +32,16 @@ def addendum_add(
     add one; the author's name and credential are copied as they are today. Audited."""
     if not can_add_addendum(user=user, note=note):
         if note.is_draft:
-            raise AddendumError("A draft is edited directly; addenda are for signed notes.")
+            raise AddendumError(_("A draft is edited directly; addenda are for signed notes."))
         raise PermissionDenied("only the author or a supervisor of its clinic adds an addendum")
     if kind not in AddendumKind.values:
-        raise ValidationError({"kind": "Choose the type of addendum."})
+        raise ValidationError({"kind": _("Choose the type of addendum.")})
     text, reason = text.strip(), reason.strip()
     errors = {}
     if not text:
-        errors["text"] = "Write the addendum."
+        errors["text"] = _("Write the addendum.")
     if not reason:
-        errors["reason"] = "Give the reason for the addendum."
+        errors["reason"] = _("Give the reason for the addendum.")
     if errors:
         raise ValidationError(errors)
     addendum = Addendum.objects.create(

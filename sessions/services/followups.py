@@ -14,6 +14,7 @@ from django.db import connection, connections, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import Clinic, Role, Team, User
 from crisisnotes.audit.models import Action
@@ -52,9 +53,9 @@ def followup_default_due(*, note: CrisisSession, now: datetime | None = None) ->
 
 def _check_assignee(*, clinic: Clinic, assignee: User) -> None:
     if assignee.clinic_id != clinic.pk or not assignee.is_active:
-        raise FollowUpError("Follow-ups can only be assigned to an active colleague.")
+        raise FollowUpError(_("Follow-ups can only be assigned to an active colleague."))
     if not assignee.has_role(Role.COUNSELOR):
-        raise FollowUpError(f"{assignee.display_name} is not a counselor.")
+        raise FollowUpError(_("%(name)s is not a counselor.") % {"name": assignee.display_name})
 
 
 @transaction.atomic
@@ -72,14 +73,17 @@ def followup_task_create(
     Without `due_at` the clinic's default for the note's risk applies; a low-risk task needs an
     explicit due time."""
     if actor.clinic_id != note.clinic_id:
-        raise FollowUpError("This note belongs to another clinic.")
+        raise FollowUpError(_("This note belongs to another clinic."))
     _check_assignee(clinic=note.clinic, assignee=assigned_to)
     due_at = due_at or followup_default_due(note=note)
     if due_at is None:
-        raise FollowUpError("Give a due time: the note's risk level sets no default.")
+        raise FollowUpError(_("Give a due time: the note's risk level sets no default."))
     if due_at < note.started_at:
         started = timezone.localtime(note.started_at).strftime("%Y-%m-%d %H:%M")
-        raise FollowUpError(f"A follow-up cannot be due before the session (it started {started}).")
+        raise FollowUpError(
+            _("A follow-up cannot be due before the session (it started %(started)s).")
+            % {"started": started}
+        )
     task = FollowUpTask.objects.create(
         clinic=note.clinic,
         session=note,
@@ -104,7 +108,7 @@ def _locked_open_task(task_id: int) -> FollowUpTask:
     # Row lock: two tabs logging the fifth attempt at once must not both get in.
     task = FollowUpTask.objects.select_for_update().select_related("clinic").get(pk=task_id)
     if not task.is_open:
-        raise FollowUpError("This follow-up is already closed.")
+        raise FollowUpError(_("This follow-up is already closed."))
     return task
 
 
@@ -124,11 +128,12 @@ def followup_attempt_log(
     with that outcome; "no answer" leaves it open for the next try."""
     task = _locked_open_task(task.pk)
     if actor.clinic_id != task.clinic_id:
-        raise FollowUpError("This follow-up belongs to another clinic.")
+        raise FollowUpError(_("This follow-up belongs to another clinic."))
     limit = task.clinic.followup_max_attempts
     if task.attempts.count() >= limit:
         raise FollowUpError(
-            f"All {limit} attempts are logged; close the follow-up with its final outcome."
+            _("All %(limit)d attempts are logged; close the follow-up with its final outcome.")
+            % {"limit": limit}
         )
     attempt = FollowUpAttempt.objects.create(
         task=task,
@@ -170,9 +175,9 @@ def followup_close(
     """Close an open task with its final outcome; a closed task gets no more reminders."""
     task = _locked_open_task(task.pk)
     if actor.clinic_id != task.clinic_id:
-        raise FollowUpError("This follow-up belongs to another clinic.")
+        raise FollowUpError(_("This follow-up belongs to another clinic."))
     if outcome not in FollowUpOutcome.values:
-        raise FollowUpError("Choose the final outcome.")
+        raise FollowUpError(_("Choose the final outcome."))
     _close(task=task, actor=actor, outcome=outcome, notes=notes)
     audit_record(
         action=Action.UPDATE,
@@ -300,7 +305,7 @@ def followup_scan(
             _walk(clinic, kind, due_before, now, batch_size) for clinic, kind, due_before in walks
         ]
     result = ScanResult()
-    for (_, kind, _), claimed in zip(walks, counts, strict=True):
+    for (_clinic, kind, _due_before), claimed in zip(walks, counts, strict=True):
         if kind == FollowUpAlertKind.REMINDER:
             result.reminders += claimed
         else:

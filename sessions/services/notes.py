@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
@@ -222,7 +223,7 @@ def quick_note_add(
     locked = _lock_draft(note, None)
     text = text.strip()
     if not text:
-        raise NoteError("A quick note needs some text.")
+        raise NoteError(_("A quick note needs some text."))
     quick = QuickNote.objects.create(session=locked, text=text)
     audit_record(
         action=Action.CREATE,
@@ -266,7 +267,7 @@ def note_copy_forward(
         .first()
     )
     if source is None:
-        raise NoteError("This client has no earlier signed session to copy from.")
+        raise NoteError(_("This client has no earlier signed session to copy from."))
     follow_up, old_follow_up = locked.follow_up, source.follow_up
     follow_up.supports = _merge_text(follow_up.supports, old_follow_up.supports)
     follow_up.triggers = _merge_text(follow_up.triggers, old_follow_up.triggers)
@@ -334,7 +335,7 @@ def note_handoff(
         or not to_user.is_active
         or not to_user.has_role(Role.COUNSELOR)
     ):
-        raise NoteError("Hand the draft to another active counselor of this clinic.")
+        raise NoteError(_("Hand the draft to another active counselor of this clinic."))
     locked = _lock_draft(note, None)
     handoff = NoteHandoff.objects.create(
         session=locked,

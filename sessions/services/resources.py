@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.audit.models import Action
@@ -23,15 +24,15 @@ class ResourceError(DomainError):
 
 def _require_admin(actor: User) -> None:
     if not actor.has_role(Role.CLINIC_ADMIN) or actor.clinic_id is None:
-        raise ResourceError("Only a clinic admin can change the resource directory.")
+        raise ResourceError(_("Only a clinic admin can change the resource directory."))
 
 
 def _clean(category: str, name: str, contact: str) -> tuple[str, str, str]:
     name, contact = name.strip(), contact.strip()
     if category not in ResourceCategory.values:
-        raise ResourceError("Choose a category.")
+        raise ResourceError(_("Choose a category."))
     if not name or not contact:
-        raise ResourceError("A resource needs a name and a way to reach it.")
+        raise ResourceError(_("A resource needs a name and a way to reach it."))
     return category, name, contact
 
 
@@ -69,7 +70,7 @@ def resource_update(
 ) -> CommunityResource:
     _require_admin(actor)
     if resource.clinic_id != actor.clinic_id:
-        raise ResourceError("This resource is not in your clinic's directory.")
+        raise ResourceError(_("This resource is not in your clinic's directory."))
     category, name, contact = _clean(category, name, contact)
     locked = CommunityResource.objects.select_for_update().get(pk=resource.pk)
     before = f"{locked.get_category_display()}: {locked.name} ({locked.contact})"
@@ -95,7 +96,7 @@ def resource_set_active(
     """Retire an entry (no longer offered on new notes; old notes keep it) or bring it back."""
     _require_admin(actor)
     if resource.clinic_id != actor.clinic_id:
-        raise ResourceError("This resource is not in your clinic's directory.")
+        raise ResourceError(_("This resource is not in your clinic's directory."))
     locked = CommunityResource.objects.select_for_update().get(pk=resource.pk)
     if locked.active == active:
         return locked

@@ -15,7 +15,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from crisisnotes.accounts.models import User
@@ -25,6 +26,7 @@ from crisisnotes.errors import DomainError
 from crisisnotes.notifications.services import notification_send
 from sessions import registry
 from sessions.hashing import cosign_hash_compute, note_content_hash
+from sessions.i18n import recipient_language
 from sessions.models import CrisisSession, ReviewComment
 from sessions.models.notes import NoteStatus
 from sessions.policies import can_review
@@ -52,18 +54,20 @@ class AlreadyDecided(ReviewError):
 
 def _already_decided_message(note: CrisisSession) -> str:
     if note.status == NoteStatus.SIGNED and note.cosigned_at is not None:
-        return (
-            f"This note was already co-signed by {note.cosigner_name} at "
-            f"{timezone.localtime(note.cosigned_at):%H:%M}. Nothing was changed."
-        )
+        return _(
+            "This note was already co-signed by %(name)s at %(time)s. Nothing was changed."
+        ) % {
+            "name": note.cosigner_name,
+            "time": f"{timezone.localtime(note.cosigned_at):%H:%M}",
+        }
     if note.status == NoteStatus.DRAFT and ReviewComment.objects.filter(session=note).exists():
-        return "This note was already returned to its author with comments. Nothing was changed."
+        return _("This note was already returned to its author with comments. Nothing was changed.")
     if note.status == NoteStatus.DRAFT:
-        return (
+        return _(
             "This note is not waiting for a co-signature any more: it is a draft with its "
             "author (returned, or not signed yet). Nothing was changed."
         )
-    return "This note is not waiting for a co-signature any more. Nothing was changed."
+    return _("This note is not waiting for a co-signature any more. Nothing was changed.")
 
 
 def _lock_for_decision(*, note: CrisisSession, supervisor: User) -> CrisisSession:
@@ -72,7 +76,7 @@ def _lock_for_decision(*, note: CrisisSession, supervisor: User) -> CrisisSessio
     # after the lock is granted (note_lock), so the decision runs on what is stored.
     locked = note_lock(note_id=note.pk, related=("author__team",))
     if not can_review(note=locked, user=supervisor):
-        raise ReviewError("Only the supervisor of the author's team can review this note.")
+        raise ReviewError(_("Only the supervisor of the author's team can review this note."))
     if locked.status != NoteStatus.AWAITING_COSIGN:
         raise AlreadyDecided(_already_decided_message(locked))
     return locked
@@ -96,8 +100,10 @@ def note_cosign(
     # that no longer matches that signature (changed behind the application's back).
     if note_content_hash(locked) != locked.content_hash:
         raise ReviewError(
-            "This record does not verify: its stored content no longer matches the content "
-            "hash the author signed. It was not co-signed; tell the clinic admin."
+            _(
+                "This record does not verify: its stored content no longer matches the content "
+                "hash the author signed. It was not co-signed; tell the clinic admin."
+            )
         )
     now = timezone.now()
     fields = {
@@ -124,12 +130,16 @@ def note_cosign(
         obj=locked,
         summary=f"Co-signed the note of {locked.author.display_name}",
     )
+    with recipient_language(locked.author):
+        message = _("%(supervisor)s co-signed your note of %(when)s. It is now locked.") % {
+            "supervisor": supervisor.display_name,
+            "when": f"{timezone.localtime(locked.started_at):%Y-%m-%d %H:%M}",
+        }
     notification_send(
         recipient=locked.author,
         event_key=f"note:{locked.pk}:cosigned",
         kind="note_cosigned",
-        message=f"{supervisor.display_name} co-signed your note of "
-        f"{timezone.localtime(locked.started_at):%Y-%m-%d %H:%M}. It is now locked.",
+        message=message,
         url=_note_url(locked),
     )
     return locked
@@ -143,12 +153,17 @@ def _clean_comments(comments: Iterable[tuple[str, str]]) -> list[tuple[str, str]
         if not text:
             continue
         if section_key and section_key not in known:
-            raise ReviewError(f"There is no section {section_key!r} to anchor a comment to.")
+            raise ReviewError(
+                _("There is no section %(key)r to anchor a comment to.") % {"key": section_key}
+            )
         if len(text) > MAX_COMMENT_LENGTH:
-            raise ReviewError(f"A comment can be at most {MAX_COMMENT_LENGTH} characters long.")
+            raise ReviewError(
+                _("A comment can be at most %(limit)d characters long.")
+                % {"limit": MAX_COMMENT_LENGTH}
+            )
         cleaned.append((section_key or WHOLE_NOTE, text))
     if not cleaned:
-        raise ReviewError("Write at least one comment so the author knows what to change.")
+        raise ReviewError(_("Write at least one comment so the author knows what to change."))
     return cleaned
 
 
@@ -203,21 +218,30 @@ def note_return(
         "updated_at": timezone.now(),
     }
     _decision_store(locked, fields)
+    with translation.override("en"):  # the audit log is in one language
+        comment_count = _comments(len(created))
     audit_record(
         action=Action.RETURN,
         actor=supervisor,
         request=request,
         obj=locked,
-        summary=f"Returned to {locked.author.display_name} with {_comments(len(created))}, "
+        summary=f"Returned to {locked.author.display_name} with {comment_count}, "
         f"round {round_number}",
     )
+    with recipient_language(locked.author):
+        message = _(
+            "%(supervisor)s returned your note of %(when)s with %(comments)s. Please review and "
+            "sign again."
+        ) % {
+            "supervisor": supervisor.display_name,
+            "when": f"{timezone.localtime(locked.started_at):%Y-%m-%d %H:%M}",
+            "comments": _comments(len(created)),
+        }
     notification_send(
         recipient=locked.author,
         event_key=f"note:{locked.pk}:returned:{round_number}",
         kind="note_returned",
-        message=f"{supervisor.display_name} returned your note of "
-        f"{timezone.localtime(locked.started_at):%Y-%m-%d %H:%M} with "
-        f"{_comments(len(created))}. Please review and sign again.",
+        message=message,
         url=_note_url(locked),
     )
     return created

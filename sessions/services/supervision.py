@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import User
 from crisisnotes.accounts.selectors import supervisor_for
@@ -15,6 +16,7 @@ from crisisnotes.audit.services import audit_record
 from crisisnotes.errors import DomainError
 from crisisnotes.notifications.services import notification_send
 from sessions import registry
+from sessions.i18n import recipient_language
 from sessions.models import ConsultReply, CrisisSession, ReviewComment
 from sessions.models.notes import NoteStatus
 from sessions.policies import can_supervise_draft
@@ -38,18 +40,20 @@ def consult_reply_post(
     pending "Notify supervisor" record with it)."""
     text = text.strip()
     if not text:
-        raise ConsultError("Write your reply first.")
+        raise ConsultError(_("Write your reply first."))
     if len(text) > MAX_REPLY_LENGTH:
-        raise ConsultError(f"Keep the reply under {MAX_REPLY_LENGTH} characters.")
+        raise ConsultError(
+            _("Keep the reply under %(limit)d characters.") % {"limit": MAX_REPLY_LENGTH}
+        )
     locked = (
         CrisisSession.objects.select_for_update(of=("self",))
         .select_related("author__team")
         .get(pk=note.pk)
     )
     if locked.status != NoteStatus.DRAFT:
-        raise ConsultError("The counselor has signed this note; talk to them directly.")
+        raise ConsultError(_("The counselor has signed this note; talk to them directly."))
     if not can_supervise_draft(user=supervisor, note=locked):
-        raise ConsultError("You can no longer reply on this contact.")
+        raise ConsultError(_("You can no longer reply on this contact."))
     reply = ConsultReply.objects.create(
         session=locked, author=supervisor, author_name=supervisor.signature_line, text=text
     )
@@ -62,11 +66,15 @@ def consult_reply_post(
         obj=locked,
         summary="Supervisor replied to a contact in progress (consult)",
     )
+    with recipient_language(locked.author):
+        message = _("%(supervisor)s replied on your session in progress.") % {
+            "supervisor": supervisor.display_name
+        }
     notification_send(
         recipient=locked.author,
         event_key=f"consult:reply:{reply.pk}",
         kind="consult_reply",
-        message=f"{supervisor.display_name} replied on your session in progress.",
+        message=message,
         url=reverse("crisis_sessions:note_detail", args=[locked.pk]),
         email=False,
     )
@@ -82,10 +90,14 @@ def note_cosign_request_notify(*, note: CrisisSession) -> None:
     if supervisor is None or supervisor.pk == note.author_id:
         return
     returns = ReviewComment.objects.filter(session=note).aggregate(n=Max("round"))["n"] or 0
+    with recipient_language(supervisor):
+        message = _("%(author)s signed a note that needs your co-signature.") % {
+            "author": note.author.display_name
+        }
     notification_send(
         recipient=supervisor,
         event_key=f"note:{note.pk}:awaiting_cosign:{returns}",
         kind="awaiting_cosign",
-        message=f"{note.author.display_name} signed a note that needs your co-signature.",
+        message=message,
         url=reverse("crisis_sessions:review_note", args=[note.pk]),
     )

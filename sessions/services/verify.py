@@ -17,13 +17,15 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from crisisnotes.notifications.services import notification_send
 from sessions.hashing import HashCheck, RecordVerification, note_verify
+from sessions.i18n import recipient_language
 from sessions.models import CrisisSession, RecordIntegrityAlert
 from sessions.models.integrity import RecordCheckKind
 from sessions.models.notes import NoteStatus
@@ -110,16 +112,24 @@ def _alert_send(*, note_id: int, check: HashCheck, now: datetime) -> bool:
             )
             if not admins:
                 logger.error("Record check: clinic %s has no active admin to tell", note.clinic_id)
-            label = RecordCheckKind(check.kind).label.lower()
+            with translation.override("en"):  # the audit log is in one language
+                label = str(RecordCheckKind(check.kind).label).lower()
             for admin in admins:
                 # No client name or alias: the message may be e-mailed.
+                with recipient_language(admin):
+                    message = _(
+                        "Record check: the signed note %(note)s (session of %(date)s) does not "
+                        "verify — its %(what)s does not match the stored content."
+                    ) % {
+                        "note": note.pk,
+                        "date": f"{timezone.localtime(note.started_at):%Y-%m-%d}",
+                        "what": str(RecordCheckKind(check.kind).label).lower(),
+                    }
                 notification_send(
                     recipient=admin,
                     event_key=f"record:{note.pk}:{check.kind}:mismatch",
                     kind="record_mismatch",
-                    message=f"Record check: the signed note {note.pk} (session of "
-                    f"{timezone.localtime(note.started_at):%Y-%m-%d}) does not verify — its "
-                    f"{label} does not match the stored content.",
+                    message=message,
                     url=reverse("crisis_sessions:note_detail", args=[note.pk]),
                 )
             audit_record(

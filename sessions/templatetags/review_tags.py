@@ -11,6 +11,7 @@ from django import template
 from django.forms import BaseFormSet
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from sessions.forms.review import ReturnFormSet
 from sessions.models import CrisisSession, ReviewComment
@@ -47,9 +48,9 @@ def section_title(section_key: str) -> str:
     from sessions import registry
 
     if not section_key:
-        return "Whole note"
+        return _("Whole note")
     try:
-        return registry.section(section_key).title
+        return str(registry.section(section_key).title)
     except KeyError:
         return section_key
 
@@ -61,7 +62,7 @@ def elapsed(value: datetime | None) -> str:
     if value is None:
         return ""
     if timezone.now() - value < timedelta(minutes=1):
-        return "less than a minute"
+        return _("less than a minute")
     return timesince(value)
 
 
@@ -71,8 +72,8 @@ def ago(value: datetime | None) -> str:
     if value is None:
         return ""
     if timezone.now() - value < timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(value)} ago"
+        return _("just now")
+    return _("%(time)s ago") % {"time": timesince(value)}
 
 
 @register.simple_tag

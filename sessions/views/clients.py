@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role
@@ -80,7 +81,7 @@ def client_create_view(request: AuthedRequest) -> HttpResponse:
                     )
             if start:
                 return redirect("crisis_sessions:note_detail", note_id=note.pk)
-            messages.success(request, "Client created.")
+            messages.success(request, _("Client created."))
             return redirect("crisis_sessions:client_detail", client_id=client.pk)
     else:
         form = ClientCreateForm()
@@ -111,7 +112,7 @@ def client_edit_view(request: AuthedRequest, client_id: int) -> HttpResponse:
             request=request,
             **{name: form.cleaned_data[name] for name in CLIENT_FIELDS},
         )
-        messages.success(request, "Client updated.")
+        messages.success(request, _("Client updated."))
         return redirect("crisis_sessions:client_detail", client_id=client.pk)
     return render(request, "sessions/client_form.html", {"form": form, "client": client})
 
@@ -158,7 +159,7 @@ def client_start_session(request: AuthedRequest, client_id: int) -> HttpResponse
     client = client_get(user=user, client_id=client_id)
     form = StartSessionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose how the client reached us to start the session.")
+        messages.error(request, _("Choose how the client reached us to start the session."))
         return redirect("crisis_sessions:client_detail", client_id=client.pk)
     note = note_create(
         author=user, client=client, modality=form.cleaned_data["modality"], request=request

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role, User
@@ -80,7 +81,7 @@ def followup_add(request: AuthedRequest, note_id: int) -> HttpResponse:
             error = str(exc)
     if not request.htmx:
         if error or (form is not None and form.errors):
-            messages.error(request, error or "The follow-up was not added: check its fields.")
+            messages.error(request, error or _("The follow-up was not added: check its fields."))
         return redirect(note.get_absolute_url() + "#follow-up-tasks")
     context = note_tasks_context(user=user, note=note, editable=True, form=form)
     context["error"] = error
@@ -107,10 +108,12 @@ def followup_attempt(request: AuthedRequest, task_id: int) -> HttpResponse:
     task = followup_get_for_action(user=user, task_id=task_id)
     form = FollowUpAttemptForm(request.POST, prefix=f"attempt-{task.pk}")
     if not form.is_valid():
-        messages.error(request, "The attempt was not logged: choose the method and outcome.")
+        messages.error(request, _("The attempt was not logged: choose the method and outcome."))
         return _back(request)
     attempt = followup_attempt_log(actor=user, task=task, request=request, **form.cleaned_data)
-    messages.success(request, f"Attempt logged: {attempt.get_outcome_display()}.")
+    messages.success(
+        request, _("Attempt logged: %(outcome)s.") % {"outcome": attempt.get_outcome_display()}
+    )
     return _back(request)
 
 
@@ -122,10 +125,10 @@ def followup_close_view(request: AuthedRequest, task_id: int) -> HttpResponse:
     task = followup_get_for_action(user=user, task_id=task_id)
     form = FollowUpCloseForm(request.POST, prefix=f"close-{task.pk}")
     if not form.is_valid():
-        messages.error(request, "The follow-up was not closed: choose its final outcome.")
+        messages.error(request, _("The follow-up was not closed: choose its final outcome."))
         return _back(request)
     followup_close(actor=user, task=task, request=request, **form.cleaned_data)
-    messages.success(request, "Follow-up closed.")
+    messages.success(request, _("Follow-up closed."))
     return _back(request)
 
 

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role, User
@@ -262,8 +263,11 @@ def _locked_answer(request: AuthedRequest, note: CrisisSession, message: str = "
         return JsonResponse(
             {
                 "error": "locked",
-                "message": f"{message} Your text is still on this page and was not saved: copy "
-                "what belongs in the record into an addendum.",
+                "message": _(
+                    "%(message)s Your text is still on this page and was not saved: copy what "
+                    "belongs in the record into an addendum."
+                )
+                % {"message": message},
             },
             status=409,
         )
@@ -338,7 +342,9 @@ def note_save(request: AuthedRequest, note_id: int) -> HttpResponse:
         note = _save_posted(request, _draft_for_post(request, note_id))
     except _Refused as refused:
         return refused.response
-    messages.success(request, f"Saved {_local_time(timezone.now(), '%H:%M:%S')}.")
+    messages.success(
+        request, _("Saved %(time)s.") % {"time": _local_time(timezone.now(), "%H:%M:%S")}
+    )
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
@@ -350,7 +356,7 @@ def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
     note = note_get_for_view(user=user, note_id=note_id)
     if note.author_id != user.pk:
         return JsonResponse(
-            {"error": "forbidden", "message": "Only the author edits a draft."}, status=403
+            {"error": "forbidden", "message": _("Only the author edits a draft.")}, status=403
         )
     try:
         note = note_autosave(
@@ -407,7 +413,7 @@ def note_end_view(request: AuthedRequest, note_id: int) -> HttpResponse:
     except (NoteConflict, NoteLocked) as error:
         # Another tab saved or signed between this page's save and the end time.
         return _refusal(request, note, error).response
-    messages.success(request, "Session ended; the end time is set.")
+    messages.success(request, _("Session ended; the end time is set."))
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
@@ -427,9 +433,11 @@ def note_copy_forward_view(request: AuthedRequest, note_id: int) -> HttpResponse
         return redirect("crisis_sessions:note_detail", note_id=note_id)
     messages.info(
         request,
-        "Copied forward from the session of "
-        f"{_local_time(source.started_at, '%Y-%m-%d')}: supports, triggers, resources given "
-        "and referrals. Review them in Rapport and Follow-up.",
+        _(
+            "Copied forward from the session of %(date)s: supports, triggers, resources given "
+            "and referrals. Review them in Rapport and Follow-up."
+        )
+        % {"date": _local_time(source.started_at, "%Y-%m-%d")},
     )
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
@@ -441,11 +449,11 @@ def _signed_message(request: AuthedRequest, note: CrisisSession) -> None:
     if note.status == "awaiting_cosign":
         messages.success(
             request,
-            f"Signed. The note now waits for a supervisor's co-signature "
-            f"({note.cosign_required_reason}).",
+            _("Signed. The note now waits for a supervisor's co-signature (%(reason)s).")
+            % {"reason": note.cosign_required_reason},
         )
     else:
-        messages.success(request, "Signed and locked.")
+        messages.success(request, _("Signed and locked."))
 
 
 @require_POST
@@ -462,10 +470,12 @@ def note_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
                 note = _save_posted(request, note)
             return confirmation_page(
                 request,
-                title="Sign this note?",
-                message="Every required item is checked first. Once signed the note is locked "
-                "(or goes to your supervisor for co-signature); corrections are addenda.",
-                button="Sign note",
+                title=_("Sign this note?"),
+                message=_(
+                    "Every required item is checked first. Once signed the note is locked "
+                    "(or goes to your supervisor for co-signature); corrections are addenda."
+                ),
+                button=_("Sign note"),
                 cancel_url=note.get_absolute_url(),
             )
         if "version" in request.POST:
@@ -506,10 +516,12 @@ def note_end_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
             # No JavaScript: what was typed is saved above; the page asks, then ends and signs.
             return confirmation_page(
                 request,
-                title="End the session and sign this note?",
-                message="Every required item is checked first. Once signed the note is locked "
-                "(or goes to your supervisor for co-signature); corrections are addenda.",
-                button="End session and sign",
+                title=_("End the session and sign this note?"),
+                message=_(
+                    "Every required item is checked first. Once signed the note is locked "
+                    "(or goes to your supervisor for co-signature); corrections are addenda."
+                ),
+                button=_("End session and sign"),
                 cancel_url=note.get_absolute_url(),
             )
         note = note_end_and_sign(note=note, user=user, request=request)
@@ -548,7 +560,7 @@ def note_handoff_view(request: AuthedRequest, note_id: int) -> HttpResponse:
     try:
         to_user = followup_assignee_choices(user=user).get(pk=int(request.POST["handoff_to"]))
     except (KeyError, ValueError, User.DoesNotExist):
-        messages.error(request, "Choose the colleague to hand this draft to.")
+        messages.error(request, _("Choose the colleague to hand this draft to."))
         return redirect("crisis_sessions:note_detail", note_id=note.pk)
     try:
         if "version" in request.POST:
@@ -561,8 +573,11 @@ def note_handoff_view(request: AuthedRequest, note_id: int) -> HttpResponse:
         return redirect("crisis_sessions:note_detail", note_id=note.pk)
     messages.success(
         request,
-        f"Handed to {handoff.to_name} at {_local_time(handoff.handed_at, '%H:%M')}: the draft "
-        "is theirs now (your text up to now is saved in it).",
+        _(
+            "Handed to %(name)s at %(time)s: the draft is theirs now (your text up to now is "
+            "saved in it)."
+        )
+        % {"name": handoff.to_name, "time": _local_time(handoff.handed_at, "%H:%M")},
     )
     return redirect("crisis_sessions:my_work")
 
@@ -595,8 +610,10 @@ def quick_note_view(request: AuthedRequest, note_id: int) -> HttpResponse:
             },
         )
     if form.errors:
-        reason = " ".join(str(m) for m in form.errors.get("text", [])) or "it was empty"
-        messages.error(request, f"Nothing added to the quick notes: {reason}")
+        reason = " ".join(str(m) for m in form.errors.get("text", [])) or _("it was empty")
+        messages.error(
+            request, _("Nothing added to the quick notes: %(reason)s") % {"reason": reason}
+        )
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
@@ -621,7 +638,7 @@ def addendum_view(request: AuthedRequest, note_id: int) -> HttpResponse:
         except AddendumError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Addendum added.")
+            messages.success(request, _("Addendum added."))
             return redirect(f"{note.get_absolute_url()}#addenda")
     return _render_readonly(request, note, addendum_form=form)
 
@@ -644,7 +661,7 @@ def process_note_view(request: AuthedRequest, note_id: int) -> HttpResponse:
                 "sessions/partials/process_note.html",
                 {"note": note, "typed_text": request.POST.get("text", ""), "error": error},
             )
-        messages.error(request, f"Private process note not saved: {error}")
+        messages.error(request, _("Private process note not saved: %(error)s") % {"error": error})
         return redirect("crisis_sessions:note_detail", note_id=note.pk)
     process = process_note_save(
         note=note, user=user, text=form.cleaned_data["text"], request=request
@@ -653,7 +670,7 @@ def process_note_view(request: AuthedRequest, note_id: int) -> HttpResponse:
         return render(
             request, "sessions/partials/process_note.html", {"note": note, "process_note": process}
         )
-    messages.success(request, "Private process note saved.")
+    messages.success(request, _("Private process note saved."))
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role
@@ -31,7 +32,9 @@ def resource_list_view(request: AuthedRequest) -> HttpResponse:
         except ResourceError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Added {resource.name} to the directory.")
+            messages.success(
+                request, _("Added %(name)s to the directory.") % {"name": resource.name}
+            )
             return redirect("crisis_sessions:resource_list")
     return render(
         request,
@@ -52,7 +55,7 @@ def resource_edit_view(request: AuthedRequest, resource_id: int) -> HttpResponse
         except ResourceError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, "Resource saved.")
+            messages.success(request, _("Resource saved."))
             return redirect("crisis_sessions:resource_list")
     return render(request, "sessions/resource_form.html", {"resource": resource, "form": form})
 
@@ -64,8 +67,11 @@ def resource_active_view(request: AuthedRequest, resource_id: int) -> HttpRespon
     resource = get_object_or_404(resource_list_for_admin(user=user), pk=resource_id)
     active = request.POST.get("active") == "1"
     resource_set_active(actor=user, resource=resource, active=active, request=request)
-    state = "restored" if active else "retired: it is no longer offered on new notes"
-    messages.success(request, f"{resource.name} was {state}.")
+    if active:
+        message = _("%(name)s was restored.")
+    else:
+        message = _("%(name)s was retired: it is no longer offered on new notes.")
+    messages.success(request, message % {"name": resource.name})
     return redirect("crisis_sessions:resource_list")
 
 

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role
@@ -113,7 +114,7 @@ def _note_for_decision(request: AuthedRequest, note_id: int) -> CrisisSession | 
         # lost a race rather than aimed at a note that does not exist.
         if note_returned_to_author(user=user, note_id=note_id):
             return _already_decided(
-                request, "This note was already returned to its author. Nothing was changed."
+                request, _("This note was already returned to its author. Nothing was changed.")
             )
         raise
 
@@ -132,10 +133,12 @@ def review_cosign(request: AuthedRequest, note_id: int) -> HttpResponse:
     if confirmation_pending(request):
         return confirmation_page(
             request,
-            title="Co-sign and lock this note?",
-            message="Your name, credential and the time are added; the note can then only be "
-            "changed by addenda.",
-            button="Co-sign and lock",
+            title=_("Co-sign and lock this note?"),
+            message=_(
+                "Your name, credential and the time are added; the note can then only be "
+                "changed by addenda."
+            ),
+            button=_("Co-sign and lock"),
             cancel_url=reverse("crisis_sessions:review_note", args=[note.pk]),
         )
     try:
@@ -143,7 +146,9 @@ def review_cosign(request: AuthedRequest, note_id: int) -> HttpResponse:
     except AlreadyDecided as decided:
         return _already_decided(request, str(decided))
     messages.success(
-        request, f"Co-signed the note of {note.author.display_name} on {note.client.alias}."
+        request,
+        _("Co-signed the note of %(author)s on %(client)s.")
+        % {"author": note.author.display_name, "client": note.client.alias},
     )
     return redirect("crisis_sessions:review_queue")
 
@@ -164,8 +169,11 @@ def review_return(request: AuthedRequest, note_id: int) -> HttpResponse:
         return _already_decided(request, str(decided))
     messages.success(
         request,
-        f"Returned the note to {note.author.display_name} with your comments. It comes back "
-        "to your queue when they sign again.",
+        _(
+            "Returned the note to %(author)s with your comments. It comes back to your queue "
+            "when they sign again."
+        )
+        % {"author": note.author.display_name},
     )
     return redirect("crisis_sessions:review_queue")
 
@@ -219,7 +227,7 @@ def team_followups(request: AuthedRequest) -> HttpResponse:
         if assignee is None:
             raise Http404("Not a member of your teams")
     tasks = team_followup_list(user=user, name=name, assignee_id=assignee_id)
-    title = TEAM_FOLLOWUP_LISTS[name]
+    title = str(TEAM_FOLLOWUP_LISTS[name])
     if assignee is not None:
         title = f"{title} · {assignee.display_name}"
     return render(

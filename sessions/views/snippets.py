@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role
@@ -44,7 +45,10 @@ def snippet_list_view(request: AuthedRequest) -> HttpResponse:
                 text=form.cleaned_data["text"],
                 request=request,
             )
-            messages.success(request, f"Snippet ;{form.cleaned_data['shortcut']} saved.")
+            messages.success(
+                request,
+                _("Snippet ;%(shortcut)s saved.") % {"shortcut": form.cleaned_data["shortcut"]},
+            )
             return redirect("crisis_sessions:snippet_list")
         return _render(request, form, status=400)
     return _render(request, SnippetForm(instance=editing, clinic_id=user.clinic_id or 0))
@@ -56,7 +60,7 @@ def snippet_delete_view(request: AuthedRequest, snippet_id: int) -> HttpResponse
     user = request.user
     snippet = snippet_get(user=user, snippet_id=snippet_id)
     snippet_delete(actor=user, snippet=snippet, request=request)
-    messages.success(request, f"Snippet ;{snippet.shortcut} deleted.")
+    messages.success(request, _("Snippet ;%(shortcut)s deleted.") % {"shortcut": snippet.shortcut})
     return redirect("crisis_sessions:snippet_list")
 
 

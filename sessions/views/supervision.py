@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role
@@ -163,7 +164,7 @@ def supervise_reply(request: AuthedRequest, note_id: int) -> HttpResponse:
     except ConsultError as error:
         # Shown again with what was typed: a refused reply never loses the text.
         return _supervise_page(request, note, reply_text=text, error=str(error), status=400)
-    messages.success(request, f"Reply sent to {note.author.display_name}.")
+    messages.success(request, _("Reply sent to %(name)s.") % {"name": note.author.display_name})
     return redirect("crisis_sessions:supervise_note", note_id=note.pk)
 
 

@@ -5,6 +5,13 @@
 // listening for "submit" (note.js waits for a running autosave) see a normal submission.
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   var dialog = null;
   var pending = null;
 
@@ -20,9 +27,10 @@
       '<h2 class="h5" id="confirm-dialog-title"></h2>' +
       '<p id="confirm-dialog-text"></p>' +
       '<div class="d-flex gap-2 justify-content-end">' +
-      '<button type="submit" value="cancel" class="btn btn-outline-secondary">Cancel</button>' +
+      '<button type="submit" value="cancel" class="btn btn-outline-secondary"></button>' +
       '<button type="submit" value="confirm" class="btn btn-primary" data-confirm-ok></button>' +
       "</div></form>";
+    dialog.querySelector("button[value=cancel]").textContent = gettext("Cancel");
     document.body.appendChild(dialog);
     dialog.addEventListener("close", function () {
       var button = pending;

@@ -3,8 +3,15 @@
    their answers cleared, so they are stored as null. No dependencies. */
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   var KEYS = ["q1", "q2", "q3", "q4", "q5", "q6", "q6b"];
-  var LABELS = { none: "None", low: "Low", moderate: "Moderate", high: "High" };
+  var LABELS = { none: gettext("None"), low: gettext("Low"), moderate: gettext("Moderate"), high: gettext("High") };
   var LEVELS = ["none", "low", "moderate", "high"];
 
   function asked(a, version) {
@@ -55,8 +62,8 @@
     var level = risk(a, version);
     if (level) return LABELS[level];
     var low = floor(a, version);
-    if (low && low !== "none") return "at least " + LABELS[low] + " so far";
-    return "not determined yet";
+    if (low && low !== "none") return interpolate(gettext("at least %(level)s so far"), { level: LABELS[low] }, true);
+    return gettext("not determined yet");
   }
 
   function init(root) {

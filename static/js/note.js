@@ -12,6 +12,13 @@
  */
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   // Backups are this user's only: session.js clears them at logout and other users' at sign-in.
   var NS = "crisisnotes:u" + (document.body.dataset.userId || "0") + ":";
   var form = document.getElementById("note-form");
@@ -175,7 +182,7 @@
         if (!sameAsPage(stored)) {
           apply(stored);
           dirty = true;
-          setStatus("Restored unsaved text from this browser — saving…", "");
+          setStatus(gettext("Restored unsaved text from this browser — saving…"), "");
           schedule(500);
         } else {
           localStorage.removeItem(k);
@@ -256,7 +263,7 @@
     var body = new FormData(form);
     unconfirmed.push({ base: base, fields: fields() });
     dirty = false;
-    setStatus("Saving…", "");
+    setStatus(gettext("Saving…"), "");
     inflight = fetch(saveUrl, {
       method: "POST",
       body: body,
@@ -281,7 +288,7 @@
         if (dirty) mirror();  // typed while the save ran: keep it, under the new version
         clearErrors();
         updateStages(r.data.stages);
-        setStatus("saved " + r.data.saved_at, "saved");
+        setStatus(interpolate(gettext("saved %(time)s"), { time: r.data.saved_at }, true), "saved");
         form.dispatchEvent(new CustomEvent("crisisnotes:saved", { detail: r.data }));
       } else if (r.status === 409 && r.data.error === "locked") {
         // Signed meanwhile (another tab): nothing saved; the text stays on this page to copy
@@ -291,7 +298,7 @@
         lockedBox.querySelector("[data-message]").textContent = r.data.message;
         document.getElementById("load-latest").classList.add("d-none");
         lockedBox.classList.remove("d-none");
-        setStatus("not saved — the note was signed", "error");
+        setStatus(gettext("not saved — the note was signed"), "error");
       } else if (r.status === 409) {
         return alreadySaved(r.data.current_version).then(function (same) {
           if (same) return;
@@ -299,21 +306,21 @@
           var conflictBox = document.getElementById("js-conflict");
           conflictBox.querySelector("[data-message]").textContent = r.data.message;
           conflictBox.classList.remove("d-none");
-          setStatus("not saved — conflict", "error");
+          setStatus(gettext("not saved — conflict"), "error");
         });
       } else if (r.status === 400) {
         dirty = true; blocked = true;
         showErrors(r.data.errors || {});
-        setStatus("not saved — fix the marked fields", "error");
+        setStatus(gettext("not saved — fix the marked fields"), "error");
       } else if (r.status === 403) {
         blocked = true;
-        setStatus("not saved — " + (r.data.message || "this note is locked"), "error");
+        setStatus(interpolate(gettext("not saved — %(reason)s"), { reason: r.data.message || gettext("this note is locked") }, true), "error");
       } else {
         throw new Error("HTTP " + r.status);
       }
     }).catch(function () {
       dirty = true;
-      setStatus("not saved — retrying", "error");
+      setStatus(gettext("not saved — retrying"), "error");
       schedule(RETRY_MS);
     }).then(function () {
       inflight = null;
@@ -327,7 +334,7 @@
     blocked = true;
     clearTimeout(timer);
     mirror();
-    setStatus("You were signed out — sign in again; your text is kept", "error");
+    setStatus(gettext("You were signed out — sign in again; your text is kept"), "error");
   }
   document.addEventListener("crisisnotes:signed-out", signedOut);
 
@@ -358,8 +365,8 @@
         unconfirmed = [];
         blocked = false;
         dirty = !sameAs(plain(fields()), theirs);  // typed since: save it on top
-        if (dirty) { mirror(); setStatus("editing…", ""); }
-        else setStatus("saved (version " + current + ")", "saved");
+        if (dirty) { mirror(); setStatus(gettext("editing…"), ""); }
+        else setStatus(interpolate(gettext("saved (version %(version)s)"), { version: current }, true), "saved");
         return true;
       })
       .catch(function () { return false; });
@@ -376,7 +383,7 @@
     }
     blocked = false;
     mirror();
-    setStatus("editing…", "");
+    setStatus(gettext("editing…"), "");
     schedule(DEBOUNCE_MS);
   }
 
@@ -554,6 +561,13 @@
  * window from the session's end; the author by default) until the counselor edits them. */
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   var form = document.getElementById("note-form");
   var api = window.crisisnotesNote;
   if (!form || !api) return;
@@ -638,7 +652,7 @@
       }
     }).catch(function () {
       var status = document.getElementById("save-status");
-      status.textContent = "not signed — offline? try again";
+      status.textContent = gettext("not signed — offline? try again");
       status.classList.add("is-error");
     }).then(function () { endSign.disabled = false; });
   });
@@ -796,6 +810,13 @@
  * online or every few seconds. */
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   var form = document.getElementById("note-form");
   if (!form) return;
   var noteId = form.dataset.noteId;
@@ -837,7 +858,7 @@
     var q = box(), kept = localStorage.getItem(backupKey) || orphan();
     if (q && kept && !q.value) {
       q.value = kept;
-      status("Restored a quick note not yet added — press Ctrl+Enter to add it.", false);
+      status(gettext("Restored a quick note not yet added — press Ctrl+Enter to add it."), false);
     }
   }
   function resend() {
@@ -860,7 +881,7 @@
       if (q && !q.value) localStorage.removeItem(backupKey);
     } else {
       pending = true;
-      status("Not added yet — no connection. It stays here and is added when the connection is back.", true);
+      status(gettext("Not added yet — no connection. It stays here and is added when the connection is back."), true);
       retry = setTimeout(resend, 5000);
     }
   });

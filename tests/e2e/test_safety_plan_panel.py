@@ -24,7 +24,9 @@ ALIAS = "Caller, blue jacket"
 
 
 def count_loads(page: Page) -> list[str]:
-    """Every full page load from now on (the page's own load events)."""
+    """Every full page load from now on (the page's own load events). The page in hand may still
+    be loading its last resources (a loaded machine): its own load event is not counted."""
+    page.wait_for_load_state("load")
     loads: list[str] = []
     page.on("load", lambda p: loads.append(p.url))
     return loads

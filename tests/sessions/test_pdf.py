@@ -6,6 +6,7 @@ import io
 import re
 import socket
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -27,8 +28,9 @@ def _text(pdf: bytes) -> tuple[str, PdfReader]:
     return "\n".join(page.extract_text() for page in reader.pages), reader
 
 
-def _flat(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+def _flat(text: Any) -> str:
+    # str(): labels are lazy translations (gettext_lazy), rendered in the active language.
+    return re.sub(r"\s+", "", str(text))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django import forms as django_forms
@@ -43,6 +43,9 @@ from sessions.models.notes import ContactType, Modality, PersonPresent, ReasonCo
 from sessions.registry import sections
 from sessions.services.exports import record_pdf
 from tests.factories import NoteFactory
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 pytestmark = pytest.mark.django_db
 
@@ -124,8 +127,9 @@ def _leaves(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]
         yield ".".join(path), value
 
 
-def _flat(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+def _flat(text: Any) -> str:
+    # str(): labels are lazy translations (gettext_lazy), rendered in the active language.
+    return re.sub(r"\s+", "", str(text))
 
 
 def _when(value: str) -> str:
@@ -252,19 +256,19 @@ def full_note(counselor: User, supervisor: User) -> tuple[CrisisSession, Markers
     return note, mark
 
 
-def _printed_forms(note: CrisisSession) -> dict[str, Callable[[Any], str]]:
+def _printed_forms(note: CrisisSession) -> dict[str, Callable[[Any], StrOrPromise]]:
     """How a leaf that is not a marker appears in print, by its path in the payload."""
     ef, pf, ff = note_forms.ExplorationForm, note_forms.ProblemSolvingForm, note_forms.FollowUpForm
     sf = safety_forms
     items = {item.key: item for item in ITEMS}
 
-    def screen_item(key: str) -> Callable[[Any], str]:
+    def screen_item(key: str) -> Callable[[Any], StrOrPromise]:
         question = f"{items[key].number}. {items[key].text}"
         if key == "q6":  # the screener's examples stand between item 6 and its answer
             return lambda v: question
         return lambda v: question + ("Yes" if v else "No")
 
-    forms_: dict[str, Callable[[Any], str]] = {
+    forms_: dict[str, Callable[[Any], StrOrPromise]] = {
         "header.id": lambda v: f"Session record #{v}",
         "header.clinic_id": lambda v: note.clinic.name,
         "header.client_id": lambda v: f"Client record #{v}",

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
@@ -44,11 +45,11 @@ def export_download_record(*, actor: User, job: ExportJob, request: HttpRequest 
     unfinished or expired jobs, and a job whose file is not in the storage."""
     name = job_file(job)
     if job.purged_at is not None:
-        raise ExportError("This export's file was deleted under the retention policy.")
+        raise ExportError(_("This export's file was deleted under the retention policy."))
     if job.status != ExportStatus.DONE or name is None or not file_exists(name):
-        raise ExportError("This export has no file to download.")
+        raise ExportError(_("This export has no file to download."))
     if export_link_expired(job):
-        raise ExportError("This download link has expired; request the export again.")
+        raise ExportError(_("This download link has expired; request the export again."))
     filename = posixpath.basename(name)
     audit_record(
         action=Action.DOWNLOAD,

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from crisisnotes.accounts.models import User
 from crisisnotes.errors import DomainError
@@ -84,14 +86,18 @@ def record_context(
 
 
 def record_status_label(note: CrisisSession) -> str:
-    return "Co-signed" if note.cosigned_at else "Signed"
+    return (
+        pgettext("note status", "Co-signed")
+        if note.cosigned_at
+        else pgettext("note status", "Signed")
+    )
 
 
 def record_html(
     *, note: CrisisSession, generated_by: User | None, generated_at: datetime | None = None
 ) -> str:
     if note.status != NoteStatus.SIGNED:
-        raise ExportError("Only signed records are exported; drafts never are.")
+        raise ExportError(_("Only signed records are exported; drafts never are."))
     context = record_context(
         note=note, generated_by=generated_by, generated_at=generated_at or timezone.now()
     )

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.audit.models import Action
@@ -35,9 +36,9 @@ def export_single_request(
     """Queue the PDF of one signed note of the actor's clinic. Audited as an export."""
     if not can_export_note(user=actor, note=note):
         raise ExportError(
-            "Only signed records can be exported; drafts never are."
+            _("Only signed records can be exported; drafts never are.")
             if note.clinic_id == actor.clinic_id and note.status != NoteStatus.SIGNED
-            else "You cannot export this record."
+            else _("You cannot export this record.")
         )
     job = ExportJob.objects.create(
         clinic_id=note.clinic_id,
@@ -76,7 +77,7 @@ def export_bulk_request(
     INSERT), in this transaction."""
     clinic = actor.clinic
     if not actor.has_role(Role.CLINIC_ADMIN) or clinic is None:
-        raise ExportError("Only clinic admins can export records in bulk.")
+        raise ExportError(_("Only clinic admins can export records in bulk."))
     notes = CrisisSession.objects.filter(export_note_q(user=actor))
     scope: dict[str, Any] = {}
     if date_from:
@@ -87,7 +88,7 @@ def export_bulk_request(
         scope["date_to"] = date_to.isoformat()
     if counselor is not None:
         if counselor.clinic_id != clinic.pk:
-            raise ExportError("That counselor is not in your clinic.")
+            raise ExportError(_("That counselor is not in your clinic."))
         notes = notes.filter(author=counselor)
         scope["counselor_id"] = counselor.pk
     if client_id is not None:
@@ -99,9 +100,9 @@ def export_bulk_request(
     pairs = list(notes.order_by("started_at", "id").values_list("pk", "client_id"))
     ids = [session_id for session_id, _ in pairs]
     if not ids:
-        raise ExportError("No signed records match these filters; nothing to export.")
+        raise ExportError(_("No signed records match these filters; nothing to export."))
     if export_format not in ExportFormat.values:
-        raise ExportError("Unknown export format.")
+        raise ExportError(_("Unknown export format."))
     job = ExportJob.objects.create(
         clinic=clinic,
         requested_by=actor,
