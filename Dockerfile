@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # WeasyPrint's runtime libraries. Without libharfbuzz-subset0 every PDF render is ~10x slower.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 --user-group app \
@@ -23,6 +23,9 @@ COPY pyproject.toml constraints.txt ./
 RUN pip install -c constraints.txt .
 
 COPY . .
+
+# The translation catalogues are compiled here (the .mo files are build products, not in git).
+RUN python manage.py compilemessages --ignore=staticfiles -v 0
 
 # Static files are collected at build time. The storage must be the production one
 # (CompressedManifestStaticFilesStorage writes the manifest that production pages need), so the

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev system-deps services lint typecheck pytest clean
+.PHONY: run test install install-dev system-deps messages services lint typecheck pytest clean
 
 ## run: install, migrate the SQLite file, seed demo users, serve http://127.0.0.1:8000 with a
 ## local Celery worker and beat (no Redis needed).
@@ -14,7 +14,7 @@ run: install
 
 ## test: install everything (Python and Debian packages), make sure PostgreSQL and Redis are up,
 ## then ruff, mypy and the whole pytest suite against the real services and headless Chromium.
-test: install-dev system-deps
+test: install-dev system-deps messages
 	@mkdir -p var && bash .ci/services.sh > var/test-env.sh && source var/test-env.sh && \
 	  $(BIN)/ruff check . && \
 	  $(BIN)/ruff format --check . && \
@@ -36,11 +36,16 @@ $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 	@bash .ci/system-deps.sh runtime
+	@$(MAKE) --no-print-directory messages
 
 install-dev: $(VENV)/.installed-dev
 
 system-deps:
 	@bash .ci/system-deps.sh test
+
+## messages: compile the translation catalogues (locale/*/LC_MESSAGES/*.po → .mo, not in git).
+messages:
+	@$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=var --ignore=staticfiles -v 0
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache

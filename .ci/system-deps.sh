@@ -3,7 +3,8 @@
 # Chromium for the browser tests and pdftotext-free PDF checks (pypdf does those). Installs only
 # what is missing, so a machine that has everything pays nothing.
 set -euo pipefail
-want=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
+# gettext: msgfmt, which `manage.py compilemessages` runs to build the translation catalogues.
+want=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core gettext)
 if [[ "${1:-runtime}" == "test" ]]; then
   # docker-compose (v1, Debian's) checks the compose file's meaning offline; no engine runs.
   want+=(chromium docker-compose)

@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 
 
@@ -86,4 +86,27 @@ class PermissionsPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class UserLanguageMiddleware:
+    """Activate the signed-in user's interface language (User.language) for the request.
+
+    Runs after authentication; LocaleMiddleware (earlier) has already chosen from the language
+    cookie or Accept-Language, which is what anonymous pages (the login) keep. A user with no
+    choice of their own ("") keeps that choice too. The client copy of a safety plan overrides
+    this with the client's language (safety/views.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        language = getattr(user, "language", "") if user.is_authenticated else ""
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        if language:
+            response.headers.setdefault("Content-Language", language)
         return response

@@ -11,6 +11,7 @@ from typing import Any
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 from crisisnotes.storage_settings import s3_private_storage
 
@@ -118,10 +119,14 @@ MIDDLEWARE = [
     "crisisnotes.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The interface language: Accept-Language or the language cookie for anonymous pages;
+    # UserLanguageMiddleware (after authentication) then applies a signed-in user's choice.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "crisisnotes.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -263,7 +268,12 @@ if PRODUCTION:
     # The health check answers plain HTTP from the container network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
-LANGUAGE_CODE = "en-us"
+# The interface is in English or Spanish (docs/i18n.md): each user picks theirs; the client copy
+# of a safety plan is in the client's language. Catalogues live in locale/ (compiled by the
+# install step: `manage.py compilemessages`).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", gettext_lazy("English")), ("es", gettext_lazy("Spanish"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -13,6 +13,7 @@ from crisisnotes.accounts.views import (
     NoticePasswordChangeView,
     NoticePasswordResetConfirmView,
     home,
+    language_view,
     session_keepalive,
     session_status,
 )
@@ -24,6 +25,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("help/clinical-rules/", clinical_rules_view, name="clinical_rules"),
     path("session/status/", session_status, name="session_status"),
+    path("me/language/", language_view, name="language"),
     path("session/keepalive/", session_keepalive, name="session_keepalive"),
     # The translations static/js uses, in the request's language; the login page loads it too.
     # Passive: loading it is part of a page, not activity of its own for the idle timer.

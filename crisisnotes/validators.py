@@ -31,6 +31,7 @@ from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # --- limits (characters) -------------------------------------------------------------------
 
@@ -64,9 +65,11 @@ def validate_no_control_characters(value: Any) -> None:
     found = _first_control(value)
     if found is not None:
         raise ValidationError(
-            "This text contains an invisible control character (%(char)s), which cannot be "
-            "stored in the record. Remove it (it often comes with text pasted from another "
-            "program) and save again.",
+            _(
+                "This text contains an invisible control character (%(char)s), which cannot be "
+                "stored in the record. Remove it (it often comes with text pasted from another "
+                "program) and save again."
+            ),
             code="control_character",
             params={"char": _describe(found)},
         )
@@ -191,7 +194,7 @@ def latest_allowed(now: datetime | None = None) -> datetime:
 def validate_not_future_time(value: datetime | None, what: str) -> None:
     if value is not None and value > latest_allowed():
         raise ValidationError(
-            "%(what)s cannot be in the future (it is %(value)s; now is %(now)s).",
+            _("%(what)s cannot be in the future (it is %(value)s; now is %(now)s)."),
             code="future",
             params={
                 "what": what,
@@ -204,5 +207,5 @@ def validate_not_future_time(value: datetime | None, what: str) -> None:
 def validate_not_future_date(value: date | None) -> None:
     if value is not None and value > timezone.localdate():
         raise ValidationError(
-            "The date of birth cannot be in the future.", code="future_date_of_birth"
+            _("The date of birth cannot be in the future."), code="future_date_of_birth"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 
 from crisisnotes.http import HtmxRequest, wants_json
 
@@ -16,6 +17,7 @@ def csrf_failure(request: HtmxRequest, reason: str = "") -> HttpResponse:
         # Autosave: the page's token is stale (signed out, or signed in again in another tab).
         # The note page keeps the text and offers to sign in again, which reloads the token.
         return JsonResponse(
-            {"signed_out": True, "message": "Your sign-in changed; sign in again."}, status=403
+            {"signed_out": True, "message": gettext("Your sign-in changed; sign in again.")},
+            status=403,
         )
     return HttpResponseForbidden(render_to_string("403_csrf.html", request=request))

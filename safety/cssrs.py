@@ -11,11 +11,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class CssrsVersion(models.TextChoices):
-    RECENT = "recent", "Recent (past month)"
-    SINCE_LAST_CONTACT = "since_last_contact", "Since last contact"
+    RECENT = "recent", _("Recent (past month)")
+    SINCE_LAST_CONTACT = "since_last_contact", _("Since last contact")
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,8 @@ SINCE_LAST_CONTACT_TEXT: dict[str, str] = {
 
 # The time frame each version asks about, as the page says it above the items.
 WINDOW_TEXT = {
-    "recent": "Items 1–5: in the past month; item 6: ever, with 6b: in the past 3 months.",
-    "since_last_contact": "Every item: since the last contact. There is no 6b.",
+    "recent": _("Items 1–5: in the past month; item 6: ever, with 6b: in the past 3 months."),
+    "since_last_contact": _("Every item: since the last contact. There is no 6b."),
 }
 
 # The screener's examples for item 6 (preparatory behaviour and attempts), shown with it.
@@ -111,12 +113,91 @@ def cssrs_item_text(key: str, version: str) -> str:
     return ITEM_BY_KEY[key].text
 
 
+# --- Translations: validated ones only ------------------------------------------------------
+#
+# The items are read to the client in the client's language (Client.language) only where a
+# validated translation of that version of the screener exists; otherwise the English items
+# stay, with a notice. Never machine- or ad-hoc-translated: the wording is the instrument.
+# The answers are stored as the same item codes (q1…q6b) whatever language was used.
+#
+# Spanish, recent version ("Columbia-Escala de Severidad Suicida (C-SSRS), versión exploratoria
+# reciente" — the screener with items 1–5 in the past month and item 6 with 6b), as published
+# by the Columbia Lighthouse Project / The Research Foundation for Mental Hygiene
+# (cssrs.columbia.edu). Transcribed word for word from two independent public transcriptions
+# of the publisher's form, which agree on items 2–5 and 6b (docs/i18n.md: where they differ,
+# and what to check before clinical use); spelling and grammar are the publisher's.
+# Spanish, "since last contact" version: no published Spanish wording was found, so it is not
+# validated here and the English items are shown with the notice.
+
+
+@dataclass(frozen=True)
+class Translation:
+    items: Mapping[str, str]
+    item6_examples: str
+    source: str
+
+
+VALIDATED_TRANSLATIONS: dict[tuple[str, str], Translation] = {
+    ("es", "recent"): Translation(
+        items={
+            "q1": "¿Ha deseado estar muerto(a) o poder dormirse y no despertar?",
+            "q2": "¿Ha tenido realmente la idea de suicidarse?",
+            "q3": "¿Ha pensado en cómo llevaría esto a cabo?",
+            "q4": "¿Ha tenido estas ideas y en cierto grado la intención de llevarlas a cabo?",
+            "q5": "¿Ha comenzado a elaborar o ha elaborado los detalles sobre cómo suicidarse? "
+            "¿Tenía intenciones de llevar a cabo este plan?",
+            "q6": "¿Alguna vez ha hecho algo usted, comenzado a hacer algo o se ha preparado "
+            "para hacer algo para terminar su vida?",
+            "q6b": "¿Fue esto en los últimos 3 meses?",
+        },
+        item6_examples=(
+            "Ejemplos: Colectar píldoras, obtener una arma, regalar cosas de valor, escribir un "
+            "testamento o carta de suicidio, sacado píldoras de la botella pero no las tragado, "
+            "agarrar una arma pero ha cambiado de mente de usarla o alguien se la ha quitado de "
+            "sus manos, ha subido al techo pero no ha saltado al vacío; o realmente ha tomado "
+            "píldoras, ha tratado de disparar una arma, se ha cortado, ha tratado de colgarse, "
+            "etc."
+        ),
+        source="Columbia-Escala de Severidad Suicida (C-SSRS), versión exploratoria reciente "
+        "(The Columbia Lighthouse Project)",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What the counselor reads out for one version in one language."""
+
+    language: str  # the language the items are actually in
+    items: Mapping[str, str]  # item key → text (no q6b in "since last contact")
+    item6_examples: str
+    validated_translation: bool  # False: the client's language has none, items in English
+    requested_language: str
+
+    @property
+    def fallback(self) -> bool:
+        return self.language != self.requested_language
+
+
+def cssrs_wording(version: str, language: str) -> Wording:
+    """The items of `version` in `language` if a validated translation exists, else English
+    (and `fallback` is True: the page says so)."""
+    english = {item.key: cssrs_item_text(item.key, version) for item in cssrs_items(version)}
+    if language == "en":
+        return Wording("en", english, ITEM6_EXAMPLES, True, "en")
+    translation = VALIDATED_TRANSLATIONS.get((language, str(version)))
+    if translation is None:
+        return Wording("en", english, ITEM6_EXAMPLES, False, language)
+    items = {key: translation.items[key] for key in english}
+    return Wording(language, items, translation.item6_examples, True, language)
+
+
 Answers = Mapping[str, bool | None]
 
 # Risk levels as stored on the note (sessions.models.notes.RiskLevel values), lowest first.
 NONE, LOW, MODERATE, HIGH = "none", "low", "moderate", "high"
 LEVELS = (NONE, LOW, MODERATE, HIGH)
-LABELS = {NONE: "None", LOW: "Low", MODERATE: "Moderate", HIGH: "High"}
+LABELS = {NONE: _("None"), LOW: _("Low"), MODERATE: _("Moderate"), HIGH: _("High")}
 
 
 def cssrs_asked(answers: Answers, version: str) -> list[str]:
@@ -151,11 +232,17 @@ def _skip_message(key: str, answers: Answers, version: str) -> str:
     number = ITEM_BY_KEY[key].number
     if key == "q6b":
         if version != CssrsVersion.RECENT:
-            return "Question 6b is not part of the since-last-contact version: leave it blank."
-        return "Question 6b is asked only when question 6 is yes: leave it blank."
+            return gettext(
+                "Question 6b is not part of the since-last-contact version: leave it blank."
+            )
+        return gettext("Question 6b is asked only when question 6 is yes: leave it blank.")
     if answers.get("q2") is None:
-        return f"Question {number} is asked only after question 2 is answered."
-    return f"Question {number} is skipped when question 2 is no: leave it blank."
+        return gettext("Question %(number)s is asked only after question 2 is answered.") % {
+            "number": number
+        }
+    return gettext("Question %(number)s is skipped when question 2 is no: leave it blank.") % {
+        "number": number
+    }
 
 
 def cssrs_missing(answers: Answers, version: str) -> list[str]:
@@ -218,11 +305,11 @@ def cssrs_risk_text(answers: Answers, version: str) -> str:
     writes the same text)."""
     risk = cssrs_risk(answers, version)
     if risk:
-        return LABELS[risk]
+        return str(LABELS[risk])
     floor = cssrs_risk_floor(answers, version)
     if floor and floor != NONE:
-        return f"at least {LABELS[floor]} so far"
-    return "not determined yet"
+        return gettext("at least %(level)s so far") % {"level": LABELS[floor]}
+    return gettext("not determined yet")
 
 
 def cssrs_any_yes(answers: Answers) -> bool:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import translation
+
 from safety.cssrs import ITEMS, CssrsVersion, Item
 from safety.forms import PROTECTIVE_FACTORS, RISK_FACTORS, flat
 from safety.models import (
@@ -284,7 +286,8 @@ def _care_plan(plan: SafetyPlanVersion, refs: FhirRefs) -> dict[str, Any]:
             {
                 "detail": {
                     "code": concept(
-                        local_coding("safety-plan-step", step.value, step.label), text=step.label
+                        local_coding("safety-plan-step", step.value, str(step.label)),
+                        text=str(step.label),
                     ),
                     "status": "in-progress" if entries else "not-started",
                     "description": "\n".join(e for e in entries if e),
@@ -381,6 +384,13 @@ def _communication(disclosure: Disclosure, refs: FhirRefs) -> dict[str, Any]:
 
 
 def safety_fhir_resources(*, note: CrisisSession, refs: FhirRefs) -> list[dict[str, Any]]:
+    # A FHIR export is read by other systems: its display texts are English, whatever the
+    # language of the request that asked for it (docs/i18n.md).
+    with translation.override("en"):
+        return _safety_fhir_resources(note=note, refs=refs)
+
+
+def _safety_fhir_resources(*, note: CrisisSession, refs: FhirRefs) -> list[dict[str, Any]]:
     screen: SafetyScreen = note.safety_screen
     formulation: RiskFormulation = note.risk_formulation
     resources: list[dict[str, Any]] = []

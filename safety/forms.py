@@ -5,10 +5,13 @@ half-finished stage. What a signed note needs is checked by the sign rules (safe
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from crisisnotes.accounts.models import User
 from crisisnotes.validators import (
@@ -35,102 +38,113 @@ from sessions.forms.notes import require_reason_text
 from sessions.models import CrisisSession
 from sessions.models.notes import Modality, RiskLevel
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-RISK_FACTORS: list[tuple[str, list[tuple[str, str]]]] = [
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+RISK_FACTORS: list[tuple[StrOrPromise, list[tuple[str, StrOrPromise]]]] = [
     (
-        "Suicidal behaviour",
+        _("Suicidal behaviour"),
         [
-            ("prior_attempt", "Prior suicide attempt"),
-            ("aborted_attempt", "Aborted or interrupted attempt"),
-            ("rehearsal", "Rehearsal"),
-            ("self_harm", "Non-suicidal self-harm"),
+            ("prior_attempt", _("Prior suicide attempt")),
+            ("aborted_attempt", _("Aborted or interrupted attempt")),
+            ("rehearsal", _("Rehearsal")),
+            ("self_harm", _("Non-suicidal self-harm")),
         ],
     ),
     (
-        "Current or past diagnoses",
+        _("Current or past diagnoses"),
         [
-            ("mood_disorder", "Mood disorder"),
-            ("psychotic_disorder", "Psychotic disorder"),
-            ("substance_use", "Substance use disorder"),
-            ("ptsd", "PTSD"),
+            ("mood_disorder", _("Mood disorder")),
+            ("psychotic_disorder", _("Psychotic disorder")),
+            ("substance_use", _("Substance use disorder")),
+            ("ptsd", _("PTSD")),
         ],
     ),
     (
-        "Key symptoms",
+        _("Key symptoms"),
         [
-            ("hopelessness", "Hopelessness"),
-            ("impulsivity", "Impulsivity"),
-            ("anxiety_panic", "Anxiety or panic"),
-            ("insomnia", "Insomnia"),
-            ("command_hallucinations", "Command hallucinations"),
+            ("hopelessness", _("Hopelessness")),
+            ("impulsivity", _("Impulsivity")),
+            ("anxiety_panic", _("Anxiety or panic")),
+            ("insomnia", _("Insomnia")),
+            ("command_hallucinations", _("Command hallucinations")),
         ],
     ),
-    ("Family history", [("family_suicide", "Family history of suicide")]),
+    (_("Family history"), [("family_suicide", _("Family history of suicide"))]),
     (
-        "Precipitants and stressors",
+        _("Precipitants and stressors"),
         [
-            ("loss", "Loss"),
-            ("shame", "Shame or humiliation"),
-            ("financial_legal", "Financial or legal trouble"),
-            ("medical_illness", "Medical illness"),
-            ("intoxication", "Intoxication"),
-            ("family_turmoil", "Family turmoil"),
-            ("abuse_history", "History of abuse"),
-        ],
-    ),
-    (
-        "Change in treatment",
-        [
-            ("recent_discharge", "Recent psychiatric discharge"),
-            ("medication_change", "Medication change"),
+            ("loss", _("Loss")),
+            ("shame", _("Shame or humiliation")),
+            ("financial_legal", _("Financial or legal trouble")),
+            ("medical_illness", _("Medical illness")),
+            ("intoxication", _("Intoxication")),
+            ("family_turmoil", _("Family turmoil")),
+            ("abuse_history", _("History of abuse")),
         ],
     ),
     (
-        "Access to lethal means",
+        _("Change in treatment"),
         [
-            ("firearms_access", "Access to firearms"),
-            ("lethal_medication_access", "Access to lethal medication"),
+            ("recent_discharge", _("Recent psychiatric discharge")),
+            ("medication_change", _("Medication change")),
+        ],
+    ),
+    (
+        _("Access to lethal means"),
+        [
+            ("firearms_access", _("Access to firearms")),
+            ("lethal_medication_access", _("Access to lethal medication")),
         ],
     ),
 ]
 
-PROTECTIVE_FACTORS: list[tuple[str, list[tuple[str, str]]]] = [
+PROTECTIVE_FACTORS: list[tuple[StrOrPromise, list[tuple[str, StrOrPromise]]]] = [
     (
-        "Internal",
+        _("Internal"),
         [
-            ("coping_skills", "Coping skills"),
-            ("beliefs", "Religious or cultural beliefs"),
-            ("frustration_tolerance", "Frustration tolerance"),
+            ("coping_skills", _("Coping skills")),
+            ("beliefs", _("Religious or cultural beliefs")),
+            ("frustration_tolerance", _("Frustration tolerance")),
         ],
     ),
     (
-        "External",
+        _("External"),
         [
-            ("responsibility", "Responsibility to family, children or pets"),
-            ("therapeutic_relationship", "Positive therapeutic relationship"),
-            ("social_supports", "Social supports"),
+            ("responsibility", _("Responsibility to family, children or pets")),
+            ("therapeutic_relationship", _("Positive therapeutic relationship")),
+            ("social_supports", _("Social supports")),
         ],
     ),
 ]
 
 BARS = [
-    (1, "1 – Difficult or unable to rouse"),
-    (2, "2 – Asleep, responds normally to contact"),
-    (3, "3 – Drowsy, appears sedated"),
-    (4, "4 – Quiet and awake"),
-    (5, "5 – Overt activity, calms with instructions"),
-    (6, "6 – Extremely or continuously active, no restraint needed"),
-    (7, "7 – Violent, requires restraint"),
+    (1, _("1 – Difficult or unable to rouse")),
+    (2, _("2 – Asleep, responds normally to contact")),
+    (3, _("3 – Drowsy, appears sedated")),
+    (4, _("4 – Quiet and awake")),
+    (5, _("5 – Overt activity, calms with instructions")),
+    (6, _("6 – Extremely or continuously active, no restraint needed")),
+    (7, _("7 – Violent, requires restraint")),
 ]
 ZERO_TO_TEN = [
-    (i, f"{i}" + (" – calm" if i == 0 else " – most agitated" if i == 10 else ""))
+    (
+        i,
+        format_lazy("{} – {}", i, _("calm"))
+        if i == 0
+        else format_lazy("{} – {}", i, _("most agitated"))
+        if i == 10
+        else str(i),
+    )
     for i in range(11)
 ]
 
 
-def flat(groups: list[tuple[str, list[tuple[str, str]]]]) -> dict[str, str]:
-    return {code: label for _, choices in groups for code, label in choices}
+def flat(groups: list[tuple[StrOrPromise, list[tuple[str, StrOrPromise]]]]) -> dict[str, str]:
+    """{code: label}, the labels in the active language."""
+    return {code: str(label) for _group, choices in groups for code, label in choices}
 
 
 def _text(rows: int = 2) -> forms.Textarea:
@@ -202,7 +216,7 @@ class ScreenForm(CleanTextFormMixin, forms.ModelForm):
         # Bootstrap's form-check styling needs the class on each input (the template lays out
         # the radios itself).
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-        label="Screen version",
+        label=_("Screen version"),
     )
 
     class Meta:
@@ -234,7 +248,7 @@ class ScreenForm(CleanTextFormMixin, forms.ModelForm):
             data.get("not_done_reason") == NotDoneReason.OTHER
             and not (data.get("not_done_text") or "").strip()
         ):
-            self.add_error("not_done_text", "Say why the screen could not be completed.")
+            self.add_error("not_done_text", _("Say why the screen could not be completed."))
         return data
 
     def item_rows(self) -> list[tuple[Any, forms.BoundField]]:
@@ -266,9 +280,9 @@ class FormulationForm(CleanTextFormMixin, forms.ModelForm):
             "abuse_rationale": _text(),
         }
         labels = {
-            "risk_factors_other": "Other risk factors",
-            "protective_factors_other": "Other protective factors",
-            "identifiable_target": "There is an identifiable target",
+            "risk_factors_other": _("Other risk factors"),
+            "protective_factors_other": _("Other protective factors"),
+            "identifiable_target": _("There is an identifiable target"),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -287,7 +301,7 @@ class FormulationForm(CleanTextFormMixin, forms.ModelForm):
         require_reason_text(self, "supervisor_not_done_reason", "supervisor_not_done_text")
         return data
 
-    def _set_choices(self, name: str, choices: list[tuple[str, str]]) -> None:
+    def _set_choices(self, name: str, choices: Sequence[tuple[str, StrOrPromise]]) -> None:
         field = self.fields[name]
         assert isinstance(field, forms.ChoiceField)
         field.choices = choices
@@ -318,7 +332,7 @@ class MeansForm(CleanTextFormMixin, forms.ModelForm):
         agitation = self.fields["agitation"]
         agitation.widget = forms.Select(choices=[("", "—"), *(BARS if self.bars else ZERO_TO_TEN)])
         agitation.label = (
-            "Agitation (BARS, 1–7)" if self.bars else "Agitation (clinician rating, 0–10)"
+            _("Agitation (BARS, 1–7)") if self.bars else _("Agitation (clinician rating, 0–10)")
         )
         _dash_for_blank(self.fields["means_not_done_reason"])
         for name, choices in (
@@ -342,18 +356,18 @@ class SupervisorRecordForm(CleanTextFormMixin, forms.Form):
     """A notification made outside the app (phone, in person), recorded by the counselor."""
 
     supervisor: forms.ModelChoiceField = forms.ModelChoiceField(
-        queryset=User.objects.none(), label="Supervisor", empty_label="—"
+        queryset=User.objects.none(), label=_("Supervisor"), empty_label="—"
     )
     method = forms.ChoiceField(
-        choices=[c for c in NotifyMethod.choices if c[0] != NotifyMethod.IN_APP], label="How"
+        choices=[c for c in NotifyMethod.choices if c[0] != NotifyMethod.IN_APP], label=_("How")
     )
     notified_at = forms.DateTimeField(
-        label="When",
+        label=_("When"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         initial=timezone.now,
     )
-    response = forms.CharField(widget=_text(), label="Supervisor's response")
+    response = forms.CharField(widget=_text(), label=_("Supervisor's response"))
 
     def __init__(self, *args: Any, supervisors: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -378,8 +392,8 @@ class SupervisorRecordForm(CleanTextFormMixin, forms.Form):
 class AcknowledgeForm(CleanTextFormMixin, forms.Form):
     response = forms.CharField(
         widget=_text(4),
-        label="Your response",
-        help_text="What you advised or decided (e.g. “Agree with ED transfer, calling back”).",
+        label=_("Your response"),
+        help_text=_("What you advised or decided (e.g. “Agree with ED transfer, calling back”)."),
     )
 
 
@@ -394,37 +408,37 @@ class SafetyPlanForm(CleanTextFormMixin, forms.Form):
         widget=_text(3),
         required=False,
         label=PlanStep.WARNING_SIGNS.label,
-        help_text="In the client's own words. One per line.",
+        help_text=_("In the client's own words. One per line."),
     )
     coping = forms.CharField(
         widget=_text(3),
         required=False,
         label=PlanStep.COPING.label,
-        help_text="Things I can do to take my mind off my problems. One per line.",
+        help_text=_("Things I can do to take my mind off my problems. One per line."),
     )
     environment = forms.CharField(
         widget=_text(3),
         required=False,
         label=PlanStep.ENVIRONMENT.label,
-        help_text="Lethal means and how they are made safe. One per line.",
+        help_text=_("Lethal means and how they are made safe. One per line."),
     )
     worth_living_for = forms.CharField(
         widget=_text(2),
         required=False,
-        label="The one thing that is most important to me and worth living for",
+        label=_("The one thing that is most important to me and worth living for"),
     )
     likelihood_of_use = forms.TypedChoiceField(
         choices=[("", "—"), *((i, str(i)) for i in range(11))],
         coerce=int,
         empty_value=None,
         required=False,
-        label="How likely is the client to use this plan? (0–10)",
+        label=_("How likely is the client to use this plan? (0–10)"),
     )
-    barriers = forms.CharField(widget=_text(2), required=False, label="Barriers to using it")
+    barriers = forms.CharField(widget=_text(2), required=False, label=_("Barriers to using it"))
     copy_kept_where = forms.CharField(
-        max_length=300, required=False, label="Where the client keeps the copy"
+        max_length=300, required=False, label=_("Where the client keeps the copy")
     )
-    copy_given = forms.BooleanField(required=False, label="A copy was given to the client")
+    copy_given = forms.BooleanField(required=False, label=_("A copy was given to the client"))
 
     TEXT_STEPS = ("warning_signs", "coping", "environment")
 
@@ -451,7 +465,7 @@ class SafetyPlanForm(CleanTextFormMixin, forms.Form):
         PlanStep.PROFESSIONALS: "Name or service",
     }
 
-    def contact_rows(self) -> list[tuple[str, str, str, list[dict[str, str]]]]:
+    def contact_rows(self) -> list[tuple[str, StrOrPromise, str, list[dict[str, str]]]]:
         """(step, label, name placeholder, rows) for steps 3–5, with two blank rows to add
         entries without script (static/js/plan_rows.js adds more on the page)."""
         return [
@@ -559,7 +573,7 @@ class DisclosureForm(CleanTextFormMixin, forms.ModelForm):
         ):
             self.add_error(
                 "not_informed_reason",
-                "Say why the client was not informed (or tick that they were).",
+                _("Say why the client was not informed (or tick that they were)."),
             )
         return data
 
@@ -572,8 +586,8 @@ class DisclosureRecordForm(DisclosureForm):
     session = forms.ModelChoiceField(
         queryset=CrisisSession.objects.none(),
         required=False,
-        label="Session",
-        empty_label="Not tied to a session",
+        label=_("Session"),
+        empty_label=_("Not tied to a session"),
     )
 
     class Meta(DisclosureForm.Meta):
@@ -615,14 +629,18 @@ class PeriodForm(CleanTextFormMixin, forms.Form):
     """A period of whole days (the clinic's time zone), both ends optional."""
 
     date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError("“From” must not be after “To”.")
+            raise forms.ValidationError(_("“From” must not be after “To”."))
         return data

@@ -8,14 +8,18 @@ change is a new version, never an overwrite.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crisisnotes.validators import LimitedTextField, SafeCharField, SafeJSONField
 from safety.cssrs import ITEM_KEYS, CssrsVersion
 from sessions.models.notes import ReasonCode, RiskLevel
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # One vocabulary for every "could not be done" (CLINICAL.md §9.5): the C-SSRS, the means
 # questions, the safety plan, the supervisor's response and the follow-up task.
@@ -42,9 +46,12 @@ class SafetyScreen(models.Model):
     q6 = models.BooleanField(null=True, blank=True)
     q6b = models.BooleanField(null=True, blank=True)
     not_done_reason = models.CharField(
-        max_length=20, choices=NotDoneReason.choices, blank=True, verbose_name="Could not complete"
+        max_length=20,
+        choices=NotDoneReason.choices,
+        blank=True,
+        verbose_name=_("Could not complete"),
     )
-    not_done_text = SafeCharField(max_length=300, blank=True, verbose_name="Details")
+    not_done_text = SafeCharField(max_length=300, blank=True, verbose_name=_("Details"))
     risk = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,9 +64,9 @@ class SafetyScreen(models.Model):
 
 
 class HomicidalIdeation(models.TextChoices):
-    NONE = "none", "None"
-    PRESENT = "present", "Present"
-    NOT_ASSESSED = "not_assessed", "Not assessed"
+    NONE = "none", _("None")
+    PRESENT = "present", _("Present")
+    NOT_ASSESSED = "not_assessed", _("Not assessed")
 
 
 class RiskFormulation(models.Model):
@@ -78,7 +85,7 @@ class RiskFormulation(models.Model):
     ideation_frequency = SafeCharField(max_length=300, blank=True)
     ideation_intensity = SafeCharField(max_length=300, blank=True)
     plan_details = LimitedTextField(
-        blank=True, help_text="Timing, location, lethality, availability, preparatory acts."
+        blank=True, help_text=_("Timing, location, lethality, availability, preparatory acts.")
     )
     intent = LimitedTextField(blank=True)
     reasons_to_die = LimitedTextField(blank=True)
@@ -92,37 +99,42 @@ class RiskFormulation(models.Model):
         max_length=10,
         choices=[c for c in RiskLevel.choices if c[0] != RiskLevel.NONE],
         blank=True,
-        verbose_name="Clinician risk level",
+        verbose_name=_("Clinician risk level"),
     )
-    imminent = models.BooleanField(default=False, verbose_name="Imminent risk")
+    imminent = models.BooleanField(default=False, verbose_name=_("Imminent risk"))
     rationale = LimitedTextField(blank=True)
     # The honest ways out of "safety plan" and "supervisor's response" (CLINICAL.md §9.5).
     plan_not_done_reason = models.CharField(
-        max_length=20, choices=ReasonCode.choices, blank=True, verbose_name="No safety plan because"
+        max_length=20,
+        choices=ReasonCode.choices,
+        blank=True,
+        verbose_name=_("No safety plan because"),
     )
     plan_not_done_text = SafeCharField(
-        max_length=300, blank=True, verbose_name="Details (no safety plan)"
+        max_length=300, blank=True, verbose_name=_("Details (no safety plan)")
     )
     supervisor_not_done_reason = models.CharField(
         max_length=20,
         choices=ReasonCode.choices,
         blank=True,
-        verbose_name="No supervisor response because",
+        verbose_name=_("No supervisor response because"),
     )
     supervisor_not_done_text = SafeCharField(
-        max_length=300, blank=True, verbose_name="Details (no supervisor response)"
+        max_length=300, blank=True, verbose_name=_("Details (no supervisor response)")
     )
     override_reason = LimitedTextField(
-        blank=True, help_text="Required when your level is below the screen's."
+        blank=True, help_text=_("Required when your level is below the screen's.")
     )
     duty_to_warn_not_indicated_rationale = LimitedTextField(
-        blank=True, verbose_name="Duty to warn not indicated: rationale"
+        blank=True, verbose_name=_("Duty to warn not indicated: rationale")
     )
     duty_to_warn_consulted_with = SafeCharField(
-        max_length=300, blank=True, verbose_name="Consulted with"
+        max_length=300, blank=True, verbose_name=_("Consulted with")
     )
-    abuse_disclosed = models.BooleanField(default=False, verbose_name="Abuse or neglect disclosed")
-    abuse_rationale = LimitedTextField(blank=True, verbose_name="No report made: rationale")
+    abuse_disclosed = models.BooleanField(
+        default=False, verbose_name=_("Abuse or neglect disclosed")
+    )
+    abuse_rationale = LimitedTextField(blank=True, verbose_name=_("No report made: rationale"))
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -130,16 +142,16 @@ class RiskFormulation(models.Model):
 
 
 class Presence(models.TextChoices):
-    YES = "yes", "Yes"
-    NO = "no", "No"
-    UNKNOWN = "unknown", "Unknown"
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class MeansAccess(models.TextChoices):
-    YES = "yes", "Yes"
-    NO = "no", "No"
-    UNKNOWN = "unknown", "Unknown"
-    DECLINED = "declined", "Declined to answer"
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    UNKNOWN = "unknown", _("Unknown")
+    DECLINED = "declined", _("Declined to answer")
 
 
 MeansNotDoneReason = ReasonCode
@@ -158,38 +170,38 @@ class MeansSafety(models.Model):
     intoxication = models.CharField(max_length=10, choices=Presence.choices, blank=True)
     substance = SafeCharField(max_length=200, blank=True)
     firearms = models.CharField(
-        max_length=10, choices=MeansAccess.choices, blank=True, verbose_name="Access to firearms"
+        max_length=10, choices=MeansAccess.choices, blank=True, verbose_name=_("Access to firearms")
     )
     medications = models.CharField(
         max_length=10,
         choices=MeansAccess.choices,
         blank=True,
-        verbose_name="Access to lethal medications",
+        verbose_name=_("Access to lethal medications"),
     )
     other_means = models.CharField(
         max_length=10,
         choices=MeansAccess.choices,
         blank=True,
-        verbose_name="Access to other lethal means",
+        verbose_name=_("Access to other lethal means"),
     )
-    other_means_text = SafeCharField(max_length=300, blank=True, verbose_name="Which means")
+    other_means_text = SafeCharField(max_length=300, blank=True, verbose_name=_("Which means"))
     means_safety_notes = LimitedTextField(
-        blank=True, verbose_name="Means safety counselling and agreements"
+        blank=True, verbose_name=_("Means safety counselling and agreements")
     )
     means_not_done_reason = models.CharField(
         max_length=20,
         choices=ReasonCode.choices,
         blank=True,
-        verbose_name="Means questions not completed because",
+        verbose_name=_("Means questions not completed because"),
     )
     means_not_done_text = SafeCharField(
-        max_length=300, blank=True, verbose_name="Details (means questions)"
+        max_length=300, blank=True, verbose_name=_("Details (means questions)")
     )
     lethality_notes = LimitedTextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "means safety"
+        verbose_name_plural = _("means safety")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(agitation__isnull=True) | models.Q(agitation__lte=10),
@@ -202,11 +214,11 @@ class MeansSafety(models.Model):
 
 
 class NotifyMethod(models.TextChoices):
-    IN_APP = "in_app", "In-app notification"
-    PHONE = "phone", "Phone"
-    IN_PERSON = "in_person", "In person"
-    TEXT = "text", "Text message"
-    OTHER = "other", "Other"
+    IN_APP = "in_app", _("In-app notification")
+    PHONE = "phone", _("Phone")
+    IN_PERSON = "in_person", _("In person")
+    TEXT = "text", _("Text message")
+    OTHER = "other", _("Other")
 
 
 class SupervisorNotification(models.Model):
@@ -244,12 +256,15 @@ class SupervisorNotification(models.Model):
 class PlanStep(models.TextChoices):
     """Stanley-Brown steps, in order; entries of steps 3–5 have a name and a phone."""
 
-    WARNING_SIGNS = "warning_signs", "Step 1: Warning signs"
-    COPING = "coping", "Step 2: Internal coping strategies"
-    DISTRACTION = "distraction", "Step 3: People and social settings that provide distraction"
-    HELP = "help", "Step 4: People whom I can ask for help"
-    PROFESSIONALS = "professionals", "Step 5: Professionals or agencies I can contact in a crisis"
-    ENVIRONMENT = "environment", "Step 6: Making the environment safe"
+    WARNING_SIGNS = "warning_signs", _("Step 1: Warning signs")
+    COPING = "coping", _("Step 2: Internal coping strategies")
+    DISTRACTION = "distraction", _("Step 3: People and social settings that provide distraction")
+    HELP = "help", _("Step 4: People whom I can ask for help")
+    PROFESSIONALS = (
+        "professionals",
+        _("Step 5: Professionals or agencies I can contact in a crisis"),
+    )
+    ENVIRONMENT = "environment", _("Step 6: Making the environment safe")
 
 
 CONTACT_STEPS = (PlanStep.DISTRACTION, PlanStep.HELP, PlanStep.PROFESSIONALS)
@@ -280,16 +295,16 @@ class SafetyPlanVersion(models.Model):
     # {step: [entry, ...]}: entries are strings for steps 1, 2, 6 and {"name", "phone"} for 3–5.
     steps = SafeJSONField(default=dict)
     worth_living_for = LimitedTextField(
-        blank=True, verbose_name="The one thing most important to me and worth living for"
+        blank=True, verbose_name=_("The one thing most important to me and worth living for")
     )
     likelihood_of_use = models.PositiveSmallIntegerField(
-        null=True, blank=True, verbose_name="Likelihood of use (0–10)"
+        null=True, blank=True, verbose_name=_("Likelihood of use (0–10)")
     )
     barriers = LimitedTextField(blank=True)
     copy_kept_where = SafeCharField(
-        max_length=300, blank=True, verbose_name="Where the client keeps the copy"
+        max_length=300, blank=True, verbose_name=_("Where the client keeps the copy")
     )
-    copy_given = models.BooleanField(default=False, verbose_name="Copy given to the client")
+    copy_given = models.BooleanField(default=False, verbose_name=_("Copy given to the client"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -318,7 +333,7 @@ class SafetyPlanVersion(models.Model):
         return all(self.entries(step) for step in REQUIRED_STEPS)
 
     @property
-    def step_list(self) -> list[tuple[str, str, bool, list[Any]]]:
+    def step_list(self) -> list[tuple[str, StrOrPromise, bool, list[Any]]]:
         """(key, label, has contacts, entries) per step, in order, for templates."""
         return [
             (step.value, step.label, step in CONTACT_STEPS, self.entries(step)) for step in PlanStep
@@ -326,14 +341,14 @@ class SafetyPlanVersion(models.Model):
 
 
 class DisclosureType(models.TextChoices):
-    CHILD_ABUSE = "child_abuse", "Child abuse"
-    ADULT_ABUSE = "adult_abuse", "Adult abuse or neglect"
-    DOMESTIC_VIOLENCE = "domestic_violence", "Domestic violence"
-    DUTY_TO_WARN = "duty_to_warn", "Duty to warn / protect"
-    EMERGENCY_SERVICES = "emergency_services", "Emergency services"
-    AUTHORIZED_RELEASE = "authorized_release", "Release with the client's authorization"
-    COURT_ORDER = "court_order", "Subpoena or court order"
-    OTHER = "other", "Other"
+    CHILD_ABUSE = "child_abuse", _("Child abuse")
+    ADULT_ABUSE = "adult_abuse", _("Adult abuse or neglect")
+    DOMESTIC_VIOLENCE = "domestic_violence", _("Domestic violence")
+    DUTY_TO_WARN = "duty_to_warn", _("Duty to warn / protect")
+    EMERGENCY_SERVICES = "emergency_services", _("Emergency services")
+    AUTHORIZED_RELEASE = "authorized_release", _("Release with the client's authorization")
+    COURT_ORDER = "court_order", _("Subpoena or court order")
+    OTHER = "other", _("Other")
 
 
 ABUSE_TYPES = (
@@ -376,7 +391,7 @@ class Disclosure(models.Model):
         blank=True,
     )
     type = models.CharField(max_length=30, choices=DisclosureType.choices)
-    legal_basis = SafeCharField(max_length=300, verbose_name="Legal basis / jurisdiction")
+    legal_basis = SafeCharField(max_length=300, verbose_name=_("Legal basis / jurisdiction"))
     threat_description = LimitedTextField(blank=True)
     identifiable_victim = SafeCharField(max_length=300, blank=True)
     imminence = SafeCharField(max_length=300, blank=True)
@@ -385,13 +400,13 @@ class Disclosure(models.Model):
     recipient_address = SafeCharField(max_length=300, blank=True)
     reference_number = SafeCharField(max_length=100, blank=True)
     disclosed_at = models.DateTimeField()
-    information_disclosed = LimitedTextField(verbose_name="Information disclosed")
+    information_disclosed = LimitedTextField(verbose_name=_("Information disclosed"))
     purpose = LimitedTextField()
     individual_informed = models.BooleanField(
-        default=False, verbose_name="Client informed of the disclosure"
+        default=False, verbose_name=_("Client informed of the disclosure")
     )
     not_informed_reason = SafeCharField(
-        max_length=300, blank=True, verbose_name="Reason the client was not informed"
+        max_length=300, blank=True, verbose_name=_("Reason the client was not informed")
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from safety.cssrs import (
     ITEM_BY_KEY,
@@ -93,13 +94,15 @@ def agitation_rated(note: CrisisSession) -> Iterable[SignProblem]:
     face_to_face = note.modality in Modality.face_to_face()
     if value is None:
         yield _problem(
-            "Rate agitation (BARS 1–7)." if face_to_face else "Rate agitation (0–10).",
+            gettext("Rate agitation (BARS 1–7).")
+            if face_to_face
+            else gettext("Rate agitation (0–10)."),
             means_id("agitation"),
             "agitation",
         )
     elif face_to_face and not 1 <= value <= 7:
         yield _problem(
-            "Agitation in an in-person, video or mobile contact is rated on BARS (1–7).",
+            gettext("Agitation in an in-person, video or mobile contact is rated on BARS (1–7)."),
             means_id("agitation"),
             "agitation_bars",
         )
@@ -111,12 +114,16 @@ def cssrs_complete(note: CrisisSession) -> Iterable[SignProblem]:
     screen = _screen(note)
     answers = screen.answers
     for key, message in cssrs_validate(answers, screen.version).items():
-        yield _problem(f"C-SSRS: {message}", screen_id(key), "cssrs_inconsistent")
+        yield _problem(
+            gettext("C-SSRS: %(message)s") % {"message": message},
+            screen_id(key),
+            "cssrs_inconsistent",
+        )
     if not requires(note, R.SCREEN):
         return
     if requires(note, R.SINCE_LAST_CONTACT) and screen.version != CssrsVersion.SINCE_LAST_CONTACT:
         yield _problem(
-            "Follow-up contact: ask the C-SSRS “since last contact” version.",
+            gettext("Follow-up contact: ask the C-SSRS “since last contact” version."),
             screen_id("version_1"),
             "cssrs_version",
         )
@@ -126,7 +133,10 @@ def cssrs_complete(note: CrisisSession) -> Iterable[SignProblem]:
     if missing:
         numbers = ", ".join(ITEM_BY_KEY[k].number for k in missing)
         yield _problem(
-            f"Complete the C-SSRS (unanswered: {numbers}), or record why it could not be done.",
+            gettext(
+                "Complete the C-SSRS (unanswered: %(numbers)s), or record why it could not be done."
+            )
+            % {"numbers": numbers},
             screen_id(missing[0]),
             "cssrs_incomplete",
         )
@@ -139,13 +149,13 @@ def formulation_when_any_yes(note: CrisisSession) -> Iterable[SignProblem]:
     formulation = _formulation(note)
     if not formulation.clinician_level:
         yield _problem(
-            "A C-SSRS answer is yes: choose your clinician risk level.",
+            gettext("A C-SSRS answer is yes: choose your clinician risk level."),
             formulation_id("clinician_level_0"),
             "clinician_level",
         )
     if not formulation.rationale.strip():
         yield _problem(
-            "A C-SSRS answer is yes: write the rationale for your risk level.",
+            gettext("A C-SSRS answer is yes: write the rationale for your risk level."),
             formulation_id("rationale"),
             "rationale",
         )
@@ -160,7 +170,7 @@ def override_reason_given(note: CrisisSession) -> Iterable[SignProblem]:
         and not formulation.override_reason.strip()
     ):
         yield _problem(
-            "Your risk level is below the screen's: give the reason for the override.",
+            gettext("Your risk level is below the screen's: give the reason for the override."),
             formulation_id("override_reason"),
             "override_reason",
         )
@@ -177,30 +187,49 @@ def plan_and_means_when_moderate(note: CrisisSession) -> Iterable[SignProblem]:
         plan = plan_in_force(note=note)
         if plan is None or not plan.is_active:
             yield _problem(
-                "Moderate or high risk: create or review the client's safety plan "
-                "(steps 1, 2, 5 and 6 need at least one entry), or record why not.",
+                gettext(
+                    "Moderate or high risk: create or review the client's safety plan "
+                    "(steps 1, 2, 5 and 6 need at least one entry), or record why not."
+                ),
                 PLAN_ANCHOR,
                 "safety_plan",
             )
     means = _means(note)
     if not requires(note, R.MEANS) or means.means_not_done_reason:
         return
-    for name, label in (
-        ("firearms", "firearms"),
-        ("medications", "lethal medications"),
-        ("other_means", "other lethal means"),
+    for name, message in (
+        (
+            "firearms",
+            gettext_lazy(
+                "Moderate or high risk: ask about access to firearms (or record why the means "
+                "questions were not completed)."
+            ),
+        ),
+        (
+            "medications",
+            gettext_lazy(
+                "Moderate or high risk: ask about access to lethal medications (or record why "
+                "the means questions were not completed)."
+            ),
+        ),
+        (
+            "other_means",
+            gettext_lazy(
+                "Moderate or high risk: ask about access to other lethal means (or record why "
+                "the means questions were not completed)."
+            ),
+        ),
     ):
         if not getattr(means, name):
             yield _problem(
-                f"Moderate or high risk: ask about access to {label} "
-                "(or record why the means questions were not completed).",
+                str(message),
                 means_id(f"{name}_0"),  # radios: the first one takes the focus
                 f"means_{name}",
             )
     has_access = MeansAccess.YES in (means.firearms, means.medications, means.other_means)
     if has_access and not means.means_safety_notes.strip():
         yield _problem(
-            "The client has access to lethal means: record the means-safety counselling.",
+            gettext("The client has access to lethal means: record the means-safety counselling."),
             means_id("means_safety_notes"),
             "means_safety_notes",
         )
@@ -238,8 +267,10 @@ def high_risk_actions(note: CrisisSession) -> Iterable[SignProblem]:
         and not notified.filter(responded_at__isnull=False).exists()
     ):
         yield _problem(
-            "High or imminent risk: notify your supervisor and record their response "
-            "(or record why there is none).",
+            gettext(
+                "High or imminent risk: notify your supervisor and record their response "
+                "(or record why there is none)."
+            ),
             SUPERVISOR_ANCHOR,
             "supervisor_notified",
         )
@@ -250,8 +281,10 @@ def high_risk_actions(note: CrisisSession) -> Iterable[SignProblem]:
         and not follow_up.disposition_rationale.strip()
     ):
         yield _problem(
-            "High or imminent risk with the client stabilised at home: write the rationale "
-            "for that disposition.",
+            gettext(
+                "High or imminent risk with the client stabilised at home: write the rationale "
+                "for that disposition."
+            ),
             "id_follow_up-disposition_rationale",
             "disposition_rationale",
             section=FOLLOW_UP,
@@ -259,8 +292,11 @@ def high_risk_actions(note: CrisisSession) -> Iterable[SignProblem]:
     hours = note.clinic.followup_due_hours_high
     if not follow_up.task_not_done_reason and not _task_due_within(note, hours):
         yield _problem(
-            f"High or imminent risk: add a follow-up task due within {hours} hours of the "
-            "session's end (or record why there is none).",
+            gettext(
+                "High or imminent risk: add a follow-up task due within %(hours)s hours of the "
+                "session's end (or record why there is none)."
+            )
+            % {"hours": hours},
             TASKS_ANCHOR,
             "followup_task_high",
             section=FOLLOW_UP,
@@ -277,8 +313,11 @@ def moderate_followup(note: CrisisSession) -> Iterable[SignProblem]:
     hours = note.clinic.followup_due_hours_moderate
     if not _task_due_within(note, hours):
         yield _problem(
-            f"Moderate risk: add a follow-up task due within {hours} hours of the session's "
-            "end (or record why there is none).",
+            gettext(
+                "Moderate risk: add a follow-up task due within %(hours)s hours of the session's "
+                "end (or record why there is none)."
+            )
+            % {"hours": hours},
             TASKS_ANCHOR,
             "followup_task_moderate",
             section=FOLLOW_UP,
@@ -298,14 +337,16 @@ def duty_to_warn(note: CrisisSession) -> Iterable[SignProblem]:
         return
     if not formulation.duty_to_warn_not_indicated_rationale.strip():
         yield _problem(
-            "Homicidal ideation or an identifiable target: record a duty-to-warn disclosure, "
-            "or why a warning is not indicated.",
+            gettext(
+                "Homicidal ideation or an identifiable target: record a duty-to-warn disclosure, "
+                "or why a warning is not indicated."
+            ),
             formulation_id("duty_to_warn_not_indicated_rationale"),
             "duty_to_warn",
         )
     if not formulation.duty_to_warn_consulted_with.strip():
         yield _problem(
-            "Duty to warn not indicated: say who you consulted.",
+            gettext("Duty to warn not indicated: say who you consulted."),
             formulation_id("duty_to_warn_consulted_with"),
             "duty_to_warn_consulted",
         )
@@ -320,8 +361,10 @@ def abuse_disclosure(note: CrisisSession) -> Iterable[SignProblem]:
         return
     if not formulation.abuse_rationale.strip():
         yield _problem(
-            "Abuse was disclosed: record the report as a disclosure, or the rationale for not "
-            "reporting.",
+            gettext(
+                "Abuse was disclosed: record the report as a disclosure, or the rationale for not "
+                "reporting."
+            ),
             formulation_id("abuse_rationale"),
             "abuse_report",
         )
@@ -355,15 +398,15 @@ def coded_reasons(note: CrisisSession) -> list[CodedReason]:
     screen, formulation, means = _screen(note), _formulation(note), _means(note)
     follow_up = note.follow_up
     found = [
-        ("C-SSRS screen", screen.not_done_reason, screen.not_done_text),
-        ("Means-safety questions", means.means_not_done_reason, means.means_not_done_text),
-        ("Safety plan", formulation.plan_not_done_reason, formulation.plan_not_done_text),
+        (gettext("C-SSRS screen"), screen.not_done_reason, screen.not_done_text),
+        (gettext("Means-safety questions"), means.means_not_done_reason, means.means_not_done_text),
+        (gettext("Safety plan"), formulation.plan_not_done_reason, formulation.plan_not_done_text),
         (
-            "Supervisor response",
+            gettext("Supervisor response"),
             formulation.supervisor_not_done_reason,
             formulation.supervisor_not_done_text,
         ),
-        ("Follow-up task", follow_up.task_not_done_reason, follow_up.task_not_done_text),
+        (gettext("Follow-up task"), follow_up.task_not_done_reason, follow_up.task_not_done_text),
     ]
     return [
         CodedReason(what, reason_text(code, ""), text.strip()) for what, code, text in found if code
@@ -376,12 +419,14 @@ def high_risk_with_reasons(note: CrisisSession) -> str | None:
     free text is on the note: the reason column is short)."""
     if not _urgent(note):
         return None
-    reasons = coded_reasons(note)
-    if not reasons:
-        return None
-    return "High risk signed with reasons instead of: " + "; ".join(
-        f"{r.what} ({r.label})" for r in reasons
-    )
+    # Stored on the note as part of the record: in English, whoever signs (docs/i18n.md).
+    with translation.override("en"):
+        reasons = coded_reasons(note)
+        if not reasons:
+            return None
+        return "High risk signed with reasons instead of: " + "; ".join(
+            f"{r.what} ({r.label})" for r in reasons
+        )
 
 
 RULES = (

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django import forms as django_forms
+from django.conf import settings
+from django.utils.translation import gettext
 
 from safety import rules
 from safety.cssrs import (
@@ -17,13 +19,14 @@ from safety.cssrs import (
     NONE,
     WINDOW_TEXT,
     CssrsVersion,
+    Wording,
     cssrs_any_yes,
-    cssrs_item_text,
     cssrs_items,
     cssrs_missing,
     cssrs_risk,
     cssrs_risk_floor,
     cssrs_risk_text,
+    cssrs_wording,
 )
 from safety.fhir import safety_fhir_resources
 from safety.forms import (
@@ -202,9 +205,9 @@ class SafetySection(NoteSection):
             "risk_floor_label": LABELS[floor] if floor and floor != NONE else "",
             "risk_factor_labels": _labels(RISK_FACTORS, formulation.risk_factors),
             "protective_factor_labels": _labels(PROTECTIVE_FACTORS, formulation.protective_factors),
-            "agitation_heading": "Agitation, BARS 1–7"
+            "agitation_heading": gettext("Agitation, BARS 1–7")
             if face_to_face
-            else "Agitation, clinician rating 0–10",
+            else gettext("Agitation, clinician rating 0–10"),
             "agitation_label": dict(BARS).get(means.agitation or -1, "") if face_to_face else "",
             "notifications": notifications,
             "plan": plan_in_force(note=note),
@@ -218,6 +221,13 @@ class SafetySection(NoteSection):
         screen_form, formulation_form = forms[0], forms[1]
         version = str(screen_form["version"].value() or CssrsVersion.RECENT)
         any_yes = cssrs_any_yes(context["screen"].answers)
+        # The items are read to the client: in the client's language where a validated
+        # translation of that version exists, else in English with a notice (safety/cssrs.py).
+        wordings: dict[str, Wording] = {
+            str(v): cssrs_wording(v, note.client.language)
+            for v in (CssrsVersion.RECENT, CssrsVersion.SINCE_LAST_CONTACT)
+        }
+        window_text: dict[str, str] = {v: _window_text(v, wordings[v]) for v in wordings}
         context.update(
             {
                 # Both versions' wording on each row: cssrs.js shows the chosen one.
@@ -225,15 +235,22 @@ class SafetySection(NoteSection):
                     {
                         "item": item,
                         "field": screen_form[item.key],
-                        "recent": item.text,
-                        "since_last_contact": cssrs_item_text(
-                            item.key, CssrsVersion.SINCE_LAST_CONTACT
+                        "recent": wordings[CssrsVersion.RECENT].items[item.key],
+                        "since_last_contact": wordings[CssrsVersion.SINCE_LAST_CONTACT].items.get(
+                            item.key, ""
                         ),
-                        "current": cssrs_item_text(item.key, version) or item.text,
+                        "current": wordings.get(version, wordings[CssrsVersion.RECENT]).items.get(
+                            item.key
+                        )
+                        or wordings[CssrsVersion.RECENT].items[item.key],
                     }
                     for item in ITEMS
                 ],
-                "window_text": {**WINDOW_TEXT, "current": WINDOW_TEXT.get(version, "")},
+                "item6_examples_by_version": {v: w.item6_examples for v, w in wordings.items()},
+                "item6_examples": wordings.get(
+                    version, wordings[CssrsVersion.RECENT]
+                ).item6_examples,
+                "window_text": {**window_text, "current": window_text.get(version, "")},
                 # SAFE-T starts as one line while no answer is yes and nothing is written in it.
                 "formulation_open": any_yes
                 or bool(formulation_form.errors)
@@ -255,11 +272,24 @@ class SafetySection(NoteSection):
         return self._common(note)
 
 
+def _window_text(version: str, wording: Wording) -> str:
+    """The time frame of the version, and the notice when the client's language has no
+    validated translation of it (the items then stay in English)."""
+    text = str(WINDOW_TEXT[version])
+    if wording.fallback:
+        names = dict(settings.LANGUAGES)
+        notice = gettext("No validated translation in %(language)s; items shown in English.") % {
+            "language": names.get(wording.requested_language, wording.requested_language)
+        }
+        text = f"{text} {notice}"
+    return text
+
+
 def _filled(row: Any, name: str) -> bool:
     return getattr(row, name) not in (None, "", [], False)
 
 
-def _labels(groups: list[tuple[str, list[tuple[str, str]]]], codes: list[str]) -> list[str]:
+def _labels(groups: list[Any], codes: list[str]) -> list[str]:
     labels = flat(groups)
     return [labels.get(code, code) for code in codes or []]
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.selectors import supervisor_for
@@ -56,8 +58,14 @@ def _require_draft(note: CrisisSession) -> CrisisSession:
     signing (note_sign locks the same row), so nothing is added to a note being signed."""
     locked = CrisisSession.objects.select_for_update().get(pk=note.pk)
     if locked.status != NoteStatus.DRAFT:
-        raise NoteNotEditable("This note is signed: add an addendum instead.")
+        raise NoteNotEditable(gettext("This note is signed: add an addendum instead."))
     return locked
+
+
+def _for(recipient: User, message: Any, **params: str) -> str:
+    """A notification's text in its recipient's language (it is stored once, read by them)."""
+    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+        return str(message) % params
 
 
 @transaction.atomic
@@ -71,8 +79,10 @@ def supervisor_notify(
     supervisor = supervisor_for(user=actor)
     if supervisor is None:
         raise NoSupervisor(
-            "Your team has no active supervisor in crisisnotes: call your on-call supervisor and "
-            "record the notification below."
+            gettext(
+                "Your team has no active supervisor in crisisnotes: call your on-call supervisor "
+                "and record the notification below."
+            )
         )
     record = SupervisorNotification.objects.create(
         session=note,
@@ -92,7 +102,12 @@ def supervisor_notify(
         event_key=f"safety:notify:{note.pk}:{count}",
         kind="safety_notify",
         # No client name: the message may be e-mailed, and e-mail leaves the clinic's systems.
-        message=f"{actor.display_name} asks you to consult on a high-risk session now.",
+        # In the supervisor's language: the message is stored as they will read it.
+        message=_for(
+            supervisor,
+            gettext_lazy("%(name)s asks you to consult on a high-risk session now."),
+            name=actor.display_name,
+        ),
         url=reverse("safety:supervisor_ack", args=[record.pk]),
     )
     audit_record(
@@ -149,7 +164,7 @@ def supervisor_acknowledge(
     """The notified supervisor records their response; it fills the note's record. The note
     must still be a draft (a signed note's records are frozen, also by the database)."""
     if record.supervisor_id != actor.pk:
-        raise NotYourNotification("This notification was sent to another supervisor.")
+        raise NotYourNotification(gettext("This notification was sent to another supervisor."))
     note = _require_draft(record.session)
     record = SupervisorNotification.objects.select_for_update().get(pk=record.pk)
     record.response = response.strip()
@@ -166,27 +181,43 @@ def supervisor_acknowledge(
         recipient=note.author,
         event_key=f"safety:ack:{record.pk}",
         kind="safety_ack",
-        message=f"{actor.display_name} responded to your consultation request.",
+        message=_for(
+            note.author,
+            gettext_lazy("%(name)s responded to your consultation request."),
+            name=actor.display_name,
+        ),
         url=reverse("crisis_sessions:note_detail", args=[note.pk]),
         email=False,
     )
     return record
 
 
-EMERGENCY_DEPARTMENT = "Nearest emergency department"
+EMERGENCY_DEPARTMENT = gettext_lazy("Nearest emergency department")
+
+
+def _emergency_department_names() -> set[str]:
+    """The placeholder's name in every language (it is written in the client's)."""
+    names = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            names.add(str(EMERGENCY_DEPARTMENT))
+    return names
 
 
 def plan_default_steps(*, client: Client) -> dict[str, list[Any]]:
-    """A new plan's steps: step 5 pre-filled with 988, the clinic's own crisis line and a line for
-    the local emergency department (CLINICAL.md §7). The clinic records no emergency department,
-    so that line is a named placeholder with no phone, for the counselor to complete."""
-    professionals = [{"name": "988 Suicide & Crisis Lifeline (call or text)", "phone": "988"}]
+    """A new plan's steps: step 5 pre-filled with the clinic's crisis lines (988 unless the
+    clinic changed it), the clinic's own crisis line and a line for the local emergency
+    department (CLINICAL.md §7). The clinic records no emergency department, so that line is a
+    named placeholder with no phone, for the counselor to complete; it is written in the
+    client's language, as it ends up on the client's copy."""
     clinic = client.clinic
+    professionals = [dict(line) for line in clinic.crisis_lines]
     if clinic.crisis_line_phone:
         professionals.append(
             {"name": clinic.crisis_line_name or clinic.name, "phone": clinic.crisis_line_phone}
         )
-    professionals.append({"name": EMERGENCY_DEPARTMENT, "phone": ""})
+    with translation.override(client.language):
+        professionals.append({"name": str(EMERGENCY_DEPARTMENT), "phone": ""})
     steps: dict[str, list[Any]] = {step.value: [] for step in PlanStep}
     steps[PlanStep.PROFESSIONALS] = professionals
     return steps
@@ -215,6 +246,7 @@ def safety_plan_save(
         session = _require_draft(session)
     # The pre-filled emergency-department line is a prompt, not a contact: left without a
     # number it would print on the client's copy as a line they cannot call.
+    placeholders = _emergency_department_names()
     steps = {
         key: [
             entry
@@ -222,7 +254,7 @@ def safety_plan_save(
             if not (
                 key == PlanStep.PROFESSIONALS
                 and isinstance(entry, dict)
-                and entry.get("name") == EMERGENCY_DEPARTMENT
+                and entry.get("name") in placeholders
                 and not (entry.get("phone") or "").strip()
             )
         ]
@@ -307,12 +339,14 @@ def disclosure_record(
     arrives months later). Only the session's author, a supervisor or a clinic admin of the
     client's clinic may; the row is never changed afterwards (database trigger)."""
     if client.clinic_id != actor.clinic_id:
-        raise SafetyError("This client is not in your clinic.")
+        raise SafetyError(gettext("This client is not in your clinic."))
     if session is not None and (session.client_id != client.pk):
-        raise SafetyError("That session is not one of this client's.")
+        raise SafetyError(gettext("That session is not one of this client's."))
     if not _may_record_disclosure(actor, session):
         raise SafetyError(
-            "Only the session's author, a supervisor or a clinic admin can record a disclosure."
+            gettext(
+                "Only the session's author, a supervisor or a clinic admin can record a disclosure."
+            )
         )
     # Never `session`: that would add the row to a signed note's content (and hash). A later
     # disclosure only names the session it concerns.
@@ -342,12 +376,12 @@ def disclosure_record_for_export(
     accounting row per client, naming the sessions of theirs it contained. Clinic admins only;
     recorded once per export (a unique constraint backs the check against a double click)."""
     if not actor.has_role(Role.CLINIC_ADMIN) or job.clinic_id != actor.clinic_id:
-        raise SafetyError("Only a clinic admin of the export's clinic can record this.")
+        raise SafetyError(gettext("Only a clinic admin of the export's clinic can record this."))
     locked = ExportJob.objects.select_for_update().get(pk=job.pk)
     if locked.status != ExportStatus.DONE:
-        raise SafetyError("Only a finished export can have been sent.")
+        raise SafetyError(gettext("Only a finished export can have been sent."))
     if Disclosure.objects.filter(export_job=locked).exists():
-        raise SafetyError("This export is already recorded as a disclosure.")
+        raise SafetyError(gettext("This export is already recorded as a disclosure."))
     sessions_of: dict[int, list[int]] = {}
     records = CrisisSession.objects.filter(pk__in=locked.record_ids, clinic_id=locked.clinic_id)
     for session_id, client_id in records.order_by("started_at", "pk").values_list(

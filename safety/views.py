@@ -9,7 +9,8 @@ from django.db.models import Model
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.models import Role
@@ -32,6 +33,7 @@ from safety.forms import (
 )
 from safety.models import CONTACT_STEPS, SafetyPlanVersion
 from sessions.models import Client, CrisisSession
+from sessions.models.clients import phone_digits
 
 READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 
@@ -88,7 +90,7 @@ def supervisor_notify(request: AuthedRequest, note_id: int) -> HttpResponse:
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, "Your supervisor was notified.")
+        messages.success(request, gettext("Your supervisor was notified."))
     return redirect(note_url(note, "safety-supervisor"))
 
 
@@ -116,7 +118,9 @@ def supervisor_record(request: AuthedRequest, note_id: int) -> HttpResponse:
     if request.htmx:
         return _supervisor_panel(request, note, record_form=form)
     if form is not None:
-        messages.error(request, "The supervisor notification was not recorded: check the form.")
+        messages.error(
+            request, gettext("The supervisor notification was not recorded: check the form.")
+        )
     return redirect(note_url(note, "safety-supervisor"))
 
 
@@ -134,7 +138,7 @@ def supervisor_ack(request: AuthedRequest, record_id: int) -> HttpResponse:
         except SafetyError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Your response was recorded on the note.")
+            messages.success(request, gettext("Your response was recorded on the note."))
             return redirect(reverse("safety:supervisor_ack", args=[record.pk]))
     else:
         audit_record(
@@ -245,9 +249,15 @@ PANEL_FORM_ID = "safety-plan-panel-form"
 
 def _plan_saved_message(version: SafetyPlanVersion, created: bool) -> str:
     if not created:
-        return f"No changes: version {version.number} stays in force."
-    state = "active" if version.is_active else "not active yet (steps 1, 2, 5 and 6 need an entry)"
-    return f"Safety plan version {version.number} saved; it is {state}."
+        text = gettext("No changes: version %(number)s stays in force.")
+    elif version.is_active:
+        text = gettext("Safety plan version %(number)s saved; it is active.")
+    else:
+        text = gettext(
+            "Safety plan version %(number)s saved; it is not active yet (steps 1, 2, 5 and 6 "
+            "need an entry)."
+        )
+    return text % {"number": version.number}
 
 
 @role_required(Role.COUNSELOR)
@@ -349,12 +359,36 @@ def _client_copy_context(request: AuthedRequest, client_id: int) -> dict[str, An
     client = selectors.client_get(user=request.user, client_id=client_id)
     current = selectors.plan_current(client=client)
     if current is None:
-        raise Http404("this client has no safety plan yet")
+        raise Http404(gettext("This client has no safety plan yet."))
     entries = sum(len(entries) for *_, entries in current.step_list)
     # One page whatever the plan holds: long plans get a smaller (still large) type.
     density = "dense" if entries > 14 else ""
     density = "very-dense" if entries > 24 else density
-    return {"client": client, "plan": current, "clinic": client.clinic, "density": density}
+    return {
+        "client": client,
+        "plan": current,
+        "clinic": client.clinic,
+        "crisis_lines": _clinic_lines_not_in_plan(client.clinic, current),
+        "density": density,
+        # The screen bar above the copy is for the counselor: it stays in their language.
+        "interface_language": translation.get_language(),
+    }
+
+
+def _clinic_lines_not_in_plan(clinic: Any, plan: SafetyPlanVersion) -> list[dict[str, str]]:
+    """The clinic's crisis lines (its own, then the others of its settings) for the client copy,
+    leaving out any whose number step 5 of the plan already lists."""
+    listed = {
+        phone_digits(entry.get("phone", ""))
+        for entry in plan.steps.get("professionals", [])
+        if isinstance(entry, dict)
+    }
+    lines = []
+    if clinic.crisis_line_phone:
+        name = clinic.crisis_line_name or gettext("Crisis line")
+        lines.append({"name": name, "phone": clinic.crisis_line_phone})
+    lines += clinic.crisis_lines
+    return [line for line in lines if phone_digits(line["phone"]) not in listed]
 
 
 @role_required(*READERS)
@@ -366,20 +400,27 @@ def plan_client_copy(request: AuthedRequest, client_id: int) -> HttpResponse:
         obj=context["plan"],
         summary="Safety plan client copy (print)",
     )
-    return render(request, "safety/plan_client_copy.html", {**context, "pdf": False})
+    # The copy the client takes home is in the client's language, whatever the counselor's.
+    language = context["client"].language
+    with translation.override(language):
+        response = render(request, "safety/plan_client_copy.html", {**context, "pdf": False})
+    response["Content-Language"] = language
+    return response
 
 
 @role_required(*READERS)
 def plan_client_copy_pdf(request: AuthedRequest, client_id: int) -> HttpResponse:
     context = _client_copy_context(request, client_id)
-    return _pdf_export(
-        request,
-        template_name="safety/plan_client_copy.html",
-        context={**context, "pdf": True},
-        obj=context["plan"],
-        summary="Safety plan client copy (PDF)",
-        filename=f"safety-plan-v{context['plan'].number}.pdf",
-    )
+    # The copy the client takes home is in the client's language, whatever the counselor's.
+    with translation.override(context["client"].language):
+        return _pdf_export(
+            request,
+            template_name="safety/plan_client_copy.html",
+            context={**context, "pdf": True},
+            obj=context["plan"],
+            summary="Safety plan client copy (PDF)",
+            filename=f"safety-plan-v{context['plan'].number}.pdf",
+        )
 
 
 def _pdf_export(
@@ -416,7 +457,7 @@ def disclosure_new(request: AuthedRequest, note_id: int) -> HttpResponse:
         except SafetyError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Disclosure recorded in the client's accounting.")
+            messages.success(request, gettext("Disclosure recorded in the client's accounting."))
             return redirect(note_url(note, "safety-disclosures"))
     if request.method != "POST":
         audit_record(
@@ -508,7 +549,7 @@ def disclosure_record_view(request: AuthedRequest, client_id: int) -> HttpRespon
         except SafetyError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Disclosure recorded in the client's accounting.")
+            messages.success(request, gettext("Disclosure recorded in the client's accounting."))
             return redirect("safety:disclosure_accounting", client_id=client.pk)
     if request.method != "POST":
         audit_record(action=Action.VIEW, request=request, obj=client, summary="Disclosure form")
@@ -536,8 +577,12 @@ def disclosure_export_view(request: AuthedRequest, job_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Recorded in the accounting of disclosures of {len(created)} "
-                f"client{'s' if len(created) != 1 else ''}.",
+                ngettext(
+                    "Recorded in the accounting of disclosures of %(count)d client.",
+                    "Recorded in the accounting of disclosures of %(count)d clients.",
+                    len(created),
+                )
+                % {"count": len(created)},
             )
             return redirect("crisis_sessions:export_detail", job_id=job.pk)
     return render(

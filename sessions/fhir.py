@@ -27,6 +27,9 @@ from sessions import registry
 from sessions.models import CrisisSession, FollowUpAttempt, FollowUpTask
 from sessions.models.notes import Modality, NoteStatus
 
+# Language names in FHIR are in English, whatever the interface language of the request.
+LANGUAGE_NAMES = (("en", "English"), ("es", "Spanish"))
+
 FHIR_VERSION = "4.0.1"
 FHIR_JSON = "application/fhir+json"
 
@@ -201,7 +204,15 @@ def _patient(note: CrisisSession, organization: dict[str, Any]) -> dict[str, Any
     if client.location:
         base["address"] = [{"text": client.location}]
     if client.language:
-        base["communication"] = [{"language": {"text": client.language}}]
+        # BCP 47 code (the client's language choice) with its English name as the text.
+        base["communication"] = [
+            {
+                "language": {
+                    "coding": [{"system": "urn:ietf:bcp:47", "code": client.language}],
+                    "text": dict(LANGUAGE_NAMES).get(client.language, client.language),
+                }
+            }
+        ]
     if client.emergency_contact:
         base["contact"] = [{"name": {"text": client.emergency_contact}}]
     return compact(base)

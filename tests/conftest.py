@@ -25,6 +25,8 @@ celery_app.conf.task_default_queue = SESSION_QUEUE
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Folders compilemessages never walks into (a virtualenv holds other packages' catalogues).
+MESSAGES_IGNORE = (".venv", "var", "staticfiles", "node_modules", ".git")
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +46,17 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--disable-quic",
         ],
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_messages() -> None:
+    """The translation catalogues (locale/*.po) compiled to .mo, as the install step does, so a
+    test run from a fresh clone sees the Spanish texts (the .mo files are not in git)."""
+    from django.core.management import call_command
+    from django.utils.translation import trans_real
+
+    call_command("compilemessages", ignore_patterns=[*MESSAGES_IGNORE], verbosity=0)
+    trans_real._translations = {}  # nothing loaded before this point keeps an empty catalogue
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext
 
 from crisisnotes.accounts.models import Clinic, Role, Team, User
 from crisisnotes.accounts.services import user_create
@@ -27,6 +29,8 @@ CLINIC_SETTINGS_FIELDS: tuple[str, ...] = (
     "cosign_all_high_risk",
     "crisis_line_name",
     "crisis_line_phone",
+    "emergency_number",
+    "crisis_lines",
     "export_link_hours",
     "idle_timeout_minutes",
     "require_mfa",
@@ -40,7 +44,14 @@ class ClinicSettingsError(DomainError):
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list):  # crisis lines
+        return "; ".join(f"{line['name']}: {line['phone']}" for line in value) or "(empty)"
     return "(empty)" if value in (None, "") else str(value)
+
+
+def _label(name: str) -> str:
+    label = str(getattr(Clinic._meta.get_field(name), "verbose_name", name))
+    return f"{label[:1].upper()}{label[1:]}"
 
 
 @transaction.atomic
@@ -51,21 +62,23 @@ def clinic_settings_update(
     ("Follow-up due after high risk (hours): 24 → 12"). Returns the lines audited; nothing is
     written when nothing changed."""
     if not actor.has_role(Role.CLINIC_ADMIN) or actor.clinic_id != clinic.pk:
-        raise ClinicSettingsError("Only a clinic admin of this clinic can change its settings.")
+        raise ClinicSettingsError(
+            gettext("Only a clinic admin of this clinic can change its settings.")
+        )
     unknown = set(changes) - set(CLINIC_SETTINGS_FIELDS)
     if unknown:
         raise ClinicSettingsError(f"Not a clinic setting: {', '.join(sorted(unknown))}.")
     locked = Clinic.objects.select_for_update().get(pk=clinic.pk)
-    lines: list[str] = []
+    lines: list[str] = []  # in the admin's language, for the page
+    audited: list[str] = []  # in English, for the audit log (docs/i18n.md)
     changed: list[str] = []
     for name in CLINIC_SETTINGS_FIELDS:
         if name not in changes or getattr(locked, name) == changes[name]:
             continue
-        label = str(getattr(Clinic._meta.get_field(name), "verbose_name", name))
-        lines.append(
-            f"{label[:1].upper()}{label[1:]}: {_show(getattr(locked, name))} → "
-            f"{_show(changes[name])}"
-        )
+        change = f"{_show(getattr(locked, name))} → {_show(changes[name])}"
+        lines.append(f"{_label(name)}: {change}")
+        with translation.override("en"):
+            audited.append(f"{_label(name)}: {change}")
         setattr(locked, name, changes[name])
         changed.append(name)
     if not changed:
@@ -78,7 +91,7 @@ def clinic_settings_update(
         request=request,
         obj=locked,
         clinic=locked,
-        summary=("Clinic settings: " + "; ".join(lines))[:300],
+        summary=("Clinic settings: " + "; ".join(audited))[:300],
     )
     for name in changed:
         setattr(clinic, name, getattr(locked, name))

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 
 from crisisnotes.accounts.clinic_forms import ClinicSettingsForm
 from crisisnotes.accounts.clinic_services import ClinicSettingsError, clinic_settings_update
@@ -35,9 +36,11 @@ def clinic_settings_view(request: AuthedRequest) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             if lines:
-                messages.success(request, "Saved: " + "; ".join(lines) + ".")
+                messages.success(
+                    request, gettext("Saved: %(changes)s.") % {"changes": "; ".join(lines)}
+                )
             else:
-                messages.info(request, "Nothing changed.")
+                messages.info(request, gettext("Nothing changed."))
             return redirect("accounts:clinic_settings")
     return render(request, "accounts/clinic_settings.html", {"form": form})
 

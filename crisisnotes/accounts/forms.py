@@ -5,7 +5,9 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
+from django.utils.translation import gettext_lazy as _
 
 from crisisnotes.accounts.models import User
 from crisisnotes.accounts.services import user_password_reset_request
@@ -44,11 +46,11 @@ class UserForm(CleanTextFormMixin, forms.ModelForm):
             "is_clinic_admin",
         ]
         labels = {
-            "is_counselor": "Counselor",
-            "is_supervisor": "Supervisor",
-            "is_clinic_admin": "Clinic admin",
-            "is_trainee": "Trainee (notes need a supervisor's co-signature)",
-            "licence_number": "Licence number",
+            "is_counselor": _("Counselor"),
+            "is_supervisor": _("Supervisor"),
+            "is_clinic_admin": _("Clinic admin"),
+            "is_trainee": _("Trainee (notes need a supervisor's co-signature)"),
+            "licence_number": _("Licence number"),
         }
 
     def __init__(self, *args: Any, teams: Any, **kwargs: Any) -> None:
@@ -64,8 +66,30 @@ class UserForm(CleanTextFormMixin, forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if not any(cleaned.get(f) for f in ("is_counselor", "is_supervisor", "is_clinic_admin")):
-            raise forms.ValidationError("Give the user at least one role.")
+            raise forms.ValidationError(_("Give the user at least one role."))
         return cleaned
 
     def profile_changes(self) -> dict[str, Any]:
         return {f: self.cleaned_data[f] for f in self.Meta.fields if f != "username"}
+
+
+class LanguageForm(CleanTextFormMixin, forms.ModelForm):
+    """A user's own interface language (the "Language" page linked from the navigation bar)."""
+
+    class Meta:
+        model = User
+        fields = ["language"]
+        labels = {"language": _("Interface language")}
+        help_texts = {
+            "language": _(
+                "The language of every page you see. Client copies of safety plans are always "
+                "in the client's language."
+            )
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["language"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("The browser's language")), *settings.LANGUAGES]
+        field.widget.attrs["class"] = "form-select"

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 
 from crisisnotes.http import HtmxRequest, wants_json
 from crisisnotes.polling import is_poll
@@ -53,7 +54,7 @@ def signed_out_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "signed_out": True,
-            "message": "You were signed out — sign in again; your text is kept.",
+            "message": gettext("You were signed out — sign in again; your text is kept."),
             "login_url": reverse("login"),
         },
         status=401,
@@ -83,8 +84,14 @@ class IdleTimeoutMiddleware:
             # Shown on this page, or (for a script's request) on the login page that follows.
             messages.info(
                 request,
-                f"You were signed out after {minutes} minute{'s' if minutes != 1 else ''} "
-                "without activity. Sign in again to continue.",
+                ngettext(
+                    "You were signed out after %(minutes)d minute without activity. Sign in "
+                    "again to continue.",
+                    "You were signed out after %(minutes)d minutes without activity. Sign in "
+                    "again to continue.",
+                    minutes,
+                )
+                % {"minutes": minutes},
             )
             if wants_json(request):
                 return signed_out_json(request)

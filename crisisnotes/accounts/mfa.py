@@ -17,11 +17,14 @@ from allauth.mfa import signals as mfa_signals
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
@@ -70,11 +73,15 @@ class MfaRequiredMiddleware:
         if not mfa_required(user) or is_mfa_enabled(user):
             return None
         if request.headers.get("Accept", "").startswith("application/json"):
-            return JsonResponse({"message": "Set up two-factor sign-in first."}, status=403)
+            return JsonResponse(
+                {"message": gettext("Set up two-factor sign-in first.")}, status=403
+            )
         messages.info(
             request,
-            "Your role (or your clinic) requires two-factor sign-in. Set up an authenticator "
-            "app to continue.",
+            gettext(
+                "Your role (or your clinic) requires two-factor sign-in. Set up an authenticator "
+                "app to continue."
+            ),
         )
         return redirect("mfa_activate_totp")
 
@@ -109,20 +116,23 @@ class MFAAdapter(DefaultMFAAdapter):
         return None
 
 
-def security_notice(*, user: User, what: str) -> None:
+def security_notice(*, user: User, what: str, **params: str) -> None:
     """E-mail the user that their sign-in changed, so a change they did not make is noticed."""
     from crisisnotes.notifications.models import OutgoingEmail
     from crisisnotes.notifications.services import email_queue
 
     if not user.email or not user.is_active:
         return
-    email_queue(
-        recipient=user,
-        kind=OutgoingEmail.Kind.SECURITY,
-        subject=f"crisisnotes: {what}",
-        body=f"Hello {user.display_name},\n\n{what} on your crisisnotes account "
-        f"({user.get_username()}).\n\nIf this was not you, tell your clinic admin at once.",
-    )
+    # `what` is marked with gettext_noop by the callers: it is translated here, in the
+    # recipient's language (the e-mail is stored and sent later by a worker).
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        event = gettext(what) % params
+        subject = gettext("crisisnotes: %(event)s") % {"event": event}
+        body = gettext(
+            "Hello %(name)s,\n\n%(event)s on your crisisnotes account (%(username)s).\n\n"
+            "If this was not you, tell your clinic admin at once."
+        ) % {"name": user.display_name, "event": event, "username": user.get_username()}
+    email_queue(recipient=user, kind=OutgoingEmail.Kind.SECURITY, subject=subject, body=body)
 
 
 def _label(authenticator: Authenticator) -> str:
@@ -140,7 +150,7 @@ def _on_added(sender: Any, request: HttpRequest, user: User, authenticator: Any,
             summary=f"added {_label(authenticator)}",
         )
         if authenticator.type == Authenticator.Type.TOTP:
-            security_notice(user=user, what="Two-factor sign-in was set up")
+            security_notice(user=user, what=gettext_noop("Two-factor sign-in was set up"))
 
 
 @receiver(mfa_signals.authenticator_removed)
@@ -155,7 +165,7 @@ def _on_removed(
             obj=user,
             summary=f"removed {_label(authenticator)}",
         )
-        security_notice(user=user, what="Two-factor sign-in was removed")
+        security_notice(user=user, what=gettext_noop("Two-factor sign-in was removed"))
 
 
 @receiver(mfa_signals.authenticator_reset)
@@ -181,4 +191,4 @@ def _on_used(sender: Any, request: HttpRequest, user: User, authenticator: Any, 
             obj=user,
             summary="signed in with a recovery code",
         )
-        security_notice(user=user, what="A recovery code was used to sign in")
+        security_notice(user=user, what=gettext_noop("A recovery code was used to sign in"))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext, gettext_noop
 
 from crisisnotes.accounts.models import Clinic, Team, User
 from crisisnotes.audit.models import Action
@@ -33,7 +36,7 @@ class AccountError(DomainError):
 
 def _check_team(*, clinic: Clinic, team: Team | None) -> None:
     if team is not None and team.clinic_id != clinic.pk:
-        raise AccountError("That team belongs to another clinic.")
+        raise AccountError(gettext("That team belongs to another clinic."))
 
 
 @transaction.atomic
@@ -107,7 +110,7 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
     """Deactivate (or reactivate) a user. A deactivated user cannot log in; their name stays on
     everything they wrote because users are never deleted."""
     if user.pk == actor.pk and not active:
-        raise AccountError("You cannot deactivate your own account.")
+        raise AccountError(gettext("You cannot deactivate your own account."))
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
@@ -153,7 +156,11 @@ def user_mfa_reset(*, actor: User, user: User, request: HttpRequest | None = Non
         obj=user,
         summary=f"removed {removed} authenticator(s)",
     )
-    security_notice(user=user, what=f"Two-factor sign-in was reset by {actor.display_name}")
+    security_notice(
+        user=user,
+        what=gettext_noop("Two-factor sign-in was reset by %(name)s"),
+        name=actor.display_name,
+    )
     return removed
 
 
@@ -170,10 +177,12 @@ def user_password_reset_message(*, user: User, domain: str, use_https: bool) -> 
         "token": default_token_generator.make_token(user),
         "protocol": "https" if use_https else "http",
     }
-    subject = "".join(
-        render_to_string("registration/password_reset_subject.txt", context).splitlines()
-    )
-    return subject, render_to_string("registration/password_reset_email.txt", context)
+    # In the recipient's language (the worker sending it has no request to take one from).
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = "".join(
+            render_to_string("registration/password_reset_subject.txt", context).splitlines()
+        )
+        return subject, render_to_string("registration/password_reset_email.txt", context)
 
 
 def user_password_reset_request(*, user: User, domain: str, use_https: bool) -> bool:
@@ -190,3 +199,23 @@ def user_password_reset_request(*, user: User, domain: str, use_https: bool) -> 
         link_https=use_https,
     )
     return True
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str, request: HttpRequest | None = None) -> User:
+    """A user chooses their own interface language ("" = follow the browser); audited.
+    Takes effect from the next request (crisisnotes.middleware.UserLanguageMiddleware)."""
+    if language not in {"", *dict(settings.LANGUAGES)}:
+        raise AccountError(gettext("Choose one of the languages offered."))
+    if user.language != language:
+        old = user.language or "browser"
+        user.language = language
+        user.save(update_fields=["language"])
+        audit_record(
+            action=Action.UPDATE,
+            actor=user,
+            request=request,
+            obj=user,
+            summary=f"interface language {old} → {language or 'browser'}",
+        )
+    return user

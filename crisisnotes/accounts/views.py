@@ -13,9 +13,11 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
-from crisisnotes.accounts.forms import UserForm
+from crisisnotes.accounts.forms import LanguageForm, UserForm
 from crisisnotes.accounts.idle import LAST_ACTIVITY, TIMEOUT, idle_remaining, passive
 from crisisnotes.accounts.mfa import security_notice
 from crisisnotes.accounts.models import Role, User
@@ -29,6 +31,7 @@ from crisisnotes.accounts.selectors import (
 from crisisnotes.accounts.services import (
     AccountError,
     user_create,
+    user_language_set,
     user_mfa_reset,
     user_set_active,
     user_unlock,
@@ -111,11 +114,16 @@ def user_create_view(request: AuthedRequest) -> HttpResponse:
         if created is not None:
             messages.success(
                 request,
-                f"{created.display_name} was added. They set their password with "
-                "“Forgot password?” on the login page (an e-mail address is needed).",
+                gettext(
+                    "%(name)s was added. They set their password with “Forgot password?” on the "
+                    "login page (an e-mail address is needed)."
+                )
+                % {"name": created.display_name},
             )
             return redirect("accounts:user_list")
-    return render(request, "accounts/user_form.html", {"form": form, "title": "Add a user"})
+    return render(
+        request, "accounts/user_form.html", {"form": form, "title": gettext("Add a user")}
+    )
 
 
 @reauthentication_required(allow_get=True)
@@ -129,14 +137,14 @@ def user_edit_view(request: AuthedRequest, user_id: int) -> HttpResponse:
         # change leaves nothing half-applied on the object we render.
         fresh = user_get_for_admin(user=request.user, user_id=target.pk)
         if _save_user_form(request, form, fresh) is not None:
-            messages.success(request, f"Saved {fresh.display_name}.")
+            messages.success(request, gettext("Saved %(name)s.") % {"name": fresh.display_name})
             return redirect("accounts:user_list")
     return render(
         request,
         "accounts/user_form.html",
         {
             "form": form,
-            "title": f"Edit {target.display_name}",
+            "title": gettext("Edit %(name)s") % {"name": target.display_name},
             "target": target,
             "locked_out": user_is_locked_out(user=target),
             "mfa_enabled": is_mfa_enabled(target),
@@ -149,7 +157,7 @@ def user_edit_view(request: AuthedRequest, user_id: int) -> HttpResponse:
 def user_unlock_view(request: AuthedRequest, user_id: int) -> HttpResponse:
     target = user_get_for_admin(user=request.user, user_id=user_id)
     user_unlock(actor=request.user, user=target, request=request)
-    messages.success(request, f"{target.display_name} can log in again.")
+    messages.success(request, gettext("%(name)s can log in again.") % {"name": target.display_name})
     return redirect("accounts:user_edit", user_id=target.pk)
 
 
@@ -162,16 +170,21 @@ def user_active_view(request: AuthedRequest, user_id: int) -> HttpResponse:
     if not active and confirmation_pending(request):
         return confirmation_page(
             request,
-            title=f"Deactivate {target.display_name}?",
-            message="They can no longer log in. Their name stays on the records they wrote; a "
-            "clinic admin can reactivate them.",
-            button="Deactivate",
+            title=gettext("Deactivate %(name)s?") % {"name": target.display_name},
+            message=gettext(
+                "They can no longer log in. Their name stays on the records they wrote; a "
+                "clinic admin can reactivate them."
+            ),
+            button=gettext("Deactivate"),
             cancel_url=reverse("accounts:user_list"),
             fields={"active": "0"},
         )
     user_set_active(actor=request.user, user=target, active=active)
-    state = "reactivated" if active else "deactivated; they can no longer log in"
-    messages.success(request, f"{target.display_name} was {state}.")
+    if active:
+        text = gettext("%(name)s was reactivated.")
+    else:
+        text = gettext("%(name)s was deactivated; they can no longer log in.")
+    messages.success(request, text % {"name": target.display_name})
     return redirect(reverse("accounts:user_list"))
 
 
@@ -213,7 +226,7 @@ class NoticePasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 def _password_changed(request: HttpRequest, user: User) -> None:
     with transaction.atomic():
         audit_record(action=Action.PASSWORD_CHANGE, actor=user, request=request, obj=user)
-        security_notice(user=user, what="Your password was changed")
+        security_notice(user=user, what=gettext_noop("Your password was changed"))
 
 
 @require_POST
@@ -223,6 +236,21 @@ def user_mfa_reset_view(request: AuthedRequest, user_id: int) -> HttpResponse:
     target = user_get_for_admin(user=request.user, user_id=user_id)
     user_mfa_reset(actor=request.user, user=target, request=request)
     messages.success(
-        request, f"Two-factor sign-in of {target.display_name} was reset; they set it up again."
+        request,
+        gettext("Two-factor sign-in of %(name)s was reset; they set it up again.")
+        % {"name": target.display_name},
     )
     return redirect("accounts:user_edit", user_id=target.pk)
+
+
+def language_view(request: AuthedRequest) -> HttpResponse:
+    """Every signed-in user chooses the language of their own pages."""
+    user = request.user
+    form = LanguageForm(request.POST or None, instance=User.objects.get(pk=user.pk))
+    if request.method == "POST" and form.is_valid():
+        user_language_set(user=user, language=form.cleaned_data["language"], request=request)
+        # This response is already in the new language.
+        with translation.override(user.language or translation.get_language_from_request(request)):
+            messages.success(request, gettext("Language saved."))
+        return redirect("language")
+    return render(request, "accounts/language.html", {"form": form})

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django import forms
 from django.apps import apps
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
@@ -31,22 +32,26 @@ class AuditFilterForm(forms.Form):
     client = forms.CharField(
         required=False,
         max_length=200,
-        label="Client",
-        help_text="Alias or record number.",
+        label=_("Client"),
+        help_text=_("Alias or record number."),
     )
     actor = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, label="User", empty_label="Everyone"
+        queryset=User.objects.none(), required=False, label=_("User"), empty_label=_("Everyone")
     )
     action = forms.ChoiceField(
-        choices=[("", "All actions"), *Action.choices], required=False, label="Action"
+        choices=[("", "All actions"), *Action.choices], required=False, label=_("Action")
     )
-    record_type = forms.ChoiceField(required=False, label="Record type")
-    record_id = forms.CharField(required=False, max_length=64, label="Record number")
+    record_type = forms.ChoiceField(required=False, label=_("Record type"))
+    record_id = forms.CharField(required=False, max_length=64, label=_("Record number"))
     date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(
@@ -63,7 +68,7 @@ class AuditFilterForm(forms.Form):
             lambda user: f"{user.display_name} ({user.username})"
         )
         self.fields["record_type"].choices = [  # type: ignore[attr-defined]
-            ("", "Any record"),
+            ("", _("Any record")),
             *record_type_choices(),
         ]
         for field in self.fields.values():
@@ -77,19 +82,23 @@ class AuditFilterForm(forms.Form):
             return None
         matches = self.find_clients(text)
         if not matches:
-            raise forms.ValidationError(f"No client of this clinic matches “{text}”.")
+            raise forms.ValidationError(
+                _("No client of this clinic matches “%(text)s”."), params={"text": text}
+            )
         if len(matches) > 1:
             names = ", ".join(f"{alias} (#{pk})" for pk, alias in matches[:5])
-            raise forms.ValidationError(f"Several clients match: {names}. Give the number.")
+            raise forms.ValidationError(
+                _("Several clients match: %(names)s. Give the number."), params={"names": names}
+            )
         return matches[0][0]
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            raise forms.ValidationError("“From” must not be after “To”.")
+            raise forms.ValidationError(_("“From” must not be after “To”."))
         if data.get("record_id") and not data.get("record_type"):
-            self.add_error("record_type", "Say which kind of record the number belongs to.")
+            self.add_error("record_type", _("Say which kind of record the number belongs to."))
         return data
 
     def filters(self) -> AuditFilters:

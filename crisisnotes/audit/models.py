@@ -3,32 +3,33 @@ from __future__ import annotations
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class Action(models.TextChoices):
-    VIEW = "view", "Viewed"
-    CREATE = "create", "Created"
-    UPDATE = "update", "Updated"
-    DELETE = "delete", "Deleted"
-    SIGN = "sign", "Signed"
-    COSIGN = "cosign", "Co-signed"
-    RETURN = "return", "Returned for changes"
-    ADDENDUM = "addendum", "Added addendum"
-    EXPORT = "export", "Exported"
-    DOWNLOAD = "download", "Downloaded"
-    LOGIN = "login", "Logged in"
-    LOGOUT = "logout", "Logged out"
-    LOGIN_FAILED = "login_failed", "Login failed"
-    NOTIFY = "notify", "Notified"
-    SUPERVISE_VIEW = "supervise_view", "Viewed draft (supervision)"
-    SEARCH = "search", "Searched"
-    DENIED = "denied", "Refused access"
-    UNLOCK = "unlock", "Unlocked log-in"
-    MFA_ENROL = "mfa_enrol", "Set up two-factor sign-in"
-    MFA_REMOVE = "mfa_remove", "Removed two-factor sign-in"
-    MFA_RECOVERY = "mfa_recovery", "Signed in with a recovery code"
-    MFA_RESET = "mfa_reset", "Reset two-factor sign-in"
-    PASSWORD_CHANGE = "password_change", "Changed password"
+    VIEW = "view", pgettext_lazy("audit action", "Viewed")
+    CREATE = "create", pgettext_lazy("audit action", "Created")
+    UPDATE = "update", pgettext_lazy("audit action", "Updated")
+    DELETE = "delete", pgettext_lazy("audit action", "Deleted")
+    SIGN = "sign", pgettext_lazy("audit action", "Signed")
+    COSIGN = "cosign", pgettext_lazy("audit action", "Co-signed")
+    RETURN = "return", pgettext_lazy("audit action", "Returned for changes")
+    ADDENDUM = "addendum", pgettext_lazy("audit action", "Added addendum")
+    EXPORT = "export", pgettext_lazy("audit action", "Exported")
+    DOWNLOAD = "download", pgettext_lazy("audit action", "Downloaded")
+    LOGIN = "login", pgettext_lazy("audit action", "Logged in")
+    LOGOUT = "logout", pgettext_lazy("audit action", "Logged out")
+    LOGIN_FAILED = "login_failed", pgettext_lazy("audit action", "Login failed")
+    NOTIFY = "notify", pgettext_lazy("audit action", "Notified")
+    SUPERVISE_VIEW = "supervise_view", pgettext_lazy("audit action", "Viewed draft (supervision)")
+    SEARCH = "search", pgettext_lazy("audit action", "Searched")
+    DENIED = "denied", pgettext_lazy("audit action", "Refused access")
+    UNLOCK = "unlock", pgettext_lazy("audit action", "Unlocked log-in")
+    MFA_ENROL = "mfa_enrol", pgettext_lazy("audit action", "Set up two-factor sign-in")
+    MFA_REMOVE = "mfa_remove", pgettext_lazy("audit action", "Removed two-factor sign-in")
+    MFA_RECOVERY = "mfa_recovery", pgettext_lazy("audit action", "Signed in with a recovery code")
+    MFA_RESET = "mfa_reset", pgettext_lazy("audit action", "Reset two-factor sign-in")
+    PASSWORD_CHANGE = "password_change", pgettext_lazy("audit action", "Changed password")
 
 
 class AuditEvent(models.Model):

@@ -14,6 +14,7 @@ from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role, role_required
@@ -121,7 +122,7 @@ def audit_log_view(request: AuthedRequest) -> HttpResponse:
     form = _form(request)
     return _render_log(
         request,
-        title="Audit log",
+        title=gettext("Audit log"),
         filters=_filters(form),
         form=form,
         csv_url=reverse("accounts:audit_csv"),
@@ -138,7 +139,7 @@ def audit_client_report_view(request: AuthedRequest, client_id: int) -> HttpResp
     audit_record(action=Action.VIEW, request=request, obj=client, summary="Access report")
     return _render_log(
         request,
-        title=f"Access report: {client}",
+        title=gettext("Access report: %(client)s") % {"client": client},
         filters=_filters(form, client_id=client_id),
         form=form,
         csv_url=reverse("accounts:audit_client_csv", kwargs={"client_id": client_id}),
@@ -154,7 +155,8 @@ def audit_user_report_view(request: AuthedRequest, actor_id: int) -> HttpRespons
     form = _form(request)
     return _render_log(
         request,
-        title=f"Activity of {actor.display_name} ({actor.username})",
+        title=gettext("Activity of %(name)s (%(username)s)")
+        % {"name": actor.display_name, "username": actor.username},
         filters=_filters(form, actor_id=actor.pk),
         form=form,
         csv_url=reverse("accounts:audit_user_csv", kwargs={"actor_id": actor.pk}),
@@ -221,7 +223,7 @@ def _csv_response(
     user = request.user
     if filters is None:
         return HttpResponse(
-            "The filters are not valid; correct them on the page first.",
+            gettext("The filters are not valid; correct them on the page first."),
             status=400,
             content_type="text/plain",
         )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Notification(models.Model):
@@ -43,9 +44,9 @@ class Notification(models.Model):
 
 
 class EmailStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be sent"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Not sent (gave up)"
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Not sent (gave up)")
 
 
 class OutgoingEmail(models.Model):
@@ -62,9 +63,9 @@ class OutgoingEmail(models.Model):
     """
 
     class Kind(models.TextChoices):
-        NOTIFICATION = "notification", "Notification"
-        PASSWORD_RESET = "password_reset", "Password reset"
-        SECURITY = "security", "Account security"
+        NOTIFICATION = "notification", _("Notification")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        SECURITY = "security", _("Account security")
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     recipient = models.ForeignKey(

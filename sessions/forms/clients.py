@@ -17,7 +17,7 @@ class ClientForm(CleanTextFormMixin, forms.ModelForm):
         model = Client
         fields = list(CLIENT_FIELDS)
         widgets = {
-            "date_of_birth": forms.DateInput(attrs={"type": "date"}),
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "supports_notes": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {
@@ -34,6 +34,15 @@ class ClientForm(CleanTextFormMixin, forms.ModelForm):
             "alias": gettext_lazy('Required. Anonymous is fine: "Caller, blue jacket".'),
             "phone": gettext_lazy("Any format; search matches the digits."),
         }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # The client's language (of the client copy of the safety plan): a post without it
+        # keeps the client's current one, English for a new client.
+        self.fields["language"].required = False
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or self.instance.language or "en"
 
 
 class StartSessionForm(CleanTextFormMixin, forms.Form):

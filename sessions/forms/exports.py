@@ -20,12 +20,12 @@ class BulkExportForm(CleanTextFormMixin, forms.Form):
     date_from = forms.DateField(
         required=False,
         label=gettext_lazy("Sessions from"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
         required=False,
         label=gettext_lazy("Sessions to"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     counselor = forms.ModelChoiceField(
         queryset=User.objects.none(),

@@ -51,7 +51,15 @@ class Client(models.Model):
     age_range = models.CharField(max_length=20, choices=AgeRange.choices, blank=True)
     phone = SafeCharField(max_length=40, blank=True)
     phone_digits = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
-    language = SafeCharField(max_length=100, blank=True)
+    # The language of everything the client takes home: the client copy of the safety plan and
+    # client-facing texts are produced in it, whatever the counselor's interface language.
+    language = models.CharField(
+        gettext_lazy("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=gettext_lazy("The client copy of the safety plan is written in this language."),
+    )
     location = SafeCharField(
         max_length=300, blank=True, help_text=gettext_lazy("Address or location.")
     )

@@ -39,10 +39,11 @@ DEMO_USERS = [
 ]
 
 DEMO_CLIENTS = [
-    # alias, name, phone, pronouns
-    ("Caller, blue jacket", "", "", ""),
-    ("Returning caller, night shift", "Jordan Fictional", "(555) 010-4477", "they/them"),
-    ("Text line, exam stress", "Casey Madeup", "555-010-9921", "she/her"),
+    # alias, name, phone, pronouns, language (of the client copy of the safety plan)
+    ("Caller, blue jacket", "", "", "", "en"),
+    ("Returning caller, night shift", "Jordan Fictional", "(555) 010-4477", "they/them", "en"),
+    ("Text line, exam stress", "Casey Madeup", "555-010-9921", "she/her", "en"),
+    ("Llamada en español, turno de tarde", "Lucía Inventada", "555-010-7788", "ella", "es"),
 ]
 
 DEMO_RESOURCES = [
@@ -74,6 +75,7 @@ def demo_seed(*, password: str | None) -> DemoResult:
             "name": "Demo Crisis Clinic",
             "crisis_line_name": "Demo Clinic Crisis Line",
             "crisis_line_phone": "555-010-0000",
+            "emergency_number": "911",
             "address": "1 Example Avenue, Demo City",
         },
     )
@@ -114,7 +116,7 @@ def demo_seed(*, password: str | None) -> DemoResult:
         team.supervisor = User.objects.get(username="supervisor")
         team.save(update_fields=["supervisor"])
     author = User.objects.get(username="counselor")
-    for alias, name, phone, pronouns in DEMO_CLIENTS:
+    for alias, name, phone, pronouns, language in DEMO_CLIENTS:
         if not Client.objects.filter(clinic=clinic, alias=alias).exists():
             Client.objects.create(
                 clinic=clinic,
@@ -122,6 +124,7 @@ def demo_seed(*, password: str | None) -> DemoResult:
                 name=name,
                 phone=phone,
                 pronouns=pronouns,
+                language=language,
                 created_by=author,
             )
     for category, name, contact in DEMO_RESOURCES:

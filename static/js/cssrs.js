@@ -113,7 +113,7 @@
       var pick = function (el) { return el.getAttribute(anyYes ? "data-text-yes" : "data-text-no") || el.textContent; };
       if (hint) hint.textContent = pick(hint);
       // The wording of the chosen version (safety/cssrs.py renders both on each row).
-      root.querySelectorAll("[data-cssrs-text], [data-cssrs-window]").forEach(function (el) {
+      root.querySelectorAll("[data-cssrs-text], [data-cssrs-window], [data-cssrs-examples]").forEach(function (el) {
         var text = el.getAttribute("data-text-" + ver);
         if (text) el.textContent = text;
       });

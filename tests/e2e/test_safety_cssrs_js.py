@@ -96,7 +96,7 @@ def test_page_wording_is_the_servers_for_both_versions(page: Page, live_server, 
             expect(row.locator("[data-cssrs-text]")).to_have_text(
                 cssrs_item_text(item.key, version)
             )
-        expect(page.locator("[data-cssrs-window]")).to_have_text(WINDOW_TEXT[version])
+        expect(page.locator("[data-cssrs-window]")).to_have_text(str(WINDOW_TEXT[version]))
         expect(page.locator("[data-cssrs-examples]")).to_have_text(ITEM6_EXAMPLES)
         if version == CssrsVersion.SINCE_LAST_CONTACT:
             expect(page.locator("#cssrs-row-q6b")).to_be_hidden()

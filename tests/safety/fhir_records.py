@@ -82,7 +82,7 @@ def draft_record(author: User, client: Client | None = None, **fields: Any) -> C
         alias="Caller, green coat",
         name="Jordan Testclient",
         phone="555-010-4477",
-        language="English",
+        language="en",
     )
     started = fields.pop("started_at", timezone.now() - timedelta(hours=3))
     return NoteFactory.create(author=author, client=client, started_at=started, **fields)

@@ -259,7 +259,7 @@ def test_since_last_contact_items_ask_since_last_contact_and_never_ever() -> Non
         "Since last contact, have you done anything, started to do anything, or prepared to do "
         "anything to end your life?"
     )
-    assert not re.search(r"\bever\b", WINDOW_TEXT[CssrsVersion.SINCE_LAST_CONTACT], re.I)
+    assert not re.search(r"\bever\b", str(WINDOW_TEXT[CssrsVersion.SINCE_LAST_CONTACT]), re.I)
     assert cssrs_item_text("q6b", CssrsVersion.SINCE_LAST_CONTACT) == ""
 
 
