@@ -207,24 +207,14 @@ def plan_edit(request: AuthedRequest, client_id: int) -> HttpResponse:
     initial, contacts = _plan_initial(client, current)
     if request.method == "POST":
         form = SafetyPlanForm(request.POST, contacts=contacts)
-        if form.is_valid():
-            try:
-                version, created = services.safety_plan_save(
-                    actor=user,
-                    client=client,
-                    steps=form.steps(),
-                    fields=form.cleaned_data,
-                    session=note,
-                    request=request,
-                )
-            except SafetyError as exc:  # the note was signed meanwhile
-                form.add_error(None, str(exc))
-            else:
-                message = _plan_saved_message(version, created)
-                (messages.success if created else messages.info)(request, message)
-                if note is not None:
-                    return redirect(note_url(note, "safety-plan"))
-                return redirect(reverse("safety:plan", args=[client.pk]))
+        saved = _plan_save(request, client=client, note=note, form=form)
+        if saved is not None:
+            version, created = saved
+            message = _plan_saved_message(version, created)
+            (messages.success if created else messages.info)(request, message)
+            if note is not None:
+                return redirect(note_url(note, "safety-plan"))
+            return redirect(reverse("safety:plan", args=[client.pk]))
     else:
         form = SafetyPlanForm(initial=initial, contacts=contacts)
         audit_record(action=Action.VIEW, request=request, obj=client, summary="Safety plan editor")
@@ -245,6 +235,28 @@ def plan_edit(request: AuthedRequest, client_id: int) -> HttpResponse:
 
 
 PANEL_FORM_ID = "safety-plan-panel-form"
+
+
+def _plan_save(
+    request: AuthedRequest, *, client: Client, note: CrisisSession | None, form: SafetyPlanForm
+) -> tuple[SafetyPlanVersion, bool] | None:
+    """Save the posted plan through the one service (the editor page and the panel alike): the
+    new version and whether one was created, or None with the refusal on the form (invalid
+    fields, or the note signed meanwhile); the typed text stays on the form either way."""
+    if not form.is_valid():
+        return None
+    try:
+        return services.safety_plan_save(
+            actor=request.user,
+            client=client,
+            steps=form.steps(),
+            fields=form.cleaned_data,
+            session=note,
+            request=request,
+        )
+    except SafetyError as exc:
+        form.add_error(None, str(exc))
+        return None
 
 
 def _plan_saved_message(version: SafetyPlanVersion, created: bool) -> str:
@@ -274,24 +286,12 @@ def plan_panel(request: AuthedRequest, note_id: int) -> HttpResponse:
         current = selectors.plan_current(client=client)
         _, contacts = _plan_initial(client, current)
         form = SafetyPlanForm(request.POST, contacts=contacts, form_id=PANEL_FORM_ID)
-        if form.is_valid():
-            try:
-                version, created = services.safety_plan_save(
-                    actor=user,
-                    client=client,
-                    steps=form.steps(),
-                    fields=form.cleaned_data,
-                    session=note,
-                    request=request,
-                )
-            except SafetyError as exc:
-                form.add_error(None, str(exc))
-            else:
-                context["message"] = _plan_saved_message(version, created)
-                # The note page refreshes its list of unmet sign rules (note.js).
-                response_headers["HX-Trigger"] = "crisisnotes:plan-saved"
-                form = None  # type: ignore[assignment]
-        if form is not None:
+        saved = _plan_save(request, client=client, note=note, form=form)
+        if saved is not None:
+            context["message"] = _plan_saved_message(*saved)
+            # The note page refreshes its list of unmet sign rules (note.js).
+            response_headers["HX-Trigger"] = "crisisnotes:plan-saved"
+        else:
             context.update(editing=True, form=form, current=current)
     elif request.GET.get("edit"):
         current = selectors.plan_current(client=client)
