@@ -14,6 +14,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from crisisnotes.accounts.models import User
+from crisisnotes.forms import day_field, period_check_order
 from crisisnotes.validators import (
     CONTACT_NAME_MAX,
     CONTACT_PHONE_MAX,
@@ -628,19 +629,10 @@ class ExportDisclosureForm(DisclosureForm):
 class PeriodForm(CleanTextFormMixin, forms.Form):
     """A period of whole days (the clinic's time zone), both ends optional."""
 
-    date_from = forms.DateField(
-        required=False,
-        label=_("From"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        required=False,
-        label=_("To"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    date_from = day_field(_("From"))
+    date_to = day_field(_("To"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError(_("“From” must not be after “To”."))
+        period_check_order(data)
         return data

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.selectors import AuditFilters
+from crisisnotes.forms import day_field, period_check_order
 
 # The apps whose records the log names; Django's own (sessions, content types) never appear.
 RECORD_APPS = ("accounts", "audit", "crisis_sessions", "safety", "notifications")
@@ -43,16 +44,8 @@ class AuditFilterForm(forms.Form):
     )
     record_type = forms.ChoiceField(required=False, label=_("Record type"))
     record_id = forms.CharField(required=False, max_length=64, label=_("Record number"))
-    date_from = forms.DateField(
-        required=False,
-        label=_("From"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        required=False,
-        label=_("To"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    date_from = day_field(_("From"))
+    date_to = day_field(_("To"))
 
     def __init__(
         self,
@@ -94,9 +87,7 @@ class AuditFilterForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("“From” must not be after “To”."))
+        period_check_order(data)
         if data.get("record_id") and not data.get("record_type"):
             self.add_error("record_type", _("Say which kind of record the number belongs to."))
         return data

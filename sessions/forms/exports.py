@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crisisnotes.accounts.models import User
+from crisisnotes.forms import day_field
 from crisisnotes.validators import CleanTextFormMixin
 from sessions.models import Client
 from sessions.models.exports import ExportFormat
@@ -17,16 +18,8 @@ from sessions.models.notes import RiskLevel
 
 
 class BulkExportForm(CleanTextFormMixin, forms.Form):
-    date_from = forms.DateField(
-        required=False,
-        label=gettext_lazy("Sessions from"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    date_to = forms.DateField(
-        required=False,
-        label=gettext_lazy("Sessions to"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    date_from = day_field(gettext_lazy("Sessions from"))
+    date_to = day_field(gettext_lazy("Sessions to"))
     counselor = forms.ModelChoiceField(
         queryset=User.objects.none(),
         required=False,

@@ -3,6 +3,10 @@ closed from the counselor's home or the note."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +20,7 @@ from crisisnotes.accounts.permissions import role_required
 from crisisnotes.errors import refusal_as_message
 from crisisnotes.http import AuthedRequest
 from sessions.forms.followups import FollowUpAttemptForm, FollowUpCloseForm, FollowUpTaskForm
+from sessions.models import FollowUpTask
 from sessions.selectors.followups import (
     followup_assignee_choices,
     followup_get_for_action,
@@ -100,36 +105,61 @@ def _back_url(request: AuthedRequest, **kwargs: object) -> str:
     return target
 
 
+def _task_action(
+    request: AuthedRequest,
+    task_id: int,
+    *,
+    form_class: type[forms.Form],
+    prefix: str,
+    refused: str,
+    act: Callable[[FollowUpTask, dict[str, Any]], str],
+) -> HttpResponse:
+    """What each button on a follow-up task does: the task (access-checked), its form under the
+    task's own prefix (a page lists many tasks), `act` on the valid data, the message it returns
+    (or `refused` for invalid data), back to the page the button was on."""
+    task = followup_get_for_action(user=request.user, task_id=task_id)
+    form = form_class(request.POST, prefix=f"{prefix}-{task.pk}")
+    if not form.is_valid():
+        messages.error(request, refused)
+        return _back(request)
+    messages.success(request, act(task, form.cleaned_data))
+    return _back(request)
+
+
 @require_POST
 @role_required(Role.COUNSELOR, Role.SUPERVISOR)
 @refusal_as_message(back=_back_url)
 def followup_attempt(request: AuthedRequest, task_id: int) -> HttpResponse:
-    user = request.user
-    task = followup_get_for_action(user=user, task_id=task_id)
-    form = FollowUpAttemptForm(request.POST, prefix=f"attempt-{task.pk}")
-    if not form.is_valid():
-        messages.error(request, _("The attempt was not logged: choose the method and outcome."))
-        return _back(request)
-    attempt = followup_attempt_log(actor=user, task=task, request=request, **form.cleaned_data)
-    messages.success(
-        request, _("Attempt logged: %(outcome)s.") % {"outcome": attempt.get_outcome_display()}
+    def log(task: FollowUpTask, data: dict[str, Any]) -> str:
+        attempt = followup_attempt_log(actor=request.user, task=task, request=request, **data)
+        return _("Attempt logged: %(outcome)s.") % {"outcome": attempt.get_outcome_display()}
+
+    return _task_action(
+        request,
+        task_id,
+        form_class=FollowUpAttemptForm,
+        prefix="attempt",
+        refused=_("The attempt was not logged: choose the method and outcome."),
+        act=log,
     )
-    return _back(request)
 
 
 @require_POST
 @role_required(Role.COUNSELOR, Role.SUPERVISOR)
 @refusal_as_message(back=_back_url)
 def followup_close_view(request: AuthedRequest, task_id: int) -> HttpResponse:
-    user = request.user
-    task = followup_get_for_action(user=user, task_id=task_id)
-    form = FollowUpCloseForm(request.POST, prefix=f"close-{task.pk}")
-    if not form.is_valid():
-        messages.error(request, _("The follow-up was not closed: choose its final outcome."))
-        return _back(request)
-    followup_close(actor=user, task=task, request=request, **form.cleaned_data)
-    messages.success(request, _("Follow-up closed."))
-    return _back(request)
+    def close(task: FollowUpTask, data: dict[str, Any]) -> str:
+        followup_close(actor=request.user, task=task, request=request, **data)
+        return _("Follow-up closed.")
+
+    return _task_action(
+        request,
+        task_id,
+        form_class=FollowUpCloseForm,
+        prefix="close",
+        refused=_("The follow-up was not closed: choose its final outcome."),
+        act=close,
+    )
 
 
 urlpatterns = [

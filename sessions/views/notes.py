@@ -468,15 +468,8 @@ def note_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
             # No JavaScript: what was typed is saved first; the page asks, then signs.
             if "version" in request.POST:
                 note = _save_posted(request, note)
-            return confirmation_page(
-                request,
-                title=_("Sign this note?"),
-                message=_(
-                    "Every required item is checked first. Once signed the note is locked "
-                    "(or goes to your supervisor for co-signature); corrections are addenda."
-                ),
-                button=_("Sign note"),
-                cancel_url=note.get_absolute_url(),
+            return _sign_confirmation(
+                request, note, title=_("Sign this note?"), button=_("Sign note")
             )
         if "version" in request.POST:
             note = note_save_and_sign(
@@ -500,6 +493,23 @@ def note_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
+def _sign_confirmation(
+    request: AuthedRequest, note: CrisisSession, *, title: str, button: str
+) -> HttpResponse:
+    """The no-JavaScript question before "Sign note" or "End session and sign" (the buttons'
+    data-confirm-detail in note_edit.html says the same)."""
+    return confirmation_page(
+        request,
+        title=title,
+        message=_(
+            "Every required item is checked first. Once signed the note is locked "
+            "(or goes to your supervisor for co-signature); corrections are addenda."
+        ),
+        button=button,
+        cancel_url=note.get_absolute_url(),
+    )
+
+
 @require_POST
 @role_required(Role.COUNSELOR)
 def note_end_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
@@ -514,15 +524,11 @@ def note_end_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
             note = _save_posted(request, note)
         if confirmation_pending(request):
             # No JavaScript: what was typed is saved above; the page asks, then ends and signs.
-            return confirmation_page(
+            return _sign_confirmation(
                 request,
+                note,
                 title=_("End the session and sign this note?"),
-                message=_(
-                    "Every required item is checked first. Once signed the note is locked "
-                    "(or goes to your supervisor for co-signature); corrections are addenda."
-                ),
                 button=_("End session and sign"),
-                cancel_url=note.get_absolute_url(),
             )
         note = note_end_and_sign(note=note, user=user, request=request)
     except _Refused as refused:
