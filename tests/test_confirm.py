@@ -45,6 +45,25 @@ def test_sign_without_javascript_saves_what_was_typed_then_asks(counselor_client
     assert reload(note).status == NoteStatus.SIGNED
 
 
+@pytest.mark.usefixtures("only_session_rules")
+def test_end_and_sign_without_javascript_saves_what_was_typed_then_asks(
+    counselor_client, counselor
+):
+    note = start_note(counselor)
+    url = reverse("crisis_sessions:note_end_sign", args=[note.pk])
+    data = complete_data(note, **{"exploration-precipitating_event": "Typed before ending"})
+    html = _asks(counselor_client.post(url, {**data, "confirm": "ask"}), "End session and sign")
+    assert "End the session and sign this note?" in html
+    note = reload(note)
+    assert note.status == NoteStatus.DRAFT
+    assert note.exploration.precipitating_event == "Typed before ending"
+    assert "precipitating_event" not in html
+    response = counselor_client.post(url, {"confirm": "ask", "confirmed": "1"})
+    assert response.status_code == 302
+    note = reload(note)
+    assert note.status == NoteStatus.SIGNED and note.ended_at is not None
+
+
 def test_cosign_without_javascript_asks_first(client, supervisor, trainee):
     note = NoteFactory.create(awaiting_cosign=True, author=trainee)
     login(client, supervisor)
