@@ -5,8 +5,13 @@
 // listening for "submit" (note.js waits for a running autosave) see a normal submission.
 (function () {
   "use strict";
-  // Django's JavaScript catalogue (/jsi18n/), which base.html loads before any script.
-  var gettext = window.gettext, ngettext = window.ngettext, interpolate = window.interpolate;
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   var dialog = null;
   var pending = null;
 

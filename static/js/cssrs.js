@@ -3,8 +3,13 @@
    their answers cleared, so they are stored as null. No dependencies. */
 (function () {
   "use strict";
-  // Django's JavaScript catalogue (/jsi18n/), which base.html loads before any script.
-  var gettext = window.gettext, ngettext = window.ngettext, interpolate = window.interpolate;
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   var KEYS = ["q1", "q2", "q3", "q4", "q5", "q6", "q6b"];
   var LABELS = { none: gettext("None"), low: gettext("Low"), moderate: gettext("Moderate"), high: gettext("High") };
   var LEVELS = ["none", "low", "moderate", "high"];

@@ -12,8 +12,13 @@
  */
 (function () {
   "use strict";
-  // Django's JavaScript catalogue (/jsi18n/), which base.html loads before any script.
-  var gettext = window.gettext, ngettext = window.ngettext, interpolate = window.interpolate;
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   // Backups are this user's only: session.js clears them at logout and other users' at sign-in.
   var NS = "crisisnotes:u" + (document.body.dataset.userId || "0") + ":";
   var form = document.getElementById("note-form");
@@ -556,8 +561,13 @@
  * window from the session's end; the author by default) until the counselor edits them. */
 (function () {
   "use strict";
-  // Django's JavaScript catalogue (/jsi18n/), which base.html loads before any script.
-  var gettext = window.gettext, ngettext = window.ngettext, interpolate = window.interpolate;
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   var form = document.getElementById("note-form");
   var api = window.crisisnotesNote;
   if (!form || !api) return;
@@ -800,8 +810,13 @@
  * online or every few seconds. */
 (function () {
   "use strict";
-  // Django's JavaScript catalogue (/jsi18n/), which base.html loads before any script.
-  var gettext = window.gettext, ngettext = window.ngettext, interpolate = window.interpolate;
+  // Django's JavaScript catalogue (/jsi18n/, which base.html loads first) translates; the
+  // English text stands where it is absent (a test page that loads this file alone).
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, name) { return String(obj[name]); });
+  };
   var form = document.getElementById("note-form");
   if (!form) return;
   var noteId = form.dataset.noteId;
