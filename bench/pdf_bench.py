@@ -7,6 +7,9 @@ the numbers compare across machines; nothing here asserts a time).
    workers on Redis, with 1 and then 2 worker processes (the job's chunks are shared between
    them), versus rendering records in this process one after another. Target (issue 15): 2
    workers ≥ 1.7× the throughput of 1.
+3. The machine's own ceiling for that ratio, in the same run: plain WeasyPrint on one record's
+   HTML in 2 processes against 1 (no database, no Celery). On a machine whose cores are shared
+   with PostgreSQL and other work this is below 2×, and the workers' ratio cannot exceed it.
 
 Run: DATABASE_URL=postgres://... [REDIS_URL=redis://127.0.0.1:6379/N] \
          .venv/bin/python bench/pdf_bench.py [--records 1000 --jobs 1 --repeat 7]
@@ -16,6 +19,7 @@ It creates and drops its own database (test_<name>) next to the one DATABASE_URL
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import sys
@@ -50,6 +54,33 @@ def _timed(*fns: Callable[[], object], repeat: int) -> list[float]:
     return [statistics.median(spent) for spent in times]
 
 
+def _render_for(html: str, seconds: float) -> int:
+    """Render `html` with plain WeasyPrint again and again for `seconds`; how many it did."""
+    from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
+
+    end = time.perf_counter() + seconds
+    done = 0
+    while time.perf_counter() < end:
+        pdf_render(html=html, fetcher=StaticOnlyURLFetcher())
+        done += 1
+    return done
+
+
+def _ceiling(html: str, seconds: float) -> tuple[float, float]:
+    """Records/s of plain WeasyPrint in 1 and in 2 forked processes (the database connection
+    is closed first: the children never touch it)."""
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    rates = []
+    for processes in (1, 2):
+        with context.Pool(processes) as pool:
+            counts = pool.starmap(_render_for, [(html, seconds)] * processes)
+        rates.append(sum(counts) / seconds)
+    return rates[0], rates[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1000, help="records per bulk job")
@@ -58,6 +89,9 @@ def main() -> None:
         "--floor-records", type=int, default=24, help="records rendered in-process for the floor"
     )
     parser.add_argument("--repeat", type=int, default=7, help="repeats of the single record")
+    parser.add_argument(
+        "--ceiling-seconds", type=float, default=10, help="seconds per plain-render ceiling run"
+    )
     args = parser.parse_args()
 
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -134,6 +168,13 @@ def main() -> None:
                 f"{f', {failed} FAILED' if failed else ''})"
             )
         print(f"bulk: 2 workers / 1 worker = {results[2] / results[1]:.2f}× (target ≥ 1.7×)")
+
+        # 3. What the machine allows: plain renders in 2 processes against 1, same run.
+        one, two = _ceiling(html, args.ceiling_seconds)
+        print(
+            f"ceiling: plain WeasyPrint 1 process {one:.1f}/s, 2 processes {two:.1f}/s "
+            f"= {two / one:.2f}× (the most 2 workers can gain here)"
+        )
     finally:
         teardown_databases(old_config, verbosity=0)
 
