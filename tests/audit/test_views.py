@@ -115,6 +115,41 @@ def test_pagination_reaches_every_event(admin_client_, counselor, clinic, harbou
     assert last.count("<tr>") == 1 + 50  # header row + the last 50 events
 
 
+def test_a_log_longer_than_the_cap_is_not_counted_but_every_page_is_reached(
+    admin_client_, counselor, clinic, harbour_client, monkeypatch
+):
+    from crisisnotes.audit import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 120)
+    audit_record_for_clients(
+        action=Action.VIEW,
+        actor=counselor,
+        clinic=clinic,
+        client_ids=[harbour_client.pk] * 250,
+        summary="bulk",
+    )
+    url = reverse("accounts:audit_log")
+    first = admin_client_.get(url, {"action": "view"}).content.decode()
+    assert "Page 1 (more than 120 events: filter by date" in first
+    assert "page=2" in first  # "Older"
+    last = admin_client_.get(url, {"action": "view", "page": 3}).content.decode()
+    assert last.count("<tr>") == 1 + 50 and "page=4" not in last and "page=2" in last
+    # Past the end (a stale or typed URL): the last page, as before the cap.
+    beyond = admin_client_.get(url, {"action": "view", "page": 99}).content.decode()
+    assert beyond.count("<tr>") == 1 + 50 and "Page 3" in beyond
+    # Under the cap the count stays exact.
+    narrow = admin_client_.get(url, {"action": "view", "page": "x", "actor": counselor.pk})
+    assert "Page 1 (more than 120" in narrow.content.decode()
+    monkeypatch.setattr(views, "COUNT_CAP", 250)
+    exact = admin_client_.get(url, {"action": "view"}).content.decode()
+    assert "Page 1 of 3" in exact and "(250 events)" in exact
+    # The access report's summary per person counts every event, whatever the cap.
+    monkeypatch.setattr(views, "COUNT_CAP", 120)
+    report = admin_client_.get(reverse("accounts:audit_client", args=[harbour_client.pk]))
+    people = report.content.decode().split('id="people-heading"')[1].split("</section>")[0]
+    assert "<td>250</td>" in people
+
+
 def test_csv_has_exactly_the_filtered_rows(admin_client_, counselor, teammate, harbour_client):
     audit_record(action=Action.VIEW, actor=counselor, obj=harbour_client, summary="=cmd()")
     audit_record(action=Action.VIEW, actor=teammate, obj=harbour_client)
