@@ -14,7 +14,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from crisisnotes.validators import QUICK_NOTE, LimitedTextField, SafeCharField, SafeJSONField
+from crisisnotes.validators import (
+    QUICK_NOTE,
+    AtMostCheckConstraint,
+    LimitedTextField,
+    SafeCharField,
+    SafeJSONField,
+)
 from sessions.models.followups import FollowUpOutcome
 from sessions.risk import RiskLevel, governing_risk, is_high_risk
 
@@ -348,14 +354,8 @@ class ExplorationStage(Stage):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(suds_start__isnull=True) | models.Q(suds_start__lte=10),
-                name="suds_start_0_10",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(suds_end__isnull=True) | models.Q(suds_end__lte=10),
-                name="suds_end_0_10",
-            ),
+            AtMostCheckConstraint(field="suds_start", limit=10, name="suds_start_0_10"),
+            AtMostCheckConstraint(field="suds_end", limit=10, name="suds_end_0_10"),
         ]
 
     def __str__(self) -> str:
