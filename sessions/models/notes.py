@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from crisisnotes.choices import ChoiceLabelsMixin
 from crisisnotes.validators import (
     QUICK_NOTE,
     AtMostCheckConstraint,
@@ -106,7 +107,7 @@ CONTACT_DETAIL_FIELDS = (
 )
 
 
-class CrisisSession(models.Model):
+class CrisisSession(ChoiceLabelsMixin, models.Model):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "crisis_sessions.Client", on_delete=models.PROTECT, related_name="sessions"
@@ -395,7 +396,7 @@ class ProblemSolvingStage(Stage):
         return f"Problem-solving of session {self.session_id}"
 
 
-class FollowUpStage(Stage):
+class FollowUpStage(ChoiceLabelsMixin, Stage):
     session = models.OneToOneField(
         CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="follow_up"
     )
@@ -447,7 +448,7 @@ class AddendumKind(models.TextChoices):
     ENTERED_IN_ERROR = "entered_in_error", gettext_lazy("Entered in error")
 
 
-class Addendum(models.Model):
+class Addendum(ChoiceLabelsMixin, models.Model):
     """Append-only: a trigger rejects every UPDATE and DELETE."""
 
     session = models.ForeignKey(CrisisSession, on_delete=models.PROTECT, related_name="addenda")
