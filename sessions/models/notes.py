@@ -225,6 +225,9 @@ class CrisisSession(ChoiceLabelsMixin, models.Model):
         indexes = [
             models.Index(fields=["clinic", "status", "-started_at"]),
             models.Index(fields=["author", "status"]),
+            # A counselor's recent sessions (the team dashboard's week, the team load's
+            # period): read by date, not through every session they ever wrote.
+            models.Index(fields=["author", "-started_at"], name="session_author_started_idx"),
             models.Index(fields=["client", "-started_at"]),
         ]
 
