@@ -4,6 +4,7 @@ and query counts that do not grow with the log."""
 import csv
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -214,3 +215,69 @@ def test_query_count_does_not_grow_with_the_log(
     with django_assert_max_num_queries(11):
         response = admin_client_.get(reverse("accounts:audit_csv"))
         assert len(_csv(response)) >= 2 * size
+
+
+# The row loop of templates/audit/log.html before the rows were built by audit_event_rows.
+_ROWS_AS_A_TEMPLATE = "{% load i18n %}" + (
+    Path(__file__).with_name("rows_before_audit_event_rows.html").read_text()
+)
+
+
+def test_audit_rows_are_the_markup_of_the_template_they_replace(counselor, clinic):
+    """audit_event_rows builds each row in Python for speed: it must give exactly what the
+    template loop gave, escaping included, in another time zone and language too."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.template import Context, Template
+    from django.utils import timezone, translation
+
+    from crisisnotes.audit.templatetags.audit_tags import audit_event_rows
+
+    at = datetime(2026, 3, 29, 0, 30, tzinfo=ZoneInfo("UTC"))
+    events = [
+        AuditEvent(
+            created_at=at,
+            actor=counselor,
+            actor_id=counselor.pk,
+            actor_username=counselor.username,
+            clinic=clinic,
+            action=Action.VIEW,
+            object_type="crisis_sessions.crisissession",
+            object_id="12",
+            client_id=7,
+            summary='<b>seen</b> & "quoted"',
+            ip_address="10.0.0.1",
+        ),
+        AuditEvent(
+            created_at=at + timedelta(hours=5, seconds=7),
+            actor=None,
+            actor_username="gone<user>",
+            clinic=clinic,
+            action=Action.LOGIN_FAILED,
+            object_type="odd type/with space",
+            object_id="a b&c",
+            client_id=8,
+            summary="",
+            ip_address=None,
+        ),
+        AuditEvent(
+            created_at=at,
+            actor=None,
+            actor_username="",
+            clinic=clinic,
+            action="no_such_action",
+            object_type="",
+            object_id="",
+            client_id=None,
+            summary="x",
+        ),
+    ]
+    counselor.full_name = "Robin <Testcase> & co"
+    pairs = list(zip(events, ["Caller, <green> coat", "", ""], strict=True))
+    template = Template(_ROWS_AS_A_TEMPLATE)
+    for zone, language in (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en")):
+        with timezone.override(ZoneInfo(zone)), translation.override(language):
+            expected = template.render(Context({"events": pairs}))
+            assert expected.count("<tr>") == 3 and "&lt;Testcase&gt;" in expected
+            assert "  " + audit_event_rows(pairs) + "\n" == expected
