@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -72,7 +73,13 @@ def main() -> None:
                 text = f"Invented event, revision {state['n']}" if key == text_field else value
                 body.setdefault(key, []).append(text)
         body["version"] = [str(state["version"])]
-        answer = browser.post(f"/notes/{draft}/save/", body, headers={"X-Autosave": "1"})
+        # URL-encoded, as note.js posts it (the test client would send multipart).
+        answer = browser.post(
+            f"/notes/{draft}/save/",
+            urlencode(body, doseq=True),
+            content_type="application/x-www-form-urlencoded",
+            headers={"X-Autosave": "1"},
+        )
         if answer.status_code == 200:
             state["version"] = answer.json()["version"]
         return answer
