@@ -106,6 +106,37 @@ class LengthCheckConstraint(models.CheckConstraint):
         return None
 
 
+class AtMostCheckConstraint(models.CheckConstraint):
+    """CHECK (`field` IS NULL OR `field` <= `limit`) — a 0–10 scale. The database keeps the
+    CHECK; model validation evaluates the same rule in Python instead of asking the database,
+    which Django does with `SAVEPOINT; SELECT 1 WHERE …; RELEASE` per constraint per save (9 of
+    an autosave's queries). Migrations see Django's own CheckConstraint (`deconstruct`)."""
+
+    def __init__(self, *, field: str, limit: int, name: str, **kwargs: Any) -> None:
+        self.field = field
+        self.limit = limit
+        condition = models.Q(**{f"{field}__isnull": True}) | models.Q(**{f"{field}__lte": limit})
+        super().__init__(condition=condition, name=name, **kwargs)
+
+    def validate(self, model: Any, instance: Any, exclude: Any = None, using: Any = None) -> None:
+        if exclude and self.field in exclude:
+            return  # as Django does for a CHECK on a field left out of the validation
+        value = getattr(instance, self.field)
+        if value is not None and value > self.limit:
+            raise ValidationError(
+                self.get_violation_error_message(), code=self.violation_error_code
+            )
+
+    def deconstruct(self) -> Any:
+        _path, args, kwargs = super().deconstruct()
+        return "django.db.models.CheckConstraint", args, kwargs
+
+    def clone(self) -> AtMostCheckConstraint:
+        _path, args, kwargs = super().deconstruct()
+        del kwargs["condition"]
+        return self.__class__(*args, field=self.field, limit=self.limit, **kwargs)
+
+
 class LimitedTextField(models.TextField):
     """Free text with a maximum length (`max_length`, default LONG_TEXT), enforced by forms,
     model validation and a database CHECK; control characters refused.

@@ -14,7 +14,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crisisnotes.validators import LimitedTextField, SafeCharField, SafeJSONField
+from crisisnotes.validators import (
+    AtMostCheckConstraint,
+    LimitedTextField,
+    SafeCharField,
+    SafeJSONField,
+)
 from safety.cssrs import ITEM_KEYS, CssrsVersion
 from sessions.models.notes import ReasonCode, RiskLevel
 
@@ -203,10 +208,7 @@ class MeansSafety(models.Model):
     class Meta:
         verbose_name_plural = _("means safety")
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(agitation__isnull=True) | models.Q(agitation__lte=10),
-                name="agitation_at_most_10",
-            )
+            AtMostCheckConstraint(field="agitation", limit=10, name="agitation_at_most_10")
         ]
 
     def __str__(self) -> str:
@@ -314,11 +316,7 @@ class SafetyPlanVersion(models.Model):
         ordering = ["client", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["client", "number"], name="plan_version_unique"),
-            models.CheckConstraint(
-                condition=models.Q(likelihood_of_use__isnull=True)
-                | models.Q(likelihood_of_use__lte=10),
-                name="plan_likelihood_0_10",
-            ),
+            AtMostCheckConstraint(field="likelihood_of_use", limit=10, name="plan_likelihood_0_10"),
         ]
 
     def __str__(self) -> str:

@@ -198,3 +198,24 @@ def test_sqlite_keeps_one_length_check_per_column_after_table_rebuilds(tmp_path)
     assert result.returncode == 0, result.stderr
     # quicknote: one check on text; riskformulation: one on intent.
     assert result.stdout.split() == ["1", "0", "0", "1"]
+
+
+@pytest.mark.django_db
+def test_a_0_to_10_scale_is_checked_in_python_and_by_the_database(
+    counselor, django_assert_num_queries
+):
+    """Model validation refuses 11 without asking the database (it used to run a SAVEPOINT and
+    a SELECT per constraint per save); the CHECK still refuses it from any other writer."""
+    note = NoteFactory.create(author=counselor)
+    row = ExplorationStage.objects.get(session=note)
+    for value in (None, 0, 10):
+        row.suds_start = value
+        with django_assert_num_queries(0):
+            row.validate_constraints()
+    row.suds_start = 11
+    with django_assert_num_queries(0), pytest.raises(ValidationError, match="suds_start_0_10"):
+        row.validate_constraints()
+    with django_assert_num_queries(0):
+        row.validate_constraints(exclude={"suds_start"})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ExplorationStage.objects.filter(pk=row.pk).update(suds_start=11)

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import pgettext_lazy
 
+from crisisnotes.choices import ChoiceLabelsMixin
+
 
 class Action(models.TextChoices):
     VIEW = "view", pgettext_lazy("audit action", "Viewed")
@@ -32,7 +34,7 @@ class Action(models.TextChoices):
     PASSWORD_CHANGE = "password_change", pgettext_lazy("audit action", "Changed password")
 
 
-class AuditEvent(models.Model):
+class AuditEvent(ChoiceLabelsMixin, models.Model):
     """Who did what to which record, when and from where. Append-only: a database trigger
     (migration 0002) rejects every UPDATE and DELETE, whatever code path tries."""
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
+from crisisnotes.choices import ChoiceLabelsMixin
 from crisisnotes.validators import LimitedTextField, SafeCharField, validate_not_future_date
 
 
@@ -40,7 +41,7 @@ CLIENT_FIELDS = (
 )
 
 
-class Client(models.Model):
+class Client(ChoiceLabelsMixin, models.Model):
     """A case record. Possibly anonymous: only the alias ("Caller, blue jacket") is required."""
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="clients")

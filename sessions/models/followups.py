@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from crisisnotes.choices import ChoiceLabelsMixin
 from crisisnotes.validators import LimitedTextField, SafeCharField
 
 
@@ -27,7 +28,7 @@ class FollowUpOutcome(models.TextChoices):
     ESCALATED = "escalated", gettext_lazy("Escalated")
 
 
-class FollowUpTask(models.Model):
+class FollowUpTask(ChoiceLabelsMixin, models.Model):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     session = models.ForeignKey(
         "crisis_sessions.CrisisSession", on_delete=models.PROTECT, related_name="followup_tasks"
@@ -64,7 +65,7 @@ class FollowUpTask(models.Model):
         return self.closed_at is None
 
 
-class FollowUpAttempt(models.Model):
+class FollowUpAttempt(ChoiceLabelsMixin, models.Model):
     task = models.ForeignKey(FollowUpTask, on_delete=models.PROTECT, related_name="attempts")
     attempted_at = models.DateTimeField()
     method = models.CharField(max_length=10, choices=FollowUpMethod.choices)

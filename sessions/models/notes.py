@@ -14,7 +14,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from crisisnotes.validators import QUICK_NOTE, LimitedTextField, SafeCharField, SafeJSONField
+from crisisnotes.choices import ChoiceLabelsMixin
+from crisisnotes.validators import (
+    QUICK_NOTE,
+    AtMostCheckConstraint,
+    LimitedTextField,
+    SafeCharField,
+    SafeJSONField,
+)
 from sessions.models.followups import FollowUpOutcome
 from sessions.risk import RiskLevel, governing_risk, is_high_risk
 
@@ -100,7 +107,7 @@ CONTACT_DETAIL_FIELDS = (
 )
 
 
-class CrisisSession(models.Model):
+class CrisisSession(ChoiceLabelsMixin, models.Model):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     client = models.ForeignKey(
         "crisis_sessions.Client", on_delete=models.PROTECT, related_name="sessions"
@@ -218,6 +225,9 @@ class CrisisSession(models.Model):
         indexes = [
             models.Index(fields=["clinic", "status", "-started_at"]),
             models.Index(fields=["author", "status"]),
+            # A counselor's recent sessions (the team dashboard's week, the team load's
+            # period): read by date, not through every session they ever wrote.
+            models.Index(fields=["author", "-started_at"], name="session_author_started_idx"),
             models.Index(fields=["client", "-started_at"]),
         ]
 
@@ -348,14 +358,8 @@ class ExplorationStage(Stage):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(suds_start__isnull=True) | models.Q(suds_start__lte=10),
-                name="suds_start_0_10",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(suds_end__isnull=True) | models.Q(suds_end__lte=10),
-                name="suds_end_0_10",
-            ),
+            AtMostCheckConstraint(field="suds_start", limit=10, name="suds_start_0_10"),
+            AtMostCheckConstraint(field="suds_end", limit=10, name="suds_end_0_10"),
         ]
 
     def __str__(self) -> str:
@@ -395,7 +399,7 @@ class ProblemSolvingStage(Stage):
         return f"Problem-solving of session {self.session_id}"
 
 
-class FollowUpStage(Stage):
+class FollowUpStage(ChoiceLabelsMixin, Stage):
     session = models.OneToOneField(
         CrisisSession, on_delete=models.PROTECT, primary_key=True, related_name="follow_up"
     )
@@ -447,7 +451,7 @@ class AddendumKind(models.TextChoices):
     ENTERED_IN_ERROR = "entered_in_error", gettext_lazy("Entered in error")
 
 
-class Addendum(models.Model):
+class Addendum(ChoiceLabelsMixin, models.Model):
     """Append-only: a trigger rejects every UPDATE and DELETE."""
 
     session = models.ForeignKey(CrisisSession, on_delete=models.PROTECT, related_name="addenda")

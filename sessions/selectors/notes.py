@@ -40,6 +40,12 @@ def note_get_for_view(*, user: User, note_id: int) -> CrisisSession:
     return get_object_or_404(_with_page_relations(notes_visible_to(user=user)), pk=note_id)
 
 
+def note_get_visible(*, user: User, note_id: int) -> CrisisSession:
+    """The note's own row, with the visibility of `note_get_for_view` (404 otherwise) and none of
+    the page's relations: for writers that lock and re-read the note anyway (autosave)."""
+    return get_object_or_404(notes_visible_to(user=user), pk=note_id)
+
+
 def note_get_for_edit(*, user: User, note_id: int) -> CrisisSession:
     """The author's own draft. Another clinic's or another author's draft: 404; the author's
     note that already left draft: 403 (it is read-only now)."""

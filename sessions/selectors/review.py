@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, FilteredRelation, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -151,6 +151,11 @@ TEAM_SESSION_LISTS = {
     "week": gettext_lazy("Sessions this week"),
     "awaiting": gettext_lazy("Waiting for your co-signature"),
 }
+# Which of those lists only holds sessions of the last days, and which only open notes (the
+# dashboard counts each group from its own rows).
+RECENT_SESSION_LISTS = ("high_risk", "week")
+OPEN_SESSION_LISTS = ("late_drafts", "awaiting")
+assert {*RECENT_SESSION_LISTS, *OPEN_SESSION_LISTS} == set(TEAM_SESSION_LISTS)
 TEAM_FOLLOWUP_LISTS = {
     "overdue": gettext_lazy("Follow-ups overdue"),
     "due_today": gettext_lazy("Follow-ups due today"),
@@ -242,16 +247,21 @@ def team_dashboard(*, user: User, now: datetime | None = None) -> TeamDashboard:
     """Every number of the supervisor's home in a fixed number of queries, whatever the data."""
     require_role(user, Role.SUPERVISOR)
     window = Window.at(now)
-    counts: dict[str, int] = (
-        _team_notes(user)
-        .annotate(late_reference=Coalesce("ended_at", "started_at"))
-        .aggregate(
-            **{
-                name: Count("pk", filter=_session_list_q(user, name, window))
-                for name in TEAM_SESSION_LISTS
-            }
+    # Each list counted is either recent or open, and each kind is read through its own index
+    # (author and date; status) rather than through the team's whole history: two queries,
+    # whatever the number of sessions the team ever wrote.
+    recent = Q(started_at__gte=min(window.high_risk_since, window.week_start))
+    still_open = Q(status__in=[NoteStatus.DRAFT, NoteStatus.AWAITING_COSIGN])
+    counts: dict[str, int] = {}
+    for rows, names in ((recent, RECENT_SESSION_LISTS), (still_open, OPEN_SESSION_LISTS)):
+        counts.update(
+            _team_notes(user)
+            .filter(rows)
+            .annotate(late_reference=Coalesce("ended_at", "started_at"))
+            .aggregate(
+                **{name: Count("pk", filter=_session_list_q(user, name, window)) for name in names}
+            )
         )
-    )
     counts.update(
         FollowUpTask.objects.filter(
             clinic=user.clinic, closed_at__isnull=True, assigned_to__team__supervisor=user
@@ -262,15 +272,19 @@ def team_dashboard(*, user: User, now: datetime | None = None) -> TeamDashboard:
             }
         )
     )
-    in_week = Q(authored_sessions__started_at__gte=window.week_start)
+    # The week in the join's condition (not in the count's filter): each counselor's sessions of
+    # the week are read by date, not every session they ever wrote.
+    week_sessions = FilteredRelation(
+        "authored_sessions",
+        condition=Q(authored_sessions__started_at__gte=window.week_start),
+    )
     workload = list(
         team_member_list(user=user)
         .filter(is_active=True, is_counselor=True)
+        .annotate(week_sessions=week_sessions)
         .annotate(
-            sessions_week=Count("authored_sessions", filter=in_week),
-            high_risk_week=Count(
-                "authored_sessions", filter=in_week & high_risk_q("authored_sessions__")
-            ),
+            sessions_week=Count("week_sessions"),
+            high_risk_week=Count("week_sessions", filter=high_risk_q("week_sessions__")),
         )
     )
     awaiting = list(awaiting_cosign_list_for_supervisor(user=user)[:5])

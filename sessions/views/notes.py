@@ -44,6 +44,7 @@ from sessions.selectors.notes import (
     last_signed_session,
     note_get_for_edit,
     note_get_for_view,
+    note_get_visible,
     process_note_for_author,
 )
 from sessions.selectors.snippets import snippets_for_note
@@ -353,7 +354,8 @@ def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
     version conflict or once the note left draft ("locked"), 400 with field errors, 403 for
     someone else's note."""
     user = request.user
-    note = note_get_for_view(user=user, note_id=note_id)
+    # The row only: note_autosave locks and re-reads the note with its stages anyway.
+    note = note_get_visible(user=user, note_id=note_id)
     if note.author_id != user.pk:
         return JsonResponse(
             {"error": "forbidden", "message": _("Only the author edits a draft.")}, status=403

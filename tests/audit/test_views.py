@@ -4,6 +4,7 @@ and query counts that do not grow with the log."""
 import csv
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -115,6 +116,41 @@ def test_pagination_reaches_every_event(admin_client_, counselor, clinic, harbou
     assert last.count("<tr>") == 1 + 50  # header row + the last 50 events
 
 
+def test_a_log_longer_than_the_cap_is_not_counted_but_every_page_is_reached(
+    admin_client_, counselor, clinic, harbour_client, monkeypatch
+):
+    from crisisnotes.audit import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 120)
+    audit_record_for_clients(
+        action=Action.VIEW,
+        actor=counselor,
+        clinic=clinic,
+        client_ids=[harbour_client.pk] * 250,
+        summary="bulk",
+    )
+    url = reverse("accounts:audit_log")
+    first = admin_client_.get(url, {"action": "view"}).content.decode()
+    assert "Page 1 (more than 120 events: filter by date" in first
+    assert "page=2" in first  # "Older"
+    last = admin_client_.get(url, {"action": "view", "page": 3}).content.decode()
+    assert last.count("<tr>") == 1 + 50 and "page=4" not in last and "page=2" in last
+    # Past the end (a stale or typed URL): the last page, as before the cap.
+    beyond = admin_client_.get(url, {"action": "view", "page": 99}).content.decode()
+    assert beyond.count("<tr>") == 1 + 50 and "Page 3" in beyond
+    # Under the cap the count stays exact.
+    narrow = admin_client_.get(url, {"action": "view", "page": "x", "actor": counselor.pk})
+    assert "Page 1 (more than 120" in narrow.content.decode()
+    monkeypatch.setattr(views, "COUNT_CAP", 250)
+    exact = admin_client_.get(url, {"action": "view"}).content.decode()
+    assert "Page 1 of 3" in exact and "(250 events)" in exact
+    # The access report's summary per person counts every event, whatever the cap.
+    monkeypatch.setattr(views, "COUNT_CAP", 120)
+    report = admin_client_.get(reverse("accounts:audit_client", args=[harbour_client.pk]))
+    people = report.content.decode().split('id="people-heading"')[1].split("</section>")[0]
+    assert "<td>250</td>" in people
+
+
 def test_csv_has_exactly_the_filtered_rows(admin_client_, counselor, teammate, harbour_client):
     audit_record(action=Action.VIEW, actor=counselor, obj=harbour_client, summary="=cmd()")
     audit_record(action=Action.VIEW, actor=teammate, obj=harbour_client)
@@ -179,3 +215,69 @@ def test_query_count_does_not_grow_with_the_log(
     with django_assert_max_num_queries(11):
         response = admin_client_.get(reverse("accounts:audit_csv"))
         assert len(_csv(response)) >= 2 * size
+
+
+# The row loop of templates/audit/log.html before the rows were built by audit_event_rows.
+_ROWS_AS_A_TEMPLATE = "{% load i18n %}" + (
+    Path(__file__).with_name("rows_before_audit_event_rows.html").read_text()
+)
+
+
+def test_audit_rows_are_the_markup_of_the_template_they_replace(counselor, clinic):
+    """audit_event_rows builds each row in Python for speed: it must give exactly what the
+    template loop gave, escaping included, in another time zone and language too."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.template import Context, Template
+    from django.utils import timezone, translation
+
+    from crisisnotes.audit.templatetags.audit_tags import audit_event_rows
+
+    at = datetime(2026, 3, 29, 0, 30, tzinfo=ZoneInfo("UTC"))
+    events = [
+        AuditEvent(
+            created_at=at,
+            actor=counselor,
+            actor_id=counselor.pk,
+            actor_username=counselor.username,
+            clinic=clinic,
+            action=Action.VIEW,
+            object_type="crisis_sessions.crisissession",
+            object_id="12",
+            client_id=7,
+            summary='<b>seen</b> & "quoted"',
+            ip_address="10.0.0.1",
+        ),
+        AuditEvent(
+            created_at=at + timedelta(hours=5, seconds=7),
+            actor=None,
+            actor_username="gone<user>",
+            clinic=clinic,
+            action=Action.LOGIN_FAILED,
+            object_type="odd type/with space",
+            object_id="a b&c",
+            client_id=8,
+            summary="",
+            ip_address=None,
+        ),
+        AuditEvent(
+            created_at=at,
+            actor=None,
+            actor_username="",
+            clinic=clinic,
+            action="no_such_action",
+            object_type="",
+            object_id="",
+            client_id=None,
+            summary="x",
+        ),
+    ]
+    counselor.full_name = "Robin <Testcase> & co"
+    pairs = list(zip(events, ["Caller, <green> coat", "", ""], strict=True))
+    template = Template(_ROWS_AS_A_TEMPLATE)
+    for zone, language in (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en")):
+        with timezone.override(ZoneInfo(zone)), translation.override(language):
+            expected = template.render(Context({"events": pairs}))
+            assert expected.count("<tr>") == 3 and "&lt;Testcase&gt;" in expected
+            assert "  " + audit_event_rows(pairs) + "\n" == expected

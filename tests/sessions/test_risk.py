@@ -174,3 +174,38 @@ def test_one_label_in_python_and_in_templates(level):
         Context({"level": level})
     )
     assert rendered == expected
+
+
+def test_the_risk_badge_tag_gives_each_note_the_partials_markup():
+    """{% risk_badge %} renders the partial once per distinct risk and reuses it: every note of
+    a list must still get exactly what including the partial gives it."""
+    from itertools import product
+
+    from django.template import Context, Template
+    from django.template.loader import render_to_string
+
+    from sessions.models import CrisisSession
+
+    levels = ["", "low", "moderate", "high"]
+    notes = [
+        CrisisSession(imminent=imminent, screen_risk=screen, clinician_risk=clinician)
+        for imminent, screen, clinician in product([False, True], levels, levels)
+    ]
+    notes += notes  # repeated risks reuse the first rendering
+    page = Template(
+        "{% load risk_tags %}{% for note in notes %}<li>{% risk_badge note %}</li>{% endfor %}"
+    ).render(Context({"notes": notes}))
+    expected = "".join(
+        f"<li>{render_to_string('sessions/review/partials/risk_badge.html', {'note': n})}</li>"
+        for n in notes
+    )
+    assert page == expected
+    assert (
+        len(
+            {
+                render_to_string("sessions/review/partials/risk_badge.html", {"note": n})
+                for n in notes
+            }
+        )
+        > 10
+    )

@@ -95,6 +95,30 @@ def test_autosave_answers_json_with_version_and_stage_states(counselor_client, c
     assert "last edited" not in rapport["edited_html"]
 
 
+def test_autosave_query_count_is_fixed_and_does_not_grow_with_the_note(
+    counselor_client, counselor, django_assert_max_num_queries
+):
+    """Session, user, clinic; the note's visibility; BEGIN, the row lock, the re-read with
+    the stages, the resources the rapport stage offers; one UPDATE per changed stage row and
+    the note's; the audit row; COMMIT. No database round trip validates a CHECK (the 0-10
+    scales are checked in Python) and nothing is read for the page (quick notes, addenda)."""
+    note = start_note(counselor)
+    url = _url("note_save", note)
+
+    def save(text):
+        data = form_data(note, **{"exploration-precipitating_event": text})
+        with django_assert_max_num_queries(12):  # 24 before (issue 15)
+            response = counselor_client.post(url, data, HTTP_X_AUTOSAVE="1")
+        assert response.status_code == 200, response.content
+        return response.json()["version"]
+
+    assert save("first") == 2
+    for i in range(3):
+        quick_note_add(note=note, user=counselor, text=f"more {i}")
+    assert save("second") == reload(note).version
+    assert reload(note).exploration.precipitating_event == "second"
+
+
 @pytest.mark.parametrize("script", ["note.js", "cssrs.js"])
 def test_scripts_hold_no_copy_of_the_servers_labels_and_hints(script):
     """Badge labels, hints and sign-list headings are the server's (partials and data-text-*

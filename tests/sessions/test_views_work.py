@@ -124,3 +124,29 @@ def test_follow_ups_are_bounded_to_the_soonest_with_a_link_to_all(
     everything = counselor_client.get(MY_WORK, {"followups": "all"}).content.decode()
     assert all(task.purpose in everything for task in tasks + later)
     assert "followups-more" not in everything
+
+
+def test_each_follow_up_gets_its_own_forms_fields(counselor_client, counselor):
+    """The fields are rendered once per page and method, then given each task's pk: the markup
+    must be exactly what rendering each task's own forms gives."""
+    from django.template.loader import render_to_string
+
+    from sessions.forms.followups import FollowUpAttemptForm, FollowUpCloseForm
+    from tests.factories import FollowUpTaskFactory
+
+    tasks = [
+        FollowUpTaskFactory(session__clinic=counselor.clinic, assigned_to=counselor, method=m)
+        for m in ("call", "text", "call")
+    ]
+    body = counselor_client.get(MY_WORK).content.decode()
+    assert "__task__" not in body
+    for task in tasks:
+        for form in (
+            FollowUpAttemptForm(prefix=f"attempt-{task.pk}", initial={"method": task.method}),
+            FollowUpCloseForm(prefix=f"close-{task.pk}"),
+        ):
+            own = render_to_string(
+                "sessions/followups/partials/followup_action_fields.html", {"form": form}
+            )
+            assert own in body
+        assert f'<option value="{task.method}" selected>' in body
