@@ -7,7 +7,8 @@ The documentation path's steps are measured too, each on a fresh draft of its ow
 the clock starts): "new client and session" (the search results' one-step POST), "end session
 and sign" (the page's whole form posted with everything the sign rules need, as note.js does),
 "signed note" (the read-only page), and the note's htmx side panels ("supervisor record",
-"follow-up add", "plan panel edit", "plan panel save").
+"follow-up add", "plan panel edit", "plan panel save"), and "js catalogue" (/jsi18n/, which
+every page loads before it renders).
 
 Run: DATABASE_URL=postgres://.../cn_bench .venv/bin/python bench/pages_profile.py \\
          [--repeat 15] [--only "open draft note,autosave"] [--profile "audit log"]
@@ -89,6 +90,7 @@ def main() -> None:
         "audit log": lambda: browser.get("/clinic/audit/"),
         "client page (60 sessions)": lambda: browser.get(f"/clients/{data.heavy_client_id}/"),
         "team dashboard": lambda: browser.get("/team/"),
+        "js catalogue": lambda: browser.get("/jsi18n/"),  # every page's render-blocking script
         **steps,
     }
     only = {p.strip() for p in args.only.split(",") if p.strip()}
