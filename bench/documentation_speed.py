@@ -116,16 +116,20 @@ WAIT_RECORDER = """
   document.addEventListener("htmx:beforeRequest", (event) => {
     if (!polled(event.detail.elt)) started.set(event.detail.xhr, now());
   });
-  const finish = (event) => {
+  const finish = (event, end) => {
     const start = started.get(event.detail.xhr);
     if (start !== undefined) {
       started.delete(event.detail.xhr);
-      add("htmx", start, now(), (event.detail.requestConfig || {}).path || "");
+      const path = (event.detail.requestConfig || {}).path || "";
+      add("htmx", start, end === undefined ? now() : end, path);
     }
   };
-  document.addEventListener("htmx:afterSettle", finish);
-  document.addEventListener("htmx:afterRequest", (event) => {  // no swap: ends here
-    if (!event.detail.successful || event.detail.target === null) finish(event);
+  document.addEventListener("htmx:afterSettle", (event) => finish(event));
+  document.addEventListener("htmx:afterRequest", (event) => {
+    // An error or a request that swaps nothing never settles: it ends with its answer.
+    const answered = now();
+    if (!event.detail.successful) finish(event, answered);
+    else setTimeout(() => finish(event, answered), 1000);  // a no-op once settled
   });
   try {
     new PerformanceObserver((list) => {
