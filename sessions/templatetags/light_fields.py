@@ -1,5 +1,5 @@
 """`|light_field` and `|light_form`: crispy-forms' Bootstrap 5 markup for a field and a whole
-form, built in Python.
+form, built in Python (and `|light_widget`: Django's bare widget, `{{ field }}`).
 
 The note page renders about 60 fields. Through crispy (`bootstrap5/field.html`, its five
 includes per field, then Django's widget templates with one include per option and per
@@ -239,6 +239,20 @@ def light_field(field: BoundField) -> SafeString:
     if not isinstance(field, BoundField) or not _supported(field):
         return mark_safe(as_crispy_field(field))  # noqa: S308 — crispy's own output
     return mark_safe(_field(field))  # noqa: S308 — every value escaped above
+
+
+@register.filter
+def light_widget(field: BoundField) -> SafeString:
+    """`{{ form.field|light_widget }}`: exactly `{{ form.field }}` (the bare widget), cheaper."""
+    if (
+        not isinstance(field, BoundField)
+        or not _supported(field)
+        or _is_radio_like(field.field.widget)
+    ):
+        return mark_safe(str(field))  # noqa: S308 — Django's own output
+    if field.field.widget.is_hidden:
+        return mark_safe(str(field))  # noqa: S308 — Django's own output
+    return mark_safe(_widget(field))  # noqa: S308 — every value escaped above
 
 
 @register.filter

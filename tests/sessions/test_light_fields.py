@@ -14,7 +14,7 @@ from django import forms
 
 from safety.forms import SafetyPlanForm, SupervisorRecordForm
 from sessions.services.notes import note_forms
-from sessions.templatetags.light_fields import light_field, light_form
+from sessions.templatetags.light_fields import light_field, light_form, light_widget
 from tests.sessions.note_helpers import complete_data, form_data, start_note
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +123,25 @@ def test_side_panel_forms_match_crispy(counselor: Any, supervisor: Any) -> None:
         return [SupervisorRecordForm.for_user(counselor), record, SafetyPlanForm(contacts={})]
 
     assert assert_same_markup(make) > 5
+
+
+def test_bare_widgets_match_django(counselor: Any) -> None:
+    from sessions.forms.followups import FollowUpTaskForm
+    from sessions.selectors.followups import followup_assignee_choices
+
+    note = start_note(counselor)
+    bound = FollowUpTaskForm(
+        {"followup-due_at": "soon", "followup-method": "call", "followup-purpose": "<b>"},
+        counselors=followup_assignee_choices(user=counselor),
+        prefix="followup",
+    )
+    bound.is_valid()
+    unbound = FollowUpTaskForm(counselors=followup_assignee_choices(user=counselor), prefix="x")
+    forms_ = [bound, unbound, *(f for fs in note_forms(note=note).values() for f in fs)]
+    checked = 0
+    for form in forms_:
+        for name in form.fields:
+            assert tokens(light_widget(form[name])) == tokens(str(form[name])), name
+            checked += 1
+    assert checked > 60
+    assert counselor.display_name in light_widget(unbound["assigned_to"])
