@@ -13,6 +13,7 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_c
 from django import forms
 
 from safety.forms import SafetyPlanForm, SupervisorRecordForm
+from sessions.forms.notes import AddendumForm
 from sessions.services.notes import note_forms
 from sessions.templatetags.light_fields import light_field, light_form, light_widget
 from tests.sessions.note_helpers import complete_data, form_data, start_note
@@ -120,7 +121,15 @@ def test_side_panel_forms_match_crispy(counselor: Any, supervisor: Any) -> None:
     def make() -> list[forms.BaseForm]:
         record = SupervisorRecordForm.for_user(counselor, data={"method": "fax"})
         record.is_valid()
-        return [SupervisorRecordForm.for_user(counselor), record, SafetyPlanForm(contacts={})]
+        addendum = AddendumForm(data={"kind": "nonsense", "text": ""})
+        addendum.is_valid()
+        return [
+            SupervisorRecordForm.for_user(counselor),
+            record,
+            SafetyPlanForm(contacts={}),
+            AddendumForm(),
+            addendum,
+        ]
 
     assert assert_same_markup(make) > 5
 
