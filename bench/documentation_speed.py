@@ -17,9 +17,11 @@ search page, measured the same way in the same run):
   - every full page load: navigation start → load event (Navigation Timing; a form POST that
     redirects, e.g. "start a session now", counts from the POST);
   - every htmx request the counselor triggers (client search results, supervisor record,
-    follow-up task, safety plan panel): `htmx:beforeRequest` → `htmx:afterSettle` (the DOM
-    swapped and settled). The search's 250 ms typing debounce (`delay:`) is before the request
-    and is not counted; htmx polls (`hx-trigger="every …"`) are not waits and are not counted;
+    follow-up task, safety plan panel): `htmx:beforeRequest` → `htmx:afterSwap` (the answer
+    is in the DOM; not settle, which a click that navigates away may never let happen). The
+    search's 250 ms typing debounce (`delay:`) is before the request and is not counted; htmx
+    polls (`hx-trigger="every …"`, the `X-Live-Poll` header, any
+    request with no triggering event) are not waits and are not counted;
   - "End session and sign": from the form's submit (after the confirm dialog) through note.js's
     flush of a pending save, the sign request (save + sign + hash) and the signed page's load;
   - any long task (the browser's main thread busy ≥ 50 ms: Long Tasks API) outside those.
@@ -113,8 +115,15 @@ WAIT_RECORDER = """
   }, true);
   const started = new WeakMap();
   const polled = (elt) => /\\bevery\\b/.test((elt && elt.getAttribute("hx-trigger")) || "");
+  // A wait is a request the counselor's own action triggered; polls (an "every" trigger, the
+  // X-Live-Poll header, no triggering event) run in the background.
+  const background = (detail) => {
+    const config = detail.requestConfig || {};
+    const headers = config.headers || {};
+    return polled(detail.elt) || headers["X-Live-Poll"] === "1" || !config.triggeringEvent;
+  };
   document.addEventListener("htmx:beforeRequest", (event) => {
-    if (!polled(event.detail.elt)) started.set(event.detail.xhr, now());
+    if (!background(event.detail)) started.set(event.detail.xhr, now());
   });
   const finish = (event, end) => {
     const start = started.get(event.detail.xhr);
@@ -124,12 +133,12 @@ WAIT_RECORDER = """
       add("htmx", start, end === undefined ? now() : end, path);
     }
   };
-  document.addEventListener("htmx:afterSettle", (event) => finish(event));
+  document.addEventListener("htmx:afterSwap", (event) => finish(event));
   document.addEventListener("htmx:afterRequest", (event) => {
-    // An error or a request that swaps nothing never settles: it ends with its answer.
+    // An error or a request that swaps nothing: it ends with its answer.
     const answered = now();
     if (!event.detail.successful) finish(event, answered);
-    else setTimeout(() => finish(event, answered), 1000);  // a no-op once settled
+    else setTimeout(() => finish(event, answered), 1000);  // a no-op once swapped
   });
   try {
     new PerformanceObserver((list) => {
