@@ -3,6 +3,13 @@ bench floor measured interleaved in the same run, its query count and the querie
 time, and (with `--profile PAGE`) the functions it spends the most time in. Nothing here asserts
 a time; it is the profiling companion of pages_bench.py, on the same dataset.
 
+The documentation path's steps are measured too, each on a fresh draft of its own (made before
+the clock starts): "new client and session" (the search results' one-step POST), "end session
+and sign" (the page's whole form posted with everything the sign rules need, as note.js does),
+"signed note" (the read-only page), and the note's htmx side panels ("supervisor record",
+"follow-up add", "plan panel edit", "plan panel save"), and "js catalogue" (/jsi18n/, which
+every page loads before it renders).
+
 Run: DATABASE_URL=postgres://.../cn_bench .venv/bin/python bench/pages_profile.py \\
          [--repeat 15] [--only "open draft note,autosave"] [--profile "audit log"]
 The database must hold bench/dataset.py's data (pages_bench.py or dataset.py builds it).
@@ -18,6 +25,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +92,8 @@ def main() -> None:
             state["version"] = answer.json()["version"]
         return answer
 
-    pages = {
+    steps = _documentation_steps(browser, user)
+    pages: dict[str, Any] = {
         "floor": lambda: browser.get(f"/bench/floor/?id={data.floor_client_id}"),
         "open draft note": lambda: browser.get(f"/notes/{draft}/"),
         "autosave": autosave,
@@ -95,6 +104,8 @@ def main() -> None:
         "review queue": lambda: browser.get("/team/queue/"),
         "team dashboard": lambda: browser.get("/team/"),
         "team follow-ups": lambda: browser.get("/team/followups/"),
+        "js catalogue": lambda: browser.get("/jsi18n/"),  # every page's render-blocking script
+        **steps,
     }
     only = {p.strip() for p in args.only.split(",") if p.strip()}
     if only:
@@ -105,11 +116,13 @@ def main() -> None:
     sizes: dict[str, int] = {}
     for round_ in range(args.repeat + 1):
         for name, fetch in pages.items():
+            if isinstance(fetch, _Step):
+                fetch.state = fetch.prepare()
             with CaptureQueriesContext(connection) as captured:
                 began = time.perf_counter()
                 response = fetch()
                 elapsed = (time.perf_counter() - began) * 1000
-            if response.status_code != 200:
+            if response.status_code not in (200, 302):
                 sys.exit(f"{name}: HTTP {response.status_code} {response.get('Location', '')}")
             if round_:  # round 0 warms up
                 times[name].append(elapsed)
@@ -127,11 +140,101 @@ def main() -> None:
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
+        step: Any = pages[args.profile]
         for _ in range(args.repeat):
-            pages[args.profile]()
+            if isinstance(step, _Step):
+                profiler.disable()
+                step.state = step.prepare()
+                profiler.enable()
+            step()
         profiler.disable()
         lines = int(os.environ.get("PROFILE_LINES", "45"))
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(lines)
+        order = os.environ.get("PROFILE_SORT", "cumulative")  # or "tottime"
+        pstats.Stats(profiler).sort_stats(order).print_stats(lines)
+
+
+class _Step:
+    """A request measured on state made for it before the clock starts (`prepare`)."""
+
+    def __init__(self, prepare: Any, fetch: Any) -> None:
+        self.prepare, self.fetch, self.state = prepare, fetch, None
+
+    def __call__(self) -> Any:
+        return self.fetch(self.state)
+
+
+def _documentation_steps(browser: Any, user: Any) -> dict[str, _Step]:
+    """The requests of bench/documentation_speed.py's calls that are not plain page loads."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions.models import CrisisSession
+    from sessions.services.clients import client_create
+    from sessions.services.notes import note_create
+    from tests.sessions.note_helpers import complete_data
+
+    def draft() -> CrisisSession:
+        client = client_create(user=user, alias=f"Profile {time.time_ns()}", request=None)
+        return note_create(author=user, client=client, modality="phone", request=None)
+
+    def low_risk(note: CrisisSession) -> dict[str, Any]:
+        """The low-risk call's page as posted: every screening answer No, agitation 1."""
+        no = {f"safety-screen-{q}": "no" for q in ("q1", "q2", "q6")}
+        return complete_data(note, **no, **{"safety-means-agitation": "1"})
+
+    def signed() -> CrisisSession:
+        note = draft()
+        answer = browser.post(
+            f"/notes/{note.pk}/end-and-sign/", low_risk(note), HTTP_ACCEPT="application/json"
+        )
+        if answer.status_code != 200:
+            sys.exit(f"not signed: {answer.content.decode()[:600]}")
+        return note
+
+    supervisor = user  # bench01 supervises too
+    record = {
+        "supervisor-record-supervisor": str(supervisor.pk),
+        "supervisor-record-method": "phone",
+        "supervisor-record-notified_at": "",
+        "supervisor-record-response": "Agree: call back in an hour.",
+    }
+    plan = {"warning_signs": "Stop answering texts", "coping": "Walk the dog", "environment": "x"}
+    task = {
+        "followup-due_at": (timezone.localtime() + timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M"),
+        "followup-method": "call",
+        "followup-assigned_to": str(user.pk),
+    }
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    return {
+        "new client and session": _Step(
+            lambda: None,
+            lambda _s: browser.post(
+                "/clients/new/",
+                {"alias": f"Caller {time.time_ns()}", "start_session": "on", "modality": "phone"},
+            ),
+        ),
+        "end session and sign": _Step(
+            lambda: (n := draft(), low_risk(n)),
+            lambda s: browser.post(
+                f"/notes/{s[0].pk}/end-and-sign/", s[1], HTTP_ACCEPT="application/json"
+            ),
+        ),
+        "signed note": _Step(signed, lambda n: browser.get(f"/notes/{n.pk}/")),
+        "supervisor record": _Step(
+            draft,
+            lambda n: browser.post(f"/safety/notes/{n.pk}/supervisor-record/", record, **htmx),
+        ),
+        "follow-up add": _Step(
+            draft, lambda n: browser.post(f"/notes/{n.pk}/followups/", task, **htmx)
+        ),
+        "plan panel edit": _Step(
+            draft, lambda n: browser.get(f"/safety/notes/{n.pk}/plan/?edit=1", **htmx)
+        ),
+        "plan panel save": _Step(
+            draft, lambda n: browser.post(f"/safety/notes/{n.pk}/plan/", plan, **htmx)
+        ),
+    }
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from crisisnotes.accounts.models import User
-from crisisnotes.forms import day_field, period_check_order
+from crisisnotes.forms import day_field, period_check_order, short_choice_list
 from crisisnotes.validators import (
     CONTACT_NAME_MAX,
     CONTACT_PHONE_MAX,
@@ -375,6 +375,7 @@ class SupervisorRecordForm(CleanTextFormMixin, forms.Form):
         field = self.fields["supervisor"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = supervisors
+        short_choice_list(field)
 
     @classmethod
     def for_user(cls, user: Any, data: Any = None) -> SupervisorRecordForm:

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy
 
 from crisisnotes.accounts.models import User
+from crisisnotes.forms import short_choice_list
 from crisisnotes.validators import CleanTextFormMixin
 from sessions.models.followups import FollowUpMethod, FollowUpOutcome
 
@@ -33,6 +34,7 @@ class FollowUpTaskForm(CleanTextFormMixin, forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = counselors
         field.label_from_instance = lambda u: u.display_name  # type: ignore[assignment]
+        short_choice_list(field)
         _bootstrap(self)
 
 

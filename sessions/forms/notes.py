@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crisisnotes.forms import short_choice_list
 from crisisnotes.validators import QUICK_NOTE, CleanTextFormMixin, validate_not_future_time
 from sessions.models import (
     Addendum,
@@ -171,6 +172,7 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
             client_id=note.client_id,
         ).order_by("due_at", "id")
         task_field.empty_label = "—"
+        short_choice_list(task_field)
         for name in ("started_at", "ended_at"):
             field = self.fields[name]
             assert isinstance(field, forms.DateTimeField)

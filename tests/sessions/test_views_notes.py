@@ -298,6 +298,19 @@ def test_note_page_query_count_stays_constant_as_the_record_grows(
         counselor_client.get(first.get_absolute_url())
 
 
+def test_note_page_reads_its_short_choice_lists_without_server_side_cursors(
+    counselor_client, counselor, supervisor
+):
+    # The supervisor, assignee, hand-off and answered-task lists are tens of rows: one plain
+    # SELECT each, never a DECLARE/FETCH/CLOSE cursor (three round trips) per rendering.
+    note = start_note(counselor)
+    with CaptureQueriesContext(connection) as ctx:
+        page = counselor_client.get(note.get_absolute_url())
+    assert page.status_code == 200
+    assert supervisor.display_name in page.content.decode()  # the lists were rendered
+    assert not [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("DECLARE")]
+
+
 def test_resources_read_name_and_contact_once_and_empty_stages_show_no_edit_time(
     counselor_client, counselor
 ):

@@ -1,0 +1,156 @@
+"""`|light_field` / `|light_form` write crispy's Bootstrap 5 markup without its templates: the
+note page's fields must come out the same (tags, attributes in order, text) as through crispy,
+empty, filled and with errors, so note.js, the browser tests and screen readers see no change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
+from django import forms
+
+from safety.forms import SafetyPlanForm, SupervisorRecordForm
+from sessions.forms.notes import AddendumForm
+from sessions.services.notes import note_forms
+from sessions.templatetags.light_fields import light_field, light_form, light_widget
+from tests.sessions.note_helpers import complete_data, form_data, start_note
+
+pytestmark = pytest.mark.django_db
+
+
+class _Tokens(HTMLParser):
+    """Tags with their attributes in order and the text between them; whitespace between tags
+    and around text is not markup (crispy's templates indent, the light filters do not)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tokens: list[tuple[Any, ...]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tokens.append(("start", tag, tuple(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.tokens.append(("end", tag))
+
+    def handle_data(self, data: str) -> None:
+        if data.strip():
+            self.tokens.append(("text", " ".join(data.split())))
+
+
+def tokens(html: str) -> list[tuple[Any, ...]]:
+    parser = _Tokens()
+    parser.feed(str(html))
+    parser.close()
+    return parser.tokens
+
+
+FormsFactory = Callable[[], list[forms.BaseForm]]
+
+
+def assert_same_markup(make_forms: FormsFactory) -> int:
+    """Each field of fresh forms through crispy and through the light filter (fresh forms each
+    time: crispy keeps its classes on the widgets), then each whole form. Returns the count."""
+    checked = 0
+    crispy_forms, light_forms = make_forms(), make_forms()
+    for crispy_form, light in zip(crispy_forms, light_forms, strict=True):
+        for name in crispy_form.fields:
+            expected = tokens(as_crispy_field(crispy_form[name]))
+            assert tokens(light_field(light[name])) == expected, f"{light.prefix}-{name}"
+            checked += 1
+    for crispy_form, light in zip(make_forms(), make_forms(), strict=True):
+        assert tokens(light_form(light)) == tokens(as_crispy_form(crispy_form)), light.prefix
+    return checked
+
+
+def _note_forms(note: Any, data: dict[str, Any] | None) -> FormsFactory:
+    def make() -> list[forms.BaseForm]:
+        return [f for fs in note_forms(note=note, data=data).values() for f in fs]
+
+    return make
+
+
+def test_note_fields_match_crispy_empty(counselor: Any) -> None:
+    note = start_note(counselor)
+    assert assert_same_markup(_note_forms(note, None)) > 50
+
+
+def test_note_fields_match_crispy_filled(counselor: Any) -> None:
+    note = start_note(counselor)
+    data = complete_data(
+        note,
+        **{
+            "safety-screen-q1": "yes",
+            "safety-means-firearms": "yes",
+            "follow_up-referral_0_to": 'Clinic <"A"> & co',
+        },
+    )
+    assert assert_same_markup(_note_forms(note, data)) > 50
+
+
+def test_note_fields_match_crispy_with_errors(counselor: Any) -> None:
+    note = start_note(counselor)
+    data = form_data(
+        note,
+        **{
+            "exploration-suds_start": "eleven",
+            "header-started_at": "not a time",
+            "follow_up-disposition": "nowhere",
+            "safety-means-agitation": "99",
+            "rapport-resources_given": ["not-a-resource"],
+        },
+    )
+    make = _note_forms(note, data)
+    invalid = [f for f in make() if not f.is_valid()]
+    assert invalid, "the data must be invalid for this test to mean anything"
+
+    def validated() -> list[forms.BaseForm]:
+        built = make()
+        for form in built:
+            form.is_valid()
+        return built
+
+    assert assert_same_markup(validated) > 50
+    shown = "".join(light_field(f[name]) for f in validated() for name in f.fields)
+    assert shown.count("is-invalid") >= 5
+
+
+def test_side_panel_forms_match_crispy(counselor: Any, supervisor: Any) -> None:
+    def make() -> list[forms.BaseForm]:
+        record = SupervisorRecordForm.for_user(counselor, data={"method": "fax"})
+        record.is_valid()
+        addendum = AddendumForm(data={"kind": "nonsense", "text": ""})
+        addendum.is_valid()
+        return [
+            SupervisorRecordForm.for_user(counselor),
+            record,
+            SafetyPlanForm(contacts={}),
+            AddendumForm(),
+            addendum,
+        ]
+
+    assert assert_same_markup(make) > 5
+
+
+def test_bare_widgets_match_django(counselor: Any) -> None:
+    from sessions.forms.followups import FollowUpTaskForm
+    from sessions.selectors.followups import followup_assignee_choices
+
+    note = start_note(counselor)
+    bound = FollowUpTaskForm(
+        {"followup-due_at": "soon", "followup-method": "call", "followup-purpose": "<b>"},
+        counselors=followup_assignee_choices(user=counselor),
+        prefix="followup",
+    )
+    bound.is_valid()
+    unbound = FollowUpTaskForm(counselors=followup_assignee_choices(user=counselor), prefix="x")
+    forms_ = [bound, unbound, *(f for fs in note_forms(note=note).values() for f in fs)]
+    checked = 0
+    for form in forms_:
+        for name in form.fields:
+            assert tokens(light_widget(form[name])) == tokens(str(form[name])), name
+            checked += 1
+    assert checked > 60
+    assert counselor.display_name in light_widget(unbound["assigned_to"])
