@@ -35,7 +35,10 @@ search page, measured the same way in the same run):
 
 Run: DATABASE_URL=postgres://... .venv/bin/python bench/documentation_speed.py [--repeat 3]
 It creates and drops its own database (test_<name>) next to the one DATABASE_URL names and
-serves the app from a live-server thread; Chromium is /usr/bin/chromium (CHROMIUM_PATH).
+serves the app as users get it: gunicorn in its own processes under production settings
+(pages_bench.py's server; bench/README.md says what that holds). `--in-thread` keeps the old
+live-server thread in this process under test settings, to compare. Chromium is
+/usr/bin/chromium (CHROMIUM_PATH).
 """
 
 from __future__ import annotations
@@ -44,10 +47,14 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -371,25 +378,41 @@ def high_risk(d: Driver, base: str, alias: str) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each call (median)")
-    parser.add_argument("--detail", action="store_true", help="print every wait of every run")
-    args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server.")
+def _test_database_url(name: str) -> str:
+    """DATABASE_URL with its database replaced by the bench's own (test_<name>)."""
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(url._replace(path=f"/{name}"))
 
-    import django
 
-    django.setup()
+@contextmanager
+def _gunicorn(workers: int) -> Iterator[str]:
+    """The app as users get it (pages_bench.py's server): gunicorn in processes of its own under
+    production settings, manifest static files from a real collectstatic served by whitenoise
+    with far-future headers, Secure __Host- cookies, persistent database connections. TLS ends
+    at the 'proxy' the browser impersonates by sending X-Forwarded-Proto: https; the browser's
+    Origin stays http://127.0.0.1:<port>, so that origin is trusted for CSRF (behind the real
+    proxy the Origin is the https one the site answers on)."""
+    from django.db import connection
+    from pages_bench import free_port, production_server, server_env
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="documentation-speed-") as tmp:
+        env = server_env(Path(tmp))
+        env.update(
+            DATABASE_URL=_test_database_url(connection.settings_dict["NAME"]),
+            CSRF_TRUSTED_ORIGINS=f"http://127.0.0.1:{port}",
+        )
+        connection.close()  # the bench process holds no connection while it measures
+        with production_server(env, workers=workers, port=port) as base:
+            yield base
+
+
+@contextmanager
+def _live_server_thread() -> Iterator[str]:
+    """--in-thread: Django's live-server thread in this process, under DJANGO_ENV=test (what the
+    bench used before: not what users run; kept to compare)."""
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.test.testcases import LiveServerThread
-    from django.test.utils import setup_databases, teardown_databases
-    from playwright.sync_api import sync_playwright
-
-    from sessions.services.demo import demo_seed
-
-    old_config = setup_databases(verbosity=0, interactive=False)
 
     class TimedHandler(StaticFilesHandler):
         """Keeps each request's time inside the app (for --detail; static files left out)."""
@@ -409,70 +432,141 @@ def main() -> None:
     server.is_ready.wait()
     if server.error:
         raise server.error
-    base = f"http://localhost:{server.port}"
     try:
-        demo_seed(password=PASSWORD)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-            )
-            context = browser.new_context()
-            context.add_init_script(WAIT_RECORDER)
-            page = context.new_page()
-            page.goto(f"{base}/login/")
-            page.get_by_label("Username").fill("counselor")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(lambda url: "/login/" not in url)
-            # The floor: a plain page load (the client search page, nothing typed).
-            floors, wait_floors = [], []
-            for _ in range(5):
-                start = time.perf_counter()
-                page.goto(f"{base}/clients/")
-                floors.append(time.perf_counter() - start)
-                page.wait_for_function("window.__benchLoaded === true")
-                wait_floors.append(
-                    page.evaluate(
-                        "(() => { const n = performance.getEntriesByType('navigation')[0];"
-                        " return n.loadEventEnd - n.startTime; })()"
-                    )
-                    / 1000
-                )
-            floor = statistics.median(floors)
-            wait_floor = statistics.median(wait_floors)
-            print(
-                f"plain page load: {wait_floor * 1000:.0f} ms navigation start → load event "
-                f"(app-wait floor); {floor * 1000:.0f} ms scripted wall time (wall floor)"
-            )
-            for name, flow, alias in (
-                ("low-risk ", low_risk, "Caller, bench {n}"),
-                ("high-risk", high_risk, "Returning caller, night shift"),
-            ):
-                runs = []
-                for n in range(args.repeat):
-                    SERVER_LOG.clear()
-                    d = Driver(context.new_page())
-                    start = time.perf_counter()
-                    flow(d, base, alias.format(n=f"{name.strip()} {n}"))
-                    d.counts.seconds = time.perf_counter() - start
-                    d.counts.wait_ms, kinds = app_wait_ms(d.page, detail=args.detail)
-                    d.counts.notes.append(", ".join(kinds.values()))
-                    d.page.close()
-                    runs.append(d.counts)
-                c = runs[len(runs) // 2]
-                seconds = statistics.median(r.seconds for r in runs)
-                wait = statistics.median(r.wait_ms for r in runs) / 1000
-                print(
-                    f"{name}: {c.clicks} clicks, {c.keystrokes} keystrokes, {c.loads} page loads; "
-                    f"machine time (app wait) {wait * 1000:.0f} ms = {wait / wait_floor:.1f}× "
-                    f"floor; scripted wall time {seconds * 1000:.0f} ms = {seconds / floor:.1f}× "
-                    f"floor; note page {c.height} px, {c.controls} controls "
-                    f"[waits: {c.notes[-1]}]"
-                )
-            browser.close()
+        yield f"http://localhost:{server.port}"
     finally:
         server.terminate()
+
+
+def _log_server_time(response: Any) -> None:
+    """gunicorn mode, --detail: the worker's time on each app request (X-Bench-Server-Ms,
+    bench.bench_settings' outermost middleware)."""
+    spent = response.headers.get("x-bench-server-ms")
+    path = urlsplit(response.url).path
+    if spent is not None and not path.startswith("/static/"):
+        SERVER_LOG.append(f"{response.request.method} {path} {float(spent):.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each call (median)")
+    parser.add_argument("--detail", action="store_true", help="print every wait of every run")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (compose: 3)")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="unmeasured runs of each call first (a serving worker has its templates compiled)",
+    )
+    parser.add_argument(
+        "--in-thread",
+        action="store_true",
+        help="the old server: a live-server thread in this process under test settings",
+    )
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server.")
+
+    import django
+
+    django.setup()
+    from django.conf import global_settings
+    from django.test.utils import override_settings, setup_databases, teardown_databases
+    from playwright.sync_api import sync_playwright
+
+    from sessions.services.demo import demo_seed
+
+    old_config = setup_databases(verbosity=0, interactive=False)
+    try:
+        # The users' passwords hashed as production hashes them (this process runs under test
+        # settings, whose fast hasher production does not accept).
+        hashers = {} if args.in_thread else {"PASSWORD_HASHERS": global_settings.PASSWORD_HASHERS}
+        with override_settings(**hashers):
+            demo_seed(password=PASSWORD)
+        server = _live_server_thread() if args.in_thread else _gunicorn(args.workers)
+        with server as base, sync_playwright() as pw:
+            print(
+                "server: "
+                + (
+                    "live-server thread in the bench's process, test settings"
+                    if args.in_thread
+                    else f"gunicorn, {args.workers} workers, production settings"
+                )
+            )
+            _measure(args, base, pw)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
         teardown_databases(old_config, verbosity=0)
+
+
+def _measure(args: argparse.Namespace, base: str, pw: Any) -> None:
+    browser = pw.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+    )
+    # As the TLS proxy in front of gunicorn tells it (harmless to the in-thread server).
+    context = browser.new_context(extra_http_headers={"X-Forwarded-Proto": "https"})
+    context.add_init_script(WAIT_RECORDER)
+    if not args.in_thread:
+        context.on("response", _log_server_time)
+    page = context.new_page()
+    page.goto(f"{base}/login/")
+    page.get_by_label("Username").fill("counselor")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
+    # The floor: a plain page load (the client search page, nothing typed).
+    floors, wait_floors = [], []
+    for _ in range(5):
+        start = time.perf_counter()
+        page.goto(f"{base}/clients/")
+        floors.append(time.perf_counter() - start)
+        page.wait_for_function("window.__benchLoaded === true")
+        wait_floors.append(
+            page.evaluate(
+                "(() => { const n = performance.getEntriesByType('navigation')[0];"
+                " return n.loadEventEnd - n.startTime; })()"
+            )
+            / 1000
+        )
+    floor = statistics.median(floors)
+    wait_floor = statistics.median(wait_floors)
+    print(
+        f"plain page load: {wait_floor * 1000:.0f} ms navigation start → load event "
+        f"(app-wait floor); {floor * 1000:.0f} ms scripted wall time (wall floor)"
+    )
+    for name, flow, alias in (
+        ("low-risk ", low_risk, "Caller, bench {n}"),
+        ("high-risk", high_risk, "Returning caller, night shift"),
+    ):
+        for n in range(args.warmup):
+            d = Driver(context.new_page())
+            flow(d, base, alias.format(n=f"{name.strip()} warm-up {n}"))
+            app_wait_ms(d.page)
+            d.page.close()
+        runs = []
+        for n in range(args.repeat):
+            SERVER_LOG.clear()
+            d = Driver(context.new_page())
+            start = time.perf_counter()
+            flow(d, base, alias.format(n=f"{name.strip()} {n}"))
+            d.counts.seconds = time.perf_counter() - start
+            d.counts.wait_ms, kinds = app_wait_ms(d.page, detail=args.detail)
+            d.counts.notes.append(", ".join(kinds.values()))
+            d.page.close()
+            runs.append(d.counts)
+        c = runs[len(runs) // 2]
+        seconds = statistics.median(r.seconds for r in runs)
+        wait = statistics.median(r.wait_ms for r in runs) / 1000
+        print(
+            f"{name}: {c.clicks} clicks, {c.keystrokes} keystrokes, {c.loads} page loads; "
+            f"machine time (app wait) {wait * 1000:.0f} ms = {wait / wait_floor:.1f}× "
+            f"floor; scripted wall time {seconds * 1000:.0f} ms = {seconds / floor:.1f}× "
+            f"floor; note page {c.height} px, {c.controls} controls "
+            f"[waits: {c.notes[-1]}]"
+        )
+    browser.close()
 
 
 if __name__ == "__main__":

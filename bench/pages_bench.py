@@ -39,6 +39,8 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -53,13 +55,19 @@ TARGET = {"autosave": 2.0}
 DEFAULT_TARGET = 3.0
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 def _server_env(args: argparse.Namespace, tmp: Path) -> dict[str, str]:
+    return server_env(tmp, conn_max_age=args.conn_max_age)
+
+
+def server_env(tmp: Path, *, conn_max_age: int | None = None) -> dict[str, str]:
+    """The environment of a gunicorn serving the app as production does (documentation_speed.py
+    uses it too)."""
     env = dict(os.environ)
     env.update(
         DJANGO_ENV="production",
@@ -74,9 +82,44 @@ def _server_env(args: argparse.Namespace, tmp: Path) -> dict[str, str]:
         SECURE_HSTS_SECONDS="0",
         PYTHONPATH=str(ROOT),
     )
-    if args.conn_max_age is not None:
-        env["CONN_MAX_AGE"] = str(args.conn_max_age)
+    if conn_max_age is not None:
+        env["CONN_MAX_AGE"] = str(conn_max_age)
     return env
+
+
+@contextmanager
+def production_server(
+    env: dict[str, str], *, workers: int, threads: int = 1, port: int | None = None
+) -> Iterator[str]:
+    """collectstatic into env's STATIC_ROOT, then gunicorn under env until the block ends;
+    yields the base URL once /healthz answers."""
+    python = sys.executable
+    subprocess.run(
+        [python, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    port = port or free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(python).parent / "gunicorn"),
+            "crisisnotes.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+            f"--threads={threads}",
+            "--forwarded-allow-ips=*",
+            "--log-level=warning",
+            f"--chdir={ROOT}",
+        ],
+        env=env,
+        # gunicorn.conf.py's access log (as in production) goes to stdout: not the bench's output.
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 class Browser:
@@ -199,34 +242,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pages-bench-") as tmp_name:
         tmp = Path(tmp_name)
         env = _server_env(args, tmp)
-        python = sys.executable
-        subprocess.run(
-            [python, "manage.py", "collectstatic", "--noinput", "-v0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-        port = _free_port()
-        server = subprocess.Popen(
-            [
-                str(Path(python).parent / "gunicorn"),
-                "crisisnotes.wsgi:application",
-                f"--bind=127.0.0.1:{port}",
-                f"--workers={args.workers}",
-                f"--threads={args.threads}",
-                "--forwarded-allow-ips=*",
-                "--log-level=warning",
-                f"--chdir={ROOT}",
-            ],
-            env=env,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_until_up(base)
+        with production_server(env, workers=args.workers, threads=args.threads) as base:
             _run(args, base, data, usernames, payloads)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 def _wait_until_up(base: str) -> None:

@@ -12,6 +12,7 @@ from crisisnotes.audit.models import Action, AuditEvent
 from crisisnotes.notifications.models import Notification
 from safety.exceptions import NoSupervisor, NoteNotEditable, NotYourNotification
 from safety.models import PlanStep, SafetyPlanVersion, SupervisorNotification
+from safety.selectors import plan_in_force
 from safety.services import (
     disclosure_create,
     plan_default_steps,
@@ -211,6 +212,39 @@ def test_saving_without_changes_creates_no_version(counselor: User) -> None:
     )
     assert not created and version.number == 1
     assert SafetyPlanVersion.objects.filter(client=client).count() == 1
+
+
+def test_plan_in_force_is_the_sessions_own_else_the_newest_before_signing_in_one_query(
+    counselor: User, django_assert_num_queries: Any
+) -> None:
+    note = start_note(counselor)
+    client = note.client
+
+    def version(sign: str, session: CrisisSession | None = None) -> SafetyPlanVersion:
+        steps = full_steps(client)
+        steps["warning_signs"] = [sign]
+        saved, created = safety_plan_save(
+            actor=counselor, client=client, steps=steps, fields={}, session=session
+        )
+        assert created
+        return saved
+
+    with django_assert_num_queries(1):
+        assert plan_in_force(note=note) is None
+    first = version("Staying in bed all day")
+    second = version("Not answering the phone")
+    with django_assert_num_queries(1):
+        assert plan_in_force(note=note) == second  # a draft: the client's newest
+    # Signed between the two versions (in memory: the selector reads signed_at only): the
+    # version saved after the signature was not the plan in force.
+    note.signed_at = first.created_at
+    with django_assert_num_queries(1):
+        assert plan_in_force(note=note) == first
+    note.signed_at = None
+    own = version("Giving away my things", session=note)
+    version("Pacing at night")  # newer, but saved outside this session
+    with django_assert_num_queries(1):
+        assert plan_in_force(note=note) == own
 
 
 def test_plan_versions_are_immutable_in_the_database(counselor: User) -> None:
