@@ -4,6 +4,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pytest worker processes for `make test` (pytest-xdist). Three on two cores: much of the suite
+# waits on Chromium, Celery workers and timeouts rather than computing (docs/architecture.md).
+TEST_WORKERS ?= 3
 
 .PHONY: run test install install-dev system-deps messages services lint typecheck pytest clean
 
@@ -19,7 +22,7 @@ test: install-dev system-deps messages
 	  $(BIN)/ruff check . && \
 	  $(BIN)/ruff format --check . && \
 	  $(BIN)/mypy . && \
-	  $(BIN)/pytest
+	  $(BIN)/pytest -n $(TEST_WORKERS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

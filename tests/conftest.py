@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from django.test import Client as DjangoClient
+from django.test.utils import override_settings
 
 from crisisnotes.accounts.models import Clinic, Team, User
 from crisisnotes.celery import app as celery_app
 from tests.factories import ClinicFactory, TeamFactory, UserFactory
+from tests.parallel import run_lock
 from tests.workers import SESSION_QUEUE
 
 celery_app.conf.task_default_queue = SESSION_QUEUE
@@ -49,14 +51,28 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _compiled_messages() -> None:
+def _compiled_messages(tmp_path_factory: pytest.TempPathFactory) -> None:
     """The translation catalogues (locale/*.po) compiled to .mo, as the install step does, so a
-    test run from a fresh clone sees the Spanish texts (the .mo files are not in git)."""
+    test run from a fresh clone sees the Spanish texts (the .mo files are not in git).
+
+    In a parallel run one worker at a time: msgfmt rewrites a .mo in place, which another worker
+    could be reading half-written; the next ones find the .mo newer than its .po and skip it."""
     from django.core.management import call_command
     from django.utils.translation import trans_real
 
-    call_command("compilemessages", ignore_patterns=[*MESSAGES_IGNORE], verbosity=0)
+    with run_lock(tmp_path_factory, "compilemessages"):
+        call_command("compilemessages", ignore_patterns=[*MESSAGES_IGNORE], verbosity=0)
     trans_real._translations = {}  # nothing loaded before this point keeps an empty catalogue
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_storage_of_this_session(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Exported files in this session's own folder, not the checkout's var/private: parallel
+    workers each have their own test database, whose ids (and so export folder names) repeat
+    from one worker to the next. Tests that look at the files set their own folder as well."""
+    private = tmp_path_factory.mktemp("private")
+    with override_settings(PRIVATE_STORAGE_DIR=private, MEDIA_ROOT=private):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -27,10 +27,13 @@ from crisisnotes.db_roles import owner_connection, runtime_role_problems
 from sessions.models import Addendum, CrisisSession
 from sessions.models.notes import NoteStatus
 from sessions.services.signing import note_content_hash
+from tests.parallel import per_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 # `.ci/services.sh` creates this role for `make test`; the bootstrap creates it if missing.
-ROLE = os.environ.get("CRISISNOTES_RUNTIME_ROLE", "crisisnotes_runtime")
+# Roles belong to the whole server: in a parallel run each worker has its own (`..._gw1`), so one
+# worker's hand-granted privilege or password change is never what another worker checks.
+ROLE = per_worker(os.environ.get("CRISISNOTES_RUNTIME_ROLE", "crisisnotes_runtime"))
 PASSWORD = "runtime-role-test-only"  # invented; the test server trusts loopback anyway
 
 pytestmark = pytest.mark.django_db(transaction=True)

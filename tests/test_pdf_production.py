@@ -27,19 +27,36 @@ from crisisnotes.accounts.models import User
 from crisisnotes.pdf import PDF_BASE_URL, StaticOnlyURLFetcher, pdf_render
 from sessions.services.exports import record_pdf
 from tests.factories import ClientFactory, NoteFactory
+from tests.parallel import run_lock
 from tests.safety.test_views import plan_for
 
 PRODUCTION_STATIC = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 
-@pytest.fixture(scope="module")
-def collected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """STATIC_ROOT after a real collectstatic with the production storage, for the module."""
-    root = tmp_path_factory.mktemp("static_root")
+def _production_static() -> Any:
     storages = {**settings.STORAGES, "staticfiles": {"BACKEND": PRODUCTION_STATIC}}
-    with override_settings(STATIC_ROOT=root, STORAGES=storages, WHITENOISE_USE_FINDERS=False):
-        call_command("collectstatic", interactive=False, verbosity=0)
-        yield root
+    return override_settings(STORAGES=storages, WHITENOISE_USE_FINDERS=False)
+
+
+@pytest.fixture(scope="session")
+def collected_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real collectstatic with the production storage, once for the whole test run: the tests
+    only read what it wrote. pytest-django runs this module's database tests and its other test
+    apart, and parallel workers may each get one of them; the first to arrive collects, under
+    the run's lock, and the manifest (written last) tells the others it is done."""
+    with run_lock(tmp_path_factory, "collectstatic") as folder:
+        root = folder / "static_root"
+        if not (root / "staticfiles.json").exists():
+            with _production_static(), override_settings(STATIC_ROOT=root):
+                call_command("collectstatic", interactive=False, verbosity=0)
+    return root
+
+
+@pytest.fixture(scope="module")
+def collected(collected_once: Path) -> Iterator[Path]:
+    """STATIC_ROOT after that collectstatic, with the production storage, for the module."""
+    with _production_static(), override_settings(STATIC_ROOT=collected_once):
+        yield collected_once
 
 
 @pytest.fixture

@@ -111,6 +111,10 @@ def test_a_plan_reviewed_in_the_note_is_a_new_version_and_the_old_one_stays(
     expect(page.get_by_test_id("safety-plan-status")).to_have_text(
         "Safety plan version 2 saved; it is active."
     )
+    # htmx gives the swapped-in panel its behaviour a settle delay after the text appears (and
+    # then plan_rows.js moves the focus): until then Enter on the button would follow the plain
+    # link to the editor page, as without script. The focus on the message says it is ready.
+    expect(page.get_by_test_id("safety-plan-status")).to_be_focused()
     expect(panel).to_contain_text("Version 2")
 
     # Reopened and saved unchanged: no new version.
