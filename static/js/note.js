@@ -167,12 +167,14 @@
     var current = version();
     var prefix = NS + "note:" + noteId + ":v";
     var copies = [];
+    var waiting = false;
     for (var i = localStorage.length - 1; i >= 0; i--) {
       var k = localStorage.key(i);
       if (!k || k.indexOf(prefix) !== 0) continue;
       var v = parseInt(k.slice(prefix.length), 10);
       var owner = k.indexOf(":t") === -1 ? "" : k.slice(k.indexOf(":t") + 2);
       if (owner && owner !== tabId && v === current && window.crisisnotesTabAlive(owner)) {
+        waiting = true;
         continue;  // another open tab's unsaved text: that tab saves it
       }
       var stored;
@@ -212,6 +214,40 @@
       var kept = sessionStorage.getItem(NS + "copy:" + noteId);
       if (kept) { try { showCopy(JSON.parse(kept)); } catch (e) { /* ignore */ } }
     }
+    if (waiting) setTimeout(adoptOrphans, 2000);
+  }
+
+  // A tab that went without saying so (crashed, killed, closed before its pagehide ran) keeps
+  // its heartbeat for up to 6 s: its unsaved text was skipped above as an open tab's. Look again
+  // until every such tab has saved (its backup gone) or gone quiet (its backup is an orphan).
+  // An orphan is taken over here too: put into the page when this tab has not been edited yet,
+  // else shown as a copy to take text from, never written over what was typed here.
+  function adoptOrphans() {
+    var current = version();
+    var prefix = NS + "note:" + noteId + ":v";
+    var waiting = false;
+    for (var i = localStorage.length - 1; i >= 0; i--) {
+      var k = localStorage.key(i);
+      if (!k || k.indexOf(prefix) !== 0 || k.indexOf(":t") === -1) continue;
+      var v = parseInt(k.slice(prefix.length), 10);
+      var owner = k.slice(k.indexOf(":t") + 2);
+      if (owner === tabId || v > current) continue;
+      if (window.crisisnotesTabAlive(owner)) { waiting = true; continue; }
+      var stored;
+      try { stored = JSON.parse(localStorage.getItem(k) || ""); } catch (e) { stored = null; }
+      localStorage.removeItem(k);
+      if (!stored || sameAsPage(stored)) continue;
+      if (v === current && !dirty && !inflight && sameAs(fields(), serverFields())) {
+        apply(stored);
+        dirty = true;
+        setStatus(gettext("Restored unsaved text from this browser — saving…"), "");
+        schedule(500);
+      } else {
+        showCopy(stored);
+        sessionStorage.setItem(NS + "copy:" + noteId, JSON.stringify(stored));
+      }
+    }
+    if (waiting) setTimeout(adoptOrphans, 2000);
   }
 
   function schedule(delay) {

@@ -144,8 +144,44 @@ def test_unsaved_text_of_a_closed_tab_is_taken_over_by_the_next_tab(
     again = context.new_page()
     again.goto(url)
     wait_ready(again)
-    expect(again.locator(FIELD)).to_have_value("Typed, never saved, then the tab closed.")
+    # At once when the closed tab's pagehide ran; if Chromium closed it without one (it may, on
+    # a busy machine), once its last heartbeat is 6 s old.
+    expect(again.locator(FIELD)).to_have_value(
+        "Typed, never saved, then the tab closed.", timeout=12_000
+    )
     wait_saved(again)
     assert CrisisSession.objects.get(pk=note.pk).exploration.precipitating_event == (
         "Typed, never saved, then the tab closed."
+    )
+
+
+def test_unsaved_text_of_a_crashed_tab_is_taken_over_once_its_heartbeat_stops(
+    page: Page, live_server, demo
+) -> None:
+    """A tab that crashed never ran its pagehide: its heartbeat is still fresh when the note is
+    opened again, so its backup is first taken for an open tab's. The new page looks again and
+    takes it over as soon as the heartbeat is 6 s old, without a reload."""
+    note = start_session(page, live_server.url)
+    url = page.url
+    page.route("**/save/", lambda route: route.abort())
+    page.locator(FIELD).fill("Typed in the tab that crashed.")
+    page.keyboard.press("Control+s")
+    expect(page.get_by_test_id("save-status")).to_contain_text("retrying")
+    alive_key = page.evaluate(
+        "'crisisnotes:u' + document.body.dataset.userId + ':alive:' "
+        "+ sessionStorage.getItem('crisisnotes:u' + document.body.dataset.userId + ':tab')"
+    )
+    context = page.context
+    page.close(run_before_unload=False)
+    again = context.new_page()
+    again.goto(f"{live_server.url}/clients/")
+    # The crash: the tab's last heartbeat is a moment old, as if it had never said goodbye.
+    again.evaluate("key => localStorage.setItem(key, String(Date.now()))", alive_key)
+    again.goto(url)
+    wait_ready(again)
+    expect(again.locator(FIELD)).to_have_value("")  # an open tab's text: not taken yet
+    expect(again.locator(FIELD)).to_have_value("Typed in the tab that crashed.", timeout=12_000)
+    wait_saved(again)
+    assert CrisisSession.objects.get(pk=note.pk).exploration.precipitating_event == (
+        "Typed in the tab that crashed."
     )
