@@ -130,18 +130,33 @@ def test_closing_a_tab_with_unsaved_text_asks_first(page: Page, live_server, dem
     assert dialogs == ["beforeunload"]
 
 
-def test_unsaved_text_of_a_closed_tab_is_taken_over_by_the_next_tab(
-    page: Page, live_server, demo
-) -> None:
+def _type_unsaved_and_close(
+    page: Page, live_server, text: str
+) -> tuple[CrisisSession, str, str, Page]:
+    """A note whose text was typed but never saved (every save fails) when its tab closed
+    without asking; returns the note, its URL, the closed tab's heartbeat key and a new tab of
+    the same browser."""
     note = start_session(page, live_server.url)
     url = page.url
     page.route("**/save/", lambda route: route.abort())
-    page.locator(FIELD).fill("Typed, never saved, then the tab closed.")
+    page.locator(FIELD).fill(text)
     page.keyboard.press("Control+s")
     expect(page.get_by_test_id("save-status")).to_contain_text("retrying")
+    alive_key = page.evaluate(
+        "'crisisnotes:u' + document.body.dataset.userId + ':alive:' "
+        "+ sessionStorage.getItem('crisisnotes:u' + document.body.dataset.userId + ':tab')"
+    )
     context = page.context
     page.close(run_before_unload=False)
-    again = context.new_page()
+    return note, url, alive_key, context.new_page()
+
+
+def test_unsaved_text_of_a_closed_tab_is_taken_over_by_the_next_tab(
+    page: Page, live_server, demo
+) -> None:
+    note, url, _alive_key, again = _type_unsaved_and_close(
+        page, live_server, "Typed, never saved, then the tab closed."
+    )
     again.goto(url)
     wait_ready(again)
     # At once when the closed tab's pagehide ran; if Chromium closed it without one (it may, on
@@ -161,19 +176,9 @@ def test_unsaved_text_of_a_crashed_tab_is_taken_over_once_its_heartbeat_stops(
     """A tab that crashed never ran its pagehide: its heartbeat is still fresh when the note is
     opened again, so its backup is first taken for an open tab's. The new page looks again and
     takes it over as soon as the heartbeat is 6 s old, without a reload."""
-    note = start_session(page, live_server.url)
-    url = page.url
-    page.route("**/save/", lambda route: route.abort())
-    page.locator(FIELD).fill("Typed in the tab that crashed.")
-    page.keyboard.press("Control+s")
-    expect(page.get_by_test_id("save-status")).to_contain_text("retrying")
-    alive_key = page.evaluate(
-        "'crisisnotes:u' + document.body.dataset.userId + ':alive:' "
-        "+ sessionStorage.getItem('crisisnotes:u' + document.body.dataset.userId + ':tab')"
+    note, url, alive_key, again = _type_unsaved_and_close(
+        page, live_server, "Typed in the tab that crashed."
     )
-    context = page.context
-    page.close(run_before_unload=False)
-    again = context.new_page()
     again.goto(f"{live_server.url}/clients/")
     # The crash: the tab's last heartbeat is a moment old, as if it had never said goodbye.
     again.evaluate("key => localStorage.setItem(key, String(Date.now()))", alive_key)
