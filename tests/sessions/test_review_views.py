@@ -414,3 +414,49 @@ def test_queue_rows_are_the_markup_of_the_template_they_replace(clinic, trainee)
                 assert "&lt;green&gt;" in expected and "&lt;note&gt;" in expected
                 rows = review_queue_rows(Context(), loaded)
                 assert "  " + rows + "\n" == expected
+
+
+def test_team_followup_rows_are_the_markup_of_the_template_they_replace(counselor):
+    """team_followup_rows, like review_queue_rows: exactly the template loop's markup, on both
+    lists, in other time zones and in Spanish."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.template import Context, Template
+    from django.utils import timezone, translation
+
+    from sessions.templatetags.review_tags import team_followup_rows
+    from tests.factories import FollowUpTaskFactory
+
+    at = datetime(2026, 3, 29, 0, 30, tzinfo=ZoneInfo("UTC"))
+    counselor.full_name = 'Robin <Testcase> & "co"'
+    counselor.save()
+    tasks = [
+        FollowUpTaskFactory(
+            session__clinic=counselor.clinic,
+            session__client__alias="Caller, <green> coat",
+            assigned_to=counselor,
+            method="text",
+            purpose='Check <the> plan & "means"',
+            due_at=at - timedelta(hours=26, minutes=5),
+        ),
+        FollowUpTaskFactory(
+            session__clinic=counselor.clinic,
+            assigned_to=counselor,
+            purpose="",
+            due_at=at - timedelta(seconds=20),
+        ),
+    ]
+    loop = Path(__file__).with_name("rows_before_team_followup_rows.html").read_text()
+    template = Template("{% load i18n review_tags %}" + loop)
+    zones = (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en"))
+    with time_machine.travel(at, tick=False):
+        for zone, language in zones:
+            for list_name in ("overdue", "due_today"):
+                with timezone.override(ZoneInfo(zone)), translation.override(language):
+                    context = {"tasks": tasks, "list_name": list_name}
+                    expected = template.render(Context(context))
+                    assert expected.count("<tr>") == 2 and "&lt;Testcase&gt;" in expected
+                    assert "&lt;green&gt;" in expected and "&lt;the&gt;" in expected
+                    assert "  " + team_followup_rows(tasks, list_name) + "\n" == expected
