@@ -55,7 +55,16 @@ class FollowUpTask(ChoiceLabelsMixin, models.Model):
 
     class Meta:
         ordering = ["due_at", "id"]
-        indexes = [models.Index(fields=["closed_at", "due_at"])]
+        indexes = [
+            models.Index(fields=["closed_at", "due_at"]),
+            # The open tasks in due order, as the team's follow-up lists read them: without it
+            # PostgreSQL walks the due_at index through every closed task (~90% of them).
+            models.Index(
+                fields=["clinic", "due_at", "id"],
+                condition=models.Q(closed_at__isnull=True),
+                name="followup_open_due_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Follow-up {self.get_method_display()} due {self.due_at:%Y-%m-%d %H:%M}"

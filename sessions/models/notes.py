@@ -229,6 +229,13 @@ class CrisisSession(ChoiceLabelsMixin, models.Model):
             # period): read by date, not through every session they ever wrote.
             models.Index(fields=["author", "-started_at"], name="session_author_started_idx"),
             models.Index(fields=["client", "-started_at"]),
+            # The review queue, oldest signature first (the queue page, the team page's first
+            # five): a few thousand rows in signature order, not a sort of every awaiting note.
+            models.Index(
+                fields=["clinic", "signed_at", "id"],
+                condition=models.Q(status=NoteStatus.AWAITING_COSIGN),
+                name="session_awaiting_signed_idx",
+            ),
         ]
 
     def __str__(self) -> str:

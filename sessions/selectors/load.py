@@ -19,9 +19,9 @@ Definitions (docs/supervision.md says the same in words):
 - Overdue follow-ups: open tasks assigned to the counselor past their due time (any period).
 - Debrief prompt: a run of RUN_MIN+ or an imminent-risk contact in the last DEBRIEF_DAYS days.
 
-Every figure comes from a fixed number of queries, whatever the data: one aggregate per
-counselor group, one narrow list of (author, start, end, signature, risk) rows for runs and
-medians, one count of overdue follow-ups.
+Every figure comes from a fixed number of queries, whatever the data: one narrow list of
+(author, start, end, signature, risk, and each condition above as a flag) rows for the counts,
+runs and medians, one count of overdue follow-ups.
 """
 
 from __future__ import annotations
@@ -32,7 +32,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -189,7 +197,7 @@ class TeamLoad:
 
 def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = None) -> TeamLoad:
     """Load and quality of `counselors` (members of the user's teams, already loaded) over the
-    last LOAD_DAYS days, and the debrief prompts of the last DEBRIEF_DAYS. Three queries."""
+    last LOAD_DAYS days, and the debrief prompts of the last DEBRIEF_DAYS. Two queries."""
     require_role(user, Role.SUPERVISOR)
     now = now or timezone.now()
     since = now - timedelta(days=LOAD_DAYS)
@@ -197,32 +205,49 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
     result = TeamLoad(since=since, rows=list(rows.values()))
     if not rows:
         return result
-    notes = _annotated(_period_notes(user, since).filter(author_id__in=rows))
-
-    for item in notes.values("author_id").annotate(
-        n=Count("pk"),
-        after_hours=Count("pk", filter=AFTER_HOURS_Q),
-        overnight=Count("pk", filter=OVERNIGHT_Q),
-        reviewed=Count("pk", filter=REVIEWED_Q),
-        returned=Count("pk", filter=RETURNED_Q),
-    ):
-        row = rows[item["author_id"]]
-        row.contacts = item["n"]
-        row.after_hours = item["after_hours"]
-        row.overnight = item["overnight"]
-        row.reviewed = item["reviewed"]
-        row.returned = item["returned"]
-
+    # One read of the period's rows gives both the counts and the runs and medians: the flags
+    # are the list pages' own conditions (AFTER_HOURS_Q...) evaluated per row by PostgreSQL, so
+    # a count and the list behind it cannot disagree; a second, aggregate query over the same
+    # rows cost as much as this one again (their heap pages are spread over the whole table).
+    flags = {
+        name: ExpressionWrapper(condition, output_field=BooleanField())
+        for name, condition in (
+            ("is_after_hours", AFTER_HOURS_Q),
+            ("is_overnight", OVERNIGHT_Q),
+            ("is_reviewed", REVIEWED_Q),
+            ("is_returned", RETURNED_Q),
+        )
+    }
     contacts: dict[int, list[Contact]] = defaultdict(list)
     to_sign: dict[int, list[timedelta]] = defaultdict(list)
     fields = ("pk", "author_id", "started_at", "ended_at", "signed_at", "status")
     risk = ("screen_risk", "clinician_risk", "imminent")
-    for pk, author_id, started, ended, signed, status, screen, clinician, imminent in (
-        _period_notes(user, since)
-        .filter(author_id__in=rows)
+    for (
+        pk,
+        author_id,
+        started,
+        ended,
+        signed,
+        status,
+        screen,
+        clinician,
+        imminent,
+        after_hours,
+        overnight,
+        reviewed,
+        returned,
+    ) in (
+        _annotated(_period_notes(user, since).filter(author_id__in=rows))
+        .annotate(**flags)
         .order_by("author_id", "started_at", "id")
-        .values_list(*fields, *risk)
+        .values_list(*fields, *risk, *flags)
     ):
+        row = rows[author_id]
+        row.contacts += 1
+        row.after_hours += after_hours
+        row.overnight += overnight
+        row.reviewed += reviewed
+        row.returned += returned
         contacts[author_id].append(
             Contact(pk, started, _is_high(screen, clinician, imminent), imminent)
         )

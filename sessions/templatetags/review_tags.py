@@ -4,18 +4,24 @@ includes the comment partial beside every section still runs one query for the t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
 from django.forms import BaseFormSet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from sessions.forms.review import ReturnFormSet
 from sessions.models import CrisisSession, ReviewComment
 from sessions.selectors.review import ReviewRound, review_comment_list, review_rounds
+from sessions.templatetags.risk_tags import risk_badge
 
 register = template.Library()
 
@@ -80,3 +86,91 @@ def ago(value: datetime | None) -> str:
 def others_drafts_in(notes: Any, user: Any) -> bool:
     """Whether a list of (already loaded) team sessions holds a draft the reader cannot open."""
     return any(note.is_draft and note.author_id != user.pk for note in notes)
+
+
+_QUEUE_ROW = (
+    "\n    <tr>"
+    '\n      <td><a href="{}">{}</a></td>'
+    "\n      <td>{}</td>"
+    "\n      <td>{}</td>"
+    "\n      <td>{}</td>"
+    '\n      <td><time datetime="{}" title="{}">{}</time></td>'
+    '\n      <td class="small">{}</td>'
+    "\n    </tr>\n  "
+)
+
+
+def _local(value: datetime | None, form: str) -> str:
+    """The `date` filter's answer: in the active (clinic's) time zone, "" for no date."""
+    return "" if value is None else date_format(timezone.localtime(value), form)
+
+
+@register.simple_tag(takes_context=True)
+def review_queue_rows(context: template.Context, notes: Iterable[CrisisSession]) -> SafeString:
+    """The review queue's <tr> rows, built with `format_html`: up to 200 notes of a dozen
+    template nodes each (a `{% url %}`, three dates, "ago", the risk badge) were most of the
+    page's time through the template engine (bench/README.md, issue 15). The same markup as the
+    template loop they replace (tests/sessions/test_review_views.py renders both and compares),
+    every value escaped as autoescape does."""
+    # Reversed once: the note's pk is the only part of the link that changes.
+    before, after = reverse("crisis_sessions:review_note", args=[0]).rsplit("0", 1)
+    rows = []
+    for note in notes:
+        rows.append(
+            format_html(
+                _QUEUE_ROW,
+                f"{before}{note.pk}{after}",
+                note.client.alias,
+                note.author.display_name,
+                risk_badge(context, note),
+                _local(note.started_at, "Y-m-d H:i"),
+                _local(note.signed_at, "c"),
+                _local(note.signed_at, "Y-m-d H:i"),
+                ago(note.signed_at),
+                note.cosign_required_reason or "—",
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308 — each row built by format_html
+
+
+_FOLLOWUP_ROW = (
+    "\n    <tr>"
+    '\n      <td><time datetime="{}">{}</time>{}</td>'
+    "\n      <td>{}</td>"
+    "\n      <td>{}</td>"
+    "\n      <td>{}</td>"
+    "\n      <td>{}</td>"
+    "\n    </tr>\n  "
+)
+
+
+@register.simple_tag
+def team_followup_rows(tasks: Iterable[Any], list_name: str) -> SafeString:
+    """The <tr> rows of a team follow-up list (up to 200 tasks), built with `format_html` for
+    the same reason as review_queue_rows and tested the same way against the template loop
+    they replace; the blocktranslate's words stay unescaped as the tag leaves them."""
+    rows = []
+    for task in tasks:
+        late = (
+            format_html(
+                ' <span class="small">{}</span>',
+                mark_safe(  # noqa: S308 — blocktranslate's words, the time escaped
+                    _("(%(due_at)s overdue)") % {"due_at": conditional_escape(elapsed(task.due_at))}
+                ),
+            )
+            if list_name == "overdue"
+            else ""
+        )
+        rows.append(
+            format_html(
+                _FOLLOWUP_ROW,
+                _local(task.due_at, "c"),
+                _local(task.due_at, "Y-m-d H:i"),
+                late,
+                task.client.alias,
+                task.assigned_to.display_name,
+                task.get_method_display(),
+                task.purpose or "—",
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308 — each row built by format_html

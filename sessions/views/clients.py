@@ -39,6 +39,8 @@ from sessions.services.clients import (
 from sessions.services.notes import note_create
 
 READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+# The client page's timeline shows this many sessions, most recent first, and links to all.
+TIMELINE_SHOWN = 20
 
 
 @role_required(*READERS)
@@ -128,10 +130,18 @@ def client_detail(request: AuthedRequest, client_id: int) -> HttpResponse:
     user = request.user
     client = client_get(user=user, client_id=client_id)
     audit_record(action=Action.VIEW, actor=user, request=request, obj=client, clinic=user.clinic)
-    timeline = [
-        (note, can_open_note(user=user, note=note))
-        for note in client_sessions(user=user, client=client)
-    ]
+    # The most recent TIMELINE_SHOWN sessions, then a link to all of them (`?sessions=all`): a
+    # client with years of calls (600 sessions were seen on the network) made the page grow
+    # without bound. One row past the bound says whether there are more; only then are they
+    # counted.
+    sessions = client_sessions(user=user, client=client)
+    show_all = request.GET.get("sessions") == "all"
+    notes = list(sessions if show_all else sessions[: TIMELINE_SHOWN + 1])
+    timeline_total = len(notes)
+    if not show_all and len(notes) > TIMELINE_SHOWN:
+        notes = notes[:TIMELINE_SHOWN]
+        timeline_total = sessions.count()
+    timeline = [(note, can_open_note(user=user, note=note)) for note in notes]
     panels = [
         mark_safe(  # noqa: S308 — rendered by our own templates, which escape their values
             render_to_string(panel.template_name, panel.context(client, user), request=request)
@@ -144,6 +154,7 @@ def client_detail(request: AuthedRequest, client_id: int) -> HttpResponse:
         {
             "client": client,
             "timeline": timeline,
+            "timeline_total": timeline_total,
             "followups": client_open_followups(user=user, client=client),
             "addenda": client_addenda(user=user, client=client),
             "panels": panels,

@@ -206,6 +206,10 @@ def test_dashboard_query_count_does_not_grow_with_the_data(
     _signed(counselor, at(11, 17, 23), high_risk=True)
     _task(counselor, at(11, 17, 9))
     few = _dashboard_queries(client)
+    # Session, user, clinic, two-factor check and notifications badge (5, every page); three
+    # counts (recent sessions, open sessions, open follow-ups), the workload, the five awaiting
+    # and five high-risk rows, and the team load's two (its period's rows, overdue follow-ups).
+    assert few <= 12, few
     for day in range(1, 12):
         for who in (counselor, trainee, teammate):
             _signed(who, at(11, day, 22), high_risk=True, imminent=day % 3 == 0)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.db import connection
 from django.template.loader import render_to_string
@@ -179,6 +181,9 @@ def test_queue_query_count_does_not_grow_with_notes(client, supervisor, trainee,
     for author in (trainee, counselor):
         NoteFactory.create(awaiting_cosign=True, author=author)
     with_two = _queue_queries(client)
+    # Session, user, clinic, two-factor check, notifications badge; the team's members for the
+    # filter; the queue itself (client and author joined).
+    assert with_two <= 7, with_two
     for _ in range(3):
         for author in (trainee, counselor):
             NoteFactory.create(awaiting_cosign=True, author=author, screen_risk=RiskLevel.MODERATE)
@@ -345,3 +350,113 @@ def test_a_missing_include_raises():
     template = Engine.get_default().from_string('{% include "no/such/partial.html" %}')
     with pytest.raises(TemplateDoesNotExist):
         template.render(Context({}))
+
+
+# The row loop of templates/sessions/review/queue.html before review_queue_rows built the rows.
+_QUEUE_ROWS_AS_A_TEMPLATE = "{% load risk_tags review_tags %}" + (
+    Path(__file__).with_name("rows_before_review_queue_rows.html").read_text()
+)
+
+
+def test_queue_rows_are_the_markup_of_the_template_they_replace(clinic, trainee):
+    """review_queue_rows builds each row in Python for speed: it must give exactly what the
+    template loop gave, escaping, risk badges and "ago" included, in other time zones and in
+    Spanish too."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.template import Context, Template
+    from django.utils import timezone, translation
+
+    from sessions.templatetags.review_tags import review_queue_rows
+
+    at = datetime(2026, 3, 29, 0, 30, tzinfo=ZoneInfo("UTC"))
+    trainee.full_name = 'Robin <Testcase> & "co"'
+    trainee.save()
+    notes = [
+        NoteFactory.create(
+            awaiting_cosign=True,
+            author=trainee,
+            client__alias="Caller, <green> coat",
+            started_at=at,
+            screen_risk=RiskLevel.HIGH,
+            clinician_risk=RiskLevel.MODERATE,
+            imminent=True,
+            cosign_required_reason='Trainee <note> & "why"',
+        ),
+        NoteFactory.create(
+            awaiting_cosign=True,
+            author=trainee,
+            started_at=at - timedelta(days=3, hours=5),
+            screen_risk=RiskLevel.LOW,
+            clinician_risk="",
+            cosign_required_reason="",
+        ),
+        NoteFactory.create(
+            awaiting_cosign=True, author=trainee, started_at=at, screen_risk="", clinician_risk=""
+        ),
+    ]
+    notes[2].signed_at = None  # no signature time: every date cell stays empty
+    fresh = (
+        CrisisSession.objects.filter(pk__in=[n.pk for n in notes[:2]])
+        .select_related("client", "author")
+        .order_by("pk")
+    )
+    loaded = [*fresh, notes[2]]
+    template = Template(_QUEUE_ROWS_AS_A_TEMPLATE)
+    zones = (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en"))
+    with time_machine.travel(at + timedelta(days=2), tick=False):
+        for zone, language in zones:
+            with timezone.override(ZoneInfo(zone)), translation.override(language):
+                expected = template.render(Context({"notes": loaded}))
+                assert expected.count("<tr>") == 3 and "&lt;Testcase&gt;" in expected
+                assert "&lt;green&gt;" in expected and "&lt;note&gt;" in expected
+                rows = review_queue_rows(Context(), loaded)
+                assert "  " + rows + "\n" == expected
+
+
+def test_team_followup_rows_are_the_markup_of_the_template_they_replace(counselor):
+    """team_followup_rows, like review_queue_rows: exactly the template loop's markup, on both
+    lists, in other time zones and in Spanish."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.template import Context, Template
+    from django.utils import timezone, translation
+
+    from sessions.templatetags.review_tags import team_followup_rows
+    from tests.factories import FollowUpTaskFactory
+
+    at = datetime(2026, 3, 29, 0, 30, tzinfo=ZoneInfo("UTC"))
+    counselor.full_name = 'Robin <Testcase> & "co"'
+    counselor.save()
+    tasks = [
+        FollowUpTaskFactory(
+            session__clinic=counselor.clinic,
+            session__client__alias="Caller, <green> coat",
+            assigned_to=counselor,
+            method="text",
+            purpose='Check <the> plan & "means"',
+            due_at=at - timedelta(hours=26, minutes=5),
+        ),
+        FollowUpTaskFactory(
+            session__clinic=counselor.clinic,
+            assigned_to=counselor,
+            purpose="",
+            due_at=at - timedelta(seconds=20),
+        ),
+    ]
+    loop = Path(__file__).with_name("rows_before_team_followup_rows.html").read_text()
+    template = Template("{% load i18n review_tags %}" + loop)
+    zones = (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en"))
+    with time_machine.travel(at, tick=False):
+        for zone, language in zones:
+            for list_name in ("overdue", "due_today"):
+                with timezone.override(ZoneInfo(zone)), translation.override(language):
+                    context = {"tasks": tasks, "list_name": list_name}
+                    expected = template.render(Context(context))
+                    assert expected.count("<tr>") == 2 and "&lt;Testcase&gt;" in expected
+                    assert "&lt;green&gt;" in expected and "&lt;the&gt;" in expected
+                    assert "  " + team_followup_rows(tasks, list_name) + "\n" == expected

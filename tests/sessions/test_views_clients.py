@@ -155,3 +155,52 @@ def test_client_page_names_each_sessions_risk_in_words_and_styles_the_radios(
     assert "Not assessed" in risk and "—" not in risk
     radios = html.split('id="start-heading"', 1)[1].split("</fieldset>", 1)[0]
     assert radios.count('class="form-check-input"') == radios.count('type="radio"') > 0
+
+
+def test_client_timeline_shows_the_most_recent_sessions_and_links_to_all(
+    counselor_client, counselor, teammate, monkeypatch, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions.models.notes import NoteStatus
+    from sessions.views import clients
+    from tests.factories import NoteFactory
+
+    monkeypatch.setattr(clients, "TIMELINE_SHOWN", 3)
+    client = client_create(user=counselor, alias="Returning")
+    now = timezone.now()
+
+    def session(days_ago, **kwargs):
+        return NoteFactory.create(
+            client=client,
+            clinic=counselor.clinic,
+            started_at=now - timedelta(days=days_ago),
+            **{"author": counselor, "status": NoteStatus.SIGNED, **kwargs},
+        )
+
+    # The newest is a teammate's draft: listed, but not a link (only its author opens it).
+    recent = [session(0, author=teammate, status=NoteStatus.DRAFT), session(1), session(2)]
+    url = client.get_absolute_url()
+    body = counselor_client.get(url).content.decode()
+    assert "timeline-more" not in body  # exactly the bound: no link
+    with CaptureQueriesContext(connection) as at_bound:
+        counselor_client.get(url)
+    older = [session(10 + n) for n in range(4)]
+    # Past the bound: one count more, whatever the number of sessions.
+    with django_assert_max_num_queries(len(at_bound.captured_queries) + 1):
+        body = counselor_client.get(url).content.decode()
+    timeline = body.split('data-testid="timeline"', 1)[1].split("</table>", 1)[0]
+    assert timeline.count("<tr>") == 1 + 3  # the header and the three most recent
+    assert f'href="{recent[0].get_absolute_url()}"' not in body
+    assert all(f'href="{n.get_absolute_url()}"' in timeline for n in recent[1:])
+    assert not any(f'href="{n.get_absolute_url()}"' in body for n in older)
+    assert "Showing the 3 most recent of 7 sessions." in body
+    assert 'href="?sessions=all#timeline-heading">Show all 7 sessions</a>' in body
+    everything = counselor_client.get(url, {"sessions": "all"}).content.decode()
+    assert all(f'href="{n.get_absolute_url()}"' in everything for n in recent[1:] + older)
+    assert "timeline-more" not in everything
+    # Each view of the page is audited, the full list included.
+    views = AuditEvent.objects.filter(action=Action.VIEW, object_id=str(client.pk))
+    assert views.count() == 4

@@ -72,6 +72,9 @@ def test_my_work_query_count_does_not_grow_with_notes(
     login(client, trainee)
     with CaptureQueriesContext(connection) as ctx:
         client.get(MY_WORK)
+    # Session, user, clinic, notifications badge; drafts, notes awaiting co-signature and the
+    # open follow-ups (client joined).
+    assert len(ctx.captured_queries) <= 7, len(ctx.captured_queries)
     for _ in range(3):
         NoteFactory.create(awaiting_cosign=True, author=trainee)
         _returned(trainee, supervisor)
@@ -150,3 +153,51 @@ def test_each_follow_up_gets_its_own_forms_fields(counselor_client, counselor):
             )
             assert own in body
         assert f'<option value="{task.method}" selected>' in body
+
+
+def test_follow_up_items_are_the_markup_of_the_template_they_replace(rf, counselor):
+    """my_followup_items builds each follow-up's <li> in Python for speed: it must give exactly
+    what the template loop gave (tests/sessions/items_before_my_followup_items.html), escaping,
+    the CSRF token, overdue marks and translations included, in other time zones and Spanish."""
+    from datetime import datetime, timedelta
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from django.middleware.csrf import get_token
+    from django.template import Context, Template
+    from django.utils import timezone, translation
+
+    from sessions.templatetags.followup_tags import my_followup_items
+    from tests.factories import FollowUpTaskFactory
+
+    at = datetime(2026, 3, 29, 0, 30, tzinfo=ZoneInfo("UTC"))
+    tasks = [
+        FollowUpTaskFactory(
+            session__clinic=counselor.clinic,
+            session__client__alias="Caller, <green> coat",
+            assigned_to=counselor,
+            method="call",
+            purpose='Check <the> plan & "means"',
+            due_at=at - timedelta(hours=2),
+        ),
+        FollowUpTaskFactory(
+            session__clinic=counselor.clinic,
+            assigned_to=counselor,
+            method="text",
+            purpose="",
+            due_at=at + timedelta(days=1, hours=5),
+        ),
+    ]
+    request = rf.get("/work/?followups=all&x=<y>")
+    request.user = counselor
+    loop = Path(__file__).with_name("items_before_my_followup_items.html").read_text()
+    template = Template("{% load i18n followup_tags %}" + loop)
+    for zone, language in (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en")):
+        with timezone.override(ZoneInfo(zone)), translation.override(language):
+            values = {"followups": tasks, "now": at, "request": request}
+            for token in (get_token(request), "NOTPROVIDED", None):
+                expected = template.render(Context({**values, "csrf_token": token}))
+                assert expected.count("<li ") == 2 and "&lt;green&gt;" in expected
+                assert expected.count("list-group-item-danger") == 1
+                items = my_followup_items(Context({**values, "csrf_token": token}), tasks, at)
+                assert "      " + items + "\n" == expected
