@@ -1,5 +1,5 @@
-"""What the parallel run (pytest-xdist, `-n` in pyproject.toml) shares between its worker
-processes, and what each keeps to itself.
+"""What the parallel run (pytest-xdist, `-n $(TEST_WORKERS)` in the Makefile) shares between its
+worker processes, and what each keeps to itself.
 
 Each xdist worker is a whole pytest session of its own: its own test database (pytest-django
 adds the `_gw0` suffix), its own Celery queue (tests/workers.py), its own live_server port,
