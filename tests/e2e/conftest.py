@@ -5,7 +5,10 @@ Screenshots of failures are written to test-results/ (pytest-playwright's
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page
@@ -36,6 +39,72 @@ def totp_code(secret: str, at: float | None = None) -> str:
             time.sleep(left + 0.1)
         at = time.time()
     return format_hotp_value(hotp_value(secret, int(at) // 30))
+
+
+class _InFlight:
+    """The live server's WSGI app, counting the requests it is still answering: from the call
+    until the server closes the answer (after its last byte is sent), as WSGI has it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def _done(self) -> None:
+        with self.lock:
+            self.count -= 1
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        with self.lock:
+            self.count += 1
+        try:
+            answer = self.app(environ, start_response)
+        except BaseException:
+            self._done()
+            raise
+        return _Answer(answer, self._done)
+
+
+class _Answer:
+    """A WSGI answer whose close() (which the server always calls) also tells _InFlight."""
+
+    def __init__(self, answer: Any, done: Any) -> None:
+        self.answer, self.done = answer, done
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.answer)
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.answer, "close"):
+                self.answer.close()
+        finally:
+            self.done()
+
+
+@pytest.fixture(autouse=True)
+def _answered_before_the_database_is_emptied(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A page closed at the end of a test may leave a request (an autosave its last keystroke
+    scheduled) still running in the live server. If the test database is emptied under it, the
+    TRUNCATE and the request's row locks deadlock and the next test starts on the old rows. This
+    fixture is set up after pytest-django's database fixture and before the page, so it is torn
+    down after the page is closed and before the database is emptied: it waits there until the
+    live server has answered everything."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    httpd = request.getfixturevalue("live_server").thread.httpd
+    if not isinstance(httpd.get_app(), _InFlight):
+        httpd.set_app(_InFlight(httpd.get_app()))
+    yield
+    counter: _InFlight = httpd.get_app()
+    # Idle twice, 0.1 s apart: a request the closed page sent just before may still be on its
+    # way from the socket to the app.
+    deadline = time.monotonic() + 30
+    quiet = 0
+    while quiet < 2 and time.monotonic() < deadline:
+        quiet = 0 if counter.count else quiet + 1
+        time.sleep(0.1 if counter.count == 0 else 0.02)
 
 
 @pytest.fixture
