@@ -214,7 +214,11 @@ def test_supervisor_follows_a_high_risk_call_live_and_cosigns(
     assert note.status == NoteStatus.AWAITING_COSIGN
     supervisor.keyboard.press("Enter")  # on the focused button: the dialog again
     expect(dialog).to_be_visible()
-    supervisor.keyboard.press("Enter")
+    # Enter confirms: the co-sign POST, then the review queue with its message. A page load,
+    # waited for as one (the default 5 s ran out once in a loaded parallel run, and the failure
+    # then only said the old page's status was still shown).
+    with supervisor.expect_navigation(url=re.compile(r"/team/queue/"), timeout=LIVE):
+        supervisor.keyboard.press("Enter")
     expect(supervisor.get_by_role("status").first).to_contain_text("Co-signed")
     note.refresh_from_db()
     assert note.status == NoteStatus.SIGNED
