@@ -88,15 +88,22 @@ def _answered_before_the_database_is_emptied(request: pytest.FixtureRequest) -> 
     scheduled) still running in the live server. If the test database is emptied under it, the
     TRUNCATE and the request's row locks deadlock and the next test starts on the old rows. This
     fixture is set up after pytest-django's database fixture and before the page, so it is torn
-    down after the page is closed and before the database is emptied: it waits there until the
-    live server has answered everything."""
+    down after the page is closed and before the database is emptied: it closes every other
+    browser context the test opened and waits until the live server has answered everything."""
     if "live_server" not in request.fixturenames:
         yield
         return
     httpd = request.getfixturevalue("live_server").thread.httpd
     if not isinstance(httpd.get_app(), _InFlight):
         httpd.set_app(_InFlight(httpd.get_app()))
+    browser = request.getfixturevalue("browser") if "browser" in request.fixturenames else None
     yield
+    # The contexts a test opened itself (two tabs, two people: `browser.new_context()`) are
+    # closed too. Left open, their pages kept polling every second through the tests that came
+    # after, in the same Chromium and against the same live server, on a database emptied under
+    # them; a long run slowed down as they piled up.
+    for context in list(browser.contexts) if browser is not None else []:
+        context.close()
     counter: _InFlight = httpd.get_app()
     # Idle twice, 0.1 s apart: a request the closed page sent just before may still be on its
     # way from the socket to the app.
