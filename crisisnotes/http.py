@@ -8,6 +8,10 @@ django-htmx's middleware sets `request.htmx` on every request, and LoginRequired
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
@@ -34,3 +38,14 @@ def wants_json(request: HtmxRequest) -> bool:
         or bool(request.htmx)
         or "application/json" in request.headers.get("Accept", "")
     )
+
+
+def bounded_rows(rows: QuerySet[Any], *, limit: int, show_all: bool) -> tuple[Sequence[Any], int]:
+    """The first `limit` rows of a list page and how many there are in all (every row with
+    `show_all`, the page's "Show all" link). One row past the bound says whether there are more;
+    only then are they counted, so a short list costs one query."""
+    shown = list(rows if show_all else rows[: limit + 1])
+    total = len(shown)
+    if not show_all and total > limit:
+        shown, total = shown[:limit], rows.count()
+    return shown, total

@@ -17,7 +17,7 @@ from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
-from crisisnotes.http import AuthedRequest
+from crisisnotes.http import AuthedRequest, bounded_rows
 from sessions import registry
 from sessions.forms.clients import ClientCreateForm, ClientForm, StartSessionForm
 from sessions.policies import can_open_note
@@ -132,15 +132,12 @@ def client_detail(request: AuthedRequest, client_id: int) -> HttpResponse:
     audit_record(action=Action.VIEW, actor=user, request=request, obj=client, clinic=user.clinic)
     # The most recent TIMELINE_SHOWN sessions, then a link to all of them (`?sessions=all`): a
     # client with years of calls (600 sessions were seen on the network) made the page grow
-    # without bound. One row past the bound says whether there are more; only then are they
-    # counted.
-    sessions = client_sessions(user=user, client=client)
-    show_all = request.GET.get("sessions") == "all"
-    notes = list(sessions if show_all else sessions[: TIMELINE_SHOWN + 1])
-    timeline_total = len(notes)
-    if not show_all and len(notes) > TIMELINE_SHOWN:
-        notes = notes[:TIMELINE_SHOWN]
-        timeline_total = sessions.count()
+    # without bound.
+    notes, timeline_total = bounded_rows(
+        client_sessions(user=user, client=client),
+        limit=TIMELINE_SHOWN,
+        show_all=request.GET.get("sessions") == "all",
+    )
     timeline = [(note, can_open_note(user=user, note=note)) for note in notes]
     panels = [
         mark_safe(  # noqa: S308 — rendered by our own templates, which escape their values

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
-from crisisnotes.http import AuthedRequest
+from crisisnotes.http import AuthedRequest, bounded_rows
 from sessions.selectors.work import (
     awaiting_cosign_list_for_author,
     draft_list_for_author,
@@ -27,14 +27,11 @@ FOLLOWUPS_SHOWN = 50
 
 @role_required(Role.COUNSELOR)
 def my_work(request: AuthedRequest) -> HttpResponse:
-    open_tasks = followup_open_list_for_assignee(user=request.user)
-    show_all = request.GET.get("followups") == "all"
-    # One row past the bound says whether there are more; only then is the total counted.
-    followups = list(open_tasks if show_all else open_tasks[: FOLLOWUPS_SHOWN + 1])
-    followups_total = len(followups)
-    if not show_all and len(followups) > FOLLOWUPS_SHOWN:
-        followups = followups[:FOLLOWUPS_SHOWN]
-        followups_total = open_tasks.count()
+    followups, followups_total = bounded_rows(
+        followup_open_list_for_assignee(user=request.user),
+        limit=FOLLOWUPS_SHOWN,
+        show_all=request.GET.get("followups") == "all",
+    )
     return render(
         request,
         "sessions/my_work.html",
