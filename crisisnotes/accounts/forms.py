@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterator
 from typing import Any
 
 from crispy_forms.helper import FormHelper
@@ -16,7 +18,22 @@ from crisisnotes.validators import CleanTextFormMixin
 
 class QueuedPasswordResetForm(CleanTextFormMixin, PasswordResetForm):
     """Queues the reset e-mail in the outbox (sent by a Celery task) so a slow mail server or a
-    broker outage never holds or breaks the page; the link is made when the e-mail is sent."""
+    broker outage never holds or breaks the page; the link is made when the e-mail is sent.
+
+    It also reaches a colleague a clinic admin added without a password (an unusable one until
+    they set theirs): this is how they set their first password. Django's own form skips
+    accounts with an unusable password (it reserves them for outside sign-in); here the only
+    such accounts are new ones waiting for their first password."""
+
+    def get_users(self, email: str) -> Iterator[User]:
+        # Compared as Django's form does (Unicode TR 36, NFKC then casefold), so an address that
+        # only the database's iexact folds together never matches.
+        wanted = unicodedata.normalize("NFKC", email).casefold()
+        return (
+            user
+            for user in User.objects.filter(email__iexact=email, is_active=True)
+            if unicodedata.normalize("NFKC", user.email).casefold() == wanted
+        )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         request = kwargs.get("request")

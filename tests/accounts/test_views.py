@@ -183,3 +183,52 @@ def test_a_refused_page_explains_itself_inside_the_app(counselor_client):
     assert "This page is not part of your role" in page
     assert 'href="/work/"' in page or "Go to your work" in page
     assert "Log out" in page  # the normal navigation, not a bare error page
+
+
+def test_a_user_added_without_a_password_sets_their_first_one_with_forgot_password(
+    client, admin_client_, team, django_capture_on_commit_callbacks, mailoutbox
+):
+    """What the admin is told after adding a colleague ("They set their password with “Forgot
+    password?”") works: the reset e-mail reaches an account that has no password yet, its link
+    sets one, and the new colleague signs in with it."""
+    admin_client_.post(
+        reverse("accounts:user_create"),
+        {
+            "username": "firstday",
+            "full_name": "Fern Firstday",
+            "email": "Fern.Firstday@example.invalid",
+            "team": team.pk,
+            "is_counselor": "on",
+        },
+    )
+    newcomer = User.objects.get(username="firstday")
+    assert not newcomer.has_usable_password()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("password_reset"), {"email": "fern.firstday@example.invalid"})
+    outgoing = OutgoingEmail.objects.get(kind="password_reset")
+    assert outgoing.recipient == newcomer
+    email_send(email_id=outgoing.pk)
+    link = re.search(r"https?://[^/\s]+(/reset/\S+)", mailoutbox[-1].body)
+    assert link is not None, mailoutbox[-1].body
+    form_page = client.get(link.group(1), follow=True)
+    assert form_page.status_code == 200 and "new_password1" in form_page.content.decode()
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {
+            "new_password1": "a-Long-first-passphrase-42",
+            "new_password2": "a-Long-first-passphrase-42",
+        },
+    )
+    assert done.status_code == 302
+    newcomer.refresh_from_db()
+    assert newcomer.check_password("a-Long-first-passphrase-42")
+
+
+def test_forgot_password_still_skips_a_deactivated_account(
+    client, counselor, django_capture_on_commit_callbacks
+):
+    counselor.is_active = False
+    counselor.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("password_reset"), {"email": counselor.email})
+    assert not OutgoingEmail.objects.exists()
