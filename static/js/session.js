@@ -108,3 +108,17 @@
   });
   check();
 })();
+
+/* A search box typed into before htmx was listening (the box has the focus as the page opens, so
+ * a counselor types at once): htmx takes the text already there as the box's starting value, so
+ * "input changed" never fires for it and no results come until the next key. Once htmx has
+ * processed the page, a box whose text differs from what the server sent asks for its results. */
+htmx.onLoad(function (root) {
+  "use strict";
+  var boxes = root.querySelectorAll ? root.querySelectorAll("input[type=search][hx-trigger]") : [];
+  Array.prototype.forEach.call(boxes, function (box) {
+    if (box.value !== box.defaultValue && /(^|,)\s*search\b/.test(box.getAttribute("hx-trigger"))) {
+      htmx.trigger(box, "search");
+    }
+  });
+});
