@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -215,6 +217,17 @@ def test_query_count_does_not_grow_with_the_log(
     with django_assert_max_num_queries(11):
         response = admin_client_.get(reverse("accounts:audit_csv"))
         assert len(_csv(response)) >= 2 * size
+
+
+def test_the_user_filter_reads_the_clinic_staff_without_a_server_side_cursor(
+    admin_client_, counselor
+):
+    # Tens of people: one plain SELECT, not DECLARE/FETCH/CLOSE (three round trips).
+    with CaptureQueriesContext(connection) as ctx:
+        page = admin_client_.get(reverse("accounts:audit_log"), {"action": "view"})
+    assert page.status_code == 200
+    assert f"{counselor.display_name} ({counselor.username})" in page.content.decode()
+    assert not [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("DECLARE")]
 
 
 # The row loop of templates/audit/log.html before the rows were built by audit_event_rows.
