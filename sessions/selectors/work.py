@@ -38,11 +38,13 @@ def awaiting_cosign_list_for_author(*, user: User) -> QuerySet[CrisisSession]:
 
 
 def followup_open_list_for_assignee(*, user: User) -> QuerySet[FollowUpTask]:
-    """Open follow-up tasks assigned to the user, soonest due first."""
+    """Open follow-up tasks assigned to the user, soonest due first, with what a row of "my
+    work" shows (the note it came from, the client's alias, method, due time and purpose)."""
     require_role(user, Role.COUNSELOR)
     return (
         FollowUpTask.objects.filter(clinic=user.clinic, assigned_to=user, closed_at__isnull=True)
         .select_related("client")
+        .only("session_id", "due_at", "method", "purpose", "client__alias")
         .order_by("due_at", "id")
     )
 
