@@ -294,3 +294,30 @@ def test_audit_rows_are_the_markup_of_the_template_they_replace(counselor, clini
             expected = template.render(Context({"events": pairs}))
             assert expected.count("<tr>") == 3 and "&lt;Testcase&gt;" in expected
             assert "  " + audit_event_rows(pairs) + "\n" == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"action": "view", "date_from": "2026-11-02", "record_type": "crisis_sessions.client"},
+        {"date_from": "not a date", "record_id": "7", "client": "<b>x</b>"},
+    ],
+)
+def test_the_filter_fields_are_djangos_widget_markup(clinic_admin, counselor, data):
+    # The page writes the widgets with |light_widget (no template include per <option>): the
+    # same tags, attributes and text as {{ field.as_widget }}, empty, filled and invalid
+    # (whitespace between tags aside, as tests/sessions/test_light_fields.py compares).
+    from crisisnotes.audit.forms import AuditFilterForm
+    from crisisnotes.audit.selectors import audit_actor_choices
+    from sessions.templatetags.light_fields import light_widget
+    from tests.sessions.test_light_fields import tokens
+
+    form = AuditFilterForm(
+        data,
+        actors=audit_actor_choices(user=clinic_admin),
+        find_clients=lambda text: [],
+    )
+    form.is_valid()
+    for field in form:
+        assert tokens(light_widget(field)) == tokens(field.as_widget()), field.name
