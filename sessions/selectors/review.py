@@ -349,6 +349,15 @@ def client_trend_session_list(*, user: User, client: Client) -> list[CrisisSessi
         CrisisSession.objects.filter(clinic=user.clinic, client=client)
         .filter(~Q(status=NoteStatus.DRAFT) | Q(author=user))
         .select_related("exploration")
+        # What the chart shows, not every column of the note and its exploration stage.
+        .only(
+            "started_at",
+            "screen_risk",
+            "clinician_risk",
+            "imminent",
+            "exploration__suds_start",
+            "exploration__suds_end",
+        )
         .order_by("-started_at", "-id")[:TREND_MAX_SESSIONS]
     )
     return list(reversed(notes))
