@@ -155,6 +155,23 @@ def test_each_follow_up_gets_its_own_forms_fields(counselor_client, counselor):
         assert f'<option value="{task.method}" selected>' in body
 
 
+@pytest.mark.parametrize("method", ["call", "text", "visit"])
+def test_follow_up_form_fields_are_djangos_widget_markup(method):
+    # The fields are written with |light_widget (no template include per <option>): the same
+    # tags, attributes and text as {{ field }} (whitespace between tags aside, as
+    # tests/sessions/test_light_fields.py compares).
+    from sessions.forms.followups import FollowUpAttemptForm, FollowUpCloseForm
+    from sessions.templatetags.light_fields import light_widget
+    from tests.sessions.test_light_fields import tokens
+
+    for form in (
+        FollowUpAttemptForm(prefix="attempt-7", initial={"method": method}),
+        FollowUpCloseForm(prefix="close-7"),
+    ):
+        for field in form:
+            assert tokens(light_widget(field)) == tokens(str(field)), field.name
+
+
 def test_follow_up_items_are_the_markup_of_the_template_they_replace(rf, counselor):
     """my_followup_items builds each follow-up's <li> in Python for speed: it must give exactly
     what the template loop gave (tests/sessions/items_before_my_followup_items.html), escaping,
