@@ -95,7 +95,7 @@ _ITEM = (
 )
 
 
-def _url_maker(name: str) -> Any:
+def url_maker(name: str) -> Any:
     """`reverse(name, args=[pk])` for any pk, reversed once."""
     before, after = reverse(name, args=[0]).rsplit("0", 1)
     return lambda pk: f"{before}{int(pk)}{after}"
@@ -117,9 +117,9 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
         else ""
     )
     next_url = context["request"].get_full_path()
-    note_url = _url_maker("crisis_sessions:note_detail")
-    attempt_url = _url_maker("crisis_sessions:followup_attempt")
-    close_url = _url_maker("crisis_sessions:followup_close")
+    note_url = url_maker("crisis_sessions:note_detail")
+    attempt_url = url_maker("crisis_sessions:followup_attempt")
+    close_url = url_maker("crisis_sessions:followup_close")
     words = {
         "summary": _("Log an attempt or close"),
         "log": _("Log attempt"),
