@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince
+from django.utils.timesince import TIME_STRINGS, timesince
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from sessions.forms.review import ReturnFormSet
@@ -61,6 +62,31 @@ def section_title(section_key: str) -> str:
         return section_key
 
 
+class _TimeWord:
+    """One of timesince's TIME_STRINGS ("%(num)d hours"), formatted once per language and number:
+    the lazy plural looked up its translation at every use, about half of timesince's time, and
+    the queue and the team's follow-ups call it for each of up to 200 rows. Same words."""
+
+    _done: dict[tuple[str | None, str, int], str] = {}
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __mod__(self, params: dict[str, int]) -> str:
+        key = (get_language(), self.name, params["num"])
+        text = self._done.get(key)
+        if text is None:
+            text = self._done[key] = TIME_STRINGS[self.name] % params
+        return text
+
+
+_TIME_WORDS = {name: _TimeWord(name) for name in TIME_STRINGS}
+
+
+def _timesince(value: datetime) -> str:
+    return timesince(value, time_strings=_TIME_WORDS)  # type: ignore[arg-type]
+
+
 @register.filter
 def elapsed(value: datetime | None) -> str:
     """How long since `value`, in words; under a minute is "less than a minute" (timesince alone
@@ -69,7 +95,7 @@ def elapsed(value: datetime | None) -> str:
         return ""
     if timezone.now() - value < timedelta(minutes=1):
         return _("less than a minute")
-    return timesince(value)
+    return _timesince(value)
 
 
 @register.filter
@@ -79,7 +105,7 @@ def ago(value: datetime | None) -> str:
         return ""
     if timezone.now() - value < timedelta(minutes=1):
         return _("just now")
-    return _("%(time)s ago") % {"time": timesince(value)}
+    return _("%(time)s ago") % {"time": _timesince(value)}
 
 
 @register.simple_tag
