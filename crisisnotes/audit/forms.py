@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.selectors import AuditFilters
-from crisisnotes.forms import day_field, period_check_order
+from crisisnotes.forms import day_field, period_check_order, short_choice_list
 
 # The apps whose records the log names; Django's own (sessions, content types) never appear.
 RECORD_APPS = ("accounts", "audit", "crisis_sessions", "safety", "notifications")
@@ -60,6 +60,8 @@ class AuditFilterForm(forms.Form):
         self.fields["actor"].label_from_instance = (  # type: ignore[attr-defined]
             lambda user: f"{user.display_name} ({user.username})"
         )
+        # The clinic's staff (tens of people): one SELECT, not a server-side cursor.
+        short_choice_list(self.fields["actor"])
         self.fields["record_type"].choices = [  # type: ignore[attr-defined]
             ("", _("Any record")),
             *record_type_choices(),

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import tzinfo
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,18 +28,12 @@ from crisisnotes.audit.selectors import (
     audit_client_labels,
     audit_event_search,
     audit_people_summary,
+    log_page,
 )
 from crisisnotes.audit.services import audit_record
 from crisisnotes.http import AuthedRequest
 
-PAGE_SIZE = 100
 CSV_BATCH = 2000
-# Past this many matching events the page says "more than COUNT_CAP" instead of counting them
-# all: the exact count of a clinic's whole log (~900,000 rows) was most of the page's time
-# (bench/README.md). Every page stays reachable ("Older" never runs out before the rows do),
-# the date filter reaches old events directly, and the CSV and the access report's per-person
-# summary stay exact.
-COUNT_CAP = 10_000
 
 CSV_HEADER = [
     "time",
@@ -84,68 +77,6 @@ def _query_without_page(request: AuthedRequest) -> str:
     return query.urlencode()
 
 
-@dataclass(frozen=True)
-class LogPage:
-    """One page of the log, newest first. `count` and `num_pages` are exact up to COUNT_CAP
-    matching events and None beyond it."""
-
-    number: int
-    events: list[AuditEvent]
-    count: int | None
-    num_pages: int | None
-    has_next: bool
-    cap: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-
-def _page_number(text: str | None) -> int:
-    try:
-        return max(1, int(text or 1))
-    except ValueError:
-        return 1
-
-
-def log_page(events: QuerySet[AuditEvent], number_text: str | None) -> LogPage:
-    """The asked page (a bad number gives the first, one past the end the last, as Django's
-    Paginator.get_page does) in two queries: a count that stops at COUNT_CAP + 1 rows and the
-    page's rows with one more to tell whether an older page exists."""
-    number = _page_number(number_text)
-    count: int | None = events.order_by().values("pk")[: COUNT_CAP + 1].count()
-    if count is not None and count > COUNT_CAP:
-        count = None
-    if count is not None:
-        number = min(number, max(1, -(-count // PAGE_SIZE)))
-    offset = (number - 1) * PAGE_SIZE
-    rows = list(events[offset : offset + PAGE_SIZE + 1])
-    if not rows and number > 1:
-        # Past the end of a log longer than the cap (a typed or stale URL): the last page, the
-        # one place that counts every row.
-        count = events.count()
-        number = max(1, -(-count // PAGE_SIZE))
-        offset = (number - 1) * PAGE_SIZE
-        rows = list(events[offset : offset + PAGE_SIZE + 1])
-        count = count if count <= COUNT_CAP else None
-    return LogPage(
-        number=number,
-        events=rows[:PAGE_SIZE],
-        count=count,
-        num_pages=None if count is None else max(1, -(-count // PAGE_SIZE)),
-        has_next=len(rows) > PAGE_SIZE,
-        cap=COUNT_CAP,
-    )
-
-
 def _render_log(
     request: AuthedRequest,
     *,
@@ -162,7 +93,7 @@ def _render_log(
     labels: dict[int, str] = {}
     if filters is not None:
         events = audit_event_search(user=user, filters=filters)
-        page = log_page(events, request.GET.get("page"))
+        page = log_page(events=events, number_text=request.GET.get("page"))
         labels = audit_client_labels(user=user, client_ids=(e.client_id for e in page.events))
         if summary:
             people = audit_people_summary(events=events)

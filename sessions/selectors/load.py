@@ -30,16 +30,21 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     Exists,
     ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
     OuterRef,
     Q,
     QuerySet,
+    When,
 )
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
@@ -51,7 +56,7 @@ from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
 from sessions.models import CrisisSession, FollowUpTask, ReviewComment
 from sessions.models.notes import NoteStatus
-from sessions.risk import is_high_risk
+from sessions.risk import high_risk_q, is_high_risk
 
 LOAD_DAYS = 30
 BUSINESS_START = 9  # 09:00
@@ -116,10 +121,16 @@ def _is_high(screen: str, clinician: str, imminent: bool) -> bool:
     return is_high_risk(clinician=clinician, screen=screen, imminent=imminent)
 
 
-def _median(durations: list[timedelta]) -> timedelta | None:
-    if not durations:
-        return None
-    return timedelta(seconds=statistics.median(d.total_seconds() for d in durations))
+def _median(seconds: list[float]) -> timedelta | None:
+    return timedelta(seconds=statistics.median(seconds)) if seconds else None
+
+
+class _Epoch(Func):
+    """Seconds since 1970 of a timestamp, or the seconds of an interval, as a float (a number
+    Python reads much faster than a timestamp)."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
+    output_field = FloatField()
 
 
 @dataclass(frozen=True)
@@ -209,9 +220,12 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
     # are the list pages' own conditions (AFTER_HOURS_Q...) evaluated per row by PostgreSQL, so
     # a count and the list behind it cannot disagree; a second, aggregate query over the same
     # rows cost as much as this one again (their heap pages are spread over the whole table).
+    # Each row comes back as numbers and flags, not as three timestamps and two risk levels:
+    # parsing ~6,000 timestamps was most of this function's time on a team's 2,000 contacts.
     flags = {
         name: ExpressionWrapper(condition, output_field=BooleanField())
         for name, condition in (
+            ("is_high", high_risk_q()),
             ("is_after_hours", AFTER_HOURS_Q),
             ("is_overnight", OVERNIGHT_Q),
             ("is_reviewed", REVIEWED_Q),
@@ -219,28 +233,31 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
         )
     }
     contacts: dict[int, list[Contact]] = defaultdict(list)
-    to_sign: dict[int, list[timedelta]] = defaultdict(list)
-    fields = ("pk", "author_id", "started_at", "ended_at", "signed_at", "status")
-    risk = ("screen_risk", "clinician_risk", "imminent")
+    to_sign: dict[int, list[float]] = defaultdict(list)
     for (
         pk,
         author_id,
         started,
-        ended,
-        signed,
-        status,
-        screen,
-        clinician,
+        seconds_to_sign,
         imminent,
+        high,
         after_hours,
         overnight,
         reviewed,
         returned,
     ) in (
         _annotated(_period_notes(user, since).filter(author_id__in=rows))
-        .annotate(**flags)
+        .annotate(
+            started_epoch=_Epoch(F("started_at")),
+            seconds_to_sign=Case(
+                When(SIGNED_Q, then=_Epoch(F("signed_at") - F("ended_at"))),
+                default=None,
+                output_field=FloatField(),
+            ),
+            **flags,
+        )
         .order_by("author_id", "started_at", "id")
-        .values_list(*fields, *risk, *flags)
+        .values_list("pk", "author_id", "started_epoch", "seconds_to_sign", "imminent", *flags)
     ):
         row = rows[author_id]
         row.contacts += 1
@@ -249,10 +266,10 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
         row.reviewed += reviewed
         row.returned += returned
         contacts[author_id].append(
-            Contact(pk, started, _is_high(screen, clinician, imminent), imminent)
+            Contact(pk, datetime.fromtimestamp(started, UTC), high, imminent)
         )
-        if status != NoteStatus.DRAFT and signed is not None and ended is not None:
-            to_sign[author_id].append(signed - ended)
+        if seconds_to_sign is not None:
+            to_sign[author_id].append(seconds_to_sign)
     recent = now - timedelta(days=DEBRIEF_DAYS)
     for author_id, row in rows.items():
         runs = high_risk_runs(contacts[author_id])

@@ -39,14 +39,37 @@ def team_member_list(*, user: User) -> QuerySet[User]:
     )
 
 
+# What a row of the review queue (and of the team page's five oldest) shows: the queue lists up
+# to 200 notes, and reading every column of each note, client and author (~80, ten of them
+# timestamps) was a third of its time (bench/README.md). Another field read from these rows
+# costs a query per row: add it here.
+QUEUE_ROW_FIELDS = (
+    "started_at",
+    "signed_at",
+    "cosign_required_reason",
+    "status",
+    "screen_risk",
+    "clinician_risk",
+    "imminent",
+    "client__alias",
+    "author__full_name",
+    "author__username",
+)
+
+
 def awaiting_cosign_list_for_supervisor(
     *, user: User, counselor_id: int | None = None, risk: str | None = None
 ) -> QuerySet[CrisisSession]:
-    """Notes waiting for a co-signature from the teams this user supervises, oldest first.
+    """Notes waiting for a co-signature from the teams this user supervises, oldest first,
+    with the fields of QUEUE_ROW_FIELDS only.
 
     `risk`: "imminent", a RiskLevel value, or "unassessed"."""
     require_role(user, Role.SUPERVISOR)
-    notes = CrisisSession.objects.filter(cosign_q(user=user)).select_related("client", "author")
+    notes = (
+        CrisisSession.objects.filter(cosign_q(user=user))
+        .select_related("client", "author")
+        .only(*QUEUE_ROW_FIELDS)
+    )
     if counselor_id is not None:
         notes = notes.filter(author_id=counselor_id)
     if risk == "imminent":
@@ -230,7 +253,19 @@ def team_followup_list(
     ).filter(_followup_list_q(name, window))
     if assignee_id is not None:
         tasks = tasks.filter(assigned_to_id=assignee_id)
-    return tasks.select_related("client", "assigned_to").order_by("due_at", "id")
+    # Only what a row of the list shows (up to 200 rows; as QUEUE_ROW_FIELDS).
+    return (
+        tasks.select_related("client", "assigned_to")
+        .only(
+            "due_at",
+            "method",
+            "purpose",
+            "client__alias",
+            "assigned_to__full_name",
+            "assigned_to__username",
+        )
+        .order_by("due_at", "id")
+    )
 
 
 @dataclass(frozen=True)
@@ -314,6 +349,15 @@ def client_trend_session_list(*, user: User, client: Client) -> list[CrisisSessi
         CrisisSession.objects.filter(clinic=user.clinic, client=client)
         .filter(~Q(status=NoteStatus.DRAFT) | Q(author=user))
         .select_related("exploration")
+        # What the chart shows, not every column of the note and its exploration stage.
+        .only(
+            "started_at",
+            "screen_risk",
+            "clinician_risk",
+            "imminent",
+            "exploration__suds_start",
+            "exploration__suds_end",
+        )
         .order_by("-started_at", "-id")[:TREND_MAX_SESSIONS]
     )
     return list(reversed(notes))

@@ -9,6 +9,16 @@ from crisisnotes.accounts.permissions import require_role
 from sessions.models import CrisisSession, FollowUpTask, ReviewComment
 from sessions.models.notes import NoteStatus
 
+# What a row of "my work" shows of a note (sessions/templatetags/work_tags.py), not its ~40
+# columns and its client's ~20: the lists are unbounded (60 notes waiting was seen).
+_NOTE_ROW_FIELDS = (
+    "modality",
+    "started_at",
+    "signed_at",
+    "cosign_required_reason",
+    "client__alias",
+)
+
 
 def draft_list_for_author(*, user: User) -> QuerySet[CrisisSession]:
     """The user's own open drafts (drafts are visible to their author only), each with
@@ -20,6 +30,7 @@ def draft_list_for_author(*, user: User) -> QuerySet[CrisisSession]:
         CrisisSession.objects.filter(clinic=user.clinic, author=user, status=NoteStatus.DRAFT)
         .annotate(returned=Exists(ReviewComment.objects.filter(session=OuterRef("pk"))))
         .select_related("client")
+        .only(*_NOTE_ROW_FIELDS)
         .order_by("-returned", "-started_at")
     )
 
@@ -33,16 +44,19 @@ def awaiting_cosign_list_for_author(*, user: User) -> QuerySet[CrisisSession]:
             clinic=user.clinic, author=user, status=NoteStatus.AWAITING_COSIGN
         )
         .select_related("client")
+        .only(*_NOTE_ROW_FIELDS)
         .order_by("signed_at", "id")
     )
 
 
 def followup_open_list_for_assignee(*, user: User) -> QuerySet[FollowUpTask]:
-    """Open follow-up tasks assigned to the user, soonest due first."""
+    """Open follow-up tasks assigned to the user, soonest due first, with what a row of "my
+    work" shows (the note it came from, the client's alias, method, due time and purpose)."""
     require_role(user, Role.COUNSELOR)
     return (
         FollowUpTask.objects.filter(clinic=user.clinic, assigned_to=user, closed_at__isnull=True)
         .select_related("client")
+        .only("session_id", "due_at", "method", "purpose", "client__alias")
         .order_by("due_at", "id")
     )
 

@@ -10,11 +10,11 @@ from typing import Any, cast
 from django import template
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from sessions.templatetags.review_tags import local_date
 
 register = template.Library()
 
@@ -95,7 +95,7 @@ _ITEM = (
 )
 
 
-def _url_maker(name: str) -> Any:
+def url_maker(name: str) -> Any:
     """`reverse(name, args=[pk])` for any pk, reversed once."""
     before, after = reverse(name, args=[0]).rsplit("0", 1)
     return lambda pk: f"{before}{int(pk)}{after}"
@@ -117,9 +117,9 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
         else ""
     )
     next_url = context["request"].get_full_path()
-    note_url = _url_maker("crisis_sessions:note_detail")
-    attempt_url = _url_maker("crisis_sessions:followup_attempt")
-    close_url = _url_maker("crisis_sessions:followup_close")
+    note_url = url_maker("crisis_sessions:note_detail")
+    attempt_url = url_maker("crisis_sessions:followup_attempt")
+    close_url = url_maker("crisis_sessions:followup_close")
     words = {
         "summary": _("Log an attempt or close"),
         "log": _("Log attempt"),
@@ -130,7 +130,6 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
     items = []
     for task in tasks:
         overdue = task.due_at < now
-        due = timezone.localtime(task.due_at)
         method_due = mark_safe(  # noqa: S308 — blocktranslate's words, the method escaped
             _("%(method)s · due") % {"method": conditional_escape(task.get_method_display())}
         )
@@ -142,8 +141,8 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
                 note_url(task.session_id),
                 task.client.alias,
                 method_due,
-                date_format(due, "c"),
-                date_format(due, "Y-m-d H:i"),
+                local_date(task.due_at, "c"),
+                local_date(task.due_at, "Y-m-d H:i"),
                 words["overdue"] if overdue else "",
                 format_html('<div class="small">{}</div>', task.purpose) if task.purpose else "",
                 words["summary"],

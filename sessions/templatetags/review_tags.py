@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince
+from django.utils.timesince import TIME_STRINGS, timesince
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from sessions.forms.review import ReturnFormSet
@@ -61,6 +62,31 @@ def section_title(section_key: str) -> str:
         return section_key
 
 
+class _TimeWord:
+    """One of timesince's TIME_STRINGS ("%(num)d hours"), formatted once per language and number:
+    the lazy plural looked up its translation at every use, about half of timesince's time, and
+    the queue and the team's follow-ups call it for each of up to 200 rows. Same words."""
+
+    _done: dict[tuple[str | None, str, int], str] = {}
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __mod__(self, params: dict[str, int]) -> str:
+        key = (get_language(), self.name, params["num"])
+        text = self._done.get(key)
+        if text is None:
+            text = self._done[key] = TIME_STRINGS[self.name] % params
+        return text
+
+
+_TIME_WORDS = {name: _TimeWord(name) for name in TIME_STRINGS}
+
+
+def _timesince(value: datetime) -> str:
+    return timesince(value, time_strings=_TIME_WORDS)  # type: ignore[arg-type]
+
+
 @register.filter
 def elapsed(value: datetime | None) -> str:
     """How long since `value`, in words; under a minute is "less than a minute" (timesince alone
@@ -69,7 +95,7 @@ def elapsed(value: datetime | None) -> str:
         return ""
     if timezone.now() - value < timedelta(minutes=1):
         return _("less than a minute")
-    return timesince(value)
+    return _timesince(value)
 
 
 @register.filter
@@ -79,7 +105,7 @@ def ago(value: datetime | None) -> str:
         return ""
     if timezone.now() - value < timedelta(minutes=1):
         return _("just now")
-    return _("%(time)s ago") % {"time": timesince(value)}
+    return _("%(time)s ago") % {"time": _timesince(value)}
 
 
 @register.simple_tag
@@ -100,9 +126,19 @@ _QUEUE_ROW = (
 )
 
 
-def _local(value: datetime | None, form: str) -> str:
-    """The `date` filter's answer: in the active (clinic's) time zone, "" for no date."""
-    return "" if value is None else date_format(timezone.localtime(value), form)
+def local_date(value: datetime | None, form: str) -> str:
+    """The `date` filter's answer: in the active (clinic's) time zone, "" for no date. The two
+    forms every list row shows are written directly (Django's DateFormat builds an object and
+    walks the format string per call, ~7x the time; the rows' tests compare with the filter)."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    if form == "c":
+        return local.isoformat()  # what DateFormat.c returns
+    if form == "Y-m-d H:i":
+        day = f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
+        return f"{day} {local.hour:02d}:{local.minute:02d}"
+    return date_format(local, form)
 
 
 @register.simple_tag(takes_context=True)
@@ -123,9 +159,9 @@ def review_queue_rows(context: template.Context, notes: Iterable[CrisisSession])
                 note.client.alias,
                 note.author.display_name,
                 risk_badge(context, note),
-                _local(note.started_at, "Y-m-d H:i"),
-                _local(note.signed_at, "c"),
-                _local(note.signed_at, "Y-m-d H:i"),
+                local_date(note.started_at, "Y-m-d H:i"),
+                local_date(note.signed_at, "c"),
+                local_date(note.signed_at, "Y-m-d H:i"),
                 ago(note.signed_at),
                 note.cosign_required_reason or "—",
             )
@@ -164,8 +200,8 @@ def team_followup_rows(tasks: Iterable[Any], list_name: str) -> SafeString:
         rows.append(
             format_html(
                 _FOLLOWUP_ROW,
-                _local(task.due_at, "c"),
-                _local(task.due_at, "Y-m-d H:i"),
+                local_date(task.due_at, "c"),
+                local_date(task.due_at, "Y-m-d H:i"),
                 late,
                 task.client.alias,
                 task.assigned_to.display_name,

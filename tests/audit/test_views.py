@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -119,9 +121,9 @@ def test_pagination_reaches_every_event(admin_client_, counselor, clinic, harbou
 def test_a_log_longer_than_the_cap_is_not_counted_but_every_page_is_reached(
     admin_client_, counselor, clinic, harbour_client, monkeypatch
 ):
-    from crisisnotes.audit import views
+    from crisisnotes.audit import selectors
 
-    monkeypatch.setattr(views, "COUNT_CAP", 120)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 120)
     audit_record_for_clients(
         action=Action.VIEW,
         actor=counselor,
@@ -141,11 +143,11 @@ def test_a_log_longer_than_the_cap_is_not_counted_but_every_page_is_reached(
     # Under the cap the count stays exact.
     narrow = admin_client_.get(url, {"action": "view", "page": "x", "actor": counselor.pk})
     assert "Page 1 (more than 120" in narrow.content.decode()
-    monkeypatch.setattr(views, "COUNT_CAP", 250)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 250)
     exact = admin_client_.get(url, {"action": "view"}).content.decode()
     assert "Page 1 of 3" in exact and "(250 events)" in exact
     # The access report's summary per person counts every event, whatever the cap.
-    monkeypatch.setattr(views, "COUNT_CAP", 120)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 120)
     report = admin_client_.get(reverse("accounts:audit_client", args=[harbour_client.pk]))
     people = report.content.decode().split('id="people-heading"')[1].split("</section>")[0]
     assert "<td>250</td>" in people
@@ -217,6 +219,17 @@ def test_query_count_does_not_grow_with_the_log(
         assert len(_csv(response)) >= 2 * size
 
 
+def test_the_user_filter_reads_the_clinic_staff_without_a_server_side_cursor(
+    admin_client_, counselor
+):
+    # Tens of people: one plain SELECT, not DECLARE/FETCH/CLOSE (three round trips).
+    with CaptureQueriesContext(connection) as ctx:
+        page = admin_client_.get(reverse("accounts:audit_log"), {"action": "view"})
+    assert page.status_code == 200
+    assert f"{counselor.display_name} ({counselor.username})" in page.content.decode()
+    assert not [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("DECLARE")]
+
+
 # The row loop of templates/audit/log.html before the rows were built by audit_event_rows.
 _ROWS_AS_A_TEMPLATE = "{% load i18n %}" + (
     Path(__file__).with_name("rows_before_audit_event_rows.html").read_text()
@@ -281,3 +294,30 @@ def test_audit_rows_are_the_markup_of_the_template_they_replace(counselor, clini
             expected = template.render(Context({"events": pairs}))
             assert expected.count("<tr>") == 3 and "&lt;Testcase&gt;" in expected
             assert "  " + audit_event_rows(pairs) + "\n" == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"action": "view", "date_from": "2026-11-02", "record_type": "crisis_sessions.client"},
+        {"date_from": "not a date", "record_id": "7", "client": "<b>x</b>"},
+    ],
+)
+def test_the_filter_fields_are_djangos_widget_markup(clinic_admin, counselor, data):
+    # The page writes the widgets with |light_widget (no template include per <option>): the
+    # same tags, attributes and text as {{ field.as_widget }}, empty, filled and invalid
+    # (whitespace between tags aside, as tests/sessions/test_light_fields.py compares).
+    from crisisnotes.audit.forms import AuditFilterForm
+    from crisisnotes.audit.selectors import audit_actor_choices
+    from sessions.templatetags.light_fields import light_widget
+    from tests.sessions.test_light_fields import tokens
+
+    form = AuditFilterForm(
+        data,
+        actors=audit_actor_choices(user=clinic_admin),
+        find_clients=lambda text: [],
+    )
+    form.is_valid()
+    for field in form:
+        assert tokens(light_widget(field)) == tokens(field.as_widget()), field.name

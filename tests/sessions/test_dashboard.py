@@ -286,3 +286,12 @@ def test_dashboard_without_drafts_does_not_explain_them(client, supervisor, coun
         )
         page = login(client, supervisor).get(reverse("crisis_sessions:dashboard"))
     assert "drafts-explained" not in page.content.decode()
+
+
+def test_dashboard_title_is_the_page_name_and_the_load_table_renders_once(client, supervisor):
+    # The load table was once included in the title block too: rendered twice, and its markup
+    # shown as the window's title.
+    login(client, supervisor)
+    page = client.get(reverse("crisis_sessions:dashboard")).content.decode()
+    assert re.search(r"<title>\s*Team · crisisnotes\s*</title>", page)
+    assert page.count('id="load-heading"') == 1

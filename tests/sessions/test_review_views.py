@@ -325,6 +325,41 @@ def test_elapsed_time_never_reads_zero_minutes():
         assert elapsed(now - timedelta(hours=2)) == "2\xa0hours"
 
 
+def test_elapsed_time_reads_as_djangos_timesince_in_every_language():
+    # ago/elapsed format each "3 hours" once per language and number: the same words as
+    # Django's timesince, whatever the span and the language, asked in any order.
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+    from django.utils import translation
+    from django.utils.timesince import timesince
+
+    from sessions.templatetags.review_tags import ago, elapsed
+
+    now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+    spans = [
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        timedelta(hours=1, minutes=1),
+        timedelta(hours=3, minutes=2),
+        timedelta(days=1),
+        timedelta(days=2, hours=5),
+        timedelta(weeks=1, days=1),
+        timedelta(days=40),
+        timedelta(days=400),
+        timedelta(days=800, hours=3),
+    ]
+    with time_machine.travel(now, tick=False):
+        for language in ("en", "es", "en"):
+            with translation.override(language):
+                for span in spans:
+                    words = timesince(now - span)
+                    assert elapsed(now - span) == words
+                    assert ago(now - span) == translation.gettext("%(time)s ago") % {"time": words}
+        with translation.override("es"):
+            assert "hora" in elapsed(now - timedelta(hours=2))
+
+
 def test_a_section_whose_read_only_template_is_missing_fails_loudly(client, supervisor, trainee):
     """No degraded record: a missing partial is an error, never a plain list of fields."""
     from django.template import TemplateDoesNotExist

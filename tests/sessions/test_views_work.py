@@ -155,6 +155,23 @@ def test_each_follow_up_gets_its_own_forms_fields(counselor_client, counselor):
         assert f'<option value="{task.method}" selected>' in body
 
 
+@pytest.mark.parametrize("method", ["call", "text", "visit"])
+def test_follow_up_form_fields_are_djangos_widget_markup(method):
+    # The fields are written with |light_widget (no template include per <option>): the same
+    # tags, attributes and text as {{ field }} (whitespace between tags aside, as
+    # tests/sessions/test_light_fields.py compares).
+    from sessions.forms.followups import FollowUpAttemptForm, FollowUpCloseForm
+    from sessions.templatetags.light_fields import light_widget
+    from tests.sessions.test_light_fields import tokens
+
+    for form in (
+        FollowUpAttemptForm(prefix="attempt-7", initial={"method": method}),
+        FollowUpCloseForm(prefix="close-7"),
+    ):
+        for field in form:
+            assert tokens(light_widget(field)) == tokens(str(field)), field.name
+
+
 def test_follow_up_items_are_the_markup_of_the_template_they_replace(rf, counselor):
     """my_followup_items builds each follow-up's <li> in Python for speed: it must give exactly
     what the template loop gave (tests/sessions/items_before_my_followup_items.html), escaping,
@@ -201,3 +218,43 @@ def test_follow_up_items_are_the_markup_of_the_template_they_replace(rf, counsel
                 assert expected.count("list-group-item-danger") == 1
                 items = my_followup_items(Context({**values, "csrf_token": token}), tasks, at)
                 assert "      " + items + "\n" == expected
+
+
+def test_note_items_are_the_markup_of_the_template_they_replace(counselor):
+    """my_note_items builds the drafts' and the awaiting notes' <li> in Python for speed: it
+    must give exactly what the template loops gave (tests/sessions/items_before_my_note_items
+    .html), escaping, the returned badge and translations included, in other time zones and
+    Spanish."""
+    from datetime import datetime, timedelta
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from django.template import Context, Template
+    from django.utils import timezone, translation
+
+    from sessions.selectors.work import awaiting_cosign_list_for_author, draft_list_for_author
+    from sessions.templatetags.work_tags import my_note_items
+    from tests.factories import ClientFactory, NoteFactory
+
+    at = datetime(2026, 3, 29, 0, 30, tzinfo=ZoneInfo("UTC"))
+    odd = ClientFactory(clinic=counselor.clinic, alias="Caller, <green> coat & co")
+    NoteFactory(author=counselor, client=odd, started_at=at, modality="phone")
+    NoteFactory(author=counselor, started_at=at - timedelta(days=3), modality="text")
+    NoteFactory(author=counselor, returned=True, started_at=at - timedelta(hours=5))
+    NoteFactory(author=counselor, client=odd, awaiting_cosign=True)
+    NoteFactory(author=counselor, awaiting_cosign=True, cosign_required_reason="<Trainee> & co")
+    loop = Path(__file__).with_name("items_before_my_note_items.html").read_text()
+    template = Template("{% load i18n %}" + loop)
+    lists = {
+        "draft": list(draft_list_for_author(user=counselor)),
+        "awaiting": list(awaiting_cosign_list_for_author(user=counselor)),
+    }
+    assert len(lists["draft"]) == 3 and len(lists["awaiting"]) == 2
+    for zone, language in (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en")):
+        with timezone.override(ZoneInfo(zone)), translation.override(language):
+            for kind, notes in lists.items():
+                expected = template.render(Context({"notes": notes, "kind": kind}))
+                assert expected.count("<li ") == len(notes) and "&lt;green&gt;" in expected
+                assert "      " + my_note_items(notes, kind) + "\n" == expected
+            assert "returned-badge" in my_note_items(lists["draft"], "draft")
+            assert "&lt;Trainee&gt; &amp; co" in my_note_items(lists["awaiting"], "awaiting")

@@ -9,12 +9,12 @@ value escaped as autoescape does."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from urllib.parse import quote
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -36,14 +36,25 @@ _ROW = (
 )
 
 
+def _when(value: datetime) -> tuple[str, str]:
+    """`|date:"c"` and `|date:"Y-m-d H:i:s"` of a time in the active (clinic's) time zone,
+    written directly: Django's DateFormat builds an object and walks the format string per call
+    (~7x the time, 200 calls a page)."""
+    local = timezone.localtime(value)
+    day = f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
+    return local.isoformat(), f"{day} {local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+
+
 @register.simple_tag
 def audit_event_rows(events: Iterable[tuple[AuditEvent, str]]) -> SafeString:
     """<tr> rows of (event, client label) pairs, times in the active (clinic's) time zone."""
     client_word = gettext("Client")
     actor_urls: dict[int, str] = {}
+    # The client's access report link, reversed once: only the client's id changes.
+    client_before, client_after = reverse("accounts:audit_client", args=[0]).rsplit("0", 1)
     rows = []
     for event, client_label in events:
-        when = timezone.localtime(event.created_at)
+        iso, shown = _when(event.created_at)
         if event.actor is not None:
             url = actor_urls.get(event.actor_id or 0)
             if url is None:
@@ -71,7 +82,7 @@ def audit_event_rows(events: Iterable[tuple[AuditEvent, str]]) -> SafeString:
         client = (
             format_html(
                 '<a href="{}">{} (#{})</a>',
-                reverse("accounts:audit_client", args=[event.client_id]),
+                f"{client_before}{int(event.client_id)}{client_after}",
                 client_label or client_word,
                 event.client_id,
             )
@@ -81,8 +92,8 @@ def audit_event_rows(events: Iterable[tuple[AuditEvent, str]]) -> SafeString:
         rows.append(
             format_html(
                 _ROW,
-                date_format(when, "c"),
-                date_format(when, "Y-m-d H:i:s"),
+                iso,
+                shown,
                 who,
                 event.get_action_display(),
                 record,
