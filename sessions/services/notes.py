@@ -8,7 +8,7 @@ written (the database triggers back this up); every write is audited in its tran
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -77,15 +77,25 @@ def _lock_draft(note: CrisisSession, base_version: int | None) -> CrisisSession:
 
 
 def note_forms(
-    *, note: CrisisSession, data: Mapping[str, Any] | None = None
+    *,
+    note: CrisisSession,
+    data: Mapping[str, Any] | None = None,
+    stages: Collection[str] | None = None,
 ) -> dict[str, list[forms.BaseForm]]:
-    """The header form and every section's forms, bound to `data` when given."""
-    result: dict[str, list[forms.BaseForm]] = {
-        HEADER: [NoteHeaderForm(data=data, instance=note, prefix=HEADER)]
-    }
+    """The header form and every section's forms, bound to `data` when given; with `stages`
+    (keys: "header" and section keys) only those stages' forms."""
+    result: dict[str, list[forms.BaseForm]] = {}
+    if stages is None or HEADER in stages:
+        result[HEADER] = [NoteHeaderForm(data=data, instance=note, prefix=HEADER)]
     for section in registry.sections():
-        result[section.key] = section.get_forms(note=note, data=data)
+        if stages is None or section.key in stages:
+            result[section.key] = section.get_forms(note=note, data=data)
     return result
+
+
+def stage_keys() -> list[str]:
+    """The keys a partial save may name: the header, then every section in page order."""
+    return [HEADER, *(section.key for section in registry.sections())]
 
 
 def note_form_data(*, note: CrisisSession) -> dict[str, Any]:
@@ -162,8 +172,15 @@ def note_autosave(
     base_version: int,
     data: Mapping[str, Any],
     request: HttpRequest | None = None,
+    stages: Collection[str] | None = None,
 ) -> CrisisSession:
     """Save the whole posted draft (header and every section) or nothing.
+
+    With `stages` (note.js's autosave: only the stages changed since its last confirmed save)
+    only those stages' forms are built, validated and saved, from all of their fields as
+    posted; every other stage stays exactly as stored, whatever `data` holds or lacks for it.
+    Unknown keys are ignored. The version check is the same either way: a partial save at an
+    old version is a conflict too.
 
     Refused unless `user` is the author and the note is a draft; refused with NoteConflict when
     `base_version` is not the stored version (nothing saved); refused with NoteInvalid carrying
@@ -171,13 +188,12 @@ def note_autosave(
     is bumped and an UPDATE audited. Returns the saved note (a fresh instance)."""
     _require_author(note, user)
     locked = _lock_draft(note, base_version)
-    bound = note_forms(note=locked, data=data)
+    bound = note_forms(note=locked, data=data, stages=stages)
     if not all(form.is_valid() for section_forms in bound.values() for form in section_forms):
         raise NoteInvalid(bound)
-    header = bound[HEADER][0]
-    changed = [HEADER] if header.has_changed() else []
+    changed = [HEADER] if HEADER in bound and bound[HEADER][0].has_changed() else []
     for section in registry.sections():
-        if section.save(note=locked, forms=bound[section.key]):
+        if section.key in bound and section.save(note=locked, forms=bound[section.key]):
             changed.append(section.key)
     if changed:
         _bump(locked, extra_fields=HEADER_FIELDS)

@@ -349,10 +349,19 @@ def note_save(request: AuthedRequest, note_id: int) -> HttpResponse:
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
+def _posted_stages(request: AuthedRequest) -> list[str] | None:
+    """The stages an autosave carries when note.js posts only what changed since its last
+    confirmed save (`stages`, one per stage, each with all of its fields; a single empty one
+    when nothing changed); None when the whole page is posted."""
+    if "stages" not in request.POST:
+        return None
+    return [key for key in request.POST.getlist("stages") if key]
+
+
 def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
     """The autosave answer for note.js: 200 with the new version and stage states, 409 on a
     version conflict or once the note left draft ("locked"), 400 with field errors, 403 for
-    someone else's note."""
+    someone else's note. A partial save (`stages`) writes only the stages it names."""
     user = request.user
     # The row only: note_autosave locks and re-reads the note with its stages anyway.
     note = note_get_visible(user=user, note_id=note_id)
@@ -367,6 +376,7 @@ def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
             base_version=_base_version(request),
             data=request.POST,
             request=request,
+            stages=_posted_stages(request),
         )
     except NoteConflict as conflict:
         return JsonResponse(

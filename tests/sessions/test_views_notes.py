@@ -95,6 +95,41 @@ def test_autosave_answers_json_with_version_and_stage_states(counselor_client, c
     assert "last edited" not in rapport["edited_html"]
 
 
+def test_partial_autosave_builds_and_saves_only_the_posted_stages(
+    counselor_client, counselor, django_assert_max_num_queries
+):
+    """note.js posts the stages that changed (`stages`): the others are neither validated nor
+    written, so a field absent from the post leaves its stored value alone; the answer still
+    carries every stage's state."""
+    note = start_note(counselor)
+    note_autosave(
+        note=note,
+        user=counselor,
+        base_version=1,
+        data=form_data(note, **{"rapport-engagement_notes": "Warmed up slowly"}),
+    )
+    data = {"version": "2", "stages": "exploration"}
+    data |= {
+        k: v
+        for k, v in form_data(note, **{"exploration-precipitating_event": "Eviction"}).items()
+        if k.startswith("exploration-")
+    }
+    with django_assert_max_num_queries(11):  # no community resources read for rapport's form
+        response = counselor_client.post(_url("note_save", note), data, HTTP_X_AUTOSAVE="1")
+    assert response.status_code == 200, response.content
+    assert response.json()["version"] == 3
+    assert set(response.json()["stages"]) == {
+        "safety",
+        "exploration",
+        "rapport",
+        "problem_solving",
+        "follow_up",
+    }
+    note = reload(note)
+    assert note.exploration.precipitating_event == "Eviction"
+    assert note.rapport.engagement_notes == "Warmed up slowly"
+
+
 def test_autosave_query_count_is_fixed_and_does_not_grow_with_the_note(
     counselor_client, counselor, django_assert_max_num_queries
 ):
