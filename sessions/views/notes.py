@@ -77,12 +77,17 @@ def _local_time(value: Any, fmt: str) -> str:
     return timezone.localtime(value).strftime(fmt) if value else ""
 
 
-def _stage_status(note: CrisisSession) -> dict[str, dict[str, str]]:
+def _stage_status(
+    note: CrisisSession, stages: list[str] | None = None
+) -> dict[str, dict[str, str]]:
     """Each stage's completion for the autosave answer, with its badge and "last edited" line
     rendered by the very partials the page uses: note.js swaps them in and holds no copy of
-    their texts or rules."""
+    their texts or rules. With `stages` (a partial save) only those: a section's badge and
+    edit time come from its own rows, which nothing else in the save writes."""
     status = {}
     for section in registry.sections():
+        if stages is not None and section.key not in stages:
+            continue
         completion = str(section.completion(note=note))
         last_edited = section.last_edited(note=note)
         context = {"completion": completion, "last_edited": last_edited}
@@ -369,6 +374,7 @@ def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
         return JsonResponse(
             {"error": "forbidden", "message": _("Only the author edits a draft.")}, status=403
         )
+    stages = _posted_stages(request)
     try:
         note = note_autosave(
             note=note,
@@ -376,7 +382,7 @@ def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
             base_version=_base_version(request),
             data=request.POST,
             request=request,
-            stages=_posted_stages(request),
+            stages=stages,
         )
     except NoteConflict as conflict:
         return JsonResponse(
@@ -398,7 +404,7 @@ def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
     body: dict[str, Any] = {
         "version": note.version,
         "saved_at": _local_time(timezone.now(), "%H:%M:%S"),
-        "stages": _stage_status(note),
+        "stages": _stage_status(note, stages),
     }
     if request.headers.get("X-Sign-Check") == "1":
         # The page shows the unmet sign rules: keep the list current as fields are filled.
@@ -559,6 +565,8 @@ def note_end_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
                     "version": fresh.version,
                     "ended_at": _local_time(fresh.ended_at, "%Y-%m-%dT%H:%M"),
                     "problems": _problems_json(refusal.problems),
+                    # Saved before the refusal: the badges follow what it wrote.
+                    "stages": _stage_status(fresh),
                 },
                 status=422,
             )

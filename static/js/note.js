@@ -588,15 +588,17 @@ function crisisnotesWhenParsed(fn) {
     },
     // The sign request's outcome. Signed, or answered with a reload (a conflict: the text is
     // in this tab's backup): the page is left without asking. Refused (unmet rules) after its
-    // save: the server holds `posted` at `newVersion`, as after an autosave of the whole page.
+    // save: the server holds `posted` at the answer's version, as after an autosave of the whole
+    // page (the answer's stage badges are swapped in).
     // Failed (offline, `posted` null): autosave resumes as it was.
-    signDone: function (outcome, newVersion, posted) {
+    signDone: function (outcome, answer, posted) {
       if (outcome === "leave") { submitting = true; return; }
       signing = false;
       if (outcome === "refused" && posted) {
         var held = byStage(posted, stageOfNames());
         localStorage.removeItem(key(version()));
-        versionInput.value = newVersion;
+        versionInput.value = answer.version;
+        updateStages(answer.stages);
         markConfirmed(held, Object.keys(held));
         unconfirmed = [];
         dirty = !sameAs(fields(), posted);  // typed while the sign request ran
@@ -788,7 +790,7 @@ function crisisnotesWhenParsed(fn) {
     }).then(function (r) {
       if (r.data.signed) { api.signDone("leave"); window.location.assign(r.data.url); return; }
       if (r.status === 422) {
-        api.signDone("refused", r.data.version, posted);
+        api.signDone("refused", r.data, posted);
         markSaved(r.data);
         render(r.data.problems);
         live.focus();

@@ -91,8 +91,7 @@ def test_end_and_sign_right_after_typing_saves_the_text_without_an_autosave_firs
 ) -> None:
     note = start_session(page, live_server.url)
     choose_type(page, "w", "wrong_number")
-    page.keyboard.press("Control+s")
-    wait_saved(page)
+    wait_saved(page)  # a new contact type saves at once
     saves = _saves(page)
     page.locator("#id_header-contact_summary").press_sequentially("Asked for the pharmacy.")
     page.locator("#end-sign-button").click()  # the field loses the focus to the button
@@ -111,15 +110,18 @@ def test_a_refused_signature_counts_as_a_save_and_autosave_goes_on_from_it(
     save, no stale backup is offered after a reload, and the next change saves as usual."""
     note = start_session(page, live_server.url)
     choose_type(page, "w", "wrong_number")
-    page.keyboard.press("Control+s")
-    wait_saved(page)
+    wait_saved(page)  # a new contact type saves at once
     saves = _saves(page)
+    page.locator("#id_rapport-engagement_notes").fill("Calm, asked for directions.")
     page.locator("#end-sign-button").click()
     confirm(page)
     expect(page.get_by_test_id("sign-live")).to_contain_text("1 thing to complete")
     assert saves == []
+    # The refusal's save wrote the rapport text: its badge follows without another save.
+    expect(page.locator("#stage-rapport .completion-badge")).to_have_text("In progress")
     stored = CrisisSession.objects.get(pk=note.pk)
     assert stored.contact_type == "wrong_number"
+    assert stored.rapport.engagement_notes == "Calm, asked for directions."
     expect(page.locator("#note-version")).to_have_value(str(stored.version))
     page.locator("#id_header-contact_summary").fill("Asked for the pharmacy.")
     expect(page.get_by_test_id("sign-live")).to_contain_text("Nothing missing", timeout=10_000)
