@@ -286,11 +286,12 @@ def _locked_answer(request: AuthedRequest, note: CrisisSession, message: str = "
 
 
 def _draft_for_post(request: AuthedRequest, note_id: int) -> CrisisSession:
-    """The author's draft to write to. When it has left draft (signed in another tab, or by a
-    first click) raise _Refused with the "already signed" answer rather than a bare 403."""
+    """The author's draft to write to (its row: the services lock and re-read it). When it has
+    left draft (signed in another tab, or by a first click) raise _Refused with the "already
+    signed" answer rather than a bare 403."""
     user = request.user
     try:
-        return note_get_for_edit(user=user, note_id=note_id)
+        return note_get_for_edit(user=user, note_id=note_id, page=False)
     except PermissionDenied:
         note = note_get_for_view(user=user, note_id=note_id)
         if note.author_id != user.pk or note.is_draft:
