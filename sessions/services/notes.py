@@ -232,7 +232,7 @@ def note_end(
 ) -> CrisisSession:
     """Stop the clock: set the end time to now (kept if already set). Bumps the version."""
     _require_author(note, user)
-    locked = _lock_draft(note, base_version)
+    locked = _lock_draft(note, base_version, sections=())  # the note's row is all it needs
     if locked.ended_at is None:
         locked.ended_at = max(timezone.now(), locked.started_at)
         _bump(locked, extra_fields=["ended_at"])
@@ -254,7 +254,7 @@ def quick_note_add(
     """Append a timestamped quick note to a draft. Quick notes are part of the record; the note
     row lock keeps one from slipping in while the note is being signed (after its hash)."""
     _require_author(note, user)
-    locked = _lock_draft(note, None)
+    locked = _lock_draft(note, None, sections=())  # the note's row is all it needs
     text = text.strip()
     if not text:
         raise NoteError(_("A quick note needs some text."))
