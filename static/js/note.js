@@ -61,6 +61,7 @@ function crisisnotesWhenParsed(fn) {
   var timer = null;
   var submitting = false;
   var signing = false;     // "End session and sign" is posting the whole page: no autosave now
+  var asked = false;       // the counselor (or a helper) asked for this save: send it regardless
   var unconfirmed = [];    // saves sent whose answer has not arrived: [{base, fields}]
 
   function version() { return parseInt(versionInput.value, 10); }
@@ -85,7 +86,10 @@ function crisisnotesWhenParsed(fn) {
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function clock() { var d = new Date(); return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()); }
 
+  var savedStatus = null;  // the last "saved" status shown: [text, kind]
+  var initialStatus = statusEl.textContent;
   function setStatus(text, kind) {
+    if (kind === "saved") savedStatus = [text, kind];
     statusEl.textContent = text;
     statusEl.classList.toggle("is-error", kind === "error");
     statusEl.classList.toggle("is-saved", kind === "saved");
@@ -345,6 +349,16 @@ function crisisnotesWhenParsed(fn) {
         return list.indexOf(stage) === i && stageKey(groups[stage]) !== confirmed[stage];
       });
     }
+    if (stages && !stages.length && !asked) {
+      // Nothing differs from what the server holds (a field's change event fires when it loses
+      // the focus, after its text was saved): nothing to send.
+      dirty = false;
+      localStorage.removeItem(key(base));
+      if (savedStatus) setStatus(savedStatus[0], savedStatus[1]);
+      else setStatus(initialStatus, "");
+      return Promise.resolve();
+    }
+    asked = false;
     // URL-encoded, not multipart: the page has no file inputs, and Django parses ~85 fields of
     // multipart in ~4 ms against ~0.3 ms URL-encoded — a fifth of the autosave's server time.
     var body;
@@ -514,7 +528,7 @@ function crisisnotesWhenParsed(fn) {
     if (submitter && submitter.id === "save-now" && !dirty) { dirty = true; }
     var run = inflight || Promise.resolve();
     run.then(function () {
-      if (submitter && submitter.id === "save-now") { blocked = false; return save(); }
+      if (submitter && submitter.id === "save-now") { blocked = false; asked = true; return save(); }
       submitting = true;
       clearTimeout(timer);
       if (submitter && submitter.getAttribute("formaction")) form.action = submitter.getAttribute("formaction");
@@ -545,7 +559,7 @@ function crisisnotesWhenParsed(fn) {
     var k = event.key.toLowerCase();
     if ((event.ctrlKey || event.metaKey || event.altKey) && (k === "s" || event.code === "KeyS")) {
       event.preventDefault();
-      dirty = true; blocked = false;
+      dirty = true; blocked = false; asked = true;
       save();
       return;
     }
@@ -576,7 +590,7 @@ function crisisnotesWhenParsed(fn) {
 
   // For the contact-type and sign helpers below: save now; the sign request's hold and outcome.
   window.crisisnotesNote = {
-    saveNow: function () { dirty = true; blocked = false; return save(); },
+    saveNow: function () { dirty = true; blocked = false; asked = true; return save(); },
     // "End session and sign" posts the whole page, which the server saves before it signs: no
     // autosave may start meanwhile (it would race the signature's save); a running one is
     // waited for, so the post carries the version the server has. Resolves to the fields the
