@@ -12,8 +12,8 @@ measured interleaved under the same load:
 - floor: `/bench/floor/?id=N` (bench/bench_urls.py, served only by the bench): the same
   authenticated request through the whole middleware stack, running one indexed query;
 - client search, the page of a client with 60 sessions, the counselor's own draft note opened,
-  an autosave of that draft (the POST note.js sends), my work, the review queue, the team
-  dashboard, the team's follow-ups and the audit log.
+  an autosave of that draft (the POST note.js sends after typing in one stage), my work, the
+  review queue, the team dashboard, the team's follow-ups and the audit log.
 
 Per page it prints p50/p95/p99, errors (any status but 200, or no answer) and p95 / floor p95.
 Targets (issue 15): every page p95 <= 3x floor, autosave p95 <= 2x, 0 errors.
@@ -196,16 +196,21 @@ class Browser:
 
 
 def _autosave_payload(note_id: int) -> tuple[list[tuple[str, str]], str, int]:
-    """What note.js posts for the draft as stored now, the name of a free-text field to change
-    on every save, and the draft's version."""
+    """What note.js posts for the draft as stored now when the counselor types in one stage
+    (exploration's precipitating event): that stage's fields and `stages=exploration` — note.js
+    posts only the stages changed since its last confirmed save —, the name of the free-text
+    field to change on every save, and the draft's version."""
     from sessions.models import CrisisSession
     from sessions.services.notes import note_form_data, section_relations
 
     note = CrisisSession.objects.select_related(*section_relations()).get(pk=note_id)
     pairs: list[tuple[str, str]] = []
     for name, value in note_form_data(note=note).items():
+        if not name.startswith("exploration-"):
+            continue
         for item in value if isinstance(value, list) else [value]:
             pairs.append((name, item))
+    pairs.append(("stages", "exploration"))
     text_field = next(name for name, _ in pairs if name.endswith("precipitating_event"))
     return pairs, text_field, note.version
 

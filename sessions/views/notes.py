@@ -77,12 +77,17 @@ def _local_time(value: Any, fmt: str) -> str:
     return timezone.localtime(value).strftime(fmt) if value else ""
 
 
-def _stage_status(note: CrisisSession) -> dict[str, dict[str, str]]:
+def _stage_status(
+    note: CrisisSession, stages: list[str] | None = None
+) -> dict[str, dict[str, str]]:
     """Each stage's completion for the autosave answer, with its badge and "last edited" line
     rendered by the very partials the page uses: note.js swaps them in and holds no copy of
-    their texts or rules."""
+    their texts or rules. With `stages` (a partial save) only those: a section's badge and
+    edit time come from its own rows, which nothing else in the save writes."""
     status = {}
     for section in registry.sections():
+        if stages is not None and section.key not in stages:
+            continue
         completion = str(section.completion(note=note))
         last_edited = section.last_edited(note=note)
         context = {"completion": completion, "last_edited": last_edited}
@@ -281,11 +286,12 @@ def _locked_answer(request: AuthedRequest, note: CrisisSession, message: str = "
 
 
 def _draft_for_post(request: AuthedRequest, note_id: int) -> CrisisSession:
-    """The author's draft to write to. When it has left draft (signed in another tab, or by a
-    first click) raise _Refused with the "already signed" answer rather than a bare 403."""
+    """The author's draft to write to (its row: the services lock and re-read it). When it has
+    left draft (signed in another tab, or by a first click) raise _Refused with the "already
+    signed" answer rather than a bare 403."""
     user = request.user
     try:
-        return note_get_for_edit(user=user, note_id=note_id)
+        return note_get_for_edit(user=user, note_id=note_id, page=False)
     except PermissionDenied:
         note = note_get_for_view(user=user, note_id=note_id)
         if note.author_id != user.pk or note.is_draft:
@@ -349,10 +355,19 @@ def note_save(request: AuthedRequest, note_id: int) -> HttpResponse:
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 
+def _posted_stages(request: AuthedRequest) -> list[str] | None:
+    """The stages an autosave carries when note.js posts only what changed since its last
+    confirmed save (`stages`, one per stage, each with all of its fields; a single empty one
+    when nothing changed); None when the whole page is posted."""
+    if "stages" not in request.POST:
+        return None
+    return [key for key in request.POST.getlist("stages") if key]
+
+
 def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
     """The autosave answer for note.js: 200 with the new version and stage states, 409 on a
     version conflict or once the note left draft ("locked"), 400 with field errors, 403 for
-    someone else's note."""
+    someone else's note. A partial save (`stages`) writes only the stages it names."""
     user = request.user
     # The row only: note_autosave locks and re-reads the note with its stages anyway.
     note = note_get_visible(user=user, note_id=note_id)
@@ -360,6 +375,7 @@ def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
         return JsonResponse(
             {"error": "forbidden", "message": _("Only the author edits a draft.")}, status=403
         )
+    stages = _posted_stages(request)
     try:
         note = note_autosave(
             note=note,
@@ -367,6 +383,7 @@ def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
             base_version=_base_version(request),
             data=request.POST,
             request=request,
+            stages=stages,
         )
     except NoteConflict as conflict:
         return JsonResponse(
@@ -388,7 +405,7 @@ def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
     body: dict[str, Any] = {
         "version": note.version,
         "saved_at": _local_time(timezone.now(), "%H:%M:%S"),
-        "stages": _stage_status(note),
+        "stages": _stage_status(note, stages),
     }
     if request.headers.get("X-Sign-Check") == "1":
         # The page shows the unmet sign rules: keep the list current as fields are filled.
@@ -549,6 +566,8 @@ def note_end_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
                     "version": fresh.version,
                     "ended_at": _local_time(fresh.ended_at, "%Y-%m-%dT%H:%M"),
                     "problems": _problems_json(refusal.problems),
+                    # Saved before the refusal: the badges follow what it wrote.
+                    "stages": _stage_status(fresh),
                 },
                 status=422,
             )

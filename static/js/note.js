@@ -60,6 +60,8 @@ function crisisnotesWhenParsed(fn) {
   var blocked = false;     // conflict or invalid input: wait for the counselor
   var timer = null;
   var submitting = false;
+  var signing = false;     // "End session and sign" is posting the whole page: no autosave now
+  var asked = false;       // the counselor (or a helper) asked for this save: send it regardless
   var unconfirmed = [];    // saves sent whose answer has not arrived: [{base, fields}]
 
   function version() { return parseInt(versionInput.value, 10); }
@@ -84,7 +86,10 @@ function crisisnotesWhenParsed(fn) {
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function clock() { var d = new Date(); return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()); }
 
+  var savedStatus = null;  // the last "saved" status shown: [text, kind]
+  var initialStatus = statusEl.textContent;
   function setStatus(text, kind) {
+    if (kind === "saved") savedStatus = [text, kind];
     statusEl.textContent = text;
     statusEl.classList.toggle("is-error", kind === "error");
     statusEl.classList.toggle("is-saved", kind === "saved");
@@ -120,6 +125,35 @@ function crisisnotesWhenParsed(fn) {
       }
     });
     return out;
+  }
+
+  // Autosave posts only the stages whose fields differ from what the server last confirmed:
+  // each such stage whole (every field of it, as the page would post it, and stages=<key>; an
+  // empty stages= when none differs); the server leaves the others exactly as stored. `confirmed` maps a stage to its fields as the
+  // server holds them (from the page's HTML, then from each confirmed save); null: unknown, the
+  // next save posts the whole page. A field's stage is the section it sits in (data-stage).
+  var confirmed = null;
+  function stageOfNames() {
+    var map = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || map[el.name]) return;
+      var stage = el.closest("[data-stage]");
+      if (stage && form.contains(stage)) map[el.name] = stage.getAttribute("data-stage");
+    });
+    return map;
+  }
+  function byStage(list, map) {
+    var out = {};
+    list.forEach(function (pair) {
+      var stage = map[pair[0]];
+      if (stage) (out[stage] = out[stage] || []).push(pair);
+    });
+    return out;
+  }
+  function stageKey(list) { return JSON.stringify((list || []).slice().sort()); }
+  function markConfirmed(groups, stages) {
+    confirmed = confirmed || {};
+    stages.forEach(function (stage) { confirmed[stage] = stageKey(groups[stage]); });
   }
 
   function sameAs(a, b) {
@@ -304,12 +338,42 @@ function crisisnotesWhenParsed(fn) {
   function save() {
     clearTimeout(timer);
     if (inflight) return inflight;
-    if (!dirty || blocked) return Promise.resolve();
+    if (!dirty || blocked || signing) return Promise.resolve();
     var base = version();
+    var all = fields();
+    var names = stageOfNames();
+    var groups = byStage(all, names);
+    var stages = null;
+    if (confirmed) {
+      stages = Object.keys(groups).concat(Object.keys(confirmed)).filter(function (stage, i, list) {
+        return list.indexOf(stage) === i && stageKey(groups[stage]) !== confirmed[stage];
+      });
+    }
+    if (stages && !stages.length && !asked) {
+      // Nothing differs from what the server holds (a field's change event fires when it loses
+      // the focus, after its text was saved): nothing to send.
+      dirty = false;
+      localStorage.removeItem(key(base));
+      if (savedStatus) setStatus(savedStatus[0], savedStatus[1]);
+      else setStatus(initialStatus, "");
+      return Promise.resolve();
+    }
+    asked = false;
     // URL-encoded, not multipart: the page has no file inputs, and Django parses ~85 fields of
     // multipart in ~4 ms against ~0.3 ms URL-encoded — a fifth of the autosave's server time.
-    var body = new URLSearchParams(new FormData(form));
-    unconfirmed.push({ base: base, fields: fields() });
+    var body;
+    if (stages) {
+      body = new URLSearchParams();
+      body.append("version", String(base));
+      all.forEach(function (pair) { if (stages.indexOf(names[pair[0]]) !== -1) body.append(pair[0], pair[1]); });
+      stages.forEach(function (stage) { body.append("stages", stage); });
+      // Nothing differs (an explicit save, a sign check): no stage, the answer all the same.
+      if (!stages.length) body.append("stages", "");
+    } else {
+      body = new URLSearchParams(new FormData(form));
+    }
+    var sent = stages || Object.keys(groups);
+    unconfirmed.push({ base: base, fields: all });
     dirty = false;
     setStatus(gettext("Saving…"), "");
     inflight = fetch(saveUrl, {
@@ -331,6 +395,7 @@ function crisisnotesWhenParsed(fn) {
       }
       if (r.status === 200) {
         unconfirmed = [];
+        markConfirmed(groups, sent);
         versionInput.value = r.data.version;
         localStorage.removeItem(key(base));
         if (dirty) mirror();  // typed while the save ran: keep it, under the new version
@@ -411,6 +476,7 @@ function crisisnotesWhenParsed(fn) {
         localStorage.removeItem(key(version()));
         versionInput.value = current;
         unconfirmed = [];
+        confirmed = null;  // which of our values the server holds: post the whole page next
         blocked = false;
         dirty = !sameAs(plain(fields()), theirs);  // typed since: save it on top
         if (dirty) { mirror(); setStatus(gettext("editing…"), ""); }
@@ -442,7 +508,15 @@ function crisisnotesWhenParsed(fn) {
   });
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
-  form.addEventListener("focusout", function () { if (dirty && !blocked) schedule(0); });
+  // Leaving a field for "End session and sign" or "Sign note" starts no save: those post the
+  // whole page and save it before signing (a save here would only make the signature wait).
+  // The typing's own debounced save stays scheduled, should the counselor not sign after all.
+  form.addEventListener("focusout", function (event) {
+    var next = event.relatedTarget;
+    var action = next && next.getAttribute ? next.getAttribute("data-action") : "";
+    if (action === "end-sign" || action === "sign") return;
+    if (dirty && !blocked) schedule(0);
+  });
   window.addEventListener("online", function () { if (dirty && !blocked) save(); });
 
   // Action buttons (save, end session, copy forward, sign) post the whole form; wait for a
@@ -454,7 +528,7 @@ function crisisnotesWhenParsed(fn) {
     if (submitter && submitter.id === "save-now" && !dirty) { dirty = true; }
     var run = inflight || Promise.resolve();
     run.then(function () {
-      if (submitter && submitter.id === "save-now") { blocked = false; return save(); }
+      if (submitter && submitter.id === "save-now") { blocked = false; asked = true; return save(); }
       submitting = true;
       clearTimeout(timer);
       if (submitter && submitter.getAttribute("formaction")) form.action = submitter.getAttribute("formaction");
@@ -485,7 +559,7 @@ function crisisnotesWhenParsed(fn) {
     var k = event.key.toLowerCase();
     if ((event.ctrlKey || event.metaKey || event.altKey) && (k === "s" || event.code === "KeyS")) {
       event.preventDefault();
-      dirty = true; blocked = false;
+      dirty = true; blocked = false; asked = true;
       save();
       return;
     }
@@ -514,16 +588,46 @@ function crisisnotesWhenParsed(fn) {
     if (q && (document.activeElement === document.body || !document.activeElement)) q.focus();
   });
 
-  // For the contact-type and sign helpers below: finish any pending save first; save now.
+  // For the contact-type and sign helpers below: save now; the sign request's hold and outcome.
   window.crisisnotesNote = {
-    flush: function () { return (inflight || Promise.resolve()).then(function () { return dirty && !blocked ? save() : null; }); },
-    saveNow: function () { dirty = true; blocked = false; return save(); }
+    saveNow: function () { dirty = true; blocked = false; asked = true; return save(); },
+    // "End session and sign" posts the whole page, which the server saves before it signs: no
+    // autosave may start meanwhile (it would race the signature's save); a running one is
+    // waited for, so the post carries the version the server has. Resolves to the fields the
+    // post will carry.
+    holdForSign: function () {
+      clearTimeout(timer);
+      signing = true;
+      return (inflight || Promise.resolve()).then(function () { return fields(); });
+    },
+    // The sign request's outcome. Signed, or answered with a reload (a conflict: the text is
+    // in this tab's backup): the page is left without asking. Refused (unmet rules) after its
+    // save: the server holds `posted` at the answer's version, as after an autosave of the whole
+    // page (the answer's stage badges are swapped in).
+    // Failed (offline, `posted` null): autosave resumes as it was.
+    signDone: function (outcome, answer, posted) {
+      if (outcome === "leave") { submitting = true; return; }
+      signing = false;
+      if (outcome === "refused" && posted) {
+        var held = byStage(posted, stageOfNames());
+        localStorage.removeItem(key(version()));
+        versionInput.value = answer.version;
+        updateStages(answer.stages);
+        markConfirmed(held, Object.keys(held));
+        unconfirmed = [];
+        dirty = !sameAs(fields(), posted);  // typed while the sign request ran
+        if (dirty) mirror();
+      }
+      if (dirty && !blocked) schedule(DEBOUNCE_MS);
+    }
   };
   // The backup check and the first focus wait for the end of parsing: in Chromium a FormData
   // of this form built while the document is still loading costs ~20 ms, ~1 ms once parsed.
   // "interactive" comes right after this last script and before the deferred ones (cssrs.js
   // reads the restored answers) and DOMContentLoaded; nothing can be typed in between.
   function start() {
+    var held = byStage(serverFields(), stageOfNames());  // what the server sent: what it holds
+    markConfirmed(held, Object.keys(held));
     restore();
     // Where the focus starts: after a refused signature, on the list of unmet rules (read out,
     // and Tab continues into its links); on a brand-new note, in the first field of the first
@@ -686,7 +790,9 @@ function crisisnotesWhenParsed(fn) {
     event.preventDefault();
     event.stopPropagation();  // not the page's plain submit of the other action buttons
     endSign.disabled = true;
-    api.flush().then(function () {
+    var posted = null;
+    api.holdForSign().then(function (fields) {
+      posted = fields;
       return fetch(endSign.getAttribute("formaction"), {
         method: "POST",
         body: new FormData(form),
@@ -696,16 +802,19 @@ function crisisnotesWhenParsed(fn) {
     }).then(function (resp) {
       return resp.json().then(function (data) { return { status: resp.status, data: data }; });
     }).then(function (r) {
-      if (r.data.signed) { window.location.assign(r.data.url); return; }
+      if (r.data.signed) { api.signDone("leave"); window.location.assign(r.data.url); return; }
       if (r.status === 422) {
+        api.signDone("refused", r.data, posted);
         markSaved(r.data);
         render(r.data.problems);
         live.focus();
         live.scrollIntoView({ block: "nearest" });
       } else {
+        api.signDone("leave");
         window.location.reload();  // a conflict or invalid field: the page says which
       }
     }).catch(function () {
+      api.signDone("failed");
       var status = document.getElementById("save-status");
       status.textContent = gettext("not signed — offline? try again");
       status.classList.add("is-error");

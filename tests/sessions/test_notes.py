@@ -103,6 +103,81 @@ def test_invalid_field_saves_nothing_at_all(counselor):
     assert note.version == 1
 
 
+def _stage_only(data, *prefixes):
+    """What note.js posts for a partial autosave: the version, every field of the named stages
+    (by HTML name prefix) and a `stages` entry per stage."""
+    return {
+        "version": data["version"],
+        **{k: v for k, v in data.items() if k.startswith(tuple(f"{p}-" for p in prefixes))},
+    }
+
+
+def test_partial_autosave_writes_only_the_named_stages(counselor):
+    """A stage the post does not name stays as stored even though none of its fields are in the
+    data (a missing field means unchanged, never cleared); the named stage is saved from all
+    of its posted fields, an unchecked box included."""
+    note = start_note(counselor)
+    note = note_autosave(
+        note=note,
+        user=counselor,
+        base_version=1,
+        data=form_data(
+            note,
+            **{
+                "header-confidentiality_explained": "on",
+                "rapport-engagement_notes": "Warmed up slowly",
+                "follow_up-crisis_numbers_given": "on",
+                "exploration-precipitating_event": "Eviction",
+            },
+        ),
+    )
+    assert note.version == 2
+    data = _stage_only(
+        form_data(
+            note,
+            **{
+                "exploration-precipitating_event": "Eviction notice today",
+                "follow_up-crisis_numbers_given": None,  # unchecked, but follow-up not posted
+                "rapport-engagement_notes": "",  # emptied, but rapport not posted
+            },
+        ),
+        "exploration",
+    )
+    saved = note_autosave(
+        note=note, user=counselor, base_version=2, data=data, stages=["exploration"]
+    )
+    assert saved.version == 3
+    note = reload(note)
+    assert note.exploration.precipitating_event == "Eviction notice today"
+    assert note.rapport.engagement_notes == "Warmed up slowly"
+    assert note.follow_up.crisis_numbers_given is True
+    assert note.confidentiality_explained is True
+    event = AuditEvent.objects.filter(action=Action.UPDATE, object_id=str(note.pk)).latest("id")
+    assert event.summary.endswith(": exploration")
+    # The header named: its unchecked box is saved as unchecked.
+    header = _stage_only(form_data(note, **{"header-confidentiality_explained": None}), "header")
+    note_autosave(note=note, user=counselor, base_version=3, data=header, stages=["header"])
+    assert reload(note).confidentiality_explained is False
+
+
+def test_partial_autosave_at_an_older_version_is_a_conflict(counselor):
+    """Posting less is no way around the version check: a partial save from a page that has
+    not seen another tab's save is refused and saves nothing."""
+    note = start_note(counselor)
+    stale = _stage_only(form_data(note, **{"rapport-engagement_notes": "From tab two"}), "rapport")
+    note_autosave(
+        note=note,
+        user=counselor,
+        base_version=1,
+        data=form_data(note, **{"exploration-precipitating_event": "From tab one"}),
+    )
+    with pytest.raises(NoteConflict):
+        note_autosave(note=note, user=counselor, base_version=1, data=stale, stages=["rapport"])
+    note = reload(note)
+    assert note.rapport.engagement_notes == ""
+    assert note.version == 2
+
+
 def test_end_before_start_is_refused(counselor):
     note = start_note(counselor)
     before = (note.started_at - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")

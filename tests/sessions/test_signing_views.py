@@ -229,3 +229,19 @@ def test_end_session_racing_a_sign_in_another_tab_is_told_already_signed(
     response = counselor_client.post(_url("note_end", note), form_data(note))
     assert response.status_code == 302
     assert any("already signed" in m for m in _messages(response))
+
+
+def test_end_and_sign_reads_the_draft_row_not_the_page(counselor_client, counselor):
+    """The page's posts lock and re-read the note in their services: the view's own read of
+    the draft is its row, not the page's 13-table join and its quick notes and addenda."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    note = _ready(counselor)
+    with CaptureQueriesContext(connection) as captured:
+        response = counselor_client.post(
+            _url("note_end_sign", note), complete_data(note), HTTP_ACCEPT="application/json"
+        )
+    assert response.json()["signed"] is True
+    assert reload(note).status == NoteStatus.SIGNED
+    assert not [q for q in captured.captured_queries if "_addendum" in q["sql"]]

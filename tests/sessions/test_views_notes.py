@@ -95,6 +95,39 @@ def test_autosave_answers_json_with_version_and_stage_states(counselor_client, c
     assert "last edited" not in rapport["edited_html"]
 
 
+def test_partial_autosave_builds_and_saves_only_the_posted_stages(
+    counselor_client, counselor, django_assert_max_num_queries
+):
+    """note.js posts the stages that changed (`stages`): the others are neither validated nor
+    written, so a field absent from the post leaves its stored value alone; the answer carries
+    the posted stages' states (the others' rows were not written)."""
+    note = start_note(counselor)
+    note_autosave(
+        note=note,
+        user=counselor,
+        base_version=1,
+        data=form_data(note, **{"rapport-engagement_notes": "Warmed up slowly"}),
+    )
+    data = {"version": "2", "stages": "exploration"}
+    data |= {
+        k: v
+        for k, v in form_data(note, **{"exploration-precipitating_event": "Eviction"}).items()
+        if k.startswith("exploration-")
+    }
+    with django_assert_max_num_queries(11) as captured:  # no resources read for rapport's form
+        response = counselor_client.post(_url("note_save", note), data, HTTP_X_AUTOSAVE="1")
+    assert response.status_code == 200, response.content
+    # The locked re-read joins the posted stage's row only (each joined table costs planning).
+    reads = [q["sql"] for q in captured.captured_queries if "_explorationstage" in q["sql"]]
+    assert reads and not [sql for sql in reads if "_rapportstage" in sql]
+    assert response.json()["version"] == 3
+    assert set(response.json()["stages"]) == {"exploration"}
+    assert response.json()["stages"]["exploration"]["completion"] == "in_progress"
+    note = reload(note)
+    assert note.exploration.precipitating_event == "Eviction"
+    assert note.rapport.engagement_notes == "Warmed up slowly"
+
+
 def test_autosave_query_count_is_fixed_and_does_not_grow_with_the_note(
     counselor_client, counselor, django_assert_max_num_queries
 ):
