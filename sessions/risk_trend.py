@@ -47,6 +47,24 @@ class TrendPoint:
     suds_start_y: float | None
     suds_end_y: float | None
 
+    # Markers drawn from their top-left corner or top vertex, offset from the point in Python:
+    # the template's `add` filter tries int() first, so `x|add:-4` dropped the fraction and put
+    # a marker up to one unit off its point and its line.
+    @property
+    def clinician_box(self) -> tuple[float, float] | None:
+        """Top-left corner of the clinician-risk square (8 × 8, centred on the point)."""
+        return None if self.clinician_y is None else (self.x - 4, self.clinician_y - 4)
+
+    @property
+    def suds_start_top(self) -> float | None:
+        """Top vertex of the SUDS-at-start triangle (its centroid near the point)."""
+        return None if self.suds_start_y is None else self.suds_start_y - 6
+
+    @property
+    def suds_end_top(self) -> float | None:
+        """Top vertex of the SUDS-at-end diamond (12 high, centred on the point)."""
+        return None if self.suds_end_y is None else self.suds_end_y - 6
+
     @property
     def screen_label(self) -> str:
         return risk_label(self.screen)

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -121,3 +122,33 @@ def test_client_page_shows_the_trend_panel(client, clinic, counselor, clinic_adm
         response = client.get(reverse("crisis_sessions:client_detail", args=[record.pk]))
         assert response.status_code == 200
         assert "2026-11-12: screen risk Moderate" in response.content.decode()
+
+
+def test_every_marker_sits_on_its_point_to_a_tenth_of_a_unit(clinic, counselor):
+    """Eight sessions put the points at fractional x (390 units / 7) and SUDS 3 and 7 at
+    fractional y: the squares, triangles and diamonds are drawn from exactly their point minus
+    half their size (the template's `add` filter used to drop the fraction first)."""
+    client = ClientFactory(clinic=clinic, created_by=counselor)
+    for day in range(1, 9):
+        NoteFactory.create(
+            client=client,
+            author=counselor,
+            started_at=nov(day),
+            status=NoteStatus.SIGNED,
+            clinician_risk=RiskLevel.MODERATE,
+            stage_text=suds(3, 7),
+        )
+    context = _panel().context(client, counselor)
+    points = context["trend"]["points"]
+    assert any(p.x != int(p.x) for p in points) and points[0].suds_start_y != int(
+        points[0].suds_start_y
+    )
+    html = render_to_string(_panel().template_name, context)
+    squares = re.findall(
+        r'<rect x="([\d.]+)" y="([\d.]+)" width="8" height="8" fill="#212529"><title>', html
+    )
+    assert squares == [(f"{p.x - 4:.1f}", f"{p.clinician_y - 4:.1f}") for p in points]
+    triangles = re.findall(r'<path d="M([\d.]+),([\d.]+) l6,10 h-12 z"', html)
+    assert triangles == [(f"{p.x:.1f}", f"{p.suds_start_y - 6:.1f}") for p in points]
+    diamonds = re.findall(r'<path d="M([\d.]+),([\d.]+) l6,6 l-6,6 l-6,-6 z"', html)
+    assert diamonds == [(f"{p.x:.1f}", f"{p.suds_end_y - 6:.1f}") for p in points]
