@@ -16,7 +16,11 @@ class NoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.user.is_authenticated:
+        # Left alone: an answer that says it never changes at its address (the JavaScript
+        # catalogue at its versioned one: the interface's words, nothing of a client's;
+        # crisisnotes.js_catalog).
+        immutable = "immutable" in response.get("Cache-Control", "")
+        if request.user.is_authenticated and not immutable:
             add_never_cache_headers(response)
             response["Cache-Control"] += ", no-store"
         return response

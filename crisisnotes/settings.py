@@ -157,6 +157,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crisisnotes.notifications.context_processors.notifications",
+                "crisisnotes.js_catalog.js_catalog",
             ],
         },
     },

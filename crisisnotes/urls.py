@@ -4,7 +4,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
-from django.views.i18n import JavaScriptCatalog
 
 from crisisnotes.accounts.clinic_views import clinical_rules_view
 from crisisnotes.accounts.forms import QueuedPasswordResetForm
@@ -18,6 +17,7 @@ from crisisnotes.accounts.views import (
     session_status,
 )
 from crisisnotes.health import healthz, readyz
+from crisisnotes.js_catalog import javascript_catalog
 
 urlpatterns = [
     path("", home, name="home"),
@@ -31,7 +31,7 @@ urlpatterns = [
     # Passive: loading it is part of a page, not activity of its own for the idle timer.
     path(
         "jsi18n/",
-        login_not_required(passive(JavaScriptCatalog.as_view())),
+        login_not_required(passive(javascript_catalog)),
         name="javascript-catalog",
     ),
     # django-allauth's login, so its two-factor step follows the password (axes still locks).
