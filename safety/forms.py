@@ -383,12 +383,20 @@ class SupervisorRecordForm(CleanTextFormMixin, forms.Form):
 
         # Rendered inside the note page's form: no `required` attributes, or the browser would
         # refuse to submit the note (save, sign) while this optional form is empty.
-        return cls(
+        form = cls(
             data,
             prefix="supervisor-record",
             supervisors=supervisors_of_clinic(user=user),
             use_required_attribute=False,
         )
+        # Its controls belong to the note page's side form (templates/sessions/note_edit.html,
+        # HTML's form= attribute; htmx posts them by selector), not to the note's form: they are
+        # not the note's text, so the note's autosave, backup and "is this our own save?" check
+        # never carry them. That check compared the "notified at" default (now, to the minute)
+        # and saw a conflict with the page's own save when the minute turned in between.
+        for field in form.fields.values():
+            field.widget.attrs["form"] = "note-side-form"
+        return form
 
 
 class AcknowledgeForm(CleanTextFormMixin, forms.Form):

@@ -201,3 +201,20 @@ def test_unsaved_text_of_a_crashed_tab_is_taken_over_once_its_heartbeat_stops(
     assert CrisisSession.objects.get(pk=note.pk).exploration.precipitating_event == (
         "Typed in the tab that crashed."
     )
+
+
+def test_the_supervisor_record_controls_are_not_the_notes_fields(
+    page: Page, live_server, demo
+) -> None:
+    """The supervisor record's controls sit inside the note's form on the page but belong to the
+    page's side form: its "notified at" default is now, to the minute, and as part of the note
+    it made a save whose answer was lost look like a conflict whenever the minute turned before
+    the page compared its fields with the server's (CI saw it once)."""
+    start_session(page, live_server.url)
+    names = page.evaluate("Array.from(new FormData(document.getElementById('note-form')).keys())")
+    assert "exploration-precipitating_event" in names
+    assert [name for name in names if name.startswith("supervisor-record-")] == []
+    assert (
+        page.evaluate("document.getElementById('id_supervisor-record-notified_at').form.id")
+        == "note-side-form"
+    )
