@@ -158,6 +158,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "crisisnotes.notifications.context_processors.notifications",
                 "crisisnotes.js_catalog.js_catalog",
+                "crisisnotes.accounts.idle.idle_context",
             ],
         },
     },

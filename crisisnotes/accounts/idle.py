@@ -50,6 +50,23 @@ def idle_remaining(request: HttpRequest) -> float:
     return float(timeout) - (time.time() - float(last))
 
 
+def idle_times(request: HttpRequest) -> dict[str, int]:
+    """What the page's timer needs: whole seconds left (never below 0) and the timeout."""
+    return {
+        "remaining": max(int(idle_remaining(request)), 0),
+        "timeout": int(request.session.get(TIMEOUT) or 0),
+    }
+
+
+def idle_context(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: a signed-in page is written with its timer's starting point
+    (templates/base.html), so opening a page does not cost a second request to ask for it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"idle": idle_times(request)}
+
+
 def signed_out_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {

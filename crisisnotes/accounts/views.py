@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from crisisnotes.accounts.forms import LanguageForm, UserForm
-from crisisnotes.accounts.idle import LAST_ACTIVITY, TIMEOUT, idle_remaining, passive
+from crisisnotes.accounts.idle import LAST_ACTIVITY, idle_times, passive
 from crisisnotes.accounts.mfa import security_notice
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import role_required
@@ -203,8 +203,7 @@ def session_keepalive(request: AuthedRequest) -> JsonResponse:
 
 
 def _session_times(request: AuthedRequest) -> JsonResponse:
-    remaining = max(int(idle_remaining(request)), 0)
-    return JsonResponse({"remaining": remaining, "timeout": request.session.get(TIMEOUT, 0)})
+    return JsonResponse(idle_times(request))
 
 
 class NoticePasswordChangeView(auth_views.PasswordChangeView):

@@ -1,7 +1,8 @@
 /* The session in the browser: automatic logoff warning, and no patient text left behind.
  *
  *  - The server signs a session out after the clinic's idle timeout (crisisnotes.accounts.idle).
- *    This timer asks it how long is left (the question is not activity), warns a minute before
+ *    This timer starts from the time left that the page was written with, then asks the server
+ *    when it is due (the question is not activity), warns a minute before
  *    with "Stay signed in", and when the time is up leaves the page: to the login page, or, on a
  *    page with typed text (the note), hides the page and says "sign in again; your text is kept"
  *    (the text stays in this browser under this user's key and is restored after sign-in).
@@ -106,7 +107,17 @@
       headers: { "Accept": "application/json", "X-CSRFToken": csrf() }
     }).then(answer).then(plan).catch(function () { schedule(5); });
   });
-  check();
+  // The page was written with the time left then (crisisnotes.accounts.idle.idle_context): the
+  // timer starts from it, less the seconds since this navigation began, instead of a request at
+  // every page load. A page shown again from the back/forward cache asks.
+  // Only the server signs out: a page written with no time left asks it.
+  var left = Number(body.dataset.idleRemaining) - Math.ceil(performance.now() / 1000);
+  if (left > 0) {
+    plan({ remaining: left, timeout: Number(body.dataset.idleTimeout) });
+  } else {
+    check();
+  }
+  window.addEventListener("pageshow", function (event) { if (event.persisted) check(); });
 })();
 
 /* A search box typed into before htmx was listening (the box has the focus as the page opens, so

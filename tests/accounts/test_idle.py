@@ -3,6 +3,7 @@ status check, "stay signed in", and a session cookie that ends with the browser.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -74,6 +75,20 @@ def test_the_status_check_is_not_activity_but_stay_signed_in_is(client, counselo
     kept = client.post(reverse("session_keepalive"), HTTP_ACCEPT="application/json").json()
     assert kept["remaining"] >= 895
     assert time.time() - client.session[LAST_ACTIVITY] < 5
+
+
+def test_a_page_is_written_with_its_timers_starting_point(client, counselor):
+    """The timer in the page starts from these, so a page load needs no status request."""
+    _sign_in(client, counselor)
+    _idle_for(client, 14)  # under the 15 s between activity writes: the clock is not reset
+    html = client.get(reverse("crisis_sessions:my_work")).content.decode()
+    remaining = int(re.search(r'data-idle-remaining="(\d+)"', html).group(1))
+    assert 15 * 60 - 16 <= remaining <= 15 * 60 - 14
+    assert 'data-idle-timeout="900"' in html
+    status = client.get(reverse("session_status"), HTTP_ACCEPT="application/json").json()
+    assert abs(status["remaining"] - remaining) <= 1 and status["timeout"] == 900
+    client.logout()
+    assert "data-idle-remaining" not in client.get(reverse("login")).content.decode()
 
 
 def test_live_polls_are_not_activity_and_stop_once_signed_out(client, counselor):

@@ -36,12 +36,20 @@ def _one_minute_timeout() -> None:
 def test_idle_warning_stay_signed_in_then_logoff(page: Page, live_server, demo):
     _one_minute_timeout()
     base = live_server.url
+    asked: list[float] = []
+    page.on("request", lambda r: "/session/status/" in r.url and asked.append(time.monotonic()))
     log_in(page, base, "counselor")
     expect(page).to_have_url(f"{base}/work/")
+    opened = time.monotonic()
     warning = page.locator("#idle-warning")
     expect(warning).to_be_hidden()
-    # Half a minute before the end (a one-minute timeout), the warning with its button.
+    # The page came with the time left: opening it asked the server nothing.
+    page.wait_for_timeout(2_000)
+    assert asked == []
+    # Half a minute before the end (a one-minute timeout), the warning with its button, once
+    # the server was asked when the timer said so.
     expect(warning).to_be_visible(timeout=40_000)
+    assert asked and asked[0] - opened >= 25, "the timer asked before it was due"
     expect(warning).to_contain_text("You will be signed out in")
     page.get_by_role("button", name="Stay signed in").click()
     expect(warning).to_be_hidden()
