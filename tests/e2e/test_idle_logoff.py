@@ -9,7 +9,7 @@ import time
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Request, expect
 
 from crisisnotes.accounts.idle import LAST_ACTIVITY
 from crisisnotes.accounts.models import Clinic, User
@@ -37,7 +37,12 @@ def test_idle_warning_stay_signed_in_then_logoff(page: Page, live_server, demo):
     _one_minute_timeout()
     base = live_server.url
     asked: list[float] = []
-    page.on("request", lambda r: "/session/status/" in r.url and asked.append(time.monotonic()))
+
+    def note_status_request(request: Request) -> None:
+        if "/session/status/" in request.url:
+            asked.append(time.monotonic())
+
+    page.on("request", note_status_request)
     log_in(page, base, "counselor")
     expect(page).to_have_url(f"{base}/work/")
     opened = time.monotonic()
