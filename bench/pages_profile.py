@@ -128,6 +128,10 @@ def main() -> None:
                 times[name].append(elapsed)
                 sql_ms[name].append(sum(float(q["time"]) for q in captured) * 1000)
             queries[name] = len(captured)
+            if round_ == args.repeat and name in os.environ.get("SHOW_SQL", "").split(","):
+                print(f"-- {name}: {len(captured)} queries")  # SHOW_SQL="page,page"
+                for q in captured:
+                    print(f"   {float(q['time']) * 1000:5.1f} ms  {q['sql'][:220]}")
             sizes[name] = len(response.content)
     floor = statistics.median(times["floor"])
     print(f"{'page':28} {'median ms':>10} {'x floor':>8} {'queries':>8} {'sql ms':>7} {'KB':>6}")

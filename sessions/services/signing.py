@@ -140,20 +140,26 @@ def note_save_and_sign(
     base_version: int,
     data: Mapping[str, Any],
     request: HttpRequest | None = None,
+    end: bool = False,
 ) -> CrisisSession:
     """What the page's Sign button does: save the posted draft, then sign it, in one
     transaction holding the note's row lock throughout, so no autosave from another tab can
-    slip in between what this page saved and what is checked and hashed.
+    slip in between what this page saved and what is checked and hashed. With `end` ("End
+    session and sign"), the clock is stopped in between, under the same lock, when the page
+    did not post an end time (`note_end`).
 
     Refusals: NoteConflict / NoteInvalid / NoteLocked from the save (nothing saved);
     NoteAlreadySigned when another request signed first (nothing saved). When only the sign
     rules refuse, the save is kept (committed) and SignRefused is raised after it, so the
-    counselor's text is stored and the page lists what is still missing."""
+    counselor's text is stored (and the end time, with `end`) and the page lists what is
+    still missing."""
     refused: SignRefused | None = None
     with transaction.atomic():
         saved = note_autosave(
             note=note, user=user, base_version=base_version, data=data, request=request
         )
+        if end and saved.ended_at is None:
+            saved = note_end(note=saved, user=user, base_version=saved.version, request=request)
         try:
             # A savepoint: a refused signature rolls back nothing but itself.
             with transaction.atomic():

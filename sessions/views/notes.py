@@ -539,23 +539,37 @@ def note_end_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
     json_answer = "application/json" in request.headers.get("Accept", "")
     try:
         note = _draft_for_post(request, note_id)
-        if "version" in request.POST:
-            note = _save_posted(request, note)
         if confirmation_pending(request):
-            # No JavaScript: what was typed is saved above; the page asks, then ends and signs.
+            # No JavaScript: what was typed is saved first; the page asks, then ends and signs.
+            if "version" in request.POST:
+                note = _save_posted(request, note)
             return _sign_confirmation(
                 request,
                 note,
                 title=_("End the session and sign this note?"),
                 button=_("End session and sign"),
             )
-        note = note_end_and_sign(note=note, user=user, request=request)
+        if "version" in request.POST:
+            # Save, stop the clock and sign under one lock, as "Sign note" does.
+            note = note_save_and_sign(
+                note=note,
+                user=user,
+                base_version=_base_version(request),
+                data=request.POST,
+                request=request,
+                end=True,
+            )
+        else:
+            note = note_end_and_sign(note=note, user=user, request=request)
     except _Refused as refused:
         if json_answer:
             return JsonResponse({"error": "not saved", "reload": True}, status=409)
         return refused.response
     except (NoteConflict, NoteInvalid, NoteLocked) as error:
-        # Signed in another tab (or by a first click) meanwhile: the "already signed" answer.
+        # Not saved (a conflict, an invalid field), or signed in another tab (or by a first
+        # click) meanwhile: note.js reloads, the page says which; a plain POST gets that page.
+        if json_answer:
+            return JsonResponse({"error": "not saved", "reload": True}, status=409)
         return _refusal(request, note, error).response
     except SignRefused as refusal:
         if json_answer:

@@ -245,3 +245,60 @@ def test_end_and_sign_reads_the_draft_row_not_the_page(counselor_client, counsel
     assert response.json()["signed"] is True
     assert reload(note).status == NoteStatus.SIGNED
     assert not [q for q in captured.captured_queries if "_addendum" in q["sql"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_end_and_sign_saves_ends_and_signs_in_one_transaction(counselor_client, counselor):
+    """Like "Sign note": what the page posted is saved, the clock stopped and the note signed
+    under one lock, so nothing can slip in between what was saved and what is hashed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    note = _ready(counselor)
+    data = complete_data(note)
+    data["header-ended_at"] = ""  # the clock still running: the request stops it
+    with CaptureQueriesContext(connection) as captured:
+        response = counselor_client.post(
+            _url("note_end_sign", note), data, HTTP_ACCEPT="application/json"
+        )
+    assert response.json()["signed"] is True
+    signed = reload(note)
+    assert signed.status == NoteStatus.SIGNED and signed.ended_at is not None
+    assert signed.content_hash == note_content_hash(signed)
+    assert [q["sql"] for q in captured.captured_queries].count("BEGIN") == 1
+
+
+def test_end_and_sign_refused_by_the_rules_keeps_the_text_and_the_end_time(
+    counselor_client, counselor
+):
+    note = _ready(counselor)
+    data = complete_data(note, **{"exploration-affect_notes": "Typed before signing"})
+    data["header-ended_at"] = ""
+    data["header-confidentiality_explained"] = ""  # a rule every contact type keeps
+    response = counselor_client.post(
+        _url("note_end_sign", note), data, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 422 and response.json()["signed"] is False
+    stored = reload(note)
+    assert stored.status == NoteStatus.DRAFT and stored.ended_at is not None
+    assert response.json()["ended_at"]
+    assert stored.exploration.affect_notes == "Typed before signing"
+
+
+@pytest.mark.parametrize("meanwhile", ["signed", "saved"])
+def test_end_and_sign_by_script_after_another_tab_acted_is_told_to_reload(
+    counselor_client, counselor, meanwhile
+):
+    """note.js reloads on this answer and the page says which (the signed record, or the
+    conflict); an HTML page here was read as "offline"."""
+    note = _ready(counselor)
+    page = form_data(note)
+    if meanwhile == "signed":
+        note_sign(note=note, user=counselor)
+    else:
+        other_tab = form_data(note, **{"exploration-affect_notes": "Typed in the other tab"})
+        note_autosave(note=note, user=counselor, base_version=note.version, data=other_tab)
+    response = counselor_client.post(
+        _url("note_end_sign", note), page, HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 409 and response.json()["reload"] is True
