@@ -1,0 +1,97 @@
+"""A web worker loads what every request needs before it serves (crisisnotes.warmup, called by
+gunicorn.conf.py's post_worker_init): every template of the project compiled, proven in-process
+and in a real gunicorn worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.template import engines
+from django.template.loaders.cached import Loader as CachedLoader
+
+from crisisnotes import warmup
+from tests import workers
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def _cached_loader() -> CachedLoader:
+    loader = engines["django"].engine.template_loaders[0]
+    assert isinstance(loader, CachedLoader)
+    return loader
+
+
+def test_every_project_template_is_compiled_into_the_cached_loader():
+    names = list(warmup._project_templates())
+    assert "base.html" in names and "sessions/note_edit.html" in names
+    assert not [n for n in names if "admin/" in n or n.startswith("django/")]  # ours only
+    loader = _cached_loader()
+    loader.reset()
+    assert warmup.warm() == len(names)
+    cached = set(loader.get_template_cache)
+    assert set(names) <= cached
+
+
+def test_a_template_that_does_not_compile_is_logged_and_the_rest_are_compiled(
+    tmp_path, settings, caplog
+):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "broken.html").write_text("{% if %}")
+    (folder / "fine.html").write_text("fine")
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [folder, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+    compiled = warmup.warm()
+    assert compiled == len(list(warmup._project_templates())) - 1
+    assert "template broken.html does not compile" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gunicorn_worker_warms_up_before_it_serves(tmp_path):
+    port = workers.free_port()
+    log = tmp_path / "error.log"
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "test",
+        "DATABASE_URL": workers.test_database_url(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    proc = subprocess.Popen(
+        [
+            str(GUNICORN),
+            "crisisnotes.wsgi:application",
+            "--config=gunicorn.conf.py",
+            f"--bind=127.0.0.1:{port}",
+            "--workers=1",
+            "--access-logfile=/dev/null",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        printed = log.read_text()
+        count = len(list(warmup._project_templates()))
+        assert f"worker warmed up: {count} templates compiled" in printed, printed[-2000:]
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
