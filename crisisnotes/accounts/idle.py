@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext, ngettext
 
 from crisisnotes.http import HtmxRequest, wants_json
@@ -62,9 +63,10 @@ def idle_context(request: HttpRequest) -> dict[str, Any]:
     """Context processor: a signed-in page is written with its timer's starting point
     (templates/base.html), so opening a page does not cost a second request to ask for it."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated or not hasattr(request, "session"):
         return {}
-    return {"idle": idle_times(request)}
+    # Lazy: only a full page (templates/base.html) reads it, not the fragments htmx asks for.
+    return {"idle": SimpleLazyObject(lambda: idle_times(request))}
 
 
 def signed_out_json(request: HttpRequest) -> JsonResponse:
