@@ -8,16 +8,16 @@ autoescape does; the blocktranslates' words stay unescaped as the tag leaves the
 
 from __future__ import annotations
 
-import html
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import template
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from sessions.risk import risk_label
 from sessions.risk_trend import TrendPoint
+from sessions.templatetags.review_tags import html_value
 
 register = template.Library()
 
@@ -30,15 +30,9 @@ def _coord(value: float) -> str:
     return str(Decimal(str(value)).quantize(_TENTH, ROUND_HALF_UP))
 
 
-def _e(value: Any) -> str:
-    """What autoescape prints for `value` (conditional_escape without its lazy-string wrapper,
-    which cost more than the escaping for these short values)."""
-    return str(value) if isinstance(value, SafeData) else html.escape(str(value))
-
-
 def _html(markup: str, *values: Any) -> str:
-    """`format_html` for the plain values of these items (each escaped by `_e`)."""
-    return markup.format(*(_e(value) for value in values))
+    """`format_html` for the plain values of these items (each escaped by `html_value`)."""
+    return markup.format(*(html_value(value) for value in values))
 
 
 class _Words:
@@ -51,7 +45,7 @@ class _Words:
         self.imminent = _("%(date)s: imminent risk")
         self.suds_start = _("%(date)s: SUDS at start %(suds_start)s")
         self.suds_end = _("%(date)s: SUDS at end %(suds_end)s")
-        self.yes, self.no = _e(_("Yes")), _e(_("No"))
+        self.yes, self.no = html_value(_("Yes")), html_value(_("No"))
         self._labels: dict[str, str] = {}
 
     def label(self, level: str) -> str:
@@ -63,7 +57,7 @@ class _Words:
     @staticmethod
     def fill(message: str, **values: Any) -> str:
         """A blocktranslate's answer: its words as translated, each value escaped."""
-        return message % {name: _e(value) for name, value in values.items()}
+        return message % {name: html_value(value) for name, value in values.items()}
 
 
 _CIRCLE = (
@@ -156,4 +150,4 @@ def risk_trend_items(trend: dict[str, Any], part: str) -> SafeString:
         ]
     else:
         raise ValueError(part)
-    return mark_safe("".join(items))  # noqa: S308 — every value escaped by _e
+    return mark_safe("".join(items))  # noqa: S308 — every value escaped by html_value
