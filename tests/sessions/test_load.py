@@ -240,10 +240,12 @@ def test_runs_need_three_in_a_row_within_a_shift():
 def test_load_rows_are_the_markup_of_the_template_loop_they_replace(supervisor, counselor):
     """team_load_rows builds the team load table's rows in Python for speed: it must give
     exactly what the template loop gave (tests/sessions/rows_before_team_load_rows.html), with
-    and without runs, signatures and reviews, escaping and large numbers, in Spanish too."""
+    and without runs, signatures and reviews, escaping and large numbers (grouped or not), in
+    Spanish too."""
     from pathlib import Path
 
     from django.template import Context, Template
+    from django.test import override_settings
     from django.utils import translation
 
     from sessions.selectors.load import CounselorLoad
@@ -270,10 +272,11 @@ def test_load_rows_are_the_markup_of_the_template_loop_they_replace(supervisor, 
     loop = Path(__file__).with_name("rows_before_team_load_rows.html").read_text()
     template = Template(loop)
     urls = {"sessions_url": "/team/sessions/", "followups_url": "/team/followups/?a=1&b=2"}
-    for language in ("en", "es"):
-        with translation.override(language):
+    for language, grouped in (("en", False), ("es", False), ("en", True)):
+        with translation.override(language), override_settings(USE_THOUSAND_SEPARATOR=grouped):
             expected = template.render(Context({"load": {"rows": rows}, **urls}))
             assert expected.count("<tr ") == 3 and "&lt;Odd&gt;" in expected
             assert "(longest 5)" in expected or language == "es"
+            assert ("1,234" in expected) is grouped
             items = team_load_rows(rows, urls["sessions_url"], urls["followups_url"])
             assert "    " + items + "\n" == expected
