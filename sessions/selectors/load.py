@@ -141,6 +141,16 @@ class _Epoch(Func):
         return self.output_field.get_db_converters(connection)
 
 
+class _TimestampEpoch(_Epoch):
+    """_Epoch of a timestamp through date_part, which answers a float8 directly: EXTRACT
+    answers a numeric (PostgreSQL 14+), and its arithmetic and cast for each of the period's
+    rows were a tenth of the read (EXPLAIN ANALYZE on the bench: 4.0 -> 3.7 ms). The same
+    number: a timestamp is a whole number of microseconds, which both divide by a million and
+    round to the nearest float8."""
+
+    template = "date_part('epoch', %(expressions)s)"
+
+
 @dataclass(frozen=True)
 class Contact:
     pk: int
@@ -255,7 +265,7 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
     ) in (
         _annotated(_period_notes(user, since).filter(author_id__in=rows))
         .annotate(
-            started_epoch=_Epoch(F("started_at")),
+            started_epoch=_TimestampEpoch(F("started_at")),
             seconds_to_sign=_Epoch(
                 Case(
                     When(SIGNED_Q, then=F("signed_at") - F("ended_at")),
