@@ -244,6 +244,15 @@ class CrisisSession(ChoiceLabelsMixin, models.Model):
                 ],
                 name="session_author_period_idx",
             ),
+            # The team page's counts of open notes (drafts past the late-entry limit, notes
+            # waiting for a co-signature), read by each member of the team: a few hundred
+            # entries of this small index, not the clinic's open notes through their heap pages.
+            models.Index(
+                fields=["author", "status"],
+                include=["id", "clinic", "started_at", "ended_at"],
+                condition=models.Q(status__in=[NoteStatus.DRAFT, NoteStatus.AWAITING_COSIGN]),
+                name="session_author_open_idx",
+            ),
             models.Index(fields=["client", "-started_at"]),
             # The review queue, oldest signature first (the queue page, the team page's first
             # five): a few thousand rows in signature order, not a sort of every awaiting note.

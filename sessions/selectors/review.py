@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, FilteredRelation, Q, QuerySet
@@ -22,7 +23,7 @@ from sessions import registry
 from sessions.models import Client, CrisisSession, FollowUpTask, ReviewComment
 from sessions.models.notes import NoteStatus, RiskLevel
 from sessions.policies import can_review, cosign_q
-from sessions.risk import governing_risk_q, high_risk_q
+from sessions.risk import governing_risk, governing_risk_q, high_risk_q
 from sessions.selectors.load import TeamLoad, team_load
 
 HIGH_RISK_DAYS = 7
@@ -79,6 +80,68 @@ def awaiting_cosign_list_for_supervisor(
     elif risk in RiskLevel.values:
         notes = notes.filter(governing_risk_q(risk))
     return notes.order_by("signed_at", "id")
+
+
+class QueueRow(NamedTuple):
+    """What a row of the review queue shows of a note, read as values: up to 200 notes, each
+    built as a note, a client and an author instance with ~50 deferred fields apiece, were a
+    fifth of the queue's time (bench/README.md, issue 15). The attributes the row's markup and
+    its risk badge read have the note's names."""
+
+    pk: int
+    client_alias: str
+    author_name: str  # the author's display_name
+    started_at: datetime
+    signed_at: datetime | None
+    cosign_required_reason: str
+    screen_risk: str
+    clinician_risk: str
+    imminent: bool
+
+    @property
+    def risk_level(self) -> str:
+        return governing_risk(clinician=self.clinician_risk, screen=self.screen_risk)
+
+
+def queue_rows(notes: QuerySet[CrisisSession]) -> list[QueueRow]:
+    """The review queue's rows of `notes` (awaiting_cosign_list_for_supervisor, sliced), in
+    their order, in one query."""
+    return [
+        QueueRow(
+            pk=pk,
+            client_alias=alias,
+            author_name=full_name or username,  # as User.display_name
+            started_at=started_at,
+            signed_at=signed_at,
+            cosign_required_reason=reason,
+            screen_risk=screen_risk,
+            clinician_risk=clinician_risk,
+            imminent=imminent,
+        )
+        for (
+            pk,
+            alias,
+            full_name,
+            username,
+            started_at,
+            signed_at,
+            reason,
+            screen_risk,
+            clinician_risk,
+            imminent,
+        ) in notes.values_list(
+            "pk",
+            "client__alias",
+            "author__full_name",
+            "author__username",
+            "started_at",
+            "signed_at",
+            "cosign_required_reason",
+            "screen_risk",
+            "clinician_risk",
+            "imminent",
+        )
+    ]
 
 
 def note_get_for_review(*, user: User, note_id: int) -> CrisisSession:
@@ -282,16 +345,38 @@ def team_dashboard(*, user: User, now: datetime | None = None) -> TeamDashboard:
     """Every number of the supervisor's home in a fixed number of queries, whatever the data."""
     require_role(user, Role.SUPERVISOR)
     window = Window.at(now)
+    # The team's members first (each with their sessions of the week: the workload table shows
+    # the active counselors among them), then their notes by author. Joined to the team in the
+    # same query, the planner cannot know whose notes to probe for: it read every open note of
+    # the clinic through the status index (3,100 rows, 140 heap pages on the bench's data) to
+    # keep the team's quarter of them; by author it reads them from session_author_open_idx
+    # alone. (A clinic's notes are its members' notes: team_member_list is the clinic's.)
+    # The week in the join's condition (not in the count's filter): each counselor's sessions of
+    # the week are read by date, not every session they ever wrote.
+    week_sessions = FilteredRelation(
+        "authored_sessions",
+        condition=Q(authored_sessions__started_at__gte=window.week_start),
+    )
+    members = list(
+        team_member_list(user=user)
+        .annotate(week_sessions=week_sessions)
+        .annotate(
+            sessions_week=Count("week_sessions"),
+            high_risk_week=Count("week_sessions", filter=high_risk_q("week_sessions__")),
+        )
+    )
+    workload = [member for member in members if member.is_active and member.is_counselor]
+    member_ids = [member.pk for member in members]
+    team_notes = CrisisSession.objects.filter(clinic=user.clinic, author_id__in=member_ids)
     # Each list counted is either recent or open, and each kind is read through its own index
-    # (author and date; status) rather than through the team's whole history: two queries,
-    # whatever the number of sessions the team ever wrote.
+    # (author and date; author and open status) rather than through the team's whole history:
+    # two queries, whatever the number of sessions the team ever wrote.
     recent = Q(started_at__gte=min(window.high_risk_since, window.week_start))
     still_open = Q(status__in=[NoteStatus.DRAFT, NoteStatus.AWAITING_COSIGN])
     counts: dict[str, int] = {}
     for rows, names in ((recent, RECENT_SESSION_LISTS), (still_open, OPEN_SESSION_LISTS)):
         counts.update(
-            _team_notes(user)
-            .filter(rows)
+            team_notes.filter(rows)
             .annotate(late_reference=Coalesce("ended_at", "started_at"))
             .aggregate(
                 **{name: Count("pk", filter=_session_list_q(user, name, window)) for name in names}
@@ -299,27 +384,12 @@ def team_dashboard(*, user: User, now: datetime | None = None) -> TeamDashboard:
         )
     counts.update(
         FollowUpTask.objects.filter(
-            clinic=user.clinic, closed_at__isnull=True, assigned_to__team__supervisor=user
+            clinic=user.clinic, closed_at__isnull=True, assigned_to_id__in=member_ids
         ).aggregate(
             **{
                 name: Count("pk", filter=_followup_list_q(name, window))
                 for name in TEAM_FOLLOWUP_LISTS
             }
-        )
-    )
-    # The week in the join's condition (not in the count's filter): each counselor's sessions of
-    # the week are read by date, not every session they ever wrote.
-    week_sessions = FilteredRelation(
-        "authored_sessions",
-        condition=Q(authored_sessions__started_at__gte=window.week_start),
-    )
-    workload = list(
-        team_member_list(user=user)
-        .filter(is_active=True, is_counselor=True)
-        .annotate(week_sessions=week_sessions)
-        .annotate(
-            sessions_week=Count("week_sessions"),
-            high_risk_week=Count("week_sessions", filter=high_risk_q("week_sessions__")),
         )
     )
     awaiting = list(awaiting_cosign_list_for_supervisor(user=user)[:5])

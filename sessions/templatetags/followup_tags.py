@@ -10,11 +10,11 @@ from typing import Any, cast
 from django import template
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from sessions.templatetags.review_tags import local_date
+from sessions.templatetags.review_tags import html_value, local_date
 
 register = template.Library()
 
@@ -120,43 +120,55 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
     note_url = url_maker("crisis_sessions:note_detail")
     attempt_url = url_maker("crisis_sessions:followup_attempt")
     close_url = url_maker("crisis_sessions:followup_close")
+    # Translated and escaped once per list, not once per task.
     words = {
-        "summary": _("Log an attempt or close"),
-        "log": _("Log attempt"),
-        "no_answer": _("“No answer” keeps it open; any other outcome closes it."),
-        "close": _("Close follow-up"),
-        "overdue": format_html(" <strong>{}</strong>", _("(overdue)")),
+        name: html_value(text)
+        for name, text in (
+            ("summary", _("Log an attempt or close")),
+            ("log", _("Log attempt")),
+            ("no_answer", _("“No answer” keeps it open; any other outcome closes it.")),
+            ("close", _("Close follow-up")),
+        )
     }
+    overdue_mark = format_html(" <strong>{}</strong>", _("(overdue)"))
+    method_due_words = _("%(method)s · due")
+    method_due: dict[str, str] = {}
+    next_value = html_value(next_url)
     items = []
     for task in tasks:
         overdue = task.due_at < now
-        method_due = mark_safe(  # noqa: S308 — blocktranslate's words, the method escaped
-            _("%(method)s · due") % {"method": conditional_escape(task.get_method_display())}
-        )
+        due = method_due.get(task.method)
+        if due is None:
+            # blocktranslate's words, the method escaped
+            due = method_due[task.method] = method_due_words % {
+                "method": html_value(task.get_method_display())
+            }
+        purpose = task.purpose
+        if purpose:
+            purpose = f'<div class="small">{html_value(purpose)}</div>'
         items.append(
-            format_html(
-                _ITEM,
+            _ITEM.format(
                 "list-group-item-danger" if overdue else "",
-                task.pk,
+                int(task.pk),
                 note_url(task.session_id),
-                task.client.alias,
-                method_due,
+                html_value(task.client.alias),
+                due,
                 local_date(task.due_at, "c"),
                 local_date(task.due_at, "Y-m-d H:i"),
-                words["overdue"] if overdue else "",
-                format_html('<div class="small">{}</div>', task.purpose) if task.purpose else "",
+                overdue_mark if overdue else "",
+                purpose,
                 words["summary"],
                 attempt_url(task.pk),
                 csrf,
-                next_url,
+                next_value,
                 followup_action_fields(context, task, "attempt"),
                 words["log"],
                 words["no_answer"],
                 close_url(task.pk),
                 csrf,
-                next_url,
+                next_value,
                 followup_action_fields(context, task, "close"),
                 words["close"],
             )
         )
-    return mark_safe("".join(items))  # noqa: S308 — each item built by format_html
+    return mark_safe("".join(items))  # noqa: S308 — every value escaped by html_value

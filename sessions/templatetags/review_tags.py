@@ -4,6 +4,7 @@ includes the comment partial beside every section still runs one query for the t
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,14 +15,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from sessions.forms.review import ReturnFormSet
 from sessions.models import CrisisSession, ReviewComment
-from sessions.selectors.review import ReviewRound, review_comment_list, review_rounds
+from sessions.selectors.review import (
+    QueueRow,
+    ReviewRound,
+    review_comment_list,
+    review_rounds,
+)
 from sessions.templatetags.risk_tags import risk_badge
 
 register = template.Library()
@@ -69,11 +75,12 @@ class _TimeWord:
 
     _done: dict[tuple[str | None, str, int], str] = {}
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, language: str | None = None) -> None:
         self.name = name
+        self.language = language  # None: the active language at each use
 
     def __mod__(self, params: dict[str, int]) -> str:
-        key = (get_language(), self.name, params["num"])
+        key = (self.language or get_language(), self.name, params["num"])
         text = self._done.get(key)
         if text is None:
             text = self._done[key] = TIME_STRINGS[self.name] % params
@@ -108,6 +115,26 @@ def ago(value: datetime | None) -> str:
     return _("%(time)s ago") % {"time": _timesince(value)}
 
 
+class _Ago:
+    """`ago` for every row of one list: the clock read, the words translated and the language
+    looked up once (per row they were most of the review queue's "ago"). Same words."""
+
+    def __init__(self) -> None:
+        self.now = timezone.now()
+        language = get_language()
+        self.words = {name: _TimeWord(name, language) for name in TIME_STRINGS}
+        self.just_now = _("just now")
+        self.ago = _("%(time)s ago")
+
+    def __call__(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        if self.now - value < timedelta(minutes=1):
+            return self.just_now
+        since = timesince(value, now=self.now, time_strings=self.words)  # type: ignore[arg-type]
+        return self.ago % {"time": since}
+
+
 @register.simple_tag
 def others_drafts_in(notes: Any, user: Any) -> bool:
     """Whether a list of (already loaded) team sessions holds a draft the reader cannot open."""
@@ -136,37 +163,56 @@ def local_date(value: datetime | None, form: str) -> str:
     if form == "c":
         return local.isoformat()  # what DateFormat.c returns
     if form == "Y-m-d H:i":
-        day = f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
-        return f"{day} {local.hour:02d}:{local.minute:02d}"
+        return _minute(local)
     return date_format(local, form)
 
 
+def _minute(local: datetime) -> str:
+    """`local|date:"Y-m-d H:i"` of a local time."""
+    day = f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
+    return f"{day} {local.hour:02d}:{local.minute:02d}"
+
+
+def html_value(value: Any) -> str:
+    """What autoescape prints for `value`: conditional_escape without its lazy-string wrapper,
+    which cost more than the escaping itself for the short values of list rows."""
+    return str(value) if isinstance(value, SafeData) else html.escape(str(value))
+
+
 @register.simple_tag(takes_context=True)
-def review_queue_rows(context: template.Context, notes: Iterable[CrisisSession]) -> SafeString:
-    """The review queue's <tr> rows, built with `format_html`: up to 200 notes of a dozen
-    template nodes each (a `{% url %}`, three dates, "ago", the risk badge) were most of the
-    page's time through the template engine (bench/README.md, issue 15). The same markup as the
-    template loop they replace (tests/sessions/test_review_views.py renders both and compares),
-    every value escaped as autoescape does."""
+def review_queue_rows(context: template.Context, rows: Iterable[QueueRow]) -> SafeString:
+    """The review queue's <tr> rows (sessions.selectors.review.queue_rows), built in Python: up
+    to 200 notes of a dozen template nodes each (a `{% url %}`, three dates, "ago", the risk
+    badge) were most of the page's time through the template engine (bench/README.md, issue
+    15). The same markup as the template loop they replace (tests/sessions/test_review_views.py
+    renders both, the loop from the notes themselves, and compares), every value escaped as
+    autoescape does."""
     # Reversed once: the note's pk is the only part of the link that changes.
     before, after = reverse("crisis_sessions:review_note", args=[0]).rsplit("0", 1)
-    rows = []
-    for note in notes:
-        rows.append(
-            format_html(
-                _QUEUE_ROW,
-                f"{before}{note.pk}{after}",
-                note.client.alias,
-                note.author.display_name,
-                risk_badge(context, note),
-                local_date(note.started_at, "Y-m-d H:i"),
-                local_date(note.signed_at, "c"),
-                local_date(note.signed_at, "Y-m-d H:i"),
-                ago(note.signed_at),
-                note.cosign_required_reason or "—",
+    ago_of = _Ago()
+    items = []
+    for row in rows:
+        signed_at = row.signed_at
+        if signed_at is None:
+            signed_iso = signed = ""
+        else:
+            local = timezone.localtime(signed_at)
+            signed_iso = local.isoformat()  # local_date(signed_at, "c")
+            signed = _minute(local)  # local_date(signed_at, "Y-m-d H:i")
+        items.append(
+            _QUEUE_ROW.format(
+                f"{before}{row.pk}{after}",
+                html_value(row.client_alias),
+                html_value(row.author_name),
+                risk_badge(context, row),
+                local_date(row.started_at, "Y-m-d H:i"),
+                signed_iso,
+                signed,
+                html_value(ago_of(signed_at)),
+                html_value(row.cosign_required_reason or "—"),
             )
         )
-    return mark_safe("".join(rows))  # noqa: S308 — each row built by format_html
+    return mark_safe("".join(items))  # noqa: S308 — every value escaped (dates and link: digits)
 
 
 _FOLLOWUP_ROW = (

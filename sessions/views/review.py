@@ -29,6 +29,7 @@ from sessions.selectors.review import (
     awaiting_cosign_list_for_supervisor,
     note_get_for_review,
     note_returned_to_author,
+    queue_rows,
     team_dashboard,
     team_followup_list,
     team_member_list,
@@ -63,7 +64,11 @@ def review_queue(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "sessions/review/queue.html",
-        {"form": form, "notes": notes[:LIST_LIMIT], "filtered": bool(counselor_id or risk)},
+        {
+            "form": form,
+            "notes": queue_rows(notes[:LIST_LIMIT]),
+            "filtered": bool(counselor_id or risk),
+        },
     )
 
 

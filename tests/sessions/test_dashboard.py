@@ -295,3 +295,35 @@ def test_dashboard_title_is_the_page_name_and_the_load_table_renders_once(client
     page = client.get(reverse("crisis_sessions:dashboard")).content.decode()
     assert re.search(r"<title>\s*Team · crisisnotes\s*</title>", page)
     assert page.count('id="load-heading"') == 1
+
+
+def test_dashboard_counts_the_notes_of_members_outside_the_workload_table(
+    client, supervisor, counselor, trainee, seeded
+):
+    """The counts read the team's notes by member (session_author_open_idx): a member who left
+    (inactive) or does not counsel still has their open notes and follow-ups counted, as the
+    lists behind the numbers show them, though the workload table lists active counselors."""
+    from sessions.selectors.review import team_dashboard, team_session_list
+
+    with time_machine.travel(NOW, tick=False):
+        before = team_dashboard(user=supervisor).counts
+        trainee.is_active = False
+        trainee.save(update_fields=["is_active"])
+        board = team_dashboard(user=supervisor)
+        listed = {
+            name: team_session_list(user=supervisor, name=name).count()
+            for name in ("late_drafts", "awaiting", "high_risk", "week")
+        }
+    assert board.counts == before
+    assert {name: board.counts[name] for name in listed} == listed
+    assert "trainee1" not in {m.username for m in board.workload}
+
+
+def test_dashboard_of_a_supervisor_without_a_team_counts_nothing(clinic, seeded):
+    from sessions.selectors.review import team_dashboard
+
+    lone = UserFactory(clinic=clinic, is_supervisor=True)
+    with time_machine.travel(NOW, tick=False):
+        board = team_dashboard(user=lone)
+    assert set(board.counts.values()) == {0} and len(board.counts) == 6
+    assert board.workload == [] and board.load.rows == []

@@ -235,3 +235,48 @@ def test_runs_need_three_in_a_row_within_a_shift():
     assert len(high_risk_runs(_contacts((0, True), (8, True), (16, True)))) == 1
     four = high_risk_runs(_contacts((0, True), (1, True), (2, True), (3, True)))
     assert [len(r) for r in four] == [4]
+
+
+def test_load_rows_are_the_markup_of_the_template_loop_they_replace(supervisor, counselor):
+    """team_load_rows builds the team load table's rows in Python for speed: it must give
+    exactly what the template loop gave (tests/sessions/rows_before_team_load_rows.html), with
+    and without runs, signatures and reviews, escaping and large numbers (grouped or not), in
+    Spanish too."""
+    from pathlib import Path
+
+    from django.template import Context, Template
+    from django.test import override_settings
+    from django.utils import translation
+
+    from sessions.selectors.load import CounselorLoad
+    from sessions.templatetags.supervision_tags import team_load_rows
+
+    odd = UserFactory(clinic=supervisor.clinic, full_name='Dr "<Odd>" & co', username="o&d")
+    rows = [
+        CounselorLoad(counselor=counselor),
+        CounselorLoad(
+            counselor=odd,
+            contacts=1234,
+            after_hours=17,
+            overnight=3,
+            runs=2,
+            longest_run=5,
+            signed=40,
+            median_to_sign=timedelta(hours=2, minutes=5),
+            reviewed=8,
+            returned=3,
+            overdue_followups=1001,
+        ),
+        CounselorLoad(counselor=supervisor, contacts=1, signed=1, median_to_sign=timedelta(days=3)),
+    ]
+    loop = Path(__file__).with_name("rows_before_team_load_rows.html").read_text()
+    template = Template(loop)
+    urls = {"sessions_url": "/team/sessions/", "followups_url": "/team/followups/?a=1&b=2"}
+    for language, grouped in (("en", False), ("es", False), ("en", True)):
+        with translation.override(language), override_settings(USE_THOUSAND_SEPARATOR=grouped):
+            expected = template.render(Context({"load": {"rows": rows}, **urls}))
+            assert expected.count("<tr ") == 3 and "&lt;Odd&gt;" in expected
+            assert "(longest 5)" in expected or language == "es"
+            assert ("1,234" in expected) is grouped
+            items = team_load_rows(rows, urls["sessions_url"], urls["followups_url"])
+            assert "    " + items + "\n" == expected

@@ -152,3 +152,58 @@ def test_every_marker_sits_on_its_point_to_a_tenth_of_a_unit(clinic, counselor):
     assert triangles == [(f"{p.x:.1f}", f"{p.suds_start_y - 6:.1f}") for p in points]
     diamonds = re.findall(r'<path d="M([\d.]+),([\d.]+) l6,6 l-6,6 l-6,-6 z"', html)
     assert diamonds == [(f"{p.x:.1f}", f"{p.suds_end_y - 6:.1f}") for p in points]
+
+
+def test_trend_items_are_the_markup_of_the_template_loops_they_replace(clinic, counselor):
+    """risk_trend_items builds each session's markers, axis labels and table rows in Python for
+    speed: the panel must give exactly what the template loops gave (tests/sessions/
+    risk_trend_before_trend_items.html), for one session, a few and the most charted, fractional
+    positions, missing and unchanged SUDS, blank levels, imminent marks, escaping, Spanish."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from sessions.risk_trend import risk_trend_context
+
+    loop = Path(__file__).with_name("risk_trend_before_trend_items.html").read_text()
+    before = Template(loop)
+    levels = ["", *RiskLevel.values]
+    contexts = []
+    for count in (1, 3, 8, 23):
+        client = ClientFactory(clinic=clinic, created_by=counselor)
+        for i in range(count):
+            NoteFactory.create(
+                client=client,
+                author=counselor,
+                started_at=datetime(2026, 1 + i % 12, 1 + i, 10, tzinfo=UTC),
+                status=NoteStatus.SIGNED,
+                screen_risk=levels[i % len(levels)],
+                clinician_risk=levels[(i * 3) % len(levels)],
+                imminent=i % 4 == 1,
+                stage_text=suds(i % 11, (i * 7) % 11) if i % 5 != 2 else {},
+            )
+        contexts.append(risk_trend_context(client, counselor))
+    odd = contexts[1]["trend"]["points"][0]
+    contexts[1]["trend"]["points"][0] = replace(odd, date="2026-<b>&'\"")
+    assert any(p.suds_start is None for p in contexts[3]["trend"]["points"])
+    for language in ("en", "es"):
+        with translation.override(language):
+            for context in contexts:
+                expected = before.render(Context(context))
+                assert render_to_string(_panel().template_name, context) == expected
+    assert "<b>" not in before.render(Context(contexts[1]))
+    assert "-&lt;b&gt;&amp;&#x27;&quot;" in render_to_string(_panel().template_name, contexts[1])
+
+
+def test_trend_coordinates_round_as_floatformat_does():
+    from django.template.defaultfilters import floatformat
+
+    from sessions.templatetags.trend_tags import _coord
+
+    values = [78 + i * 390 / n for n in range(1, 40) for i in range(n + 1)]
+    values += [26 + 96 - i * 96 / 3 for i in range(4)] + [0.25, 0.35, 2.675, 1.05, 122.0, 0]
+    values += [156 + 96 - v * 96 / 10 - d for v in range(11) for d in (0, 6)]
+    for value in values:
+        assert _coord(value) == floatformat(value, "1u"), value
