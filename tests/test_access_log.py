@@ -5,59 +5,20 @@ referrers, proven here with a real gunicorn."""
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
 from tests import workers
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).parent / "gunicorn"
-
 
 @pytest.mark.django_db(transaction=True)
 def test_gunicorn_access_log_holds_no_query_string_or_referrer(tmp_path):
-    port = workers.free_port()
     log = tmp_path / "access.log"
-    env = {
-        **os.environ,
-        "DJANGO_ENV": "test",
-        "DATABASE_URL": workers.test_database_url(),
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
-    proc = subprocess.Popen(
-        [
-            str(GUNICORN),
-            "crisisnotes.wsgi:application",
-            "--config=gunicorn.conf.py",
-            f"--bind=127.0.0.1:{port}",
-            "--workers=1",
-            f"--access-logfile={log}",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)  # noqa: S310
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
+    with workers.gunicorn(f"--access-logfile={log}") as base:
         request = urllib.request.Request(  # noqa: S310
             f"{base}/clients/?q=Jordan+Example+555-0104",
             headers={"Referer": f"{base}/clients/?q=Casey+Sample+555-0199"},
@@ -66,9 +27,6 @@ def test_gunicorn_access_log_holds_no_query_string_or_referrer(tmp_path):
         with contextlib.suppress(OSError):
             urllib.request.urlopen(request, timeout=5)  # noqa: S310
         time.sleep(0.5)
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=20)
     text = log.read_text()
     assert '"GET /clients/ HTTP/1.1"' in text, text
     for secret in ("Jordan", "Casey", "555", "q="):

@@ -4,22 +4,12 @@ and in a real gunicorn worker."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 from django.template import engines
 from django.template.loaders.cached import Loader as CachedLoader
 
 from crisisnotes import warmup
 from tests import workers
-
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 
 def _cached_loader() -> CachedLoader:
@@ -56,42 +46,8 @@ def test_a_template_that_does_not_compile_is_logged_and_the_rest_are_compiled(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_gunicorn_worker_warms_up_before_it_serves(tmp_path):
-    port = workers.free_port()
     log = tmp_path / "error.log"
-    env = {
-        **os.environ,
-        "DJANGO_ENV": "test",
-        "DATABASE_URL": workers.test_database_url(),
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
-    proc = subprocess.Popen(
-        [
-            str(GUNICORN),
-            "crisisnotes.wsgi:application",
-            "--config=gunicorn.conf.py",
-            f"--bind=127.0.0.1:{port}",
-            "--workers=1",
-            "--access-logfile=/dev/null",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
+    with workers.gunicorn("--access-logfile=/dev/null", stderr=log):
         printed = log.read_text()
-        count = len(list(warmup._project_templates()))
-        assert f"worker warmed up: {count} templates compiled" in printed, printed[-2000:]
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
+    count = len(list(warmup._project_templates()))
+    assert f"worker warmed up: {count} templates compiled" in printed, printed[-2000:]

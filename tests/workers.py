@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from crisisnotes.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
 CELERY = Path(sys.executable).parent / "celery"
+GUNICORN = Path(sys.executable).parent / "gunicorn"
 # One queue for this test run (set on the app in conftest before anything is sent): workers of
 # other runs or of the machine never take our tasks, and ours never take theirs.
 SESSION_QUEUE = f"test-{uuid.uuid4().hex[:8]}"
@@ -40,6 +42,53 @@ def test_database_url() -> str:
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     return f"postgres://{user}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@contextmanager
+def gunicorn(*args: str, stderr: Path | None = None) -> Iterator[str]:
+    """gunicorn with the project's gunicorn.conf.py and one worker on this run's database (plus
+    `args`, e.g. an access log file); yields its base URL once /healthz answers, stops it by its
+    process group. `stderr`: a file for its error log (the workers' logging too)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "test",
+        "DATABASE_URL": test_database_url(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+    err = stderr.open("w") if stderr is not None else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [
+            str(GUNICORN),
+            "crisisnotes.wsgi:application",
+            "--config=gunicorn.conf.py",
+            f"--bind=127.0.0.1:{port}",
+            "--workers=1",
+            *args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=err,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)  # noqa: S310
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        if stderr is not None:
+            err.close()
 
 
 @dataclass
