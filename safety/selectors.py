@@ -142,7 +142,8 @@ def supervisor_notification_for_supervisor(
 
 
 def supervisors_of_clinic(*, user: User) -> QuerySet[User]:
-    return User.objects.filter(clinic=user.clinic, is_supervisor=True, is_active=True).order_by(
+    # By the id: `user` may be a note's author, loaded without its clinic (the note page).
+    return User.objects.filter(clinic=user.clinic_id, is_supervisor=True, is_active=True).order_by(
         "full_name"
     )
 

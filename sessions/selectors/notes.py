@@ -27,13 +27,18 @@ def section_relations() -> list[str]:
 
 
 def _with_page_relations(notes: QuerySet[CrisisSession]) -> QuerySet[CrisisSession]:
-    """Everything the note page shows, in a fixed number of queries however long it grows."""
+    """Everything the note page shows, in a fixed number of queries however long it grows.
+    Not the addenda: only a signed note has any, and its page reads them (`note_addenda`)."""
     return notes.select_related(
         "clinic", "client", "author", "signed_by", "cosigned_by", *section_relations()
     ).prefetch_related(
         Prefetch("quick_notes", queryset=QuickNote.objects.order_by("created_at", "id")),
-        Prefetch("addenda", queryset=Addendum.objects.order_by("created_at", "id")),
     )
+
+
+def note_addenda(*, note: CrisisSession) -> list[Addendum]:
+    """The addenda of a note fetched with `note_get_for_view`, oldest first."""
+    return list(note.addenda.order_by("created_at", "id"))
 
 
 def note_get_for_view(*, user: User, note_id: int) -> CrisisSession:

@@ -42,6 +42,7 @@ from sessions.sections import HEADER
 from sessions.selectors.followups import followup_assignee_choices
 from sessions.selectors.notes import (
     last_signed_session,
+    note_addenda,
     note_get_for_edit,
     note_get_for_view,
     note_get_visible,
@@ -194,7 +195,7 @@ def _render_readonly(
                 "body": section.render_readonly(note=note, request=request),
             }
         )
-    addenda = list(note.addenda.all())
+    addenda = note_addenda(note=note)
     return render(
         request,
         "sessions/note_readonly.html",
