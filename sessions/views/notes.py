@@ -170,7 +170,10 @@ def _render_edit(
             "quick_notes": quick_notes,
             "process_note": process_note_for_author(user=user, note=note),
             "snippets": snippets_for_note(user=user),
-            "handoff_choices": followup_assignee_choices(user=user).exclude(pk=user.pk),
+            # The select shows each colleague's name: not the rest of their account row.
+            "handoff_choices": followup_assignee_choices(user=user)
+            .exclude(pk=user.pk)
+            .only("id", "full_name", "username"),
             "handoffs": list(note.handoffs.all()),
         },
         status=status,
