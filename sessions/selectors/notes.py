@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
+from crisisnotes.db import plan_joins_as_written
 from sessions import registry
 from sessions.models import Addendum, CrisisSession, QuickNote
 from sessions.models.notes import NoteStatus, ProcessNote
@@ -43,21 +44,16 @@ def note_addenda(*, note: CrisisSession) -> list[Addendum]:
 
 
 def _get_for_page(notes: QuerySet[CrisisSession], note_id: int) -> CrisisSession:
-    """The note with everything the page shows (404 if `notes` does not hold it).
-
-    That read joins 13 tables, each on a key of the one note row, so the order written is the
-    best one; yet PostgreSQL's planner searches the orders of the first eight
-    (join_collapse_limit), about 3 ms of planning for 0.3 ms of execution. In a transaction
-    of its own, `SET LOCAL join_collapse_limit = 1` has it take the written order (planning
-    ~0.6 ms): LOCAL ends with that transaction, so no other statement is planned differently,
-    and PgBouncer's transaction pooling keeps it on the one server connection. Inside a
-    caller's transaction the setting would outlive the read: the plain read there."""
+    """The note with everything the page shows (404 if `notes` does not hold it). That read
+    joins 13 tables, each on a key of the one note row: outside a transaction it runs in one of
+    its own, planned in the written order (`plan_joins_as_written`: ~0.6 ms of planning instead
+    of ~3 ms). Inside a caller's transaction the setting would outlive the read: the plain read
+    there."""
     page = _with_page_relations(notes)
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return get_object_or_404(page, pk=note_id)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL join_collapse_limit = 1")
+        plan_joins_as_written()
         return get_object_or_404(page, pk=note_id)
 
 
