@@ -20,6 +20,7 @@ from typing import Any
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
 from django import forms, template
 from django.forms.boundfield import BoundField
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -278,16 +279,44 @@ _PARTS: dict[tuple[Any, ...], Render | None] = {}
 _PARTS_LIMIT = 4096  # distinct field set-ups kept; the note page has about 100
 
 
-def _text_key(value: Any) -> Any:
+_TEXTS: dict[tuple[str, int], tuple[Any, str]] = {}
+_TEXTS_LIMIT = 8192
+
+
+def _text(value: Any, language: str) -> str:
+    """str(value); for a lazy translation (labels, choice labels, help texts: a few hundred a
+    page) its text in `language`, worked out once per process. Kept under the lazy object's id
+    with the object itself, which the entry keeps alive: while the entry exists no other object
+    can have that id. A lazy label's text depends on the language only."""
+    if not isinstance(value, Promise):
+        return str(value)
+    key = (language, id(value))
+    hit = _TEXTS.get(key)
+    if hit is None:
+        if len(_TEXTS) >= _TEXTS_LIMIT:
+            _TEXTS.clear()
+        hit = _TEXTS[key] = (value, str(value))
+    return hit[1]
+
+
+def _text_key(value: Any, language: str) -> Any:
     """What `value` prints as, and whether it is marked safe (printed unescaped)."""
-    text = str(value)
+    text = _text(value, language)
     return text if type(text) is str else (type(text), text)
 
 
-def _choice_key(value: Any, label: Any) -> tuple[Any, ...]:
+def _choice_key(value: Any, label: Any, language: str) -> tuple[Any, ...]:
     if isinstance(label, list | tuple):
-        return (_text_key(value), tuple(_choice_key(v, lab) for v, lab in label))
-    return (_text_key(value), _text_key(label))
+        return (
+            _text_key(value, language),
+            tuple(_choice_key(v, lab, language) for v, lab in label),
+        )
+    return (_text_key(value, language), _text_key(label, language))
+
+
+def _attr_key(name: str, value: Any, language: str) -> tuple[Any, ...]:
+    text = _text_key(value, language) if isinstance(value, Promise) else value
+    return (name, text, type(value))
 
 
 def _static_key(field: BoundField, kind: str) -> tuple[Any, ...] | None:
@@ -295,17 +324,19 @@ def _static_key(field: BoundField, kind: str) -> tuple[Any, ...] | None:
     widget = field.field.widget
     if type(widget).__module__ != "django.forms.widgets":
         return None
+    language = get_language()
     choices: Any = None
     if isinstance(widget, forms.widgets.ChoiceWidget):
         if type(widget.choices) is not list or getattr(field.field, "dynamic_choices", False):
             return None
         choices = tuple(
-            _choice_key("" if value is None else value, label) for value, label in widget.choices
+            _choice_key("" if value is None else value, label, language)
+            for value, label in widget.choices
         )
     try:
         key = (
             kind,
-            get_language(),
+            language,
             type(widget),
             widget.template_name,
             getattr(widget, "input_type", None),
@@ -314,13 +345,13 @@ def _static_key(field: BoundField, kind: str) -> tuple[Any, ...] | None:
             field.field.localize,
             field.html_name,
             field.auto_id,
-            _e(field.label) if field.label else "",
-            str(field.help_text) if field.help_text else "",
+            _e(_text(field.label, language)) if field.label else "",
+            _text(field.help_text, language) if field.help_text else "",
             field.field.required,
             field.field.disabled,
             field.form.use_required_attribute,
             field.css_classes(),
-            tuple((name, value, type(value)) for name, value in widget.attrs.items()),
+            tuple(_attr_key(name, value, language) for name, value in widget.attrs.items()),
             choices,
         )
         hash(key)
