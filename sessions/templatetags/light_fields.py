@@ -324,6 +324,8 @@ def _static_key(field: BoundField, kind: str) -> tuple[Any, ...] | None:
     widget = field.field.widget
     if type(widget).__module__ != "django.forms.widgets":
         return None
+    if field.field.localize:
+        widget.is_localized = True  # as BoundField.as_widget() does, before the key sees it
     language = get_language()
     choices: Any = None
     if isinstance(widget, forms.widgets.ChoiceWidget):
@@ -391,8 +393,6 @@ def _framed(head: str, widget_parts: Render, tail: str) -> Render:
 def _widget_parts(field: BoundField) -> Render | None:
     """`_widget(field)` (or for a radio or checkbox list `_choices(field)`) as static parts."""
     widget = field.field.widget
-    if field.field.localize:
-        widget.is_localized = True
     if _is_radio_like(widget):
         return _choices_parts(field)
     attrs = field.build_widget_attrs({}, widget)

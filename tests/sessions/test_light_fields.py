@@ -5,6 +5,7 @@ empty, filled and with errors, so note.js, the browser tests and screen readers 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
@@ -260,3 +261,24 @@ def test_no_static_parts_for_querysets_or_the_clinics_resources(counselor: Any) 
     assert "header-started_at" in names
     assert "header-answers_task" not in names  # a client's open tasks (a queryset)
     assert "rapport-resources_given" not in names  # the clinic's directory
+
+
+def test_static_parts_of_a_localized_field_format_its_value_every_time() -> None:
+    """A `localize` field's widget is marked localized before its key is made: the parts
+    built by the first form serve the next one, whose widget is a fresh copy."""
+    from django.utils import translation
+
+    from sessions.templatetags import light_fields
+
+    class Amount(forms.Form):
+        amount = forms.DecimalField(localize=True, required=False)
+
+    light_fields._PARTS.clear()
+    with translation.override("es"):
+        for value in (Decimal("1234.5"), Decimal("7.25")):
+            cached, full = Amount(initial={"amount": value}), Amount(initial={"amount": value})
+            assert str(light_field(cached["amount"])) == _full(full["amount"])
+            assert str(light_widget(cached["amount"])) == str(full["amount"])
+        assert 'value="7,25"' in str(
+            light_field(Amount(initial={"amount": Decimal("7.25")})["amount"])
+        )
