@@ -18,6 +18,10 @@ which silently drops the table's own triggers and fails on triggers of other tab
 So on SQLite the operation installs nothing while migrating; instead `migrate` drops every trigger
 before it starts (pre_migrate) and installs the triggers of all applied ProtectRows operations
 when it ends (post_migrate). PostgreSQL alters tables in place and keeps its triggers.
+
+`plan_joins_as_written` is a planner setting, not a guard: for the rest of a transaction,
+PostgreSQL joins in the written order (the note's many-table reads, where that order is the
+best one and searching the others is most of their cost).
 """
 
 from __future__ import annotations
@@ -248,3 +252,20 @@ def connect_sqlite_guards(sender: Any) -> None:
     post_migrate.connect(
         _sqlite_install_guards, sender=sender, dispatch_uid="sqlite_install_guards"
     )
+
+
+def plan_joins_as_written(using: str = "default") -> None:
+    """For the rest of the current transaction, have PostgreSQL join tables in the order a
+    statement writes them (`SET LOCAL join_collapse_limit = 1`); elsewhere, nothing.
+
+    For a read that joins many tables, each on a key of one row (the note and its stages): the
+    written order is the best one, yet the planner searches the orders of up to eight of them,
+    ~3 ms of planning for 0.3 ms of execution. LOCAL ends with the transaction, and PgBouncer's
+    transaction pooling keeps a transaction on one server connection. Call it only in a
+    transaction whose remaining statements are such reads or single-table ones."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    assert connection.in_atomic_block, "SET LOCAL outside a transaction would do nothing"
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL join_collapse_limit = 1")

@@ -142,8 +142,13 @@ def supervisor_notification_for_supervisor(
 
 
 def supervisors_of_clinic(*, user: User) -> QuerySet[User]:
-    return User.objects.filter(clinic=user.clinic, is_supervisor=True, is_active=True).order_by(
-        "full_name"
+    """The clinic's active supervisors, with what the record form shows and records of them
+    (the name and credential of `signature_line`), not their whole account rows. By the
+    clinic's id: `user` may be a note's author, loaded without its clinic (the note page)."""
+    return (
+        User.objects.filter(clinic=user.clinic_id, is_supervisor=True, is_active=True)
+        .order_by("full_name")
+        .only("id", "full_name", "username", "credential")
     )
 
 

@@ -304,6 +304,9 @@ class RapportForm(CleanTextFormMixin, forms.ModelForm):
         field = self.fields["resources_given"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = choices
+        # The clinic's directory and this note's kept snapshots: light_fields keeps no static
+        # markup of these options (a copy per clinic and note would only fill its cache).
+        field.dynamic_choices = True  # type: ignore[attr-defined]
         self.initial["resources_given"] = initial
 
     def clean_resources_given(self) -> list[dict[str, str]]:

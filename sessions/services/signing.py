@@ -17,6 +17,7 @@ from django.utils import timezone
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.db import plan_joins_as_written
 from sessions import registry, sign_rules
 from sessions.exceptions import NoteAlreadySigned, SignRefused
 from sessions.hashing import note_content_hash
@@ -86,6 +87,8 @@ def note_sign(
         .filter(pk=note.client_id)
         .values_list("pk", flat=True)
     )
+    # The locked read joins every stage row to the note; what follows reads single tables.
+    plan_joins_as_written()
     locked = note_lock(note_id=note.pk)
     if not locked.is_draft:
         raise NoteAlreadySigned(signed_at=locked.signed_at, status=locked.status)

@@ -14,13 +14,16 @@ initial values, widget templates other than Django's stock ones) is handed to cr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
 from django import forms, template
 from django.forms.boundfield import BoundField
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -122,14 +125,19 @@ def _widget(field: BoundField) -> str:
         for option in group_choices:
             if option["template_name"] != _OPTION:
                 return str(field)
-            out.append(
-                f'\n  <option value="{_e(str(option["value"]))}"{_attrs(option["attrs"])}>'
-                f"{_e(option['label'])}</option>"
-            )
+            out.append(_select_option(option))
         if group_name:
             out.append("\n  </optgroup>")
     out.append("\n</select>")
     return "".join(out)
+
+
+def _select_option(option: dict[str, Any]) -> str:
+    """django/forms/widgets/select_option.html."""
+    return (
+        f'\n  <option value="{_e(str(option["value"]))}"{_attrs(option["attrs"])}>'
+        f"{_e(option['label'])}</option>"
+    )
 
 
 def _errors_block(field: BoundField) -> str:
@@ -171,13 +179,7 @@ def _choices(field: BoundField) -> str:
         if group:
             out.append(f"<strong>{_e(group)}</strong>")
         for option_index, option in enumerate(options):
-            out.append(
-                f'<div class="form-check"><input type="{_e(option["type"])}" '
-                f'class="form-check-input{invalid}" name="{_e(field.html_name)}" '
-                f'value="{_e(str(option["value"]))}"{_attrs(option["attrs"])}>'
-                f'<label for="{_e(option["attrs"].get("id", ""))}" class="form-check-label">'
-                f"{_e(str(option['label']))}</label>"
-            )
+            out.append(_check_option(field, option, invalid))
             if option_index == len(options) - 1 and group_index == len(groups) - 1:
                 out.append(_errors_block(field))
             out.append("</div>")
@@ -186,22 +188,53 @@ def _choices(field: BoundField) -> str:
     return "".join(out)
 
 
+def _check_option(field: BoundField, option: dict[str, Any], invalid: str) -> str:
+    """One radio or checkbox of bootstrap5/layout/radio_checkbox_select.html, without the
+    `</div>` that closes it (the field's errors go before it, after the last option)."""
+    return (
+        f'<div class="form-check"><input type="{_e(option["type"])}" '
+        f'class="form-check-input{invalid}" name="{_e(field.html_name)}" '
+        f'value="{_e(str(option["value"]))}"{_attrs(option["attrs"])}>'
+        f'<label for="{_e(option["attrs"].get("id", ""))}" class="form-check-label">'
+        f"{_e(str(option['label']))}</label>"
+    )
+
+
 def _field(field: BoundField) -> str:
     """bootstrap5/field.html with as_crispy_field's context (labels and errors shown, no
     label or field class)."""
     widget = field.field.widget
     if widget.is_hidden:
         return str(field)
+    radio_like = _is_radio_like(widget)
+    if not radio_like:
+        # Crispy keeps the class on the widget (so the attribute order follows it): before
+        # the static parts are looked up, which see the widget's attributes.
+        if isinstance(widget, forms.CheckboxInput):
+            base = "form-check-input"
+        else:
+            base = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        _add_class(field, f"{base} is-invalid" if field.errors else base)
+    if not field.errors:
+        parts = _cached_parts(field, "field")
+        if parts is not None:
+            return parts(field)
+    head, tail = _frame(field)
+    return f"{head}{_choices(field) if radio_like else _widget(field)}{tail}"
+
+
+def _frame(field: BoundField) -> tuple[str, str]:
+    """What bootstrap5/field.html writes before and after the widget (for a radio or checkbox
+    list: before and after `_choices`)."""
+    widget = field.field.widget
     css = f" {field.css_classes()}" if field.css_classes() else ""
     required_class, asterisk = _required_mark(field)
     label = _e(field.label) if field.label else ""
     if isinstance(widget, forms.CheckboxInput):
-        _add_class(field, "form-check-input is-invalid" if field.errors else "form-check-input")
         return (
-            f'<div class="mb-3"><div id="div_{field.auto_id}" class="form-check{css}">'
-            f"{_widget(field)}"
+            f'<div class="mb-3"><div id="div_{field.auto_id}" class="form-check{css}">',
             f'<label for="{_e(field.id_for_label)}" class="form-check-label{required_class}">'
-            f"{label}{asterisk}</label>{_errors_block(field)}{_help_text(field)}</div></div>"
+            f"{label}{asterisk}</label>{_errors_block(field)}{_help_text(field)}</div></div>",
         )
     out = [f'<div id="div_{field.auto_id}" class="mb-3{css}">']
     fieldset = field.use_fieldset and bool(field.label)
@@ -219,18 +252,284 @@ def _field(field: BoundField) -> str:
         out.append(
             f'<{tag} {for_attr}class="form-label{required_class}{fs6}">{label}{asterisk}</{tag}>'
         )
-    if _is_radio_like(widget):
-        out.append(_choices(field))
-    else:
-        base = "form-select" if isinstance(widget, forms.Select) else "form-control"
-        _add_class(field, f"{base} is-invalid" if field.errors else base)
-        out.append(_widget(field))
-        out.append(_errors_block(field))
-        out.append(_help_text(field))
+    after = [] if _is_radio_like(widget) else [_errors_block(field), _help_text(field)]
     if fieldset:
-        out.append("</fieldset>")
-    out.append("</div>")
-    return "".join(out)
+        after.append("</fieldset>")
+    after.append("</div>")
+    return "".join(out), "".join(after)
+
+
+# --- Static parts --------------------------------------------------------------------------
+#
+# Most of a field's markup does not depend on its value: the wrapper, label, legend and help
+# text, the widget's attribute string, each option's tag. They are built once per process for
+# each distinct set-up of a field (its widget's class and attributes, name and id, label, help
+# text, required, choices, in the active language) and each request only writes the value in:
+# the `value` attribute, the textarea's text, which options are `selected` or `checked`. The
+# key is made of what is printed (labels as text, never object identity), so a form whose
+# fields or choices change per instance (another clinic's list, another modality's scale) gets
+# parts of its own or, for querysets (`ModelChoiceField`) and fields marked
+# `dynamic_choices`, none: those are written in full every time, as are fields with errors
+# and widgets that are not Django's stock ones. tests/sessions/test_light_fields.py checks
+# the parts against the full rendering and crispy, in both languages, empty, filled, invalid.
+
+Render = Callable[[BoundField], str]
+
+_PARTS: dict[tuple[Any, ...], Render | None] = {}
+_PARTS_LIMIT = 4096  # distinct field set-ups kept; the note page has about 100
+
+
+_TEXTS: dict[tuple[str, int], tuple[Any, str]] = {}
+_TEXTS_LIMIT = 8192
+
+
+def _text(value: Any, language: str) -> str:
+    """str(value); for a lazy translation (labels, choice labels, help texts: a few hundred a
+    page) its text in `language`, worked out once per process. Kept under the lazy object's id
+    with the object itself, which the entry keeps alive: while the entry exists no other object
+    can have that id. A lazy label's text depends on the language only."""
+    if not isinstance(value, Promise):
+        return str(value)
+    key = (language, id(value))
+    hit = _TEXTS.get(key)
+    if hit is None:
+        if len(_TEXTS) >= _TEXTS_LIMIT:
+            _TEXTS.clear()
+        hit = _TEXTS[key] = (value, str(value))
+    return hit[1]
+
+
+def _text_key(value: Any, language: str) -> Any:
+    """What `value` prints as, and whether it is marked safe (printed unescaped)."""
+    text = _text(value, language)
+    return text if type(text) is str else (type(text), text)
+
+
+def _choice_key(value: Any, label: Any, language: str) -> tuple[Any, ...]:
+    if isinstance(label, list | tuple):
+        return (
+            _text_key(value, language),
+            tuple(_choice_key(v, lab, language) for v, lab in label),
+        )
+    return (_text_key(value, language), _text_key(label, language))
+
+
+def _attr_key(name: str, value: Any, language: str) -> tuple[Any, ...]:
+    text = _text_key(value, language) if isinstance(value, Promise) else value
+    return (name, text, type(value))
+
+
+def _static_key(field: BoundField, kind: str) -> tuple[Any, ...] | None:
+    """Everything but the value that the markup of `field` depends on (None: not cacheable)."""
+    widget = field.field.widget
+    if type(widget).__module__ != "django.forms.widgets":
+        return None
+    if field.field.localize:
+        widget.is_localized = True  # as BoundField.as_widget() does, before the key sees it
+    language = get_language()
+    choices: Any = None
+    if isinstance(widget, forms.widgets.ChoiceWidget):
+        if type(widget.choices) is not list or getattr(field.field, "dynamic_choices", False):
+            return None
+        choices = tuple(
+            _choice_key("" if value is None else value, label, language)
+            for value, label in widget.choices
+        )
+    try:
+        key = (
+            kind,
+            language,
+            type(widget),
+            widget.template_name,
+            getattr(widget, "input_type", None),
+            widget.use_fieldset,
+            widget.is_localized,
+            field.field.localize,
+            field.html_name,
+            field.auto_id,
+            _e(_text(field.label, language)) if field.label else "",
+            _text(field.help_text, language) if field.help_text else "",
+            field.field.required,
+            field.field.disabled,
+            field.form.use_required_attribute,
+            field.css_classes(),
+            tuple(_attr_key(name, value, language) for name, value in widget.attrs.items()),
+            choices,
+        )
+        hash(key)
+    except TypeError:  # an unhashable attribute value: write the field in full
+        return None
+    return key
+
+
+def _cached_parts(field: BoundField, kind: str) -> Render | None:
+    """The render function of `field`'s static parts (`kind` "field": light_field's markup;
+    "widget": the bare widget), built on first use; None when it cannot be cached."""
+    key = _static_key(field, kind)
+    if key is None:
+        return None
+    try:
+        return _PARTS[key]
+    except KeyError:
+        pass
+    widget_parts = _widget_parts(field)
+    parts: Render | None = widget_parts
+    if widget_parts is not None and kind == "field":
+        head, tail = _frame(field)
+        parts = _framed(head, widget_parts, tail)
+    if len(_PARTS) >= _PARTS_LIMIT:
+        _PARTS.clear()
+    _PARTS[key] = parts
+    return parts
+
+
+def _framed(head: str, widget_parts: Render, tail: str) -> Render:
+    def render(field: BoundField) -> str:
+        return f"{head}{widget_parts(field)}{tail}"
+
+    return render
+
+
+def _widget_parts(field: BoundField) -> Render | None:
+    """`_widget(field)` (or for a radio or checkbox list `_choices(field)`) as static parts."""
+    widget = field.field.widget
+    if _is_radio_like(widget):
+        return _choices_parts(field)
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    flat = _attrs(widget.build_attrs(widget.attrs, attrs))
+    name = _e(field.html_name)
+    if widget.template_name in _INPUT_TEMPLATES:
+        return _input_parts(field, attrs, flat)
+    if widget.template_name == _TEXTAREA:
+        head = f'<textarea name="{name}"{flat}>\n'
+
+        def textarea(bound: BoundField) -> str:
+            value = bound.field.widget.format_value(bound.value())
+            return f"{head}{_e(value) if value else ''}</textarea>"
+
+        return textarea
+    if widget.option_template_name != _OPTION:
+        return None
+    items: list[Any] = [f'<select name="{name}"{flat}>']
+    for group_name, options in _option_groups(widget):
+        if group_name:
+            items.append(f'\n  <optgroup label="{_e(group_name)}">')
+        for value, label, index, subindex in options:
+            items.append(
+                (
+                    str(value),
+                    *(
+                        _select_option(
+                            widget.create_option(
+                                field.html_name, value, label, selected, index, subindex, attrs
+                            )
+                        )
+                        for selected in (False, True)
+                    ),
+                )
+            )
+        if group_name:
+            items.append("\n  </optgroup>")
+    items.append("\n</select>")
+    return _options_render(items)
+
+
+def _input_parts(field: BoundField, attrs: dict[str, Any], flat: str) -> Render | None:
+    widget = field.field.widget
+    head = f'<input type="{_e(widget.input_type)}" name="{_e(field.html_name)}"'
+    tail = f"{flat}>"
+    tail_checked = tail
+    checkbox = isinstance(widget, forms.CheckboxInput)
+    if checkbox:
+        if "checked" in widget.attrs or "checked" in attrs:
+            return None
+        tail_checked = f"{_attrs(widget.build_attrs(widget.attrs, {**attrs, 'checked': True}))}>"
+
+    def render(bound: BoundField) -> str:
+        bound_widget = bound.field.widget
+        value = bound.value()
+        shown = bound_widget.format_value(value)
+        value_attr = "" if shown is None else f' value="{_e(str(shown))}"'
+        checked = checkbox and bound_widget.check_test(value)
+        return f"{head}{value_attr}{tail_checked if checked else tail}"
+
+    return render
+
+
+def _choices_parts(field: BoundField) -> Render:
+    """`_choices(field)` without errors, as static parts."""
+    widget = field.field.widget
+    id_ = widget.attrs.get("id") or field.auto_id
+    attrs = field.build_widget_attrs({"id": id_} if id_ else {})
+    items: list[Any] = ["<div>"]
+    for group_name, options in _option_groups(widget):
+        if group_name:
+            items.append(f"<strong>{_e(group_name)}</strong>")
+        for value, label, index, subindex in options:
+            items.append(
+                (
+                    str(value),
+                    *(
+                        _check_option(
+                            field,
+                            widget.create_option(
+                                field.html_name, value, label, selected, index, subindex, attrs
+                            ),
+                            "",
+                        )
+                        + "</div>"
+                        for selected in (False, True)
+                    ),
+                )
+            )
+    items.append("</div>")
+    items.append(_help_text(field))
+    return _options_render(items)
+
+
+def _option_groups(widget: Any) -> list[tuple[Any, list[tuple[Any, Any, int, int | None]]]]:
+    """ChoiceWidget.optgroups' walk through the choices: (group name, [(value, label, index,
+    subindex)])."""
+    groups = []
+    for index, (option_value, option_label) in enumerate(widget.choices):
+        if option_value is None:
+            option_value = ""
+        if isinstance(option_label, list | tuple):
+            group_name, subindex, choices = option_value, 0, option_label
+        else:
+            group_name, subindex, choices = None, None, [(option_value, option_label)]
+        options = []
+        for subvalue, sublabel in choices:
+            options.append((subvalue, sublabel, index, subindex))
+            if subindex is not None:
+                subindex += 1
+        groups.append((group_name, options))
+    return groups
+
+
+def _options_render(items: list[Any]) -> Render:
+    """Static strings, and (value, markup, markup selected) for each option, chosen as
+    ChoiceWidget.optgroups chooses: the first option whose value is among the field's values
+    (every such option where several may be selected)."""
+
+    def render(bound: BoundField) -> str:
+        widget = bound.field.widget
+        values = widget.format_value(bound.value())
+        multiple = widget.allow_multiple_selected
+        has_selected = False
+        out = []
+        for item in items:
+            if type(item) is str:
+                out.append(item)
+                continue
+            selected = (not has_selected or multiple) and item[0] in values
+            has_selected |= selected
+            out.append(item[2] if selected else item[1])
+        return "".join(out)
+
+    return render
 
 
 @register.filter
@@ -252,7 +551,8 @@ def light_widget(field: BoundField) -> SafeString:
         return mark_safe(str(field))  # noqa: S308 — Django's own output
     if field.field.widget.is_hidden:
         return mark_safe(str(field))  # noqa: S308 — Django's own output
-    return mark_safe(_widget(field))  # noqa: S308 — every value escaped above
+    parts = None if field.errors else _cached_parts(field, "widget")
+    return mark_safe(parts(field) if parts else _widget(field))  # noqa: S308 — escaped above
 
 
 @register.filter

@@ -87,3 +87,30 @@ def test_handoff_view_saves_the_typed_text_first(
     assert note.author_id == teammate.pk
     assert note.exploration.precipitating_event == "Typed just before handoff."
     assert counselor_client.get(f"/notes/{note.pk}/").status_code == 404  # a colleague's draft
+
+
+def test_handoff_select_lists_the_colleagues_as_the_template_loop_did(
+    counselor: User, teammate: User
+) -> None:
+    """The options are written in Python (sessions.views.notes._handoff_options): the same
+    bytes as the template loop they replaced, names escaped, the author left out."""
+    from django.template import Context, Template
+
+    from sessions.selectors.followups import followup_assignee_choices
+    from sessions.views.notes import _handoff_options
+
+    UserFactory(clinic=counselor.clinic, full_name='Ann <"B"> & Co', is_counselor=True)
+    UserFactory(clinic=counselor.clinic, full_name="", username="no_name", is_counselor=True)
+    loop = Template(
+        "{% for colleague in handoff_choices %}"
+        '<option value="{{ colleague.pk }}">{{ colleague.display_name }}</option>'
+        "{% endfor %}"
+    ).render(
+        Context(
+            {"handoff_choices": followup_assignee_choices(user=counselor).exclude(pk=counselor.pk)}
+        )
+    )
+    assert _handoff_options(counselor) == loop
+    assert teammate.display_name in loop
+    assert "Ann &lt;&quot;B&quot;&gt; &amp; Co" in loop
+    assert f'value="{counselor.pk}"' not in loop

@@ -5,6 +5,7 @@ empty, filled and with errors, so note.js, the browser tests and screen readers 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
@@ -154,3 +155,130 @@ def test_bare_widgets_match_django(counselor: Any) -> None:
             checked += 1
     assert checked > 60
     assert counselor.display_name in light_widget(unbound["assigned_to"])
+
+
+# --- Static parts (light_fields._PARTS): built once per field set-up, reused with any value ---
+
+
+def _full(field: Any) -> str:
+    """The light markup written in full, without the static parts."""
+    from unittest import mock
+
+    from sessions.templatetags import light_fields
+
+    with mock.patch.object(light_fields, "_cached_parts", return_value=None):
+        return str(light_field(field))
+
+
+def _fields(note: Any, data: dict[str, Any] | None) -> list[Any]:
+    return [
+        f[name] for fs in note_forms(note=note, data=data).values() for f in fs for name in f.fields
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_static_parts_give_the_full_markup_whatever_value_filled_them(
+    counselor: Any, language: str
+) -> None:
+    """The parts built from an empty note serve a filled one, and the other way round: every
+    field byte for byte as written in full, in both languages (labels are translated text)."""
+    from django.utils import translation
+
+    from sessions.templatetags import light_fields
+
+    note = start_note(counselor)
+    filled = complete_data(
+        note,
+        **{
+            "safety-screen-q1": "yes",
+            "safety-means-firearms": "yes",
+            "safety-formulation-risk_factors": ["hopelessness", "isolation"],
+            "follow_up-referral_0_to": 'Clinic <"A"> & co',
+            "follow_up-referral_0_made": "on",
+            "exploration-suds_start": "0",
+        },
+    )
+    with translation.override(language):
+        for first, then in ((None, filled), (filled, None)):
+            light_fields._PARTS.clear()
+            for field in _fields(note, first):
+                light_field(field)  # builds the parts from `first`'s values
+            assert light_fields._PARTS, "nothing was cached"
+            checked = 0
+            for cached, full in zip(_fields(note, then), _fields(note, then), strict=True):
+                assert str(light_field(cached)) == _full(full), cached.html_name
+                checked += 1
+            assert checked > 50
+
+
+def test_static_parts_are_per_language(counselor: Any) -> None:
+    from django.utils import translation
+
+    from sessions.templatetags import light_fields
+
+    note = start_note(counselor)
+    light_fields._PARTS.clear()
+    with translation.override("en"):
+        english = [str(light_field(f)) for f in _fields(note, None)]
+    with translation.override("es"):
+        spanish = [str(light_field(f)) for f in _fields(note, None)]
+        assert spanish == [_full(f) for f in _fields(note, None)]
+    assert spanish != english
+
+
+def test_static_parts_follow_a_form_whose_fields_change_per_instance(counselor: Any) -> None:
+    """The means form's agitation scale depends on the modality (BARS 1-7 face to face, 0-10
+    otherwise): each set-up gets its own parts, never the other's options."""
+    from safety.forms import MeansForm
+    from sessions.templatetags import light_fields
+
+    note = start_note(counselor)
+    light_fields._PARTS.clear()
+    for modality in ("phone", "in_person", "phone", "in_person"):
+        cached = MeansForm(instance=note.means_safety, prefix="safety-means", modality=modality)
+        full = MeansForm(instance=note.means_safety, prefix="safety-means", modality=modality)
+        assert str(light_field(cached["agitation"])) == _full(full["agitation"]), modality
+    assert str(light_field(cached["agitation"])) != str(
+        light_field(
+            MeansForm(instance=note.means_safety, prefix="safety-means", modality="phone")[
+                "agitation"
+            ]
+        )
+    )
+
+
+def test_no_static_parts_for_querysets_or_the_clinics_resources(counselor: Any) -> None:
+    from sessions.templatetags import light_fields
+
+    note = start_note(counselor)
+    light_fields._PARTS.clear()
+    forms_ = note_forms(note=note)
+    for fs in forms_.values():
+        for form in fs:
+            for name in form.fields:
+                light_field(form[name])
+    names = {key[8] for key in light_fields._PARTS}
+    assert "header-started_at" in names
+    assert "header-answers_task" not in names  # a client's open tasks (a queryset)
+    assert "rapport-resources_given" not in names  # the clinic's directory
+
+
+def test_static_parts_of_a_localized_field_format_its_value_every_time() -> None:
+    """A `localize` field's widget is marked localized before its key is made: the parts
+    built by the first form serve the next one, whose widget is a fresh copy."""
+    from django.utils import translation
+
+    from sessions.templatetags import light_fields
+
+    class Amount(forms.Form):
+        amount = forms.DecimalField(localize=True, required=False)
+
+    light_fields._PARTS.clear()
+    with translation.override("es"):
+        for value in (Decimal("1234.5"), Decimal("7.25")):
+            cached, full = Amount(initial={"amount": value}), Amount(initial={"amount": value})
+            assert str(light_field(cached["amount"])) == _full(full["amount"])
+            assert str(light_widget(cached["amount"])) == str(full["amount"])
+        assert 'value="7,25"' in str(
+            light_field(Amount(initial={"amount": Decimal("7.25")})["amount"])
+        )

@@ -61,3 +61,35 @@ def test_my_work_links_each_draft_to_its_note_page(client, counselor):
     login(client, counselor)
     html = client.get(reverse("crisis_sessions:my_work")).content.decode()
     assert f'href="{note.get_absolute_url()}"' in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_read_takes_the_written_join_order_and_nothing_after_it_does(counselor, teammate):
+    """Outside a transaction (a page view) the 13-table read runs in its own, with
+    join_collapse_limit 1 for it alone: the next statement sees the server's setting again,
+    and the visibility rules are those of the plain read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    note = start_note(counselor)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        server_setting = cursor.fetchone()[0]
+    with CaptureQueriesContext(connection) as captured:
+        assert note_get_for_view(user=counselor, note_id=note.pk) == note
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert sql[:2] == ["BEGIN", "SET LOCAL join_collapse_limit = 1"], sql
+    assert "_explorationstage" in sql[2]
+    assert sql[-1] == "COMMIT"
+    assert not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        assert cursor.fetchone()[0] == server_setting
+    assert note_get_for_edit(user=counselor, note_id=note.pk) == note
+    with pytest.raises(Http404):
+        note_get_for_view(user=teammate, note_id=note.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        assert cursor.fetchone()[0] == server_setting

@@ -39,6 +39,23 @@ def test_end_and_sign_stops_the_clock_and_signs(counselor):
     assert signed.ended_at is not None
 
 
+def test_signing_plans_its_locked_read_in_the_written_join_order(counselor):
+    """The read after the lock joins the note's every stage row: planned as written (the
+    search through join orders was most of its time), the rules and hash unchanged."""
+    from django.test.utils import CaptureQueriesContext
+
+    note = _ready(counselor)
+    with CaptureQueriesContext(connection) as captured:
+        signed = note_sign(note=note, user=counselor)
+    assert signed.status == NoteStatus.SIGNED
+    assert signed.content_hash == note_content_hash(reload(note))
+    sql = [q["sql"] for q in captured.captured_queries]
+    if connection.vendor == "postgresql":
+        setting = sql.index("SET LOCAL join_collapse_limit = 1")
+        assert "_explorationstage" in sql[setting + 2]  # after the lock
+        assert not any("_explorationstage" in s for s in sql[:setting])
+
+
 def test_end_and_sign_refused_keeps_the_end_time(counselor):
     note = start_note(counselor)
     with pytest.raises(SignRefused) as refused:
