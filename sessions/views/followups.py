@@ -53,7 +53,8 @@ def note_tasks_context(
         if form is None:
             due = followup_default_due(note=note)
             form = FollowUpTaskForm(
-                counselors=followup_assignee_choices(user=user),
+                # The options show each name (display_name); a post reads whole rows.
+                counselors=followup_assignee_choices(user=user).only("id", "full_name", "username"),
                 initial={"due_at": due, "assigned_to": note.author_id},
                 prefix="followup",
             )

@@ -143,3 +143,21 @@ def test_my_work_query_count_does_not_grow_with_tasks(
         FollowUpTaskFactory(session__clinic=counselor.clinic, assigned_to=counselor)
     with django_assert_max_num_queries(len(ctx.captured_queries)):
         counselor_client.get(reverse("crisis_sessions:my_work"))
+
+
+def test_the_task_forms_assignee_list_reads_names_only_and_shows_every_counselor(
+    counselor_client, counselor, teammate
+):
+    """The note page's task form lists the clinic's active counselors by name; it reads the
+    names, not whole account rows (a post still reads the chosen one whole)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    note = NoteFactory.create(author=counselor)
+    with CaptureQueriesContext(connection) as captured:
+        page = counselor_client.get(reverse("crisis_sessions:note_detail", args=[note.pk]))
+    html = page.content.decode()
+    for person in (counselor, teammate):
+        assert f'<option value="{person.pk}"' in html and person.display_name in html
+    users = [q["sql"] for q in captured if 'ORDER BY "accounts_user"."full_name"' in q["sql"]]
+    assert users and all('"accounts_user"."password"' not in sql for sql in users), users
