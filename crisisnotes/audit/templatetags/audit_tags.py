@@ -58,6 +58,8 @@ def audit_event_rows(events: Iterable[tuple[AuditEvent, str]]) -> SafeString:
     """<tr> rows of (event, client label) pairs, times in the active (clinic's) time zone."""
     client_word = _escape(gettext("Client"))
     actor_urls: dict[int, str] = {}
+    # An action's label translated once a page (a lazy label is a gettext call per row).
+    action_words: dict[str, str] = {}
     # The client's access report link, reversed once: only the client's id changes.
     client_before, client_after = reverse("accounts:audit_client", args=[0]).rsplit("0", 1)
     client_before, client_after = _escape(client_before), _escape(client_after)
@@ -91,12 +93,15 @@ def audit_event_rows(events: Iterable[tuple[AuditEvent, str]]) -> SafeString:
             if event.client_id
             else ""
         )
+        action = action_words.get(event.action)
+        if action is None:
+            action = action_words[event.action] = _escape(event.get_action_display())
         rows.append(
             _ROW.format(
                 iso,
                 shown,
                 who,
-                _escape(event.get_action_display()),
+                action,
                 record,
                 client,
                 _escape(event.summary),
