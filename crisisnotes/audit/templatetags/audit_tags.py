@@ -4,13 +4,13 @@ A page shows 100 events with a dozen template nodes each (two `{% url %}`, two d
 defaults): through the template engine that was the larger half of the page's time, more than
 its queries (bench/README.md, issue 15). Built here in Python instead: the same markup as the
 template loop they replace (tests/audit/test_views.py renders both and compares), every value
-escaped as autoescape does (`_escape`, without format_html's per-call overhead)."""
+escaped as autoescape does (crisisnotes.html.autoescaped, without format_html's per-call
+overhead)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from html import escape as _html_escape
 from urllib.parse import quote
 
 from django import template
@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from crisisnotes.audit.models import AuditEvent
+from crisisnotes.html import autoescaped as _escape
 
 register = template.Library()
 
@@ -43,14 +44,6 @@ def _when(value: datetime) -> tuple[str, str]:
     local = timezone.localtime(value)
     day = f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
     return local.isoformat(), f"{day} {local.hour:02d}:{local.minute:02d}:{local.second:02d}"
-
-
-def _escape(value: object) -> str:
-    """What autoescape writes for a value: `conditional_escape` without its lazy-string wrapper
-    and SafeString per call (a page escapes ~900 values): a value with __html__ as it is, any
-    other through html.escape, as django.utils.html.escape does."""
-    html_method = getattr(value, "__html__", None)
-    return html_method() if html_method is not None else _html_escape(str(value))
 
 
 @register.simple_tag
