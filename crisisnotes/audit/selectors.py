@@ -57,10 +57,10 @@ def audit_event_list(
 def audit_event_search(*, user: User, filters: AuditFilters) -> QuerySet[AuditEvent]:
     """The clinic's events matching every given filter, newest first, with their actor.
 
-    The actors are fetched apart (prefetch_related: one query per page or CSV batch), not
-    joined: a page's 100 rows name a handful of people, and a join carried every column of the
-    user row into each row and built a user per row (2.7 ms of the page's 4.3 ms read,
-    bench/README.md)."""
+    The actors are fetched apart (prefetch_related: one query per CSV batch; the log page takes
+    them from its staff list instead, see `log_page`), not joined: 100 rows name a handful of
+    people, and a join carried every column of the user row into each row and built a user per
+    row (2.7 ms of the page's 4.3 ms read, bench/README.md)."""
     require_role(user, Role.CLINIC_ADMIN)
     events = AuditEvent.objects.filter(clinic=user.clinic).prefetch_related("actor")
     if filters.client_id is not None:
