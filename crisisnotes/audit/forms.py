@@ -70,6 +70,12 @@ class AuditFilterForm(forms.Form):
             select = isinstance(field.widget, forms.Select)
             field.widget.attrs.setdefault("class", "form-select" if select else "form-control")
 
+    @property
+    def staff(self) -> QuerySet[User]:
+        """The clinic's users the user filter lists, read once a request however many read it
+        (ShortListChoiceIterator keeps them on this queryset)."""
+        return self.fields["actor"].queryset  # type: ignore[attr-defined]
+
     def clean_client(self) -> int | None:
         """An alias (exact, else the only partial match) or a record number → the client's id."""
         text = (self.cleaned_data.get("client") or "").strip()

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models
 from django.http import HttpRequest
+from django.utils import timezone
 
 from crisisnotes.accounts.models import Clinic, User
 from crisisnotes.audit.models import CLIENT_MODEL, Action, AuditEvent
@@ -93,8 +94,9 @@ def audit_insert_sql(select_sql: str) -> str:
     actor_username, clinic_id, client_id, action, object_type, object_id, summary, ip_address,
     user_agent — in that order): the statement of `audit_record_from_select`, also usable as a
     common table expression of a larger PostgreSQL statement (the follow-up scan)."""
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
     return (
-        f"INSERT INTO {AuditEvent._meta.db_table} (created_at, actor_id, actor_username, "
+        f"INSERT INTO {table} (created_at, actor_id, actor_username, "
         "clinic_id, client_id, action, object_type, object_id, summary, ip_address, user_agent) "
         f"{select_sql}"
     )
@@ -129,6 +131,30 @@ def audit_record_for_clients(
         raise ValueError("object_ids must pair with client_ids")
     ip = client_ip(request) if request is not None else None
     agent = (request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:300]
+    if clients and connection.vendor == "postgresql":
+        # The same rows bulk_create writes, in one INSERT … SELECT over the ids as arrays:
+        # without a model instance and a value preparation per row, and without a transaction
+        # of its own around the one statement (2.5 → 1.1 ms for a page of 20 search results,
+        # bench/README.md). One time for all the rows: they are one event's.
+        return audit_record_from_select(
+            select_sql=(
+                "SELECT %s, %s, %s, %s, c.client_id, %s, %s, c.object_id, %s, %s::inet, %s "
+                "FROM unnest(%s::bigint[], %s::varchar[]) AS c(client_id, object_id)"
+            ),
+            params=[
+                timezone.now(),
+                actor.pk,
+                actor.get_username()[:150],
+                clinic.pk,
+                str(action),
+                object_type[:100],
+                summary[:300],
+                ip,
+                agent,
+                clients,
+                [str(object_id)[:64] for object_id in objects],
+            ],
+        )
     rows = [
         AuditEvent(
             action=action,

@@ -93,7 +93,9 @@ def _render_log(
     labels: dict[int, str] = {}
     if filters is not None:
         events = audit_event_search(user=user, filters=filters)
-        page = log_page(events=events, number_text=request.GET.get("page"))
+        page = log_page(
+            events=events, number_text=request.GET.get("page"), filters=filters, staff=form.staff
+        )
         labels = audit_client_labels(user=user, client_ids=(e.client_id for e in page.events))
         if summary:
             people = audit_people_summary(events=events)

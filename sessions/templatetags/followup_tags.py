@@ -14,7 +14,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from sessions.templatetags.review_tags import html_value, local_date
+from crisisnotes.html import autoescaped
+from sessions.templatetags.review_tags import local_date
 
 register = template.Library()
 
@@ -122,7 +123,7 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
     close_url = url_maker("crisis_sessions:followup_close")
     # Translated and escaped once per list, not once per task.
     words = {
-        name: html_value(text)
+        name: autoescaped(text)
         for name, text in (
             ("summary", _("Log an attempt or close")),
             ("log", _("Log attempt")),
@@ -133,7 +134,7 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
     overdue_mark = format_html(" <strong>{}</strong>", _("(overdue)"))
     method_due_words = _("%(method)s · due")
     method_due: dict[str, str] = {}
-    next_value = html_value(next_url)
+    next_value = autoescaped(next_url)
     items = []
     for task in tasks:
         overdue = task.due_at < now
@@ -141,17 +142,17 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
         if due is None:
             # blocktranslate's words, the method escaped
             due = method_due[task.method] = method_due_words % {
-                "method": html_value(task.get_method_display())
+                "method": autoescaped(task.get_method_display())
             }
         purpose = task.purpose
         if purpose:
-            purpose = f'<div class="small">{html_value(purpose)}</div>'
+            purpose = f'<div class="small">{autoescaped(purpose)}</div>'
         items.append(
             _ITEM.format(
                 "list-group-item-danger" if overdue else "",
                 int(task.pk),
                 note_url(task.session_id),
-                html_value(task.client.alias),
+                autoescaped(task.client.alias),
                 due,
                 local_date(task.due_at, "c"),
                 local_date(task.due_at, "Y-m-d H:i"),
@@ -171,4 +172,4 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
                 words["close"],
             )
         )
-    return mark_safe("".join(items))  # noqa: S308 — every value escaped by html_value
+    return mark_safe("".join(items))  # noqa: S308 — every value escaped by autoescaped

@@ -15,9 +15,9 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from crisisnotes.html import autoescaped
 from sessions.risk import risk_label
 from sessions.risk_trend import TrendPoint
-from sessions.templatetags.review_tags import html_value
 
 register = template.Library()
 
@@ -31,8 +31,8 @@ def _coord(value: float) -> str:
 
 
 def _html(markup: str, *values: Any) -> str:
-    """`format_html` for the plain values of these items (each escaped by `html_value`)."""
-    return markup.format(*(html_value(value) for value in values))
+    """`format_html` for the plain values of these items (each escaped by `autoescaped`)."""
+    return markup.format(*(autoescaped(value) for value in values))
 
 
 class _Words:
@@ -45,7 +45,7 @@ class _Words:
         self.imminent = _("%(date)s: imminent risk")
         self.suds_start = _("%(date)s: SUDS at start %(suds_start)s")
         self.suds_end = _("%(date)s: SUDS at end %(suds_end)s")
-        self.yes, self.no = html_value(_("Yes")), html_value(_("No"))
+        self.yes, self.no = autoescaped(_("Yes")), autoescaped(_("No"))
         self._labels: dict[str, str] = {}
 
     def label(self, level: str) -> str:
@@ -57,7 +57,7 @@ class _Words:
     @staticmethod
     def fill(message: str, **values: Any) -> str:
         """A blocktranslate's answer: its words as translated, each value escaped."""
-        return message % {name: html_value(value) for name, value in values.items()}
+        return message % {name: autoescaped(value) for name, value in values.items()}
 
 
 _CIRCLE = (
@@ -150,4 +150,4 @@ def risk_trend_items(trend: dict[str, Any], part: str) -> SafeString:
         ]
     else:
         raise ValueError(part)
-    return mark_safe("".join(items))  # noqa: S308 — every value escaped by html_value
+    return mark_safe("".join(items))  # noqa: S308 — every value escaped by autoescaped

@@ -16,8 +16,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from crisisnotes.html import autoescaped
 from sessions.templatetags.followup_tags import url_maker
-from sessions.templatetags.review_tags import html_value, local_date
+from sessions.templatetags.review_tags import local_date
 
 register = template.Library()
 
@@ -50,17 +51,17 @@ def my_note_items(notes: Iterable[Any], kind: str) -> SafeString:
     for note in notes:
         modality = modalities.get(note.modality)
         if modality is None:
-            modality = modalities[note.modality] = html_value(note.get_modality_display())
+            modality = modalities[note.modality] = autoescaped(note.get_modality_display())
         if kind == "draft":
             # blocktranslate's words, each value escaped
             words = started_words % {
                 "modality": modality,
-                "started_at": html_value(local_date(note.started_at, "Y-m-d H:i")),
+                "started_at": autoescaped(local_date(note.started_at, "Y-m-d H:i")),
             }
             items.append(
                 _DRAFT.format(
                     note_url(note.pk),
-                    html_value(note.client.alias),
+                    autoescaped(note.client.alias),
                     returned if note.returned else "",
                     words,
                 )
@@ -68,12 +69,12 @@ def my_note_items(notes: Iterable[Any], kind: str) -> SafeString:
         else:
             words = signed_words % {
                 "modality": modality,
-                "signed_at": html_value(local_date(note.signed_at, "Y-m-d H:i")),
+                "signed_at": autoescaped(local_date(note.signed_at, "Y-m-d H:i")),
             }
             reason = note.cosign_required_reason
             if reason:
-                reason = f' · <span class="text-body-secondary">{html_value(reason)}</span>'
+                reason = f' · <span class="text-body-secondary">{autoescaped(reason)}</span>'
             items.append(
-                _AWAITING.format(note_url(note.pk), html_value(note.client.alias), words, reason)
+                _AWAITING.format(note_url(note.pk), autoescaped(note.client.alias), words, reason)
             )
-    return mark_safe("".join(items))  # noqa: S308 — every value escaped by html_value
+    return mark_safe("".join(items))  # noqa: S308 — every value escaped by autoescaped

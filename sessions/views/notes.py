@@ -383,21 +383,24 @@ def _autosave_json(request: AuthedRequest, note_id: int) -> HttpResponse:
     version conflict or once the note left draft ("locked"), 400 with field errors, 403 for
     someone else's note. A partial save (`stages`) writes only the stages it names."""
     user = request.user
-    # The row only: note_autosave locks and re-reads the note with its stages anyway.
-    note = note_get_visible(user=user, note_id=note_id)
-    if note.author_id != user.pk:
-        return JsonResponse(
-            {"error": "forbidden", "message": _("Only the author edits a draft.")}, status=403
-        )
     stages = _posted_stages(request)
     try:
+        # By id: note_autosave locks the author's own note and reads it under the lock, so no
+        # read of it comes first; anyone else's note is refused there, before anything is read.
         note = note_autosave(
-            note=note,
+            note=note_id,
             user=user,
             base_version=_base_version(request),
             data=request.POST,
             request=request,
             stages=stages,
+        )
+    except PermissionDenied:
+        # Not the user's note: 404 when they may not see it at all, 403 when they may.
+        if note_get_visible(user=user, note_id=note_id).author_id == user.pk:
+            raise
+        return JsonResponse(
+            {"error": "forbidden", "message": _("Only the author edits a draft.")}, status=403
         )
     except NoteConflict as conflict:
         return JsonResponse(

@@ -60,3 +60,50 @@ def test_object_ids_must_pair_with_clients(counselor, clinic):
             object_ids=[1],
             summary="",
         )
+
+
+def test_the_one_statement_writes_what_the_portable_path_writes(counselor, clinic, rf, monkeypatch):
+    """On PostgreSQL the rows go in as one INSERT … SELECT over arrays; elsewhere bulk_create
+    writes them. Same rows, column for column (the time aside), in the same order."""
+    from django.db import connection
+
+    clients = [ClientFactory(clinic=clinic, created_by=counselor) for _ in range(3)]
+    request = rf.get("/", REMOTE_ADDR="10.9.8.7", HTTP_USER_AGENT="Agent <x> " + "a" * 400)
+    columns = [
+        "actor_id",
+        "actor_username",
+        "clinic_id",
+        "client_id",
+        "action",
+        "object_type",
+        "object_id",
+        "summary",
+        "ip_address",
+        "user_agent",
+    ]
+
+    def write(summary, with_request):
+        audit_record_for_clients(
+            action=Action.EXPORT,
+            actor=counselor,
+            clinic=clinic,
+            request=request if with_request else None,
+            client_ids=[c.pk for c in clients],
+            object_ids=[f"note-{i}" * 20 for i in range(3)],
+            object_type="crisis_sessions.crisissession",
+            summary=summary,
+        )
+        rows = AuditEvent.objects.filter(summary__startswith=summary[:20]).order_by(
+            "-created_at", "-id"
+        )
+        return [tuple(row[c] for c in columns if c != "summary") for row in rows.values(*columns)]
+
+    for with_request in (True, False):
+        if connection.vendor == "postgresql":
+            one_statement = write(f"S{with_request} one " + "s" * 300, with_request)
+        monkeypatch.setattr(connection, "vendor", "portable")
+        portable = write(f"S{with_request} orm " + "s" * 300, with_request)
+        monkeypatch.undo()
+        if connection.vendor == "postgresql":
+            assert one_statement == portable
+        assert len(portable) == 3 and portable[0][3] == clients[-1].pk

@@ -219,6 +219,25 @@ def test_query_count_does_not_grow_with_the_log(
         assert len(_csv(response)) >= 2 * size
 
 
+def test_each_row_names_its_actor_from_the_staff_list_or_else_from_one_more_query(
+    admin_client_, counselor, teammate, outsider, clinic, harbour_client
+):
+    # The rows take their actors from the user filter's list of the clinic's staff (read once
+    # for both); an actor outside it still gets a name, in one query for all such actors.
+    for actor in (counselor, teammate, outsider):
+        audit_record(action=Action.VIEW, actor=actor, clinic=clinic, obj=harbour_client)
+    with CaptureQueriesContext(connection) as ctx:
+        page = admin_client_.get(reverse("accounts:audit_log"))
+    html = page.content.decode()
+    for actor in (counselor, teammate, outsider):
+        assert f">{actor.display_name}</a> <span" in html
+    staff_reads = [q for q in ctx.captured_queries if 'FROM "accounts_user"' in q["sql"]]
+    assert len(staff_reads) == 3  # the signed-in user, the clinic's staff, the outsider
+    with CaptureQueriesContext(connection) as ctx:
+        admin_client_.get(reverse("accounts:audit_log"), {"action": "update"})
+    assert len([q for q in ctx.captured_queries if 'FROM "accounts_user"' in q["sql"]]) == 2
+
+
 def test_the_user_filter_reads_the_clinic_staff_without_a_server_side_cursor(
     admin_client_, counselor
 ):

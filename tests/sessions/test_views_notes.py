@@ -114,12 +114,19 @@ def test_partial_autosave_builds_and_saves_only_the_posted_stages(
         for k, v in form_data(note, **{"exploration-precipitating_event": "Eviction"}).items()
         if k.startswith("exploration-")
     }
-    with django_assert_max_num_queries(11) as captured:  # no resources read for rapport's form
+    with django_assert_max_num_queries(10) as captured:  # no resources read for rapport's form
         response = counselor_client.post(_url("note_save", note), data, HTTP_X_AUTOSAVE="1")
     assert response.status_code == 200, response.content
     # The locked re-read joins the posted stage's row only (each joined table costs planning).
     reads = [q["sql"] for q in captured.captured_queries if "_explorationstage" in q["sql"]]
     assert reads and not [sql for sql in reads if "_rapportstage" in sql]
+    # The header was not posted: the note's row gets its new version, its header untouched.
+    (bump,) = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('UPDATE "crisis_sessions_crisissession"')
+    ]
+    assert '"version"' in bump and '"modality"' not in bump
     assert response.json()["version"] == 3
     assert set(response.json()["stages"]) == {"exploration"}
     assert response.json()["stages"]["exploration"]["completion"] == "in_progress"
@@ -131,16 +138,17 @@ def test_partial_autosave_builds_and_saves_only_the_posted_stages(
 def test_autosave_query_count_is_fixed_and_does_not_grow_with_the_note(
     counselor_client, counselor, django_assert_max_num_queries
 ):
-    """Session, user, clinic; the note's visibility; BEGIN, the row lock, the re-read with
-    the stages, the resources the rapport stage offers; one UPDATE per changed stage row and
-    the note's; the audit row; COMMIT. No database round trip validates a CHECK (the 0-10
-    scales are checked in Python) and nothing is read for the page (quick notes, addenda)."""
+    """Session, user, clinic; BEGIN, the row lock (which checks the author: no read of the note
+    comes first), the re-read with the stages, the resources the rapport stage offers; one
+    UPDATE per changed stage row and the note's; the audit row; COMMIT. No database round trip
+    validates a CHECK (the 0-10 scales are checked in Python) and nothing is read for the page
+    (quick notes, addenda)."""
     note = start_note(counselor)
     url = _url("note_save", note)
 
     def save(text):
         data = form_data(note, **{"exploration-precipitating_event": text})
-        with django_assert_max_num_queries(12):  # 24 before (issue 15)
+        with django_assert_max_num_queries(11):  # 24 before (issue 15)
             response = counselor_client.post(url, data, HTTP_X_AUTOSAVE="1")
         assert response.status_code == 200, response.content
         return response.json()["version"]
@@ -173,6 +181,41 @@ def test_scripts_hold_no_copy_of_the_servers_labels_and_hints(script):
         "Nothing missing",
     ):
         assert text not in source, f"{script} holds a copy of {text!r}"
+
+
+@pytest.mark.usefixtures("only_session_rules")
+def test_autosave_into_a_note_not_ones_own_is_refused_as_before_with_nothing_locked(
+    client, counselor, teammate, outsider
+):
+    """The autosave reads no note before its lock, which takes the author's own note only:
+    anyone else's note is still a 403 where they may read it (a signed note of the clinic) and
+    a 404 where they may not (a colleague's draft, another clinic), and nothing is written."""
+    draft, signed = start_note(counselor), _signed(counselor)
+    login(client, teammate)
+    data = form_data(draft, **{"exploration-precipitating_event": "Not mine"})
+    response = client.post(_url("note_save", signed), data, HTTP_X_AUTOSAVE="1")
+    assert response.status_code == 403
+    assert response.json()["error"] == "forbidden"
+    assert client.post(_url("note_save", draft), data, HTTP_X_AUTOSAVE="1").status_code == 404
+    login(client, outsider)
+    for note in (draft, signed):
+        assert client.post(_url("note_save", note), data, HTTP_X_AUTOSAVE="1").status_code == 404
+    assert reload(draft).version == 1
+    assert reload(draft).exploration.precipitating_event == ""
+    assert not AuditEvent.objects.filter(action=Action.UPDATE, actor=teammate).exists()
+    assert not AuditEvent.objects.filter(action=Action.UPDATE, actor=outsider).exists()
+
+
+def test_autosave_by_id_checks_the_author_on_the_locked_row(counselor, teammate):
+    from django.core.exceptions import PermissionDenied
+
+    note = start_note(counselor)
+    data = form_data(note, **{"exploration-precipitating_event": "Handed over?"})
+    with pytest.raises(PermissionDenied):
+        note_autosave(note=note.pk, user=teammate, base_version=1, data=data)
+    saved = note_autosave(note=note.pk, user=counselor, base_version=1, data=data)
+    assert saved.version == 2 and saved.author == counselor
+    assert reload(note).exploration.precipitating_event == "Handed over?"
 
 
 def test_autosave_conflict_answers_409_and_saves_nothing(counselor_client, counselor):
