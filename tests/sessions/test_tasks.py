@@ -41,6 +41,10 @@ def _succeeded(worker: Worker, name: str) -> int:
     )
 
 
+def _files(folder) -> int:
+    return len(list(folder.iterdir())) if folder.exists() else 0
+
+
 def _task_due(counselor, due_in: timedelta):
     return FollowUpTaskFactory(
         session__clinic=counselor.clinic,
@@ -69,6 +73,11 @@ def test_concurrent_scans_in_a_real_worker_alert_exactly_once(counselor, supervi
         for _ in range(3):
             followups_scan.delay()
         wait_until(lambda: _succeeded(worker, "followups.scan") >= 7, worker, "three more scans")
+        # The e-mails go out in tasks of their own after each scan's commit: wait for them
+        # before the worker stops (it was stopped with some still queued on a loaded machine).
+        wait_until(lambda: _files(mail_dir) >= 4, worker, "four e-mails")
+        wait_until(lambda: _succeeded(worker, "mail.send_batch") >= 1, worker, "the batches")
+        time.sleep(1)  # anything sent twice would be written by now
     assert FollowUpAlert.objects.filter(task=soon, kind="escalation").count() == 1
     assert Notification.objects.filter(recipient=counselor).count() == 2
     assert Notification.objects.filter(recipient=supervisor).count() == 2
