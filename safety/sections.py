@@ -49,7 +49,11 @@ from safety.models import (
     SafetyScreen,
     SupervisorNotification,
 )
-from safety.selectors import disclosure_list_for_client, plan_current, plan_in_force
+from safety.selectors import (
+    disclosure_recent_for_client,
+    plan_current_summary,
+    plan_in_force,
+)
 from safety.services import note_risk_refresh, supervisor_notification_answer
 from sessions import registry
 from sessions.models import Client, ConsultReply, CrisisSession
@@ -295,11 +299,11 @@ def _labels(groups: list[Any], codes: list[str]) -> list[str]:
 
 
 def _plan_panel(client: Client, user: Any) -> dict[str, Any]:
-    return {"client": client, "plan": plan_current(client=client)}
+    return {"client": client, "plan": plan_current_summary(client=client)}
 
 
 def _disclosures_panel(client: Client, user: Any) -> dict[str, Any]:
-    return {"client": client, "disclosures": list(disclosure_list_for_client(client=client)[:5])}
+    return {"client": client, "disclosures": disclosure_recent_for_client(client=client, limit=5)}
 
 
 CLIENT_PANELS = [

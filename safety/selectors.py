@@ -59,6 +59,16 @@ def plan_current(*, client: Client) -> SafetyPlanVersion | None:
     return plan_version_list(client=client).first()
 
 
+def plan_current_summary(*, client: Client) -> SafetyPlanVersion | None:
+    """plan_current for the client page's panel: only what it shows (number, date, whether
+    active, which reads the steps), without the author and session plan_current joins in."""
+    return (
+        SafetyPlanVersion.objects.filter(client=client)
+        .only("client_id", "number", "created_at", "steps")
+        .first()
+    )
+
+
 def plan_version_get(*, user: User, client_id: int, number: int) -> SafetyPlanVersion:
     client = client_get(user=user, client_id=client_id)
     return get_object_or_404(plan_version_list(client=client), number=number)
@@ -96,6 +106,17 @@ def disclosure_list_for_client(
         end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
         disclosures = disclosures.filter(disclosed_at__lt=end)
     return disclosures.order_by("-disclosed_at", "-id")
+
+
+def disclosure_recent_for_client(*, client: Client, limit: int) -> list[Disclosure]:
+    """The client's `limit` newest disclosures for the client page's panel: only what it shows
+    (date, type, recipient), without the author and session disclosure_list_for_client joins
+    in (their ~100 columns were most of the panel's time, rows or none)."""
+    return list(
+        disclosure_list_for_client(client=client)
+        .select_related(None)
+        .only("disclosed_at", "type", "recipient")[:limit]
+    )
 
 
 def disclosure_session_choices(*, user: User, client: Client) -> QuerySet[CrisisSession]:

@@ -71,6 +71,8 @@ def client_addenda(*, user: User, client: Client) -> QuerySet[Addendum]:
     return (
         Addendum.objects.filter(session__client=client, session__clinic=user.clinic)
         .select_related("session")
+        # What the client page's list shows: not every column of each addendum's note.
+        .only("session__started_at", "kind", "text", "author_name", "created_at")
         .order_by("-created_at", "-id")
     )
 
@@ -80,5 +82,8 @@ def client_open_followups(*, user: User, client: Client) -> QuerySet[FollowUpTas
     return (
         FollowUpTask.objects.filter(client=client, clinic=user.clinic, closed_at__isnull=True)
         .select_related("assigned_to")
+        # What the client page's list shows (the assignee's display_name): not every column of
+        # the task and its assignee.
+        .only("method", "due_at", "assigned_to__full_name", "assigned_to__username")
         .order_by("due_at", "id")
     )

@@ -31,9 +31,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     Case,
     Count,
@@ -90,25 +93,59 @@ LOAD_SESSION_LISTS = {
     ),
 }
 
-AFTER_HOURS_Q = (
-    Q(local_hour__lt=BUSINESS_START) | Q(local_hour__gte=BUSINESS_END) | Q(local_weekday__gte=6)
-)
-OVERNIGHT_Q = Q(local_hour__gte=OVERNIGHT_START) | Q(local_hour__lt=OVERNIGHT_END)
+# As lists of hours: `hour IN (...)` converts a row's start to local time once, where `hour < 9
+# OR hour >= 17` did it once per comparison (PostgreSQL does not share the repeated
+# expression), and the conversion in a named time zone was most of the load read's time.
+AFTER_HOURS = [h for h in range(24) if not BUSINESS_START <= h < BUSINESS_END]
+OVERNIGHT = [h for h in range(24) if h >= OVERNIGHT_START or h < OVERNIGHT_END]
+AFTER_HOURS_Q = Q(local_hour__in=AFTER_HOURS) | Q(local_weekday__gte=6)
+OVERNIGHT_Q = Q(local_hour__in=OVERNIGHT)
 SIGNED_Q = Q(
     status__in=[NoteStatus.SIGNED, NoteStatus.AWAITING_COSIGN],
     signed_at__isnull=False,
     ended_at__isnull=False,
 )
 RETURNED_Q = Q(was_returned=True)
-REVIEWED_Q = ~Q(cosign_required_reason="") | RETURNED_Q
+REASON_Q = ~Q(cosign_required_reason="")  # a co-signature was required (so asked for)
+REVIEWED_Q = REASON_Q | RETURNED_Q
+
+
+def is_reviewed(*, reason: bool, returned: bool) -> bool:
+    """REVIEWED_Q of a row whose REASON_Q and RETURNED_Q are known (team_load reads the
+    returned flag once, where REVIEWED_Q and RETURNED_Q side by side probed the review comments
+    twice per row; tests/sessions/test_load.py checks the two agree)."""
+    return reason or returned
+
+
+class _DatePartMixin:
+    """ExtractHour / ExtractIsoWeekDay through date_part on PostgreSQL: the same number, as a
+    float8 rather than the numeric EXTRACT answers since PostgreSQL 14, which the comparisons of
+    AFTER_HOURS_Q and OVERNIGHT_Q then make on each of the period's rows (EXPLAIN ANALYZE on
+    the bench: the two flags 0.7 -> 0.45 ms in UTC, 1.5 -> 1.3 ms in America/New_York)."""
+
+    part: str
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = self.as_sql(compiler, connection, **extra)  # type: ignore[attr-defined]
+        prefix = f"EXTRACT({self.part.upper()} FROM "
+        assert sql.startswith(prefix) and sql.endswith(")"), sql
+        return f"date_part('{self.part}', {sql[len(prefix) : -1]})", params
+
+
+class _LocalHour(_DatePartMixin, ExtractHour):
+    part = "hour"
+
+
+class _LocalIsoWeekDay(_DatePartMixin, ExtractIsoWeekDay):
+    part = "isodow"
 
 
 def _annotated(notes: QuerySet[CrisisSession]) -> QuerySet[CrisisSession]:
     """Local start hour and ISO weekday (in the active time zone), and whether the note was ever
     returned (review comments are written only by a return)."""
     return notes.annotate(
-        local_hour=ExtractHour("started_at"),
-        local_weekday=ExtractIsoWeekDay("started_at"),
+        local_hour=_LocalHour("started_at"),
+        local_weekday=_LocalIsoWeekDay("started_at"),
         was_returned=Exists(ReviewComment.objects.filter(session=OuterRef("pk"))),
     )
 
@@ -121,6 +158,14 @@ def _period_notes(user: User, since: datetime) -> QuerySet[CrisisSession]:
 
 def _is_high(screen: str, clinician: str, imminent: bool) -> bool:
     return is_high_risk(clinician=clinician, screen=screen, imminent=imminent)
+
+
+def _reviewed(reason: bool, returned: bool) -> bool:
+    return is_reviewed(reason=reason, returned=returned)
+
+
+def _local_day(micros: int) -> str:
+    return timezone.localtime(from_micros(micros)).strftime("%a %d %b %H:%M")
 
 
 def _median(seconds: list[float]) -> timedelta | None:
@@ -141,40 +186,55 @@ class _Epoch(Func):
         return self.output_field.get_db_converters(connection)
 
 
-class _TimestampEpoch(_Epoch):
-    """_Epoch of a timestamp through date_part, which answers a float8 directly: EXTRACT
-    answers a numeric (PostgreSQL 14+), and its arithmetic and cast for each of the period's
-    rows were a tenth of the read (EXPLAIN ANALYZE on the bench: 4.0 -> 3.7 ms). The same
-    number: a timestamp is a whole number of microseconds, which both divide by a million and
-    round to the nearest float8."""
+class _Micros(Func):
+    """Microseconds since 1970 of a timestamp, as a bigint: exact (a float8 of the epoch holds
+    a timestamp to well under a microsecond, so rounding it back is the timestamp itself), and
+    an integer Python compares and subtracts without building a datetime per row."""
 
-    template = "date_part('epoch', %(expressions)s)"
+    template = "(date_part('epoch', %(expressions)s) * 1000000)::bigint"  # the cast rounds
+    output_field = BigIntegerField()
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        # int8 already arrives as an int: no int() of every row.
+        return self.output_field.get_db_converters(connection)
 
 
-@dataclass(frozen=True)
-class Contact:
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SHIFT_GAP_US = SHIFT_GAP_HOURS * 3600 * 1_000_000
+
+
+def to_micros(moment: datetime) -> int:
+    """A datetime as _Micros gives it."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+class Contact(NamedTuple):
     pk: int
-    started_at: datetime
+    started_us: int  # microseconds since 1970 (to_micros)
     high: bool
-    imminent: bool
 
 
-def high_risk_runs(contacts: Iterable[Contact]) -> list[list[Contact]]:
+def high_risk_runs(contacts: Iterable[tuple[int, int, bool]]) -> list[list[tuple[int, int, bool]]]:
     """Runs of RUN_MIN or more consecutive high-risk contacts within a shift, from one
-    counselor's contacts in start order."""
-    runs: list[list[Contact]] = []
-    current: list[Contact] = []
-    previous: Contact | None = None
-    gap = timedelta(hours=SHIFT_GAP_HOURS)
+    counselor's contacts in start order, each a Contact (or a plain (pk, started_us, high)
+    tuple: team_load passes its rows' columns as they come)."""
+    runs: list[list[tuple[int, int, bool]]] = []
+    current: list[tuple[int, int, bool]] = []
+    previous: int | None = None
     for contact in contacts:
-        new_shift = previous is not None and contact.started_at - previous.started_at > gap
-        if new_shift or not contact.high:
+        _pk, started, high = contact
+        new_shift = previous is not None and started - previous > SHIFT_GAP_US
+        if new_shift or not high:
             if len(current) >= RUN_MIN:
                 runs.append(current)
             current = []
-        if contact.high:
+        if high:
             current.append(contact)
-        previous = contact
+        previous = started
     if len(current) >= RUN_MIN:
         runs.append(current)
     return runs
@@ -245,27 +305,14 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
             ("is_high", high_risk_q()),
             ("is_after_hours", AFTER_HOURS_Q),
             ("is_overnight", OVERNIGHT_Q),
-            ("is_reviewed", REVIEWED_Q),
+            ("has_reason", REASON_Q),
             ("is_returned", RETURNED_Q),
         )
     }
-    contacts: dict[int, list[Contact]] = defaultdict(list)
-    to_sign: dict[int, list[float]] = defaultdict(list)
-    for (
-        pk,
-        author_id,
-        started,
-        seconds_to_sign,
-        imminent,
-        high,
-        after_hours,
-        overnight,
-        reviewed,
-        returned,
-    ) in (
+    period = (
         _annotated(_period_notes(user, since).filter(author_id__in=rows))
         .annotate(
-            started_epoch=_TimestampEpoch(F("started_at")),
+            started_us=_Micros(F("started_at")),
             seconds_to_sign=_Epoch(
                 Case(
                     When(SIGNED_Q, then=F("signed_at") - F("ended_at")),
@@ -276,31 +323,54 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
             **flags,
         )
         .order_by("author_id", "started_at", "id")
-        .values_list("pk", "author_id", "started_epoch", "seconds_to_sign", "imminent", *flags)
-    ):
-        row = rows[author_id]
-        row.contacts += 1
-        row.after_hours += after_hours
-        row.overnight += overnight
-        row.reviewed += reviewed
-        row.returned += returned
-        contacts[author_id].append(
-            Contact(pk, datetime.fromtimestamp(started, UTC), high, imminent)
+        .values_list(
+            "author_id",
+            "pk",
+            "started_us",
+            "is_high",
+            "seconds_to_sign",
+            "imminent",
+            "is_after_hours",
+            "is_overnight",
+            "has_reason",
+            "is_returned",
         )
-        if seconds_to_sign is not None:
-            to_sign[author_id].append(seconds_to_sign)
-    recent = now - timedelta(days=DEBRIEF_DAYS)
-    for author_id, row in rows.items():
-        runs = high_risk_runs(contacts[author_id])
+    )
+    recent = to_micros(now - timedelta(days=DEBRIEF_DAYS))
+    debriefs: dict[int, list[DebriefPrompt]] = defaultdict(list)
+    # The rows come in author order: each counselor's are taken as columns (zip(*...) does
+    # it in C), counted by sum() of their flags, and the runs found on the (pk, start, high)
+    # columns as they are. A datetime is made only for what a debrief prompt shows.
+    for author_id, group in groupby(period, key=itemgetter(0)):
+        (
+            _authors,
+            pks,
+            starts,
+            highs,
+            to_sign,
+            imminents,
+            after_hours,
+            overnight,
+            reasons,
+            returned,
+        ) = zip(*group, strict=True)
+        row = rows[author_id]
+        row.contacts = len(pks)
+        row.after_hours = sum(after_hours)
+        row.overnight = sum(overnight)
+        row.reviewed = sum(map(_reviewed, reasons, returned))
+        row.returned = sum(returned)
+        seconds = [s for s in to_sign if s is not None]
+        row.signed = len(seconds)
+        row.median_to_sign = _median(seconds)
+        runs = high_risk_runs(zip(pks, starts, highs, strict=True))
         row.runs = len(runs)
         row.longest_run = max((len(r) for r in runs), default=0)
-        row.signed = len(to_sign[author_id])
-        row.median_to_sign = _median(to_sign[author_id])
         name = row.counselor.display_name
         for run in runs:
-            if run[-1].started_at >= recent:
-                day = timezone.localtime(run[0].started_at).strftime("%a %d %b %H:%M")
-                result.debriefs.append(
+            if run[-1][1] >= recent:
+                day = _local_day(run[0][1])
+                debriefs[author_id].append(
                     DebriefPrompt(
                         counselor=row.counselor,
                         kind="run",
@@ -310,17 +380,19 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
                         % {"count": len(run), "name": name, "day": day},
                     )
                 )
-        for contact in contacts[author_id]:
-            if contact.imminent and contact.started_at >= recent:
-                day = timezone.localtime(contact.started_at).strftime("%a %d %b %H:%M")
-                result.debriefs.append(
+        for pk, started, imminent in zip(pks, starts, imminents, strict=True):
+            if imminent and started >= recent:
+                debriefs[author_id].append(
                     DebriefPrompt(
                         counselor=row.counselor,
                         kind="imminent",
-                        reason=_("an imminent-risk contact (%(day)s)") % {"day": day},
-                        note_id=contact.pk,
+                        reason=_("an imminent-risk contact (%(day)s)")
+                        % {"day": _local_day(started)},
+                        note_id=pk,
                     )
                 )
+    for author_id in rows:  # the prompts in the counselors' order
+        result.debriefs.extend(debriefs[author_id])
 
     for overdue in (
         FollowUpTask.objects.filter(
@@ -354,9 +426,9 @@ def team_load_session_list(
             "author_id", "started_at", "id"
         ).values_list("pk", "author_id", "started_at", "screen_risk", "clinician_risk", "imminent"):
             contacts[author_id].append(
-                Contact(pk, started, _is_high(screen, clinician, imminent), imminent)
+                Contact(pk, to_micros(started), _is_high(screen, clinician, imminent))
             )
-        in_runs = [c.pk for cs in contacts.values() for run in high_risk_runs(cs) for c in run]
+        in_runs = [c[0] for cs in contacts.values() for run in high_risk_runs(cs) for c in run]
         notes = notes.filter(pk__in=in_runs)
     else:
         notes = notes.filter(

@@ -470,6 +470,39 @@ def test_client_page_shows_the_plan_and_disclosure_panels(
     assert 'id="client-disclosures"' in html and "Harbour Police Department" in html
 
 
+def test_client_panels_read_only_what_they_show_and_render_as_before(
+    counselor: User, django_assert_num_queries: Any
+) -> None:
+    """The client page's plan and disclosure panels read only the fields they show
+    (plan_current_summary, disclosure_recent_for_client): the same HTML as from the full rows
+    (plan_current, disclosure_list_for_client), an active and an incomplete plan, several
+    disclosures, and no deferred field loaded afterwards (one query per panel)."""
+    from django.template.loader import render_to_string
+
+    from safety.sections import CLIENT_PANELS
+    from safety.selectors import disclosure_list_for_client, plan_current
+
+    note = start_note(counselor)
+    for _ in range(7):
+        a_disclosure(note)
+    client = note.client
+    incomplete: dict[str, Any] = {next(iter(full_steps(client))): []}
+    for changes, state in (({}, "Active"), (incomplete, "Not active")):
+        plan_for(client, counselor, **changes)
+        before = {
+            "safety_plan": {"client": client, "plan": plan_current(client=client)},
+            "disclosures": {
+                "client": client,
+                "disclosures": list(disclosure_list_for_client(client=client)[:5]),
+            },
+        }
+        for panel in CLIENT_PANELS:
+            with django_assert_num_queries(1):
+                html = render_to_string(panel.template_name, panel.context(client, counselor))
+            assert html == render_to_string(panel.template_name, before[panel.key])
+            assert state in html or panel.key == "disclosures"
+
+
 # --- audit --------------------------------------------------------------------------------------
 
 

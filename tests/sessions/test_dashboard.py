@@ -263,6 +263,20 @@ def test_dashboard_marks_drafts_in_progress_and_links_what_the_supervisor_can_op
         assert f'href="{own_url}"' in rows[own.client.alias]
         assert "In progress" not in rows[own.client.alias]
         assert client.get(own_url).status_code == 200
+        # The rows read only DASHBOARD_HIGH_RISK_FIELDS: no field of a note, client, author or
+        # team is loaded afterwards, one row at a time.
+        with CaptureQueriesContext(connection) as queries:
+            again = client.get(reverse("crisis_sessions:dashboard")).content.decode()
+        assert _high_risk_rows(again) == rows
+        tables = ("crisis_sessions_crisissession", "crisis_sessions_client", "accounts_team")
+        one_row = [q["sql"] for q in queries if "LIMIT 21" in q["sql"]]
+        assert not [sql for sql in one_row if any(f'FROM "{t}"' in sql for t in tables)]
+        # (the request's own user is read once per request, by the middleware)
+        assert not [
+            sql
+            for sql in one_row
+            if 'FROM "accounts_user"' in sql and f'"id" = {supervisor.pk} LIMIT' not in sql
+        ]
 
 
 def test_team_list_marks_drafts_in_progress(client, supervisor, seeded):

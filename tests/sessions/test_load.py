@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from sessions.models import FollowUpTask
 from sessions.models.followups import FollowUpMethod
-from sessions.selectors.load import Contact, high_risk_runs
+from sessions.selectors.load import Contact, high_risk_runs, to_micros
 from tests.conftest import login
 from tests.factories import NoteFactory, TeamFactory, UserFactory
 
@@ -220,7 +220,7 @@ def test_dashboard_query_count_does_not_grow_with_the_data(
 
 def _contacts(*spec):
     return [
-        Contact(pk=i, started_at=at(11, 1, 0) + timedelta(hours=h), high=high, imminent=False)
+        Contact(pk=i, started_us=to_micros(at(11, 1, 0) + timedelta(hours=h)), high=high)
         for i, (h, high) in enumerate(spec)
     ]
 
@@ -228,7 +228,7 @@ def _contacts(*spec):
 def test_runs_need_three_in_a_row_within_a_shift():
     assert high_risk_runs(_contacts((0, True), (1, True))) == []
     run = high_risk_runs(_contacts((0, True), (1, True), (2, True), (3, False), (4, True)))
-    assert [c.pk for r in run for c in r] == [0, 1, 2]
+    assert [c[0] for r in run for c in r] == [0, 1, 2]
     # 9 hours between starts opens a new shift: the run is broken.
     assert high_risk_runs(_contacts((0, True), (1, True), (10, True))) == []
     # Exactly 8 hours is still the same shift.
@@ -280,3 +280,41 @@ def test_load_rows_are_the_markup_of_the_template_loop_they_replace(supervisor, 
             assert ("1,234" in expected) is grouped
             items = team_load_rows(rows, urls["sessions_url"], urls["followups_url"])
             assert "    " + items + "\n" == expected
+
+
+def test_is_reviewed_is_reviewed_q_on_the_two_flags_team_load_reads(counselor):
+    """team_load reads REASON_Q and RETURNED_Q and combines them with is_reviewed (one probe of
+    the review comments per row): on every combination of the two, that must be REVIEWED_Q,
+    the condition of the "reviewed" list behind the count."""
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    from sessions.models import CrisisSession
+    from sessions.selectors.load import (
+        REASON_Q,
+        RETURNED_Q,
+        REVIEWED_Q,
+        _annotated,
+        is_reviewed,
+    )
+
+    plain = _signed(counselor, at(11, 2, 10))
+    returned = _signed(counselor, at(11, 3, 10), returned=True)
+    # A draft back with its author (drafts may change): its reason cleared, its comment kept.
+    comment_only = NoteFactory.create(author=counselor, started_at=at(11, 4, 10), returned=True)
+    reason_only = _signed(counselor, at(11, 5, 10), awaiting_cosign=True)
+    CrisisSession.objects.filter(pk=comment_only.pk).update(cosign_required_reason="")
+    notes = _annotated(CrisisSession.objects.all()).annotate(
+        has_reason=ExpressionWrapper(REASON_Q, output_field=BooleanField()),
+        is_returned=ExpressionWrapper(RETURNED_Q, output_field=BooleanField()),
+        is_reviewed=ExpressionWrapper(REVIEWED_Q, output_field=BooleanField()),
+    )
+    rows = {
+        pk: (reason, returned_, reviewed)
+        for pk, reason, returned_, reviewed in notes.values_list(
+            "pk", "has_reason", "is_returned", "is_reviewed"
+        )
+    }
+    combos = {rows[n.pk][:2] for n in (plain, returned, comment_only, reason_only)}
+    assert combos == {(False, False), (True, True), (False, True), (True, False)}
+    for reason, returned_, reviewed in rows.values():
+        assert is_reviewed(reason=reason, returned=returned_) is reviewed

@@ -204,3 +204,74 @@ def test_client_timeline_shows_the_most_recent_sessions_and_links_to_all(
     # Each view of the page is audited, the full list included.
     views = AuditEvent.objects.filter(action=Action.VIEW, object_id=str(client.pk))
     assert views.count() == 4
+
+
+@pytest.mark.usefixtures("only_session_rules")
+def test_client_follow_ups_and_addenda_read_only_what_they_show(
+    counselor_client, counselor, monkeypatch
+):
+    """client_open_followups and client_addenda read only the fields the client page shows:
+    the two sections are the same HTML as from the full rows joined to the assignee and the
+    note (the selectors as they were), in as many queries (no deferred field loaded per row)."""
+    import re
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions.models import Addendum, FollowUpTask
+    from sessions.models.followups import FollowUpMethod
+    from sessions.views import clients as views
+
+    client = client_create(user=counselor, alias="Returning")
+    for n in range(3):
+        note = start_note(counselor, client)
+        FollowUpTask.objects.create(
+            clinic=counselor.clinic,
+            session=note,
+            client=client,
+            assigned_to=counselor,
+            due_at=timezone.now() + timedelta(days=n),
+            method=FollowUpMethod.CALL,
+        )
+        note = note_autosave(note=note, user=counselor, base_version=1, data=complete_data(note))
+        note = note_sign(note=note, user=counselor)
+        addendum_add(
+            note=note,
+            user=counselor,
+            kind=AddendumKind.CORRECTION,
+            text=f"<b>{n}</b>\nx",
+            reason="r",
+        )
+
+    def sections():
+        with CaptureQueriesContext(connection) as ctx:
+            html = counselor_client.get(client.get_absolute_url()).content.decode()
+        found = re.findall(
+            r'<section aria-labelledby="client-(?:followups|addenda)-heading".*?</section>',
+            html,
+            re.S,
+        )
+        assert len(found) == 2
+        return found, len(ctx.captured_queries)
+
+    new, new_queries = sections()
+    assert "&lt;b&gt;2&lt;/b&gt;" in new[1] and counselor.display_name in new[0]
+    monkeypatch.setattr(
+        views,
+        "client_open_followups",
+        lambda *, user, client: (
+            FollowUpTask.objects.filter(client=client, clinic=user.clinic, closed_at__isnull=True)
+            .select_related("assigned_to")
+            .order_by("due_at", "id")
+        ),
+    )
+    monkeypatch.setattr(
+        views,
+        "client_addenda",
+        lambda *, user, client: (
+            Addendum.objects.filter(session__client=client, session__clinic=user.clinic)
+            .select_related("session")
+            .order_by("-created_at", "-id")
+        ),
+    )
+    assert sections() == (new, new_queries)
