@@ -305,13 +305,35 @@ def test_audit_rows_are_the_markup_of_the_template_they_replace(counselor, clini
             summary="x",
         ),
     ]
+    # What the rows build once a page and reuse: the same actor (once under an older username),
+    # the same record type with other ids (one of them digits that are not ASCII).
+    events += [
+        AuditEvent(
+            created_at=at + timedelta(minutes=1),
+            actor=counselor,
+            actor_id=counselor.pk,
+            actor_username=username,
+            clinic=clinic,
+            action=Action.VIEW,
+            object_type="crisis_sessions.crisissession",
+            object_id=object_id,
+            client_id=7,
+            summary="again",
+        )
+        for username, object_id in (
+            (counselor.username, "13"),
+            ("old<name>", "\u00b2\u0663"),
+            (counselor.username, ""),
+        )
+    ]
     counselor.full_name = "Robin <Testcase> & co"
-    pairs = list(zip(events, ["Caller, <green> coat", "", ""], strict=True))
+    labels = ["Caller, <green> coat", "", "", "Caller, <green> coat", "", "x"]
+    pairs = list(zip(events, labels, strict=True))
     template = Template(_ROWS_AS_A_TEMPLATE)
     for zone, language in (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en")):
         with timezone.override(ZoneInfo(zone)), translation.override(language):
             expected = template.render(Context({"events": pairs}))
-            assert expected.count("<tr>") == 3 and "&lt;Testcase&gt;" in expected
+            assert expected.count("<tr>") == 6 and "&lt;Testcase&gt;" in expected
             assert "  " + audit_event_rows(pairs) + "\n" == expected
 
 
