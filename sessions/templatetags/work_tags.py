@@ -9,7 +9,6 @@ blocktranslate's words stay unescaped as the tag leaves them."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django import template
 from django.utils.html import format_html
@@ -17,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from crisisnotes.html import autoescaped
+from sessions.selectors.work import NoteRow
 from sessions.templatetags.followup_tags import url_maker
 from sessions.templatetags.review_tags import local_date
 
@@ -35,10 +35,11 @@ _AWAITING = (
 
 
 @register.simple_tag
-def my_note_items(notes: Iterable[Any], kind: str) -> SafeString:
-    """The <li> of each note of "my work": `kind` "draft" (with `returned`, the modality and
-    start) or "awaiting" (the modality, signature time and why a co-signature is needed).
-    The words and each modality's label are translated once per list, not once per note."""
+def my_note_items(notes: Iterable[NoteRow], kind: str) -> SafeString:
+    """The <li> of each note of "my work" (sessions.selectors.work.note_rows): `kind` "draft"
+    (with `returned`, the modality and start) or "awaiting" (the modality, signature time and
+    why a co-signature is needed). The words and each modality's label are translated once per
+    list, not once per note."""
     note_url = url_maker("crisis_sessions:note_detail")
     returned = format_html(
         ' <span class="badge text-bg-warning" data-testid="returned-badge">{}</span>',
@@ -61,7 +62,7 @@ def my_note_items(notes: Iterable[Any], kind: str) -> SafeString:
             items.append(
                 _DRAFT.format(
                     note_url(note.pk),
-                    autoescaped(note.client.alias),
+                    autoescaped(note.client_alias),
                     returned if note.returned else "",
                     words,
                 )
@@ -75,6 +76,6 @@ def my_note_items(notes: Iterable[Any], kind: str) -> SafeString:
             if reason:
                 reason = f' · <span class="text-body-secondary">{autoescaped(reason)}</span>'
             items.append(
-                _AWAITING.format(note_url(note.pk), autoescaped(note.client.alias), words, reason)
+                _AWAITING.format(note_url(note.pk), autoescaped(note.client_alias), words, reason)
             )
     return mark_safe("".join(items))  # noqa: S308 — every value escaped by autoescaped

@@ -20,6 +20,7 @@ from sessions.selectors.work import (
     awaiting_cosign_list_for_author,
     draft_list_for_author,
     followup_open_list_for_assignee,
+    note_rows,
 )
 
 FOLLOWUPS_SHOWN = 50
@@ -36,8 +37,8 @@ def my_work(request: AuthedRequest) -> HttpResponse:
         request,
         "sessions/my_work.html",
         {
-            "drafts": draft_list_for_author(user=request.user),
-            "awaiting": awaiting_cosign_list_for_author(user=request.user),
+            "drafts": note_rows(draft_list_for_author(user=request.user)),
+            "awaiting": note_rows(awaiting_cosign_list_for_author(user=request.user)),
             "followups": followups,
             "followups_total": followups_total,
             "now": timezone.now(),

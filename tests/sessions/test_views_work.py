@@ -232,7 +232,11 @@ def test_note_items_are_the_markup_of_the_template_they_replace(counselor):
     from django.template import Context, Template
     from django.utils import timezone, translation
 
-    from sessions.selectors.work import awaiting_cosign_list_for_author, draft_list_for_author
+    from sessions.selectors.work import (
+        awaiting_cosign_list_for_author,
+        draft_list_for_author,
+        note_rows,
+    )
     from sessions.templatetags.work_tags import my_note_items
     from tests.factories import ClientFactory, NoteFactory
 
@@ -249,12 +253,18 @@ def test_note_items_are_the_markup_of_the_template_they_replace(counselor):
         "draft": list(draft_list_for_author(user=counselor)),
         "awaiting": list(awaiting_cosign_list_for_author(user=counselor)),
     }
+    # The page's rows are read as values (note_rows); the loop read the notes themselves.
+    rows = {
+        "draft": note_rows(draft_list_for_author(user=counselor)),
+        "awaiting": note_rows(awaiting_cosign_list_for_author(user=counselor)),
+    }
     assert len(lists["draft"]) == 3 and len(lists["awaiting"]) == 2
+    assert [row.pk for row in rows["draft"]] == [note.pk for note in lists["draft"]]
     for zone, language in (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en")):
         with timezone.override(ZoneInfo(zone)), translation.override(language):
             for kind, notes in lists.items():
                 expected = template.render(Context({"notes": notes, "kind": kind}))
                 assert expected.count("<li ") == len(notes) and "&lt;green&gt;" in expected
-                assert "      " + my_note_items(notes, kind) + "\n" == expected
-            assert "returned-badge" in my_note_items(lists["draft"], "draft")
-            assert "&lt;Trainee&gt; &amp; co" in my_note_items(lists["awaiting"], "awaiting")
+                assert "      " + my_note_items(rows[kind], kind) + "\n" == expected
+            assert "returned-badge" in my_note_items(rows["draft"], "draft")
+            assert "&lt;Trainee&gt; &amp; co" in my_note_items(rows["awaiting"], "awaiting")
