@@ -36,7 +36,7 @@ _AWAITING = (
 
 @register.simple_tag
 def my_note_items(notes: Iterable[NoteRow], kind: str) -> SafeString:
-    """The <li> of each note of "my work" (sessions.selectors.work.note_rows): `kind` "draft"
+    """The <li> of each note of "my work" (sessions.selectors.work.my_note_rows): `kind` "draft"
     (with `returned`, the modality and start) or "awaiting" (the modality, signature time and
     why a co-signature is needed). The words and each modality's label are translated once per
     list, not once per note."""

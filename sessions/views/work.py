@@ -16,12 +16,7 @@ from django.utils import timezone
 from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.http import AuthedRequest, bounded_rows
-from sessions.selectors.work import (
-    awaiting_cosign_list_for_author,
-    draft_list_for_author,
-    followup_open_list_for_assignee,
-    note_rows,
-)
+from sessions.selectors.work import followup_open_list_for_assignee, my_note_rows
 
 FOLLOWUPS_SHOWN = 50
 
@@ -33,12 +28,13 @@ def my_work(request: AuthedRequest) -> HttpResponse:
         limit=FOLLOWUPS_SHOWN,
         show_all=request.GET.get("followups") == "all",
     )
+    notes = my_note_rows(user=request.user)
     return render(
         request,
         "sessions/my_work.html",
         {
-            "drafts": note_rows(draft_list_for_author(user=request.user)),
-            "awaiting": note_rows(awaiting_cosign_list_for_author(user=request.user)),
+            "drafts": notes.drafts,
+            "awaiting": notes.awaiting,
             "followups": followups,
             "followups_total": followups_total,
             "now": timezone.now(),

@@ -229,14 +229,13 @@ def test_note_items_are_the_markup_of_the_template_they_replace(counselor):
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
+    from django.db.models import Exists, OuterRef
     from django.template import Context, Template
     from django.utils import timezone, translation
 
-    from sessions.selectors.work import (
-        awaiting_cosign_list_for_author,
-        draft_list_for_author,
-        note_rows,
-    )
+    from sessions.models import CrisisSession, ReviewComment
+    from sessions.models.notes import NoteStatus
+    from sessions.selectors.work import my_note_rows
     from sessions.templatetags.work_tags import my_note_items
     from tests.factories import ClientFactory, NoteFactory
 
@@ -244,22 +243,29 @@ def test_note_items_are_the_markup_of_the_template_they_replace(counselor):
     odd = ClientFactory(clinic=counselor.clinic, alias="Caller, <green> coat & co")
     NoteFactory(author=counselor, client=odd, started_at=at, modality="phone")
     NoteFactory(author=counselor, started_at=at - timedelta(days=3), modality="text")
+    NoteFactory(author=counselor, started_at=at, modality="phone")  # the same minute
     NoteFactory(author=counselor, returned=True, started_at=at - timedelta(hours=5))
     NoteFactory(author=counselor, client=odd, awaiting_cosign=True)
     NoteFactory(author=counselor, awaiting_cosign=True, cosign_required_reason="<Trainee> & co")
     loop = Path(__file__).with_name("items_before_my_note_items.html").read_text()
     template = Template("{% load i18n %}" + loop)
+    # The notes as the loop read them: the two lists' queries before my_note_rows (which now
+    # orders drafts started in the same minute newest made first).
+    own = CrisisSession.objects.filter(author=counselor)
     lists = {
-        "draft": list(draft_list_for_author(user=counselor)),
-        "awaiting": list(awaiting_cosign_list_for_author(user=counselor)),
+        "draft": list(
+            own.filter(status=NoteStatus.DRAFT)
+            .annotate(returned=Exists(ReviewComment.objects.filter(session=OuterRef("pk"))))
+            .order_by("-returned", "-started_at", "-pk")
+        ),
+        "awaiting": list(own.filter(status=NoteStatus.AWAITING_COSIGN).order_by("signed_at", "id")),
     }
-    # The page's rows are read as values (note_rows); the loop read the notes themselves.
-    rows = {
-        "draft": note_rows(draft_list_for_author(user=counselor)),
-        "awaiting": note_rows(awaiting_cosign_list_for_author(user=counselor)),
-    }
-    assert len(lists["draft"]) == 3 and len(lists["awaiting"]) == 2
-    assert [row.pk for row in rows["draft"]] == [note.pk for note in lists["draft"]]
+    # The page's rows are read as values, both lists in one query, ordered in Python.
+    mine = my_note_rows(user=counselor)
+    rows = {"draft": mine.drafts, "awaiting": mine.awaiting}
+    assert len(lists["draft"]) == 4 and len(lists["awaiting"]) == 2
+    for kind, notes in lists.items():
+        assert [row.pk for row in rows[kind]] == [note.pk for note in notes]
     for zone, language in (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en")):
         with timezone.override(ZoneInfo(zone)), translation.override(language):
             for kind, notes in lists.items():
