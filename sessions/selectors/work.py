@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from operator import attrgetter
 from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
 from crisisnotes.choices import choice_label
+from crisisnotes.http import bounded_rows
 from sessions.models import Client, CrisisSession, FollowUpTask, ReviewComment
 from sessions.models.notes import NoteStatus
 
@@ -90,16 +91,38 @@ def my_note_rows(*, user: User) -> MyNotes:
     return MyNotes(drafts=drafts, awaiting=awaiting)
 
 
-def followup_open_list_for_assignee(*, user: User) -> QuerySet[FollowUpTask]:
-    """Open follow-up tasks assigned to the user, soonest due first, with what a row of "my
-    work" shows (the note it came from, the client's alias, method, due time and purpose)."""
+class FollowUpRow(NamedTuple):
+    """What a follow-up's row of "my work" shows, read as values (a task and a client instance
+    each for up to all of a counselor's open follow-ups, ~300 with "Show all"). The attributes
+    have the task's names (`client_alias` for `client.alias`)."""
+
+    pk: int
+    session_id: int
+    client_alias: str
+    due_at: datetime
+    method: str
+    purpose: str
+
+    def get_method_display(self) -> str:
+        return str(choice_label(FollowUpTask._meta.get_field("method"), self.method))
+
+
+def followup_open_rows_for_assignee(
+    *, user: User, limit: int, show_all: bool
+) -> tuple[list[FollowUpRow], int]:
+    """Open follow-up tasks assigned to the user, soonest due first, and how many there are:
+    the first `limit` (all with `show_all`) as bounded_rows bounds a list page. The client's
+    alias is a subquery per row, as in my_note_rows."""
     require_role(user, Role.COUNSELOR)
-    return (
+    alias = Client.objects.filter(pk=OuterRef("client_id")).values("alias")
+    tasks = (
         FollowUpTask.objects.filter(clinic=user.clinic, assigned_to=user, closed_at__isnull=True)
-        .select_related("client")
-        .only("session_id", "due_at", "method", "purpose", "client__alias")
+        .annotate(client_alias=Subquery(alias))
         .order_by("due_at", "id")
+        .values_list("pk", "session_id", "client_alias", "due_at", "method", "purpose")
     )
+    rows, total = bounded_rows(tasks, limit=limit, show_all=show_all)
+    return [FollowUpRow(*row) for row in rows], total
 
 
 # The supervisor's queue lives with the rest of supervision: sessions.selectors.review.

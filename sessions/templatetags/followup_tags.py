@@ -10,11 +10,13 @@ from typing import Any, cast
 from django import template
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from crisisnotes.html import autoescaped
+from sessions.selectors.work import FollowUpRow
 from sessions.templatetags.review_tags import local_date
 
 register = template.Library()
@@ -103,8 +105,11 @@ def url_maker(name: str) -> Any:
 
 
 @register.simple_tag(takes_context=True)
-def my_followup_items(context: template.Context, tasks: Iterable[Any], now: datetime) -> SafeString:
-    """The <li> of each follow-up in the counselor's list ("my work"), built with format_html:
+def my_followup_items(
+    context: template.Context, tasks: Iterable[FollowUpRow], now: datetime
+) -> SafeString:
+    """The <li> of each follow-up in the counselor's list ("my work",
+    sessions.selectors.work.followup_open_rows_for_assignee), built with format_html:
     through the template engine each task's ~40 nodes (three `{% url %}`, two CSRF tokens,
     dates, translations) were most of the page's time once the forms' fields were rendered once
     per page (bench/README.md, issue 15). The same markup as the template loop they replace
@@ -118,6 +123,7 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
         else ""
     )
     next_url = context["request"].get_full_path()
+    zone = timezone.get_current_timezone()
     note_url = url_maker("crisis_sessions:note_detail")
     attempt_url = url_maker("crisis_sessions:followup_attempt")
     close_url = url_maker("crisis_sessions:followup_close")
@@ -152,10 +158,10 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
                 "list-group-item-danger" if overdue else "",
                 int(task.pk),
                 note_url(task.session_id),
-                autoescaped(task.client.alias),
+                autoescaped(task.client_alias),
                 due,
-                local_date(task.due_at, "c"),
-                local_date(task.due_at, "Y-m-d H:i"),
+                local_date(task.due_at, "c", zone),
+                local_date(task.due_at, "Y-m-d H:i", zone),
                 overdue_mark if overdue else "",
                 purpose,
                 words["summary"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -41,6 +42,7 @@ def my_note_items(notes: Iterable[NoteRow], kind: str) -> SafeString:
     why a co-signature is needed). The words and each modality's label are translated once per
     list, not once per note."""
     note_url = url_maker("crisis_sessions:note_detail")
+    zone = timezone.get_current_timezone()
     returned = format_html(
         ' <span class="badge text-bg-warning" data-testid="returned-badge">{}</span>',
         _("Returned with comments"),
@@ -57,7 +59,7 @@ def my_note_items(notes: Iterable[NoteRow], kind: str) -> SafeString:
             # blocktranslate's words, each value escaped
             words = started_words % {
                 "modality": modality,
-                "started_at": autoescaped(local_date(note.started_at, "Y-m-d H:i")),
+                "started_at": autoescaped(local_date(note.started_at, "Y-m-d H:i", zone)),
             }
             items.append(
                 _DRAFT.format(
@@ -70,7 +72,7 @@ def my_note_items(notes: Iterable[NoteRow], kind: str) -> SafeString:
         else:
             words = signed_words % {
                 "modality": modality,
-                "signed_at": autoescaped(local_date(note.signed_at, "Y-m-d H:i")),
+                "signed_at": autoescaped(local_date(note.signed_at, "Y-m-d H:i", zone)),
             }
             reason = note.cosign_required_reason
             if reason:

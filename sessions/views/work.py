@@ -15,16 +15,16 @@ from django.utils import timezone
 
 from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
-from crisisnotes.http import AuthedRequest, bounded_rows
-from sessions.selectors.work import followup_open_list_for_assignee, my_note_rows
+from crisisnotes.http import AuthedRequest
+from sessions.selectors.work import followup_open_rows_for_assignee, my_note_rows
 
 FOLLOWUPS_SHOWN = 50
 
 
 @role_required(Role.COUNSELOR)
 def my_work(request: AuthedRequest) -> HttpResponse:
-    followups, followups_total = bounded_rows(
-        followup_open_list_for_assignee(user=request.user),
+    followups, followups_total = followup_open_rows_for_assignee(
+        user=request.user,
         limit=FOLLOWUPS_SHOWN,
         show_all=request.GET.get("followups") == "all",
     )

@@ -184,6 +184,7 @@ def test_follow_up_items_are_the_markup_of_the_template_they_replace(rf, counsel
     from django.template import Context, Template
     from django.utils import timezone, translation
 
+    from sessions.selectors.work import followup_open_rows_for_assignee
     from sessions.templatetags.followup_tags import my_followup_items
     from tests.factories import FollowUpTaskFactory
 
@@ -205,6 +206,11 @@ def test_follow_up_items_are_the_markup_of_the_template_they_replace(rf, counsel
             due_at=at + timedelta(days=1, hours=5),
         ),
     ]
+    # The page's rows are read as values; the loop read the tasks themselves.
+    rows, total = followup_open_rows_for_assignee(user=counselor, limit=1, show_all=False)
+    assert total == 2 and [row.pk for row in rows] == [tasks[0].pk]
+    rows, total = followup_open_rows_for_assignee(user=counselor, limit=1, show_all=True)
+    assert total == 2 and [row.pk for row in rows] == [task.pk for task in tasks]
     request = rf.get("/work/?followups=all&x=<y>")
     request.user = counselor
     loop = Path(__file__).with_name("items_before_my_followup_items.html").read_text()
@@ -216,7 +222,7 @@ def test_follow_up_items_are_the_markup_of_the_template_they_replace(rf, counsel
                 expected = template.render(Context({**values, "csrf_token": token}))
                 assert expected.count("<li ") == 2 and "&lt;green&gt;" in expected
                 assert expected.count("list-group-item-danger") == 1
-                items = my_followup_items(Context({**values, "csrf_token": token}), tasks, at)
+                items = my_followup_items(Context({**values, "csrf_token": token}), rows, at)
                 assert "      " + items + "\n" == expected
 
 
