@@ -130,11 +130,14 @@ def test_follow_ups_are_bounded_to_the_soonest_with_a_link_to_all(
 
 
 def test_each_follow_up_gets_its_own_forms_fields(counselor_client, counselor):
-    """The fields are rendered once per page and method, then given each task's pk: the markup
-    must be exactly what rendering each task's own forms gives."""
+    """The fields are rendered once per method and language (kept by the worker process), then
+    given each task's pk: the markup must be exactly what rendering each task's own forms gives,
+    on the page and in each language in turn."""
     from django.template.loader import render_to_string
+    from django.utils import translation
 
     from sessions.forms.followups import FollowUpAttemptForm, FollowUpCloseForm
+    from sessions.templatetags.followup_tags import followup_action_fields
     from tests.factories import FollowUpTaskFactory
 
     tasks = [
@@ -153,6 +156,22 @@ def test_each_follow_up_gets_its_own_forms_fields(counselor_client, counselor):
             )
             assert own in body
         assert f'<option value="{task.method}" selected>' in body
+    for language in ("en", "es", "en"):
+        with translation.override(language):
+            for task in tasks:
+                for kind, form in (
+                    (
+                        "attempt",
+                        FollowUpAttemptForm(
+                            prefix=f"attempt-{task.pk}", initial={"method": task.method}
+                        ),
+                    ),
+                    ("close", FollowUpCloseForm(prefix=f"close-{task.pk}")),
+                ):
+                    own = render_to_string(
+                        "sessions/followups/partials/followup_action_fields.html", {"form": form}
+                    )
+                    assert followup_action_fields(task, kind) == own, (language, kind)
 
 
 @pytest.mark.parametrize("method", ["call", "text", "visit"])
