@@ -219,6 +219,20 @@ def test_query_count_does_not_grow_with_the_log(
         assert len(_csv(response)) >= 2 * size
 
 
+def test_a_row_names_its_client_by_alias_only_if_the_client_is_of_the_clinic(
+    admin_client_, counselor, clinic, other_clinic, harbour_client
+):
+    """The alias comes with the rows' own query (a subquery per row, no query of its own): an
+    event naming another clinic's client (none should) shows its number only."""
+    stranger = ClientFactory(clinic=other_clinic, alias="Stranger <alias>")
+    for named in (harbour_client.pk, stranger.pk, None):
+        audit_record(action=Action.VIEW, actor=counselor, clinic=clinic, client=named)
+    table = _table(admin_client_.get(reverse("accounts:audit_log")))
+    assert f"Caller, green coat (#{harbour_client.pk})" in table
+    assert f">Client (#{stranger.pk})</a>" in table
+    assert "Stranger" not in table
+
+
 def test_each_row_names_its_actor_from_the_staff_list_or_else_from_one_more_query(
     admin_client_, counselor, teammate, outsider, clinic, harbour_client
 ):
