@@ -21,11 +21,16 @@ def _labels(field: models.Field[Any, Any]) -> dict[Any, Any]:
     return dict(make_hashable(field.flatchoices))
 
 
+def choice_label(field: models.Field[Any, Any], value: Any) -> Any:
+    """What `get_<field>_display()` answers for `value`, for rows read as values (no instance
+    to call it on): the label in the active language, the value itself if it has none."""
+    return force_str(_labels(field).get(make_hashable(value), value), strings_only=True)
+
+
 class ChoiceLabelsMixin:
     """Put before models.Model in the bases of a model whose choices are fixed in code (enums,
     not callables or querysets): `get_<field>_display()` then reads labels from a dict built
     once. Lazy labels stay lazy in the dict, so each call still answers in the active language."""
 
     def _get_FIELD_display(self, field: models.Field[Any, Any]) -> Any:
-        value = getattr(self, field.attname)
-        return force_str(_labels(field).get(make_hashable(value), value), strings_only=True)
+        return choice_label(field, getattr(self, field.attname))

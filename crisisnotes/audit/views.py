@@ -26,6 +26,7 @@ from crisisnotes.audit.selectors import (
     audit_client_find,
     audit_client_get,
     audit_client_labels,
+    audit_event_labelled,
     audit_event_search,
     audit_people_summary,
     log_page,
@@ -90,13 +91,14 @@ def _render_log(
     user = request.user
     page = None
     people: list[dict[str, object]] = []
-    labels: dict[int, str] = {}
     if filters is not None:
         events = audit_event_search(user=user, filters=filters)
         page = log_page(
-            events=events, number_text=request.GET.get("page"), filters=filters, staff=form.staff
+            events=audit_event_labelled(user=user, events=events),
+            number_text=request.GET.get("page"),
+            filters=filters,
+            staff=form.staff,
         )
-        labels = audit_client_labels(user=user, client_ids=(e.client_id for e in page.events))
         if summary:
             people = audit_people_summary(events=events)
     query = _query_without_page(request)
@@ -107,7 +109,7 @@ def _render_log(
             "title": title,
             "form": form,
             "page": page,
-            "events": [(event, labels.get(event.client_id or 0, "")) for event in page.events]
+            "events": [(event, getattr(event, "client_label", None) or "") for event in page.events]
             if page
             else [],
             "people": people,

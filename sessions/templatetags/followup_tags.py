@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from django import template
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from crisisnotes.html import autoescaped
+from sessions.selectors.work import FollowUpRow
 from sessions.templatetags.review_tags import local_date
 
 register = template.Library()
@@ -33,28 +36,29 @@ def note_followups(context: dict[str, Any], note: Any, editable: bool = False) -
     return data
 
 
-# Stands for the task's pk in the fields rendered once per page (see followup_action_fields).
+# Stands for the task's pk in the fields rendered once (see followup_action_fields).
 _TASK_PK = "__task__"
+# (language, kind, method) → the fields with _TASK_PK for the pk: a handful of entries (two
+# kinds, four methods, the clinic's languages); cleared past the limit, as light_fields' parts.
+_ACTION_FIELDS: dict[tuple[str, str, str], str] = {}
+_ACTION_FIELDS_LIMIT = 64
 
 
-@register.simple_tag(takes_context=True)
-def followup_action_fields(context: template.Context, task: Any, kind: str) -> str:
+@register.simple_tag
+def followup_action_fields(task: Any, kind: str) -> str:
     """The fields of one task's "log an attempt" (`kind` "attempt") or "close" form in the
     counselor's list, unbound ("attempt" starts at the task's method).
 
     Rendered through Django's widget templates for each of 50 tasks they were most of "my
     work"'s time (~1,100 template includes a page, bench/README.md). The markup differs
-    between tasks only by the pk in the form prefix, so it is rendered once per page, kind and
-    method with a placeholder prefix and each task gets a copy with its pk."""
+    between tasks only by the pk in the form prefix, so it is rendered with a placeholder
+    prefix once per kind, method and language (the forms are unbound, their choices fixed in
+    code: nothing else of the request or the data enters it) and each task gets a copy with its
+    pk. Once per page, the four renders were still ~10% of the page's time."""
     from sessions.forms.followups import FollowUpAttemptForm, FollowUpCloseForm
 
-    # Kept for this render only (render_context); django-stubs types it for Django's own keys.
-    rendered = cast(
-        dict[tuple[str, str], str],
-        context.render_context.setdefault("followup_action_fields", {}),  # type: ignore[arg-type]
-    )
-    key = (kind, task.method if kind == "attempt" else "")
-    html = rendered.get(key)
+    key = (get_language() or "", kind, task.method if kind == "attempt" else "")
+    html = _ACTION_FIELDS.get(key)
     if html is None:
         prefix = f"{kind}-{_TASK_PK}"
         form = (
@@ -65,7 +69,9 @@ def followup_action_fields(context: template.Context, task: Any, kind: str) -> s
         html = render_to_string(
             "sessions/followups/partials/followup_action_fields.html", {"form": form}
         )
-        rendered[key] = html
+        if len(_ACTION_FIELDS) >= _ACTION_FIELDS_LIMIT:
+            _ACTION_FIELDS.clear()
+        _ACTION_FIELDS[key] = html
     return mark_safe(html.replace(_TASK_PK, str(int(task.pk))))  # noqa: S308 — our template
 
 
@@ -103,8 +109,11 @@ def url_maker(name: str) -> Any:
 
 
 @register.simple_tag(takes_context=True)
-def my_followup_items(context: template.Context, tasks: Iterable[Any], now: datetime) -> SafeString:
-    """The <li> of each follow-up in the counselor's list ("my work"), built with format_html:
+def my_followup_items(
+    context: template.Context, tasks: Iterable[FollowUpRow], now: datetime
+) -> SafeString:
+    """The <li> of each follow-up in the counselor's list ("my work",
+    sessions.selectors.work.followup_open_rows_for_assignee), built with format_html:
     through the template engine each task's ~40 nodes (three `{% url %}`, two CSRF tokens,
     dates, translations) were most of the page's time once the forms' fields were rendered once
     per page (bench/README.md, issue 15). The same markup as the template loop they replace
@@ -118,6 +127,7 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
         else ""
     )
     next_url = context["request"].get_full_path()
+    zone = timezone.get_current_timezone()
     note_url = url_maker("crisis_sessions:note_detail")
     attempt_url = url_maker("crisis_sessions:followup_attempt")
     close_url = url_maker("crisis_sessions:followup_close")
@@ -152,23 +162,23 @@ def my_followup_items(context: template.Context, tasks: Iterable[Any], now: date
                 "list-group-item-danger" if overdue else "",
                 int(task.pk),
                 note_url(task.session_id),
-                autoescaped(task.client.alias),
+                autoescaped(task.client_alias),
                 due,
-                local_date(task.due_at, "c"),
-                local_date(task.due_at, "Y-m-d H:i"),
+                local_date(task.due_at, "c", zone),
+                local_date(task.due_at, "Y-m-d H:i", zone),
                 overdue_mark if overdue else "",
                 purpose,
                 words["summary"],
                 attempt_url(task.pk),
                 csrf,
                 next_value,
-                followup_action_fields(context, task, "attempt"),
+                followup_action_fields(task, "attempt"),
                 words["log"],
                 words["no_answer"],
                 close_url(task.pk),
                 csrf,
                 next_value,
-                followup_action_fields(context, task, "close"),
+                followup_action_fields(task, "close"),
                 words["close"],
             )
         )

@@ -9,14 +9,15 @@ blocktranslate's words stay unescaped as the tag leaves them."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from crisisnotes.html import autoescaped
+from sessions.selectors.work import NoteRow
 from sessions.templatetags.followup_tags import url_maker
 from sessions.templatetags.review_tags import local_date
 
@@ -35,11 +36,13 @@ _AWAITING = (
 
 
 @register.simple_tag
-def my_note_items(notes: Iterable[Any], kind: str) -> SafeString:
-    """The <li> of each note of "my work": `kind` "draft" (with `returned`, the modality and
-    start) or "awaiting" (the modality, signature time and why a co-signature is needed).
-    The words and each modality's label are translated once per list, not once per note."""
+def my_note_items(notes: Iterable[NoteRow], kind: str) -> SafeString:
+    """The <li> of each note of "my work" (sessions.selectors.work.my_note_rows): `kind` "draft"
+    (with `returned`, the modality and start) or "awaiting" (the modality, signature time and
+    why a co-signature is needed). The words and each modality's label are translated once per
+    list, not once per note."""
     note_url = url_maker("crisis_sessions:note_detail")
+    zone = timezone.get_current_timezone()
     returned = format_html(
         ' <span class="badge text-bg-warning" data-testid="returned-badge">{}</span>',
         _("Returned with comments"),
@@ -56,12 +59,12 @@ def my_note_items(notes: Iterable[Any], kind: str) -> SafeString:
             # blocktranslate's words, each value escaped
             words = started_words % {
                 "modality": modality,
-                "started_at": autoescaped(local_date(note.started_at, "Y-m-d H:i")),
+                "started_at": autoescaped(local_date(note.started_at, "Y-m-d H:i", zone)),
             }
             items.append(
                 _DRAFT.format(
                     note_url(note.pk),
-                    autoescaped(note.client.alias),
+                    autoescaped(note.client_alias),
                     returned if note.returned else "",
                     words,
                 )
@@ -69,12 +72,12 @@ def my_note_items(notes: Iterable[Any], kind: str) -> SafeString:
         else:
             words = signed_words % {
                 "modality": modality,
-                "signed_at": autoescaped(local_date(note.signed_at, "Y-m-d H:i")),
+                "signed_at": autoescaped(local_date(note.signed_at, "Y-m-d H:i", zone)),
             }
             reason = note.cosign_required_reason
             if reason:
                 reason = f' · <span class="text-body-secondary">{autoescaped(reason)}</span>'
             items.append(
-                _AWAITING.format(note_url(note.pk), autoescaped(note.client.alias), words, reason)
+                _AWAITING.format(note_url(note.pk), autoescaped(note.client_alias), words, reason)
             )
     return mark_safe("".join(items))  # noqa: S308 — every value escaped by autoescaped

@@ -15,29 +15,26 @@ from django.utils import timezone
 
 from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
-from crisisnotes.http import AuthedRequest, bounded_rows
-from sessions.selectors.work import (
-    awaiting_cosign_list_for_author,
-    draft_list_for_author,
-    followup_open_list_for_assignee,
-)
+from crisisnotes.http import AuthedRequest
+from sessions.selectors.work import followup_open_rows_for_assignee, my_note_rows
 
 FOLLOWUPS_SHOWN = 50
 
 
 @role_required(Role.COUNSELOR)
 def my_work(request: AuthedRequest) -> HttpResponse:
-    followups, followups_total = bounded_rows(
-        followup_open_list_for_assignee(user=request.user),
+    followups, followups_total = followup_open_rows_for_assignee(
+        user=request.user,
         limit=FOLLOWUPS_SHOWN,
         show_all=request.GET.get("followups") == "all",
     )
+    notes = my_note_rows(user=request.user)
     return render(
         request,
         "sessions/my_work.html",
         {
-            "drafts": draft_list_for_author(user=request.user),
-            "awaiting": awaiting_cosign_list_for_author(user=request.user),
+            "drafts": notes.drafts,
+            "awaiting": notes.awaiting,
             "followups": followups,
             "followups_total": followups_total,
             "now": timezone.now(),

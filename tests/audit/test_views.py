@@ -219,6 +219,20 @@ def test_query_count_does_not_grow_with_the_log(
         assert len(_csv(response)) >= 2 * size
 
 
+def test_a_row_names_its_client_by_alias_only_if_the_client_is_of_the_clinic(
+    admin_client_, counselor, clinic, other_clinic, harbour_client
+):
+    """The alias comes with the rows' own query (a subquery per row, no query of its own): an
+    event naming another clinic's client (none should) shows its number only."""
+    stranger = ClientFactory(clinic=other_clinic, alias="Stranger <alias>")
+    for named in (harbour_client.pk, stranger.pk, None):
+        audit_record(action=Action.VIEW, actor=counselor, clinic=clinic, client=named)
+    table = _table(admin_client_.get(reverse("accounts:audit_log")))
+    assert f"Caller, green coat (#{harbour_client.pk})" in table
+    assert f">Client (#{stranger.pk})</a>" in table
+    assert "Stranger" not in table
+
+
 def test_each_row_names_its_actor_from_the_staff_list_or_else_from_one_more_query(
     admin_client_, counselor, teammate, outsider, clinic, harbour_client
 ):
@@ -305,13 +319,35 @@ def test_audit_rows_are_the_markup_of_the_template_they_replace(counselor, clini
             summary="x",
         ),
     ]
+    # What the rows build once a page and reuse: the same actor (once under an older username),
+    # the same record type with other ids (one of them digits that are not ASCII).
+    events += [
+        AuditEvent(
+            created_at=at + timedelta(minutes=1),
+            actor=counselor,
+            actor_id=counselor.pk,
+            actor_username=username,
+            clinic=clinic,
+            action=Action.VIEW,
+            object_type="crisis_sessions.crisissession",
+            object_id=object_id,
+            client_id=7,
+            summary="again",
+        )
+        for username, object_id in (
+            (counselor.username, "13"),
+            ("old<name>", "\u00b2\u0663"),
+            (counselor.username, ""),
+        )
+    ]
     counselor.full_name = "Robin <Testcase> & co"
-    pairs = list(zip(events, ["Caller, <green> coat", "", ""], strict=True))
+    labels = ["Caller, <green> coat", "", "", "Caller, <green> coat", "", "x"]
+    pairs = list(zip(events, labels, strict=True))
     template = Template(_ROWS_AS_A_TEMPLATE)
     for zone, language in (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en")):
         with timezone.override(ZoneInfo(zone)), translation.override(language):
             expected = template.render(Context({"events": pairs}))
-            assert expected.count("<tr>") == 3 and "&lt;Testcase&gt;" in expected
+            assert expected.count("<tr>") == 6 and "&lt;Testcase&gt;" in expected
             assert "  " + audit_event_rows(pairs) + "\n" == expected
 
 

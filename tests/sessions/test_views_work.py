@@ -130,11 +130,14 @@ def test_follow_ups_are_bounded_to_the_soonest_with_a_link_to_all(
 
 
 def test_each_follow_up_gets_its_own_forms_fields(counselor_client, counselor):
-    """The fields are rendered once per page and method, then given each task's pk: the markup
-    must be exactly what rendering each task's own forms gives."""
+    """The fields are rendered once per method and language (kept by the worker process), then
+    given each task's pk: the markup must be exactly what rendering each task's own forms gives,
+    on the page and in each language in turn."""
     from django.template.loader import render_to_string
+    from django.utils import translation
 
     from sessions.forms.followups import FollowUpAttemptForm, FollowUpCloseForm
+    from sessions.templatetags.followup_tags import followup_action_fields
     from tests.factories import FollowUpTaskFactory
 
     tasks = [
@@ -153,6 +156,22 @@ def test_each_follow_up_gets_its_own_forms_fields(counselor_client, counselor):
             )
             assert own in body
         assert f'<option value="{task.method}" selected>' in body
+    for language in ("en", "es", "en"):
+        with translation.override(language):
+            for task in tasks:
+                for kind, form in (
+                    (
+                        "attempt",
+                        FollowUpAttemptForm(
+                            prefix=f"attempt-{task.pk}", initial={"method": task.method}
+                        ),
+                    ),
+                    ("close", FollowUpCloseForm(prefix=f"close-{task.pk}")),
+                ):
+                    own = render_to_string(
+                        "sessions/followups/partials/followup_action_fields.html", {"form": form}
+                    )
+                    assert followup_action_fields(task, kind) == own, (language, kind)
 
 
 @pytest.mark.parametrize("method", ["call", "text", "visit"])
@@ -184,6 +203,7 @@ def test_follow_up_items_are_the_markup_of_the_template_they_replace(rf, counsel
     from django.template import Context, Template
     from django.utils import timezone, translation
 
+    from sessions.selectors.work import followup_open_rows_for_assignee
     from sessions.templatetags.followup_tags import my_followup_items
     from tests.factories import FollowUpTaskFactory
 
@@ -205,6 +225,11 @@ def test_follow_up_items_are_the_markup_of_the_template_they_replace(rf, counsel
             due_at=at + timedelta(days=1, hours=5),
         ),
     ]
+    # The page's rows are read as values; the loop read the tasks themselves.
+    rows, total = followup_open_rows_for_assignee(user=counselor, limit=1, show_all=False)
+    assert total == 2 and [row.pk for row in rows] == [tasks[0].pk]
+    rows, total = followup_open_rows_for_assignee(user=counselor, limit=1, show_all=True)
+    assert total == 2 and [row.pk for row in rows] == [task.pk for task in tasks]
     request = rf.get("/work/?followups=all&x=<y>")
     request.user = counselor
     loop = Path(__file__).with_name("items_before_my_followup_items.html").read_text()
@@ -216,7 +241,7 @@ def test_follow_up_items_are_the_markup_of_the_template_they_replace(rf, counsel
                 expected = template.render(Context({**values, "csrf_token": token}))
                 assert expected.count("<li ") == 2 and "&lt;green&gt;" in expected
                 assert expected.count("list-group-item-danger") == 1
-                items = my_followup_items(Context({**values, "csrf_token": token}), tasks, at)
+                items = my_followup_items(Context({**values, "csrf_token": token}), rows, at)
                 assert "      " + items + "\n" == expected
 
 
@@ -229,10 +254,13 @@ def test_note_items_are_the_markup_of_the_template_they_replace(counselor):
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
+    from django.db.models import Exists, OuterRef
     from django.template import Context, Template
     from django.utils import timezone, translation
 
-    from sessions.selectors.work import awaiting_cosign_list_for_author, draft_list_for_author
+    from sessions.models import CrisisSession, ReviewComment
+    from sessions.models.notes import NoteStatus
+    from sessions.selectors.work import my_note_rows
     from sessions.templatetags.work_tags import my_note_items
     from tests.factories import ClientFactory, NoteFactory
 
@@ -240,21 +268,34 @@ def test_note_items_are_the_markup_of_the_template_they_replace(counselor):
     odd = ClientFactory(clinic=counselor.clinic, alias="Caller, <green> coat & co")
     NoteFactory(author=counselor, client=odd, started_at=at, modality="phone")
     NoteFactory(author=counselor, started_at=at - timedelta(days=3), modality="text")
+    NoteFactory(author=counselor, started_at=at, modality="phone")  # the same minute
     NoteFactory(author=counselor, returned=True, started_at=at - timedelta(hours=5))
     NoteFactory(author=counselor, client=odd, awaiting_cosign=True)
     NoteFactory(author=counselor, awaiting_cosign=True, cosign_required_reason="<Trainee> & co")
     loop = Path(__file__).with_name("items_before_my_note_items.html").read_text()
     template = Template("{% load i18n %}" + loop)
+    # The notes as the loop read them: the two lists' queries before my_note_rows (which now
+    # orders drafts started in the same minute newest made first).
+    own = CrisisSession.objects.filter(author=counselor)
     lists = {
-        "draft": list(draft_list_for_author(user=counselor)),
-        "awaiting": list(awaiting_cosign_list_for_author(user=counselor)),
+        "draft": list(
+            own.filter(status=NoteStatus.DRAFT)
+            .annotate(returned=Exists(ReviewComment.objects.filter(session=OuterRef("pk"))))
+            .order_by("-returned", "-started_at", "-pk")
+        ),
+        "awaiting": list(own.filter(status=NoteStatus.AWAITING_COSIGN).order_by("signed_at", "id")),
     }
-    assert len(lists["draft"]) == 3 and len(lists["awaiting"]) == 2
+    # The page's rows are read as values, both lists in one query, ordered in Python.
+    mine = my_note_rows(user=counselor)
+    rows = {"draft": mine.drafts, "awaiting": mine.awaiting}
+    assert len(lists["draft"]) == 4 and len(lists["awaiting"]) == 2
+    for kind, notes in lists.items():
+        assert [row.pk for row in rows[kind]] == [note.pk for note in notes]
     for zone, language in (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en")):
         with timezone.override(ZoneInfo(zone)), translation.override(language):
             for kind, notes in lists.items():
                 expected = template.render(Context({"notes": notes, "kind": kind}))
                 assert expected.count("<li ") == len(notes) and "&lt;green&gt;" in expected
-                assert "      " + my_note_items(notes, kind) + "\n" == expected
-            assert "returned-badge" in my_note_items(lists["draft"], "draft")
-            assert "&lt;Trainee&gt; &amp; co" in my_note_items(lists["awaiting"], "awaiting")
+                assert "      " + my_note_items(rows[kind], kind) + "\n" == expected
+            assert "returned-badge" in my_note_items(rows["draft"], "draft")
+            assert "&lt;Trainee&gt; &amp; co" in my_note_items(rows["awaiting"], "awaiting")
