@@ -30,17 +30,6 @@ def followup_list_for_note(*, user: User, note_id: int) -> QuerySet[FollowUpTask
     )
 
 
-def followup_open_list_for_assignee(*, user: User) -> QuerySet[FollowUpTask]:
-    """Open tasks assigned to the user, soonest due first, with their attempts."""
-    require_role(user, Role.COUNSELOR)
-    return (
-        _tasks(user=user)
-        .filter(assigned_to=user, closed_at__isnull=True)
-        .prefetch_related("attempts")
-        .order_by("due_at", "id")
-    )
-
-
 def followup_get_for_action(*, user: User, task_id: int) -> FollowUpTask:
     """A task the user may log attempts on or close: their own, or (as supervisor) any of the
     clinic's."""
@@ -57,3 +46,10 @@ def followup_assignee_choices(*, user: User) -> QuerySet[User]:
     return User.objects.filter(clinic=user.clinic, is_active=True, is_counselor=True).order_by(
         "full_name", "username"
     )
+
+
+def followup_assignee_names(*, user: User) -> QuerySet[User]:
+    """The same people with only what a list of names shows (id, full name, username:
+    `display_name`), for the note page's task form and handoff list; a post still reads the
+    chosen one whole."""
+    return followup_assignee_choices(user=user).only("id", "full_name", "username")

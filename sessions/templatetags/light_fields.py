@@ -416,20 +416,8 @@ def _widget_parts(field: BoundField) -> Render | None:
     for group_name, options in _option_groups(widget):
         if group_name:
             items.append(f'\n  <optgroup label="{_e(group_name)}">')
-        for value, label, index, subindex in options:
-            items.append(
-                (
-                    str(value),
-                    *(
-                        _select_option(
-                            widget.create_option(
-                                field.html_name, value, label, selected, index, subindex, attrs
-                            )
-                        )
-                        for selected in (False, True)
-                    ),
-                )
-            )
+        for option in options:
+            items.append(_both_states(field, option, attrs, _select_option))
         if group_name:
             items.append("\n  </optgroup>")
     items.append("\n</select>")
@@ -467,26 +455,31 @@ def _choices_parts(field: BoundField) -> Render:
     for group_name, options in _option_groups(widget):
         if group_name:
             items.append(f"<strong>{_e(group_name)}</strong>")
-        for value, label, index, subindex in options:
+        for option in options:
             items.append(
-                (
-                    str(value),
-                    *(
-                        _check_option(
-                            field,
-                            widget.create_option(
-                                field.html_name, value, label, selected, index, subindex, attrs
-                            ),
-                            "",
-                        )
-                        + "</div>"
-                        for selected in (False, True)
-                    ),
+                _both_states(
+                    field, option, attrs, lambda made: _check_option(field, made, "") + "</div>"
                 )
             )
     items.append("</div>")
     items.append(_help_text(field))
     return _options_render(items)
+
+
+def _both_states(
+    field: BoundField,
+    option: tuple[Any, Any, int, int | None],
+    attrs: dict[str, Any],
+    write: Callable[[dict[str, Any]], str],
+) -> tuple[str, str, str]:
+    """One option's parts: its value, and its markup unselected and selected."""
+    value, label, index, subindex = option
+    widget: Any = field.field.widget
+    unselected, selected = (
+        write(widget.create_option(field.html_name, value, label, chosen, index, subindex, attrs))
+        for chosen in (False, True)
+    )
+    return str(value), unselected, selected
 
 
 def _option_groups(widget: Any) -> list[tuple[Any, list[tuple[Any, Any, int, int | None]]]]:

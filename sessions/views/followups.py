@@ -23,6 +23,7 @@ from sessions.forms.followups import FollowUpAttemptForm, FollowUpCloseForm, Fol
 from sessions.models import FollowUpTask
 from sessions.selectors.followups import (
     followup_assignee_choices,
+    followup_assignee_names,
     followup_get_for_action,
     followup_list_for_note,
 )
@@ -53,8 +54,7 @@ def note_tasks_context(
         if form is None:
             due = followup_default_due(note=note)
             form = FollowUpTaskForm(
-                # The options show each name (display_name); a post reads whole rows.
-                counselors=followup_assignee_choices(user=user).only("id", "full_name", "username"),
+                counselors=followup_assignee_names(user=user),
                 initial={"due_at": due, "assigned_to": note.author_id},
                 prefix="followup",
             )

@@ -40,7 +40,7 @@ from sessions.models.notes import AddendumKind
 from sessions.policies import can_add_addendum
 from sessions.registry import Completion, SignProblem
 from sessions.sections import HEADER
-from sessions.selectors.followups import followup_assignee_choices
+from sessions.selectors.followups import followup_assignee_choices, followup_assignee_names
 from sessions.selectors.notes import (
     last_signed_session,
     note_addenda,
@@ -138,9 +138,7 @@ def _handoff_options(user: User) -> SafeString:
     """The "Hand this draft to" select's options: the colleagues a draft can go to, by name
     (40 of them in a clinic: written here rather than by a template loop of 80 nodes). Only
     the columns shown are read."""
-    colleagues = (
-        followup_assignee_choices(user=user).exclude(pk=user.pk).only("id", "full_name", "username")
-    )
+    colleagues = followup_assignee_names(user=user).exclude(pk=user.pk)
     return format_html_join(
         "", '<option value="{}">{}</option>', ((c.pk, c.display_name) for c in colleagues)
     )
