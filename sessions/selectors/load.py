@@ -160,10 +160,6 @@ def _is_high(screen: str, clinician: str, imminent: bool) -> bool:
     return is_high_risk(clinician=clinician, screen=screen, imminent=imminent)
 
 
-def _reviewed(reason: bool, returned: bool) -> bool:
-    return is_reviewed(reason=reason, returned=returned)
-
-
 def _local_day(micros: int) -> str:
     return timezone.localtime(from_micros(micros)).strftime("%a %d %b %H:%M")
 
@@ -358,7 +354,10 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
         row.contacts = len(pks)
         row.after_hours = sum(after_hours)
         row.overnight = sum(overnight)
-        row.reviewed = sum(map(_reviewed, reasons, returned))
+        row.reviewed = sum(
+            is_reviewed(reason=reason, returned=back)
+            for reason, back in zip(reasons, returned, strict=True)
+        )
         row.returned = sum(returned)
         seconds = [s for s in to_sign if s is not None]
         row.signed = len(seconds)

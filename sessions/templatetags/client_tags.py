@@ -14,9 +14,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from crisisnotes.html import pk_url
 from sessions.models.notes import NoteStatus
 from sessions.risk import risk_label
-from sessions.templatetags.followup_tags import url_maker
 from sessions.templatetags.review_tags import local_date
 
 register = template.Library()
@@ -36,7 +36,7 @@ _BADGES = {NoteStatus.SIGNED: "text-bg-success", NoteStatus.DRAFT: "text-bg-seco
 @register.simple_tag
 def client_timeline_rows(timeline: Iterable[tuple[Any, bool]]) -> SafeString:
     """The <tr> of each (note, whether the reader may open it) of the client's timeline."""
-    note_url = url_maker("crisis_sessions:note_detail")
+    note_url = pk_url("crisis_sessions:note_detail")
     late = format_html(' <span class="badge text-bg-light">{}</span>', _("Late entry"))
     labels: dict[str, str] = {}
     rows = []

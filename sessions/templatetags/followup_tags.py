@@ -9,14 +9,13 @@ from typing import Any
 
 from django import template
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from crisisnotes.html import autoescaped
+from crisisnotes.html import autoescaped, pk_url
 from sessions.selectors.work import FollowUpRow
 from sessions.templatetags.review_tags import local_date
 
@@ -102,12 +101,6 @@ _ITEM = (
 )
 
 
-def url_maker(name: str) -> Any:
-    """`reverse(name, args=[pk])` for any pk, reversed once."""
-    before, after = reverse(name, args=[0]).rsplit("0", 1)
-    return lambda pk: f"{before}{int(pk)}{after}"
-
-
 @register.simple_tag(takes_context=True)
 def my_followup_items(
     context: template.Context, tasks: Iterable[FollowUpRow], now: datetime
@@ -128,9 +121,9 @@ def my_followup_items(
     )
     next_url = context["request"].get_full_path()
     zone = timezone.get_current_timezone()
-    note_url = url_maker("crisis_sessions:note_detail")
-    attempt_url = url_maker("crisis_sessions:followup_attempt")
-    close_url = url_maker("crisis_sessions:followup_close")
+    note_url = pk_url("crisis_sessions:note_detail")
+    attempt_url = pk_url("crisis_sessions:followup_attempt")
+    close_url = pk_url("crisis_sessions:followup_close")
     # Translated and escaped once per list, not once per task.
     words = {
         name: autoescaped(text)

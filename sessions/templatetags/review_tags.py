@@ -10,7 +10,6 @@ from typing import Any
 
 from django import template
 from django.forms import BaseFormSet
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import SafeString, mark_safe
@@ -18,7 +17,7 @@ from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from crisisnotes.html import autoescaped
+from crisisnotes.html import autoescaped, pk_url_parts
 from sessions.forms.review import ReturnFormSet
 from sessions.models import CrisisSession, ReviewComment
 from sessions.selectors.review import (
@@ -182,7 +181,7 @@ def review_queue_rows(context: template.Context, rows: Iterable[QueueRow]) -> Sa
     renders both, the loop from the notes themselves, and compares), every value escaped as
     autoescape does."""
     # Reversed once: the note's pk is the only part of the link that changes.
-    before, after = reverse("crisis_sessions:review_note", args=[0]).rsplit("0", 1)
+    before, after = pk_url_parts("crisis_sessions:review_note")
     ago_of = _Ago()
     items = []
     for row in rows:

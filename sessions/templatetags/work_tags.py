@@ -16,9 +16,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from crisisnotes.html import autoescaped
+from crisisnotes.html import autoescaped, pk_url
 from sessions.selectors.work import NoteRow
-from sessions.templatetags.followup_tags import url_maker
 from sessions.templatetags.review_tags import local_date
 
 register = template.Library()
@@ -41,7 +40,7 @@ def my_note_items(notes: Iterable[NoteRow], kind: str) -> SafeString:
     (with `returned`, the modality and start) or "awaiting" (the modality, signature time and
     why a co-signature is needed). The words and each modality's label are translated once per
     list, not once per note."""
-    note_url = url_maker("crisis_sessions:note_detail")
+    note_url = pk_url("crisis_sessions:note_detail")
     zone = timezone.get_current_timezone()
     returned = format_html(
         ' <span class="badge text-bg-warning" data-testid="returned-badge">{}</span>',

@@ -14,13 +14,13 @@ from datetime import datetime, tzinfo
 from urllib.parse import quote
 
 from django import template
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from crisisnotes.audit.models import AuditEvent
 from crisisnotes.html import autoescaped as _escape
+from crisisnotes.html import pk_url_parts
 
 register = template.Library()
 
@@ -69,9 +69,9 @@ def audit_event_rows(events: Iterable[tuple[AuditEvent, str]]) -> SafeString:
     record_parts: dict[str, tuple[str, str, str]] = {}
     # An action's label translated once a page (a lazy label is a gettext call per row).
     action_words: dict[str, str] = {}
-    client_before, client_after = reverse("accounts:audit_client", args=[0]).rsplit("0", 1)
+    client_before, client_after = pk_url_parts("accounts:audit_client")
     client_before, client_after = _escape(client_before), _escape(client_after)
-    actor_before, actor_after = reverse("accounts:audit_user", args=[0]).rsplit("0", 1)
+    actor_before, actor_after = pk_url_parts("accounts:audit_user")
     actor_before, actor_after = _escape(actor_before), _escape(actor_after)
     rows = []
     for event, client_label in events:
