@@ -63,7 +63,8 @@ def plan_current_summary(*, client: Client) -> SafetyPlanVersion | None:
     """plan_current for the client page's panel: only what it shows (number, date, whether
     active, which reads the steps), without the author and session plan_current joins in."""
     return (
-        SafetyPlanVersion.objects.filter(client=client)
+        plan_version_list(client=client)
+        .select_related(None)
         .only("client_id", "number", "created_at", "steps")
         .first()
     )
