@@ -67,7 +67,7 @@ def main() -> None:
     from crisisnotes.audit.models import Action, AuditEvent
     from crisisnotes.audit.selectors import (
         AuditFilters,
-        audit_client_labels,
+        audit_event_labelled,
         audit_event_search,
         audit_people_summary,
     )
@@ -137,9 +137,8 @@ def main() -> None:
 
         def page(filters: AuditFilters, *, people: bool) -> object:
             events = audit_event_search(user=admin, filters=filters)
-            first = list(events[:100])
+            list(audit_event_labelled(user=admin, events=events)[:100])  # the page's rows
             count = events.count()
-            audit_client_labels(user=admin, client_ids=(e.client_id for e in first))
             if people:
                 audit_people_summary(events=events)
             return count

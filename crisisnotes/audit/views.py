@@ -25,7 +25,6 @@ from crisisnotes.audit.selectors import (
     audit_actor_get,
     audit_client_find,
     audit_client_get,
-    audit_client_labels,
     audit_event_labelled,
     audit_event_search,
     audit_people_summary,
@@ -189,7 +188,6 @@ def _csv_rows(user: User, events: Any, zone: tzinfo) -> Iterator[str]:
     batch: list[AuditEvent] = []
 
     def flush() -> Iterator[str]:
-        labels = audit_client_labels(user=user, client_ids=(e.client_id for e in batch))
         for event in batch:
             yield writer.writerow(
                 [
@@ -204,7 +202,7 @@ def _csv_rows(user: User, events: Any, zone: tzinfo) -> Iterator[str]:
                         event.object_type,
                         event.object_id,
                         event.client_id or "",
-                        labels.get(event.client_id or 0, ""),
+                        getattr(event, "client_label", None) or "",
                         event.summary,
                         event.ip_address or "",
                         event.user_agent,
@@ -212,8 +210,9 @@ def _csv_rows(user: User, events: Any, zone: tzinfo) -> Iterator[str]:
                 ]
             )
 
-    # A server-side cursor: a million rows stream in constant memory, labels looked up per batch.
-    for event in events.iterator(chunk_size=CSV_BATCH):
+    # A server-side cursor: a million rows stream in constant memory, each with its client's
+    # label (audit_event_labelled, as on the page), actors fetched per batch.
+    for event in audit_event_labelled(user=user, events=events).iterator(chunk_size=CSV_BATCH):
         batch.append(event)
         if len(batch) >= CSV_BATCH:
             yield from flush()
