@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, connections, transaction
@@ -322,22 +322,39 @@ def _walk_on_own_connection(
         connections.close_all()  # this thread's connections only (they are per thread)
 
 
+# Where a walk is: the (due_at, id) of the last task it claimed. A walk takes tasks in the order
+# of followup_open_due_idx (clinic, due_at, id) WHERE closed_at IS NULL, so each batch reads the
+# index on from there and stops after its `limit` rows. Taken in id order, every batch read and
+# sorted the whole rest of the backlog (≈ 100,000 rows, then 95,000, …) to keep 5,000.
+WalkPosition = tuple[datetime, int]
+_WALK_START: WalkPosition = (datetime(1, 1, 1, tzinfo=UTC), 0)
+
+
+
+def _position_params(after: WalkPosition) -> list[Any]:
+    """The position as parameters of the claim's raw SQL, its time as the backend stores one
+    (on SQLite, text that compares in order with the stored column; an aware datetime's text
+    would carry a zone suffix and sort after an equal stored time, skipping a tie)."""
+    due_at, task_id = after
+    return [connection.ops.adapt_datetimefield_value(due_at), task_id]
+
+
 def _walk(clinic: Clinic, kind: str, due_before: datetime, now: datetime, batch_size: int) -> int:
     """Claim and deliver every due alert of one kind in one clinic, batch after batch; return
     how many were claimed here."""
     batch = _alerts_batch_pg if connection.vendor == "postgresql" else _alerts_batch_portable
-    total, after_task = 0, 0
+    total, after = 0, _WALK_START
     while True:
         # One transaction per batch; no savepoint, as nothing inside is meant to fail and be
         # caught (a conflict is DO NOTHING, not an error).
         with transaction.atomic(savepoint=False):
-            claimed, after_task = batch(
+            claimed, after = batch(
                 clinic=clinic,
                 kind=kind,
                 due_before=due_before,
                 now=now,
                 limit=batch_size,
-                after_task=after_task,
+                after=after,
             )
         total += claimed
         if claimed < batch_size:
@@ -346,9 +363,10 @@ def _walk(clinic: Clinic, kind: str, due_before: datetime, now: datetime, batch_
 
 def _alerts_claim_sql(*, kind: str) -> str:
     """Insert up to `limit` alert rows of `kind` for the clinic's open tasks due before
-    `due_before` that have none yet, taking tasks in id order after `after_task` (so a long
-    backlog is walked once, not re-read from the start by every batch), returning the alert
-    rows inserted here. Parameters: kind, now, clinic id, due_before, after_task, kind, limit.
+    `due_before` that have none yet, taking tasks in (due_at, id) order after the walk's
+    position (so a long backlog is walked once, each batch reading only its own stretch of the
+    index), returning the alert rows inserted here. Parameters: kind, now, clinic id,
+    due_before, the position's due_at and id, kind, limit.
 
     The recipient is the assignee for a reminder and the active supervisor of the assignee's
     team for an escalation (none when the team has none: the alert is still recorded, for
@@ -370,9 +388,10 @@ def _alerts_claim_sql(*, kind: str) -> str:
     return (
         f"INSERT INTO {alert_table} (task_id, kind, recipient_id, sent_at) "  # noqa: S608
         f"SELECT t.id, %s, {recipient_sql}, %s FROM {task_table} t {joins}"
-        "WHERE t.clinic_id = %s AND t.closed_at IS NULL AND t.due_at <= %s AND t.id > %s "
+        "WHERE t.clinic_id = %s AND t.closed_at IS NULL AND t.due_at <= %s "
+        "AND (t.due_at, t.id) > (%s, %s) "
         f"AND NOT EXISTS (SELECT 1 FROM {alert_table} a WHERE a.task_id = t.id AND a.kind = %s) "
-        "AND true ORDER BY t.id LIMIT %s "
+        "AND true ORDER BY t.due_at, t.id LIMIT %s "
         "ON CONFLICT (task_id, kind) DO NOTHING RETURNING id, task_id, kind, recipient_id"
     )
 
@@ -437,19 +456,25 @@ def _alerts_deliver_selects(
 
 
 def _alerts_batch_portable(
-    *, clinic: Clinic, kind: str, due_before: datetime, now: datetime, limit: int, after_task: int
-) -> tuple[int, int]:
-    """One batch as four statements (SQLite, which has no data-modifying WITH): the claim, then
-    notifications (with their outbox rows) and audit rows for the alert ids it returned.
-    Returns how many alerts were claimed and the last task id claimed."""
+    *,
+    clinic: Clinic,
+    kind: str,
+    due_before: datetime,
+    now: datetime,
+    limit: int,
+    after: WalkPosition,
+) -> tuple[int, WalkPosition]:
+    """One batch as five statements (SQLite, which has no data-modifying WITH): the claim, then
+    notifications (with their outbox rows) and audit rows for the alert ids it returned, and
+    the walk's new position. Returns how many alerts were claimed and that position."""
     with connection.cursor() as cursor:
         cursor.execute(
             _alerts_claim_sql(kind=kind),
-            [kind, now, clinic.pk, due_before, after_task, kind, limit],
+            [kind, now, clinic.pk, due_before, *_position_params(after), kind, limit],
         )
         rows = cursor.fetchall()
     if not rows:
-        return 0, after_task
+        return 0, after
     alert_ids = [row[0] for row in rows]
     in_claimed = ", ".join(["%s"] * len(alert_ids))
     notification_sql, notification_params, audit_sql, audit_params = _alerts_deliver_selects(
@@ -462,12 +487,23 @@ def _alerts_batch_portable(
         select_sql=notification_sql, params=[*notification_params, *alert_ids]
     )
     audit_record_from_select(select_sql=audit_sql, params=[*audit_params, *alert_ids])
-    return len(rows), max(row[1] for row in rows)
+    last = (
+        FollowUpTask.objects.filter(pk__in=[row[1] for row in rows])
+        .order_by("-due_at", "-pk")
+        .values_list("due_at", "pk")[0]
+    )
+    return len(rows), last
 
 
 def _alerts_batch_pg(
-    *, clinic: Clinic, kind: str, due_before: datetime, now: datetime, limit: int, after_task: int
-) -> tuple[int, int]:
+    *,
+    clinic: Clinic,
+    kind: str,
+    due_before: datetime,
+    now: datetime,
+    limit: int,
+    after: WalkPosition,
+) -> tuple[int, WalkPosition]:
     """The same batch as `_alerts_batch_portable` in ONE PostgreSQL statement: the claim, the
     notifications, their outbox rows and the audit rows are data-modifying common table
     expressions reading the claim's RETURNING rows, so no id list travels to Python and back
@@ -479,20 +515,25 @@ def _alerts_batch_pg(
     notified_sql, notified_params = notifications_insert_cte(
         select_sql=notification_sql, params=notification_params
     )
+    task_table = FollowUpTask._meta.db_table
     sql = (
         f"WITH claimed AS ({_alerts_claim_sql(kind=kind)}), {notified_sql}, "  # noqa: S608 (table names and constants; values are parameters)
         f"audited AS ({audit_insert_sql(audit_sql)}) "
-        "SELECT 'claimed', count(*), max(task_id) FROM claimed "
+        "SELECT 'claimed', count(*), NULL::timestamptz FROM claimed "
+        # The walk's new position: the last claimed task in the walk's order.
+        f"UNION ALL (SELECT 'last', t.id, t.due_at FROM claimed c JOIN {task_table} t "
+        "ON t.id = c.task_id ORDER BY t.due_at DESC, t.id DESC LIMIT 1) "
         "UNION ALL SELECT 'email', id, NULL FROM notified_email"
     )
     params = [
-        *[kind, now, clinic.pk, due_before, after_task, kind, limit],
+        *[kind, now, clinic.pk, due_before, *_position_params(after), kind, limit],
         *notified_params,
         *audit_params,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    claimed = next(row for row in rows if row[0] == "claimed")
+    claimed = next(row[1] for row in rows if row[0] == "claimed")
+    last = next(((row[2], row[1]) for row in rows if row[0] == "last"), after)
     notifications_emails_enqueue(email_ids=[row[1] for row in rows if row[0] == "email"])
-    return claimed[1], claimed[2] if claimed[2] is not None else after_task
+    return claimed, last

@@ -18,6 +18,7 @@ from crisisnotes.audit.models import Action, AuditEvent
 from crisisnotes.notifications.models import Notification
 from sessions.models import CrisisSession, FollowUpAlert, FollowUpTask
 from sessions.models.followups import FollowUpAlertKind, FollowUpOutcome
+from sessions.services import followups
 from sessions.services.followups import (
     FollowUpError,
     followup_attempt_log,
@@ -236,6 +237,59 @@ def test_alert_messages_name_the_method_time_and_zone_but_no_client(counselor, s
         ("Follow-up escalation to Morgan Testsuper", "scheduler", "crisis_sessions.followuptask"),
     }
     assert task.client.alias not in reminder.message + escalation.message
+
+
+@pytest.mark.parametrize("statement", ["one statement", "portable"])
+def test_a_walk_takes_the_backlog_in_due_order_batch_after_batch(
+    counselor, supervisor, monkeypatch, statement
+):
+    """Batches of 3 over 11 due tasks whose ids run against their due times, four of them due
+    at the same instant (a tie across batch boundaries) and one already reminded: each batch
+    starts right after the last task the batch before claimed, in (due_at, id) order, and every
+    task gets its one reminder and one escalation — on PostgreSQL's one statement and on the
+    portable statements SQLite runs."""
+    if statement == "one statement" and connection.vendor != "postgresql":
+        pytest.skip("the one statement is PostgreSQL's")
+    now = timezone.now()
+    tie = now - timedelta(hours=20)
+    dues = [now - timedelta(hours=10 + i) for i in range(7)] + [tie] * 4
+    tasks = [
+        cast(
+            FollowUpTask,
+            FollowUpTaskFactory(
+                session__clinic=counselor.clinic,
+                session__author=counselor,
+                assigned_to=counselor,
+                due_at=due,
+            ),
+        )
+        for due in dues
+    ]
+    FollowUpAlert.objects.create(task=tasks[3], kind="reminder", recipient=counselor, sent_at=now)
+    starts: dict[str, list[tuple]] = {"reminder": [], "escalation": []}
+    batch = (
+        followups._alerts_batch_portable if statement == "portable" else followups._alerts_batch_pg
+    )
+
+    def recording(**kwargs):
+        if kwargs["clinic"] == counselor.clinic:
+            starts[kwargs["kind"]].append(kwargs["after"])
+        return batch(**kwargs)
+
+    # Whichever the database's vendor picks, the walk runs the statement asked for.
+    monkeypatch.setattr(followups, "_alerts_batch_pg", recording)
+    monkeypatch.setattr(followups, "_alerts_batch_portable", recording)
+    result = followup_scan(now=now, batch_size=3, parallel=1)
+
+    assert (result.reminders, result.escalations) == (10, 11)
+    keys = sorted((t.due_at, t.pk) for t in tasks)
+    unreminded = [key for key in keys if key[1] != tasks[3].pk]
+    start = followups._WALK_START
+    assert starts["reminder"] == [start, unreminded[2], unreminded[5], unreminded[8]]
+    assert starts["escalation"] == [start, keys[2], keys[5], keys[8]]
+    for task in tasks:
+        assert FollowUpAlert.objects.filter(task=task).count() == 2
+    assert Notification.objects.filter(recipient=counselor).count() == 10
 
 
 @pytest.mark.django_db(transaction=True)
