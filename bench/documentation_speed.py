@@ -39,6 +39,14 @@ new tab that the floor, reloaded in its tab, never paid.
   Tab press, every `tab_to` focus check (one `evaluate` per step), every click's actionability
   checks. That overhead is neither the counselor nor the app, and under load it dominates.
 
+`--breakdown` says where the app wait went (the median run of each call, traced in Chromium):
+per wait interval, the worker's time on the app requests started in it (X-Bench-Server-Ms), the
+renderer main thread's own time by kind (HTML parse, CSS parse, script, style, layout, paint and
+composite, other: loaders, IPC, uninstrumented task time) and the rest (network, waiting on the
+server, idle); for each page load its Navigation Timing phases and its resources (transfer size 0:
+from the browser's cache; which are render-blocking); the script that ran longest in it; then
+the same split of the whole wait. Tracing slows the browser: compare the figures of plain runs.
+
 Run: DATABASE_URL=postgres://... .venv/bin/python bench/documentation_speed.py [--repeat 3]
 It creates and drops its own database (test_<name>) next to the one DATABASE_URL names and
 serves the app as users get it: gunicorn in its own processes under production settings
@@ -110,7 +118,23 @@ WAIT_RECORDER = """
       performance.getEntriesByType("resource").filter((r) => r.startTime < nav.loadEventEnd)
         .map((r) => `${r.name.split("/").pop()} ${ms(r.startTime)}+${ms(r.duration)}`)
         .join(", ") : "";
-    add("load", performance.timeOrigin + (nav ? nav.startTime : 0), end, detail);
+    // For --breakdown: the phases of this load and its resources (relative to its start),
+    // and a user-timing mark whose trace timestamp ties the trace's clock to this one.
+    const phases = nav ? Object.fromEntries(["redirectStart", "redirectEnd", "fetchStart",
+      "requestStart", "responseStart", "responseEnd", "domInteractive",
+      "domContentLoadedEventStart", "domContentLoadedEventEnd", "loadEventStart",
+      "loadEventEnd", "transferSize", "decodedBodySize"].map((k) => [k, nav[k]])) : null;
+    const resources = performance.getEntriesByType("resource")
+      .filter((r) => nav && r.startTime < nav.loadEventEnd)
+      .map((r) => ({name: r.name.split("/").pop(), start: r.startTime, end: r.responseEnd,
+                    transferSize: r.transferSize, blocking: r.renderBlockingStatus || ""}));
+    const sync = performance.mark("bench-sync");
+    const entry = {kind: "load", start: performance.timeOrigin + (nav ? nav.startTime : 0), end,
+                   detail, path: location.pathname, phases, resources,
+                   sync: performance.timeOrigin + sync.startTime};
+    const saved = read();
+    saved.waits.push(entry);
+    write(saved);
     const state = read();
     if (state.pending !== null) {  // "sign": from the submit to this page's load
       state.waits.push({kind: "sign", start: state.pending, end});
@@ -166,6 +190,9 @@ WAIT_RECORDER = """
 
 
 SERVER_LOG: list[str] = []  # "METHOD /path N ms" of every app request (--detail)
+# Every app request's start (epoch ms, as the waits' times), method, path and worker time
+# (--breakdown).
+SERVER_REQUESTS: list[dict[str, Any]] = []
 
 
 def _union_ms(waits: list[dict[str, Any]]) -> float:
@@ -198,6 +225,264 @@ def app_wait_ms(page: Any, *, detail: bool = False) -> tuple[float, dict[str, st
         of_kind = [w for w in waits if w["kind"] == kind]
         kinds[kind] = f"{len(of_kind)} {kind} {_union_ms(of_kind):.0f} ms"
     return _union_ms(waits), kinds
+
+
+# --breakdown: the renderer's main-thread work, from a Chromium trace of the call.
+TRACE_CATEGORIES = [
+    "devtools.timeline",
+    "disabled-by-default-devtools.timeline",
+    "blink.user_timing",
+    "v8.execute",
+    "loading",
+]
+# Each trace event's own time (its children's taken out) goes to one group; RunTask's own time
+# and everything not named here (loaders, IPC, the renderer's own bookkeeping) is "other".
+GROUPS = ("html", "css", "script", "style", "layout", "paint", "other")
+_GROUP_OF = {
+    "ParseHTML": "html",
+    "ParseAuthorStyleSheet": "css",
+    "UpdateLayoutTree": "style",
+    "RecalculateStyles": "style",
+    "Layout": "layout",
+    "Paint": "paint",
+    "PrePaint": "paint",
+    "PaintImage": "paint",
+    "Commit": "paint",
+    "Layerize": "paint",
+    "UpdateLayer": "paint",
+    "UpdateLayerTree": "paint",
+    "ScrollLayer": "paint",
+    "CompositeLayers": "paint",
+    "Decode Image": "paint",
+}
+_SCRIPT = (
+    "EvaluateScript",
+    "FunctionCall",
+    "EventDispatch",
+    "TimerFire",
+    "FireAnimationFrame",
+    "RunMicrotasks",
+    "XHRReadyStateChange",
+    "XHRLoad",
+    "FireIdleCallback",
+)
+
+
+def _group(name: str) -> str:
+    if name in _GROUP_OF:
+        return _GROUP_OF[name]
+    if name in _SCRIPT or name.startswith(("v8.", "V8.", "MajorGC", "MinorGC", "BlinkGC")):
+        return "script"
+    if name.startswith(("LocalWindowProxy::", "ContextCreated")):
+        return "script"  # a new document's script context
+    return "other"
+
+
+@dataclass
+class Slice:
+    """A stretch of one main-thread event's own time, in the waits' clock (epoch ms)."""
+
+    start: float
+    end: float
+    group: str
+    label: str  # what ran, for the busiest stretches of an interval ("" if nothing to say)
+    name: str  # the trace event's name
+
+
+def _event_label(event: dict[str, Any]) -> str:
+    data = (event.get("args") or {}).get("data") or {}
+    name = event["name"]
+    if name == "EventDispatch":
+        return f"event {data.get('type', '?')}"
+    if name in ("FunctionCall", "EvaluateScript", "v8.compile"):
+        url = (data.get("url") or "").rsplit("/", 1)[-1].split("?")[0]
+        where = f"{url}:{data.get('lineNumber', '')}" if url else "(inline or injected)"
+        what = data.get("functionName") or ""
+        return f"{'run' if name == 'EvaluateScript' else 'call'} {what}@{where}".replace(" @", " ")
+    if name == "TimerFire":
+        return "timer"
+    return ""
+
+
+def trace_slices(trace: bytes, syncs: list[float]) -> list[Slice]:
+    """The renderer main threads' self time, slice by slice, in the waits' clock. `syncs` are
+    the epoch times of the bench-sync marks, in order: each pairs with the trace's n-th mark."""
+    import json
+
+    events = json.loads(trace)
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    mains = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("ph") == "M"
+        and e.get("name") == "thread_name"
+        and e["args"].get("name") == "CrRendererMain"
+    }
+    marks = sorted(
+        e["ts"] for e in events if e.get("name") == "bench-sync" and e.get("ph") in ("R", "I", "n")
+    )
+    pairs = list(zip(marks, syncs, strict=False))
+    if not pairs:
+        return []
+    offset = statistics.median(sync - ts / 1000 for ts, sync in pairs)  # ms
+    # Complete events ("X"), and begin/end pairs made complete.
+    spans: list[tuple[float, float, dict[str, Any]]] = []
+    open_: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    for e in events:
+        thread = (e.get("pid"), e.get("tid"))
+        if thread not in mains:
+            continue
+        if e.get("ph") == "X" and "dur" in e:
+            spans.append((e["ts"], e["ts"] + e["dur"], e))
+        elif e.get("ph") == "B":
+            open_.setdefault(thread, []).append(e)
+        elif e.get("ph") == "E" and open_.get(thread):
+            began = open_[thread].pop()
+            spans.append((began["ts"], e["ts"], began))
+    spans.sort(key=lambda s: (s[2]["pid"], s[2]["tid"], s[0], -s[1]))
+    slices: list[Slice] = []
+    # Self time: walk each thread's nesting; an event's time not covered by its children.
+    stack: list[list[Any]] = []  # [end, event, cursor, label]
+    thread_of = None
+
+    def close(until: float) -> None:
+        while stack and stack[-1][0] <= until:
+            end, event, cursor, label = stack.pop()
+            if end > cursor:
+                slices.append(
+                    Slice(
+                        cursor / 1000 + offset,
+                        end / 1000 + offset,
+                        _group(event["name"]),
+                        label,
+                        event["name"],
+                    )
+                )
+            if stack:
+                stack[-1][2] = max(stack[-1][2], end)
+
+    for start, end, event in spans:
+        thread = (event["pid"], event["tid"])
+        if thread != thread_of:
+            close(float("inf"))
+            thread_of = thread
+        close(start)
+        if stack:
+            parent = stack[-1]
+            if start > parent[2]:
+                slices.append(
+                    Slice(
+                        parent[2] / 1000 + offset,
+                        start / 1000 + offset,
+                        _group(parent[1]["name"]),
+                        parent[3],
+                        parent[1]["name"],
+                    )
+                )
+            parent[2] = max(parent[2], start)
+            end = min(end, parent[0])
+        label = _event_label(event) or (stack[-1][3] if stack else "")
+        stack.append([end, event, start, label])
+    close(float("inf"))
+    return slices
+
+
+def _clip(a: float, b: float, start: float, end: float) -> float:
+    return max(0.0, min(b, end) - max(a, start))
+
+
+def _union(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[list[float]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(a, b) for a, b in merged]
+
+
+def print_breakdown(
+    waits: list[dict[str, Any]], slices: list[Slice], requests: list[dict[str, Any]]
+) -> None:
+    """Where one call's app wait went: per wait interval, the worker's time on the app requests
+    started in it, and the renderer main thread's busy time by kind (the rest of the interval:
+    network, waiting on the server, idle); for page loads the Navigation Timing phases and the
+    resources (transfer size 0: from the browser's cache); then the whole wait (overlaps once)."""
+
+    def busy(intervals: list[tuple[float, float]]) -> dict[str, float]:
+        out = dict.fromkeys(GROUPS, 0.0)
+        for piece in slices:
+            for a, b in intervals:
+                out[piece.group] += _clip(a, b, piece.start, piece.end)
+        return out
+
+    def server(intervals: list[tuple[float, float]]) -> tuple[float, list[str]]:
+        total, names = 0.0, []
+        for r in requests:
+            if any(a - 5 <= r["start"] < b for a, b in intervals):
+                total += r["ms"]
+                names.append(f"{r['method']} {r['path']} {r['ms']:.0f}")
+        return total, names
+
+    def row(label: str, intervals: list[tuple[float, float]]) -> str:
+        total = sum(b - a for a, b in intervals)
+        spent = busy(intervals)
+        main = sum(spent.values())
+        worker, _ = server(intervals)
+        parts = " ".join(f"{g} {spent[g]:.0f}" for g in GROUPS if spent[g] >= 0.5)
+        return (
+            f"{label:30} {total:6.0f} ms: server {worker:4.0f}, main thread {main:4.0f} "
+            f"({parts}), rest {total - main:4.0f}"
+        )
+
+    print("    breakdown (ms; 'rest' = the interval minus main-thread work: network, server, idle)")
+    for wait in sorted(waits, key=lambda w: w["start"]):
+        span = [(wait["start"], wait["end"])]
+        label = f"{wait['kind']} {wait.get('path') or wait.get('detail') or ''}".strip()
+        print("     " + row(label[:30], span))
+        _, names = server(span)
+        if names:
+            print("        requests: " + "; ".join(names))
+        phases = wait.get("phases")
+        if phases:
+            p = phases
+            redirect = p["redirectEnd"] - p["redirectStart"] if p["redirectEnd"] else 0
+            print(
+                f"        phases: redirect {redirect:.0f}, to request {p['requestStart']:.0f}, "
+                f"answer {p['responseStart'] - p['requestStart']:.0f} (first byte), body "
+                f"{p['responseEnd'] - p['responseStart']:.0f} ({p['decodedBodySize'] / 1024:.0f}"
+                f" KB), parse to interactive {p['domInteractive'] - p['responseEnd']:.0f}, "
+                f"DOMContentLoaded {p['domContentLoadedEventEnd'] - p['domInteractive']:.0f}, "
+                f"to load end {p['loadEventEnd'] - p['domContentLoadedEventEnd']:.0f}"
+            )
+            fetched = [r for r in wait.get("resources", []) if r["transferSize"] > 0]
+            blocking = [r["name"] for r in wait.get("resources", []) if r["blocking"] == "blocking"]
+            print(
+                "        resources: "
+                + (
+                    ", ".join(f"{r['name']} fetched {r['end'] - r['start']:.0f}" for r in fetched)
+                    or "all from the browser's cache"
+                )
+                + (f"; render-blocking: {', '.join(blocking)}" if blocking else "")
+            )
+        # The busiest things that ran in it (script labels), for long tasks and loads.
+        ran: dict[str, float] = {}
+        for piece in slices:
+            took = _clip(wait["start"], wait["end"], piece.start, piece.end)
+            if took and piece.label:
+                ran[piece.label] = ran.get(piece.label, 0.0) + took
+        top = sorted(ran.items(), key=lambda kv: -kv[1])[:4]
+        if top:
+            print("        ran: " + ", ".join(f"{k} {v:.0f}" for k, v in top))
+    union = _union([(w["start"], w["end"]) for w in waits])
+    print("     " + row("whole app wait (union)", union))
+    others: dict[str, float] = {}
+    for piece in slices:
+        if piece.group == "other":
+            took = sum(_clip(a, b, piece.start, piece.end) for a, b in union)
+            others[piece.name] = others.get(piece.name, 0.0) + took
+    top = sorted(others.items(), key=lambda kv: -kv[1])[:6]
+    print("        other: " + ", ".join(f"{k} {v:.0f}" for k, v in top))
 
 
 class Driver:
@@ -455,6 +740,18 @@ def _log_server_time(response: Any) -> None:
     path = urlsplit(response.url).path
     if spent is not None and not path.startswith("/static/"):
         SERVER_LOG.append(f"{response.request.method} {path} {float(spent):.0f} ms")
+        timing = response.request.timing
+        # A request the memory cache answered (the catalogue) repeats its stored header: only
+        # answers that came from the server (a response start after the request start) count.
+        if timing.get("responseStart", -1) > 0:
+            SERVER_REQUESTS.append(
+                {
+                    "start": timing["startTime"],
+                    "method": response.request.method,
+                    "path": path,
+                    "ms": float(spent),
+                }
+            )
 
 
 def main() -> None:
@@ -473,6 +770,14 @@ def main() -> None:
         action="store_true",
         help="each call in a tab of its own (its first page then loads into a new renderer, "
         "with nothing in its memory cache; the floor is still the working tab's)",
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="trace each measured call in Chromium and print, for the median run, where its app "
+        "wait went: per interval the worker's time, the main thread's work by kind (HTML parse, "
+        "CSS, script, style, layout, paint) and the rest; load phases and resources (tracing "
+        "slows the browser a little: compare figures of runs without it)",
     )
     parser.add_argument(
         "--in-thread",
@@ -578,16 +883,35 @@ def _measure(args: argparse.Namespace, base: str, pw: Any) -> None:
             app_wait_ms(d.page)
             _end_call(d, new_tab=args.new_tab)
         runs = []
+        traced: list[tuple[float, list[dict[str, Any]], bytes, list[dict[str, Any]]]] = []
         for n in range(args.repeat):
             SERVER_LOG.clear()
+            SERVER_REQUESTS.clear()
             d = Driver(_call_tab(context, page, new_tab=args.new_tab))
+            if args.breakdown:
+                browser.start_tracing(page=d.page, categories=TRACE_CATEGORIES)
             start = time.perf_counter()
             flow(d, base, alias.format(n=f"{name.strip()} {n}"))
             d.counts.seconds = time.perf_counter() - start
             d.counts.wait_ms, kinds = app_wait_ms(d.page, detail=args.detail)
+            if args.breakdown:
+                waits = d.page.evaluate("JSON.parse(sessionStorage.getItem('bench-waits'))")
+                traced.append(
+                    (
+                        d.counts.wait_ms,
+                        waits["waits"],
+                        browser.stop_tracing(),
+                        list(SERVER_REQUESTS),
+                    )
+                )
             d.counts.notes.append(", ".join(kinds.values()))
             _end_call(d, new_tab=args.new_tab)
             runs.append(d.counts)
+        if traced:
+            wait_ms, waits, trace, requests = sorted(traced, key=lambda t: t[0])[len(traced) // 2]
+            syncs = [w["sync"] for w in sorted(waits, key=lambda w: w["start"]) if "sync" in w]
+            print(f"  {name.strip()}, the median run ({wait_ms:.0f} ms of app wait):")
+            print_breakdown(waits, trace_slices(trace, syncs), requests)
         c = runs[len(runs) // 2]
         seconds = statistics.median(r.seconds for r in runs)
         wait = statistics.median(r.wait_ms for r in runs) / 1000
