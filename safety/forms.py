@@ -35,6 +35,7 @@ from safety.models import (
     RiskFormulation,
     SafetyScreen,
 )
+from sessions.forms.field_copies import fast_field_copies
 from sessions.forms.notes import require_reason_text
 from sessions.models import CrisisSession
 from sessions.models.notes import Modality, RiskLevel
@@ -206,6 +207,7 @@ MEANS_FIELDS = [
 ]
 
 
+@fast_field_copies
 class ScreenForm(CleanTextFormMixin, forms.ModelForm):
     """The C-SSRS items as yes/no radios; an unanswered or hidden (skipped) item posts nothing."""
 
@@ -256,6 +258,7 @@ class ScreenForm(CleanTextFormMixin, forms.ModelForm):
         return [(item, self[item.key]) for item in ITEMS]
 
 
+@fast_field_copies
 class FormulationForm(CleanTextFormMixin, forms.ModelForm):
     use_required_attribute = False
     risk_factors = forms.MultipleChoiceField(
@@ -309,6 +312,7 @@ class FormulationForm(CleanTextFormMixin, forms.ModelForm):
         field.required = False
 
 
+@fast_field_copies
 class MeansForm(CleanTextFormMixin, forms.ModelForm):
     use_required_attribute = False
     # Any 0–10 value is accepted while typing (the modality may change in the same save); the
@@ -353,6 +357,7 @@ class MeansForm(CleanTextFormMixin, forms.ModelForm):
         return data
 
 
+@fast_field_copies
 class SupervisorRecordForm(CleanTextFormMixin, forms.Form):
     """A notification made outside the app (phone, in person), recorded by the counselor."""
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from crisisnotes.forms import short_choice_list
 from crisisnotes.validators import QUICK_NOTE, CleanTextFormMixin, validate_not_future_time
+from sessions.forms.field_copies import fast_field_copies
 from sessions.models import (
     Addendum,
     CommunityResource,
@@ -125,6 +126,7 @@ def _set_choices(form: forms.BaseForm, name: str, choices: Choices) -> None:
     field.choices = choices
 
 
+@fast_field_copies
 class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = CrisisSession
@@ -195,6 +197,7 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
         return data
 
 
+@fast_field_copies
 class ExplorationForm(CleanTextFormMixin, forms.ModelForm):
     suds_start = forms.TypedChoiceField(
         choices=SUDS_CHOICES,
@@ -252,6 +255,7 @@ def resource_label(resource: CommunityResource) -> str:
     return f"{category}: {label}"
 
 
+@fast_field_copies
 class RapportForm(CleanTextFormMixin, forms.ModelForm):
     """Resources are picked from the clinic's directory and stored as a snapshot (category, name,
     contact), so the record keeps what the client was told if the directory changes later."""
@@ -320,6 +324,7 @@ class RapportForm(CleanTextFormMixin, forms.ModelForm):
         return result
 
 
+@fast_field_copies
 class ProblemSolvingForm(CleanTextFormMixin, forms.ModelForm):
     cognitive_errors = _codes(COGNITIVE_ERROR_CHOICES, gettext_lazy("Cognitive errors identified"))
     modality_used = _codes(MODALITY_USED_CHOICES, gettext_lazy("Modality used"))
@@ -345,6 +350,7 @@ class ProblemSolvingForm(CleanTextFormMixin, forms.ModelForm):
         labels = {"action_plan": gettext_lazy("Action plan")}
 
 
+@fast_field_copies
 class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
     """Referrals are a few fixed rows (to whom, urgency, made, accepted), kept as a list."""
 
@@ -430,6 +436,7 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
         return super().save(commit=commit)
 
 
+@fast_field_copies
 class QuickNoteForm(CleanTextFormMixin, forms.Form):
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -438,12 +445,14 @@ class QuickNoteForm(CleanTextFormMixin, forms.Form):
     )
 
 
+@fast_field_copies
 class ProcessNoteForm(CleanTextFormMixin, forms.Form):
     """The private process note: not part of the record, but free text all the same."""
 
     text = forms.CharField(required=False, strip=False, label=gettext_lazy("Private process note"))
 
 
+@fast_field_copies
 class AddendumForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = Addendum

@@ -50,6 +50,7 @@ _INPUT_TEMPLATES = frozenset(
 _TEXTAREA = "django/forms/widgets/textarea.html"
 _SELECT = "django/forms/widgets/select.html"
 _OPTION = "django/forms/widgets/select_option.html"
+_SUPPORTED_TEMPLATES = _INPUT_TEMPLATES | {_TEXTAREA, _SELECT}
 
 
 def _e(value: Any) -> str:
@@ -67,6 +68,22 @@ def _attrs(attrs: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def _has_errors(field: BoundField) -> bool:
+    """`bool(field.errors)`, without the empty ErrorList BoundField.errors makes for a field
+    without errors at every use (three uses a field, ~100 fields a note page)."""
+    return bool(field.form.errors.get(field.name))
+
+
+def _css_classes(field: BoundField) -> str:
+    """`field.css_classes()`: "" for a form with neither `error_css_class` nor
+    `required_css_class` (BoundField.css_classes adds only those), without its set and its
+    look-up of the field's errors."""
+    form = field.form
+    if not hasattr(form, "error_css_class") and not hasattr(form, "required_css_class"):
+        return ""
+    return field.css_classes()
+
+
 def _is_radio_like(widget: forms.Widget) -> bool:
     return isinstance(widget, forms.RadioSelect)  # CheckboxSelectMultiple is one too
 
@@ -79,7 +96,7 @@ def _supported(field: BoundField) -> bool:
         return False
     if _is_radio_like(widget):
         return True
-    return widget.template_name in _INPUT_TEMPLATES | {_TEXTAREA, _SELECT}
+    return widget.template_name in _SUPPORTED_TEMPLATES
 
 
 def _add_class(field: BoundField, classes: str) -> None:
@@ -173,7 +190,7 @@ def _choices(field: BoundField) -> str:
     attrs = field.build_widget_attrs({"id": id_} if id_ else {})
     values = widget.format_value(field.value())
     groups = list(widget.optgroups(field.html_name, values, attrs))
-    invalid = " is-invalid" if field.errors else ""
+    invalid = " is-invalid" if _has_errors(field) else ""
     out = ["<div>"]
     for group_index, (group, options, _index) in enumerate(groups):
         if group:
@@ -214,8 +231,8 @@ def _field(field: BoundField) -> str:
             base = "form-check-input"
         else:
             base = "form-select" if isinstance(widget, forms.Select) else "form-control"
-        _add_class(field, f"{base} is-invalid" if field.errors else base)
-    if not field.errors:
+        _add_class(field, f"{base} is-invalid" if _has_errors(field) else base)
+    if not _has_errors(field):
         parts = _cached_parts(field, "field")
         if parts is not None:
             return parts(field)
@@ -227,7 +244,8 @@ def _frame(field: BoundField) -> tuple[str, str]:
     """What bootstrap5/field.html writes before and after the widget (for a radio or checkbox
     list: before and after `_choices`)."""
     widget = field.field.widget
-    css = f" {field.css_classes()}" if field.css_classes() else ""
+    classes = _css_classes(field)
+    css = f" {classes}" if classes else ""
     required_class, asterisk = _required_mark(field)
     label = _e(field.label) if field.label else ""
     if isinstance(widget, forms.CheckboxInput):
@@ -347,12 +365,13 @@ def _static_key(field: BoundField, kind: str) -> tuple[Any, ...] | None:
             field.field.localize,
             field.html_name,
             field.auto_id,
-            _e(_text(field.label, language)) if field.label else "",
-            _text(field.help_text, language) if field.help_text else "",
+            # Printed as their text: bool() of a lazy label would translate it each time.
+            _text_key(field.label, language) if field.label is not None else "",
+            _text_key(field.help_text, language) if field.help_text is not None else "",
             field.field.required,
             field.field.disabled,
             field.form.use_required_attribute,
-            field.css_classes(),
+            _css_classes(field),
             tuple(_attr_key(name, value, language) for name, value in widget.attrs.items()),
             choices,
         )
@@ -544,7 +563,7 @@ def light_widget(field: BoundField) -> SafeString:
         return mark_safe(str(field))  # noqa: S308 — Django's own output
     if field.field.widget.is_hidden:
         return mark_safe(str(field))  # noqa: S308 — Django's own output
-    parts = None if field.errors else _cached_parts(field, "widget")
+    parts = None if _has_errors(field) else _cached_parts(field, "widget")
     return mark_safe(parts(field) if parts else _widget(field))  # noqa: S308 — escaped above
 
 

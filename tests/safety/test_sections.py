@@ -4,6 +4,7 @@ answers, completion, content, read-only partial, and frozen rows once signed."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -301,3 +302,50 @@ def test_every_safety_problem_links_to_an_element_on_the_note_page(
         "means_safety_notes", "supervisor_notified", "disposition_rationale",
         "followup_task_high", "duty_to_warn", "duty_to_warn_consulted", "abuse_report",
     } <= seen  # fmt: skip
+
+
+# The C-SSRS row loop of templates/safety/partials/section_edit.html before
+# cssrs_item_rows_html wrote the rows.
+_CSSRS_ROWS_AS_A_TEMPLATE = "{% load i18n %}" + (
+    Path(__file__).with_name("rows_before_cssrs_item_rows.html").read_text()
+)
+
+
+def test_cssrs_rows_are_the_markup_of_the_template_they_replace(counselor: User) -> None:
+    """cssrs_item_rows_html writes the C-SSRS rows in Python: exactly what the template loop
+    wrote from the same context, empty, answered, posted with errors, in the other version,
+    for a client whose language has no validated wording, and in Spanish."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from safety.sections import cssrs_item_rows_html
+    from tests.sessions.note_helpers import form_data
+
+    section = registry.section("safety")
+    loop = Template(_CSSRS_ROWS_AS_A_TEMPLATE)
+    empty = start_note(counselor)
+    answered = save(start_note(counselor), **screen(HIGH))
+    since = save(
+        start_note(counselor),
+        **{"safety-screen-version": "since_last_contact", "safety-screen-q1": "no"},
+    )
+    answered.client.language = "fr"
+    answered.client.save()
+    invalid = reload(start_note(counselor))
+    posted = form_data(invalid, **screen({"q1": "no", "q2": "yes", "q6": "<b>maybe</b>"}))
+    cases: list[tuple[CrisisSession, Any]] = [(empty, None), (answered, None), (since, None)]
+    cases.append((invalid, posted))
+    checked = 0
+    for language in ("en", "es"):
+        with translation.override(language):
+            for note, data in cases:
+                note = reload(note)
+                forms = section.get_forms(note=note, data=data)
+                if data is not None:
+                    assert not all(form.is_valid() for form in forms)
+                context = section.edit_context(note=note, forms=forms)
+                # The loop as the file holds it: indented as in the page, ending a line.
+                expected = loop.render(Context(context))
+                assert f"      {cssrs_item_rows_html(context)}\n" == expected
+                checked += expected.count("<tr ")
+    assert checked == 2 * 4 * len(ITEMS)

@@ -282,3 +282,37 @@ def test_static_parts_of_a_localized_field_format_its_value_every_time() -> None
         assert 'value="7,25"' in str(
             light_field(Amount(initial={"amount": Decimal("7.25")})["amount"])
         )
+
+
+def test_css_classes_of_the_form_and_the_label_kind_reach_the_markup() -> None:
+    """A form with `required_css_class` / `error_css_class` gets them on the wrapper, as
+    crispy writes it (without them the class list is empty, read without BoundField's own
+    look-up); a field's label printed as a SafeString and as a str of the same text get
+    parts of their own (one escapes, the other not)."""
+    from django.utils.safestring import mark_safe
+
+    from sessions.templatetags import light_fields
+
+    class Styled(forms.Form):
+        required_css_class = "is-required"
+        error_css_class = "has-error"
+        name = forms.CharField()
+        note = forms.CharField(required=False, widget=forms.Textarea)
+
+    light_fields._PARTS.clear()
+    for data in (None, {"note": "x"}, {"name": "n", "note": "x"}):
+        for name in ("name", "note"):
+            assert tokens(light_field(Styled(data)[name])) == tokens(
+                as_crispy_field(Styled(data)[name])
+            ), (data, name)
+
+    class Plain(forms.Form):
+        name = forms.CharField(label="<b>Name</b>")
+
+    class Safe(forms.Form):
+        name = forms.CharField(label=mark_safe("<b>Name</b>"))
+
+    for form_class in (Plain, Safe, Plain):
+        assert tokens(light_field(form_class()["name"])) == tokens(
+            as_crispy_field(form_class()["name"])
+        ), form_class.__name__
