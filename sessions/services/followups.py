@@ -330,7 +330,6 @@ WalkPosition = tuple[datetime, int]
 _WALK_START: WalkPosition = (datetime(1, 1, 1, tzinfo=UTC), 0)
 
 
-
 def _position_params(after: WalkPosition) -> list[Any]:
     """The position as parameters of the claim's raw SQL, its time as the backend stores one
     (on SQLite, text that compares in order with the stored column; an aware datetime's text
