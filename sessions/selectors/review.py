@@ -473,25 +473,36 @@ def team_dashboard(*, user: User, now: datetime | None = None) -> TeamDashboard:
 TREND_MAX_SESSIONS = 20
 
 
-def client_trend_session_list(*, user: User, client: Client) -> list[CrisisSession]:
+class TrendRow(NamedTuple):
+    """What the risk trend shows of a session, read as values: 20 notes built as models with
+    their deferred exploration stage cost the client page more than its query (bench/README.md,
+    issue 15). The SUDS are None without an exploration stage, as they were then."""
+
+    started_at: datetime
+    screen_risk: str
+    clinician_risk: str
+    imminent: bool
+    suds_start: int | None
+    suds_end: int | None
+
+
+def client_trend_rows(*, user: User, client: Client) -> list[TrendRow]:
     """The client's last sessions, oldest first, for the risk trend: signed and awaiting notes,
     and the reader's own drafts."""
     require_role(user, Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
     if client.clinic_id != user.clinic_id:
         raise PermissionDenied
-    notes = (
+    rows = (
         CrisisSession.objects.filter(clinic=user.clinic, client=client)
         .filter(~Q(status=NoteStatus.DRAFT) | Q(author=user))
-        .select_related("exploration")
-        # What the chart shows, not every column of the note and its exploration stage.
-        .only(
+        .order_by("-started_at", "-id")
+        .values_list(
             "started_at",
             "screen_risk",
             "clinician_risk",
             "imminent",
             "exploration__suds_start",
             "exploration__suds_end",
-        )
-        .order_by("-started_at", "-id")[:TREND_MAX_SESSIONS]
+        )[:TREND_MAX_SESSIONS]
     )
-    return list(reversed(notes))
+    return [TrendRow(*row) for row in reversed(rows)]
