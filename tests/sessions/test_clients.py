@@ -177,14 +177,14 @@ def test_client_page_is_the_page_of_the_reads_it_replaces(
     from django.urls import reverse
 
     from sessions import risk_trend
-    from sessions.models import Addendum, ExplorationStage, FollowUpTask
+    from sessions.models import Addendum, Client, ExplorationStage, FollowUpTask
     from sessions.models.followups import FollowUpMethod
     from sessions.models.notes import AddendumKind, RiskLevel
     from sessions.views import clients as views
     from tests.conftest import login
     from tests.factories import ClientFactory, NoteFactory
 
-    record = ClientFactory(clinic=counselor.clinic, alias="Caller <7>")
+    record: Client = ClientFactory(clinic=counselor.clinic, alias="Caller <7>")
     start = datetime(2026, 11, 1, 3, 30, tzinfo=UTC)
     for i in range(sessions):
         author = (counselor, teammate)[i % 2]
