@@ -110,6 +110,16 @@ def test_timeline_rows_are_the_markup_of_the_template_loop_they_replace(
         assert rows.count("<a href=") == sum(can for _, can in timeline)
 
 
+@pytest.fixture
+def language_kept():
+    """The language middleware activates each reader's language and leaves it active after the
+    request: the tests that read pages in Spanish put the one before them back."""
+    from django.utils import translation
+
+    with translation.override(translation.get_language()):
+        yield
+
+
 def _page(client, url: str) -> bytes:
     """A page as served, its per-response tokens (CSRF, CSP nonce) blanked."""
     import re
@@ -165,7 +175,7 @@ def _timeline_before(*, user, client, limit, show_all):
 
 @pytest.mark.parametrize("sessions", [0, 3, 20, 23])
 def test_client_page_is_the_page_of_the_reads_it_replaces(
-    client, counselor, teammate, supervisor, sessions, monkeypatch
+    client, counselor, teammate, supervisor, sessions, monkeypatch, language_kept
 ):
     """The client page reads its timeline, their count and whether it has addenda and open
     follow-ups to list in one query, and the risk trend as values: the page must be byte for

@@ -442,6 +442,16 @@ def _dashboard_before(*, user, now=None):
     )
 
 
+@pytest.fixture
+def language_kept():
+    """The language middleware activates each reader's language and leaves it active after the
+    request: the tests that read pages in Spanish put the one before them back."""
+    from django.utils import translation
+
+    with translation.override(translation.get_language()):
+        yield
+
+
 def _page_bytes(client) -> bytes:
     """The dashboard as served, its per-response tokens (CSRF, CSP nonce) blanked."""
     import re
@@ -452,7 +462,7 @@ def _page_bytes(client) -> bytes:
 
 
 def test_dashboard_page_is_the_page_of_the_reads_it_replaces(
-    client, clinic, supervisor, counselor, trainee, teammate, invented, monkeypatch
+    client, clinic, supervisor, counselor, trainee, teammate, invented, monkeypatch, language_kept
 ):
     """team_dashboard counts the recent lists, each counselor's week and the follow-ups from
     fewer reads, and reads the five latest high-risk contacts by pk: the page must be byte for
