@@ -12,11 +12,11 @@ from typing import Any
 from django.utils import timezone
 
 from crisisnotes.accounts.models import User
-from sessions.models import Client, CrisisSession
+from sessions.models import Client
 from sessions.models.notes import RiskLevel
 from sessions.registry import ClientPanel
 from sessions.risk import risk_label
-from sessions.selectors.review import client_trend_session_list
+from sessions.selectors.review import client_trend_rows
 
 # --- client panel: risk trend ----------------------------------------------------------------
 
@@ -87,26 +87,18 @@ def _suds_y(value: int | None) -> float | None:
     return SUDS_TOP + PANEL_HEIGHT - value * PANEL_HEIGHT / 10
 
 
-def _suds(note: CrisisSession) -> tuple[int | None, int | None]:
-    try:
-        exploration = note.exploration
-    except CrisisSession.exploration.RelatedObjectDoesNotExist:
-        return None, None
-    return exploration.suds_start, exploration.suds_end
-
-
 def _polyline(points: list[tuple[float, float | None]]) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in points if y is not None)
 
 
 def risk_trend_context(client: Client, user: User) -> dict[str, Any]:
-    notes = client_trend_session_list(user=user, client=client)
+    notes = client_trend_rows(user=user, client=client)
     count = len(notes)
     span = WIDTH - LEFT - RIGHT
     step = span / max(count - 1, 1)
     points = []
     for i, note in enumerate(notes):
-        suds_start, suds_end = _suds(note)
+        suds_start, suds_end = note.suds_start, note.suds_end
         x = LEFT + (i * step if count > 1 else span / 2)
         points.append(
             TrendPoint(

@@ -73,6 +73,14 @@ class FollowUpTask(ChoiceLabelsMixin, models.Model):
                 condition=models.Q(closed_at__isnull=True),
                 name="followup_open_assignee_idx",
             ),
+            # A client's open tasks in due order (the client page): without it PostgreSQL
+            # intersected the client's tasks with the clinic's ~10,000 open ones (BitmapAnd,
+            # ~1 ms on the bench's data) to keep a handful.
+            models.Index(
+                fields=["client", "due_at", "id"],
+                condition=models.Q(closed_at__isnull=True),
+                name="followup_open_client_idx",
+            ),
         ]
 
     def __str__(self) -> str:

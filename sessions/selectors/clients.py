@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from typing import Any, NamedTuple, cast
+
+from django.db.models import Count, Exists, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from crisisnotes.accounts.models import User
@@ -63,6 +65,44 @@ def client_sessions(*, user: User, client: Client) -> QuerySet[CrisisSession]:
         .select_related("author")
         .only(*TIMELINE_ROW_FIELDS)
         .order_by("-started_at", "-id")
+    )
+
+
+class Timeline(NamedTuple):
+    rows: list[CrisisSession]
+    total: int  # how many sessions the client has
+    # Whether the client has addenda and open follow-ups to list (True when not known).
+    has_addenda: bool
+    has_followups: bool
+
+
+def client_timeline(*, user: User, client: Client, limit: int, show_all: bool) -> Timeline:
+    """The client page's timeline as crisisnotes.http.bounded_rows bounds a list: its first
+    `limit` sessions (all with `show_all`) and how many there are, in one query, where
+    bounded_rows asked for the count in a second statement whenever the client had more; and,
+    in the same query, whether the page's addenda and open follow-ups have anything to read
+    (most clients have neither: each read was a statement planned and sent for nothing). The
+    count and the two probes are subqueries PostgreSQL runs once, not per row."""
+    rows = client_sessions(user=user, client=client)
+    probes = {
+        "has_addenda": Exists(client_addenda(user=user, client=client).order_by()),
+        "has_followups": Exists(client_open_followups(user=user, client=client).order_by()),
+    }
+    if show_all:
+        shown = list(rows.annotate(**probes))
+        total = len(shown)
+    else:
+        count = Subquery(rows.order_by().values("client").annotate(n=Count("pk")).values("n"))
+        shown = list(rows.annotate(timeline_total=count, **probes)[:limit])
+        total = shown[0].timeline_total if shown else 0  # type: ignore[attr-defined]
+    if not shown:  # nothing read the probes: let the lists read for themselves
+        return Timeline(rows=shown, total=total, has_addenda=True, has_followups=True)
+    first = cast(Any, shown[0])
+    return Timeline(
+        rows=shown,
+        total=total,
+        has_addenda=first.has_addenda,
+        has_followups=first.has_followups,
     )
 
 

@@ -30,11 +30,13 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cache
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -60,7 +62,7 @@ from django.utils.translation import gettext_lazy
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
 from sessions.models import CrisisSession, FollowUpTask, ReviewComment
-from sessions.models.notes import NoteStatus
+from sessions.models.notes import NoteStatus, RiskLevel
 from sessions.risk import high_risk_q, is_high_risk
 
 LOAD_DAYS = 30
@@ -279,22 +281,27 @@ class TeamLoad:
     debrief_days: int = DEBRIEF_DAYS
 
 
-def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = None) -> TeamLoad:
-    """Load and quality of `counselors` (members of the user's teams, already loaded) over the
-    last LOAD_DAYS days, and the debrief prompts of the last DEBRIEF_DAYS. Two queries."""
-    require_role(user, Role.SUPERVISOR)
-    now = now or timezone.now()
-    since = now - timedelta(days=LOAD_DAYS)
-    rows = {c.pk: CounselorLoad(counselor=c) for c in counselors}
-    result = TeamLoad(since=since, rows=list(rows.values()))
-    if not rows:
-        return result
-    # One read of the period's rows gives both the counts and the runs and medians: the flags
-    # are the list pages' own conditions (AFTER_HOURS_Q...) evaluated per row by PostgreSQL, so
-    # a count and the list behind it cannot disagree; a second, aggregate query over the same
-    # rows cost as much as this one again (their heap pages are spread over the whole table).
-    # Each row comes back as numbers and flags, not as three timestamps and two risk levels:
-    # parsing ~6,000 timestamps was most of this function's time on a team's 2,000 contacts.
+# The columns of a row of the period (period_rows), in order.
+PERIOD_COLUMNS = (
+    "author_id",
+    "pk",
+    "started_us",
+    "is_high",
+    "seconds_to_sign",
+    "imminent",
+    "is_after_hours",
+    "is_overnight",
+    "has_reason",
+    "is_returned",
+)
+
+
+def _period_queryset(
+    user: User, author_ids: Sequence[int], since: datetime
+) -> QuerySet[CrisisSession, tuple[Any, ...]]:
+    """The period's rows as the ORM states them: the home of every flag's rule (the list pages'
+    own conditions, AFTER_HOURS_Q..., evaluated per row by the database, so a count and the
+    list behind it cannot disagree). _PERIOD_SQL is its twin on PostgreSQL."""
     flags = {
         name: ExpressionWrapper(condition, output_field=BooleanField())
         for name, condition in (
@@ -305,8 +312,8 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
             ("is_returned", RETURNED_Q),
         )
     }
-    period = (
-        _annotated(_period_notes(user, since).filter(author_id__in=rows))
+    return (
+        _annotated(_period_notes(user, since).filter(author_id__in=author_ids))
         .annotate(
             started_us=_Micros(F("started_at")),
             seconds_to_sign=_Epoch(
@@ -319,25 +326,121 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
             **flags,
         )
         .order_by("author_id", "started_at", "id")
-        .values_list(
-            "author_id",
-            "pk",
-            "started_us",
-            "is_high",
-            "seconds_to_sign",
-            "imminent",
-            "is_after_hours",
-            "is_overnight",
-            "has_reason",
-            "is_returned",
-        )
+        .values_list(*PERIOD_COLUMNS)
     )
+
+
+def _hours(hours: Sequence[int]) -> str:
+    return ", ".join(str(int(h)) for h in hours)
+
+
+# _period_queryset's statement, written once: building and compiling it through the ORM (its
+# five flags, the review-comment EXISTS, the time zone conversions) cost the team page more
+# than running it, at every request. The same columns and conditions, with two differences
+# that change no value: the local start is converted once per row (LATERAL), where the ORM's
+# three date_parts each converted it again; and the team is the member ids given (the ORM's
+# join to the team asks the same of each author: team_member_list's members are the clinic's
+# members of the user's teams). tests/sessions/test_load.py compares the two on a grid of
+# every flag's combinations, in three time zones.
+_PERIOD_SQL = f"""
+SELECT s.author_id,
+       s.id,
+       (date_part('epoch', s.started_at) * 1000000)::bigint,
+       (s.imminent OR COALESCE(NULLIF(s.clinician_risk, ''), s.screen_risk) = %(high)s),
+       EXTRACT(EPOCH FROM CASE
+           WHEN (s.ended_at IS NOT NULL AND s.signed_at IS NOT NULL
+                 AND s.status IN (%(signed)s, %(awaiting)s))
+           THEN (s.signed_at - s.ended_at) ELSE NULL END)::float8,
+       s.imminent,
+       (local.hour IN ({_hours(AFTER_HOURS)}) OR local.isodow >= 6),
+       local.hour IN ({_hours(OVERNIGHT)}),
+       NOT (s.cosign_required_reason = ''),
+       EXISTS(SELECT 1 FROM {ReviewComment._meta.db_table} c WHERE c.session_id = s.id LIMIT 1)
+  FROM {CrisisSession._meta.db_table} s,
+       LATERAL (SELECT s.started_at AT TIME ZONE %(zone)s AS at) zoned,
+       LATERAL (SELECT date_part('hour', zoned.at) AS hour,
+                       date_part('isodow', zoned.at) AS isodow) local
+ WHERE s.clinic_id = %(clinic)s
+   AND s.author_id = ANY(%(authors)s)
+   AND s.started_at >= %(since)s
+ ORDER BY s.author_id, s.started_at, s.id
+"""  # noqa: S608 (table names and constants; values are parameters)
+
+
+@cache
+def _zone_parameter(zone: tzinfo) -> str:
+    """What the ORM passes to AT TIME ZONE when `zone` is the active time zone (Django names
+    some zones by their abbreviation, Etc/GMT+5 as "-05", and rewrites offsets): _PERIOD_SQL
+    converts exactly as _period_queryset does."""
+    with timezone.override(zone):
+        _sql, params = (
+            CrisisSession.objects.annotate(hour=_LocalHour("started_at"))
+            .values_list("hour")
+            .query.sql_with_params()
+        )
+    (parameter,) = params
+    return str(parameter)
+
+
+def period_rows(*, user: User, author_ids: Sequence[int], since: datetime) -> list[tuple[Any, ...]]:
+    """The contacts of `author_ids` (members of the user's teams) started since `since`, in
+    author, start and id order, each a tuple of PERIOD_COLUMNS: numbers and flags, not
+    timestamps and risk levels (parsing ~6,000 timestamps was most of team_load's time on a
+    team's 2,000 contacts). One query."""
+    if not author_ids:
+        return []
+    if connection.vendor != "postgresql":
+        return list(_period_queryset(user, author_ids, since))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PERIOD_SQL,
+            {
+                "high": RiskLevel.HIGH.value,
+                "signed": NoteStatus.SIGNED.value,
+                "awaiting": NoteStatus.AWAITING_COSIGN.value,
+                "zone": _zone_parameter(timezone.get_current_timezone()),
+                "clinic": user.clinic_id,
+                "authors": list(author_ids),
+                "since": since,
+            },
+        )
+        return cursor.fetchall()
+
+
+def team_load(
+    *,
+    user: User,
+    counselors: Sequence[User],
+    now: datetime | None = None,
+    period: Sequence[tuple[Any, ...]] | None = None,
+    overdue: dict[int, int] | None = None,
+) -> TeamLoad:
+    """Load and quality of `counselors` (members of the user's teams, already loaded) over the
+    last LOAD_DAYS days, and the debrief prompts of the last DEBRIEF_DAYS. Two queries, none
+    when the caller has read them: `period`, period_rows since now - LOAD_DAYS of at least
+    the counselors (other authors' rows are passed over), and `overdue`, the open follow-ups
+    past `now` of at least each counselor who has any."""
+    require_role(user, Role.SUPERVISOR)
+    now = now or timezone.now()
+    since = now - timedelta(days=LOAD_DAYS)
+    rows = {c.pk: CounselorLoad(counselor=c) for c in counselors}
+    result = TeamLoad(since=since, rows=list(rows.values()))
+    if not rows:
+        return result
+    # One read of the period's rows gives both the counts and the runs and medians; a second,
+    # aggregate query over the same rows cost as much as this one again (their heap pages are
+    # spread over the whole table).
+    if period is None:
+        period = period_rows(user=user, author_ids=list(rows), since=since)
     recent = to_micros(now - timedelta(days=DEBRIEF_DAYS))
     debriefs: dict[int, list[DebriefPrompt]] = defaultdict(list)
     # The rows come in author order: each counselor's are taken as columns (zip(*...) does
     # it in C), counted by sum() of their flags, and the runs found on the (pk, start, high)
     # columns as they are. A datetime is made only for what a debrief prompt shows.
     for author_id, group in groupby(period, key=itemgetter(0)):
+        row = rows.get(author_id)
+        if row is None:
+            continue
         (
             _authors,
             pks,
@@ -350,7 +453,6 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
             reasons,
             returned,
         ) = zip(*group, strict=True)
-        row = rows[author_id]
         row.contacts = len(pks)
         row.after_hours = sum(after_hours)
         row.overnight = sum(overnight)
@@ -393,17 +495,20 @@ def team_load(*, user: User, counselors: Sequence[User], now: datetime | None = 
     for author_id in rows:  # the prompts in the counselors' order
         result.debriefs.extend(debriefs[author_id])
 
-    for overdue in (
-        FollowUpTask.objects.filter(
-            clinic=user.clinic,
-            closed_at__isnull=True,
-            assigned_to_id__in=rows,
-            due_at__lt=now,
+    if overdue is None:
+        overdue = dict(
+            FollowUpTask.objects.filter(
+                clinic=user.clinic,
+                closed_at__isnull=True,
+                assigned_to_id__in=rows,
+                due_at__lt=now,
+            )
+            .values("assigned_to_id")
+            .annotate(n=Count("pk"))
+            .values_list("assigned_to_id", "n")
         )
-        .values("assigned_to_id")
-        .annotate(n=Count("pk"))
-    ):
-        rows[overdue["assigned_to_id"]].overdue_followups = overdue["n"]
+    for author_id, row in rows.items():
+        row.overdue_followups = overdue.get(author_id, 0)
     return result
 
 

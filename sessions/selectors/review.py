@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, FilteredRelation, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -24,7 +24,7 @@ from sessions.models import Client, CrisisSession, FollowUpTask, ReviewComment
 from sessions.models.notes import NoteStatus, RiskLevel
 from sessions.policies import can_review, cosign_q
 from sessions.risk import governing_risk, governing_risk_q, high_risk_q
-from sessions.selectors.load import TeamLoad, team_load
+from sessions.selectors.load import LOAD_DAYS, TeamLoad, period_rows, team_load, to_micros
 
 HIGH_RISK_DAYS = 7
 
@@ -361,61 +361,96 @@ class TeamDashboard:
 
 
 def team_dashboard(*, user: User, now: datetime | None = None) -> TeamDashboard:
-    """Every number of the supervisor's home in a fixed number of queries, whatever the data."""
+    """Every number of the supervisor's home in a fixed number of queries, whatever the data:
+    the team's members, one read of their last LOAD_DAYS days of contacts (the recent counts,
+    each counselor's week and the team load), one of their open notes, one of their open
+    follow-ups, and the five oldest notes awaiting co-signature and five latest high-risk
+    contacts (none read when there are none)."""
     require_role(user, Role.SUPERVISOR)
     window = Window.at(now)
-    # The team's members first (each with their sessions of the week: the workload table shows
-    # the active counselors among them), then their notes by author. Joined to the team in the
-    # same query, the planner cannot know whose notes to probe for: it read every open note of
-    # the clinic through the status index (3,100 rows, 140 heap pages on the bench's data) to
-    # keep the team's quarter of them; by author it reads them from session_author_open_idx
-    # alone. (A clinic's notes are its members' notes: team_member_list is the clinic's.)
-    # The week in the join's condition (not in the count's filter): each counselor's sessions of
-    # the week are read by date, not every session they ever wrote.
-    week_sessions = FilteredRelation(
-        "authored_sessions",
-        condition=Q(authored_sessions__started_at__gte=window.week_start),
-    )
-    members = list(
-        team_member_list(user=user)
-        .annotate(week_sessions=week_sessions)
-        .annotate(
-            sessions_week=Count("week_sessions"),
-            high_risk_week=Count("week_sessions", filter=high_risk_q("week_sessions__")),
-        )
-    )
+    # The team's members first, then their notes by author. Joined to the team in the same
+    # query, the planner cannot know whose notes to probe for: it read every open note of the
+    # clinic through the status index (3,100 rows, 140 heap pages on the bench's data) to keep
+    # the team's quarter of them; by author it reads them from session_author_open_idx alone.
+    # (A clinic's notes are its members' notes: team_member_list is the clinic's.)
+    members = list(team_member_list(user=user))
     workload = [member for member in members if member.is_active and member.is_counselor]
     member_ids = [member.pk for member in members]
     team_notes = CrisisSession.objects.filter(clinic=user.clinic, author_id__in=member_ids)
-    # Each list counted is either recent or open, and each kind is read through its own index
-    # (author and date; author and open status) rather than through the team's whole history:
-    # two queries, whatever the number of sessions the team ever wrote.
-    recent = Q(started_at__gte=min(window.high_risk_since, window.week_start))
+    # The recent lists (high risk, this week) hold contacts of the last days, all inside the
+    # team load's period: they are counted from its rows, one read for the counts, each
+    # counselor's week, the load table and the five latest high-risk contacts. The rows carry
+    # high_risk_q as a flag (is_high) and each start in microseconds, compared here with the
+    # window's bounds (to_micros, exact) as the lists compare started_at.
+    since = window.now - timedelta(days=LOAD_DAYS)
+    assert since <= min(window.high_risk_since, window.week_start)
+    period = period_rows(user=user, author_ids=member_ids, since=since)
+    high_risk_since_us = to_micros(window.high_risk_since)
+    week_start_us = to_micros(window.week_start)
+    week: dict[int, list[int]] = {pk: [0, 0] for pk in member_ids}  # sessions, high risk
+    recent_high: list[tuple[int, int]] = []  # (started_us, pk)
+    for author_id, pk, started_us, is_high, *_rest in period:
+        if started_us >= week_start_us:
+            sessions = week[author_id]
+            sessions[0] += 1
+            sessions[1] += is_high
+        if is_high and started_us >= high_risk_since_us:
+            recent_high.append((started_us, pk))
+    for member in members:
+        member.sessions_week, member.high_risk_week = week[member.pk]  # type: ignore[attr-defined]
+    counts: dict[str, int] = {
+        "high_risk": len(recent_high),
+        "week": sum(sessions for sessions, _high in week.values()),
+    }
+    # The open lists through their own index (author and open status).
     still_open = Q(status__in=[NoteStatus.DRAFT, NoteStatus.AWAITING_COSIGN])
-    counts: dict[str, int] = {}
-    for rows, names in ((recent, RECENT_SESSION_LISTS), (still_open, OPEN_SESSION_LISTS)):
-        counts.update(
-            team_notes.filter(rows)
-            .annotate(late_reference=Coalesce("ended_at", "started_at"))
-            .aggregate(
-                **{name: Count("pk", filter=_session_list_q(user, name, window)) for name in names}
-            )
-        )
     counts.update(
-        FollowUpTask.objects.filter(
+        team_notes.filter(still_open)
+        .annotate(late_reference=Coalesce("ended_at", "started_at"))
+        .aggregate(
+            **{
+                name: Count("pk", filter=_session_list_q(user, name, window))
+                for name in OPEN_SESSION_LISTS
+            }
+        )
+    )
+    # The follow-up counts per member: their sums are the team's numbers, and each
+    # counselor's overdue ones the load table's (its "overdue" is the list's condition).
+    followups = {
+        assignee: (overdue, due_today)
+        for assignee, overdue, due_today in FollowUpTask.objects.filter(
             clinic=user.clinic, closed_at__isnull=True, assigned_to_id__in=member_ids
-        ).aggregate(
+        )
+        .values("assigned_to_id")
+        .annotate(
             **{
                 name: Count("pk", filter=_followup_list_q(name, window))
                 for name in TEAM_FOLLOWUP_LISTS
             }
         )
+        .order_by()
+        .values_list("assigned_to_id", *TEAM_FOLLOWUP_LISTS)
+    }
+    assert tuple(TEAM_FOLLOWUP_LISTS) == ("overdue", "due_today")
+    counts["overdue"] = sum(overdue for overdue, _today in followups.values())
+    counts["due_today"] = sum(today for _overdue, today in followups.values())
+    # The queue is the counted notes' subset (cosign_q: the members' notes awaiting, not the
+    # user's own): nothing to read when none is counted.
+    awaiting = (
+        list(awaiting_cosign_list_for_supervisor(user=user)[:5]) if counts["awaiting"] else []
     )
-    awaiting = list(awaiting_cosign_list_for_supervisor(user=user)[:5])
-    high_risk = list(
-        team_session_list(user=user, name="high_risk", window=window).only(
-            *DASHBOARD_HIGH_RISK_FIELDS
-        )[:5]
+    # The five latest high-risk contacts, newest first as the list page orders them (started_at,
+    # then id), read by their pks: the period's rows found them among the team's contacts.
+    latest = [pk for _started, pk in sorted(recent_high, reverse=True)[:5]]
+    high_risk = (
+        list(
+            CrisisSession.objects.filter(clinic=user.clinic, pk__in=latest)
+            .select_related("client", "author__team")
+            .only(*DASHBOARD_HIGH_RISK_FIELDS)
+            .order_by("-started_at", "-id")
+        )
+        if latest
+        else []
     )
     return TeamDashboard(
         counts=counts,
@@ -423,7 +458,13 @@ def team_dashboard(*, user: User, now: datetime | None = None) -> TeamDashboard:
         awaiting=awaiting,
         high_risk=high_risk,
         window=window,
-        load=team_load(user=user, counselors=workload, now=window.now),
+        load=team_load(
+            user=user,
+            counselors=workload,
+            now=window.now,
+            period=period,
+            overdue={assignee: overdue for assignee, (overdue, _today) in followups.items()},
+        ),
     )
 
 
@@ -432,25 +473,36 @@ def team_dashboard(*, user: User, now: datetime | None = None) -> TeamDashboard:
 TREND_MAX_SESSIONS = 20
 
 
-def client_trend_session_list(*, user: User, client: Client) -> list[CrisisSession]:
+class TrendRow(NamedTuple):
+    """What the risk trend shows of a session, read as values: 20 notes built as models with
+    their deferred exploration stage cost the client page more than its query (bench/README.md,
+    issue 15). The SUDS are None without an exploration stage, as they were then."""
+
+    started_at: datetime
+    screen_risk: str
+    clinician_risk: str
+    imminent: bool
+    suds_start: int | None
+    suds_end: int | None
+
+
+def client_trend_rows(*, user: User, client: Client) -> list[TrendRow]:
     """The client's last sessions, oldest first, for the risk trend: signed and awaiting notes,
     and the reader's own drafts."""
     require_role(user, Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
     if client.clinic_id != user.clinic_id:
         raise PermissionDenied
-    notes = (
+    rows = (
         CrisisSession.objects.filter(clinic=user.clinic, client=client)
         .filter(~Q(status=NoteStatus.DRAFT) | Q(author=user))
-        .select_related("exploration")
-        # What the chart shows, not every column of the note and its exploration stage.
-        .only(
+        .order_by("-started_at", "-id")
+        .values_list(
             "started_at",
             "screen_risk",
             "clinician_risk",
             "imminent",
             "exploration__suds_start",
             "exploration__suds_end",
-        )
-        .order_by("-started_at", "-id")[:TREND_MAX_SESSIONS]
+        )[:TREND_MAX_SESSIONS]
     )
-    return list(reversed(notes))
+    return [TrendRow(*row) for row in reversed(rows)]

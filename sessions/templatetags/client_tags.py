@@ -12,6 +12,7 @@ from typing import Any
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from crisisnotes.html import pk_url
@@ -63,3 +64,31 @@ def client_timeline_rows(timeline: Iterable[tuple[Any, bool]]) -> SafeString:
             )
         )
     return mark_safe("".join(rows))  # noqa: S308 — each row built by format_html
+
+
+# The loop client_detail.html had for the start-session radios (tests compare the two).
+START_RADIOS_LOOP = (
+    "{% for radio in start_form.modality %}"
+    '<div class="form-check form-check-inline">{{ radio.tag }}'
+    '<label class="form-check-label" for="{{ radio.id_for_label }}">{{ radio.choice_label }}'
+    "</label></div>{% endfor %}"
+)
+_start_radios: dict[str | None, str] = {}
+
+
+@register.simple_tag
+def start_session_radios() -> SafeString:
+    """The start-session form's modality radios, as START_RADIOS_LOOP renders them for an
+    unbound StartSessionForm (what the client page shows every reader of every client): made
+    once per language for the process, where each page sent every radio through the form
+    renderer's widget templates (about a tenth of the client page's time)."""
+    from sessions.forms.clients import StartSessionForm
+
+    language = get_language()
+    html = _start_radios.get(language)
+    if html is None:
+        loop = template.Template("{% load i18n %}" + START_RADIOS_LOOP)
+        html = _start_radios[language] = loop.render(
+            template.Context({"start_form": StartSessionForm()})
+        )
+    return mark_safe(html)  # noqa: S308 — rendered by the template engine, autoescaped

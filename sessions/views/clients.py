@@ -17,7 +17,7 @@ from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
-from crisisnotes.http import AuthedRequest, bounded_rows
+from crisisnotes.http import AuthedRequest
 from sessions import registry
 from sessions.forms.clients import ClientCreateForm, ClientForm, StartSessionForm
 from sessions.policies import can_open_note
@@ -28,7 +28,7 @@ from sessions.selectors.clients import (
     client_get,
     client_open_followups,
     client_search,
-    client_sessions,
+    client_timeline,
 )
 from sessions.services.clients import (
     CLIENT_FIELDS,
@@ -133,12 +133,13 @@ def client_detail(request: AuthedRequest, client_id: int) -> HttpResponse:
     # The most recent TIMELINE_SHOWN sessions, then a link to all of them (`?sessions=all`): a
     # client with years of calls (600 sessions were seen on the network) made the page grow
     # without bound.
-    notes, timeline_total = bounded_rows(
-        client_sessions(user=user, client=client),
+    sessions = client_timeline(
+        user=user,
+        client=client,
         limit=TIMELINE_SHOWN,
         show_all=request.GET.get("sessions") == "all",
     )
-    timeline = [(note, can_open_note(user=user, note=note)) for note in notes]
+    timeline = [(note, can_open_note(user=user, note=note)) for note in sessions.rows]
     panels = [
         mark_safe(  # noqa: S308 — rendered by our own templates, which escape their values
             render_to_string(panel.template_name, panel.context(client, user), request=request)
@@ -151,11 +152,12 @@ def client_detail(request: AuthedRequest, client_id: int) -> HttpResponse:
         {
             "client": client,
             "timeline": timeline,
-            "timeline_total": timeline_total,
-            "followups": client_open_followups(user=user, client=client),
-            "addenda": client_addenda(user=user, client=client),
+            "timeline_total": sessions.total,
+            "followups": (
+                client_open_followups(user=user, client=client) if sessions.has_followups else []
+            ),
+            "addenda": client_addenda(user=user, client=client) if sessions.has_addenda else [],
             "panels": panels,
-            "start_form": StartSessionForm(),
         },
     )
 

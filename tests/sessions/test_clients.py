@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404
 
 from crisisnotes.audit.models import Action, AuditEvent
@@ -106,3 +108,176 @@ def test_timeline_rows_are_the_markup_of_the_template_loop_they_replace(
                 assert expected.count("<tr>") == 4 and "&lt;Odd&gt; &amp; co" in expected
                 assert "    " + client_timeline_rows(timeline) + "\n" == expected
         assert rows.count("<a href=") == sum(can for _, can in timeline)
+
+
+@pytest.fixture
+def language_kept():
+    """The language middleware activates each reader's language and leaves it active after the
+    request: the tests that read pages in Spanish put the one before them back."""
+    from django.utils import translation
+
+    with translation.override(translation.get_language()):
+        yield
+
+
+def _page(client, url: str) -> bytes:
+    """A page as served, its per-response tokens (CSRF, CSP nonce) blanked."""
+    import re
+
+    page = client.get(url).content
+    page = re.sub(rb'"[A-Za-z0-9]{64}"', b'"csrf"', page)  # a masked CSRF token
+    return re.sub(rb'nonce="[^"]*"', b'nonce=""', page)
+
+
+def _trend_rows_before(*, user, client):
+    """The risk trend's read as it was (c30c9fa): notes with their exploration stage, as
+    models, its SUDS taken from the stage when there is one."""
+    from sessions.models import CrisisSession
+    from sessions.models.notes import NoteStatus
+    from sessions.selectors.review import TrendRow
+
+    notes = list(
+        CrisisSession.objects.filter(clinic=user.clinic, client=client)
+        .filter(~Q(status=NoteStatus.DRAFT) | Q(author=user))
+        .select_related("exploration")
+        .only(
+            "started_at",
+            "screen_risk",
+            "clinician_risk",
+            "imminent",
+            "exploration__suds_start",
+            "exploration__suds_end",
+        )
+        .order_by("-started_at", "-id")[:20]
+    )
+    rows = []
+    for note in reversed(notes):
+        try:
+            suds = (note.exploration.suds_start, note.exploration.suds_end)
+        except CrisisSession.exploration.RelatedObjectDoesNotExist:
+            suds = (None, None)
+        rows.append(
+            TrendRow(note.started_at, note.screen_risk, note.clinician_risk, note.imminent, *suds)
+        )
+    return rows
+
+
+def _timeline_before(*, user, client, limit, show_all):
+    """The timeline's reads as they were (c30c9fa): bounded_rows, a count when there are more."""
+    from crisisnotes.http import bounded_rows
+    from sessions.selectors.clients import Timeline, client_sessions
+
+    rows, total = bounded_rows(
+        client_sessions(user=user, client=client), limit=limit, show_all=show_all
+    )
+    return Timeline(rows=list(rows), total=total, has_addenda=True, has_followups=True)
+
+
+@pytest.mark.parametrize("sessions", [0, 3, 20, 23])
+def test_client_page_is_the_page_of_the_reads_it_replaces(
+    client, counselor, teammate, supervisor, sessions, monkeypatch, language_kept
+):
+    """The client page reads its timeline, their count and whether it has addenda and open
+    follow-ups to list in one query, and the risk trend as values: the page must be byte for
+    byte the page of the reads they replace, with none, a few, exactly the shown number and
+    more sessions, all of them and not, SUDS or none, addenda and follow-ups or none, in New
+    York time and in Spanish, for a counselor and a supervisor."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.urls import reverse
+
+    from sessions import risk_trend
+    from sessions.models import Addendum, Client, ExplorationStage, FollowUpTask
+    from sessions.models.followups import FollowUpMethod
+    from sessions.models.notes import AddendumKind, RiskLevel
+    from sessions.views import clients as views
+    from tests.conftest import login
+    from tests.factories import ClientFactory, NoteFactory
+
+    record: Client = ClientFactory(clinic=counselor.clinic, alias="Caller <7>")
+    start = datetime(2026, 11, 1, 3, 30, tzinfo=UTC)
+    for i in range(sessions):
+        author = (counselor, teammate)[i % 2]
+        traits = {"signed": True} if i % 3 else {}
+        note = NoteFactory.create(
+            author=author,
+            client=record,
+            started_at=start + timedelta(hours=7 * i),
+            screen_risk=(RiskLevel.HIGH, RiskLevel.LOW, "")[i % 3],
+            imminent=i % 5 == 0,
+            **traits,
+        )
+        if not traits and i % 2 == 0:  # the counselor's drafts: their SUDS may change
+            ExplorationStage.objects.filter(session=note).update(suds_start=8, suds_end=i % 10)
+        if i == 6:  # a draft without its exploration stage
+            ExplorationStage.objects.filter(session=note).delete()
+        if i in (2, 22):  # an addendum to a signed note, in and out of the shown sessions
+            Addendum.objects.create(
+                session=note,
+                kind=AddendumKind.CORRECTION,
+                text=f"SUDS <{i}>",
+                reason="Misheard",
+                author=author,
+                author_name=author.display_name,
+            )
+        if i in (3, 18):  # an open follow-up and a closed one (added to drafts)
+            FollowUpTask.objects.create(
+                clinic=record.clinic,
+                session=note,
+                client=record,
+                assigned_to=author,
+                due_at=start + timedelta(days=i),
+                method=FollowUpMethod.CALL,
+                closed_at=start if i == 18 else None,
+            )
+    counselor.clinic.time_zone = "America/New_York"
+    counselor.clinic.save(update_fields=["time_zone"])
+    url = reverse("crisis_sessions:client_detail", args=[record.pk])
+    for reader in (counselor, supervisor):
+        login(client, reader)
+        for language in ("en", "es"):
+            reader.language = language
+            reader.save(update_fields=["language"])
+            for query in ("", "?sessions=all"):
+                with time_machine.travel(start + timedelta(days=9), tick=False):
+                    new = _page(client, url + query)
+                with (
+                    time_machine.travel(start + timedelta(days=9), tick=False),
+                    monkeypatch.context() as patched,
+                ):
+                    patched.setattr(views, "client_timeline", _timeline_before)
+                    patched.setattr(risk_trend, "client_trend_rows", _trend_rows_before)
+                    old = _page(client, url + query)
+                assert new == old, (reader, language, query)
+                assert b"Caller &lt;7&gt;" in new
+                more = b'data-testid="timeline-more"' in new
+                assert more is (sessions > 20 and not query)
+
+
+def test_start_session_radios_are_the_template_loop_they_replace(counselor):
+    """start_session_radios renders the client page's modality radios once per language: the
+    same markup as the loop the page had (its text kept as START_RADIOS_LOOP), in English and
+    Spanish, again after the other language."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from sessions.forms.clients import StartSessionForm
+    from sessions.templatetags import client_tags
+
+    former = (
+        '{% for radio in start_form.modality %}<div class="form-check form-check-inline">'
+        '{{ radio.tag }}<label class="form-check-label" for="{{ radio.id_for_label }}">'
+        "{{ radio.choice_label }}</label></div>{% endfor %}"
+    )
+    assert former == client_tags.START_RADIOS_LOOP
+    loop = Template(former)
+    client_tags._start_radios.clear()
+    for language in ("en", "es", "en", "es"):
+        with translation.override(language):
+            expected = loop.render(Context({"start_form": StartSessionForm()}))
+            assert "checked" in expected and expected.count('type="radio"') >= 3
+            assert client_tags.start_session_radios() == expected
+    with translation.override("es"):
+        spanish = client_tags.start_session_radios()
+    with translation.override("en"):
+        assert client_tags.start_session_radios() != spanish

@@ -318,3 +318,192 @@ def test_is_reviewed_is_reviewed_q_on_the_two_flags_team_load_reads(counselor):
     assert combos == {(False, False), (True, True), (False, True), (True, False)}
     for reason, returned_, reviewed in rows.values():
         assert is_reviewed(reason=reason, returned=returned_) is reviewed
+
+
+def test_period_sql_is_the_period_querysets_twin(supervisor, counselor, trainee, outsider):
+    """period_rows runs _PERIOD_SQL on PostgreSQL, written once, where the ORM's statement
+    (_period_queryset, the home of each flag's rule) was built at every request: on contacts
+    started at every hour of the day and every day of the week, of every risk, status, reason
+    and review, they must give the same rows, in the clinic's time zone whichever it is
+    (Etc/GMT+5: one Django rewrites; Asia/Kolkata: a half-hour offset)."""
+    from django.utils import timezone
+
+    from sessions.models import CrisisSession
+    from sessions.models.notes import RiskLevel
+    from sessions.selectors.load import PERIOD_COLUMNS, _period_queryset, period_rows
+
+    assert connection.vendor == "postgresql"
+    start = at(11, 2, 0, 30)  # a Monday
+    for i in range(24):
+        who = (counselor, trainee)[i % 2]
+        started = start + timedelta(days=i % 7, hours=i)
+        traits: dict = {
+            0: {"signed": True, "sign_delay": _minutes(7 * i + 1)},
+            1: {"awaiting_cosign": True, "minutes": 30, "sign_delay": _minutes(i)},
+            2: {"returned": True},
+            3: {"signed": True, "minutes": None, "cosign_required_reason": "A second look."},
+        }[i % 4]
+        if i % 3 == 0:
+            traits["screen_risk"] = RiskLevel.HIGH
+        if i % 6 == 0:
+            traits["clinician_risk"] = RiskLevel.LOW
+        if i % 5 == 0:
+            traits["imminent"] = True
+        NoteFactory.create(author=who, started_at=started, **traits)
+    NoteFactory.create(author=UserFactory(clinic=outsider.clinic), started_at=start)
+    NoteFactory.create(author=counselor, started_at=start - timedelta(days=1))  # before
+    authors = [counselor.pk, trainee.pk]
+    for zone in ("UTC", "America/New_York", "Etc/GMT+5", "Asia/Kolkata"):
+        with timezone.override(zone):
+            rows = period_rows(user=supervisor, author_ids=authors, since=start)
+            assert rows == list(_period_queryset(supervisor, authors, start)), zone
+            assert len(rows) == 24
+            # Every flag both ways, so the comparison means something.
+            for name, column in zip(PERIOD_COLUMNS, zip(*rows, strict=True), strict=True):
+                if name.startswith(("is_", "has_")) or name == "imminent":
+                    assert set(column) == {False, True}, (zone, name)
+            assert {type(s) for s in list(zip(*rows, strict=True))[4]} == {float, type(None)}
+    assert period_rows(user=supervisor, author_ids=[], since=start) == []
+    assert CrisisSession.objects.count() == 26
+
+
+def _dashboard_before(*, user, now=None):
+    """team_dashboard as it was before it read its counts from the period's rows (c30c9fa):
+    aggregates and lists through the ORM, the team load through the ORM's statement."""
+    from django.db.models import Count, FilteredRelation, Q
+    from django.db.models.functions import Coalesce
+
+    from sessions.models import CrisisSession
+    from sessions.models.notes import NoteStatus
+    from sessions.risk import high_risk_q
+    from sessions.selectors import review
+    from sessions.selectors.load import LOAD_DAYS, _period_queryset, team_load
+
+    window = review.Window.at(now)
+    week_sessions = FilteredRelation(
+        "authored_sessions",
+        condition=Q(authored_sessions__started_at__gte=window.week_start),
+    )
+    members = list(
+        review.team_member_list(user=user)
+        .annotate(week_sessions=week_sessions)
+        .annotate(
+            sessions_week=Count("week_sessions"),
+            high_risk_week=Count("week_sessions", filter=high_risk_q("week_sessions__")),
+        )
+    )
+    workload = [member for member in members if member.is_active and member.is_counselor]
+    member_ids = [member.pk for member in members]
+    team_notes = CrisisSession.objects.filter(clinic=user.clinic, author_id__in=member_ids)
+    recent = Q(started_at__gte=min(window.high_risk_since, window.week_start))
+    still_open = Q(status__in=[NoteStatus.DRAFT, NoteStatus.AWAITING_COSIGN])
+    counts: dict[str, int] = {}
+    for rows, names in (
+        (recent, review.RECENT_SESSION_LISTS),
+        (still_open, review.OPEN_SESSION_LISTS),
+    ):
+        counts.update(
+            team_notes.filter(rows)
+            .annotate(late_reference=Coalesce("ended_at", "started_at"))
+            .aggregate(
+                **{
+                    name: Count("pk", filter=review._session_list_q(user, name, window))
+                    for name in names
+                }
+            )
+        )
+    counts.update(
+        FollowUpTask.objects.filter(
+            clinic=user.clinic, closed_at__isnull=True, assigned_to_id__in=member_ids
+        ).aggregate(
+            **{
+                name: Count("pk", filter=review._followup_list_q(name, window))
+                for name in review.TEAM_FOLLOWUP_LISTS
+            }
+        )
+    )
+    since = window.now - timedelta(days=LOAD_DAYS)
+    return review.TeamDashboard(
+        counts=counts,
+        workload=workload,
+        awaiting=list(review.awaiting_cosign_list_for_supervisor(user=user)[:5]),
+        high_risk=list(
+            review.team_session_list(user=user, name="high_risk", window=window).only(
+                *review.DASHBOARD_HIGH_RISK_FIELDS
+            )[:5]
+        ),
+        window=window,
+        load=team_load(
+            user=user,
+            counselors=workload,
+            now=window.now,
+            period=list(_period_queryset(user, [c.pk for c in workload], since)),
+        ),
+    )
+
+
+@pytest.fixture
+def language_kept():
+    """The language middleware activates each reader's language and leaves it active after the
+    request: the tests that read pages in Spanish put the one before them back."""
+    from django.utils import translation
+
+    with translation.override(translation.get_language()):
+        yield
+
+
+def _page_bytes(client) -> bytes:
+    """The dashboard as served, its per-response tokens (CSRF, CSP nonce) blanked."""
+    import re
+
+    page = client.get(reverse("crisis_sessions:dashboard")).content
+    page = re.sub(rb'"[A-Za-z0-9]{64}"', b'"csrf"', page)  # a masked CSRF token
+    return re.sub(rb'nonce="[^"]*"', b'nonce=""', page)
+
+
+def test_dashboard_page_is_the_page_of_the_reads_it_replaces(
+    client, clinic, supervisor, counselor, trainee, teammate, invented, monkeypatch, language_kept
+):
+    """team_dashboard counts the recent lists, each counselor's week and the follow-ups from
+    fewer reads, and reads the five latest high-risk contacts by pk: the page must be byte for
+    byte the page of the aggregates it replaced (_dashboard_before), in New York time and in
+    Spanish too, with a member outside the workload table (inactive) and one without contacts,
+    with and without high-risk contacts and notes awaiting co-signature to list."""
+    from sessions.models import CrisisSession
+    from sessions.models.notes import NoteStatus
+    from sessions.views import review as views
+
+    former = UserFactory(clinic=clinic, team=supervisor.team, username="former1", is_active=False)
+    _signed(former, at(11, 17, 23), high_risk=True)
+    _task(former, at(11, 17, 9))
+    # Many high-risk contacts this week (more than the five listed), some at the same minute.
+    for hour in (2, 2, 3, 4, 5, 6, 23):
+        _signed(teammate, at(11, 16, hour), high_risk=True)
+    clinic.time_zone = "America/New_York"
+    clinic.save(update_fields=["time_zone"])
+    login(client, supervisor)
+
+    def both(now: datetime = NOW) -> tuple[bytes, bytes]:
+        with time_machine.travel(now, tick=False):
+            new = _page_bytes(client)
+            with monkeypatch.context() as patched:
+                patched.setattr(views, "team_dashboard", _dashboard_before)
+                old = _page_bytes(client)
+        return old, new
+
+    pages = []
+    for language in ("en", "es"):
+        supervisor.language = language
+        supervisor.save(update_fields=["language"])
+        old, new = both()
+        assert new == old, language
+        pages.append(new)
+    assert b"former1" not in pages[0]
+    assert b'data-testid="recent-high-risk"' in pages[0] and b"Offer a debrief" in pages[0]
+    assert pages[0] != pages[1]
+    # Ten days on: no high-risk contact in the last seven to list.
+    old, new = both(NOW + timedelta(days=10))
+    assert new == old
+    assert b'data-testid="recent-high-risk"' not in new
+    # Nothing awaiting co-signature (the supervisor's own team changes hands).
+    assert CrisisSession.objects.filter(status=NoteStatus.AWAITING_COSIGN).exists()
