@@ -575,12 +575,21 @@ def _sign(d: Driver) -> None:
     d.press("Enter")
 
 
+def _search_box_ready(page: Any) -> None:
+    """Until the search box has the focus its `autofocus` gives it: the browser applies
+    autofocus at its next rendering step, which may come after the load event, and text typed
+    before it went nowhere (the run then waited in vain for the results). A counselor sees the
+    cursor there before typing; this wait is not counted (it is not the app's)."""
+    page.locator("#client-q:focus").wait_for()
+
+
 def low_risk(d: Driver, base: str, alias: str) -> None:
     """Keyboard first: the search box has the focus; the results offer the new client and its
     session in one step; the note opens with the focus in its first stage; the stages are
     reached with Alt+<n> and Tab; one click on "End session and sign", Enter confirms."""
     page = d.page
     page.goto(f"{base}/clients/")
+    _search_box_ready(page)
     d.keys(alias)
     page.locator("[data-testid=new-client-start]").wait_for()
     d.tab_to("[data-testid=new-client-start]")
@@ -617,6 +626,7 @@ def low_risk(d: Driver, base: str, alias: str) -> None:
 def high_risk(d: Driver, base: str, alias: str) -> None:
     page = d.page
     page.goto(f"{base}/clients/")
+    _search_box_ready(page)
     d.keys(alias)
     page.locator(f"[data-testid=client-results] a:has-text('{alias}')").first.wait_for()
     d.click(f"[data-testid=client-results] a:has-text('{alias}')")
