@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from django.test.utils import override_settings
 from crisisnotes.accounts.models import Clinic, Team, User
 from crisisnotes.celery import app as celery_app
 from tests.factories import ClinicFactory, TeamFactory, UserFactory
-from tests.parallel import run_lock
+from tests.parallel import migrated_sqlite, migrated_template, run_lock
 from tests.workers import SESSION_QUEUE
 
 celery_app.conf.task_default_queue = SESSION_QUEUE
@@ -48,6 +49,37 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--disable-quic",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """On PostgreSQL every worker's test database is a copy of one migrated template
+    (tests/parallel.py `migrated_template`), built once for the whole run."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        return
+    with run_lock(tmp_path_factory, "migrated-template"):
+        template = migrated_template(db, Path(settings.BASE_DIR))
+    db.setdefault("TEST", {})["TEMPLATE"] = template
+
+
+@pytest.fixture
+def migrated_sqlite_var(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CRISISNOTES_VAR_DIR whose SQLite file is what `manage.py migrate` builds in an empty
+    folder (a copy of the run's one migration, tests/parallel.py `migrated_sqlite`)."""
+    import shutil
+
+    from django.conf import settings
+
+    source = migrated_sqlite(tmp_path_factory, Path(settings.BASE_DIR))
+    for path in source.parent.glob(f"{source.name}*"):  # with -wal/-shm, if any were left
+        shutil.copy2(path, tmp_path / path.name)
+    return tmp_path
 
 
 @pytest.fixture(scope="session", autouse=True)

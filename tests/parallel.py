@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,3 +49,101 @@ def per_worker(name: str) -> str:
     workers never change the same one at once; `name` itself without xdist."""
     worker = xdist_worker()
     return f"{name}_{worker}" if worker else name
+
+
+# Files whose content decides what `migrate` builds: the migrations and the code they import
+# (crisisnotes.db's guards, validators, models). A change to any of them builds a new template.
+_SCHEMA_SOURCES = ("crisisnotes", "sessions", "safety")
+
+
+def _schema_digest(root: Path) -> str:
+    import hashlib
+
+    import django
+
+    digest = hashlib.sha256(django.get_version().encode())
+    for package in _SCHEMA_SOURCES:
+        for path in sorted((root / package).rglob("*")):
+            if path.suffix in {".py", ".sql"} and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def migrated_template(db: dict[str, Any], root: Path) -> str:
+    """The name of a PostgreSQL database holding this checkout's fully migrated schema, built
+    by `manage.py migrate` the first time it is asked for (the caller holds the run's lock).
+
+    Each worker's test database is then a copy of it (CREATE DATABASE ... TEMPLATE, about a
+    second) and pytest-django's own `migrate` finds nothing left to apply: one migration run for
+    the whole parallel run instead of one per worker, each of which costs half a minute of CPU
+    on this machine (Django renders the model states of ~90 migrations). The copy is the same
+    schema, triggers, functions and migration records the in-process run would have built."""
+    import subprocess
+    import sys
+    from urllib.parse import quote
+
+    import psycopg
+
+    base = db.get("TEST", {}).get("NAME") or f"test_{db['NAME']}"
+    base = base.removesuffix(f"_{xdist_worker()}") if xdist_worker() else base
+    name = f"{base}_tmpl_{_schema_digest(root)}"[:63]
+    building = f"{name[:54]}_building"
+    auth = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host = f"{auth}@" if auth else ""
+    server = f"postgres://{host}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if found:
+            return name
+        conn.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{building}"')
+        env = {**os.environ, "DATABASE_URL": f"{server}/{building}", "DJANGO_ENV": "test"}
+        env.pop("DATABASE_OWNER_URL", None)
+        migrate = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--run-syncdb", "--noinput", "-v0"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if migrate.returncode != 0:
+            conn.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+            raise RuntimeError(f"migrating the test template failed:\n{migrate.stderr}")
+        conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+        # Templates of earlier schemas are of no further use.
+        stale = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s",
+            [f"{base}_tmpl_%", name],
+        ).fetchall()
+        for (old,) in stale:
+            conn.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+    return name
+
+
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Path:
+    """The embedded default's SQLite file after `manage.py migrate` on an empty folder, built
+    once per run (the tests that check what migrate leaves on SQLite each start from a copy of
+    it: a SQLite migrate rebuilds tables dozens of times and costs a minute here)."""
+    import subprocess
+    import sys
+
+    with run_lock(tmp_path_factory, "migrated-sqlite") as folder:
+        var = folder / "migrated-sqlite"
+        database = var / "crisisnotes.sqlite3"
+        done = var / "migrated"
+        if not done.exists():
+            env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ENV"}}
+            env["CRISISNOTES_VAR_DIR"] = str(var)
+            migrate = subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput"],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            assert migrate.returncode == 0, migrate.stderr
+            done.touch()
+    return database
