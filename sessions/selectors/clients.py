@@ -247,3 +247,48 @@ def client_open_followups(*, user: User, client: Client) -> QuerySet[FollowUpTas
         .only("method", "due_at", "assigned_to__full_name", "assigned_to__username")
         .order_by("due_at", "id")
     )
+
+
+class FollowUpRow(NamedTuple):
+    """An open follow-up as the client page lists it, read as values."""
+
+    method: str
+    due_at: datetime
+    assignee_name: str  # the assignee's display_name
+
+    def get_method_display(self) -> Any:
+        return choice_label(_METHOD, self.method)
+
+
+_METHOD = FollowUpTask._meta.get_field("method")
+
+# client_open_followups' rows as the client page reads them, written once: the ORM's statement
+# cost ~2.5 ms of CPU to build and compile at every request, running it ~0.3 ms (bench/README.md,
+# issue 15). tests/sessions/test_clients.py compares the two.
+_OPEN_FOLLOWUPS_SQL = f"""
+SELECT f.method, f.due_at, u.full_name, u.username
+  FROM {FollowUpTask._meta.db_table} f
+  JOIN {User._meta.db_table} u ON u.id = f.assigned_to_id
+ WHERE f.client_id = %(client)s AND f.clinic_id = %(clinic)s AND f.closed_at IS NULL
+ ORDER BY f.due_at, f.id
+"""  # noqa: S608 (table names; values are parameters)
+
+
+def client_open_followup_rows(*, user: User, client: Client) -> list[FollowUpRow]:
+    """client_open_followups (the home of its rules) as the client page lists them."""
+    require_role(user, *READ_ROLES)
+    if connection.vendor != "postgresql":
+        found: list[tuple[Any, ...]] = list(
+            client_open_followups(user=user, client=client).values_list(*_FOLLOWUP_COLUMNS)
+        )
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_OPEN_FOLLOWUPS_SQL, {"client": client.pk, "clinic": user.clinic_id})
+            found = cursor.fetchall()
+    return [
+        FollowUpRow(method, due_at, full_name or username)  # as User.display_name
+        for method, due_at, full_name, username in found
+    ]
+
+
+_FOLLOWUP_COLUMNS = ("method", "due_at", "assigned_to__full_name", "assigned_to__username")

@@ -303,7 +303,8 @@ def test_timeline_and_trend_sql_are_their_querysets_twins(
     the ORM's (_timeline_queryset, _trend_queryset: the homes of their rules) were built at
     every request: on drafts of the reader's and of others, signed and awaiting notes, a note
     without its exploration stage, addenda and open follow-ups or none, another client's and
-    another clinic's sessions, they must give the same rows, bounded and not."""
+    another clinic's sessions, they must give the same rows, bounded and not. The same of the
+    open follow-ups as the page lists them (client_open_followup_rows)."""
     from datetime import UTC, datetime, timedelta
 
     from django.db import connection
@@ -315,6 +316,8 @@ def test_timeline_and_trend_sql_are_their_querysets_twins(
     from tests.factories import ClientFactory, NoteFactory, UserFactory
 
     assert connection.vendor == "postgresql"
+    teammate.full_name = ""  # shown by username
+    teammate.save(update_fields=["full_name"])
     record = ClientFactory(clinic=counselor.clinic)
     bare = ClientFactory(clinic=counselor.clinic)  # no addenda, no follow-ups
     other = ClientFactory(clinic=counselor.clinic)
@@ -346,14 +349,14 @@ def test_timeline_and_trend_sql_are_their_querysets_twins(
                 author=counselor,
                 author_name="x",
             )
-        if i in (3, 9):  # an open follow-up and a closed one
+        if i in (3, 9, 15):  # open follow-ups (one due at the other's time) and a closed one
             FollowUpTask.objects.create(
                 clinic=counselor.clinic,
                 session=note,
                 client=note.client,
-                assigned_to=counselor,
+                assigned_to=(counselor, teammate)[i == 15],
                 due_at=start,
-                method=FollowUpMethod.CALL,
+                method=(FollowUpMethod.CALL, FollowUpMethod.TEXT)[i == 15],
                 closed_at=start if i == 9 else None,
             )
     NoteFactory.create(author=counselor, client=other, started_at=start)
@@ -374,6 +377,11 @@ def test_timeline_and_trend_sql_are_their_querysets_twins(
             assert client_trend_rows_orm(review, reader, subject) == review.client_trend_rows(
                 user=reader, client=subject
             )
+            followups = clients.client_open_followups(user=reader, client=subject)
+            assert clients.client_open_followup_rows(user=reader, client=subject) == [
+                clients.FollowUpRow(task.method, task.due_at, task.assigned_to.display_name)
+                for task in followups
+            ]
     assert clients.client_timeline(user=counselor, client=record, limit=3, show_all=False)[1:] == (
         26,
         True,
@@ -384,6 +392,8 @@ def test_timeline_and_trend_sql_are_their_querysets_twins(
         False,
         False,
     )
+    tasks = clients.client_open_followup_rows(user=counselor, client=record)
+    assert [task.assignee_name for task in tasks] == [counselor.display_name, teammate.username]
     trend = review.client_trend_rows(user=counselor, client=record)
     assert len(trend) == 20 and {row.suds_start is None for row in trend} == {True, False}
 
