@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Case, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -59,15 +60,36 @@ def plan_current(*, client: Client) -> SafetyPlanVersion | None:
     return plan_version_list(client=client).first()
 
 
-def plan_current_summary(*, client: Client) -> SafetyPlanVersion | None:
-    """plan_current for the client page's panel: only what it shows (number, date, whether
-    active, which reads the steps), without the author and session plan_current joins in."""
+def _plan_summary_queryset(client: Client) -> QuerySet[SafetyPlanVersion]:
+    """plan_current, only what the client page's panel shows (number, date, whether active,
+    which reads the steps), without the author and session plan_current joins in: the rule's
+    home, _PLAN_SUMMARY_SQL its twin on PostgreSQL."""
     return (
         plan_version_list(client=client)
         .select_related(None)
         .only("client_id", "number", "created_at", "steps")
-        .first()
     )
+
+
+# The client page's panels read through statements written once: building and compiling the
+# ORM's cost ~1 ms of CPU each at every client page, running them a fraction of that
+# (bench/README.md, issue 15). tests/safety/test_views.py compares them with the querysets.
+_PLAN_SUMMARY_SQL = f"""
+SELECT id, client_id, number, created_at, steps FROM {SafetyPlanVersion._meta.db_table}
+ WHERE client_id = %s ORDER BY number DESC LIMIT 1
+"""  # noqa: S608 (a table name; the value is a parameter)
+_DISCLOSURES_RECENT_SQL = f"""
+SELECT id, disclosed_at, type, recipient FROM {Disclosure._meta.db_table}
+ WHERE client_id = %s ORDER BY disclosed_at DESC, id DESC LIMIT %s
+"""  # noqa: S608 (a table name; the values are parameters)
+
+
+def plan_current_summary(*, client: Client) -> SafetyPlanVersion | None:
+    """plan_current for the client page's panel (_plan_summary_queryset)."""
+    if connection.vendor != "postgresql":
+        return _plan_summary_queryset(client).first()
+    found = list(SafetyPlanVersion.objects.raw(_PLAN_SUMMARY_SQL, [client.pk]))
+    return found[0] if found else None
 
 
 def plan_version_get(*, user: User, client_id: int, number: int) -> SafetyPlanVersion:
@@ -113,10 +135,17 @@ def disclosure_recent_for_client(*, client: Client, limit: int) -> list[Disclosu
     """The client's `limit` newest disclosures for the client page's panel: only what it shows
     (date, type, recipient), without the author and session disclosure_list_for_client joins
     in (their ~100 columns were most of the panel's time, rows or none)."""
-    return list(
+    if connection.vendor != "postgresql":
+        return list(_disclosures_recent_queryset(client)[:limit])
+    return list(Disclosure.objects.raw(_DISCLOSURES_RECENT_SQL, [client.pk, limit]))
+
+
+def _disclosures_recent_queryset(client: Client) -> QuerySet[Disclosure]:
+    """disclosure_recent_for_client's rows as the ORM states them (_DISCLOSURES_RECENT_SQL)."""
+    return (
         disclosure_list_for_client(client=client)
         .select_related(None)
-        .only("disclosed_at", "type", "recipient")[:limit]
+        .only("disclosed_at", "type", "recipient")
     )
 
 

@@ -15,7 +15,7 @@ service and no selector.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from django.db.models import Q
 
@@ -43,7 +43,19 @@ def _holds(user: User, roles: tuple[Role, ...]) -> bool:
 # --- open a note (read it) -------------------------------------------------------------------
 
 
-def can_open_note(*, user: User, note: CrisisSession) -> bool:
+class NoteAccess(Protocol):
+    """What can_open_note reads of a note: a model, or a row read as values (the client's
+    timeline)."""
+
+    @property
+    def clinic_id(self) -> int: ...
+    @property
+    def author_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+
+
+def can_open_note(*, user: User, note: NoteAccess) -> bool:
     """Whether `user` may read `note` on its page: a member of its clinic with a role, and the
     note is signed, or theirs (a draft is its author's alone), or awaiting co-sign and the user
     is a supervisor. (A supervisor's read-only view of a draft in progress is its own rule,

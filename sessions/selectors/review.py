@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
 from sessions import registry
-from sessions.models import Client, CrisisSession, FollowUpTask, ReviewComment
+from sessions.models import Client, CrisisSession, ExplorationStage, FollowUpTask, ReviewComment
 from sessions.models.notes import NoteStatus, RiskLevel
 from sessions.policies import can_review, cosign_q
 from sessions.risk import governing_risk, governing_risk_q, high_risk_q
@@ -486,13 +487,11 @@ class TrendRow(NamedTuple):
     suds_end: int | None
 
 
-def client_trend_rows(*, user: User, client: Client) -> list[TrendRow]:
-    """The client's last sessions, oldest first, for the risk trend: signed and awaiting notes,
+def _trend_queryset(user: User, client: Client) -> QuerySet[CrisisSession, tuple[Any, ...]]:
+    """The risk trend's rows as the ORM states them, the home of its rules (_TREND_SQL is its
+    twin on PostgreSQL): the client's last sessions, newest first, signed and awaiting notes
     and the reader's own drafts."""
-    require_role(user, Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
-    if client.clinic_id != user.clinic_id:
-        raise PermissionDenied
-    rows = (
+    return (
         CrisisSession.objects.filter(clinic=user.clinic, client=client)
         .filter(~Q(status=NoteStatus.DRAFT) | Q(author=user))
         .order_by("-started_at", "-id")
@@ -505,4 +504,40 @@ def client_trend_rows(*, user: User, client: Client) -> list[TrendRow]:
             "exploration__suds_end",
         )[:TREND_MAX_SESSIONS]
     )
+
+
+# _trend_queryset's statement, written once: building and compiling it through the ORM cost
+# the client page ~4 ms of CPU at every request, running it well under one (bench/README.md,
+# issue 15). tests/sessions/test_clients.py compares the two.
+_TREND_SQL = f"""
+SELECT s.started_at, s.screen_risk, s.clinician_risk, s.imminent, e.suds_start, e.suds_end
+  FROM {CrisisSession._meta.db_table} s
+  LEFT JOIN {ExplorationStage._meta.db_table} e ON e.session_id = s.id
+ WHERE s.clinic_id = %(clinic)s AND s.client_id = %(client)s
+   AND (NOT (s.status = %(draft)s) OR s.author_id = %(user)s)
+ ORDER BY s.started_at DESC, s.id DESC
+ LIMIT {TREND_MAX_SESSIONS}
+"""  # noqa: S608 (table names and a constant; values are parameters)
+
+
+def client_trend_rows(*, user: User, client: Client) -> list[TrendRow]:
+    """The client's last sessions, oldest first, for the risk trend: signed and awaiting notes,
+    and the reader's own drafts."""
+    require_role(user, Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+    if client.clinic_id != user.clinic_id:
+        raise PermissionDenied
+    if connection.vendor != "postgresql":
+        rows: list[tuple[Any, ...]] = list(_trend_queryset(user, client))
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _TREND_SQL,
+                {
+                    "clinic": user.clinic_id,
+                    "client": client.pk,
+                    "draft": NoteStatus.DRAFT.value,
+                    "user": user.pk,
+                },
+            )
+            rows = cursor.fetchall()
     return [TrendRow(*row) for row in reversed(rows)]

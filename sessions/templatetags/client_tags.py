@@ -36,7 +36,8 @@ _BADGES = {NoteStatus.SIGNED: "text-bg-success", NoteStatus.DRAFT: "text-bg-seco
 
 @register.simple_tag
 def client_timeline_rows(timeline: Iterable[tuple[Any, bool]]) -> SafeString:
-    """The <tr> of each (note, whether the reader may open it) of the client's timeline."""
+    """The <tr> of each (row, whether the reader may open it) of the client's timeline
+    (sessions.selectors.clients.TimelineRow)."""
     note_url = pk_url("crisis_sessions:note_detail")
     late = format_html(' <span class="badge text-bg-light">{}</span>', _("Late entry"))
     labels: dict[str, str] = {}
@@ -53,7 +54,7 @@ def client_timeline_rows(timeline: Iterable[tuple[Any, bool]]) -> SafeString:
                 format_html('<a href="{}">{}</a>', note_url(note.pk), started)
                 if can_open
                 else started,
-                note.author.display_name,
+                note.author_name,
                 note.get_modality_display(),
                 label
                 if level

@@ -113,6 +113,58 @@ def ago(value: datetime | None) -> str:
     return _("%(time)s ago") % {"time": _timesince(value)}
 
 
+_MONTHS_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_UNITS = list(TIME_STRINGS)  # year, month, week, day, hour, minute
+_CHUNKS = (60 * 60 * 24 * 7, 60 * 60 * 24, 60 * 60, 60)
+
+
+def _since(d: datetime, now: datetime, words: dict[str, _TimeWord], comma: str) -> str:
+    """django.utils.timesince.timesince(d, now, time_strings=words) of two aware datetimes
+    (depth 2), its separator (`gettext(", ")`) translated once by the caller: Django's looked
+    it up at each call, ~40 % of the time of the review queue's 200 "ago"s. The same steps as
+    Django 5.2's; tests/sessions/test_review_views.py compares the two on a grid of gaps."""
+    now = now.astimezone(d.tzinfo)
+    delta = now - d
+    if delta.days * 24 * 60 * 60 + delta.seconds <= 0:
+        return (words["minute"] % {"num": 0}).replace(" ", "\xa0")
+    total_months = (now.year - d.year) * 12 + (now.month - d.month)
+    if d.day > now.day or (d.day == now.day and d.time() > now.time()):
+        total_months -= 1
+    years, months = divmod(total_months, 12)
+    if years or months:
+        pivot_year = d.year + years
+        pivot_month = d.month + months
+        if pivot_month > 12:
+            pivot_month -= 12
+            pivot_year += 1
+        pivot = datetime(
+            pivot_year,
+            pivot_month,
+            min(_MONTHS_DAYS[pivot_month - 1], d.day),
+            d.hour,
+            d.minute,
+            d.second,
+            tzinfo=d.tzinfo,
+        )
+    else:
+        pivot = d
+    remaining = (now - pivot).total_seconds()
+    partials = [years, months]
+    for chunk in _CHUNKS:
+        count = int(remaining // chunk)
+        partials.append(count)
+        remaining -= chunk * count
+    first = next((i for i, value in enumerate(partials) if value != 0), None)
+    if first is None:
+        return (words["minute"] % {"num": 0}).replace(" ", "\xa0")
+    result = []
+    for i in range(first, min(first + 2, len(_UNITS))):
+        if partials[i] == 0:
+            break
+        result.append((words[_UNITS[i]] % {"num": partials[i]}).replace(" ", "\xa0"))
+    return comma.join(result)
+
+
 class _Ago:
     """`ago` for every row of one list: the clock read, the words translated and the language
     looked up once (per row they were most of the review queue's "ago"). Same words."""
@@ -121,6 +173,7 @@ class _Ago:
         self.now = timezone.now()
         language = get_language()
         self.words = {name: _TimeWord(name, language) for name in TIME_STRINGS}
+        self.comma = _(", ")
         self.just_now = _("just now")
         self.ago = _("%(time)s ago")
 
@@ -129,8 +182,22 @@ class _Ago:
             return ""
         if self.now - value < timedelta(minutes=1):
             return self.just_now
-        since = timesince(value, now=self.now, time_strings=self.words)  # type: ignore[arg-type]
-        return self.ago % {"time": since}
+        return self.ago % {"time": _since(value, self.now, self.words, self.comma)}
+
+
+class _Elapsed(_Ago):
+    """`elapsed` for every row of one list, as _Ago is `ago`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.just_now = _("less than a minute")
+
+    def __call__(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        if self.now - value < timedelta(minutes=1):
+            return self.just_now
+        return _since(value, self.now, self.words, self.comma)
 
 
 @register.simple_tag
@@ -227,12 +294,13 @@ def team_followup_rows(tasks: Iterable[Any], list_name: str) -> SafeString:
     crisisnotes.html.autoescaped (format_html's lazy-string wrapper and SafeString per value were
     a third of the rows' time), and the words translated once a list, not per row."""
     overdue_words = _("(%(due_at)s overdue)") if list_name == "overdue" else ""
+    elapsed_of = _Elapsed()
     method_words: dict[str, str] = {}
     rows = []
     for task in tasks:
         late = (
             ' <span class="small">'
-            + overdue_words % {"due_at": autoescaped(elapsed(task.due_at))}
+            + overdue_words % {"due_at": autoescaped(elapsed_of(task.due_at))}
             + "</span>"
             if overdue_words
             else ""

@@ -30,6 +30,13 @@ def _coord(value: float) -> str:
     return str(Decimal(str(value)).quantize(_TENTH, ROUND_HALF_UP))
 
 
+@register.filter
+def coord(value: float) -> str:
+    """`value|floatformat:'1u'` for the chart's grid lines (_coord; the filter localizes and
+    parses its argument at each of the grid's 21 coordinates)."""
+    return _coord(value)
+
+
 def _html(markup: str, *values: Any) -> str:
     """`format_html` for the plain values of these items (each escaped by `autoescaped`)."""
     return markup.format(*(autoescaped(value) for value in values))

@@ -26,7 +26,7 @@ from sessions.risk_trend import RISK_TREND_PANEL
 from sessions.selectors.clients import (
     client_addenda,
     client_get,
-    client_open_followups,
+    client_open_followup_rows,
     client_search,
     client_timeline,
 )
@@ -154,7 +154,9 @@ def client_detail(request: AuthedRequest, client_id: int) -> HttpResponse:
             "timeline": timeline,
             "timeline_total": sessions.total,
             "followups": (
-                client_open_followups(user=user, client=client) if sessions.has_followups else []
+                client_open_followup_rows(user=user, client=client)
+                if sessions.has_followups
+                else []
             ),
             "addenda": client_addenda(user=user, client=client) if sessions.has_addenda else [],
             "panels": panels,

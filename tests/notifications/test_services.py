@@ -124,3 +124,22 @@ def test_bell_counts_unread_and_marking_read_clears_it(client, counselor, teamma
     assert notification_mark_read(recipient=counselor) == 2
     page = client.get(reverse("notifications:list")).content.decode()
     assert "unread" not in page.split("<main", 1)[1].split("Mark all read", 1)[0]
+
+
+def test_unread_count_sql_counts_what_notification_unread_lists(counselor, teammate):
+    """notification_unread_count runs a statement written once on PostgreSQL, where the ORM's
+    count of notification_unread (the rule's home) was built at every page's bell: read and
+    unread, the reader's and another's, they must count the same."""
+    from django.db import connection
+
+    from crisisnotes.notifications.selectors import notification_unread, notification_unread_count
+
+    assert connection.vendor == "postgresql"
+    assert notification_unread_count(user=counselor) == 0
+    for key in "abc":
+        notification_send(recipient=counselor, event_key=key, kind="x", message=key, email=False)
+    notification_send(recipient=teammate, event_key="a", kind="x", message="Not", email=False)
+    Notification.objects.filter(recipient=counselor, event_key="a").update(read_at=timezone.now())
+    for user, count in ((counselor, 2), (teammate, 1)):
+        assert notification_unread_count(user=user) == notification_unread(user=user).count()
+        assert notification_unread_count(user=user) == count

@@ -476,11 +476,19 @@ def test_client_panels_read_only_what_they_show_and_render_as_before(
     """The client page's plan and disclosure panels read only the fields they show
     (plan_current_summary, disclosure_recent_for_client): the same HTML as from the full rows
     (plan_current, disclosure_list_for_client), an active and an incomplete plan, several
-    disclosures, and no deferred field loaded afterwards (one query per panel)."""
+    disclosures, and no deferred field loaded afterwards (one query per panel); the statements
+    they run on PostgreSQL read what their querysets read."""
     from django.template.loader import render_to_string
 
     from safety.sections import CLIENT_PANELS
-    from safety.selectors import disclosure_list_for_client, plan_current
+    from safety.selectors import (
+        _disclosures_recent_queryset,
+        _plan_summary_queryset,
+        disclosure_list_for_client,
+        disclosure_recent_for_client,
+        plan_current,
+        plan_current_summary,
+    )
 
     note = start_note(counselor)
     for _ in range(7):
@@ -501,6 +509,18 @@ def test_client_panels_read_only_what_they_show_and_render_as_before(
                 html = render_to_string(panel.template_name, panel.context(client, counselor))
             assert html == render_to_string(panel.template_name, before[panel.key])
             assert state in html or panel.key == "disclosures"
+        # The statements written once read what their querysets read (the rules' homes).
+        plan = plan_current_summary(client=client)
+        assert plan is not None
+        assert _fields(plan) == _fields(_plan_summary_queryset(client).first())
+        assert [_fields(d) for d in disclosure_recent_for_client(client=client, limit=5)] == [
+            _fields(d) for d in _disclosures_recent_queryset(client)[:5]
+        ]
+
+
+def _fields(row: Any) -> dict[str, Any]:
+    """A model read with some fields deferred: the fields it holds."""
+    return {k: v for k, v in row.__dict__.items() if not k.startswith("_")}
 
 
 # --- audit --------------------------------------------------------------------------------------

@@ -54,7 +54,8 @@ def test_timeline_rows_are_the_markup_of_the_template_loop_they_replace(
     """client_timeline_rows builds the client page's timeline rows in Python for speed: it must
     give exactly what the template loop gave (tests/sessions/rows_before_client_timeline_rows
     .html) for every status, risk, modality and link, escaping and translations included, in
-    other time zones and Spanish, from the timeline's own narrow query (no query per row)."""
+    other time zones and Spanish, from the timeline's own query read as values (no query per
+    row); the template loop read the notes as models."""
     from datetime import datetime, timedelta
     from pathlib import Path
     from zoneinfo import ZoneInfo
@@ -66,7 +67,7 @@ def test_timeline_rows_are_the_markup_of_the_template_loop_they_replace(
 
     from sessions.models.notes import NoteStatus, RiskLevel
     from sessions.policies import can_open_note
-    from sessions.selectors.clients import client_sessions
+    from sessions.selectors.clients import client_sessions, client_timeline
     from sessions.templatetags.client_tags import client_timeline_rows
     from tests.factories import ClientFactory, NoteFactory
 
@@ -96,15 +97,19 @@ def test_timeline_rows_are_the_markup_of_the_template_loop_they_replace(
     loop = Path(__file__).with_name("rows_before_client_timeline_rows.html").read_text()
     template = Template(loop)
     for reader in (counselor, supervisor):
+        notes = list(client_sessions(user=reader, client=record))
+        before = [(note, can_open_note(user=reader, note=note)) for note in notes]
         with CaptureQueriesContext(connection) as queries:
-            notes = list(client_sessions(user=reader, client=record))
-            timeline = [(note, can_open_note(user=reader, note=note)) for note in notes]
+            found = client_timeline(user=reader, client=record, limit=20, show_all=False).rows
+            timeline = [(row, can_open_note(user=reader, note=row)) for row in found]
             rows = client_timeline_rows(timeline)
         assert len(queries) == 1 and len(notes) == 4
+        assert [row.pk for row in found] == [note.pk for note in notes]
+        assert [can for _, can in timeline] == [can for _, can in before]
         assert {can for _, can in timeline} == {True, False}
         for zone, language in (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en")):
             with timezone.override(ZoneInfo(zone)), translation.override(language):
-                expected = template.render(Context({"timeline": timeline}))
+                expected = template.render(Context({"timeline": before}))
                 assert expected.count("<tr>") == 4 and "&lt;Odd&gt; &amp; co" in expected
                 assert "    " + client_timeline_rows(timeline) + "\n" == expected
         assert rows.count("<a href=") == sum(can for _, can in timeline)
@@ -165,12 +170,20 @@ def _trend_rows_before(*, user, client):
 def _timeline_before(*, user, client, limit, show_all):
     """The timeline's reads as they were (c30c9fa): bounded_rows, a count when there are more."""
     from crisisnotes.http import bounded_rows
-    from sessions.selectors.clients import Timeline, client_sessions
+    from sessions.selectors.clients import Timeline, TimelineRow, client_sessions
 
-    rows, total = bounded_rows(
+    notes, total = bounded_rows(
         client_sessions(user=user, client=client), limit=limit, show_all=show_all
     )
-    return Timeline(rows=list(rows), total=total, has_addenda=True, has_followups=True)
+    # The rows the page reads now (values), made from the notes read as models.
+    rows = [
+        TimelineRow(
+            **{f: getattr(n, f) for f in TimelineRow._fields[:-1]},
+            author_name=n.author.display_name,
+        )
+        for n in notes
+    ]
+    return Timeline(rows=rows, total=total, has_addenda=True, has_followups=True)
 
 
 @pytest.mark.parametrize("sessions", [0, 3, 20, 23])
@@ -281,3 +294,109 @@ def test_start_session_radios_are_the_template_loop_they_replace(counselor):
         spanish = client_tags.start_session_radios()
     with translation.override("en"):
         assert client_tags.start_session_radios() != spanish
+
+
+def test_timeline_and_trend_sql_are_their_querysets_twins(
+    counselor, teammate, supervisor, outsider
+):
+    """client_timeline and client_trend_rows run statements written once on PostgreSQL, where
+    the ORM's (_timeline_queryset, _trend_queryset: the homes of their rules) were built at
+    every request: on drafts of the reader's and of others, signed and awaiting notes, a note
+    without its exploration stage, addenda and open follow-ups or none, another client's and
+    another clinic's sessions, they must give the same rows, bounded and not. The same of the
+    open follow-ups as the page lists them (client_open_followup_rows)."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.db import connection
+
+    from sessions.models import Addendum, ExplorationStage, FollowUpTask
+    from sessions.models.followups import FollowUpMethod
+    from sessions.models.notes import AddendumKind, RiskLevel
+    from sessions.selectors import clients, review
+    from tests.factories import ClientFactory, NoteFactory, UserFactory
+
+    assert connection.vendor == "postgresql"
+    teammate.full_name = ""  # shown by username
+    teammate.save(update_fields=["full_name"])
+    record = ClientFactory(clinic=counselor.clinic)
+    bare = ClientFactory(clinic=counselor.clinic)  # no addenda, no follow-ups
+    other = ClientFactory(clinic=counselor.clinic)
+    start = datetime(2026, 11, 1, 3, 30, tzinfo=UTC)
+    same_start = start + timedelta(days=3)
+    for i in range(30):
+        traits = ({}, {"signed": True}, {"awaiting_cosign": True})[i % 3]
+        note = NoteFactory.create(
+            author=(counselor, teammate)[i % 2],
+            client=(record, bare)[i % 7 == 6],
+            # Two sessions at the same minute: the id breaks the tie.
+            started_at=same_start if i in (4, 5) else start + timedelta(hours=5 * i),
+            screen_risk=(RiskLevel.HIGH, RiskLevel.LOW, "")[i % 3],
+            clinician_risk=("", RiskLevel.MODERATE)[i % 4 == 0],
+            imminent=i % 5 == 0,
+            late_entry=i % 4 == 1,
+            **traits,
+        )
+        if not traits:  # drafts: a signed note's stages are frozen
+            ExplorationStage.objects.filter(session=note).update(suds_start=i % 11, suds_end=i % 7)
+        if i == 12:  # a draft without its exploration stage
+            ExplorationStage.objects.filter(session=note).delete()
+        if i == 2:
+            Addendum.objects.create(
+                session=note,
+                kind=AddendumKind.CORRECTION,
+                text="t",
+                reason="r",
+                author=counselor,
+                author_name="x",
+            )
+        if i in (3, 9, 15):  # open follow-ups (one due at the other's time) and a closed one
+            FollowUpTask.objects.create(
+                clinic=counselor.clinic,
+                session=note,
+                client=note.client,
+                assigned_to=(counselor, teammate)[i == 15],
+                due_at=start,
+                method=(FollowUpMethod.CALL, FollowUpMethod.TEXT)[i == 15],
+                closed_at=start if i == 9 else None,
+            )
+    NoteFactory.create(author=counselor, client=other, started_at=start)
+    NoteFactory.create(author=UserFactory(clinic=outsider.clinic), started_at=start)
+    for reader in (counselor, supervisor):
+        for subject in (record, bare, other):
+            for limit, show_all in ((20, False), (3, False), (20, True)):
+                ours = clients.client_timeline(
+                    user=reader, client=subject, limit=limit, show_all=show_all
+                )
+                orm = list(clients._timeline_queryset(reader, subject))
+                if not show_all:
+                    orm = orm[:limit]
+                assert [(*row[:9], row.author_name) for row in ours.rows] == [
+                    (*row[:9], row[9] or row[10]) for row in orm
+                ]
+                assert (ours.total, ours.has_addenda, ours.has_followups) == orm[0][-3:]
+            assert client_trend_rows_orm(review, reader, subject) == review.client_trend_rows(
+                user=reader, client=subject
+            )
+            followups = clients.client_open_followups(user=reader, client=subject)
+            assert clients.client_open_followup_rows(user=reader, client=subject) == [
+                clients.FollowUpRow(task.method, task.due_at, task.assigned_to.display_name)
+                for task in followups
+            ]
+    assert clients.client_timeline(user=counselor, client=record, limit=3, show_all=False)[1:] == (
+        26,
+        True,
+        True,
+    )
+    assert clients.client_timeline(user=counselor, client=bare, limit=3, show_all=False)[1:] == (
+        4,
+        False,
+        False,
+    )
+    tasks = clients.client_open_followup_rows(user=counselor, client=record)
+    assert [task.assignee_name for task in tasks] == [counselor.display_name, teammate.username]
+    trend = review.client_trend_rows(user=counselor, client=record)
+    assert len(trend) == 20 and {row.suds_start is None for row in trend} == {True, False}
+
+
+def client_trend_rows_orm(review, reader, subject):
+    return [review.TrendRow(*row) for row in reversed(review._trend_queryset(reader, subject))]

@@ -200,10 +200,10 @@ def test_trend_items_are_the_markup_of_the_template_loops_they_replace(clinic, c
 def test_trend_coordinates_round_as_floatformat_does():
     from django.template.defaultfilters import floatformat
 
-    from sessions.templatetags.trend_tags import _coord
+    from sessions.templatetags.trend_tags import _coord, coord
 
     values = [78 + i * 390 / n for n in range(1, 40) for i in range(n + 1)]
     values += [26 + 96 - i * 96 / 3 for i in range(4)] + [0.25, 0.35, 2.675, 1.05, 122.0, 0]
     values += [156 + 96 - v * 96 / 10 - d for v in range(11) for d in (0, 6)]
     for value in values:
-        assert _coord(value) == floatformat(value, "1u"), value
+        assert _coord(value) == coord(value) == floatformat(value, "1u"), value

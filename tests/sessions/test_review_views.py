@@ -502,3 +502,42 @@ def test_team_followup_rows_are_the_markup_of_the_template_they_replace(counselo
                     assert expected.count("<tr>") == 2 and "&lt;Testcase&gt;" in expected
                     assert "&lt;green&gt;" in expected and "&lt;the&gt;" in expected
                     assert "  " + team_followup_rows(tasks, list_name) + "\n" == expected
+
+
+def test_since_is_djangos_timesince():
+    """_since (the "ago" of the review queue's rows and the "overdue" of the team's follow-ups)
+    follows Django's timesince step by step with its separator translated once: on gaps from
+    none to years, either way, around month ends and a leap day, across time zones and in
+    Spanish, the two must give the same words."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import translation
+    from django.utils.timesince import TIME_STRINGS, timesince
+    from django.utils.translation import gettext
+
+    from sessions.templatetags.review_tags import _since, _TimeWord
+
+    minutes = [0, 0.5, 1, 1.02, 59, 60, 61, 60 * 24 - 1, 60 * 24, 60 * 24 * 7 + 3]
+    days = [2, 6.9, 7, 8.1, 13, 14, 27, 28, 29, 30, 31, 32, 59, 60, 61, 364, 365, 366, 400, 800]
+    gaps = [timedelta(minutes=m) for m in minutes] + [timedelta(days=d) for d in days]
+    nows = [
+        datetime(2026, 3, 1, 0, 30, tzinfo=UTC),
+        datetime(2026, 1, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(2024, 2, 29, 12, 0, tzinfo=UTC),
+        datetime(2026, 12, 31, 8, 15, 30, 500, tzinfo=UTC),
+    ]
+    checked = set()
+    for language in ("en", "es"):
+        with translation.override(language):
+            words = {name: _TimeWord(name, language) for name in TIME_STRINGS}
+            comma = gettext(", ")
+            for now in nows:
+                for gap in gaps:
+                    for sign in (1, -1):
+                        for zone in (UTC, ZoneInfo("America/New_York")):
+                            d = (now - sign * gap).astimezone(zone)
+                            expected = timesince(d, now)
+                            assert _since(d, now, words, comma) == expected, (now, gap, sign)
+                            checked.add(expected)
+    assert len(checked) > 40

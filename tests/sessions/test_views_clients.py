@@ -220,6 +220,7 @@ def test_client_follow_ups_and_addenda_read_only_what_they_show(
 
     from sessions.models import Addendum, FollowUpTask
     from sessions.models.followups import FollowUpMethod
+    from sessions.selectors.clients import FollowUpRow
     from sessions.views import clients as views
 
     client = client_create(user=counselor, alias="Returning")
@@ -258,12 +259,16 @@ def test_client_follow_ups_and_addenda_read_only_what_they_show(
     assert "&lt;b&gt;2&lt;/b&gt;" in new[1] and counselor.display_name in new[0]
     monkeypatch.setattr(
         views,
-        "client_open_followups",
-        lambda *, user, client: (
-            FollowUpTask.objects.filter(client=client, clinic=user.clinic, closed_at__isnull=True)
+        "client_open_followup_rows",
+        lambda *, user, client: [
+            # The rows the page reads now (values), made from the full rows.
+            FollowUpRow(task.method, task.due_at, task.assigned_to.display_name)
+            for task in FollowUpTask.objects.filter(
+                client=client, clinic=user.clinic, closed_at__isnull=True
+            )
             .select_related("assigned_to")
             .order_by("due_at", "id")
-        ),
+        ],
     )
     monkeypatch.setattr(
         views,
