@@ -11,10 +11,16 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from crisisnotes.accounts.models import User
 from sessions.services.demo import demo_seed
+
+# Assertions wait up to 10 s for the page to reach the state (Playwright's default is 5): under
+# a parallel run on two loaded cores a sign, with its hash and the page after it, took longer
+# than 5 s. A passing assertion returns as soon as the state holds, so this only moves how long
+# a failing one waits.
+expect.set_options(timeout=10_000)
 
 DEMO_PASSWORD = "demo-e2e-password-1"
 # The demo clinic admin's authenticator app (invented secret; clinic admins must use two factors).

@@ -31,7 +31,7 @@ from tests.workers import (
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
-def wait_until(predicate, worker: Worker, what: str, timeout: float = 60) -> None:
+def wait_until(predicate, worker: Worker, what: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

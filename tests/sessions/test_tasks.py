@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
 def wait_until(
-    predicate: Callable[[], bool], worker: Worker, what: str, timeout: float = 60
+    predicate: Callable[[], bool], worker: Worker, what: str, timeout: float = 120
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
