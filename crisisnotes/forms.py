@@ -3,11 +3,15 @@ model choice lists read in one query."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
+
+from crisisnotes.prepared import rows_read, with_rows
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -41,12 +45,30 @@ class ShortListChoiceIterator(ModelChoiceIterator):
     def __iter__(self) -> Any:
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
+        read = getattr(self.field, "read_rows", None)
+        if read is not None and rows_read(self.queryset) is None:
+            with_rows(self.queryset, read())
         for obj in self.queryset:
             yield self.choice(obj)
 
 
-def short_choice_list(field: forms.Field) -> None:
-    """Read `field`'s options as a short list (ShortListChoiceIterator)."""
+def short_choice_list(
+    field: forms.Field,
+    queryset: QuerySet[Any] | None = None,
+    *,
+    rows: Callable[[], list[Any]] | None = None,
+) -> None:
+    """Read `field`'s options as a short list (ShortListChoiceIterator). With `queryset`, that
+    becomes the field's, with the rows it already holds if it was read (the field keeps a copy,
+    which would read them again). `rows` reads the same rows as the queryset, once they are
+    listed (a `PreparedRead` of the queryset, compiled once: crisisnotes/prepared.py); a form
+    that is only validated reads the chosen one through the queryset, not the list."""
     assert isinstance(field, forms.ModelChoiceField)
+    if queryset is not None:
+        field.queryset = queryset
+        read = rows_read(queryset)
+        if read is not None:
+            with_rows(field.queryset, read)
+    field.read_rows = rows  # type: ignore[attr-defined]
     field.iterator = ShortListChoiceIterator
     field.widget.choices = field.choices  # the widget took its choices when the queryset was set

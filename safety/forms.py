@@ -375,16 +375,17 @@ class SupervisorRecordForm(CleanTextFormMixin, forms.Form):
     )
     response = forms.CharField(widget=_text(), label=_("Supervisor's response"))
 
-    def __init__(self, *args: Any, supervisors: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, supervisors: Any, supervisor_rows: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["supervisor"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = supervisors
-        short_choice_list(field)
+        short_choice_list(field, supervisors, rows=supervisor_rows)
 
     @classmethod
     def for_user(cls, user: Any, data: Any = None) -> SupervisorRecordForm:
-        from safety.selectors import supervisors_of_clinic
+        from safety.selectors import supervisors_of_clinic, supervisors_of_clinic_rows
 
         # Rendered inside the note page's form: no `required` attributes, or the browser would
         # refuse to submit the note (save, sign) while this optional form is empty.
@@ -392,6 +393,7 @@ class SupervisorRecordForm(CleanTextFormMixin, forms.Form):
             data,
             prefix="supervisor-record",
             supervisors=supervisors_of_clinic(user=user),
+            supervisor_rows=lambda: supervisors_of_clinic_rows(user=user),
             use_required_attribute=False,
         )
         # Its controls belong to the note page's side form (templates/sessions/note_edit.html,

@@ -52,9 +52,11 @@ from safety.models import (
     SupervisorNotification,
 )
 from safety.selectors import (
+    disclosure_list_for_note,
     disclosure_recent_for_client,
     plan_current_summary,
     plan_in_force,
+    supervisor_notification_list,
 )
 from safety.services import note_risk_refresh, supervisor_notification_answer
 from sessions import registry
@@ -192,9 +194,7 @@ class SafetySection(NoteSection):
 
     def _common(self, note: CrisisSession) -> dict[str, Any]:
         screen, formulation, means = self.rows(note)
-        notifications = list(
-            SupervisorNotification.objects.filter(session=note).order_by("notified_at", "id")
-        )
+        notifications = supervisor_notification_list(note=note)
         face_to_face = note.modality in Modality.face_to_face()
         floor = cssrs_risk_floor(screen.answers, screen.version)
         return {
@@ -217,7 +217,7 @@ class SafetySection(NoteSection):
             "agitation_label": dict(BARS).get(means.agitation or -1, "") if face_to_face else "",
             "notifications": notifications,
             "plan": plan_in_force(note=note),
-            "disclosures": list(Disclosure.objects.filter(session=note).order_by("disclosed_at")),
+            "disclosures": disclosure_list_for_note(note=note),
         }
 
     def edit_context(

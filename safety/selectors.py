@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
+from crisisnotes.prepared import PreparedRead
 from safety.models import Disclosure, SafetyPlanVersion, SupervisorNotification
 from sessions.models import Client, CrisisSession, ExportJob
 from sessions.models.notes import NoteStatus
@@ -97,6 +98,21 @@ def plan_version_get(*, user: User, client_id: int, number: int) -> SafetyPlanVe
     return get_object_or_404(plan_version_list(client=client), number=number)
 
 
+def _plan_candidates(
+    *, note_id: int, client_id: int, signed_at: datetime | None = None
+) -> QuerySet[SafetyPlanVersion]:
+    earlier = Q(client_id=client_id)
+    if signed_at is not None:
+        earlier &= Q(created_at__lte=signed_at)
+    return SafetyPlanVersion.objects.filter(Q(session_id=note_id) | earlier).order_by(
+        Case(When(session_id=note_id, then=Value(0)), default=Value(1)), "-number"
+    )[:1]
+
+
+# A draft's (no signing time): compiled once, the note page reads it at every view.
+_DRAFT_PLAN = PreparedRead(_plan_candidates, ids=("note_id", "client_id"))
+
+
 def plan_in_force(*, note: CrisisSession) -> SafetyPlanVersion | None:
     """The plan version that held for this session: the last one saved in it, else the client's
     newest version saved before the note was signed (or now, for a draft).
@@ -104,14 +120,13 @@ def plan_in_force(*, note: CrisisSession) -> SafetyPlanVersion | None:
     One query (the note page, the sign rules, the record's hash and the signed page each ask,
     so a note with no plan of its own used to pay two round trips every time): the candidates
     of both kinds, the session's own first."""
-    earlier = Q(client_id=note.client_id)
-    if note.signed_at is not None:
-        earlier &= Q(created_at__lte=note.signed_at)
-    return (
-        SafetyPlanVersion.objects.filter(Q(session=note) | earlier)
-        .order_by(Case(When(session_id=note.pk, then=Value(0)), default=Value(1)), "-number")
-        .first()
-    )
+    if note.signed_at is None:
+        found = _DRAFT_PLAN(note_id=note.pk, client_id=note.client_id)
+    else:
+        found = list(
+            _plan_candidates(note_id=note.pk, client_id=note.client_id, signed_at=note.signed_at)
+        )
+    return found[0] if found else None
 
 
 def disclosure_list_for_client(
@@ -192,17 +207,53 @@ def supervisor_notification_for_supervisor(
     )
 
 
-def supervisors_of_clinic(*, user: User) -> QuerySet[User]:
-    """The clinic's active supervisors, with what the record form shows and records of them
-    (the name and credential of `signature_line`), not their whole account rows. By the
-    clinic's id: `user` may be a note's author, loaded without its clinic (the note page)."""
+def _supervisors(*, clinic_id: int) -> QuerySet[User]:
     return (
-        User.objects.filter(clinic=user.clinic_id, is_supervisor=True, is_active=True)
+        User.objects.filter(clinic_id=clinic_id, is_supervisor=True, is_active=True)
         .order_by("full_name")
         .only("id", "full_name", "username", "credential")
     )
 
 
-def supervisor_notification_list(*, note: CrisisSession) -> QuerySet[SupervisorNotification]:
-    """The (already scoped) note's supervisor notifications, oldest first."""
-    return SupervisorNotification.objects.filter(session=note).order_by("notified_at", "id")
+_SUPERVISORS = PreparedRead(_supervisors, ids=("clinic_id",))
+
+
+def supervisors_of_clinic(*, user: User) -> QuerySet[User]:
+    """The clinic's active supervisors, with what the record form shows and records of them
+    (the name and credential of `signature_line`), not their whole account rows. By the
+    clinic's id: `user` may be a note's author, loaded without its clinic (the note page)."""
+    assert user.clinic_id is not None
+    return _supervisors(clinic_id=user.clinic_id)
+
+
+def supervisors_of_clinic_rows(*, user: User) -> list[User]:
+    """`supervisors_of_clinic` read (compiled once, crisisnotes/prepared.py): the note page
+    lists them at every view."""
+    assert user.clinic_id is not None
+    return _SUPERVISORS(clinic_id=user.clinic_id)
+
+
+def _notifications(*, note_id: int) -> QuerySet[SupervisorNotification]:
+    return SupervisorNotification.objects.filter(session_id=note_id).order_by("notified_at", "id")
+
+
+_NOTIFICATIONS = PreparedRead(_notifications, ids=("note_id",))
+
+
+def supervisor_notification_list(*, note: CrisisSession) -> list[SupervisorNotification]:
+    """The (already scoped) note's supervisor notifications, oldest first (compiled once: the
+    note page reads them at every view)."""
+    return _NOTIFICATIONS(note_id=note.pk)
+
+
+def _session_disclosures(*, note_id: int) -> QuerySet[Disclosure]:
+    return Disclosure.objects.filter(session_id=note_id).order_by("disclosed_at")
+
+
+_SESSION_DISCLOSURES = PreparedRead(_session_disclosures, ids=("note_id",))
+
+
+def disclosure_list_for_note(*, note: CrisisSession) -> list[Disclosure]:
+    """The (already scoped) note's own disclosures, in the order they were made (compiled
+    once: the note page reads them at every view)."""
+    return _SESSION_DISCLOSURES(note_id=note.pk)

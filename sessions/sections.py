@@ -26,6 +26,7 @@ from sessions.models import (
 )
 from sessions.models.notes import Disposition
 from sessions.registry import Completion, NoteSection, SignProblem
+from sessions.selectors.resources import resources_offered
 
 HEADER = "header"
 
@@ -149,7 +150,7 @@ class RapportSection(StageSection):
     related_name = "rapport"
 
     def get_forms(self, *, note: CrisisSession, data: Any = None) -> list[django_forms.BaseForm]:
-        resources = list(CommunityResource.objects.filter(clinic_id=note.clinic_id, active=True))
+        resources = resources_offered(clinic_id=note.clinic_id)
         return [
             note_forms.RapportForm(
                 data=data, instance=self.row(note), prefix=self.key, resources=resources

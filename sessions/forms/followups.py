@@ -32,9 +32,8 @@ class FollowUpTaskForm(CleanTextFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["assigned_to"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = counselors
         field.label_from_instance = lambda u: u.display_name  # type: ignore[assignment]
-        short_choice_list(field)
+        short_choice_list(field, counselors)
         _bootstrap(self)
 
 

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,7 +22,6 @@ from sessions.models import (
     CrisisSession,
     ExplorationStage,
     FollowUpStage,
-    FollowUpTask,
     ProblemSolvingStage,
     RapportStage,
 )
@@ -36,6 +34,10 @@ from sessions.models.notes import (
     Modality,
     PersonPresent,
     ReasonCode,
+)
+from sessions.selectors.followups import (
+    followup_answerable_for_note,
+    followup_answerable_rows,
 )
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -169,12 +171,13 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
         task_field = self.fields["answers_task"]
         assert isinstance(task_field, forms.ModelChoiceField)
         note = self.instance
-        task_field.queryset = FollowUpTask.objects.filter(
-            models.Q(closed_at__isnull=True) | models.Q(pk=note.answers_task_id),
-            client_id=note.client_id,
-        ).order_by("due_at", "id")
+        ids = {"client_id": note.client_id, "task_id": note.answers_task_id}
         task_field.empty_label = "—"
-        short_choice_list(task_field)
+        short_choice_list(
+            task_field,
+            followup_answerable_for_note(**ids),
+            rows=lambda: followup_answerable_rows(**ids),
+        )
         for name in ("started_at", "ended_at"):
             field = self.fields[name]
             assert isinstance(field, forms.DateTimeField)

@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
+from crisisnotes.prepared import PreparedRead
 from sessions.models import CommunityResource
 
 
@@ -13,3 +14,15 @@ def resource_list_for_admin(*, user: User) -> QuerySet[CommunityResource]:
     return CommunityResource.objects.filter(clinic=user.clinic).order_by(
         "-active", "category", "name"
     )
+
+
+_OFFERED = PreparedRead(
+    lambda *, clinic_id: CommunityResource.objects.filter(clinic_id=clinic_id, active=True),
+    ids=("clinic_id",),
+)
+
+
+def resources_offered(*, clinic_id: int) -> list[CommunityResource]:
+    """The clinic's active resources, as the note's Rapport stage offers them (by category and
+    name). Compiled once (crisisnotes/prepared.py): the note page reads them at every view."""
+    return _OFFERED(clinic_id=clinic_id)

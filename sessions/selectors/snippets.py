@@ -6,13 +6,22 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from crisisnotes.accounts.models import User
+from crisisnotes.prepared import PreparedRead
 from sessions.models import Snippet
+
+
+def _clinic_snippets(*, clinic_id: int) -> QuerySet[Snippet]:
+    return Snippet.objects.filter(clinic_id=clinic_id).order_by("shortcut")
+
+
+# Compiled once (crisisnotes/prepared.py): the note page reads them at every view.
+_CLINIC_SNIPPETS = PreparedRead(_clinic_snippets, ids=("clinic_id",))
 
 
 def snippet_list(*, user: User) -> QuerySet[Snippet]:
     if user.clinic_id is None:  # no clinic, no snippets
         return Snippet.objects.none()
-    return Snippet.objects.filter(clinic_id=user.clinic_id).order_by("shortcut")
+    return _clinic_snippets(clinic_id=user.clinic_id)
 
 
 def snippet_get(*, user: User, snippet_id: int) -> Snippet:
@@ -21,4 +30,7 @@ def snippet_get(*, user: User, snippet_id: int) -> Snippet:
 
 def snippets_for_note(*, user: User) -> list[dict[str, str]]:
     """What the note page's snippet menu needs: shortcut and text, in shortcut order."""
-    return [{"shortcut": s.shortcut, "text": s.text} for s in snippet_list(user=user)]
+    if user.clinic_id is None:
+        return []
+    snippets = _CLINIC_SNIPPETS(clinic_id=user.clinic_id)
+    return [{"shortcut": s.shortcut, "text": s.text} for s in snippets]

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
+from crisisnotes.prepared import PreparedRead
 from sessions import registry
 from sessions.models import ConsultReply, CrisisSession
 from sessions.models.notes import NoteStatus, RiskLevel
@@ -94,10 +95,16 @@ def note_get_for_supervision(*, user: User, note_id: int) -> CrisisSession:
     )
 
 
+_CONSULT_REPLIES = PreparedRead(
+    lambda *, note_id: ConsultReply.objects.filter(session_id=note_id).order_by("created_at", "id"),
+    ids=("note_id",),
+)
+
+
 def consult_reply_list(*, note: CrisisSession) -> list[ConsultReply]:
     """The consult replies of a note the caller has already been allowed to read, oldest
-    first."""
-    return list(ConsultReply.objects.filter(session=note).order_by("created_at", "id"))
+    first (compiled once, crisisnotes/prepared.py: the note page reads them at every view)."""
+    return _CONSULT_REPLIES(note_id=note.pk)
 
 
 def note_get_for_consult_poll(*, user: User, note_id: int) -> CrisisSession:

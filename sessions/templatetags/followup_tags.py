@@ -28,7 +28,11 @@ def note_followups(context: dict[str, Any], note: Any, editable: bool = False) -
 
     request = context["request"]
     data = note_tasks_context(
-        user=request.user, note=note, editable=bool(editable) and note.is_draft
+        user=request.user,
+        note=note,
+        editable=bool(editable) and note.is_draft,
+        # The note page's list of colleagues, read once for its handoff list and this form.
+        counselors=context.get("assignees"),
     )
     data["request"] = request
     data["csrf_token"] = context.get("csrf_token")

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -38,10 +39,16 @@ from sessions.services.followups import (
 
 
 def note_tasks_context(
-    *, user: User, note: object, editable: bool, form: FollowUpTaskForm | None = None
+    *,
+    user: User,
+    note: object,
+    editable: bool,
+    form: FollowUpTaskForm | None = None,
+    counselors: QuerySet[User] | None = None,
 ) -> dict[str, object]:
     """Context of templates/sessions/followups/partials/note_tasks.html (also used by its
-    template tag, so the note page and the htmx answer render the same thing)."""
+    template tag, so the note page and the htmx answer render the same thing). `counselors`:
+    `followup_assignee_names` if the caller read it already (the note page's handoff list)."""
     from sessions.models import CrisisSession
 
     assert isinstance(note, CrisisSession)
@@ -54,7 +61,9 @@ def note_tasks_context(
         if form is None:
             due = followup_default_due(note=note)
             form = FollowUpTaskForm(
-                counselors=followup_assignee_names(user=user),
+                counselors=counselors
+                if counselors is not None
+                else followup_assignee_names(user=user),
                 initial={"due_at": due, "assigned_to": note.author_id},
                 prefix="followup",
             )

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -47,6 +48,7 @@ from sessions.selectors.notes import (
     note_get_for_edit,
     note_get_for_view,
     note_get_visible,
+    note_handoffs,
     process_note_for_author,
 )
 from sessions.selectors.snippets import snippets_for_note
@@ -134,13 +136,14 @@ def _stages_edit(
     return stages
 
 
-def _handoff_options(user: User) -> SafeString:
+def _handoff_options(user: User, counselors: QuerySet[User]) -> SafeString:
     """The "Hand this draft to" select's options: the colleagues a draft can go to, by name
-    (40 of them in a clinic: written here rather than by a template loop of 80 nodes). Only
-    the columns shown are read."""
-    colleagues = followup_assignee_names(user=user).exclude(pk=user.pk)
+    (40 of them in a clinic: written here rather than by a template loop of 80 nodes), from
+    `followup_assignee_names` as read for the follow-up form (one read for both lists)."""
     return format_html_join(
-        "", '<option value="{}">{}</option>', ((c.pk, c.display_name) for c in colleagues)
+        "",
+        '<option value="{}">{}</option>',
+        ((c.pk, c.display_name) for c in counselors if c.pk != user.pk),
     )
 
 
@@ -159,6 +162,7 @@ def _render_edit(
     source = last_signed_session(user=user, note=note)
     stages = _stages_edit(request, note, bound, problems)
     quick_notes = list(note.quick_notes.all())
+    assignees = followup_assignee_names(user=user)
     return render(
         request,
         "sessions/note_edit.html",
@@ -181,8 +185,9 @@ def _render_edit(
             "quick_notes": quick_notes,
             "process_note": process_note_for_author(user=user, note=note),
             "snippets": snippets_for_note(user=user),
-            "handoff_options": _handoff_options(user),
-            "handoffs": list(note.handoffs.all()),
+            "handoff_options": _handoff_options(user, assignees),
+            "assignees": assignees,
+            "handoffs": note_handoffs(note=note),
         },
         status=status,
     )

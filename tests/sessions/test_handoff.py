@@ -96,7 +96,7 @@ def test_handoff_select_lists_the_colleagues_as_the_template_loop_did(
     bytes as the template loop they replaced, names escaped, the author left out."""
     from django.template import Context, Template
 
-    from sessions.selectors.followups import followup_assignee_choices
+    from sessions.selectors.followups import followup_assignee_choices, followup_assignee_names
     from sessions.views.notes import _handoff_options
 
     UserFactory(clinic=counselor.clinic, full_name='Ann <"B"> & Co', is_counselor=True)
@@ -110,7 +110,7 @@ def test_handoff_select_lists_the_colleagues_as_the_template_loop_did(
             {"handoff_choices": followup_assignee_choices(user=counselor).exclude(pk=counselor.pk)}
         )
     )
-    assert _handoff_options(counselor) == loop
+    assert _handoff_options(counselor, followup_assignee_names(user=counselor)) == loop
     assert teammate.display_name in loop
     assert "Ann &lt;&quot;B&quot;&gt; &amp; Co" in loop
     assert f'value="{counselor.pk}"' not in loop

@@ -1,0 +1,148 @@
+"""Reads compiled to SQL once per process, then run with each request's ids.
+
+The ORM compiles a queryset to SQL at every evaluation, and on the note page that compilation
+was a fifth of the worker's time: about twenty reads a request, one of them a 13-table join of
+~250 columns whose compilation alone costs more than running it. The reads are the same every
+time but for their ids (the note's, the user's, the clinic's). A `PreparedRead` is such a read:
+`build(**ids)` returns the queryset as the selector writes it (the one home of its filters), it
+is compiled on first use, and later calls put their ids into that SQL's parameters and run it
+through Django's own iteration (model instances, `select_related` objects, converters,
+`prefetch_related`), so a caller sees the objects the queryset would give.
+
+How the ids are placed: the queryset is built and compiled twice with two sets of stand-in ids
+(negative, out of any real key's range); the two SQL texts must be the same and each parameter
+must be either a constant in both or the same id's stand-in in both: otherwise the read's SQL
+depends on the values themselves and the class refuses it (ValueError at first use). Anything
+else the SQL depends on (the user's roles in a visibility rule) is the `shape` key: one
+compiled read per shape. Only integer ids are bound (an id given as None is a
+shape of its own): a string or date parameter stays what `build` wrote, a constant of the
+shape.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
+
+# Two stand-in sets: ids no row has (negative, beyond a 32-bit key), distinct per name.
+_STAND_INS = (-1_000_000_000_011, -2_000_000_000_017)
+
+
+class _Compiled:
+    def __init__(self, queryset: QuerySet[Any], sql: str, slots: list[tuple[int, str]]) -> None:
+        self.queryset = queryset
+        self.compiler = queryset.query.get_compiler(using=queryset.db)
+        # as_sql() fills the compiler's select, klass_info and column count, which the model
+        # iteration reads; its SQL and parameters are the ones checked by `_prepare`.
+        _sql, params = self.compiler.as_sql()
+        assert _sql == sql
+        self.sql = sql
+        self.params = list(params)
+        self.slots = slots
+
+
+class PreparedRead(Generic[M]):
+    """A read whose SQL is compiled once per process and shape (see the module's docstring).
+
+    `build(**ids)` makes the queryset from integer ids; `shape(**ids)` (optional) names what
+    else its SQL depends on, from the same arguments. Calling the read with the ids returns
+    the list of objects the queryset gives."""
+
+    def __init__(
+        self,
+        build: Callable[..., QuerySet[M]],
+        *,
+        ids: tuple[str, ...],
+        shape: Callable[..., Hashable] | None = None,
+    ) -> None:
+        self.build = build
+        self.ids = ids
+        self.shape = shape
+        self._compiled: dict[Hashable, _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def stand_ins(self, which: int, nulls: tuple[str, ...] = ()) -> dict[str, int]:
+        base = _STAND_INS[which]
+        return {
+            name: base - 1_000 * number for number, name in enumerate(self.ids) if name not in nulls
+        }
+
+    def _prepare(self, extra: dict[str, Any], nulls: tuple[str, ...]) -> _Compiled:
+        first, second = self.stand_ins(0, nulls), self.stand_ins(1, nulls)
+        extra = {**extra, **dict.fromkeys(nulls)}
+        one = self.build(**first, **extra)
+        sql_one, params_one = one.query.sql_with_params()
+        sql_two, params_two = self.build(**second, **extra).query.sql_with_params()
+        if sql_one != sql_two or len(params_one) != len(params_two):
+            raise ValueError(f"{self.build.__qualname__}: its SQL depends on the ids' values")
+        names = {value: name for name, value in first.items()}
+        slots = []
+        for position, (a, b) in enumerate(zip(params_one, params_two, strict=True)):
+            if a == b and a not in names:
+                continue  # a constant of the read
+            name = names.get(a)
+            if name is None or b != second[name]:
+                raise ValueError(
+                    f"{self.build.__qualname__}: parameter {position} is not one id's stand-in"
+                )
+            slots.append((position, name))
+        return _Compiled(one, sql_one, slots)
+
+    def compiled(self, **arguments: Any) -> _Compiled:
+        extra = {k: v for k, v in arguments.items() if k not in self.ids}
+        # An id given as None is a shape of its own (`pk=None` is SQL's IS NULL, no parameter).
+        nulls = tuple(name for name in self.ids if arguments[name] is None)
+        key = (nulls, self.shape(**arguments) if self.shape else ())
+        found = self._compiled.get(key)
+        if found is None:
+            with self._lock:
+                found = self._compiled.get(key) or self._prepare(extra, nulls)
+                self._compiled[key] = found
+        return found
+
+    def _bound(self, **arguments: Any) -> QuerySet[M]:
+        """A queryset that runs the compiled SQL with `arguments`' ids. Private: it must only be
+        evaluated, never filtered again (a clone would run this SQL, not its own)."""
+        compiled = self.compiled(**arguments)
+        params = list(compiled.params)
+        for position, name in compiled.slots:
+            value = arguments[name]
+            if type(value) is not int:
+                raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+            params[position] = value
+        queryset = compiled.queryset._chain()  # type: ignore[attr-defined]
+        compiler = copy.copy(compiled.compiler)
+        compiler.connection = connections[queryset.db]  # this thread's connection
+        bound = (compiled.sql, tuple(params))
+        compiler.as_sql = lambda *args, **kwargs: bound
+        queryset.query.get_compiler = lambda *args, **kwargs: compiler
+        return queryset
+
+    def __call__(self, **arguments: Any) -> list[M]:
+        return list(self._bound(**arguments))
+
+    def filled(self, **arguments: Any) -> QuerySet[M]:
+        """The queryset `build` writes for `arguments`, its rows already read by the compiled
+        SQL: iterating it reads nothing more, and a queryset made from it (`.filter()`, `.get()`:
+        a ModelChoiceField validating a choice) is compiled and run by the ORM as usual."""
+        return with_rows(self.build(**arguments), self(**arguments))
+
+
+def rows_read(queryset: QuerySet[M]) -> list[M] | None:
+    """The rows `queryset` holds if it was evaluated (or `with_rows` filled it), else None."""
+    return queryset._result_cache
+
+
+def with_rows(queryset: QuerySet[M], rows: list[M]) -> QuerySet[M]:
+    """`queryset` holding `rows` as its results (read by the caller with the same query), as if
+    it had been evaluated."""
+    queryset._result_cache = rows
+    queryset._prefetch_done = True  # type: ignore[attr-defined]
+    return queryset
