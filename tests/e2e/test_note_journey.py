@@ -33,7 +33,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def _start_session_with_returning_client(page: Page, base: str) -> CrisisSession:
     log_in(page, base, "counselor")
     page.get_by_role("link", name="Clients").click()
-    page.keyboard.type("night")  # the search box has the focus; results come as you type
+    # The search box has the focus (its autofocus, applied at the browser's next rendering step,
+    # which can come after the load: a key typed before it is lost); results come as you type.
+    box = page.locator("#client-q")
+    expect(box).to_be_focused()
+    page.keyboard.type("night")
+    expect(box).to_have_value("night")
     results = page.get_by_test_id("client-results")
     expect(results).to_contain_text("Returning caller, night shift")
     results.get_by_role("link", name="Returning caller, night shift").click()
