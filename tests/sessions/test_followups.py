@@ -328,7 +328,8 @@ def test_concurrent_scans_at_scale_claim_every_alert_once(counselor, supervisor,
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=120)
+        thread.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), f"scans still running after 300 s: {totals}"
     assert not errors, errors
     assert sum(r for r, _ in totals) == 1500
     assert sum(e for _, e in totals) == 1500
