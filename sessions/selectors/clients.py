@@ -111,22 +111,7 @@ class Timeline(NamedTuple):
 
 
 # A timeline row's columns, then the client's session count and the two probes.
-TIMELINE_COLUMNS = (
-    "pk",
-    "clinic_id",
-    "author_id",
-    "started_at",
-    "modality",
-    "status",
-    "late_entry",
-    "screen_risk",
-    "clinician_risk",
-    "author__full_name",
-    "author__username",
-    "timeline_total",
-    "has_addenda",
-    "has_followups",
-)
+TIMELINE_COLUMNS = ("pk", *TIMELINE_ROW_FIELDS, "timeline_total", "has_addenda", "has_followups")
 
 
 def _timeline_queryset(user: User, client: Client) -> QuerySet[CrisisSession, tuple[Any, ...]]:
