@@ -1,7 +1,9 @@
 """One bulk export job rendered by two real worker processes at once, one of them SIGKILLed
 half-way: the survivor takes the dead worker's chunk over within EXPORT_STALL_SECONDS (not after
 the broker's visibility timeout) and the ZIP holds every record exactly once, with an index
-whose hashes match the files. Real Redis (private), real PostgreSQL, real Celery workers."""
+whose hashes match the files. Real Redis (private), real PostgreSQL, real Celery workers, and
+the production stall time (settings.EXPORT_STALL_SECONDS, 30 s): the issue's "re-claimed
+within a minute" is measured as deployed, not with a shortened timeout."""
 
 from __future__ import annotations
 
@@ -24,8 +26,6 @@ from tests.workers import Worker, celery_worker, private_redis
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
-STALL_SECONDS = 3
-
 
 def _wait(predicate, workers: list[Worker], what: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
@@ -44,7 +44,6 @@ def _task_ids(worker: Worker) -> set[str]:
 def _env(settings) -> dict[str, str]:
     return {
         "PRIVATE_STORAGE_DIR": str(settings.PRIVATE_STORAGE_DIR),
-        "EXPORT_STALL_SECONDS": str(STALL_SECONDS),
         "EXPORT_PARALLEL_TASKS": "2",
     }
 
@@ -86,8 +85,13 @@ def test_two_workers_share_one_pdf_job_and_a_sigkilled_one_loses_no_record(
         job = export_bulk_request(actor=clinic_admin)
         victim = _kill_while_both_work(first, second, job)
         killed_at = time.monotonic()
-        _wait(lambda: ExportJob.objects.get(pk=job.pk).is_finished, [second], "the job")
-        finished_in = time.monotonic() - killed_at
+        _wait(
+            lambda: ExportChunk.objects.get(pk=victim.pk).claimed_by in _task_ids(second),
+            [second],
+            "the dead worker's chunk taken over",
+        )
+        taken_over_in = time.monotonic() - killed_at
+        _wait(lambda: ExportJob.objects.get(pk=job.pk).is_finished, [second], "the job", 300)
     job.refresh_from_db()
     assert job.status == ExportStatus.DONE, job.error
     assert job.failures == [] and job.progress_done == job.progress_total == len(notes)
@@ -95,7 +99,9 @@ def test_two_workers_share_one_pdf_job_and_a_sigkilled_one_loses_no_record(
     # timeout (an hour) or the resume sweep (minutes).
     victim.refresh_from_db()
     assert victim.attempts >= 2 and victim.claimed_by in _task_ids(second)
-    assert finished_in < 60
+    # Within a minute of the kill: the stall time (30 s) and the survivor's next poll (1 s),
+    # not the broker's visibility timeout (an hour) nor the resume sweep.
+    assert taken_over_in < 60
     # The first worker held a chunk of this job when it died; the second rendered the rest.
     assert ExportChunk.objects.filter(job=job, claimed_by__in=_task_ids(second)).count() >= 2
     assert job_files(job) == [job_file(job)]
