@@ -18,7 +18,13 @@ from django.test.utils import override_settings
 from crisisnotes.accounts.models import Clinic, Team, User
 from crisisnotes.celery import app as celery_app
 from tests.factories import ClinicFactory, TeamFactory, UserFactory
-from tests.parallel import migrated_sqlite, migrated_template, run_lock
+from tests.parallel import (
+    migrated_sqlite,
+    migrated_template,
+    run_lock,
+    start_background_builds,
+    stop_background_builds,
+)
 from tests.workers import SESSION_QUEUE
 
 celery_app.conf.task_default_queue = SESSION_QUEUE
@@ -30,6 +36,32 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Folders compilemessages never walks into (a virtualenv holds other packages' catalogues).
 MESSAGES_IGNORE = (".venv", "var", "staticfiles", "node_modules", ".git")
+
+
+_background_builds: list[Any] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _background_builds.extend(
+        start_background_builds(session.config, Path(__file__).resolve().parent.parent)
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    stop_background_builds(_background_builds)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests of modules that drive Chromium or Celery worker processes first, in the order
+    they were collected (and sorted by pytest-django). Those are the suite's long tests (up to
+    two minutes); started last, one of them would run alone at the end of a parallel run while
+    the other workers idle, so they go first and the many short tests fill in around them."""
+    slow = {
+        item.path
+        for item in items
+        if item.get_closest_marker("e2e") or item.get_closest_marker("worker")
+    }
+    items.sort(key=lambda item: item.path not in slow)  # a stable sort: the order is kept
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,13 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @contextmanager
 def run_lock(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
     """Hold the run-wide lock `name` (one worker at a time inside), yielding the run's folder."""
-    folder = run_folder(tmp_path_factory)
+    with folder_lock(run_folder(tmp_path_factory), name) as folder:
+        yield folder
+
+
+@contextmanager
+def folder_lock(folder: Path, name: str) -> Iterator[Path]:
+    """Hold the lock `name` of `folder` (a run's folder), yielding the folder."""
     with open(folder / f"{name}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -126,11 +132,17 @@ def migrated_template(db: dict[str, Any], root: Path) -> str:
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Path:
     """The embedded default's SQLite file after `manage.py migrate` on an empty folder, built
     once per run (the tests that check what migrate leaves on SQLite each start from a copy of
-    it: a SQLite migrate rebuilds tables dozens of times and costs a minute here)."""
+    it: a SQLite migrate rebuilds tables dozens of times and costs a minute here). A parallel
+    run's controller starts building it in the background as the run begins
+    (`start_background_builds`); a worker that needs it first waits for that build's lock."""
+    return build_migrated_sqlite(run_folder(tmp_path_factory), root)
+
+
+def build_migrated_sqlite(folder: Path, root: Path) -> Path:
     import subprocess
     import sys
 
-    with run_lock(tmp_path_factory, "migrated-sqlite") as folder:
+    with folder_lock(folder, "migrated-sqlite"):
         var = folder / "migrated-sqlite"
         database = var / "crisisnotes.sqlite3"
         done = var / "migrated"
@@ -147,3 +159,51 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory, root: Path) -> Pat
             assert migrate.returncode == 0, migrate.stderr
             done.touch()
     return database
+
+
+# Work done once per run that the run's first minute can do in the background: while one
+# worker migrates the PostgreSQL template, the others wait on its lock and a core is idle.
+_BACKGROUND_BUILDS = {"migrated-sqlite": ("test_db_guards.py", "test_validators.py")}
+
+
+def start_background_builds(config: pytest.Config, root: Path) -> list[Any]:
+    """In a parallel run's controller, start (at low priority) the run-wide builds that the
+    selected tests will need, each as `python -m tests.parallel <build> <run folder>`; the
+    workers' fixtures take the same lock and find the build done, or wait for it. Returns the
+    processes, for `stop_background_builds`."""
+    import subprocess
+    import sys
+
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return []
+    folder = config._tmp_path_factory.getbasetemp()
+    selected = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    started = []
+    for build, files in _BACKGROUND_BUILDS.items():
+        targets = [root / "tests" / name for name in files]
+        if any(t == s or s in t.parents for t in targets for s in selected):
+            command = [sys.executable, "-m", "tests.parallel", build, str(folder)]
+            started.append(
+                subprocess.Popen(
+                    command, cwd=root, start_new_session=True, preexec_fn=lambda: os.nice(10)
+                )
+            )
+    return started
+
+
+def stop_background_builds(processes: list[Any]) -> None:
+    """Wait for the background builds (a run that ended early stops them instead)."""
+    import signal
+
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)  # its own group: the migrate it started too
+        process.wait()
+
+
+if __name__ == "__main__":
+    import sys
+
+    build, run = sys.argv[1], Path(sys.argv[2])
+    if build == "migrated-sqlite":
+        build_migrated_sqlite(run, Path(__file__).resolve().parent.parent)
