@@ -234,13 +234,23 @@ def test_download_is_audited_and_expires(counselor, clinic_admin, clinic):
     path = export_download_record(actor=clinic_admin, job=job, request=None)
     assert job.finished_at is not None
     assert path == job_file(job)
-    assert AuditEvent.objects.filter(action=Action.DOWNLOAD, object_id=str(job.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action=Action.DOWNLOAD, object_type="crisis_sessions.exportjob", object_id=str(job.pk)
+        ).count()
+        == 1
+    )
     with (
         time_machine.travel(job.finished_at + timedelta(hours=clinic.export_link_hours, seconds=1)),
         pytest.raises(ExportError, match="expired"),
     ):
         export_download_record(actor=clinic_admin, job=job, request=None)
-    assert AuditEvent.objects.filter(action=Action.DOWNLOAD, object_id=str(job.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action=Action.DOWNLOAD, object_type="crisis_sessions.exportjob", object_id=str(job.pk)
+        ).count()
+        == 1
+    )
 
 
 def test_a_claimed_chunk_is_not_taken_until_its_heartbeat_is_stale(

@@ -100,14 +100,24 @@ def test_download_is_audited_and_checked(client, counselor, teammate, clinic_adm
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert "attachment" in response["Content-Disposition"]
-    assert AuditEvent.objects.filter(action=Action.DOWNLOAD, object_id=str(job.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action=Action.DOWNLOAD, object_type="crisis_sessions.exportjob", object_id=str(job.pk)
+        ).count()
+        == 1
+    )
 
     # The clinic admin may download it too; a colleague's job is not a counselor's to fetch.
     assert login(client, clinic_admin).get(url).status_code == 200
     assert login(client, teammate).get(url).status_code == 404
     # Another clinic's file: 404, even for their admin.
     assert login(client, outsider).get(url).status_code == 404
-    assert AuditEvent.objects.filter(action=Action.DOWNLOAD, object_id=str(job.pk)).count() == 2
+    assert (
+        AuditEvent.objects.filter(
+            action=Action.DOWNLOAD, object_type="crisis_sessions.exportjob", object_id=str(job.pk)
+        ).count()
+        == 2
+    )
 
 
 def test_expired_link_is_gone(client, counselor, clinic):

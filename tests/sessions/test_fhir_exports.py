@@ -191,7 +191,12 @@ def test_admin_chooses_fhir_on_the_bulk_page_and_downloads_the_zip(
     assert "FHIR R4 NDJSON" in detail
     download = client.get(reverse("crisis_sessions:export_download", args=[job.pk]))
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
-    assert AuditEvent.objects.filter(action=Action.DOWNLOAD, object_id=str(job.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action=Action.DOWNLOAD, object_type="crisis_sessions.exportjob", object_id=str(job.pk)
+        ).count()
+        == 1
+    )
     assert (
         login(client, outsider)
         .get(reverse("crisis_sessions:export_download", args=[job.pk]))
