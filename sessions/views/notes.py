@@ -25,6 +25,7 @@ from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from crisisnotes.confirm import confirmation_page, confirmation_pending
 from crisisnotes.http import AuthedRequest, wants_json
+from crisisnotes.prepared import read_ahead
 from sessions import registry
 from sessions.exceptions import (
     AddendumError,
@@ -45,6 +46,7 @@ from sessions.selectors.followups import followup_assignee_choices, followup_ass
 from sessions.selectors.notes import (
     last_signed_session,
     note_addenda,
+    note_edit_page_ahead,
     note_get_for_edit,
     note_get_for_view,
     note_get_visible,
@@ -155,6 +157,23 @@ def _render_edit(
     problems: list[SignProblem] | None = None,
     conflict: NoteConflict | None = None,
     status: int = 200,
+) -> HttpResponse:
+    # The page's reads after the note's, sent together (one round trip instead of ~15); the
+    # render below takes their rows as each selector asks (crisisnotes/prepared.py).
+    with read_ahead(note_edit_page_ahead(user=request.user, note=note)):
+        return _render_edit_page(
+            request, note, bound=bound, problems=problems, conflict=conflict, status=status
+        )
+
+
+def _render_edit_page(
+    request: AuthedRequest,
+    note: CrisisSession,
+    *,
+    bound: dict[str, list[forms.BaseForm]] | None,
+    problems: list[SignProblem] | None,
+    conflict: NoteConflict | None,
+    status: int,
 ) -> HttpResponse:
     user = request.user
     bound = bound or note_forms(note=note)
