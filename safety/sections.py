@@ -56,6 +56,7 @@ from safety.selectors import (
     disclosure_list_for_note,
     disclosure_recent_for_client,
     note_safety_ahead,
+    note_safety_readonly_ahead,
     plan_current_summary,
     plan_in_force,
     supervisor_notification_list,
@@ -224,6 +225,9 @@ class SafetySection(NoteSection):
 
     def edit_reads(self, *, note: CrisisSession) -> list[Statement]:
         return note_safety_ahead(note=note)
+
+    def readonly_reads(self, *, note: CrisisSession) -> list[Statement]:
+        return note_safety_readonly_ahead(note=note)
 
     def edit_context(
         self, *, note: CrisisSession, forms: list[django_forms.BaseForm]

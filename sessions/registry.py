@@ -95,6 +95,10 @@ class NoteSection:
         (crisisnotes/prepared.py `read_ahead`). One missing here is only read on its own."""
         return []
 
+    def readonly_reads(self, *, note: CrisisSession) -> list[Statement]:
+        """As `edit_reads`, for the reads of `readonly_context` (the locked note's page)."""
+        return []
+
     def readonly_context(self, *, note: CrisisSession) -> dict[str, Any]:
         return {"row": self.row(note)} if self.related_name else {}
 

@@ -226,21 +226,46 @@ def process_note_for_author(*, user: User, note: CrisisSession) -> ProcessNote |
     return found[0] if found else None
 
 
+def _page_panels_ahead(*, user: User, note: CrisisSession) -> list[Statement]:
+    """The statements of the reads both note pages make for their panels: the follow-up
+    tasks, the review thread, the consult replies, the bell."""
+    from crisisnotes.notifications.selectors import notification_unread_count_ahead
+    from sessions.selectors.followups import followup_list_for_note_ahead
+    from sessions.selectors.review import review_comment_list_ahead
+    from sessions.selectors.supervision import consult_reply_list_ahead
+
+    return [
+        followup_list_for_note_ahead(user=user, note_id=note.pk),
+        *review_comment_list_ahead(note=note),
+        consult_reply_list_ahead(note=note),
+        *notification_unread_count_ahead(user=user),
+    ]
+
+
+def note_readonly_page_ahead(*, user: User, note: CrisisSession) -> list[Statement]:
+    """As `note_edit_page_ahead`, for a locked note's page: the process note, the handoffs,
+    the sections' read-only reads and the panels'. (Its content hash's reads, `note_verify`,
+    are the hash's own and stay as they are.)"""
+    statements = []
+    if note.author_id == user.pk:
+        statements.append(_PROCESS_NOTE.statement(note_id=note.pk, user_id=user.pk))
+    statements.append(_HANDOFFS.statement(note_id=note.pk))
+    for section in registry.sections():
+        statements += section.readonly_reads(note=note)
+    return statements + _page_panels_ahead(user=user, note=note)
+
+
 def note_edit_page_ahead(*, user: User, note: CrisisSession) -> list[Statement]:
     """The statements of the reads the draft's page makes after its note (the copy-forward
     source, the process note, the handoffs, the sections' edit reads, the follow-up panel's,
     the colleagues, the snippets, the review thread, the consult replies, the bell), each as
     its own selector sends it, to read ahead in one round trip (crisisnotes/prepared.py): each
     was a round trip of its own. Every selector still checks its reader when it is called."""
-    from crisisnotes.notifications.selectors import notification_unread_count_ahead
     from sessions.selectors.followups import (
         followup_answerable_ahead,
         followup_assignee_names_ahead,
-        followup_list_for_note_ahead,
     )
-    from sessions.selectors.review import review_comment_list_ahead
     from sessions.selectors.snippets import snippets_for_note_ahead
-    from sessions.selectors.supervision import consult_reply_list_ahead
 
     statements = [_LAST_SIGNED.statement(**_last_signed_arguments(user, note))]
     if note.author_id == user.pk:
@@ -253,12 +278,9 @@ def note_edit_page_ahead(*, user: User, note: CrisisSession) -> list[Statement]:
     for section in registry.sections():
         statements += section.edit_reads(note=note)
     statements += [
-        followup_list_for_note_ahead(user=user, note_id=note.pk),
         followup_assignee_names_ahead(user=user),
         *snippets_for_note_ahead(user=user),
-        *review_comment_list_ahead(note=note),
-        consult_reply_list_ahead(note=note),
-        *notification_unread_count_ahead(user=user),
+        *_page_panels_ahead(user=user, note=note),
     ]
     return statements
 

@@ -51,6 +51,7 @@ from sessions.selectors.notes import (
     note_get_for_view,
     note_get_visible,
     note_handoffs,
+    note_readonly_page_ahead,
     process_note_for_author,
 )
 from sessions.selectors.snippets import snippets_for_note
@@ -220,6 +221,22 @@ def _render_readonly(
     unsaved: list[tuple[str, str]] | None = None,
     status: int | None = None,
 ) -> HttpResponse:
+    # The page's reads after the note's, sent together (crisisnotes/prepared.py), as the
+    # draft's page does.
+    with read_ahead(note_readonly_page_ahead(user=request.user, note=note)):
+        return _render_readonly_page(
+            request, note, addendum_form=addendum_form, unsaved=unsaved, status=status
+        )
+
+
+def _render_readonly_page(
+    request: AuthedRequest,
+    note: CrisisSession,
+    *,
+    addendum_form: AddendumForm | None,
+    unsaved: list[tuple[str, str]] | None,
+    status: int | None,
+) -> HttpResponse:
     user = request.user
     stages = []
     for number, section in enumerate(registry.sections(), start=1):
@@ -245,6 +262,7 @@ def _render_readonly(
             else None,
             "is_author": note.author_id == user.pk,
             "process_note": process_note_for_author(user=user, note=note),
+            "handoffs": note_handoffs(note=note),
             "unsaved": unsaved or [],
         },
         status=status or (400 if addendum_form is not None and addendum_form.errors else 200),

@@ -522,3 +522,44 @@ def test_draft_page_reads_its_lists_ahead_in_one_round_trip_and_renders_the_same
         assert f'"{table}"' in together or f" {table} " in together
         assert not [sql for sql in ahead_sql if sql != together and f"{table}" in sql], table
     assert len(ahead_sql) <= len(plain_sql) - 13
+
+
+def test_signed_page_reads_its_lists_ahead_and_renders_the_same(
+    counselor_client, counselor, teammate, supervisor, monkeypatch
+):
+    """The locked note's page, as the draft's: its reads after the note's sent together, the
+    page the same as read one by one."""
+    import re
+
+    from sessions.views import notes as note_views
+
+    note = _rich_draft(counselor, teammate, supervisor)
+    no = {f"safety-screen-{q}": "no" for q in ("q1", "q2", "q6")}
+    data = complete_data(note, **no, **{"safety-means-agitation": "1"})
+    answer = counselor_client.post(
+        _url("note_end_sign", note), data, HTTP_ACCEPT="application/json"
+    )
+    assert answer.status_code == 200, answer.content
+    assert reload(note).status != NoteStatus.DRAFT
+    counselor_client.get(note.get_absolute_url())  # shows "Signed" once
+
+    def page(client):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(note.get_absolute_url())
+        assert response.status_code == 200
+        html = re.sub(r'"[A-Za-z0-9]{64}"', '"csrf"', response.content.decode())
+        html = re.sub(r'data-idle-remaining="\d+"', "", html)
+        return html, [q["sql"] for q in captured.captured_queries]
+
+    for reader in (counselor, supervisor):
+        client = login(counselor_client, reader)
+        ahead_page, ahead_sql = page(client)
+        with monkeypatch.context() as patched:
+            patched.setattr(note_views, "note_readonly_page_ahead", lambda **kwargs: [])
+            plain_page, plain_sql = page(client)
+        assert ahead_page == plain_page
+        for shown in ("Fix exploration", "Police &lt;desk&gt;", "second Tom", "Handed"):
+            assert shown in ahead_page
+        # (Inside the test's transaction the note's own read is the plain one.)
+        assert len([sql for sql in ahead_sql if ";\n" in sql]) == 1
+        assert len(ahead_sql) <= len(plain_sql) - 6
