@@ -35,6 +35,8 @@ from django.db.migrations.operations.base import Operation
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models.signals import post_migrate, pre_migrate
 
+from crisisnotes.prepared import Statement
+
 
 class ProtectRows(Operation):
     reversible = True
@@ -254,6 +256,11 @@ def connect_sqlite_guards(sender: Any) -> None:
     )
 
 
+# plan_joins_as_written's statement, for a caller that sends it first among others in one
+# round trip (crisisnotes.prepared.run_together: their implicit transaction is LOCAL's).
+PLAN_JOINS_AS_WRITTEN: Statement = ("SET LOCAL join_collapse_limit = 1", ())
+
+
 def plan_joins_as_written(using: str = "default") -> None:
     """For the rest of the current transaction, have PostgreSQL join tables in the order a
     statement writes them (`SET LOCAL join_collapse_limit = 1`); elsewhere, nothing.
@@ -268,4 +275,4 @@ def plan_joins_as_written(using: str = "default") -> None:
         return
     assert connection.in_atomic_block, "SET LOCAL outside a transaction would do nothing"
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL join_collapse_limit = 1")
+        cursor.execute(*PLAN_JOINS_AS_WRITTEN)

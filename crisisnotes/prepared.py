@@ -17,22 +17,103 @@ else the SQL depends on (the user's roles in a visibility rule) is the `shape` k
 compiled read per shape. Only integer ids are bound (an id given as None is a
 shape of its own): a string or date parameter stays what `build` wrote, a constant of the
 shape.
+
+Read ahead: a page that makes a dozen such reads paid a round trip to PostgreSQL for each
+(the driver's wait was a quarter of the note page's time). `read_ahead(statements)` sends the
+statements a page is about to run (`PreparedRead.statement(**ids)`, the very SQL and parameters
+its call would send) in one round trip, several statements in one query string (psycopg's
+client-side binding, Django's default), and inside the block the first read of each takes those
+rows instead of sending its statement again: the objects are built from them by Django's own
+iteration, as they would have been. A statement is matched on its whole SQL and parameters,
+and each read-ahead result serves one read: a read the block did not foresee, or a second read
+of the same, runs as before. For a page's render, where nothing is written between the read
+ahead and the reads.
 """
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
+from django.db.models.sql.constants import MULTI
 
 M = TypeVar("M", bound=Model)
 
 # Two stand-in sets: ids no row has (negative, beyond a 32-bit key), distinct per name.
 _STAND_INS = (-1_000_000_000_011, -2_000_000_000_017)
+
+
+# One statement as sent: its SQL (with %s placeholders) and its parameters.
+Statement = tuple[str, tuple[Any, ...]]
+
+
+def run_together(
+    statements: Sequence[Statement], *, using: str = DEFAULT_DB_ALIAS
+) -> list[list[tuple[Any, ...]]]:
+    """Each statement's rows (none for a statement that returns none, such as SET), the
+    statements sent to PostgreSQL in one round trip: one query string, run as one implicit
+    transaction outside a caller's (so a SET LOCAL first holds for the others, and only for
+    them; inside a transaction it holds to its end, as ever). Elsewhere one by one."""
+    connection = connections[using]
+    results: list[list[tuple[Any, ...]]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                results.append(list(cursor.fetchall()) if cursor.description else [])
+            return results
+        sql = ";\n".join(sql for sql, _params in statements)
+        cursor.execute(sql, [param for _sql, params in statements for param in params])
+        while True:
+            results.append(list(cursor.fetchall()) if cursor.description else [])
+            if not cursor.nextset():
+                break
+    if len(results) != len(statements):
+        raise ValueError(f"{len(statements)} statements gave {len(results)} results")
+    return results
+
+
+# The rows read ahead in this context (`read_ahead`), by statement, each list to be taken once.
+_AHEAD: ContextVar[dict[Statement, list[list[tuple[Any, ...]]]] | None] = ContextVar(
+    "prepared_read_ahead", default=None
+)
+
+
+@contextmanager
+def read_ahead(statements: Iterable[Statement], *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Run `statements` now, in one round trip; inside the block the first read of each (the
+    same SQL and parameters, `take_ahead`) gets those rows without a query. See the module's
+    docstring: for a render that writes nothing."""
+    statements = list(statements)
+    ahead: dict[Statement, list[list[tuple[Any, ...]]]] = {}
+    if statements:
+        for statement, rows in zip(statements, run_together(statements, using=using), strict=True):
+            ahead.setdefault(statement, []).append(rows)
+    token = _AHEAD.set(ahead)
+    try:
+        yield
+    finally:
+        _AHEAD.reset(token)
+
+
+def take_ahead(statement: Statement) -> list[tuple[Any, ...]] | None:
+    """The rows `statement` gave when read ahead in this context (once), else None."""
+    ahead = _AHEAD.get()
+    if not ahead:
+        return None
+    found = ahead.get(statement)
+    if not found:
+        return None
+    rows = found.pop(0)
+    if not found:
+        del ahead[statement]
+    return rows
 
 
 class _Compiled:
@@ -107,21 +188,32 @@ class PreparedRead(Generic[M]):
                 self._compiled[key] = found
         return found
 
-    def _bound(self, **arguments: Any) -> QuerySet[M]:
-        """A queryset that runs the compiled SQL with `arguments`' ids. Private: it must only be
-        evaluated, never filtered again (a clone would run this SQL, not its own)."""
-        compiled = self.compiled(**arguments)
+    def _statement(self, compiled: _Compiled, arguments: dict[str, Any]) -> Statement:
         params = list(compiled.params)
         for position, name in compiled.slots:
             value = arguments[name]
             if type(value) is not int:
                 raise TypeError(f"{name} must be an int, not {type(value).__name__}")
             params[position] = value
+        return (compiled.sql, tuple(params))
+
+    def statement(self, **arguments: Any) -> Statement:
+        """The SQL and parameters a call with `arguments` sends (for `read_ahead`)."""
+        return self._statement(self.compiled(**arguments), arguments)
+
+    def _bound(self, **arguments: Any) -> QuerySet[M]:
+        """A queryset that runs the compiled SQL with `arguments`' ids (or takes the rows read
+        ahead for them). Private: it must only be evaluated, never filtered again (a clone
+        would run this SQL, not its own)."""
+        compiled = self.compiled(**arguments)
+        bound = self._statement(compiled, arguments)
         queryset = compiled.queryset._chain()  # type: ignore[attr-defined]
         compiler = copy.copy(compiled.compiler)
         compiler.connection = connections[queryset.db]  # this thread's connection
-        bound = (compiled.sql, tuple(params))
         compiler.as_sql = lambda *args, **kwargs: bound
+        rows = take_ahead(bound)
+        if rows is not None:
+            compiler.execute_sql = _fetched(compiler, rows)
         queryset.query.get_compiler = lambda *args, **kwargs: compiler
         return queryset
 
@@ -133,6 +225,20 @@ class PreparedRead(Generic[M]):
         SQL: iterating it reads nothing more, and a queryset made from it (`.filter()`, `.get()`:
         a ModelChoiceField validating a choice) is compiled and run by the ORM as usual."""
         return with_rows(self.build(**arguments), self(**arguments))
+
+
+def _fetched(compiler: Any, rows: list[tuple[Any, ...]]) -> Callable[..., Any]:
+    """The compiler's `execute_sql` for rows already fetched: what it returns for MULTI (the
+    only kind a model iteration asks for), the extra select columns trimmed as it trims them."""
+    if compiler.has_extra_select:
+        rows = [row[: compiler.col_count] for row in rows]
+
+    def execute_sql(result_type: Any = MULTI, *args: Any, **kwargs: Any) -> Any:
+        if result_type != MULTI:
+            raise ValueError("a read-ahead read is only iterated")
+        return [rows]
+
+    return execute_sql
 
 
 def rows_read(queryset: QuerySet[M]) -> list[M] | None:

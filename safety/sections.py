@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from crisisnotes.html import autoescaped
+from crisisnotes.prepared import Statement
 from safety import rules
 from safety.cssrs import (
     ITEM6_EXAMPLES,
@@ -54,6 +55,8 @@ from safety.models import (
 from safety.selectors import (
     disclosure_list_for_note,
     disclosure_recent_for_client,
+    note_safety_ahead,
+    note_safety_readonly_ahead,
     plan_current_summary,
     plan_in_force,
     supervisor_notification_list,
@@ -219,6 +222,12 @@ class SafetySection(NoteSection):
             "plan": plan_in_force(note=note),
             "disclosures": disclosure_list_for_note(note=note),
         }
+
+    def edit_reads(self, *, note: CrisisSession) -> list[Statement]:
+        return note_safety_ahead(note=note)
+
+    def readonly_reads(self, *, note: CrisisSession) -> list[Statement]:
+        return note_safety_readonly_ahead(note=note)
 
     def edit_context(
         self, *, note: CrisisSession, forms: list[django_forms.BaseForm]

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
-from crisisnotes.prepared import PreparedRead
+from crisisnotes.prepared import PreparedRead, Statement
 from safety.models import Disclosure, SafetyPlanVersion, SupervisorNotification
 from sessions.models import Client, CrisisSession, ExportJob
 from sessions.models.notes import NoteStatus
@@ -257,3 +257,25 @@ def disclosure_list_for_note(*, note: CrisisSession) -> list[Disclosure]:
     """The (already scoped) note's own disclosures, in the order they were made (compiled
     once: the note page reads them at every view)."""
     return _SESSION_DISCLOSURES(note_id=note.pk)
+
+
+def note_safety_readonly_ahead(*, note: CrisisSession) -> list[Statement]:
+    """The statements of the Safety stage's reads on a locked note's page (its supervisor
+    notifications, its disclosures; the plan in force of a signed note is read by its signing
+    time, not a prepared read), to read ahead (crisisnotes/prepared.py)."""
+    statements = [_NOTIFICATIONS.statement(note_id=note.pk)]
+    if note.signed_at is None:
+        statements.append(_DRAFT_PLAN.statement(note_id=note.pk, client_id=note.client_id))
+    statements.append(_SESSION_DISCLOSURES.statement(note_id=note.pk))
+    return statements
+
+
+def note_safety_ahead(*, note: CrisisSession) -> list[Statement]:
+    """The statements of the reads the draft's Safety stage makes (its supervisor
+    notifications, the plan in force, its disclosures, the supervisors of the record form:
+    `supervisor_notification_list`, `plan_in_force`, `disclosure_list_for_note`,
+    `supervisors_of_clinic_rows` of its author), to read ahead (crisisnotes/prepared.py)."""
+    statements = note_safety_readonly_ahead(note=note)
+    if note.author.clinic_id is not None:
+        statements.append(_SUPERVISORS.statement(clinic_id=note.author.clinic_id))
+    return statements

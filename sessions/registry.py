@@ -36,6 +36,7 @@ from django.utils.safestring import SafeString, mark_safe
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
+    from crisisnotes.prepared import Statement
     from sessions.fhir import FhirRefs
     from sessions.models import Client, ConsultReply, CrisisSession
 
@@ -87,6 +88,16 @@ class NoteSection:
 
     def edit_context(self, *, note: CrisisSession, forms: list[forms.BaseForm]) -> dict[str, Any]:
         return {}
+
+    def edit_reads(self, *, note: CrisisSession) -> list[Statement]:
+        """The statements of the reads the section's edit forms and context make (each as
+        its `PreparedRead.statement` gives it), for the note page to read ahead together
+        (crisisnotes/prepared.py `read_ahead`). One missing here is only read on its own."""
+        return []
+
+    def readonly_reads(self, *, note: CrisisSession) -> list[Statement]:
+        """As `edit_reads`, for the reads of `readonly_context` (the locked note's page)."""
+        return []
 
     def readonly_context(self, *, note: CrisisSession) -> dict[str, Any]:
         return {"row": self.row(note)} if self.related_name else {}

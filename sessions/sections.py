@@ -12,6 +12,7 @@ from django import forms as django_forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crisisnotes.prepared import Statement
 from sessions import registry
 from sessions.contact_types import Requirement as R
 from sessions.contact_types import requires
@@ -26,7 +27,7 @@ from sessions.models import (
 )
 from sessions.models.notes import Disposition
 from sessions.registry import Completion, NoteSection, SignProblem
-from sessions.selectors.resources import resources_offered
+from sessions.selectors.resources import resources_offered, resources_offered_ahead
 
 HEADER = "header"
 
@@ -148,6 +149,9 @@ class RapportSection(StageSection):
     form_class = note_forms.RapportForm
     required_fields = ("engagement_notes", "validation_notes")
     related_name = "rapport"
+
+    def edit_reads(self, *, note: CrisisSession) -> list[Statement]:
+        return [resources_offered_ahead(clinic_id=note.clinic_id)]
 
     def get_forms(self, *, note: CrisisSession, data: Any = None) -> list[django_forms.BaseForm]:
         resources = resources_offered(clinic_id=note.clinic_id)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.test.utils import CaptureQueriesContext
 
 from crisisnotes.accounts.models import User
-from crisisnotes.prepared import PreparedRead
+from crisisnotes.prepared import PreparedRead, read_ahead, run_together
 from sessions.models import CrisisSession, QuickNote
 from tests.sessions.note_helpers import start_note
 
@@ -101,3 +103,92 @@ def test_a_filled_queryset_holds_the_rows_and_filters_again_through_the_orm(coun
     assert filled.get(pk=teammate.pk) == teammate
     with pytest.raises(User.DoesNotExist):
         filled.get(pk=counselor.pk)
+
+
+def _quick_notes(*, note_id: int) -> QuerySet[QuickNote]:
+    return QuickNote.objects.filter(session_id=note_id).order_by("created_at", "id")
+
+
+def _notes_with_relations(*, note_id: int) -> QuerySet[CrisisSession]:
+    return (
+        CrisisSession.objects.filter(pk=note_id)
+        .select_related("client", "author", "exploration")
+        .prefetch_related("quick_notes")
+    )
+
+
+def test_reads_read_ahead_take_their_rows_from_one_round_trip(counselor, teammate):
+    """Each read of the block gives the objects its own query gives (a prefetch still runs after
+    its rows), and the statements went out together: one query for all."""
+    note, other = start_note(counselor), start_note(teammate)
+    QuickNote.objects.create(session=note, text="first")
+    QuickNote.objects.create(session=note, text="second")
+    colleagues: PreparedRead[User] = PreparedRead(_colleagues, ids=("clinic_id", "user_id"))
+    quick: PreparedRead[QuickNote] = PreparedRead(_quick_notes, ids=("note_id",))
+    notes: PreparedRead[CrisisSession] = PreparedRead(_notes_with_relations, ids=("note_id",))
+    calls: list[tuple[PreparedRead[Any], dict[str, int]]] = [
+        (colleagues, {"clinic_id": counselor.clinic_id, "user_id": counselor.pk}),
+        (quick, {"note_id": note.pk}),
+        (quick, {"note_id": other.pk}),  # none
+        (notes, {"note_id": note.pk}),
+    ]
+    expected = [read(**arguments) for read, arguments in calls]
+    assert expected[0] and len(expected[1]) == 2 and expected[2] == []
+    statements = [read.statement(**arguments) for read, arguments in calls]
+    with (
+        CaptureQueriesContext(connection) as ahead,
+        read_ahead(statements),
+        CaptureQueriesContext(connection) as inside,
+    ):
+        got = [read(**arguments) for read, arguments in calls[:3]]
+        (loaded,) = notes(note_id=note.pk)
+        assert [q.text for q in loaded.quick_notes.all()] == ["first", "second"]
+    assert got == expected[:3]
+    assert [[o.pk, o.text] for o in got[1]] == [[o.pk, o.text] for o in expected[1]]
+    assert loaded == expected[3][0] and loaded.client.alias == note.client.alias
+    assert loaded.exploration.pk == note.pk
+    # The quick notes' prefetch of the note's read is the one query the block ran itself.
+    assert len(inside) == 1 and "crisis_sessions_quicknote" in inside[0]["sql"]
+    assert len(ahead) == 2
+
+
+def test_a_read_ahead_result_serves_one_read_and_unforeseen_reads_run_as_before(
+    counselor, teammate
+):
+    read: PreparedRead[User] = PreparedRead(_colleagues, ids=("clinic_id", "user_id"))
+    mine = {"clinic_id": counselor.clinic_id, "user_id": counselor.pk}
+    theirs = {"clinic_id": teammate.clinic_id, "user_id": teammate.pk}
+    with read_ahead([read.statement(**mine)]), CaptureQueriesContext(connection) as inside:
+        first = read(**mine)
+        assert len(inside) == 0
+        teammate.full_name = "Renamed meanwhile"
+        teammate.save()
+        again = read(**mine)  # read ahead once only: this one reads the row as it is now
+        assert len(inside) == 2
+        unforeseen = read(**theirs)  # not foreseen: its own query
+        assert len(inside) == 3
+    assert unforeseen == list(_colleagues(**theirs))
+    assert teammate in first and teammate in again
+    assert [u.full_name for u in again if u.pk == teammate.pk] == ["Renamed meanwhile"]
+    with CaptureQueriesContext(connection) as after:
+        read(**mine)  # outside the block: a query again
+    assert len(after) == 1
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as the note page's read
+def test_run_together_gives_each_statements_rows_and_a_set_local_holds_for_the_rest():
+    with CaptureQueriesContext(connection) as together:
+        results = run_together(
+            [
+                ("SET LOCAL join_collapse_limit = 1", ()),
+                ("SELECT current_setting('join_collapse_limit'), %s::text", ("100%",)),
+                ("SELECT n FROM generate_series(1, %s) n WHERE n > %s", (3, 1)),
+                ("SELECT 1 WHERE false", ()),
+            ]
+        )
+    assert results == [[], [("1", "100%")], [(2,), (3,)], []]
+    assert len(together) == 1
+    # SET LOCAL ended with the statements' implicit transaction.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('join_collapse_limit')")
+        assert cursor.fetchone() != ("1",)

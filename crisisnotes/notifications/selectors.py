@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 
 from crisisnotes.accounts.models import User
 from crisisnotes.notifications.models import Notification
+from crisisnotes.prepared import Statement, take_ahead
 
 
 def notification_list(*, user: User) -> QuerySet[Notification]:
@@ -28,7 +29,23 @@ SELECT count(*) FROM {Notification._meta.db_table} WHERE recipient_id = %s AND r
 def notification_unread_count(*, user: User) -> int:
     if connection.vendor != "postgresql":
         return notification_unread(user=user).count()
+    ahead = take_ahead(_unread_count_statement(user))
+    if ahead is not None:
+        ((count,),) = ahead
+        return int(count)
     with connection.cursor() as cursor:
         cursor.execute(_UNREAD_COUNT_SQL, [user.pk])
         (count,) = cursor.fetchone()
     return int(count)
+
+
+def _unread_count_statement(user: User) -> Statement:
+    return (_UNREAD_COUNT_SQL, (user.pk,))
+
+
+def notification_unread_count_ahead(*, user: User) -> list[Statement]:
+    """The bell's statement, for a page to read ahead with its own (crisisnotes/prepared.py);
+    none where the count is the ORM's."""
+    if connection.vendor != "postgresql":
+        return []
+    return [_unread_count_statement(user)]

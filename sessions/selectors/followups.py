@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
-from crisisnotes.prepared import PreparedRead
+from crisisnotes.prepared import PreparedRead, Statement
 from sessions.models import FollowUpAttempt, FollowUpTask
 
 
@@ -40,6 +40,14 @@ def followup_list_for_note(*, user: User, note_id: int) -> list[FollowUpTask]:
     return _NOTE_TASKS(clinic_id=user.clinic_id, note_id=note_id)
 
 
+def followup_list_for_note_ahead(*, user: User, note_id: int) -> Statement:
+    """`followup_list_for_note`'s statement (its tasks; their attempts and alerts are
+    prefetched after them, when there are any), to read ahead."""
+    require_role(user, Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
+    assert user.clinic_id is not None
+    return _NOTE_TASKS.statement(clinic_id=user.clinic_id, note_id=note_id)
+
+
 def _answerable(*, client_id: int, task_id: int | None) -> QuerySet[FollowUpTask]:
     return FollowUpTask.objects.filter(
         Q(closed_at__isnull=True) | Q(pk=task_id), client_id=client_id
@@ -59,6 +67,11 @@ def followup_answerable_rows(*, client_id: int, task_id: int | None) -> list[Fol
     """`followup_answerable_for_note` read (compiled once, crisisnotes/prepared.py): the note
     page lists them at every view."""
     return _ANSWERABLE(client_id=client_id, task_id=task_id)
+
+
+def followup_answerable_ahead(*, client_id: int, task_id: int | None) -> Statement:
+    """`followup_answerable_rows`'s statement, to read ahead."""
+    return _ANSWERABLE.statement(client_id=client_id, task_id=task_id)
 
 
 def followup_get_for_action(*, user: User, task_id: int) -> FollowUpTask:
@@ -99,3 +112,10 @@ def followup_assignee_names(*, user: User) -> QuerySet[User]:
     require_role(user, Role.COUNSELOR, Role.SUPERVISOR)
     assert user.clinic_id is not None
     return _ASSIGNEE_NAMES.filled(clinic_id=user.clinic_id)
+
+
+def followup_assignee_names_ahead(*, user: User) -> Statement:
+    """`followup_assignee_names`'s statement, to read ahead."""
+    require_role(user, Role.COUNSELOR, Role.SUPERVISOR)
+    assert user.clinic_id is not None
+    return _ASSIGNEE_NAMES.statement(clinic_id=user.clinic_id)

@@ -4,16 +4,18 @@ clinic. Anything else is a 404 (we do not confirm that a hidden note exists)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
-from crisisnotes.db import plan_joins_as_written
-from crisisnotes.prepared import PreparedRead
+from crisisnotes.db import PLAN_JOINS_AS_WRITTEN
+from crisisnotes.prepared import PreparedRead, Statement, read_ahead, with_rows
 from sessions import registry
 from sessions.models import Addendum, CrisisSession, QuickNote
 from sessions.models.notes import NoteHandoff, NoteStatus, ProcessNote
@@ -30,13 +32,17 @@ def section_relations() -> list[str]:
     return [rel for section in registry.sections() for rel in section.select_related()]
 
 
+# The order the note's quick notes are shown in.
+QUICK_NOTE_ORDER = ("created_at", "id")
+
+
 def _with_page_relations(notes: QuerySet[CrisisSession]) -> QuerySet[CrisisSession]:
-    """Everything the note page shows, in a fixed number of queries however long it grows.
-    Not the addenda: only a signed note has any, and its page reads them (`note_addenda`)."""
+    """Everything the note page shows of the note's row and its stages' in one read, however
+    long it grows. The quick notes are read beside it (`_page_quick_notes`, attached as
+    `note.quick_notes.all()`). Not the addenda: only a signed note has any, and its page reads
+    them (`note_addenda`)."""
     return notes.select_related(
         "clinic", "client", "author", "signed_by", "cosigned_by", *section_relations()
-    ).prefetch_related(
-        Prefetch("quick_notes", queryset=QuickNote.objects.order_by("created_at", "id")),
     )
 
 
@@ -63,29 +69,54 @@ def _page_shape(**arguments: object) -> tuple[object, ...]:
     return (arguments["roles"], arguments["own"], tuple(section_relations()))
 
 
-def _page_read(
+def _page_notes(
     *, note_id: int, user_id: int, clinic_id: int, roles: tuple[bool, bool, bool], own: bool
 ) -> QuerySet[CrisisSession]:
+    """The note `note_id` if the page may show it to the user (`own`: one of their drafts)."""
     user = _stand_in(user_id=user_id, clinic_id=clinic_id, roles=roles)
     notes = (
         CrisisSession.objects.filter(clinic_id=clinic_id, author_id=user_id)
         if own
         else notes_visible_to(user=user)
     )
-    return _with_page_relations(notes).filter(pk=note_id).order_by()
+    return notes.filter(pk=note_id)
+
+
+def _page_read(**arguments: Any) -> QuerySet[CrisisSession]:
+    return _with_page_relations(_page_notes(**arguments)).order_by()
+
+
+def _page_quick_notes(**arguments: Any) -> QuerySet[QuickNote]:
+    """The quick notes of the note `_page_notes` finds (none if it finds none), in order."""
+    return QuickNote.objects.filter(
+        session__in=_page_notes(**arguments).order_by().values("pk")
+    ).order_by(*QUICK_NOTE_ORDER)
 
 
 # The note page's read, compiled once per process and shape (crisisnotes/prepared.py): its
-# ~250 columns over 13 tables took longer to compile than to run.
-_PAGE_READ = PreparedRead(_page_read, ids=("note_id", "user_id", "clinic_id"), shape=_page_shape)
+# ~250 columns over 13 tables took longer to compile than to run. Its quick notes beside it.
+_PAGE_IDS = ("note_id", "user_id", "clinic_id")
+_PAGE_READ = PreparedRead(_page_read, ids=_PAGE_IDS, shape=_page_shape)
+_PAGE_QUICK_NOTES = PreparedRead(_page_quick_notes, ids=_PAGE_IDS, shape=_page_shape)
+
+
+def _attach_quick_notes(note: CrisisSession, quick_notes: list[QuickNote]) -> None:
+    """`note.quick_notes.all()` holds `quick_notes`, as the prefetch would have left it."""
+    for quick_note in quick_notes:
+        quick_note.session = note
+    note._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        "quick_notes": with_rows(note.quick_notes.all(), quick_notes)
+    }
 
 
 def _get_for_page(*, user: User, note_id: int, own: bool) -> CrisisSession:
     """The note with everything the page shows: one of the notes `user` may open (`own`: one
     of their own drafts' clinic and author), else 404. That read joins 13 tables, each on a
-    key of the one note row: outside a transaction it runs in one of its own, planned in the
-    written order (`plan_joins_as_written`: ~0.6 ms of planning instead of ~3 ms). Inside a
-    caller's transaction the setting would outlive the read: the plain read there."""
+    key of the one note row: outside a transaction it is sent with its quick notes' read
+    after `PLAN_JOINS_AS_WRITTEN` in one round trip, their own implicit transaction, so it is
+    planned in the written order (~0.6 ms of planning instead of ~3 ms; before, BEGIN, SET,
+    the two reads and COMMIT were five round trips). Inside a caller's transaction the setting
+    would outlive the read: the plain reads there."""
     assert user.clinic_id is not None
     arguments = {
         "note_id": note_id,
@@ -96,12 +127,19 @@ def _get_for_page(*, user: User, note_id: int, own: bool) -> CrisisSession:
     }
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         found = _PAGE_READ(**arguments)
+        quick_notes = _PAGE_QUICK_NOTES(**arguments) if found else []
     else:
-        with transaction.atomic():
-            plan_joins_as_written()
+        statements = [
+            PLAN_JOINS_AS_WRITTEN,
+            _PAGE_READ.statement(**arguments),
+            _PAGE_QUICK_NOTES.statement(**arguments),
+        ]
+        with read_ahead(statements):
             found = _PAGE_READ(**arguments)
+            quick_notes = _PAGE_QUICK_NOTES(**arguments)
     if not found:
         raise Http404
+    _attach_quick_notes(found[0], quick_notes)
     return found[0]
 
 
@@ -152,19 +190,23 @@ _LAST_SIGNED = PreparedRead(
 )
 
 
+def _last_signed_arguments(user: User, note: CrisisSession) -> dict[str, object]:
+    require_role(user, *READ_ROLES)
+    assert user.clinic_id is not None
+    return {
+        "note_id": note.pk,
+        "client_id": note.client_id,
+        "user_id": user.pk,
+        "clinic_id": user.clinic_id,
+        "roles": (user.is_counselor, user.is_supervisor, user.is_clinic_admin),
+    }
+
+
 def last_signed_session(*, user: User, note: CrisisSession) -> CrisisSession | None:
     """The client's most recent signed session before this one (the copy-forward source), as
     the note page names it: its id and start time only (copying reads the source itself).
     Compiled once (crisisnotes/prepared.py): the note page asks at every view."""
-    require_role(user, *READ_ROLES)
-    assert user.clinic_id is not None
-    found = _LAST_SIGNED(
-        note_id=note.pk,
-        client_id=note.client_id,
-        user_id=user.pk,
-        clinic_id=user.clinic_id,
-        roles=(user.is_counselor, user.is_supervisor, user.is_clinic_admin),
-    )
+    found = _LAST_SIGNED(**_last_signed_arguments(user, note))
     return found[0] if found else None
 
 
@@ -182,6 +224,65 @@ def process_note_for_author(*, user: User, note: CrisisSession) -> ProcessNote |
         return None
     found = _PROCESS_NOTE(note_id=note.pk, user_id=user.pk)
     return found[0] if found else None
+
+
+def _page_panels_ahead(*, user: User, note: CrisisSession) -> list[Statement]:
+    """The statements of the reads both note pages make for their panels: the follow-up
+    tasks, the review thread, the consult replies, the bell."""
+    from crisisnotes.notifications.selectors import notification_unread_count_ahead
+    from sessions.selectors.followups import followup_list_for_note_ahead
+    from sessions.selectors.review import review_comment_list_ahead
+    from sessions.selectors.supervision import consult_reply_list_ahead
+
+    return [
+        followup_list_for_note_ahead(user=user, note_id=note.pk),
+        *review_comment_list_ahead(note=note),
+        consult_reply_list_ahead(note=note),
+        *notification_unread_count_ahead(user=user),
+    ]
+
+
+def note_readonly_page_ahead(*, user: User, note: CrisisSession) -> list[Statement]:
+    """As `note_edit_page_ahead`, for a locked note's page: the process note, the handoffs,
+    the sections' read-only reads and the panels'. (Its content hash's reads, `note_verify`,
+    are the hash's own and stay as they are.)"""
+    statements = []
+    if note.author_id == user.pk:
+        statements.append(_PROCESS_NOTE.statement(note_id=note.pk, user_id=user.pk))
+    statements.append(_HANDOFFS.statement(note_id=note.pk))
+    for section in registry.sections():
+        statements += section.readonly_reads(note=note)
+    return statements + _page_panels_ahead(user=user, note=note)
+
+
+def note_edit_page_ahead(*, user: User, note: CrisisSession) -> list[Statement]:
+    """The statements of the reads the draft's page makes after its note (the copy-forward
+    source, the process note, the handoffs, the sections' edit reads, the follow-up panel's,
+    the colleagues, the snippets, the review thread, the consult replies, the bell), each as
+    its own selector sends it, to read ahead in one round trip (crisisnotes/prepared.py): each
+    was a round trip of its own. Every selector still checks its reader when it is called."""
+    from sessions.selectors.followups import (
+        followup_answerable_ahead,
+        followup_assignee_names_ahead,
+    )
+    from sessions.selectors.snippets import snippets_for_note_ahead
+
+    statements = [_LAST_SIGNED.statement(**_last_signed_arguments(user, note))]
+    if note.author_id == user.pk:
+        statements.append(_PROCESS_NOTE.statement(note_id=note.pk, user_id=user.pk))
+    statements.append(_HANDOFFS.statement(note_id=note.pk))
+    # The header's "answers the task" list.
+    statements.append(
+        followup_answerable_ahead(client_id=note.client_id, task_id=note.answers_task_id)
+    )
+    for section in registry.sections():
+        statements += section.edit_reads(note=note)
+    statements += [
+        followup_assignee_names_ahead(user=user),
+        *snippets_for_note_ahead(user=user),
+        *_page_panels_ahead(user=user, note=note),
+    ]
+    return statements
 
 
 _HANDOFFS = PreparedRead(

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
-from crisisnotes.prepared import PreparedRead
+from crisisnotes.prepared import PreparedRead, Statement
 from sessions.models import CommunityResource
 
 
@@ -26,3 +26,8 @@ def resources_offered(*, clinic_id: int) -> list[CommunityResource]:
     """The clinic's active resources, as the note's Rapport stage offers them (by category and
     name). Compiled once (crisisnotes/prepared.py): the note page reads them at every view."""
     return _OFFERED(clinic_id=clinic_id)
+
+
+def resources_offered_ahead(*, clinic_id: int) -> Statement:
+    """`resources_offered`'s statement, to read ahead (crisisnotes/prepared.py)."""
+    return _OFFERED.statement(clinic_id=clinic_id)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
+from crisisnotes.prepared import PreparedRead, Statement
 from sessions import registry
 from sessions.models import Client, CrisisSession, ExplorationStage, FollowUpTask, ReviewComment
 from sessions.models.notes import NoteStatus, RiskLevel
@@ -178,19 +179,32 @@ def note_returned_to_author(*, user: User, note_id: int) -> bool:
     return note is not None and can_review(note=note, user=user)
 
 
+_REVIEW_COMMENTS = PreparedRead(
+    lambda *, note_id: ReviewComment.objects.filter(session_id=note_id).order_by("round", "id"),
+    ids=("note_id",),
+)
+
+
 def review_comment_list(*, note: CrisisSession) -> list[ReviewComment]:
     """The review thread of a note the caller has already been allowed to read, oldest first.
-    Cached on the note so every partial of a page shares one query."""
+    Cached on the note so every partial of a page shares one query (compiled once,
+    crisisnotes/prepared.py: the note page reads it at every view)."""
     cached: list[ReviewComment] | None = getattr(note, "_review_comment_cache", None)
     if cached is None:
         prefetched = getattr(note, "_prefetched_objects_cache", {}).get("review_comments")
-        cached = (
-            list(prefetched)
-            if prefetched is not None
-            else list(ReviewComment.objects.filter(session=note).order_by("round", "id"))
-        )
+        cached = list(prefetched) if prefetched is not None else _REVIEW_COMMENTS(note_id=note.pk)
         note._review_comment_cache = cached  # type: ignore[attr-defined]
     return cached
+
+
+def review_comment_list_ahead(*, note: CrisisSession) -> list[Statement]:
+    """`review_comment_list`'s statement, to read ahead (none when it is cached or
+    prefetched on the note already)."""
+    if hasattr(note, "_review_comment_cache") or "review_comments" in getattr(
+        note, "_prefetched_objects_cache", {}
+    ):
+        return []
+    return [_REVIEW_COMMENTS.statement(note_id=note.pk)]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from crisisnotes.accounts.models import User
-from crisisnotes.prepared import PreparedRead
+from crisisnotes.prepared import PreparedRead, Statement
 from sessions.models import Snippet
 
 
@@ -34,3 +34,10 @@ def snippets_for_note(*, user: User) -> list[dict[str, str]]:
         return []
     snippets = _CLINIC_SNIPPETS(clinic_id=user.clinic_id)
     return [{"shortcut": s.shortcut, "text": s.text} for s in snippets]
+
+
+def snippets_for_note_ahead(*, user: User) -> list[Statement]:
+    """`snippets_for_note`'s statement (none without a clinic), to read ahead."""
+    if user.clinic_id is None:
+        return []
+    return [_CLINIC_SNIPPETS.statement(clinic_id=user.clinic_id)]

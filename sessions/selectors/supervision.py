@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
-from crisisnotes.prepared import PreparedRead
+from crisisnotes.prepared import PreparedRead, Statement
 from sessions import registry
 from sessions.models import ConsultReply, CrisisSession
 from sessions.models.notes import NoteStatus, RiskLevel
@@ -105,6 +105,11 @@ def consult_reply_list(*, note: CrisisSession) -> list[ConsultReply]:
     """The consult replies of a note the caller has already been allowed to read, oldest
     first (compiled once, crisisnotes/prepared.py: the note page reads them at every view)."""
     return _CONSULT_REPLIES(note_id=note.pk)
+
+
+def consult_reply_list_ahead(*, note: CrisisSession) -> Statement:
+    """`consult_reply_list`'s statement, to read ahead."""
+    return _CONSULT_REPLIES.statement(note_id=note.pk)
 
 
 def note_get_for_consult_poll(*, user: User, note_id: int) -> CrisisSession:

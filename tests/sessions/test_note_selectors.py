@@ -66,8 +66,9 @@ def test_my_work_links_each_draft_to_its_note_page(client, counselor):
 @pytest.mark.django_db(transaction=True)
 def test_the_page_read_takes_the_written_join_order_and_nothing_after_it_does(counselor, teammate):
     """Outside a transaction (a page view) the 13-table read runs in its own, with
-    join_collapse_limit 1 for it alone: the next statement sees the server's setting again,
-    and the visibility rules are those of the plain read."""
+    join_collapse_limit 1 for it alone: sent after the SET LOCAL, with the quick notes' read,
+    in one round trip (one implicit transaction); the next statement sees the server's setting
+    again, and the visibility rules are those of the plain read."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -79,10 +80,11 @@ def test_the_page_read_takes_the_written_join_order_and_nothing_after_it_does(co
         server_setting = cursor.fetchone()[0]
     with CaptureQueriesContext(connection) as captured:
         assert note_get_for_view(user=counselor, note_id=note.pk) == note
-    sql = [q["sql"] for q in captured.captured_queries]
-    assert sql[:2] == ["BEGIN", "SET LOCAL join_collapse_limit = 1"], sql
-    assert "_explorationstage" in sql[2]
-    assert sql[-1] == "COMMIT"
+    (sql,) = [q["sql"] for q in captured.captured_queries]
+    set_local, note_read, quick_notes = sql.split(";\n")
+    assert set_local == "SET LOCAL join_collapse_limit = 1"
+    assert "_explorationstage" in note_read
+    assert quick_notes.startswith('SELECT "crisis_sessions_quicknote"')
     assert not connection.in_atomic_block
     with connection.cursor() as cursor:
         cursor.execute("SHOW join_collapse_limit")
@@ -93,3 +95,67 @@ def test_the_page_read_takes_the_written_join_order_and_nothing_after_it_does(co
     with connection.cursor() as cursor:
         cursor.execute("SHOW join_collapse_limit")
         assert cursor.fetchone()[0] == server_setting
+
+
+def _page_quick_notes_in_both_ways(user, note_id):
+    """The quick notes the page read gives `user`, outside a transaction (sent with the note's
+    read) and inside one (read on their own), or None when the note is not theirs to see."""
+    from django.db import transaction
+
+    try:
+        outside = note_get_for_view(user=user, note_id=note_id)
+    except Http404:
+        outside = None
+    with transaction.atomic():
+        try:
+            inside = note_get_for_view(user=user, note_id=note_id)
+        except Http404:
+            inside = None
+    assert (outside is None) == (inside is None)
+    if outside is None:
+        return None
+    texts = [[(q.pk, q.text) for q in n.quick_notes.all()] for n in (outside, inside)]
+    assert texts[0] == texts[1]
+    assert all(q.session is outside for q in outside.quick_notes.all())
+    return texts[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_reads_the_quick_notes_of_the_note_it_finds_as_the_orm_orders_them(
+    counselor, teammate, supervisor, outsider
+):
+    """The page's quick notes (_page_quick_notes, sent with the note's read) are the note's in
+    `QUICK_NOTE_ORDER`, the ORM's read of them, ties on the time broken by id; none are read
+    for a note the reader may not see, by the SQL itself, not only by the page's 404."""
+    from django.utils import timezone
+
+    from crisisnotes.accounts.models import User
+    from sessions.models import QuickNote
+    from sessions.selectors.notes import _PAGE_QUICK_NOTES
+
+    draft, other, empty = start_note(counselor), start_note(counselor), start_note(counselor)
+    at = timezone.now()
+    for text in ("b", "a", "c"):  # the same time: by id
+        QuickNote.objects.create(session=draft, text=text)
+    QuickNote.objects.create(session=draft, text="earlier")
+    QuickNote.objects.filter(session=draft).update(created_at=at)  # created_at is auto_now_add
+    QuickNote.objects.filter(text="earlier").update(created_at=at.replace(year=2020))
+    QuickNote.objects.create(session=other, text="not this note's")
+    expected = [
+        (q.pk, q.text) for q in QuickNote.objects.filter(session=draft).order_by("created_at", "id")
+    ]
+    assert [text for _pk, text in expected] == ["earlier", "b", "a", "c"]
+    assert _page_quick_notes_in_both_ways(counselor, draft.pk) == expected
+    assert _page_quick_notes_in_both_ways(counselor, empty.pk) == []
+    for reader in (teammate, supervisor, outsider):  # another's draft
+        assert _page_quick_notes_in_both_ways(reader, draft.pk) is None
+        reader = User.objects.get(pk=reader.pk)
+        arguments = {
+            "note_id": draft.pk,
+            "user_id": reader.pk,
+            "clinic_id": reader.clinic_id,
+            "roles": (reader.is_counselor, reader.is_supervisor, reader.is_clinic_admin),
+            "own": False,
+        }
+        assert _PAGE_QUICK_NOTES(**arguments) == []
+        assert _PAGE_QUICK_NOTES(**{**arguments, "own": True}) == []

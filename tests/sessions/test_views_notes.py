@@ -408,3 +408,162 @@ def test_resources_read_name_and_contact_once_and_empty_stages_show_no_edit_time
     assert "Lifeline: 988" not in html
     assert "Shelter: Harbour (555)" in html
     assert "last edited" not in html and "not edited yet" not in html
+
+
+def _rich_draft(counselor, teammate, supervisor):
+    """A draft with one or more of every list its page shows: quick notes, the process note,
+    a handoff (to `counselor`), a review thread, a consult reply, a supervisor notification, a
+    disclosure, a follow-up task with an attempt; the clinic has a snippet, the counselor an
+    unread notification (the handoff's)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from safety.services import disclosure_create, supervisor_notification_record
+    from sessions.models import ConsultReply, ReviewComment, Snippet
+    from sessions.services.followups import followup_attempt_log, followup_task_create
+    from sessions.services.notes import note_handoff, process_note_save
+
+    text = 'Tom & "Jerry" <b>x</b> — ñandú'
+    note = start_note(teammate)
+    note_handoff(note=note, user=teammate, to_user=counselor)
+    note = reload(note)
+    for line in ("first", f"second {text}"):
+        quick_note_add(note=note, user=counselor, text=line)
+    process_note_save(note=note, user=counselor, text=f"Process {text}")
+    for round_, key in ((1, "exploration"), (1, ""), (2, "safety")):
+        ReviewComment.objects.create(
+            session=note,
+            author=supervisor,
+            author_name=supervisor.display_name,
+            section_key=key,
+            round=round_,
+            text=f"Fix {key} {text}",
+        )
+    ConsultReply.objects.create(
+        session=note, author=supervisor, author_name=supervisor.display_name, text=text
+    )
+    now = timezone.now()
+    supervisor_notification_record(
+        actor=counselor,
+        note=note,
+        supervisor=supervisor,
+        method="phone",
+        notified_at=now - timedelta(minutes=5),
+        response=f"Agreed {text}",
+    )
+    disclosure_create(
+        actor=counselor,
+        note=note,
+        data={
+            "type": "duty_to_warn",
+            "legal_basis": "Statute 1 & 2",
+            "recipient": "Police <desk>",
+            "disclosed_at": now - timedelta(minutes=3),
+            "information_disclosed": text,
+            "purpose": "Protect",
+        },
+    )
+    task = followup_task_create(
+        actor=counselor,
+        note=note,
+        assigned_to=teammate,
+        method="call",
+        due_at=now + timedelta(hours=3),
+        purpose=text,
+    )
+    followup_attempt_log(actor=teammate, task=task, method="call", outcome="no_answer")
+    Snippet.objects.create(clinic=counselor.clinic, shortcut="np", text=text, updated_by=supervisor)
+    return note
+
+
+@pytest.mark.parametrize("query", ["", "?sign=1"])
+def test_draft_page_reads_its_lists_ahead_in_one_round_trip_and_renders_the_same(
+    counselor_client, counselor, teammate, supervisor, monkeypatch, query
+):
+    """The draft page sends the statements of its reads after the note's together
+    (crisisnotes/prepared.py read_ahead): the page is the one its reads give one by one, and
+    none of them is sent again on its own."""
+    import re
+
+    from sessions.views import notes as note_views
+
+    note = _rich_draft(counselor, teammate, supervisor)
+    url = note.get_absolute_url() + query
+
+    def page():
+        with CaptureQueriesContext(connection) as captured:
+            response = counselor_client.get(url)
+        assert response.status_code == 200
+        html = re.sub(r'"[A-Za-z0-9]{64}"', '"csrf"', response.content.decode())
+        html = re.sub(r'data-idle-remaining="\d+"', "", html)
+        return html, [q["sql"] for q in captured.captured_queries]
+
+    ahead_page, ahead_sql = page()
+    monkeypatch.setattr(note_views, "note_edit_page_ahead", lambda **kwargs: [])
+    plain_page, plain_sql = page()
+    assert ahead_page == plain_page
+    for shown in ("Process Tom &amp;", "Fix exploration", "Police &lt;desk&gt;", "second Tom"):
+        assert shown in ahead_page
+    (together,) = [sql for sql in ahead_sql if ";\n" in sql]
+    tables = (
+        "crisis_sessions_consultreply",
+        "crisis_sessions_reviewcomment",
+        "crisis_sessions_notehandoff",
+        "crisis_sessions_processnote",
+        "crisis_sessions_snippet",
+        "crisis_sessions_communityresource",
+        "safety_supervisornotification",
+        "safety_disclosure",
+        "safety_safetyplanversion",
+        "notifications_notification",
+    )
+    for table in tables:
+        assert f'"{table}"' in together or f" {table} " in together
+        assert not [sql for sql in ahead_sql if sql != together and f"{table}" in sql], table
+    assert len(ahead_sql) <= len(plain_sql) - 13
+    # The budget (23 read one by one): the session, the user, the clinic, the two-factor check;
+    # the note and its quick notes (one statement outside a test's transaction); the audit row;
+    # the reads ahead; the task's attempts and alerts (prefetched after its rows).
+    assert len(ahead_sql) <= 9
+
+
+def test_signed_page_reads_its_lists_ahead_and_renders_the_same(
+    counselor_client, counselor, teammate, supervisor, monkeypatch
+):
+    """The locked note's page, as the draft's: its reads after the note's sent together, the
+    page the same as read one by one."""
+    import re
+
+    from sessions.views import notes as note_views
+
+    note = _rich_draft(counselor, teammate, supervisor)
+    no = {f"safety-screen-{q}": "no" for q in ("q1", "q2", "q6")}
+    data = complete_data(note, **no, **{"safety-means-agitation": "1"})
+    answer = counselor_client.post(
+        _url("note_end_sign", note), data, HTTP_ACCEPT="application/json"
+    )
+    assert answer.status_code == 200, answer.content
+    assert reload(note).status != NoteStatus.DRAFT
+    counselor_client.get(note.get_absolute_url())  # shows "Signed" once
+
+    def page(client):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(note.get_absolute_url())
+        assert response.status_code == 200
+        html = re.sub(r'"[A-Za-z0-9]{64}"', '"csrf"', response.content.decode())
+        html = re.sub(r'data-idle-remaining="\d+"', "", html)
+        return html, [q["sql"] for q in captured.captured_queries]
+
+    for reader in (counselor, supervisor):
+        client = login(counselor_client, reader)
+        ahead_page, ahead_sql = page(client)
+        with monkeypatch.context() as patched:
+            patched.setattr(note_views, "note_readonly_page_ahead", lambda **kwargs: [])
+            plain_page, plain_sql = page(client)
+        assert ahead_page == plain_page
+        for shown in ("Fix exploration", "Police &lt;desk&gt;", "second Tom", "Handed"):
+            assert shown in ahead_page
+        # (Inside the test's transaction the note's own read is the plain one.)
+        assert len([sql for sql in ahead_sql if ";\n" in sql]) == 1
+        assert len(ahead_sql) <= len(plain_sql) - 6
