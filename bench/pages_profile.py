@@ -187,6 +187,39 @@ def _documentation_steps(browser: Any, user: Any) -> dict[str, _Step]:
         no = {f"safety-screen-{q}": "no" for q in ("q1", "q2", "q6")}
         return complete_data(note, **no, **{"safety-means-agitation": "1"})
 
+    def autosaved(note: CrisisSession) -> tuple[CrisisSession, dict[str, Any]]:
+        """A draft whose page was autosaved up to the last field (the follow-up stage's
+        disposition), and the page as the browser posts it at "End session and sign"."""
+        from sessions.services.notes import note_autosave
+
+        page = low_risk(note)
+        earlier = {**page, "follow_up-disposition": ""}
+        saved = note_autosave(note=note, user=user, base_version=note.version, data=earlier)
+        return saved, {**page, "version": str(saved.version), "confirmed": "1"}
+
+    def sign_body(page: dict[str, Any], stages: list[str] | None) -> str:
+        """URL-encoded, as note.js sends it: the whole page, or (`stages`) only those stages'
+        fields and the fields outside the stages, as an autosave does."""
+        from sessions.services.notes import stage_keys
+
+        if stages is not None:
+            inside = [f"{key}-" for key in stage_keys()]
+            page = {
+                k: v
+                for k, v in page.items()
+                if not k.startswith(tuple(inside)) or k.startswith(tuple(f"{s}-" for s in stages))
+            }
+            page["stages"] = stages
+        return urlencode(page, doseq=True)
+
+    def sign_posted(state: tuple[CrisisSession, str]) -> Any:
+        return browser.post(
+            f"/notes/{state[0].pk}/end-and-sign/",
+            state[1],
+            content_type="application/x-www-form-urlencoded",
+            HTTP_ACCEPT="application/json",
+        )
+
     def signed() -> CrisisSession:
         note = draft()
         answer = browser.post(
@@ -223,6 +256,23 @@ def _documentation_steps(browser: Any, user: Any) -> dict[str, _Step]:
             lambda s: browser.post(
                 f"/notes/{s[0].pk}/end-and-sign/", s[1], HTTP_ACCEPT="application/json"
             ),
+        ),
+        # As note.js sends it, the page autosaved up to its last field (URL-encoded; the step
+        # above posts a fresh draft's whole page as multipart, as the browser did until
+        # 2026-11-30): the whole page (until 2026-12-01), and the changed stage only.
+        "sign (whole page)": _Step(
+            lambda: (
+                (a := autosaved(draft()))[0],
+                sign_body(a[1], None),
+            ),
+            sign_posted,
+        ),
+        "sign (changed stage)": _Step(
+            lambda: (
+                (a := autosaved(draft()))[0],
+                sign_body(a[1], ["follow_up"]),
+            ),
+            sign_posted,
         ),
         "signed note": _Step(signed, lambda n: browser.get(f"/notes/{n.pk}/")),
         "supervisor record": _Step(

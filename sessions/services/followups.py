@@ -87,7 +87,7 @@ def followup_task_create(
     task = FollowUpTask.objects.create(
         clinic=note.clinic,
         session=note,
-        client=note.client,
+        client_id=note.client_id,  # the id only: no read of the client row for it
         assigned_to=assigned_to,
         due_at=due_at,
         method=method,

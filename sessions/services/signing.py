@@ -6,7 +6,7 @@ triggers (migration 0002); corrections are addenda.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -144,12 +144,15 @@ def note_save_and_sign(
     data: Mapping[str, Any],
     request: HttpRequest | None = None,
     end: bool = False,
+    stages: Collection[str] | None = None,
 ) -> CrisisSession:
     """What the page's Sign button does: save the posted draft, then sign it, in one
     transaction holding the note's row lock throughout, so no autosave from another tab can
     slip in between what this page saved and what is checked and hashed. With `end` ("End
     session and sign"), the clock is stopped in between, under the same lock, when the page
-    did not post an end time (`note_end`).
+    did not post an end time (`note_end`). With `stages` only those stages are saved (a partial
+    save, as `note_autosave` makes it: the page's other stages are what the server holds at
+    `base_version`); the rules and the hash still run on every stored row, read after the lock.
 
     Refusals: NoteConflict / NoteInvalid / NoteLocked from the save (nothing saved);
     NoteAlreadySigned when another request signed first (nothing saved). When only the sign
@@ -159,7 +162,12 @@ def note_save_and_sign(
     refused: SignRefused | None = None
     with transaction.atomic():
         saved = note_autosave(
-            note=note, user=user, base_version=base_version, data=data, request=request
+            note=note,
+            user=user,
+            base_version=base_version,
+            data=data,
+            request=request,
+            stages=stages,
         )
         if end and saved.ended_at is None:
             saved = note_end(note=saved, user=user, base_version=saved.version, request=request)

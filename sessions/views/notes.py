@@ -607,7 +607,9 @@ def note_end_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
                 button=_("End session and sign"),
             )
         if "version" in request.POST:
-            # Save, stop the clock and sign under one lock, as "Sign note" does.
+            # Save, stop the clock and sign under one lock, as "Sign note" does. note.js posts
+            # only the stages that differ from its last confirmed save (`stages`), as an
+            # autosave does; a plain POST, the whole page.
             note = note_save_and_sign(
                 note=note,
                 user=user,
@@ -615,6 +617,7 @@ def note_end_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
                 data=request.POST,
                 request=request,
                 end=True,
+                stages=_posted_stages(request),
             )
         else:
             note = note_end_and_sign(note=note, user=user, request=request)

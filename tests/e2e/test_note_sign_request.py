@@ -1,7 +1,8 @@
 """ "End session and sign" as the browser sends it, and the signed page's clean-up
 (static/js/note.js, static/js/note_locked.js): the sign request is URL-encoded (Django parses it
-in ~1 ms, multipart took ~10–25 ms) and stores the same bytes the multipart post stored (line
-breaks as CRLF); the signed page, which no longer loads note.js, still clears this note's
+in ~1 ms, multipart took ~10–25 ms), carries only the stages that differ from what the server
+confirmed (each whole, as an autosave does) and stores the same bytes the multipart post stored
+(line breaks as CRLF); the signed page, which no longer loads note.js, still clears this note's
 backups from the browser and leaves every other key alone."""
 
 from __future__ import annotations
@@ -26,12 +27,19 @@ def test_sign_request_is_url_encoded_and_stores_what_multipart_stored(
     choose_type(page, "w", "wrong_number")
     summary = page.locator("#id_header-contact_summary")
     summary.fill("Asked for the pharmacy.\nOn Main Street, near the station.")
-    # What a multipart post of the form carried: its entries, every line break as CRLF.
+    # What a multipart post of the form carried: its entries, every line break as CRLF, each
+    # with the stage its field sits in ("" outside the stages).
     carried = page.evaluate(
         """() => {
+          const form = document.getElementById("note-form");
           const out = [];
-          new FormData(document.getElementById("note-form")).forEach((value, name) =>
-            out.push([name, String(value).replace(/\\r\\n|\\r|\\n/g, "\\r\\n")]));
+          new FormData(form).forEach((value, name) => {
+            const field = form.elements.namedItem(name);
+            const el = field && field.length !== undefined && !field.tagName ? field[0] : field;
+            const stage = el && el.closest ? el.closest("[data-stage]") : null;
+            out.push([name, String(value).replace(/\\r\\n|\\r|\\n/g, "\\r\\n"),
+                      stage && form.contains(stage) ? stage.getAttribute("data-stage") : ""]);
+          });
           return out;
         }"""
     )
@@ -43,16 +51,24 @@ def test_sign_request_is_url_encoded_and_stores_what_multipart_stored(
         "application/x-www-form-urlencoded"
     )
     posted = parse_qsl(request.post_data or "", keep_blank_values=True)
+    # Only the stages that differ from what the server confirmed: the header, where the type and
+    # the summary were typed (leaving a field for the sign button saves nothing of its own;
+    # none, "stages=", if a slow moment let the 2 s autosave confirm them first), whole; no
+    # other stage; every field outside the stages.
     # The confirm dialog's marker is added to the form on confirm, and an autosave that
     # answers between the reading above and the click moves the version on (the page posts
-    # the version it last saved): everything else as read.
-    moving = {"confirmed", "version"}
+    # the version it last saved).
+    stages = {value for name, value in posted if name == "stages"}
+    assert stages in ({"header"}, {""})
+    moving = {"confirmed", "version", "stages"}
     assert [pair for pair in posted if pair[0] not in moving] == [
-        (name, value) for name, value in carried if name not in moving
+        (name, value)
+        for name, value, stage in carried
+        if name not in moving and stage in stages | {""}
     ]
     assert ("confirmed", "1") in posted
     (version,) = [value for name, value in posted if name == "version"]
-    (read,) = [value for name, value in carried if name == "version"]
+    (read,) = [value for name, value, _stage in carried if name == "version"]
     assert int(version) >= int(read)
     expect(page.get_by_test_id("note-status")).to_have_text("Signed")
     stored = CrisisSession.objects.get(pk=note.pk)

@@ -19,6 +19,22 @@ def test_an_alias_is_enough_for_a_client(counselor):
     assert AuditEvent.objects.filter(action=Action.CREATE, object_id=str(client.pk)).exists()
 
 
+def test_creating_a_client_checks_no_row_it_was_given(counselor):
+    """The clinic and creator are the signed-in user's loaded rows: validation still runs (the
+    alias, the fields' choices) but reads neither back; the client row and its audit row are
+    the only statements besides the transaction's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client = client_create(user=counselor, alias="Caller, red scarf", age_range="25_44")
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert reads == []
+    assert client.clinic_id == counselor.clinic_id and client.created_by_id == counselor.pk
+    with pytest.raises(ValidationError):
+        client_create(user=counselor, alias="Caller", age_range="not a range")
+
+
 def test_a_client_needs_an_alias(counselor):
     with pytest.raises(ValidationError):
         client_create(user=counselor, alias="  ")

@@ -42,6 +42,34 @@ def test_counselor_adds_a_task_to_their_draft_with_htmx(counselor_client, counse
     assert 'id="note-followups"' in body and "Call" in body and "Add follow-up" in body
 
 
+def test_adding_a_task_reads_the_draft_row_not_the_page(counselor_client, counselor):
+    """The add and the panel it answers use the draft's own columns (risk, times, author, client
+    id): not the page's 13-table read, its quick notes, or the client's row. The panel's next
+    form still takes its due time from the note's risk."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    note: CrisisSession = CrisisSessionFactory(
+        clinic=counselor.clinic, author=counselor, clinician_risk="high"
+    )
+    with CaptureQueriesContext(connection) as captured:
+        response = counselor_client.post(
+            _add_url(note), _task_post(counselor), HTTP_HX_REQUEST="true"
+        )
+    assert response.status_code == 200
+    task = FollowUpTask.objects.get(session=note)
+    assert task.client_id == note.client_id and task.clinic_id == note.clinic_id
+    reads = " ".join(q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT"))
+    for table in (
+        "crisis_sessions_quicknote",
+        "_explorationstage",
+        'FROM "crisis_sessions_client"',
+    ):
+        assert table not in reads
+    due = timezone.localtime(note.started_at + timedelta(hours=note.clinic.followup_due_hours_high))
+    assert f'value="{due:%Y-%m-%dT%H:%M}"' in response.content.decode()
+
+
 def test_invalid_task_shows_the_error_and_saves_nothing(counselor_client, counselor):
     note = CrisisSessionFactory(clinic=counselor.clinic, author=counselor)
     data = {**_task_post(counselor), "followup-due_at": "not a time"}

@@ -268,6 +268,83 @@ def test_end_and_sign_saves_ends_and_signs_in_one_transaction(counselor_client, 
     assert [q["sql"] for q in captured.captured_queries].count("BEGIN") == 1
 
 
+def test_end_and_sign_with_stages_saves_those_and_signs_every_stored_row(
+    counselor_client, counselor
+):
+    """note.js posts only the stages that differ from its last confirmed save (`stages`), as
+    an autosave does: those are saved, every other stage is signed as stored (its fields absent
+    from the post change nothing), and the rules and the hash run on the whole stored record."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    note = _ready(counselor)
+    before = reload(note)
+    data = {"version": str(note.version), "stages": "exploration", "confirmed": "1"}
+    data |= {
+        k: v
+        for k, v in complete_data(
+            note, **{"exploration-affect_notes": "Typed just before signing"}
+        ).items()
+        if k.startswith("exploration-")
+    }
+    with CaptureQueriesContext(connection) as captured:
+        response = counselor_client.post(
+            _url("note_end_sign", note), data, HTTP_ACCEPT="application/json"
+        )
+    assert response.json()["signed"] is True, response.content
+    signed = reload(note)
+    assert signed.status == NoteStatus.SIGNED
+    assert signed.exploration.affect_notes == "Typed just before signing"
+    # The stages not posted: as stored, not emptied by their absent fields.
+    assert signed.problem_solving.interventions == before.problem_solving.interventions != ""
+    assert signed.follow_up.followup_plan == "Call back tomorrow morning."
+    assert signed.confidentiality_explained and signed.contact_type == before.contact_type
+    assert signed.content_hash == note_content_hash(signed)
+    # Only the posted stage's row was written.
+    written = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    assert [sql for sql in written if "_explorationstage" in sql]
+    assert not [sql for sql in written if "_problemsolvingstage" in sql]
+
+
+def test_end_and_sign_with_no_stage_changed_is_refused_on_what_is_stored(
+    counselor_client, counselor
+):
+    """An empty `stages` (the page holds what the server holds) saves nothing and the rules
+    still see every stored row: what the stored note lacks refuses the signature."""
+    note = start_note(counselor)
+    data = complete_data(note)
+    data["header-confidentiality_explained"] = ""  # a rule every contact type keeps
+    note = note_autosave(note=note, user=counselor, base_version=1, data=data)
+    response = counselor_client.post(
+        _url("note_end_sign", note),
+        {"version": str(note.version), "stages": "", "confirmed": "1"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 422 and response.json()["signed"] is False
+    fields = {p["field_id"] for p in response.json()["problems"]}
+    assert "id_header-confidentiality_explained" in fields
+    assert reload(note).status == NoteStatus.DRAFT
+
+
+def test_end_and_sign_with_stages_at_an_old_version_is_told_to_reload(counselor_client, counselor):
+    """A partial sign is checked against the version like a whole one: another tab's save in
+    between is a conflict, nothing saved or signed."""
+    note = _ready(counselor)
+    seen = note.version
+    other_tab = form_data(note, **{"exploration-affect_notes": "Typed in the other tab"})
+    note_autosave(note=note, user=counselor, base_version=seen, data=other_tab)
+    response = counselor_client.post(
+        _url("note_end_sign", note),
+        {"version": str(seen), "stages": "rapport", "confirmed": "1"}
+        | {k: v for k, v in form_data(note).items() if k.startswith("rapport-")},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 409 and response.json()["reload"] is True
+    stored = reload(note)
+    assert stored.status == NoteStatus.DRAFT
+    assert stored.exploration.affect_notes == "Typed in the other tab"
+
+
 def test_end_and_sign_refused_by_the_rules_keeps_the_text_and_the_end_time(
     counselor_client, counselor
 ):
