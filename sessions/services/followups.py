@@ -322,7 +322,7 @@ def _walk_on_own_connection(
         connections.close_all()  # this thread's connections only (they are per thread)
 
 
-# Where a walk is: the (due_at, id) of the last task it claimed. A walk takes tasks in the order
+# Where a walk is: the (due_at, id) of the last task it passed. A walk takes tasks in the order
 # of followup_open_due_idx (clinic, due_at, id) WHERE closed_at IS NULL, so each batch reads the
 # index on from there and stops after its `limit` rows. Taken in id order, every batch read and
 # sorted the whole rest of the backlog (≈ 100,000 rows, then 95,000, …) to keep 5,000.
@@ -347,7 +347,7 @@ def _walk(clinic: Clinic, kind: str, due_before: datetime, now: datetime, batch_
         # One transaction per batch; no savepoint, as nothing inside is meant to fail and be
         # caught (a conflict is DO NOTHING, not an error).
         with transaction.atomic(savepoint=False):
-            claimed, after = batch(
+            claimed, walked, after = batch(
                 clinic=clinic,
                 kind=kind,
                 due_before=due_before,
@@ -356,22 +356,27 @@ def _walk(clinic: Clinic, kind: str, due_before: datetime, now: datetime, batch_
                 after=after,
             )
         total += claimed
-        if claimed < batch_size:
+        if walked < batch_size:  # the end of the backlog
             return total
 
 
 def _alerts_due_sql(*, kind: str) -> str:
     """The next stretch of the walk: up to `limit` of the clinic's open tasks due before
-    `due_before` that have no alert of `kind` yet, in (due_at, id) order after the walk's
-    position (so a long backlog is walked once, each batch reading only its own stretch of the
-    index), with what the alert and its messages need: id, due_at, method, clinic_id,
-    client_id, assigned_to_id and the alert's recipient_id. Parameters: clinic id, due_before,
-    the position's due_at and id, kind, limit.
+    `due_before`, in (due_at, id) order after the walk's position (so a long backlog is walked
+    once, each batch reading only its own stretch of the index), with what the alert and its
+    messages need: id, due_at, method, clinic_id, client_id, assigned_to_id and the alert's
+    recipient_id. Parameters: clinic id, due_before, the position's due_at and id, limit.
+
+    Tasks that have their alert of this kind already are in the stretch too, and the claim
+    (`ON CONFLICT DO NOTHING` on the unique (task, kind) index) skips them: one probe of that
+    index per task, always. Filtered here by `NOT EXISTS` on the alert table, the plan depended
+    on that table's statistics: never analyzed (a new install, the bench), PostgreSQL guessed a
+    few rows for `kind = …` and compared every due task with every alert of a materialized
+    scan — 25 million comparisons, 4 s, for the second batch of 5,000.
 
     The recipient is the assignee for a reminder and the active supervisor of the assignee's
     team for an escalation (none when the team has none: the alert is still recorded, for
     nobody). Plain SQL that PostgreSQL and SQLite both run."""
-    alert_table = FollowUpAlert._meta.db_table
     task_table = FollowUpTask._meta.db_table
     user_table = User._meta.db_table
     team_table = Team._meta.db_table
@@ -388,9 +393,7 @@ def _alerts_due_sql(*, kind: str) -> str:
         "SELECT t.id, t.due_at, t.method, t.clinic_id, t.client_id, t.assigned_to_id, "  # noqa: S608
         f"{recipient_sql} AS recipient_id FROM {task_table} t {joins}"
         "WHERE t.clinic_id = %s AND t.closed_at IS NULL AND t.due_at <= %s "
-        "AND (t.due_at, t.id) > (%s, %s) "
-        f"AND NOT EXISTS (SELECT 1 FROM {alert_table} a WHERE a.task_id = t.id AND a.kind = %s) "
-        "ORDER BY t.due_at, t.id LIMIT %s"
+        "AND (t.due_at, t.id) > (%s, %s) ORDER BY t.due_at, t.id LIMIT %s"
     )
 
 
@@ -399,15 +402,11 @@ def _alerts_claim_sql(*, due_sql: str) -> str:
     columns of `_alerts_due_sql`), returning the task ids of the rows inserted here: the claim.
     Parameters: kind, now. The `WHERE true` lets SQLite parse an upsert on a SELECT.
 
-    The ORDER BY makes the database read the whole batch of due tasks before it inserts the
-    first alert: read row by row as they are inserted, the due tasks' NOT EXISTS on the alert
-    table is re-run after each insert and, where that table is scanned rather than probed
-    (empty or never analyzed: a new install, the bench), scanned the rows this statement has
-    inserted so far each time — quadratic in the batch, ~0.2–0.4 s of a 5,000 batch. Inserting
-    in task id order also keeps the (task, kind) index's inserts in order."""
+    Every scan inserts in the walk's order, (due_at, id), so two racing scans wait for each
+    other's rows in one order and cannot deadlock."""
     return (
         f"INSERT INTO {FollowUpAlert._meta.db_table} (task_id, kind, recipient_id, sent_at) "  # noqa: S608
-        f"SELECT d.id, %s, d.recipient_id, %s FROM {due_sql} WHERE true ORDER BY d.id "
+        f"SELECT d.id, %s, d.recipient_id, %s FROM {due_sql} WHERE true "
         "ON CONFLICT (task_id, kind) DO NOTHING RETURNING task_id"
     )
 
@@ -477,18 +476,24 @@ def _alerts_batch_portable(
     now: datetime,
     limit: int,
     after: WalkPosition,
-) -> tuple[int, WalkPosition]:
-    """One batch as five statements (SQLite, which has no data-modifying WITH): the claim, then
-    notifications (with their outbox rows) and audit rows for the alerts it inserted, and the
-    walk's new position. Returns how many alerts were claimed and that position."""
+) -> tuple[int, int, WalkPosition]:
+    """One batch as separate statements (SQLite, which has no data-modifying WITH): the
+    stretch of the walk, the claim, then notifications (with their outbox rows) and audit rows
+    for the alerts it inserted. Returns how many alerts were claimed, how many tasks the walk
+    passed and its new position."""
+    due_sql = _alerts_due_sql(kind=kind)
+    due_params = [clinic.pk, due_before, *_position_params(after), limit]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _alerts_claim_sql(due_sql=f"({_alerts_due_sql(kind=kind)}) d"),
-            [kind, now, clinic.pk, due_before, *_position_params(after), kind, limit],
-        )
+        cursor.execute(f"SELECT d.id FROM ({due_sql}) d", due_params)  # noqa: S608
+        walked = [row[0] for row in cursor.fetchall()]
+        if not walked:
+            return 0, 0, after
+        # The same stretch again (one writer at a time on SQLite: nothing moved in between).
+        cursor.execute(_alerts_claim_sql(due_sql=f"({due_sql}) d"), [kind, now, *due_params])
         task_ids = [row[0] for row in cursor.fetchall()]
+    last = FollowUpTask.objects.filter(pk=walked[-1]).values_list("due_at", "pk")[0]
     if not task_ids:
-        return 0, after
+        return 0, len(walked), last
     in_claimed = ", ".join(["%s"] * len(task_ids))
     alert_table = FollowUpAlert._meta.db_table
     task_table = FollowUpTask._meta.db_table
@@ -506,12 +511,7 @@ def _alerts_batch_portable(
         select_sql=notification_sql, params=[*notification_params, kind, *task_ids]
     )
     audit_record_from_select(select_sql=audit_sql, params=[*audit_params, kind, *task_ids])
-    last = (
-        FollowUpTask.objects.filter(pk__in=task_ids)
-        .order_by("-due_at", "-pk")
-        .values_list("due_at", "pk")[0]
-    )
-    return len(task_ids), last
+    return len(task_ids), len(walked), last
 
 
 def _alerts_batch_pg(
@@ -522,13 +522,13 @@ def _alerts_batch_pg(
     now: datetime,
     limit: int,
     after: WalkPosition,
-) -> tuple[int, WalkPosition]:
-    """The same batch as `_alerts_batch_portable` in ONE PostgreSQL statement: the due tasks,
-    the claim, the notifications, their outbox rows and the audit rows are common table
-    expressions (the writes data-modifying ones) reading the due tasks' rows once, so no id list
-    travels to Python and back, the server parses one statement instead of four, and the task
-    table is read once per batch (joining the claim's RETURNING rows back to it cost a hash of
-    the whole task table per reader, three a batch). The SELECTs are the same text
+) -> tuple[int, int, WalkPosition]:
+    """The same batch as `_alerts_batch_portable` in ONE PostgreSQL statement: the stretch of
+    the walk, the claim, the notifications, their outbox rows and the audit rows are common
+    table expressions (the writes data-modifying ones) reading the stretch's rows once, so no
+    id list travels to Python and back, the server parses one statement instead of four, and
+    the task table is read once per batch (joining the claim's RETURNING rows back to it cost a
+    hash of the whole task table per reader, three a batch). The SELECTs are the same text
     (`_alerts_deliver_selects`), and the same tests run on both."""
     notification_sql, notification_params, audit_sql, audit_params = _alerts_deliver_selects(
         clinic=clinic, kind=kind, alerted_sql="alerted t", now=now
@@ -542,13 +542,13 @@ def _alerts_batch_pg(
         "alerted AS (SELECT d.* FROM due d JOIN claimed c ON c.task_id = d.id), "
         f"{notified_sql}, audited AS ({audit_insert_sql(audit_sql)}) "
         "SELECT 'claimed', count(*), NULL::timestamptz FROM claimed "
-        # The walk's new position: the last due task in the walk's order (when any of the
-        # batch was claimed elsewhere the claim falls short and the walk ends here anyway).
+        "UNION ALL SELECT 'walked', count(*), NULL FROM due "
+        # The walk's new position: the last task of the stretch in the walk's order.
         "UNION ALL (SELECT 'last', id, due_at FROM due ORDER BY due_at DESC, id DESC LIMIT 1) "
         "UNION ALL SELECT 'email', id, NULL FROM notified_email"
     )
     params = [
-        *[clinic.pk, due_before, *_position_params(after), kind, limit],
+        *[clinic.pk, due_before, *_position_params(after), limit],
         *[kind, now],
         *notified_params,
         *audit_params,
@@ -556,7 +556,7 @@ def _alerts_batch_pg(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    claimed = next(row[1] for row in rows if row[0] == "claimed")
+    counts = {row[0]: row[1] for row in rows if row[0] in ("claimed", "walked")}
     last = next(((row[2], row[1]) for row in rows if row[0] == "last"), after)
     notifications_emails_enqueue(email_ids=[row[1] for row in rows if row[0] == "email"])
-    return claimed, last
+    return counts["claimed"], counts["walked"], last
