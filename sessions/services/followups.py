@@ -362,21 +362,23 @@ def _walk(clinic: Clinic, kind: str, due_before: datetime, now: datetime, batch_
 
 def _alerts_due_sql(*, kind: str) -> str:
     """The next stretch of the walk: up to `limit` of the clinic's open tasks due before
-    `due_before`, in (due_at, id) order after the walk's position (so a long backlog is walked
-    once, each batch reading only its own stretch of the index): the task's id and due_at and
-    the alert's recipient_id. Parameters: clinic id, due_before, the position's due_at and id,
-    limit.
+    `due_before` that have no alert of `kind` yet, in (due_at, id) order after the walk's
+    position (so a long backlog is walked once, each batch reading only its own stretch of the
+    index): the task's id and due_at and the alert's recipient_id. Parameters: clinic id,
+    due_before, the position's due_at and id, kind, limit.
 
-    Tasks that have their alert of this kind already are in the stretch too, and the claim
-    (`ON CONFLICT DO NOTHING` on the unique (task, kind) index) skips them: one probe of that
-    index per task, always. Filtered here by `NOT EXISTS` on the alert table, the plan depended
-    on that table's statistics: never analyzed (a new install, the bench), PostgreSQL guessed a
-    few rows for `kind = …` and compared every due task with every alert of a materialized
-    scan — 25 million comparisons, 4 s, for the second batch of 5,000.
+    The `NOT EXISTS` is one probe of the unique (task, kind) index per task, whatever the
+    statistics say: its `OFFSET 0` keeps PostgreSQL from turning it into an anti-join it plans.
+    Planned as a join, on an alert table never analyzed (a new install, the bench) PostgreSQL
+    guessed a few rows for `kind = …` and compared every due task with every alert of a
+    materialized scan: 25 million comparisons, 4 s, in a walk's second batch of 5,000. (The
+    claim's `ON CONFLICT` stays the arbiter; this filter only keeps a scan with little new from
+    re-claiming the whole backlog batch by batch.)
 
     The recipient is the assignee for a reminder and the active supervisor of the assignee's
     team for an escalation (none when the team has none: the alert is still recorded, for
     nobody). Plain SQL that PostgreSQL and SQLite both run."""
+    alert_table = FollowUpAlert._meta.db_table
     task_table = FollowUpTask._meta.db_table
     user_table = User._meta.db_table
     team_table = Team._meta.db_table
@@ -392,7 +394,9 @@ def _alerts_due_sql(*, kind: str) -> str:
     return (
         f"SELECT t.id, t.due_at, {recipient_sql} AS recipient_id FROM {task_table} t {joins}"  # noqa: S608
         "WHERE t.clinic_id = %s AND t.closed_at IS NULL AND t.due_at <= %s "
-        "AND (t.due_at, t.id) > (%s, %s) ORDER BY t.due_at, t.id LIMIT %s"
+        "AND (t.due_at, t.id) > (%s, %s) "
+        f"AND NOT EXISTS (SELECT 1 FROM {alert_table} a WHERE a.task_id = t.id AND a.kind = %s "
+        "LIMIT 1 OFFSET 0) ORDER BY t.due_at, t.id LIMIT %s"
     )
 
 
@@ -402,11 +406,14 @@ def _alerts_claim_sql(*, due_sql: str) -> str:
     here: the claim.
     Parameters: kind, now. The `WHERE true` lets SQLite parse an upsert on a SELECT.
 
-    Every scan inserts in the walk's order, (due_at, id), so two racing scans wait for each
-    other's rows in one order and cannot deadlock."""
+    Every scan inserts in task id order, so two racing scans wait for each other's rows in one
+    order and cannot deadlock. Sorting also makes the database read the whole stretch before
+    the first insert: read row by row between inserts, the stretch's `NOT EXISTS`, where the
+    alert table is scanned rather than probed (empty: a new install), scanned the rows this
+    statement had inserted so far, each time."""
     return (
         f"INSERT INTO {FollowUpAlert._meta.db_table} (task_id, kind, recipient_id, sent_at) "  # noqa: S608
-        f"SELECT d.id, %s, d.recipient_id, %s FROM {due_sql} WHERE true "
+        f"SELECT d.id, %s, d.recipient_id, %s FROM {due_sql} WHERE true ORDER BY d.id "
         "ON CONFLICT (task_id, kind) DO NOTHING RETURNING task_id, recipient_id"
     )
 
@@ -482,7 +489,7 @@ def _alerts_batch_portable(
     for the alerts it inserted. Returns how many alerts were claimed, how many tasks the walk
     passed and its new position."""
     due_sql = _alerts_due_sql(kind=kind)
-    due_params = [clinic.pk, due_before, *_position_params(after), limit]
+    due_params = [clinic.pk, due_before, *_position_params(after), kind, limit]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT d.id FROM ({due_sql}) d", due_params)  # noqa: S608
         walked = [row[0] for row in cursor.fetchall()]
@@ -557,12 +564,15 @@ def _alerts_batch_pg(
         "UNION ALL SELECT 'email', id, NULL FROM notified_email"
     )
     params = [
-        *[clinic.pk, due_before, *_position_params(after), limit],
+        *[clinic.pk, due_before, *_position_params(after), kind, limit],
         *[kind, now],
         *notified_params,
         *audit_params,
     ]
     with connection.cursor() as cursor:
+        # The planner's cost for the stretch's per-task probes passes jit_above_cost, and
+        # compiling the statement took ~0.2 s a batch, more than it could save on 5,000 rows.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     counts = {row[0]: row[1] for row in rows if row[0] in ("claimed", "walked")}
