@@ -367,13 +367,14 @@ def _alerts_due_sql(*, kind: str) -> str:
     index): the task's id and due_at and the alert's recipient_id. Parameters: clinic id,
     due_before, the position's due_at and id, kind, limit.
 
-    The `NOT EXISTS` is one probe of the unique (task, kind) index per task, whatever the
-    statistics say: its `OFFSET 0` keeps PostgreSQL from turning it into an anti-join it plans.
+    The `NOT EXISTS` is evaluated per task, as one probe of the unique (task, kind) index (or,
+    while the table is empty, a scan of nothing): its `OFFSET 0` keeps PostgreSQL from turning
+    it into an anti-join it plans from statistics.
     Planned as a join, on an alert table never analyzed (a new install, the bench) PostgreSQL
     guessed a few rows for `kind = …` and compared every due task with every alert of a
     materialized scan: 25 million comparisons, 4 s, in a walk's second batch of 5,000. (The
-    claim's `ON CONFLICT` stays the arbiter; this filter only keeps a scan with little new from
-    re-claiming the whole backlog batch by batch.)
+    claim's `ON CONFLICT` stays the arbiter; this filter keeps a scan with little new from
+    trying the whole backlog again, batch by batch.)
 
     The recipient is the assignee for a reminder and the active supervisor of the assignee's
     team for an escalation (none when the team has none: the alert is still recorded, for
@@ -403,8 +404,8 @@ def _alerts_due_sql(*, kind: str) -> str:
 def _alerts_claim_sql(*, due_sql: str) -> str:
     """Insert the alert rows for the due tasks `due_sql` names (a FROM item `d` with the
     columns of `_alerts_due_sql`), returning the task id and recipient of the rows inserted
-    here: the claim.
-    Parameters: kind, now. The `WHERE true` lets SQLite parse an upsert on a SELECT.
+    here: the claim. Parameters: kind, now. The `WHERE true` lets SQLite parse an upsert on a
+    SELECT.
 
     Every scan inserts in task id order, so two racing scans wait for each other's rows in one
     order and cannot deadlock. Sorting also makes the database read the whole stretch before
