@@ -322,7 +322,7 @@ def _walk_on_own_connection(
         connections.close_all()  # this thread's connections only (they are per thread)
 
 
-# Where a walk is: the (due_at, id) of the last task it claimed. A walk takes tasks in the order
+# Where a walk is: the (due_at, id) of the last task it passed. A walk takes tasks in the order
 # of followup_open_due_idx (clinic, due_at, id) WHERE closed_at IS NULL, so each batch reads the
 # index on from there and stops after its `limit` rows. Taken in id order, every batch read and
 # sorted the whole rest of the backlog (≈ 100,000 rows, then 95,000, …) to keep 5,000.
@@ -347,7 +347,7 @@ def _walk(clinic: Clinic, kind: str, due_before: datetime, now: datetime, batch_
         # One transaction per batch; no savepoint, as nothing inside is meant to fail and be
         # caught (a conflict is DO NOTHING, not an error).
         with transaction.atomic(savepoint=False):
-            claimed, after = batch(
+            claimed, walked, after = batch(
                 clinic=clinic,
                 kind=kind,
                 due_before=due_before,
@@ -356,21 +356,29 @@ def _walk(clinic: Clinic, kind: str, due_before: datetime, now: datetime, batch_
                 after=after,
             )
         total += claimed
-        if claimed < batch_size:
+        if walked < batch_size:  # the end of the backlog
             return total
 
 
-def _alerts_claim_sql(*, kind: str) -> str:
-    """Insert up to `limit` alert rows of `kind` for the clinic's open tasks due before
-    `due_before` that have none yet, taking tasks in (due_at, id) order after the walk's
+def _alerts_due_sql(*, kind: str) -> str:
+    """The next stretch of the walk: up to `limit` of the clinic's open tasks due before
+    `due_before` that have no alert of `kind` yet, in (due_at, id) order after the walk's
     position (so a long backlog is walked once, each batch reading only its own stretch of the
-    index), returning the alert rows inserted here. Parameters: kind, now, clinic id,
+    index): the task's id and due_at and the alert's recipient_id. Parameters: clinic id,
     due_before, the position's due_at and id, kind, limit.
+
+    The `NOT EXISTS` is evaluated per task, as one probe of the unique (task, kind) index (or,
+    while the table is empty, a scan of nothing): its `OFFSET 0` keeps PostgreSQL from turning
+    it into an anti-join it plans from statistics.
+    Planned as a join, on an alert table never analyzed (a new install, the bench) PostgreSQL
+    guessed a few rows for `kind = …` and compared every due task with every alert of a
+    materialized scan: 25 million comparisons, 4 s, in a walk's second batch of 5,000. (The
+    claim's `ON CONFLICT` stays the arbiter; this filter keeps a scan with little new from
+    trying the whole backlog again, batch by batch.)
 
     The recipient is the assignee for a reminder and the active supervisor of the assignee's
     team for an escalation (none when the team has none: the alert is still recorded, for
-    nobody). The statement is plain SQL that PostgreSQL and SQLite (≥ 3.35) both run; the
-    `AND true` lets SQLite parse an upsert on a SELECT."""
+    nobody). Plain SQL that PostgreSQL and SQLite both run."""
     alert_table = FollowUpAlert._meta.db_table
     task_table = FollowUpTask._meta.db_table
     user_table = User._meta.db_table
@@ -385,27 +393,43 @@ def _alerts_claim_sql(*, kind: str) -> str:
             f"LEFT JOIN {user_table} s ON s.id = tm.supervisor_id AND s.is_active "
         )
     return (
-        f"INSERT INTO {alert_table} (task_id, kind, recipient_id, sent_at) "  # noqa: S608
-        f"SELECT t.id, %s, {recipient_sql}, %s FROM {task_table} t {joins}"
+        f"SELECT t.id, t.due_at, {recipient_sql} AS recipient_id FROM {task_table} t {joins}"  # noqa: S608
         "WHERE t.clinic_id = %s AND t.closed_at IS NULL AND t.due_at <= %s "
         "AND (t.due_at, t.id) > (%s, %s) "
-        f"AND NOT EXISTS (SELECT 1 FROM {alert_table} a WHERE a.task_id = t.id AND a.kind = %s) "
-        "AND true ORDER BY t.due_at, t.id LIMIT %s "
-        "ON CONFLICT (task_id, kind) DO NOTHING RETURNING id, task_id, kind, recipient_id"
+        f"AND NOT EXISTS (SELECT 1 FROM {alert_table} a WHERE a.task_id = t.id AND a.kind = %s "
+        "LIMIT 1 OFFSET 0) ORDER BY t.due_at, t.id LIMIT %s"
+    )
+
+
+def _alerts_claim_sql(*, due_sql: str) -> str:
+    """Insert the alert rows for the due tasks `due_sql` names (a FROM item `d` with the
+    columns of `_alerts_due_sql`), returning the task id and recipient of the rows inserted
+    here: the claim. Parameters: kind, now. The `WHERE true` lets SQLite parse an upsert on a
+    SELECT.
+
+    Every scan inserts in task id order, so two racing scans wait for each other's rows in one
+    order and cannot deadlock. Sorting also makes the database read the whole stretch before
+    the first insert: read row by row between inserts, the stretch's `NOT EXISTS`, where the
+    alert table is scanned rather than probed (empty: a new install), scanned the rows this
+    statement had inserted so far, each time."""
+    return (
+        f"INSERT INTO {FollowUpAlert._meta.db_table} (task_id, kind, recipient_id, sent_at) "  # noqa: S608
+        f"SELECT d.id, %s, d.recipient_id, %s FROM {due_sql} WHERE true ORDER BY d.id "
+        "ON CONFLICT (task_id, kind) DO NOTHING RETURNING task_id, recipient_id"
     )
 
 
 def _alerts_deliver_selects(
-    *, clinic: Clinic, kind: str, alerts_sql: str, now: datetime
+    *, clinic: Clinic, kind: str, alerted_sql: str, now: datetime
 ) -> tuple[str, list[Any], str, list[Any]]:
     """The SELECTs of the in-app notifications (e-mailed by batches queued after commit) and of
-    the audit rows for the alerts in `alerts_sql` (a FROM item named `a` with the alert rows'
-    id, task_id, kind, recipient_id — the claimed ones, and its own WHERE clause): the
-    notification SELECT with its parameters, then the audit SELECT with its parameters.
+    the audit rows for the alerts in `alerted_sql` (a FROM item named `t` with the claimed
+    tasks' id, due_at, method, clinic_id, client_id and assigned_to_id and the alert's
+    recipient_id): the notification SELECT with its parameters, then the audit SELECT with its
+    parameters.
 
     The message names no client (it is e-mailed, and e-mail leaves the clinic's systems) and
     says the zone its time is in."""
-    task_table = FollowUpTask._meta.db_table
     user_table = User._meta.db_table
     method = (
         "CASE t.method "
@@ -422,29 +446,27 @@ def _alerts_deliver_selects(
     else:  # Django's own SQLite function converts the stored UTC text to the zone.
         due = "substr(django_datetime_trunc('minute', t.due_at, %s, 'UTC'), 1, 16)"
     name = "COALESCE(NULLIF({0}.full_name, ''), {0}.username)"
+    kind = FollowUpAlertKind(kind)  # one of two constants, written into the SQL as text
     if kind == FollowUpAlertKind.REMINDER:
         message = f"'Follow-up ' || CAST(t.id AS TEXT) || ' (' || {method} || ') is due at ' || "
         message += f"{due} || ' (' || %s || ').'"
         url = reverse("crisis_sessions:my_work")
+        assignee = ""
     else:
         message = f"'Follow-up ' || CAST(t.id AS TEXT) || ' assigned to ' || {name.format('u')} "
         message += f"|| ' was due at ' || {due} || ' (' || %s || ') and is still open.'"
         url = reverse("crisis_sessions:dashboard")
-    source, _, where = alerts_sql.partition(" WHERE ")
-    rows = (
-        f"FROM {source} JOIN {task_table} t ON t.id = a.task_id "
-        f"JOIN {user_table} u ON u.id = t.assigned_to_id "
-        f"LEFT JOIN {user_table} r ON r.id = a.recipient_id WHERE {where}"
-    )
+        assignee = f"JOIN {user_table} u ON u.id = t.assigned_to_id "
     notification_sql = (
-        f"SELECT a.recipient_id, 'followup:' || CAST(t.id AS TEXT) || ':' || a.kind, "
-        f"'followup_' || a.kind, {message}, %s, %s {rows} AND a.recipient_id IS NOT NULL"
+        f"SELECT t.recipient_id, 'followup:' || CAST(t.id AS TEXT) || ':{kind.value}', "  # noqa: S608
+        f"'followup_{kind.value}', {message}, %s, %s FROM {alerted_sql} {assignee}"
+        "WHERE t.recipient_id IS NOT NULL"
     )
-    label = FollowUpAlertKind(kind).label.lower()
+    label = kind.label.lower()
     audit_sql = (
-        f"SELECT %s, NULL, 'scheduler', t.clinic_id, t.client_id, %s, %s, CAST(t.id AS TEXT), "
+        f"SELECT %s, NULL, 'scheduler', t.clinic_id, t.client_id, %s, %s, CAST(t.id AS TEXT), "  # noqa: S608
         f"'Follow-up {label} to ' || COALESCE({name.format('r')}, 'nobody (no supervisor)'), "
-        f"NULL, '' {rows}"
+        f"NULL, '' FROM {alerted_sql} LEFT JOIN {user_table} r ON r.id = t.recipient_id"
     )
     return (
         notification_sql,
@@ -462,36 +484,42 @@ def _alerts_batch_portable(
     now: datetime,
     limit: int,
     after: WalkPosition,
-) -> tuple[int, WalkPosition]:
-    """One batch as five statements (SQLite, which has no data-modifying WITH): the claim, then
-    notifications (with their outbox rows) and audit rows for the alert ids it returned, and
-    the walk's new position. Returns how many alerts were claimed and that position."""
+) -> tuple[int, int, WalkPosition]:
+    """One batch as separate statements (SQLite, which has no data-modifying WITH): the
+    stretch of the walk, the claim, then notifications (with their outbox rows) and audit rows
+    for the alerts it inserted. Returns how many alerts were claimed, how many tasks the walk
+    passed and its new position."""
+    due_sql = _alerts_due_sql(kind=kind)
+    due_params = [clinic.pk, due_before, *_position_params(after), kind, limit]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _alerts_claim_sql(kind=kind),
-            [kind, now, clinic.pk, due_before, *_position_params(after), kind, limit],
-        )
-        rows = cursor.fetchall()
-    if not rows:
-        return 0, after
-    alert_ids = [row[0] for row in rows]
-    in_claimed = ", ".join(["%s"] * len(alert_ids))
+        cursor.execute(f"SELECT d.id FROM ({due_sql}) d", due_params)  # noqa: S608
+        walked = [row[0] for row in cursor.fetchall()]
+        if not walked:
+            return 0, 0, after
+        # The same stretch again (one writer at a time on SQLite: nothing moved in between).
+        cursor.execute(_alerts_claim_sql(due_sql=f"({due_sql}) d"), [kind, now, *due_params])
+        task_ids = [row[0] for row in cursor.fetchall()]
+    last = FollowUpTask.objects.filter(pk=walked[-1]).values_list("due_at", "pk")[0]
+    if not task_ids:
+        return 0, len(walked), last
+    in_claimed = ", ".join(["%s"] * len(task_ids))
+    alert_table = FollowUpAlert._meta.db_table
+    task_table = FollowUpTask._meta.db_table
     notification_sql, notification_params, audit_sql, audit_params = _alerts_deliver_selects(
         clinic=clinic,
         kind=kind,
-        alerts_sql=f"{FollowUpAlert._meta.db_table} a WHERE a.id IN ({in_claimed})",
+        alerted_sql=(
+            "(SELECT t.id, t.due_at, t.method, t.clinic_id, t.client_id, t.assigned_to_id, "  # noqa: S608
+            f"a.recipient_id FROM {alert_table} a JOIN {task_table} t ON t.id = a.task_id "
+            f"WHERE a.kind = %s AND a.task_id IN ({in_claimed})) t"
+        ),
         now=now,
     )
     notifications_create_from_select(
-        select_sql=notification_sql, params=[*notification_params, *alert_ids]
+        select_sql=notification_sql, params=[*notification_params, kind, *task_ids]
     )
-    audit_record_from_select(select_sql=audit_sql, params=[*audit_params, *alert_ids])
-    last = (
-        FollowUpTask.objects.filter(pk__in=[row[1] for row in rows])
-        .order_by("-due_at", "-pk")
-        .values_list("due_at", "pk")[0]
-    )
-    return len(rows), last
+    audit_record_from_select(select_sql=audit_sql, params=[*audit_params, kind, *task_ids])
+    return len(task_ids), len(walked), last
 
 
 def _alerts_batch_pg(
@@ -502,37 +530,53 @@ def _alerts_batch_pg(
     now: datetime,
     limit: int,
     after: WalkPosition,
-) -> tuple[int, WalkPosition]:
-    """The same batch as `_alerts_batch_portable` in ONE PostgreSQL statement: the claim, the
-    notifications, their outbox rows and the audit rows are data-modifying common table
-    expressions reading the claim's RETURNING rows, so no id list travels to Python and back
-    and the server parses one statement instead of four. The SELECTs are the same text
-    (`_alerts_deliver_selects`), and the same tests run on both."""
+) -> tuple[int, int, WalkPosition]:
+    """The same batch as `_alerts_batch_portable` in ONE PostgreSQL statement: the stretch of
+    the walk, the claim, the notifications, their outbox rows and the audit rows are common
+    table expressions (the writes data-modifying ones), so no id list travels to Python and
+    back and the server parses one statement instead of four. The SELECTs are the same text
+    (`_alerts_deliver_selects`), and the same tests run on both.
+
+    The claimed alerts are joined to the task table once (`alerted`), for the notifications
+    and the audit rows both, by one primary-key probe per alert whatever the statistics say
+    (the `OFFSET 0` keeps PostgreSQL from turning the LATERAL into a join it plans). Three
+    plain joins before were each a hash or merge over the whole task table when the statistics
+    were good (~0.1 s each under load); joined to the CTE of due rows instead, with no
+    statistics at all (a new install, the bench) PostgreSQL took both sides for one row and
+    matched 5,000 × 5,000 in a nested loop: 25 million comparisons, 10–13 s a batch."""
     notification_sql, notification_params, audit_sql, audit_params = _alerts_deliver_selects(
-        clinic=clinic, kind=kind, alerts_sql="claimed a WHERE true", now=now
+        clinic=clinic, kind=kind, alerted_sql="alerted t", now=now
     )
     notified_sql, notified_params = notifications_insert_cte(
         select_sql=notification_sql, params=notification_params
     )
     task_table = FollowUpTask._meta.db_table
     sql = (
-        f"WITH claimed AS ({_alerts_claim_sql(kind=kind)}), {notified_sql}, "  # noqa: S608 (table names and constants; values are parameters)
-        f"audited AS ({audit_insert_sql(audit_sql)}) "
+        f"WITH due AS ({_alerts_due_sql(kind=kind)}), "  # noqa: S608 (table names and constants; values are parameters)
+        f"claimed AS ({_alerts_claim_sql(due_sql='due d')}), "
+        "alerted AS (SELECT t.id, t.due_at, t.method, t.clinic_id, t.client_id, "
+        "t.assigned_to_id, c.recipient_id FROM claimed c CROSS JOIN LATERAL (SELECT * FROM "
+        f"{task_table} t WHERE t.id = c.task_id OFFSET 0) t), "
+        f"{notified_sql}, audited AS ({audit_insert_sql(audit_sql)}) "
         "SELECT 'claimed', count(*), NULL::timestamptz FROM claimed "
-        # The walk's new position: the last claimed task in the walk's order.
-        f"UNION ALL (SELECT 'last', t.id, t.due_at FROM claimed c JOIN {task_table} t "
-        "ON t.id = c.task_id ORDER BY t.due_at DESC, t.id DESC LIMIT 1) "
+        "UNION ALL SELECT 'walked', count(*), NULL FROM due "
+        # The walk's new position: the last task of the stretch in the walk's order.
+        "UNION ALL (SELECT 'last', id, due_at FROM due ORDER BY due_at DESC, id DESC LIMIT 1) "
         "UNION ALL SELECT 'email', id, NULL FROM notified_email"
     )
     params = [
-        *[kind, now, clinic.pk, due_before, *_position_params(after), kind, limit],
+        *[clinic.pk, due_before, *_position_params(after), kind, limit],
+        *[kind, now],
         *notified_params,
         *audit_params,
     ]
     with connection.cursor() as cursor:
+        # The planner's cost for the stretch's per-task probes passes jit_above_cost, and
+        # compiling the statement took ~0.2 s a batch, more than it could save on 5,000 rows.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    claimed = next(row[1] for row in rows if row[0] == "claimed")
+    counts = {row[0]: row[1] for row in rows if row[0] in ("claimed", "walked")}
     last = next(((row[2], row[1]) for row in rows if row[0] == "last"), after)
     notifications_emails_enqueue(email_ids=[row[1] for row in rows if row[0] == "email"])
-    return claimed, last
+    return counts["claimed"], counts["walked"], last
