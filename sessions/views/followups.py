@@ -77,10 +77,8 @@ def followup_add(request: AuthedRequest, note_id: int) -> HttpResponse:
     user = request.user
     # The draft's own row (404 / 403 as for the page), not the page's 13-table read and quick
     # notes: adding a task and rendering the panel use the row's columns only (its risk, times,
-    # author, client id). Its clinic is the user's: the read filtered on it.
+    # author, client id).
     note = note_get_for_edit(user=user, note_id=note_id, page=False)
-    assert user.clinic is not None
-    note.clinic = user.clinic
     form = FollowUpTaskForm(
         request.POST, counselors=followup_assignee_choices(user=user), prefix="followup"
     )

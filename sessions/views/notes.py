@@ -535,8 +535,9 @@ def _signed_message(request: AuthedRequest, note: CrisisSession) -> None:
 @require_POST
 @role_required(Role.COUNSELOR)
 def note_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
-    """Sign (the page posts the whole form: save and sign in one transaction). Exactly one of
-    two concurrent sign requests signs; the other gets the "already signed" answer."""
+    """Sign (the page posts its form, or only the stages named in `stages` as end-and-sign does:
+    save and sign in one transaction). Exactly one of two concurrent sign requests signs; the
+    other gets the "already signed" answer."""
     user = request.user
     try:
         note = _draft_for_post(request, note_id)
@@ -554,6 +555,7 @@ def note_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
                 base_version=_base_version(request),
                 data=request.POST,
                 request=request,
+                stages=_posted_stages(request),
             )
         else:
             note = note_sign(note=note, user=user, request=request)

@@ -306,6 +306,25 @@ def test_end_and_sign_with_stages_saves_those_and_signs_every_stored_row(
     assert not [sql for sql in written if "_problemsolvingstage" in sql]
 
 
+def test_sign_with_stages_saves_those_and_signs_the_others_as_stored(counselor_client, counselor):
+    """ "Sign note" takes a partial post as end-and-sign does: a stage not named in `stages` is
+    signed as stored, not emptied because its fields are absent."""
+    note = _ready(counselor)
+    before = reload(note)
+    data = {"version": str(note.version), "stages": "exploration", "confirmed": "1"}
+    data |= {
+        k: v
+        for k, v in complete_data(note, **{"exploration-affect_notes": "Typed last"}).items()
+        if k.startswith("exploration-")
+    }
+    counselor_client.post(_url("note_sign", note), data)
+    signed = reload(note)
+    assert signed.status == NoteStatus.SIGNED
+    assert signed.exploration.affect_notes == "Typed last"
+    assert signed.problem_solving.interventions == before.problem_solving.interventions != ""
+    assert signed.content_hash == note_content_hash(signed)
+
+
 def test_end_and_sign_with_no_stage_changed_is_refused_on_what_is_stored(
     counselor_client, counselor
 ):
