@@ -198,9 +198,13 @@ def _check(alert_model, notification_model, audit_model, expected: int) -> None:
     duplicates = (
         alert_model.objects.values("task", "kind").annotate(n=Count("id")).filter(n__gt=1).count()
     )
+    from crisisnotes.notifications.models import OutgoingEmail
+
     notifications = notification_model.objects.count()
     line = (
         f"check: {alerts}/{expected} alerts, {duplicates} duplicates, {notifications} notifications"
+        f" ({notification_model.objects.filter(email__isnull=True).count()} without an e-mail),"
+        f" {OutgoingEmail.objects.count()} e-mails"
     )
     if audit_model is not None:
         line += f", {audit_model.objects.filter(action='notify').count()} audit rows"

@@ -24,6 +24,7 @@ from django.test import override_settings
 
 from crisisnotes.audit.models import AuditEvent
 from crisisnotes.db_roles import owner_connection, runtime_role_problems
+from crisisnotes.notifications.models import Notification
 from sessions.models import Addendum, CrisisSession
 from sessions.models.notes import NoteStatus
 from sessions.services.signing import note_content_hash
@@ -170,7 +171,9 @@ def test_tables_the_owner_adds_later_are_granted_for_data_only(runtime_url):
 
 # The app's own work, as the runtime role: the demo seed creates users, clients and a note, and
 # writes and signs it through the services (note_create → note_autosave → note_end → note_sign);
-# then an addendum is added to the signed note, and the signed note still refuses a change.
+# then an addendum is added to the signed note, and the signed note still refuses a change; a
+# follow-up two hours overdue is reminded and escalated by the scan (its one statement takes the
+# e-mails' ids from the outbox's sequence).
 APP_WORK = """
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
@@ -192,6 +195,16 @@ try:
         CrisisSession.objects.filter(pk=note.pk).update(modality="text")
 except IntegrityError:
     print("signed note refused")
+from datetime import timedelta
+from django.utils import timezone
+from sessions.services.followups import followup_scan, followup_task_create
+from sessions.services.notes import note_create
+draft = note_create(author=author, client=note.client, modality="phone",
+                    started_at=timezone.now() - timedelta(hours=14))
+followup_task_create(actor=author, note=draft, assigned_to=author, method="call",
+                     due_at=timezone.now() - timedelta(hours=12))
+scanned = followup_scan(parallel=1)
+print("scan", scanned.reminders >= 1, scanned.escalations >= 1)
 """
 
 
@@ -199,11 +212,14 @@ def test_runtime_role_does_the_apps_work(runtime_url):
     result = _manage("shell", "-v0", "-c", APP_WORK, env={"DATABASE_URL": runtime_url})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == [f"as {ROLE}", "signed note refused"]
-    note = CrisisSession.objects.get()
-    assert note.status == NoteStatus.SIGNED
+    assert "scan True True" in result.stdout.split("\n")  # after the e-mails the console prints
+    note = CrisisSession.objects.get(status=NoteStatus.SIGNED)
     assert note.content_hash == note_content_hash(note)
     assert Addendum.objects.filter(session=note).count() == 1
     assert AuditEvent.objects.filter(action="sign", object_id=str(note.pk)).exists()
+    # The scan's notifications each point at an e-mail of their recipient's.
+    mailed = Notification.objects.filter(kind__startswith="followup_").select_related("email")
+    assert mailed and all(n.email and n.email.recipient_id == n.recipient_id for n in mailed)
 
 
 def test_migrate_and_db_roles_connect_as_the_owner_only_while_they_run(runtime_url):

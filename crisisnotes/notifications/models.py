@@ -28,7 +28,20 @@ class Notification(models.Model):
     url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
+    # The e-mail that tells the recipient of it, if they can be e-mailed: its own for
+    # notification_send, shared by a batch's notifications to one recipient for a bulk notifier
+    # (the follow-up scan mails each counselor once a batch, listing their alerts). Its status
+    # (sent, retrying, gave up) is what the notifications page shows. No index: an e-mail is
+    # reached from its notifications, never the other way, and a third index entry per alert
+    # only slowed the scan.
+    email = models.ForeignKey(
+        "OutgoingEmail",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        db_index=False,
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -58,6 +71,9 @@ class OutgoingEmail(models.Model):
     (broker down when enqueued, Redis restarted). The send holds the row's lock and checks the
     status, so a duplicate task delivery never sends twice.
 
+    A notification's e-mail is linked from the notification (`Notification.email`): one e-mail
+    may tell one recipient of several notifications made together.
+
     A password-reset e-mail stores no body: its one-time link is made at send time, so no live
     token ever sits in the database or the broker.
     """
@@ -70,9 +86,6 @@ class OutgoingEmail(models.Model):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="outgoing_emails"
-    )
-    notification = models.OneToOneField(
-        Notification, on_delete=models.PROTECT, null=True, blank=True, related_name="email"
     )
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)

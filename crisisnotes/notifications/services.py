@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from crisisnotes.accounts.models import User
@@ -29,60 +30,133 @@ def notification_send(
     a mail relay outage never fails or holds up the caller."""
     try:
         with transaction.atomic():
-            notification = Notification.objects.create(
-                recipient=recipient, event_key=event_key, kind=kind, message=message, url=url
+            # The e-mail first, so the notification is written once, pointing at it; a second
+            # event_key rolls both back (and the send task, registered in this savepoint).
+            outgoing = None
+            if email and _emailable(recipient):
+                subject, body = _notification_email(messages=[message], urls=[url])
+                outgoing = email_queue(
+                    recipient=recipient,
+                    kind=OutgoingEmail.Kind.NOTIFICATION,
+                    subject=subject,
+                    body=body,
+                )
+            return Notification.objects.create(
+                recipient=recipient,
+                event_key=event_key,
+                kind=kind,
+                message=message,
+                url=url,
+                email=outgoing,
             )
     except IntegrityError:
         return None
-    if email and recipient.email and recipient.is_active:
-        # The message names no client: e-mail leaves the clinic's systems, the record does not.
-        body = f"{message}\n\nOpen crisisnotes to see it."
-        if url:
-            body += f"\n{settings.SITE_URL.rstrip('/')}{url}"
-        email_queue(
-            recipient=recipient,
-            kind=OutgoingEmail.Kind.NOTIFICATION,
-            subject=f"crisisnotes: {message[:80]}",
-            body=body,
-            notification=notification,
-        )
-    return notification
 
 
-# Outbox rows one batch task sends: a scan of 100,000 alerts queues 200 messages, not 100,000.
+def _emailable(user: User) -> bool:
+    """Who is e-mailed a notification: an active user with an address. `_EMAILABLE_SQL` is the
+    same rule for the bulk notifiers (tests/notifications/test_services.py compares them)."""
+    return bool(user.email) and user.is_active
+
+
+_EMAILABLE_SQL = "u.email <> '' AND u.is_active"
+
+# What an e-mail about notifications says. It names no client: e-mail leaves the clinic's
+# systems, the record does not. One notification: its message (the subject, cut to 80
+# characters) and link. Several made together for one recipient (a batch of the follow-up
+# scan): a count, one line each, and their link if they share one, else the notifications page.
+_SUBJECT_PREFIX = "crisisnotes: "
+_OPEN_ONE = "\n\nOpen crisisnotes to see it."
+_OPEN_MANY = "\n\nOpen crisisnotes to see them."
+_LINE_PREFIX = "- "
+
+
+def _notification_email(*, messages: list[str], urls: list[str]) -> tuple[str, str]:
+    """The subject and body of the e-mail telling one recipient of these notifications (in the
+    order they were made). `_outbox_from_notifications_sql` builds the same text in SQL for the
+    bulk notifiers; the tests compare the two."""
+    site = settings.SITE_URL.rstrip("/")
+    if len(messages) == 1:
+        body = messages[0] + _OPEN_ONE + (f"\n{site}{urls[0]}" if urls[0] else "")
+        return f"{_SUBJECT_PREFIX}{messages[0][:80]}", body
+    lines = "\n".join(_LINE_PREFIX + message for message in messages)
+    url = urls[0] if len(set(urls)) == 1 and urls[0] else reverse("notifications:list")
+    subject = f"{_SUBJECT_PREFIX}{len(messages)} new notifications"
+    return subject, f"{lines}{_OPEN_MANY}\n{site}{url}"
+
+
+# Outbox rows one batch task sends: a scan that mails 2,000 counselors queues 4 messages.
 EMAIL_BATCH_SIZE = 500
 
 
-def _outbox_from_notifications_sql(*, source_sql: str, where_sql: str) -> tuple[str, list[Any]]:
-    """The outbox rows for new notifications `n` (from `source_sql`): the subject and body
-    notification_send writes, built by the database, for recipients that can be e-mailed.
-    One home for that rule, whether the notifications come from a table or a CTE."""
+def _lines_sql() -> str:
+    """The notifications' messages of one group, one line each in the order they were made."""
+    if connection.vendor == "postgresql":
+        return "string_agg(%s || n.message, %s ORDER BY n.id)"
+    # SQLite before 3.44 has no ORDER BY in an aggregate: it concatenates in the order its
+    # input comes, which the caller's source orders by (recipient_id, id).
+    return "group_concat(%s || n.message, %s)"
+
+
+def _outbox_from_notifications_sql(
+    *, source_sql: str, where_sql: str, email_id_sql: str = ""
+) -> tuple[str, list[Any]]:
+    """The outbox rows for new notifications `n` (from `source_sql`, filtered by `where_sql`):
+    ONE e-mail per recipient that can be e-mailed, with the subject and body
+    `_notification_email` writes, built by the database. With `email_id_sql` (an expression of
+    `n` holding ids taken from the outbox's sequence for recipients that can be e-mailed) the
+    rows get those ids, one e-mail per id; otherwise the table gives them, and the recipients are
+    checked here. RETURNING id, recipient_id. One home for the e-mail's text
+    whether the notifications come from a table or a CTE."""
     now = timezone.now()
-    return (
-        f"INSERT INTO {OutgoingEmail._meta.db_table} (kind, recipient_id, notification_id, "  # noqa: S608
+    site = settings.SITE_URL.rstrip("/")
+    one = "count(*) = 1"
+    same_url = "min(n.url) = max(n.url) AND min(n.url) <> ''"
+    id_column, id_value, group = "", "", "n.recipient_id"
+    recipients = f"JOIN {User._meta.db_table} u ON u.id = n.recipient_id WHERE {where_sql} AND "
+    recipients += _EMAILABLE_SQL
+    if email_id_sql:
+        id_column, id_value, group = "id, ", f"{email_id_sql}, ", f"{email_id_sql}, n.recipient_id"
+        recipients = f"WHERE {where_sql}"
+    sql = (
+        f"INSERT INTO {OutgoingEmail._meta.db_table} ({id_column}kind, recipient_id, "  # noqa: S608
         "subject, body, link_domain, link_https, status, attempts, last_error, "
         "next_attempt_at, created_at) "
-        "SELECT %s, n.recipient_id, n.id, %s || substr(n.message, 1, 80), "
-        "n.message || %s || CASE WHEN n.url <> '' THEN %s || n.url ELSE '' END, "
+        f"SELECT {id_value}%s, n.recipient_id, "
+        f"CASE WHEN {one} THEN %s || substr(min(n.message), 1, 80) "
+        "ELSE %s || CAST(count(*) AS TEXT) || %s END, "
+        f"CASE WHEN {one} THEN min(n.message) || %s "
+        "|| CASE WHEN min(n.url) <> '' THEN %s || min(n.url) ELSE '' END "
+        f"ELSE {_lines_sql()} || %s || %s "
+        f"|| CASE WHEN {same_url} THEN min(n.url) ELSE %s END END, "
         "'', true, %s, 0, '', %s, %s "
-        f"FROM {source_sql} JOIN {User._meta.db_table} u ON u.id = n.recipient_id "
-        f"WHERE {where_sql} AND u.email <> '' AND u.is_active RETURNING id",
-        [
-            OutgoingEmail.Kind.NOTIFICATION,
-            "crisisnotes: ",
-            "\n\nOpen crisisnotes to see it.",
-            "\n" + settings.SITE_URL.rstrip("/"),
-            EmailStatus.PENDING,
-            now,
-            now,
-        ],
+        f"FROM {source_sql} {recipients} GROUP BY {group} RETURNING id, recipient_id"
     )
+    return sql, [
+        OutgoingEmail.Kind.NOTIFICATION,
+        _SUBJECT_PREFIX,
+        _SUBJECT_PREFIX,
+        " new notifications",
+        _OPEN_ONE,
+        "\n" + site,
+        _LINE_PREFIX,
+        "\n",
+        _OPEN_MANY,
+        "\n" + site,
+        reverse("notifications:list"),
+        EmailStatus.PENDING,
+        now,
+        now,
+    ]
 
 
-def _notifications_insert_sql(select_sql: str) -> str:
+_NOTIFICATION_COLUMNS = "recipient_id, event_key, kind, message, url, created_at"
+
+
+def _notifications_insert_sql(select_sql: str, *, email_id: bool = False) -> str:
+    columns = f"{_NOTIFICATION_COLUMNS}, email_id" if email_id else _NOTIFICATION_COLUMNS
     return (
-        f"INSERT INTO {Notification._meta.db_table} "
-        f"(recipient_id, event_key, kind, message, url, created_at) {select_sql} "
+        f"INSERT INTO {Notification._meta.db_table} ({columns}) {select_sql} "
         "ON CONFLICT (recipient_id, event_key) DO NOTHING"
     )
 
@@ -91,38 +165,70 @@ def notifications_create_from_select(*, select_sql: str, params: list[Any]) -> l
     """Create notifications in bulk from rows a SELECT produces (recipient_id, event_key, kind,
     message, url, created_at — in that order), for callers that notify thousands at once (the
     follow-up scan). As with `notification_send`, each (recipient, event) is notified once (a row
-    whose notification exists already creates nothing), and each new one that can be e-mailed
-    gets the same outbox row, in the caller's transaction; the rows are handed to send tasks in
-    batches after commit (and the sweep re-sends any whose task was lost). Returns the ids.
-    (`notifications_insert_cte` is the same on PostgreSQL as part of one larger statement.)"""
+    whose notification exists already creates nothing), in the caller's transaction; each
+    recipient that can be e-mailed gets ONE outbox row telling of all of theirs (their
+    notifications point at it), handed to send tasks in batches after commit (the sweep
+    re-sends any whose task was lost). Returns the ids. (`notifications_insert_cte` is the same
+    on PostgreSQL as part of one larger statement.)"""
+    table = Notification._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"{_notifications_insert_sql(select_sql)} RETURNING id", params)
         created = [row[0] for row in cursor.fetchall()]
         if not created:
             return []
+        listed = ", ".join(["%s"] * len(created))
         outbox_sql, outbox_params = _outbox_from_notifications_sql(
-            source_sql=f"{Notification._meta.db_table} n",
-            where_sql=f"n.id IN ({', '.join(['%s'] * len(created))})",
+            source_sql=f"(SELECT * FROM {table} WHERE id IN ({listed}) "  # noqa: S608
+            "ORDER BY recipient_id, id) n",
+            where_sql="true",
         )
         cursor.execute(outbox_sql, [*outbox_params, *created])
-        emails = [row[0] for row in cursor.fetchall()]
-    notifications_emails_enqueue(email_ids=emails)
+        emails = cursor.fetchall()
+        if emails:
+            outbox = OutgoingEmail._meta.db_table
+            new_emails = ", ".join(["%s"] * len(emails))
+            cursor.execute(
+                f"UPDATE {table} SET email_id = (SELECT o.id FROM {outbox} o "  # noqa: S608
+                f"WHERE o.id IN ({new_emails}) AND o.recipient_id = {table}.recipient_id) "
+                f"WHERE id IN ({listed})",
+                [*[row[0] for row in emails], *created],
+            )
+    notifications_emails_enqueue(email_ids=[row[0] for row in emails])
     return created
 
 
 def notifications_insert_cte(*, select_sql: str, params: list[Any]) -> tuple[str, list[Any]]:
-    """PostgreSQL only: the two common table expressions `notified` (the notifications inserted
-    from `select_sql`'s rows, as in `notifications_create_from_select`, RETURNING id) and
-    `notified_email` (their outbox rows, RETURNING id), for a caller that writes its own rows and
-    the notifications in ONE statement (the follow-up scan: no id lists sent back and forth).
-    The caller reads the outbox ids from `notified_email` and passes them to
-    `notifications_emails_enqueue` in the same transaction."""
+    """PostgreSQL only: common table expressions that insert the notifications from
+    `select_sql`'s rows as `notifications_create_from_select` does, and their e-mails, one per
+    recipient, for a caller that writes its own rows and the notifications in ONE statement (the
+    follow-up scan: no id lists sent back and forth). Each recipient that can be e-mailed takes
+    an id from the outbox's sequence first, so every notification is written once, already
+    pointing at its e-mail (`notice_mail`, one row); `notified` is the inserted notifications and
+    `notified_email` their outbox rows (RETURNING id), which the caller passes to
+    `notifications_emails_enqueue` in the same transaction. An id taken for a recipient whose
+    notifications all existed already is left unused."""
     outbox_sql, outbox_params = _outbox_from_notifications_sql(
-        source_sql="notified n", where_sql="true"
+        source_sql="notified n", where_sql="n.email_id IS NOT NULL", email_id_sql="n.email_id"
+    )
+    # Each recipient's e-mail id is looked up in ONE jsonb object (recipient id -> e-mail id), a
+    # binary search per notification. Joined to a CTE of (recipient, e-mail) rows instead, with
+    # no statistics on either side, PostgreSQL planned a nested loop: 5,000 × 200 comparisons,
+    # a third of a batch's time (bench/README.md).
+    notified_sql = _notifications_insert_sql(
+        "SELECT r.*, CAST(m.ids ->> CAST(r.recipient_id AS TEXT) AS BIGINT) "
+        "FROM notice_rows r CROSS JOIN notice_mail m",
+        email_id=True,
+    )
+    mailed = (
+        "SELECT jsonb_object_agg(r.recipient_id, nextval(pg_get_serial_sequence("  # noqa: S608
+        f"'{OutgoingEmail._meta.db_table}', 'id'))) AS ids "
+        "FROM (SELECT DISTINCT recipient_id FROM notice_rows) r "
+        f"JOIN {User._meta.db_table} u ON u.id = r.recipient_id WHERE {_EMAILABLE_SQL}"
     )
     return (
-        f"notified AS ({_notifications_insert_sql(select_sql)} "
-        "RETURNING id, recipient_id, message, url), "
+        f"notice_rows ({_NOTIFICATION_COLUMNS}) AS MATERIALIZED ({select_sql}), "
+        f"notice_mail AS ({mailed}), "
+        f"notified AS ({notified_sql} RETURNING id, recipient_id, message, url, email_id), "
         f"notified_email AS ({outbox_sql})",
         [*params, *outbox_params],
     )
@@ -142,7 +248,6 @@ def email_queue(
     kind: str,
     subject: str = "",
     body: str = "",
-    notification: Notification | None = None,
     link_domain: str = "",
     link_https: bool = True,
 ) -> OutgoingEmail:
@@ -154,7 +259,6 @@ def email_queue(
         kind=kind,
         subject=subject,
         body=body,
-        notification=notification,
         link_domain=link_domain,
         link_https=link_https,
     )
@@ -222,8 +326,6 @@ def email_send(*, email_id: int, now: datetime | None = None) -> OutgoingEmail |
                 outgoing.status = EmailStatus.SENT
                 outgoing.sent_at = now
                 outgoing.last_error = ""
-                if outgoing.notification_id:
-                    Notification.objects.filter(pk=outgoing.notification_id).update(emailed_at=now)
         outgoing.save()
     return outgoing
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_notification_is_sent_once_per_event(
-    counselor, mailoutbox, django_capture_on_commit_callbacks
+    counselor, mailoutbox, django_capture_on_commit_callbacks, settings
 ):
     with django_capture_on_commit_callbacks(execute=True):
         first = notification_send(
@@ -40,12 +40,15 @@ def test_a_notification_is_sent_once_per_event(
     # Queued, not sent in the caller: one outbox row, sent by the task.
     assert mailoutbox == []
     outgoing = OutgoingEmail.objects.get()
-    assert outgoing.notification == first and outgoing.status == EmailStatus.PENDING
+    assert first.email == outgoing and outgoing.status == EmailStatus.PENDING
     email_send(email_id=outgoing.pk)
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [counselor.email]
-    first.refresh_from_db()
-    assert first.emailed_at is not None
+    # The message names no client, and links to where the event is.
+    assert mailoutbox[0].subject == "crisisnotes: A follow-up is due soon"
+    assert mailoutbox[0].body == (
+        f"A follow-up is due soon\n\nOpen crisisnotes to see it.\n{settings.SITE_URL}/work/"
+    )
     outgoing.refresh_from_db()
     assert outgoing.status == EmailStatus.SENT
     # A second delivery of the task sends nothing.
@@ -79,7 +82,8 @@ def test_a_refusing_relay_is_retried_then_given_up_with_a_visible_status(
         recipient=counselor, event_key="e:1", kind="x", message="Follow-up 1 is due"
     )
     assert notification is not None
-    outgoing = OutgoingEmail.objects.get(notification=notification)
+    outgoing = notification.email
+    assert outgoing is not None
     now = timezone.now()
     with smtp_relay(refusing=True) as relay:
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", relay.port
@@ -98,8 +102,6 @@ def test_a_refusing_relay_is_retried_then_given_up_with_a_visible_status(
         assert relay.refused == 3 and relay.messages == []
     page = client.get(reverse("notifications:list")).content.decode()
     assert "e-mail: not sent (gave up)" in page
-    notification.refresh_from_db()
-    assert notification.emailed_at is None
 
 
 def test_the_sweep_requeues_only_overdue_pending_email(counselor, settings):

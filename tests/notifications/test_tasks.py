@@ -66,7 +66,7 @@ def test_a_reminder_mailed_while_the_relay_refuses_arrives_exactly_once(counselo
     assert f"Follow-up {task.pk}" in mail["Subject"]
     outgoing.refresh_from_db()
     assert outgoing.status == EmailStatus.SENT and outgoing.attempts >= 3
-    assert outgoing.notification is not None and outgoing.notification.emailed_at is not None
+    assert [n.event_key for n in outgoing.notifications.all()] == [f"followup:{task.pk}:reminder"]
 
 
 def test_with_the_broker_down_export_and_reset_succeed_and_run_once_it_returns(

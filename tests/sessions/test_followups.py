@@ -9,13 +9,16 @@ from typing import cast
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action, AuditEvent
-from crisisnotes.notifications.models import Notification
+from crisisnotes.notifications.models import Notification, OutgoingEmail
+from crisisnotes.notifications.services import _notification_email
 from sessions.models import CrisisSession, FollowUpAlert, FollowUpTask
 from sessions.models.followups import FollowUpAlertKind, FollowUpOutcome
 from sessions.services import followups
@@ -103,6 +106,30 @@ def test_attempts_stop_at_the_clinic_maximum(counselor, clinic):
 
 
 # --- the scan ---------------------------------------------------------------------------------
+
+
+def _listed(message) -> list[str]:
+    """The notification messages an e-mail tells of: its first paragraph, one per line ("- "
+    each) when it tells of several."""
+    listing = message.body.split("\n\nOpen crisisnotes")[0]
+    if message.subject.endswith(" new notifications"):
+        return [line.removeprefix("- ") for line in listing.split("\n")]
+    return [listing]
+
+
+def _assert_each_notification_mailed_once() -> None:
+    """Every notification is told of in exactly one e-mail, to its own recipient, and every
+    e-mail tells of at least one: sends the queued e-mails first."""
+    deliver_queued_email()
+    told: dict[tuple[str, str], int] = {}
+    for message in mail.outbox:
+        for line in _listed(message):
+            told[(message.to[0], line)] = told.get((message.to[0], line), 0) + 1
+    notifications = Notification.objects.select_related("recipient")
+    expected = {(n.recipient.email, n.message): 1 for n in notifications}
+    assert told == expected
+    assert len(mail.outbox) == OutgoingEmail.objects.count()
+    assert not notifications.filter(email__isnull=True).exists()
 
 
 def _task(counselor, *, due_in: timedelta) -> FollowUpTask:
@@ -212,8 +239,7 @@ def test_concurrent_scans_send_each_alert_exactly_once(counselor, supervisor, ea
         assert FollowUpAlert.objects.filter(task=task).count() == 2
     assert Notification.objects.filter(recipient=counselor).count() == 5
     assert Notification.objects.filter(recipient=supervisor).count() == 5
-    deliver_queued_email()
-    assert len(mail.outbox) == 10
+    _assert_each_notification_mailed_once()
 
 
 def test_alert_messages_name_the_method_time_and_zone_but_no_client(counselor, supervisor):
@@ -297,7 +323,7 @@ def test_a_walk_takes_the_backlog_in_due_order_batch_after_batch(
 def test_concurrent_scans_at_scale_claim_every_alert_once(counselor, supervisor, eager_tasks):
     """Fifteen hundred due follow-ups, batches smaller than the backlog, three scans racing on
     their own connections: every task gets exactly one reminder and one escalation, one
-    notification each, one audit row each, and one e-mail each."""
+    notification each, one audit row each, and is told of in exactly one e-mail."""
     note = cast(CrisisSession, CrisisSessionFactory(clinic=counselor.clinic, author=counselor))
     due = timezone.now() - timedelta(hours=10)
     FollowUpTask.objects.bulk_create(
@@ -338,5 +364,64 @@ def test_concurrent_scans_at_scale_claim_every_alert_once(counselor, supervisor,
     assert Notification.objects.filter(recipient=counselor).count() == 1500
     assert Notification.objects.filter(recipient=supervisor).count() == 1500
     assert AuditEvent.objects.filter(action=Action.NOTIFY).count() == 3000
-    assert len(mail.outbox) == 3000
-    assert len({(m.to[0], m.subject) for m in mail.outbox}) == 3000
+    # One e-mail per recipient and batch, each alert told of once (eager_tasks sent them).
+    assert len(mail.outbox) == OutgoingEmail.objects.count() < 100
+    _assert_each_notification_mailed_once()
+
+
+@pytest.mark.parametrize("statement", ["one statement", "portable"])
+def test_a_batch_mails_each_recipient_once_listing_their_alerts(
+    counselor, teammate, supervisor, monkeypatch, statement
+):
+    """Three reminders for one counselor in a batch are one e-mail listing them in the order
+    they were made; a counselor with one reminder gets the e-mail `notification_send` writes
+    (the same text, built by the database); the supervisor's four escalations are one e-mail;
+    a user without an address gets the notification and no e-mail."""
+    if statement == "one statement" and connection.vendor != "postgresql":
+        pytest.skip("the one statement is PostgreSQL's")
+    if statement == "portable":
+        monkeypatch.setattr(followups, "_alerts_batch_pg", followups._alerts_batch_portable)
+    else:
+        monkeypatch.setattr(followups, "_alerts_batch_portable", followups._alerts_batch_pg)
+    no_address = cast(User, UserFactory(clinic=counselor.clinic, team=counselor.team, email=""))
+    mine = [_task(counselor, due_in=timedelta(hours=-6 - i)) for i in range(3)]
+    theirs = _task(teammate, due_in=timedelta(hours=-6))
+    unmailed = _task(no_address, due_in=timedelta(hours=-6))
+    followup_scan(parallel=1)
+
+    deliver_queued_email()
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    assert len(mail.outbox) == len(by_recipient) == 3  # counselor, teammate, supervisor
+    site = settings.SITE_URL.rstrip("/")
+    reminders = list(Notification.objects.filter(recipient=counselor).order_by("id"))
+    assert {n.event_key for n in reminders} == {f"followup:{t.pk}:reminder" for t in mine}
+    to_counselor = by_recipient[counselor.email]
+    assert to_counselor.subject == "crisisnotes: 3 new notifications"
+    assert to_counselor.body == (
+        "\n".join(f"- {n.message}" for n in reminders)
+        + f"\n\nOpen crisisnotes to see them.\n{site}{reverse('crisis_sessions:my_work')}"
+    )
+    assert {n.email_id for n in reminders} == {OutgoingEmail.objects.get(recipient=counselor).pk}
+    # One home for the text: the same as the Python that writes it.
+    assert (to_counselor.subject, to_counselor.body) == _notification_email(
+        messages=[n.message for n in reminders], urls=[n.url for n in reminders]
+    )
+
+    single = Notification.objects.get(recipient=teammate)
+    assert single.event_key == f"followup:{theirs.pk}:reminder"
+    to_teammate = by_recipient[teammate.email]
+    assert (to_teammate.subject, to_teammate.body) == _notification_email(
+        messages=[single.message], urls=[single.url]
+    )
+    assert to_teammate.subject == f"crisisnotes: {single.message[:80]}"
+
+    escalations = list(Notification.objects.filter(recipient=supervisor).order_by("id"))
+    assert len(escalations) == 5
+    to_supervisor = by_recipient[supervisor.email]
+    assert to_supervisor.subject == "crisisnotes: 5 new notifications"
+    assert _listed(to_supervisor) == [n.message for n in escalations]
+    assert to_supervisor.body.endswith(f"\n{site}{reverse('crisis_sessions:dashboard')}")
+
+    unmailed_notice = Notification.objects.get(event_key=f"followup:{unmailed.pk}:reminder")
+    assert unmailed_notice.recipient == no_address and unmailed_notice.email is None
+    assert not OutgoingEmail.objects.filter(recipient=no_address).exists()
