@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from crisisnotes.html import autoescaped
-from crisisnotes.prepared import Statement
+from crisisnotes.prepared import PreparedRead, Statement
 from safety import rules
 from safety.cssrs import (
     ITEM6_EXAMPLES,
@@ -77,6 +77,18 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+# The stage's lists as the content hash reads them (SafetySection.content), sent together with
+# the other sections' (`content_reads`).
+_CONTENT_NOTIFICATIONS = PreparedRead(
+    lambda *, note_id: SupervisorNotification.objects.filter(session_id=note_id).order_by("id"),
+    ids=("note_id",),
+)
+_CONTENT_DISCLOSURES = PreparedRead(
+    lambda *, note_id: Disclosure.objects.filter(session_id=note_id).order_by("id"),
+    ids=("note_id",),
+)
 
 
 def _model_content(row: Any, fields: list[str]) -> dict[str, Any]:
@@ -184,9 +196,9 @@ class SafetySection(NoteSection):
                         "responded_at",
                     ],
                 )
-                for n in SupervisorNotification.objects.filter(session=note).order_by("id")
+                for n in _CONTENT_NOTIFICATIONS(note_id=note.pk)
             ],
-            "disclosures": [d.pk for d in Disclosure.objects.filter(session=note).order_by("id")],
+            "disclosures": [d.pk for d in _CONTENT_DISCLOSURES(note_id=note.pk)],
             "safety_plan_version": plan.pk if plan else None,
         }
 
@@ -228,6 +240,13 @@ class SafetySection(NoteSection):
 
     def readonly_reads(self, *, note: CrisisSession) -> list[Statement]:
         return note_safety_readonly_ahead(note=note)
+
+    def content_reads(self, *, note: CrisisSession) -> list[Statement]:
+        # The plan in force of a signed note is read by its signing time, not a prepared read.
+        return [
+            _CONTENT_NOTIFICATIONS.statement(note_id=note.pk),
+            _CONTENT_DISCLOSURES.statement(note_id=note.pk),
+        ]
 
     def edit_context(
         self, *, note: CrisisSession, forms: list[django_forms.BaseForm]

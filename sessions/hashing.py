@@ -18,8 +18,9 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 
+from crisisnotes.prepared import PreparedRead, Statement, read_ahead
 from sessions import registry
-from sessions.models import CrisisSession
+from sessions.models import CrisisSession, NoteHandoff, QuickNote
 from sessions.models.integrity import RecordCheckKind
 from sessions.models.notes import CONTACT_DETAIL_FIELDS, NoteStatus
 
@@ -45,14 +46,46 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+# The note's own lists as the hash reads them, each compiled once (crisisnotes/prepared.py).
+_QUICK_NOTES = PreparedRead(
+    lambda *, note_id: QuickNote.objects.filter(session_id=note_id).order_by("created_at", "id"),
+    ids=("note_id",),
+)
+_HANDOFFS = PreparedRead(
+    lambda *, note_id: NoteHandoff.objects.filter(session_id=note_id).order_by("handed_at", "id"),
+    ids=("note_id",),
+)
+
+
+def note_content_reads(note: CrisisSession) -> list[Statement]:
+    """The statements of the payload's list reads (the sections' `content_reads`, the quick
+    notes, the handoffs), which `note_content_payload` sends to the database together, in one
+    round trip: each was a round trip (and an ORM compilation) of its own at every signing,
+    verification and export. They are fresh reads of the stored rows, made for the hash
+    alone, whatever the page around it has read."""
+    statements: list[Statement] = []
+    for section in registry.sections():
+        statements += section.content_reads(note=note)
+    return [
+        *statements,
+        _QUICK_NOTES.statement(note_id=note.pk),
+        _HANDOFFS.statement(note_id=note.pk),
+    ]
+
+
 def note_content_payload(note: CrisisSession) -> dict[str, Any]:
     """The signed content as plain JSON-able values (see `note_content_hash`)."""
+    with read_ahead(note_content_reads(note)):
+        return _payload(note)
+
+
+def _payload(note: CrisisSession) -> dict[str, Any]:
     return {
         "header": {name: _plain(getattr(note, name)) for name in HASH_HEADER_FIELDS},
         "sections": [{section.key: section.content(note=note)} for section in registry.sections()],
         "quick_notes": [
             {"created_at": _plain(q.created_at), "text": q.text}
-            for q in note.quick_notes.order_by("created_at", "id")
+            for q in _QUICK_NOTES(note_id=note.pk)
         ],
         # Shift handoffs: who handed the draft to whom, when (docs/record-hash.md).
         "handoffs": [
@@ -63,7 +96,7 @@ def note_content_payload(note: CrisisSession) -> dict[str, Any]:
                 "to_name": h.to_name,
                 "handed_at": _plain(h.handed_at),
             }
-            for h in note.handoffs.order_by("handed_at", "id")
+            for h in _HANDOFFS(note_id=note.pk)
         ],
     }
 

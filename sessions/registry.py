@@ -99,6 +99,12 @@ class NoteSection:
         """As `edit_reads`, for the reads of `readonly_context` (the locked note's page)."""
         return []
 
+    def content_reads(self, *, note: CrisisSession) -> list[Statement]:
+        """As `edit_reads`, for the reads of `content` (the content hash: signing, the record's
+        verification on its page, PDF and periodic check), which `sessions.hashing` sends
+        together before it builds the payload."""
+        return []
+
     def readonly_context(self, *, note: CrisisSession) -> dict[str, Any]:
         return {"row": self.row(note)} if self.related_name else {}
 

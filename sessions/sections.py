@@ -12,7 +12,7 @@ from django import forms as django_forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crisisnotes.prepared import Statement
+from crisisnotes.prepared import PreparedRead, Statement
 from sessions import registry
 from sessions.contact_types import Requirement as R
 from sessions.contact_types import requires
@@ -22,6 +22,7 @@ from sessions.models import (
     CrisisSession,
     ExplorationStage,
     FollowUpStage,
+    FollowUpTask,
     ProblemSolvingStage,
     RapportStage,
 )
@@ -199,6 +200,13 @@ class ProblemSolvingSection(StageSection):
             )
 
 
+# The follow-up tasks as the content hash reads them (FollowUpSection.content).
+_PLANNED_TASKS = PreparedRead(
+    lambda *, note_id: FollowUpTask.objects.filter(session_id=note_id).order_by("id"),
+    ids=("note_id",),
+)
+
+
 class FollowUpSection(StageSection):
     key = "follow_up"
     title = gettext_lazy("Follow-up")
@@ -234,9 +242,12 @@ class FollowUpSection(StageSection):
                 "assigned_to": task.assigned_to_id,
                 "purpose": task.purpose,
             }
-            for task in note.followup_tasks.order_by("id")
+            for task in _PLANNED_TASKS(note_id=note.pk)
         ]
         return content
+
+    def content_reads(self, *, note: CrisisSession) -> list[Statement]:
+        return [_PLANNED_TASKS.statement(note_id=note.pk)]
 
     def sign_problems(self, note: CrisisSession) -> Iterable[SignProblem]:
         row: FollowUpStage = self.row(note)

@@ -186,3 +186,49 @@ def test_two_checks_at_once_tell_the_admins_once(counselor, clinic_admin, eager_
     assert RecordIntegrityAlert.objects.filter(session=note).count() == 1
     assert Notification.objects.filter(recipient=clinic_admin, kind="record_mismatch").count() == 1
     assert len(mail.outbox) == 1
+
+
+def test_the_hash_reads_its_lists_together_and_computes_the_same(counselor, monkeypatch):
+    """The content payload's list reads (supervisor notifications, disclosures, follow-up
+    tasks, quick notes, handoffs) go to the database as one statement, and every demo record's
+    payload is what the reads one by one give."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sessions import hashing
+    from sessions.models import QuickNote
+    from tests.factories import FollowUpTaskFactory
+
+    def lists(note: CrisisSession) -> None:
+        FollowUpTaskFactory.create(session=note)
+        FollowUpTaskFactory.create(session=note, method="text")
+        QuickNote.objects.create(session=note, text="Caller calmer after breathing")
+
+    demo_seed(password="demo-test-password-1")
+    NoteFactory.create(signed=True, high_risk=True, author=counselor, before_signing=lists)
+    notes = list(CrisisSession.objects.exclude(status=NoteStatus.DRAFT).order_by("id"))
+    assert len(notes) >= 2
+    together = []
+    for note in notes:
+        with CaptureQueriesContext(connection) as captured:
+            together.append(hashing.note_content_canonical(note))
+        if connection.vendor != "postgresql":
+            continue  # elsewhere run_together sends them one by one
+        (combined,) = [q["sql"] for q in captured.captured_queries if ";\n" in q["sql"]]
+        for table in (
+            "safety_supervisornotification",
+            "safety_disclosure",
+            "crisis_sessions_followuptask",
+            "crisis_sessions_quicknote",
+            "crisis_sessions_notehandoff",
+        ):
+            assert f'"{table}"' in combined
+            assert not [
+                q for q in captured.captured_queries if q["sql"] != combined and table in q["sql"]
+            ]
+    monkeypatch.setattr(hashing, "note_content_reads", lambda note: [])
+    one_by_one = [hashing.note_content_canonical(note) for note in notes]
+    assert together == one_by_one
+    # Lists with rows in them, not only empty ones.
+    assert b'"tasks":[{' in b"".join(together) and b'"quick_notes":[{' in b"".join(together)
+    assert all(note_verify(note=note).ok for note in notes)
