@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from crisisnotes.audit.models import Action, AuditEvent
 from sessions.models.notes import AddendumKind, NoteStatus
@@ -417,8 +419,6 @@ def _rich_draft(counselor, teammate, supervisor):
     unread notification (the handoff's)."""
     from datetime import timedelta
 
-    from django.utils import timezone
-
     from safety.services import disclosure_create, supervisor_notification_record
     from sessions.models import ConsultReply, ReviewComment, Snippet
     from sessions.services.followups import followup_attempt_log, followup_task_create
@@ -499,9 +499,12 @@ def test_draft_page_reads_its_lists_ahead_in_one_round_trip_and_renders_the_same
         html = re.sub(r'data-idle-remaining="\d+"', "", html)
         return html, [q["sql"] for q in captured.captured_queries]
 
-    ahead_page, ahead_sql = page()
-    monkeypatch.setattr(note_views, "note_edit_page_ahead", lambda **kwargs: [])
-    plain_page, plain_sql = page()
+    # One instant for both renderings: the page's times (a datetime input's limit) are made
+    # from the clock, and a minute ticking over between them differed in a loaded run.
+    with time_machine.travel(timezone.now(), tick=False):
+        ahead_page, ahead_sql = page()
+        monkeypatch.setattr(note_views, "note_edit_page_ahead", lambda **kwargs: [])
+        plain_page, plain_sql = page()
     assert ahead_page == plain_page
     for shown in ("Process Tom &amp;", "Fix exploration", "Police &lt;desk&gt;", "second Tom"):
         assert shown in ahead_page
@@ -557,8 +560,9 @@ def test_signed_page_reads_its_lists_ahead_and_renders_the_same(
 
     for reader in (counselor, supervisor):
         client = login(counselor_client, reader)
-        ahead_page, ahead_sql = page(client)
-        with monkeypatch.context() as patched:
+        # One instant for both renderings, as the draft's test.
+        with time_machine.travel(timezone.now(), tick=False), monkeypatch.context() as patched:
+            ahead_page, ahead_sql = page(client)
             patched.setattr(note_views, "note_readonly_page_ahead", lambda **kwargs: [])
             plain_page, plain_sql = page(client)
         assert ahead_page == plain_page
