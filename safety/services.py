@@ -17,6 +17,7 @@ from crisisnotes.accounts.selectors import supervisor_for
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record, audit_record_for_clients
 from crisisnotes.notifications.services import notification_send
+from crisisnotes.notifications.texts import recipient_language
 from safety.exceptions import NoSupervisor, NoteNotEditable, NotYourNotification, SafetyError
 from safety.models import (
     Disclosure,
@@ -64,7 +65,7 @@ def _require_draft(note: CrisisSession) -> CrisisSession:
 
 def _for(recipient: User, message: Any, **params: str) -> str:
     """A notification's text in its recipient's language (it is stored once, read by them)."""
-    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+    with translation.override(recipient_language(recipient.language)):
         return str(message) % params
 
 

@@ -17,7 +17,6 @@ from allauth.mfa import signals as mfa_signals
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
-from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.dispatch import receiver
@@ -29,6 +28,7 @@ from django.utils.translation import gettext, gettext_noop
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.notifications.texts import recipient_language
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def security_notice(*, user: User, what: str, **params: str) -> None:
         return
     # `what` is marked with gettext_noop by the callers: it is translated here, in the
     # recipient's language (the e-mail is stored and sent later by a worker).
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+    with translation.override(recipient_language(user.language)):
         event = gettext(what) % params
         subject = gettext("crisisnotes: %(event)s") % {"event": event}
         body = gettext(

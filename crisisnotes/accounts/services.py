@@ -16,6 +16,7 @@ from crisisnotes.accounts.models import Clinic, Team, User
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from crisisnotes.errors import DomainError
+from crisisnotes.notifications.texts import recipient_language
 
 PROFILE_FIELDS = (
     "full_name",
@@ -178,7 +179,7 @@ def user_password_reset_message(*, user: User, domain: str, use_https: bool) -> 
         "protocol": "https" if use_https else "http",
     }
     # In the recipient's language (the worker sending it has no request to take one from).
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+    with translation.override(recipient_language(user.language)):
         subject = "".join(
             render_to_string("registration/password_reset_subject.txt", context).splitlines()
         )

@@ -9,11 +9,13 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from crisisnotes.accounts.models import User
 from crisisnotes.effects import enqueue_now, enqueue_on_commit
 from crisisnotes.notifications.models import EmailStatus, Notification, OutgoingEmail
+from crisisnotes.notifications.texts import recipient_language, text_in_recipient_language_sql
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,9 @@ def notification_send(
             # event_key rolls both back (and the send task, registered in this savepoint).
             outgoing = None
             if email and _emailable(recipient):
-                subject, body = _notification_email(messages=[message], urls=[url])
+                subject, body = _notification_email(
+                    messages=[message], urls=[url], language=recipient.language
+                )
                 outgoing = email_queue(
                     recipient=recipient,
                     kind=OutgoingEmail.Kind.NOTIFICATION,
@@ -61,28 +65,41 @@ def _emailable(user: User) -> bool:
 
 _EMAILABLE_SQL = "u.email <> '' AND u.is_active"
 
-# What an e-mail about notifications says. It names no client: e-mail leaves the clinic's
-# systems, the record does not. One notification: its message (the subject, cut to 80
-# characters) and link. Several made together for one recipient (a batch of the follow-up
-# scan): a count, one line each, and their link if they share one, else the notifications page.
+# What an e-mail about notifications says, in its recipient's language (the notifications it
+# tells of were written in it too). It names no client: e-mail leaves the clinic's systems, the
+# record does not. One notification: its message (the subject, cut to 80 characters) and link.
+# Several made together for one recipient (a batch of the follow-up scan): a count, one line
+# each, and their link if they share one, else the notifications page.
 _SUBJECT_PREFIX = "crisisnotes: "
-_OPEN_ONE = "\n\nOpen crisisnotes to see it."
-_OPEN_MANY = "\n\nOpen crisisnotes to see them."
 _LINE_PREFIX = "- "
 
 
-def _notification_email(*, messages: list[str], urls: list[str]) -> tuple[str, str]:
-    """The subject and body of the e-mail telling one recipient of these notifications (in the
-    order they were made). `_outbox_from_notifications_sql` builds the same text in SQL for the
-    bulk notifiers; the tests compare the two."""
+def _open_one() -> str:
+    return gettext("Open crisisnotes to see it.")
+
+
+def _open_many() -> str:
+    return gettext("Open crisisnotes to see them.")
+
+
+def _count_subject(count: int) -> str:
+    return ngettext("%(count)s new notification", "%(count)s new notifications", count)
+
+
+def _notification_email(*, messages: list[str], urls: list[str], language: str) -> tuple[str, str]:
+    """The subject and body of the e-mail telling one recipient, whose `User.language` is
+    `language`, of these notifications (in the order they were made).
+    `_outbox_from_notifications_sql` builds the same text in SQL for the bulk notifiers; the
+    tests compare the two."""
     site = settings.SITE_URL.rstrip("/")
-    if len(messages) == 1:
-        body = messages[0] + _OPEN_ONE + (f"\n{site}{urls[0]}" if urls[0] else "")
-        return f"{_SUBJECT_PREFIX}{messages[0][:80]}", body
-    lines = "\n".join(_LINE_PREFIX + message for message in messages)
-    url = urls[0] if len(set(urls)) == 1 and urls[0] else reverse("notifications:list")
-    subject = f"{_SUBJECT_PREFIX}{len(messages)} new notifications"
-    return subject, f"{lines}{_OPEN_MANY}\n{site}{url}"
+    with translation.override(recipient_language(language)):
+        if len(messages) == 1:
+            body = f"{messages[0]}\n\n{_open_one()}" + (f"\n{site}{urls[0]}" if urls[0] else "")
+            return f"{_SUBJECT_PREFIX}{messages[0][:80]}", body
+        lines = "\n".join(_LINE_PREFIX + message for message in messages)
+        url = urls[0] if len(set(urls)) == 1 and urls[0] else reverse("notifications:list")
+        subject = _SUBJECT_PREFIX + _count_subject(len(messages)) % {"count": len(messages)}
+        return subject, f"{lines}\n\n{_open_many()}\n{site}{url}"
 
 
 # Outbox rows one batch task sends: a scan that mails 2,000 counselors queues 4 messages.
@@ -103,50 +120,73 @@ def _outbox_from_notifications_sql(
 ) -> tuple[str, list[Any]]:
     """The outbox rows for new notifications `n` (from `source_sql`, filtered by `where_sql`):
     ONE e-mail per recipient that can be e-mailed, with the subject and body
-    `_notification_email` writes, built by the database. With `email_id_sql` (an expression of
-    `n` holding ids taken from the outbox's sequence for recipients that can be e-mailed) the
-    rows get those ids, one e-mail per id; otherwise the table gives them, and the recipients are
-    checked here. RETURNING id, recipient_id. One home for the e-mail's text
-    whether the notifications come from a table or a CTE."""
+    `_notification_email` writes, in the recipient's language, built by the database. With
+    `email_id_sql` (an expression of `n` holding ids taken from the outbox's sequence for
+    recipients that can be e-mailed) the rows get those ids, one e-mail per id; otherwise the
+    table gives them, and the recipients are checked here. RETURNING id, recipient_id. One home
+    for the e-mail's text whether the notifications come from a table or a CTE."""
     now = timezone.now()
     site = settings.SITE_URL.rstrip("/")
-    one = "count(*) = 1"
-    same_url = "min(n.url) = max(n.url) AND min(n.url) <> ''"
-    id_column, id_value, group = "", "", "n.recipient_id"
-    recipients = f"JOIN {User._meta.db_table} u ON u.id = n.recipient_id WHERE {where_sql} AND "
-    recipients += _EMAILABLE_SQL
+    # The notifications are grouped first, one row per e-mail, and only those rows read their
+    # recipient's row (its language, whether it can be e-mailed): 200 reads for a scan's batch
+    # of 5,000 notifications to 200 counselors, not 5,000.
+    language = "u.language"
+    # Every language of settings.LANGUAGES has two plural forms, one and several (test_i18n
+    # checks Spanish's header), so this e-mail's count, two or more, takes the form of 2.
+    count_sql, count_params = text_in_recipient_language_sql(
+        lambda: _count_subject(2),
+        language_column=language,
+        values={"count": ("CAST(g.count AS TEXT)", [])},
+    )
+    open_one_sql, open_one_params = text_in_recipient_language_sql(
+        _open_one, language_column=language
+    )
+    open_many_sql, open_many_params = text_in_recipient_language_sql(
+        _open_many, language_column=language
+    )
+    email_column, id_column, id_value, group = "", "", "", "n.recipient_id"
+    emailable = f" WHERE {_EMAILABLE_SQL}"
     if email_id_sql:
-        id_column, id_value, group = "id, ", f"{email_id_sql}, ", f"{email_id_sql}, n.recipient_id"
-        recipients = f"WHERE {where_sql}"
+        email_column, id_column, id_value = f"{email_id_sql} AS email_id, ", "id, ", "g.email_id, "
+        group, emailable = f"{email_id_sql}, {group}", ""
+    groups = (
+        f"SELECT {email_column}n.recipient_id, count(*) AS count, min(n.message) AS message, "  # noqa: S608
+        f"{_lines_sql()} AS lines, min(n.url) AS min_url, max(n.url) AS max_url "
+        f"FROM {source_sql} WHERE {where_sql} GROUP BY {group}"
+    )
+    one = "g.count = 1"
+    same_url = "g.min_url = g.max_url AND g.min_url <> ''"
     sql = (
         f"INSERT INTO {OutgoingEmail._meta.db_table} ({id_column}kind, recipient_id, "  # noqa: S608
         "subject, body, link_domain, link_https, status, attempts, last_error, "
         "next_attempt_at, created_at) "
-        f"SELECT {id_value}%s, n.recipient_id, "
-        f"CASE WHEN {one} THEN %s || substr(min(n.message), 1, 80) "
-        "ELSE %s || CAST(count(*) AS TEXT) || %s END, "
-        f"CASE WHEN {one} THEN min(n.message) || %s "
-        "|| CASE WHEN min(n.url) <> '' THEN %s || min(n.url) ELSE '' END "
-        f"ELSE {_lines_sql()} || %s || %s "
-        f"|| CASE WHEN {same_url} THEN min(n.url) ELSE %s END END, "
+        f"SELECT {id_value}%s, g.recipient_id, "
+        f"CASE WHEN {one} THEN %s || substr(g.message, 1, 80) ELSE %s || {count_sql} END, "
+        f"CASE WHEN {one} THEN g.message || %s || {open_one_sql} "
+        "|| CASE WHEN g.min_url <> '' THEN %s || g.min_url ELSE '' END "
+        f"ELSE g.lines || %s || {open_many_sql} || %s "
+        f"|| CASE WHEN {same_url} THEN g.min_url ELSE %s END END, "
         "'', true, %s, 0, '', %s, %s "
-        f"FROM {source_sql} {recipients} GROUP BY {group} RETURNING id, recipient_id"
+        f"FROM ({groups}) g JOIN {User._meta.db_table} u ON u.id = g.recipient_id{emailable} "
+        "RETURNING id, recipient_id"
     )
     return sql, [
         OutgoingEmail.Kind.NOTIFICATION,
         _SUBJECT_PREFIX,
         _SUBJECT_PREFIX,
-        " new notifications",
-        _OPEN_ONE,
+        *count_params,
+        "\n\n",
+        *open_one_params,
         "\n" + site,
-        _LINE_PREFIX,
-        "\n",
-        _OPEN_MANY,
+        "\n\n",
+        *open_many_params,
         "\n" + site,
         reverse("notifications:list"),
         EmailStatus.PENDING,
         now,
         now,
+        _LINE_PREFIX,
+        "\n",
     ]
 
 

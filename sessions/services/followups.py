@@ -5,6 +5,7 @@ supervisors, each exactly once."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from crisisnotes.notifications.services import (
     notifications_emails_enqueue,
     notifications_insert_cte,
 )
+from crisisnotes.notifications.texts import SqlText, text_in_recipient_language_sql
 from sessions.models import CrisisSession, FollowUpAlert, FollowUpAttempt, FollowUpTask
 from sessions.models.followups import FollowUpAlertKind, FollowUpMethod, FollowUpOutcome
 from sessions.models.notes import ContactType, Modality, RiskLevel
@@ -419,6 +421,17 @@ def _alerts_claim_sql(*, due_sql: str) -> str:
     )
 
 
+def _reminder_text() -> str:
+    return _("Follow-up %(task)s (%(method)s) is due at %(due)s (%(zone)s).")
+
+
+def _escalation_text() -> str:
+    return _(
+        "Follow-up %(task)s assigned to %(assignee)s was due at %(due)s (%(zone)s) and is still "
+        "open."
+    )
+
+
 def _alerts_deliver_selects(
     *, clinic: Clinic, kind: str, alerted_sql: str, now: datetime
 ) -> tuple[str, list[Any], str, list[Any]]:
@@ -431,13 +444,12 @@ def _alerts_deliver_selects(
     The message names no client (it is e-mailed, and e-mail leaves the clinic's systems) and
     says the zone its time is in."""
     user_table = User._meta.db_table
-    method = (
-        "CASE t.method "
-        + " ".join(
-            f"WHEN '{value}' THEN '{label.lower()}'" for value, label in FollowUpMethod.choices
-        )
-        + " END"
-    )
+
+    def method() -> SqlText:  # the task's method, in the branch's language
+        whens = " ".join("WHEN %s THEN %s" for _ in FollowUpMethod.choices)
+        labels = [part for value, label in FollowUpMethod.choices for part in (value, label)]
+        return f"CASE t.method {whens} END", [str(part).lower() for part in labels]
+
     # Sent from a worker, where no request activated the clinic's zone: the time is shown in
     # the clinic's zone and names it.
     zone = clinic.time_zone
@@ -446,21 +458,30 @@ def _alerts_deliver_selects(
     else:  # Django's own SQLite function converts the stored UTC text to the zone.
         due = "substr(django_datetime_trunc('minute', t.due_at, %s, 'UTC'), 1, 16)"
     name = "COALESCE(NULLIF({0}.full_name, ''), {0}.username)"
+    values: dict[str, SqlText | Callable[[], SqlText]] = {
+        "task": ("CAST(t.id AS TEXT)", []),
+        "method": method,
+        "due": (due, [zone]),
+        "zone": ("%s", [zone]),
+        "assignee": (name.format("u"), []),
+    }
     kind = FollowUpAlertKind(kind)  # one of two constants, written into the SQL as text
     if kind == FollowUpAlertKind.REMINDER:
-        message = f"'Follow-up ' || CAST(t.id AS TEXT) || ' (' || {method} || ') is due at ' || "
-        message += f"{due} || ' (' || %s || ').'"
+        template = _reminder_text
         url = reverse("crisis_sessions:my_work")
         assignee = ""
     else:
-        message = f"'Follow-up ' || CAST(t.id AS TEXT) || ' assigned to ' || {name.format('u')} "
-        message += f"|| ' was due at ' || {due} || ' (' || %s || ') and is still open.'"
+        template = _escalation_text
         url = reverse("crisis_sessions:dashboard")
         assignee = f"JOIN {user_table} u ON u.id = t.assigned_to_id "
+    # Written in the recipient's language (docs/i18n.md), which each row's CASE picks.
+    message, message_params = text_in_recipient_language_sql(
+        template, language_column="rl.language", values=values
+    )
     notification_sql = (
         f"SELECT t.recipient_id, 'followup:' || CAST(t.id AS TEXT) || ':{kind.value}', "  # noqa: S608
-        f"'followup_{kind.value}', {message}, %s, %s FROM {alerted_sql} {assignee}"
-        "WHERE t.recipient_id IS NOT NULL"
+        f"'followup_{kind.value}', {message}, %s, %s FROM {alerted_sql} "
+        f"JOIN {user_table} rl ON rl.id = t.recipient_id {assignee}"
     )
     label = kind.label.lower()
     audit_sql = (
@@ -470,7 +491,7 @@ def _alerts_deliver_selects(
     )
     return (
         notification_sql,
-        [zone, zone, url, now],
+        [*message_params, url, now],
         audit_sql,
         [now, Action.NOTIFY, FollowUpTask._meta.label_lower],
     )

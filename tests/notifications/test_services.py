@@ -56,6 +56,25 @@ def test_a_notification_is_sent_once_per_event(
     assert len(mailoutbox) == 1
 
 
+def test_the_email_is_in_its_recipients_language(counselor, mailoutbox, settings):
+    """The safety app writes a notification in its recipient's language; its e-mail's own words
+    are in that language too (docs/i18n.md)."""
+    counselor.language = "es"
+    counselor.save(update_fields=["language"])
+    notification_send(
+        recipient=counselor,
+        event_key="plan:1",
+        kind="plan",
+        message="Un aviso inventado",
+        url="/work/",
+    )
+    email_send(email_id=OutgoingEmail.objects.get().pk)
+    assert mailoutbox[0].subject == "crisisnotes: Un aviso inventado"
+    assert mailoutbox[0].body == (
+        f"Un aviso inventado\n\nAbra crisisnotes para verla.\n{settings.SITE_URL}/work/"
+    )
+
+
 def test_no_email_when_the_transaction_rolls_back(
     counselor, mailoutbox, django_capture_on_commit_callbacks
 ):

@@ -404,14 +404,16 @@ def test_a_batch_mails_each_recipient_once_listing_their_alerts(
     assert {n.email_id for n in reminders} == {OutgoingEmail.objects.get(recipient=counselor).pk}
     # One home for the text: the same as the Python that writes it.
     assert (to_counselor.subject, to_counselor.body) == _notification_email(
-        messages=[n.message for n in reminders], urls=[n.url for n in reminders]
+        messages=[n.message for n in reminders],
+        urls=[n.url for n in reminders],
+        language=counselor.language,
     )
 
     single = Notification.objects.get(recipient=teammate)
     assert single.event_key == f"followup:{theirs.pk}:reminder"
     to_teammate = by_recipient[teammate.email]
     assert (to_teammate.subject, to_teammate.body) == _notification_email(
-        messages=[single.message], urls=[single.url]
+        messages=[single.message], urls=[single.url], language=teammate.language
     )
     assert to_teammate.subject == f"crisisnotes: {single.message[:80]}"
 
@@ -425,3 +427,58 @@ def test_a_batch_mails_each_recipient_once_listing_their_alerts(
     unmailed_notice = Notification.objects.get(event_key=f"followup:{unmailed.pk}:reminder")
     assert unmailed_notice.recipient == no_address and unmailed_notice.email is None
     assert not OutgoingEmail.objects.filter(recipient=no_address).exists()
+
+
+@pytest.mark.parametrize("statement", ["one statement", "portable"])
+def test_alerts_and_their_emails_are_in_each_recipients_language(
+    counselor, teammate, supervisor, monkeypatch, statement
+):
+    """A notification and its e-mail are read later by one person: the scan writes each in its
+    recipient's interface language (docs/i18n.md), picked row by row in the one statement, the
+    English default for a user who chose none — the same text Python writes."""
+    if statement == "one statement" and connection.vendor != "postgresql":
+        pytest.skip("the one statement is PostgreSQL's")
+    if statement == "portable":
+        monkeypatch.setattr(followups, "_alerts_batch_pg", followups._alerts_batch_portable)
+    else:
+        monkeypatch.setattr(followups, "_alerts_batch_portable", followups._alerts_batch_pg)
+    User.objects.filter(pk__in=[counselor.pk, teammate.pk]).update(language="es")
+    call = _task(counselor, due_in=timedelta(hours=-6))
+    text = _task(counselor, due_in=timedelta(hours=-7))
+    FollowUpTask.objects.filter(pk=text.pk).update(method="text")
+    single = _task(teammate, due_in=timedelta(hours=-6))
+    followup_scan(parallel=1)
+
+    def due(task: FollowUpTask) -> str:
+        return timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M")
+
+    assert set(Notification.objects.filter(recipient=counselor).values_list("message")) == {
+        (f"El seguimiento {text.pk} (mensaje de texto) vence el {due(text)} (UTC).",),
+        (f"El seguimiento {call.pk} (llamada) vence el {due(call)} (UTC).",),
+    }
+    assert Notification.objects.get(recipient=teammate).message == (
+        f"El seguimiento {single.pk} (llamada) vence el {due(single)} (UTC)."
+    )
+    # The supervisor chose no language: English, in the same batch.
+    escalations = Notification.objects.filter(recipient=supervisor)
+    assert (
+        f"Follow-up {text.pk} assigned to Robin Testcase was due at {due(text)} (UTC) and is "
+        "still open."
+    ) in {n.message for n in escalations}
+
+    deliver_queued_email()
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    site = settings.SITE_URL.rstrip("/")
+    to_counselor = by_recipient[counselor.email]
+    assert to_counselor.subject == "crisisnotes: 2 notificaciones nuevas"
+    assert to_counselor.body.endswith(f"\n\nAbra crisisnotes para verlas.\n{site}/work/")
+    to_teammate = by_recipient[teammate.email]
+    assert to_teammate.body.endswith(f"\n\nAbra crisisnotes para verla.\n{site}/work/")
+    assert by_recipient[supervisor.email].subject == "crisisnotes: 3 new notifications"
+    for user in (counselor, teammate, supervisor):
+        user.refresh_from_db()
+        mine = Notification.objects.filter(recipient=user).order_by("id")
+        sent = by_recipient[user.email]
+        assert (sent.subject, sent.body) == _notification_email(
+            messages=[n.message for n in mine], urls=[n.url for n in mine], language=user.language
+        )
