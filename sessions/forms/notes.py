@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from crisisnotes.forms import short_choice_list
 from crisisnotes.validators import QUICK_NOTE, CleanTextFormMixin, validate_not_future_time
-from sessions.forms.field_copies import fast_field_copies
+from sessions.forms.field_copies import class_choices, fast_field_copies
 from sessions.models import (
     Addendum,
     CommunityResource,
@@ -121,13 +121,6 @@ def _codes(choices: Choices, label: StrOrPromise) -> forms.MultipleChoiceField:
     )
 
 
-def _set_choices(form: forms.BaseForm, name: str, choices: Choices) -> None:
-    """Radios without the "---------" blank Django adds to model choice fields."""
-    field = form.fields[name]
-    assert isinstance(field, forms.ChoiceField)
-    field.choices = choices
-
-
 @fast_field_copies
 class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
@@ -162,10 +155,6 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(self, "modality", Modality.choices)
-        _set_choices(self, "contact_type", ContactType.choices)
-        _set_choices(self, "person_present", [("", "—"), *PersonPresent.choices])
-        _set_choices(self, "followup_outcome", [("", "—"), *FollowUpOutcome.choices])
         # The task a follow-up contact answers: this client's tasks (open ones, and the one
         # already chosen even if it has been closed since).
         task_field = self.fields["answers_task"]
@@ -198,6 +187,13 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
         if started and ended and ended < started:
             self.add_error("ended_at", _("The session cannot end before it started."))
         return data
+
+
+# Radios without the "---------" blank Django adds to model choice fields; selects with "—".
+class_choices(NoteHeaderForm, "modality", Modality.choices)
+class_choices(NoteHeaderForm, "contact_type", ContactType.choices)
+class_choices(NoteHeaderForm, "person_present", [("", "—"), *PersonPresent.choices])
+class_choices(NoteHeaderForm, "followup_outcome", [("", "—"), *FollowUpOutcome.choices])
 
 
 @fast_field_copies
@@ -386,8 +382,6 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(self, "disposition", Disposition.choices)
-        _set_choices(self, "task_not_done_reason", REASON_CHOICES)
         referrals = list(self.instance.referrals or [])
         for i in range(1, REFERRAL_ROWS + 1):
             item = referrals[i - 1] if i <= len(referrals) else {}
@@ -439,6 +433,10 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
         return super().save(commit=commit)
 
 
+class_choices(FollowUpForm, "disposition", Disposition.choices)
+class_choices(FollowUpForm, "task_not_done_reason", REASON_CHOICES)
+
+
 @fast_field_copies
 class QuickNoteForm(CleanTextFormMixin, forms.Form):
     text = forms.CharField(
@@ -471,9 +469,8 @@ class AddendumForm(CleanTextFormMixin, forms.ModelForm):
             "reason": gettext_lazy("Reason"),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _set_choices(self, "kind", AddendumKind.choices)
+
+class_choices(AddendumForm, "kind", AddendumKind.choices)
 
 
 def choice_labels(choices: Choices, codes: list[str]) -> str:
