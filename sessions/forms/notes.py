@@ -172,10 +172,6 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
             assert isinstance(field, forms.DateTimeField)
             field.input_formats = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
-    def contact_type_radios(self) -> list[tuple[Any, str]]:
-        """(radio, its one-key shortcut) for the note page."""
-        return [(radio, CONTACT_TYPE_KEYS[radio.data["value"]]) for radio in self["contact_type"]]
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         started, ended = data.get("started_at"), data.get("ended_at")
