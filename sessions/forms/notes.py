@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -381,18 +382,6 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
         referrals = list(self.instance.referrals or [])
         for i in range(1, REFERRAL_ROWS + 1):
             item = referrals[i - 1] if i <= len(referrals) else {}
-            self.fields[f"referral_{i}_to"] = forms.CharField(
-                required=False,
-                max_length=300,
-                label=_("Referral %(number)d: to whom") % {"number": i},
-            )
-            self.fields[f"referral_{i}_urgency"] = forms.ChoiceField(
-                choices=REFERRAL_URGENCY_CHOICES, required=False, label=_("Urgency")
-            )
-            self.fields[f"referral_{i}_made"] = forms.BooleanField(required=False, label=_("Made"))
-            self.fields[f"referral_{i}_accepted"] = forms.BooleanField(
-                required=False, label=_("Accepted")
-            )
             self.initial[f"referral_{i}_to"] = item.get("to", "")
             self.initial[f"referral_{i}_urgency"] = item.get("urgency", "")
             self.initial[f"referral_{i}_made"] = bool(item.get("made"))
@@ -431,6 +420,27 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
 
 class_choices(FollowUpForm, "disposition", Disposition.choices)
 class_choices(FollowUpForm, "task_not_done_reason", REASON_CHOICES)
+
+
+def _referral_label(number: int) -> str:
+    return _("Referral %(number)d: to whom") % {"number": number}
+
+
+# The referral rows' fields, made once on the class (every instance copies them) after the
+# model's fields, as __init__ added them before; their labels translated when shown.
+for _i in range(1, REFERRAL_ROWS + 1):
+    FollowUpForm.base_fields[f"referral_{_i}_to"] = forms.CharField(
+        required=False, max_length=300, label=lazy(_referral_label, str)(_i)
+    )
+    FollowUpForm.base_fields[f"referral_{_i}_urgency"] = forms.ChoiceField(
+        choices=REFERRAL_URGENCY_CHOICES, required=False, label=gettext_lazy("Urgency")
+    )
+    FollowUpForm.base_fields[f"referral_{_i}_made"] = forms.BooleanField(
+        required=False, label=gettext_lazy("Made")
+    )
+    FollowUpForm.base_fields[f"referral_{_i}_accepted"] = forms.BooleanField(
+        required=False, label=gettext_lazy("Accepted")
+    )
 
 
 @fast_field_copies
