@@ -166,7 +166,7 @@ def _dashed(field: forms.Field) -> list[tuple[Any, Any]]:
 
 def _class_dash_for_blank(form_class: type[forms.BaseForm], name: str) -> None:
     """`_dash_for_blank` once, on the form class's field (every instance copies it)."""
-    class_choices(form_class, name, _dashed(form_class.base_fields[name]))
+    class_choices(form_class, name, _dashed(form_class.base_fields[name]))  # type: ignore[attr-defined]
 
 
 def _yes_no(value: str) -> bool:

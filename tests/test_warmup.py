@@ -47,7 +47,7 @@ def test_what_a_warmed_worker_holds_is_frozen_out_of_the_collector():
     assert frozen > 10_000
     # What a full collection during a request walks: next to nothing of the warm-up's.
     assert len(gc.get_objects(generation=2)) < frozen / 100
-    garbage = []
+    garbage: list[object] = []
     garbage.append(garbage)  # a cycle made after warming is still collected
     del garbage
     assert gc.collect() >= 1

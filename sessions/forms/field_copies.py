@@ -139,7 +139,7 @@ def class_choices(
     every form of every page, after the copy had already deep-copied the model field's lazy
     choice list they replaced. Never for choices that depend on the instance or the request
     (a clinic's list, a note's own rows): those stay in `__init__`."""
-    field = form_class.base_fields[name]
+    field = form_class.base_fields[name]  # type: ignore[attr-defined]
     assert isinstance(field, ChoiceField)
     field.choices = choices
     if required is not None:

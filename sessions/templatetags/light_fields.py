@@ -582,9 +582,11 @@ def light_tag(radio: Any) -> SafeString:
     """`{{ radio|light_tag }}`: exactly `{{ radio.tag }}` for one option of a radio or checkbox
     list (a BoundWidget), Django's option templates (radio_option.html, input_option.html,
     input.html, attrs.html: four renderings an option) written in Python."""
-    data = getattr(radio, "data", None)
-    if not isinstance(radio, BoundWidget) or data.get("template_name") not in _OPTION_TAG_TEMPLATES:
-        return radio.tag()  # type: ignore[no-any-return]
+    if not isinstance(radio, BoundWidget):
+        return radio.tag()
+    data = radio.data
+    if data.get("template_name") not in _OPTION_TAG_TEMPLATES:
+        return radio.tag()
     value = data["value"]
     value_attr = "" if value is None else f' value="{_e(str(value))}"'
     return mark_safe(  # noqa: S308 — every value escaped

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from django import template
+from typing import Any
+
+from django import forms, template
 from django.utils.safestring import SafeString, mark_safe
 
 from crisisnotes.html import autoescaped
 from sessions.forms.notes import CONTACT_TYPE_KEYS, NoteHeaderForm
 
 register = template.Library()
+
+_KEYS: dict[str, str] = {str(kind): key for kind, key in CONTACT_TYPE_KEYS.items()}
 
 _RADIO = (
     '\n    <input class="btn-check" type="radio" name="{name}" value="{value}" id="{id}" '
@@ -27,6 +31,7 @@ def contact_type_radios(header: NoteHeaderForm) -> SafeString:
     per radio. As RadioSelect does: each radio's id is the field's with the option's index,
     and the first option whose value is the field's is checked."""
     field = header["contact_type"]
+    assert isinstance(field.field, forms.ChoiceField)
     widget = field.field.widget
     assert not widget.allow_multiple_selected
     values = widget.format_value(field.value())
@@ -34,11 +39,12 @@ def contact_type_radios(header: NoteHeaderForm) -> SafeString:
     name = autoescaped(field.html_name)
     out = []
     has_selected = False
-    for index, (value, label) in enumerate(field.field.choices):
+    choices: list[tuple[str, Any]] = list(field.field.choices)  # type: ignore[arg-type]
+    for index, (value, label) in enumerate(choices):
         text = str(value)
         selected = not has_selected and text in values
         has_selected |= selected
-        key = autoescaped(CONTACT_TYPE_KEYS[value])
+        key = autoescaped(_KEYS[text])
         out.append(
             _RADIO.format(
                 name=name,
