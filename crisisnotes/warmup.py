@@ -7,13 +7,16 @@ signed note page after the draft's, 51 ms then 39). Nothing here touches the dat
 broker or the session: a worker that cannot reach them still starts, as before.
 
 Once warm, everything the worker holds (modules, URL map, compiled templates, translations:
-several hundred thousand objects) is moved out of the garbage collector's generations
-(`gc.freeze()`). Those objects live as long as the process, but each collection of the oldest
-generation during a request walked all of them again to find nothing to free. The draft
-note's page allocates enough to trigger such collections often: in `bench/pages_profile.py`
-(a process warmed as here) the collector took 8–9 ms of a draft page on average, 1.4–1.7 ms
-once frozen. Frozen objects are still freed by reference counting; only cycles among them
-would stay (a warm-up loads its objects once, to keep them)."""
+~170,000 objects) is moved out of the garbage collector's generations (`gc.freeze()`). Those
+objects live as long as the process, but each collection of the oldest generation during a
+request walked all of them again to find nothing to free. The draft note's page allocates
+enough to trigger such collections often: in `bench/pages_profile.py` (a process warmed as
+here) the collector took 1.7–9 ms of a draft page on average (how much depends on what the
+process holds), 0.8–1.7 ms once frozen. Under 20 clients the draft's p99 inside the worker
+fell from 410–650 ms (2–3× its p95) to 160–180 ms (~1.1× its p95) with this and the page's
+other savings of the same branch (bench/README.md, `notepage11`). Frozen objects are still
+freed by reference counting; only cycles among them would stay (a warm-up loads its objects
+once, to keep them)."""
 
 from __future__ import annotations
 
