@@ -93,6 +93,14 @@ def main() -> None:
         return answer
 
     steps = _documentation_steps(browser, user)
+    # As gunicorn's post_worker_init readies a worker before it serves (gunicorn.conf.py): the
+    # URL map, translations and templates loaded, the long-lived objects frozen out of the
+    # garbage collector's generations. Without it this process measured what a production
+    # worker does not run (every full collection walking the whole process).
+    from crisisnotes.warmup import warm
+
+    warm()
+    gc_ms = _GcClock()
     pages: dict[str, Any] = {
         "floor": lambda: browser.get(f"/bench/floor/?id={data.floor_client_id}"),
         "open draft note": lambda: browser.get(f"/notes/{draft}/"),
@@ -111,6 +119,8 @@ def main() -> None:
     if only:
         pages = {k: v for k, v in pages.items() if k == "floor" or k in only}
     times: dict[str, list[float]] = {name: [] for name in pages}
+    cpu_ms: dict[str, list[float]] = {name: [] for name in pages}
+    collect_ms: dict[str, list[float]] = {name: [] for name in pages}
     sql_ms: dict[str, list[float]] = {name: [] for name in pages}
     queries: dict[str, int] = {}
     sizes: dict[str, int] = {}
@@ -119,13 +129,17 @@ def main() -> None:
             if isinstance(fetch, _Step):
                 fetch.state = fetch.prepare()
             with CaptureQueriesContext(connection) as captured:
-                began = time.perf_counter()
+                gc_ms.spent = 0.0
+                began, began_cpu = time.perf_counter(), time.process_time()
                 response = fetch()
                 elapsed = (time.perf_counter() - began) * 1000
+                cpu = (time.process_time() - began_cpu) * 1000
             if response.status_code not in (200, 302):
                 sys.exit(f"{name}: HTTP {response.status_code} {response.get('Location', '')}")
             if round_:  # round 0 warms up
                 times[name].append(elapsed)
+                cpu_ms[name].append(cpu)
+                collect_ms[name].append(gc_ms.spent)
                 sql_ms[name].append(sum(float(q["time"]) for q in captured) * 1000)
             queries[name] = len(captured)
             if round_ == args.repeat and name in os.environ.get("SHOW_SQL", "").split(","):
@@ -134,12 +148,18 @@ def main() -> None:
                     print(f"   {float(q['time']) * 1000:5.1f} ms  {q['sql'][:220]}")
             sizes[name] = len(response.content)
     floor = statistics.median(times["floor"])
-    print(f"{'page':28} {'median ms':>10} {'x floor':>8} {'queries':>8} {'sql ms':>7} {'KB':>6}")
+    print(
+        f"{'page':28} {'median ms':>10} {'x floor':>8} {'queries':>8} {'sql ms':>7} "
+        f"{'cpu ms':>7} {'gc ms':>6} {'KB':>6}"
+    )
     for name in pages:
         median = statistics.median(times[name])
+        # cpu: this process's CPU (the view's Python; PostgreSQL's is another process's);
+        # gc: the garbage collector's passes within the request, mean (most requests have none).
         print(
             f"{name:28} {median:10.1f} {median / floor:7.1f}x {queries[name]:8d} "
-            f"{statistics.median(sql_ms[name]):7.1f} {sizes[name] / 1024:6.0f}"
+            f"{statistics.median(sql_ms[name]):7.1f} {statistics.median(cpu_ms[name]):7.1f} "
+            f"{statistics.mean(collect_ms[name]):6.2f} {sizes[name] / 1024:6.0f}"
         )
     if args.profile:
         profiler = cProfile.Profile()
@@ -154,7 +174,25 @@ def main() -> None:
         profiler.disable()
         lines = int(os.environ.get("PROFILE_LINES", "45"))
         order = os.environ.get("PROFILE_SORT", "cumulative")  # or "tottime"
+        if os.environ.get("PROFILE_DUMP"):  # a file for pstats or snakeviz
+            profiler.dump_stats(os.environ["PROFILE_DUMP"])
         pstats.Stats(profiler).sort_stats(order).print_stats(lines)
+
+
+class _GcClock:
+    """The milliseconds the garbage collector spends, summed into `spent` (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        import gc
+
+        self.spent, self._began = 0.0, 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.spent += (time.perf_counter() - self._began) * 1000
 
 
 class _Step:

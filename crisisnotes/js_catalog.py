@@ -52,7 +52,20 @@ def catalog_version() -> str:
 
 def catalog_url() -> str:
     """The catalogue's address for a page written in the active language."""
-    return f"{reverse('javascript-catalog')}?l={translation.get_language()}&v={catalog_version()}"
+    return _catalog_url(translation.get_language())
+
+
+@cache
+def _catalog_url(language: str) -> str:
+    """Once per process and language: the URL map and the catalogues never change in a
+    running server (see catalog_version)."""
+    return f"{reverse('javascript-catalog')}?l={language}&v={catalog_version()}"
+
+
+# The lazy string's class, made once: `lazy()` builds a proxy class (and its ~80 methods) at
+# every call, and the context processor runs for every template rendered with the request
+# (six a draft note page).
+_lazy_catalog_url = lazy(catalog_url, str)
 
 
 def javascript_catalog(request: HttpRequest) -> HttpResponseBase:
@@ -68,4 +81,4 @@ def javascript_catalog(request: HttpRequest) -> HttpResponseBase:
 
 def js_catalog(request: HttpRequest) -> dict[str, Any]:
     """Context processor: `js_catalog_url`, worked out only where a template uses it."""
-    return {"js_catalog_url": lazy(catalog_url, str)()}
+    return {"js_catalog_url": _lazy_catalog_url()}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext
@@ -269,7 +271,7 @@ def _risk_of_complete(answers: Answers, version: str) -> str:
     return NONE
 
 
-def _completions(answers: dict[str, bool | None], version: str) -> Iterator[dict[str, bool | None]]:
+def _completions(answers: dict[str, Any], version: str) -> Iterator[dict[str, Any]]:
     missing = cssrs_missing(answers, version)
     if not missing:
         yield answers
@@ -281,11 +283,8 @@ def _completions(answers: dict[str, bool | None], version: str) -> Iterator[dict
 def cssrs_risk(answers: Answers, version: str) -> str | None:
     """The screen's risk (none/low/moderate/high) as soon as the answers determine it: the level
     every way of finishing the screen would give. None while undetermined, or if inconsistent."""
-    if cssrs_validate(answers, version):
-        return None
-    clean = {key: answers.get(key) for key in ITEM_KEYS}
-    levels = {_risk_of_complete(done, version) for done in _completions(clean, version)}
-    return levels.pop() if len(levels) == 1 else None
+    levels = _levels(_state(answers), str(version))
+    return next(iter(levels)) if levels is not None and len(levels) == 1 else None
 
 
 def cssrs_risk_floor(answers: Answers, version: str) -> str | None:
@@ -293,11 +292,41 @@ def cssrs_risk_floor(answers: Answers, version: str) -> str | None:
     while the risk itself is undetermined (items 1–3 yes → at least moderate before item 4).
     Equals `cssrs_risk` once that is determined. None if inconsistent. Display only: the stored
     risk stays `cssrs_risk`."""
-    if cssrs_validate(answers, version):
+    levels = _levels(_state(answers), str(version))
+    return None if levels is None else min(levels, key=LEVELS.index)
+
+
+# An answer other than True, False or None (never stored, but the functions take a mapping):
+# every rule above asks only `is True`, `is False` or `is None` of an answer, so all such
+# values behave alike and share one key.
+_OTHER = "other"
+
+
+def _state(answers: Answers) -> tuple[bool | str | None, ...]:
+    """The answers as a key: one entry per item, in order."""
+    state: list[bool | str | None] = []
+    for key in ITEM_KEYS:
+        value = answers.get(key)
+        state.append(value if value is None or value is True or value is False else _OTHER)
+    return tuple(state)
+
+
+@lru_cache(maxsize=1024)
+def _levels(state: tuple[bool | str | None, ...], version: str) -> frozenset[str] | None:
+    """Every risk level some way of finishing the screen gives (None: inconsistent answers).
+    Worked out once per process for each answer state (3^7 states a version): the note page
+    asks for the screen's risk, floor and text several times a rendering, and each walked up
+    to 32 completions. tests/safety/test_cssrs.py compares it with the walk for every state."""
+    answers: dict[str, Any] = dict(zip(ITEM_KEYS, state, strict=True))
+    if _skipped_answered(answers, version):
         return None
-    clean = {key: answers.get(key) for key in ITEM_KEYS}
-    levels = {_risk_of_complete(done, version) for done in _completions(clean, version)}
-    return min(levels, key=LEVELS.index)
+    return frozenset(_risk_of_complete(done, version) for done in _completions(answers, version))
+
+
+def _skipped_answered(answers: Answers, version: str) -> bool:
+    """Whether an item the skip logic skips has an answer (`cssrs_validate` non-empty)."""
+    asked = cssrs_asked(answers, version)
+    return any(key not in asked and answers.get(key) is not None for key in ITEM_KEYS)
 
 
 def cssrs_risk_text(answers: Answers, version: str) -> str:

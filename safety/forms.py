@@ -5,7 +5,6 @@ half-finished stage. What a signed note needs is checked by the sign rules (safe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -35,7 +34,7 @@ from safety.models import (
     RiskFormulation,
     SafetyScreen,
 )
-from sessions.forms.field_copies import fast_field_copies
+from sessions.forms.field_copies import class_choices, fast_field_copies
 from sessions.forms.notes import require_reason_text
 from sessions.models import CrisisSession
 from sessions.models.notes import Modality, RiskLevel
@@ -156,8 +155,18 @@ def _text(rows: int = 2) -> forms.Textarea:
 def _dash_for_blank(field: forms.Field) -> None:
     """Selects say "—" for no answer, like the rest of the app, not Django's "---------"."""
     assert isinstance(field, forms.ChoiceField)
+    field.choices = _dashed(field)
+
+
+def _dashed(field: forms.Field) -> list[tuple[Any, Any]]:
+    assert isinstance(field, forms.ChoiceField)
     choices: list[tuple[Any, Any]] = list(field.choices)  # type: ignore[arg-type]
-    field.choices = [("", "—") if value == "" else (value, label) for value, label in choices]
+    return [("", "—") if value == "" else (value, label) for value, label in choices]
+
+
+def _class_dash_for_blank(form_class: type[forms.BaseForm], name: str) -> None:
+    """`_dash_for_blank` once, on the form class's field (every instance copies it)."""
+    class_choices(form_class, name, _dashed(form_class.base_fields[name]))  # type: ignore[attr-defined]
 
 
 def _yes_no(value: str) -> bool:
@@ -229,18 +238,8 @@ class ScreenForm(CleanTextFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for item in ITEMS:
-            self.fields[item.key] = forms.TypedChoiceField(
-                choices=YES_NO,
-                coerce=_yes_no,
-                empty_value=None,
-                required=False,
-                widget=forms.RadioSelect,
-                label=f"{item.number}. {item.text}",
-            )
             value = getattr(self.instance, item.key)
             self.initial[item.key] = "" if value is None else ("yes" if value else "no")
-        self.fields["not_done_reason"].required = False
-        _dash_for_blank(self.fields["not_done_reason"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -256,6 +255,22 @@ class ScreenForm(CleanTextFormMixin, forms.ModelForm):
 
     def item_rows(self) -> list[tuple[Any, forms.BoundField]]:
         return [(item, self[item.key]) for item in ITEMS]
+
+
+# Set once on the class's fields, which every instance copies (they were rebuilt by every
+# form's __init__): the items as yes/no radios in place of the model's booleans (same place
+# in the field order), the reason optional with "—" for no answer.
+for _item in ITEMS:
+    ScreenForm.base_fields[_item.key] = forms.TypedChoiceField(
+        choices=YES_NO,
+        coerce=_yes_no,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        label=f"{_item.number}. {_item.text}",
+    )
+ScreenForm.base_fields["not_done_reason"].required = False
+_class_dash_for_blank(ScreenForm, "not_done_reason")
 
 
 @fast_field_copies
@@ -289,27 +304,24 @@ class FormulationForm(CleanTextFormMixin, forms.ModelForm):
             "identifiable_target": _("There is an identifiable target"),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Radios without the blank "---------" choice: no answer is simply no radio checked.
-        self._set_choices("homicidal_ideation", HomicidalIdeation.choices)
-        self._set_choices(
-            "clinician_level", [c for c in RiskLevel.choices if c[0] != RiskLevel.NONE]
-        )
-        _dash_for_blank(self.fields["plan_not_done_reason"])
-        _dash_for_blank(self.fields["supervisor_not_done_reason"])
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         require_reason_text(self, "plan_not_done_reason", "plan_not_done_text")
         require_reason_text(self, "supervisor_not_done_reason", "supervisor_not_done_text")
         return data
 
-    def _set_choices(self, name: str, choices: Sequence[tuple[str, StrOrPromise]]) -> None:
-        field = self.fields[name]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = choices
-        field.required = False
+
+# Radios without the blank "---------" choice: no answer is simply no radio checked. Set once
+# on the class's fields, which every instance copies.
+class_choices(FormulationForm, "homicidal_ideation", HomicidalIdeation.choices, required=False)
+class_choices(
+    FormulationForm,
+    "clinician_level",
+    [c for c in RiskLevel.choices if c[0] != RiskLevel.NONE],
+    required=False,
+)
+_class_dash_for_blank(FormulationForm, "plan_not_done_reason")
+_class_dash_for_blank(FormulationForm, "supervisor_not_done_reason")
 
 
 @fast_field_copies
@@ -335,26 +347,28 @@ class MeansForm(CleanTextFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.bars = modality in Modality.face_to_face()
         agitation = self.fields["agitation"]
-        agitation.widget = forms.Select(choices=[("", "—"), *(BARS if self.bars else ZERO_TO_TEN)])
+        # The scale depends on the modality: a widget per instance, its choices made once.
+        agitation.widget = forms.Select(choices=_BARS_CHOICES if self.bars else _TEN_CHOICES)
         agitation.label = (
             _("Agitation (BARS, 1–7)") if self.bars else _("Agitation (clinician rating, 0–10)")
         )
-        _dash_for_blank(self.fields["means_not_done_reason"])
-        for name, choices in (
-            ("intoxication", Presence.choices),
-            ("firearms", MeansAccess.choices),
-            ("medications", MeansAccess.choices),
-            ("other_means", MeansAccess.choices),
-        ):
-            field = self.fields[name]
-            assert isinstance(field, forms.ChoiceField)
-            field.choices = choices
-            field.required = False
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         require_reason_text(self, "means_not_done_reason", "means_not_done_text")
         return data
+
+
+_BARS_CHOICES = [("", "—"), *BARS]
+_TEN_CHOICES = [("", "—"), *ZERO_TO_TEN]
+_class_dash_for_blank(MeansForm, "means_not_done_reason")
+for _name, _choices in (
+    ("intoxication", Presence.choices),
+    ("firearms", MeansAccess.choices),
+    ("medications", MeansAccess.choices),
+    ("other_means", MeansAccess.choices),
+):
+    class_choices(MeansForm, _name, _choices, required=False)
 
 
 @fast_field_copies

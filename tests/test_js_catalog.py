@@ -65,3 +65,19 @@ def test_the_version_follows_the_catalogues_bytes(tmp_path):
     assert catalog_digest([mo]) == first
     mo.write_bytes(b"two")
     assert catalog_digest([mo]) != first
+
+
+def test_the_context_processor_writes_the_address_of_the_language_the_page_is_written_in(rf):
+    from django.utils import translation
+
+    from crisisnotes.js_catalog import js_catalog
+
+    request = rf.get("/")
+    lazy_url = js_catalog(request)["js_catalog_url"]
+    # Worked out when the page prints it, in the language active then (once per language).
+    with translation.override("es"):
+        assert str(lazy_url) == f"/jsi18n/?l=es&v={catalog_version()}"
+    with translation.override("en"):
+        assert str(lazy_url) == f"/jsi18n/?l=en&v={catalog_version()}"
+        assert str(js_catalog(request)["js_catalog_url"]) == str(lazy_url)
+    assert type(js_catalog(request)["js_catalog_url"]) is type(lazy_url)  # one proxy class

@@ -126,6 +126,26 @@ class _FieldTemplates(dict[str, Field]):
         return {name: copy_field(field) for name, field in self.items()}
 
 
+def class_choices(
+    form_class: type[forms.BaseForm],
+    name: str,
+    choices: Any,
+    *,
+    required: bool | None = None,
+) -> None:
+    """Set a field's choices (and `required`) once, on the form class's own field, where each
+    instance copies it from: for choices that are the same for every instance (an enum's,
+    labels translated lazily at rendering). Set in `__init__` they were normalized again by
+    every form of every page, after the copy had already deep-copied the model field's lazy
+    choice list they replaced. Never for choices that depend on the instance or the request
+    (a clinic's list, a note's own rows): those stay in `__init__`."""
+    field = form_class.base_fields[name]  # type: ignore[attr-defined]
+    assert isinstance(field, ChoiceField)
+    field.choices = choices
+    if required is not None:
+        field.required = required
+
+
 def fast_field_copies(form_class: _FormClass) -> _FormClass:
     """Class decorator: instances of `form_class` get their fields by `copy_field` (the same
     copies as Django's deep copy, cheaper). Subclasses are not affected: their metaclass

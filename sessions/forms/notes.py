@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crisisnotes.forms import short_choice_list
 from crisisnotes.validators import QUICK_NOTE, CleanTextFormMixin, validate_not_future_time
-from sessions.forms.field_copies import fast_field_copies
+from sessions.forms.field_copies import class_choices, fast_field_copies
 from sessions.models import (
     Addendum,
     CommunityResource,
@@ -121,13 +122,6 @@ def _codes(choices: Choices, label: StrOrPromise) -> forms.MultipleChoiceField:
     )
 
 
-def _set_choices(form: forms.BaseForm, name: str, choices: Choices) -> None:
-    """Radios without the "---------" blank Django adds to model choice fields."""
-    field = form.fields[name]
-    assert isinstance(field, forms.ChoiceField)
-    field.choices = choices
-
-
 @fast_field_copies
 class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
@@ -162,10 +156,6 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(self, "modality", Modality.choices)
-        _set_choices(self, "contact_type", ContactType.choices)
-        _set_choices(self, "person_present", [("", "—"), *PersonPresent.choices])
-        _set_choices(self, "followup_outcome", [("", "—"), *FollowUpOutcome.choices])
         # The task a follow-up contact answers: this client's tasks (open ones, and the one
         # already chosen even if it has been closed since).
         task_field = self.fields["answers_task"]
@@ -183,10 +173,6 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
             assert isinstance(field, forms.DateTimeField)
             field.input_formats = [DATETIME_LOCAL, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
-    def contact_type_radios(self) -> list[tuple[Any, str]]:
-        """(radio, its one-key shortcut) for the note page."""
-        return [(radio, CONTACT_TYPE_KEYS[radio.data["value"]]) for radio in self["contact_type"]]
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         started, ended = data.get("started_at"), data.get("ended_at")
@@ -198,6 +184,13 @@ class NoteHeaderForm(CleanTextFormMixin, forms.ModelForm):
         if started and ended and ended < started:
             self.add_error("ended_at", _("The session cannot end before it started."))
         return data
+
+
+# Radios without the "---------" blank Django adds to model choice fields; selects with "—".
+class_choices(NoteHeaderForm, "modality", Modality.choices)
+class_choices(NoteHeaderForm, "contact_type", ContactType.choices)
+class_choices(NoteHeaderForm, "person_present", [("", "—"), *PersonPresent.choices])
+class_choices(NoteHeaderForm, "followup_outcome", [("", "—"), *FollowUpOutcome.choices])
 
 
 @fast_field_copies
@@ -386,23 +379,9 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(self, "disposition", Disposition.choices)
-        _set_choices(self, "task_not_done_reason", REASON_CHOICES)
         referrals = list(self.instance.referrals or [])
         for i in range(1, REFERRAL_ROWS + 1):
             item = referrals[i - 1] if i <= len(referrals) else {}
-            self.fields[f"referral_{i}_to"] = forms.CharField(
-                required=False,
-                max_length=300,
-                label=_("Referral %(number)d: to whom") % {"number": i},
-            )
-            self.fields[f"referral_{i}_urgency"] = forms.ChoiceField(
-                choices=REFERRAL_URGENCY_CHOICES, required=False, label=_("Urgency")
-            )
-            self.fields[f"referral_{i}_made"] = forms.BooleanField(required=False, label=_("Made"))
-            self.fields[f"referral_{i}_accepted"] = forms.BooleanField(
-                required=False, label=_("Accepted")
-            )
             self.initial[f"referral_{i}_to"] = item.get("to", "")
             self.initial[f"referral_{i}_urgency"] = item.get("urgency", "")
             self.initial[f"referral_{i}_made"] = bool(item.get("made"))
@@ -439,6 +418,31 @@ class FollowUpForm(CleanTextFormMixin, forms.ModelForm):
         return super().save(commit=commit)
 
 
+class_choices(FollowUpForm, "disposition", Disposition.choices)
+class_choices(FollowUpForm, "task_not_done_reason", REASON_CHOICES)
+
+
+def _referral_label(number: int) -> str:
+    return _("Referral %(number)d: to whom") % {"number": number}
+
+
+# The referral rows' fields, made once on the class (every instance copies them) after the
+# model's fields, as __init__ added them before; their labels translated when shown.
+for _i in range(1, REFERRAL_ROWS + 1):
+    FollowUpForm.base_fields[f"referral_{_i}_to"] = forms.CharField(
+        required=False, max_length=300, label=lazy(_referral_label, str)(_i)
+    )
+    FollowUpForm.base_fields[f"referral_{_i}_urgency"] = forms.ChoiceField(
+        choices=REFERRAL_URGENCY_CHOICES, required=False, label=gettext_lazy("Urgency")
+    )
+    FollowUpForm.base_fields[f"referral_{_i}_made"] = forms.BooleanField(
+        required=False, label=gettext_lazy("Made")
+    )
+    FollowUpForm.base_fields[f"referral_{_i}_accepted"] = forms.BooleanField(
+        required=False, label=gettext_lazy("Accepted")
+    )
+
+
 @fast_field_copies
 class QuickNoteForm(CleanTextFormMixin, forms.Form):
     text = forms.CharField(
@@ -471,9 +475,8 @@ class AddendumForm(CleanTextFormMixin, forms.ModelForm):
             "reason": gettext_lazy("Reason"),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _set_choices(self, "kind", AddendumKind.choices)
+
+class_choices(AddendumForm, "kind", AddendumKind.choices)
 
 
 def choice_labels(choices: Choices, codes: list[str]) -> str:

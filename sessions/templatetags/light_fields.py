@@ -15,11 +15,12 @@ initial values, widget templates other than Django's stock ones) is handed to cr
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape as html_escape
 from typing import Any
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
 from django import forms, template
-from django.forms.boundfield import BoundField
+from django.forms.boundfield import BoundField, BoundWidget
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -54,7 +55,11 @@ _SUPPORTED_TEMPLATES = _INPUT_TEMPLATES | {_TEXTAREA, _SELECT}
 
 
 def _e(value: Any) -> str:
-    """What `{{ value }}` prints under autoescape."""
+    """What `{{ value }}` prints under autoescape: a plain string through html.escape directly
+    (what conditional_escape does to it, without its lazy-string wrapper and SafeString: a
+    note page escapes ~4,000 values here)."""
+    if type(value) is str:
+        return html_escape(value)
     return str(conditional_escape(value))
 
 
@@ -159,7 +164,7 @@ def _select_option(option: dict[str, Any]) -> str:
 
 def _errors_block(field: BoundField) -> str:
     """bootstrap5/layout/field_errors_block.html."""
-    if not field.errors:
+    if not _has_errors(field):  # without the empty ErrorList `field.errors` would make
         return ""
     items = "".join(
         f'<p id="error_{n}_{field.auto_id}"><strong>{_e(error)}</strong></p>'
@@ -565,6 +570,29 @@ def light_widget(field: BoundField) -> SafeString:
         return mark_safe(str(field))  # noqa: S308 — Django's own output
     parts = None if _has_errors(field) else _cached_parts(field, "widget")
     return mark_safe(parts(field) if parts else _widget(field))  # noqa: S308 — escaped above
+
+
+_OPTION_TAG_TEMPLATES = frozenset(
+    f"django/forms/widgets/{name}_option.html" for name in ("radio", "checkbox", "input")
+)
+
+
+@register.filter
+def light_tag(radio: Any) -> SafeString:
+    """`{{ radio|light_tag }}`: exactly `{{ radio.tag }}` for one option of a radio or checkbox
+    list (a BoundWidget), Django's option templates (radio_option.html, input_option.html,
+    input.html, attrs.html: four renderings an option) written in Python."""
+    if not isinstance(radio, BoundWidget):
+        return radio.tag()
+    data = radio.data
+    if data.get("template_name") not in _OPTION_TAG_TEMPLATES:
+        return radio.tag()
+    value = data["value"]
+    value_attr = "" if value is None else f' value="{_e(str(value))}"'
+    return mark_safe(  # noqa: S308 — every value escaped
+        f'<input type="{_e(data["type"])}" name="{_e(data["name"])}"{value_attr}'
+        f"{_attrs(data['attrs'])}>"
+    )
 
 
 @register.filter

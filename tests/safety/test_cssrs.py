@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import re
 
 import pytest
@@ -12,6 +13,9 @@ from safety.cssrs import (
     ITEMS,
     WINDOW_TEXT,
     CssrsVersion,
+    _completions,
+    _levels,
+    _risk_of_complete,
     cssrs_asked,
     cssrs_item_text,
     cssrs_items,
@@ -287,3 +291,30 @@ def test_since_last_contact_item_6_yes_scores_high_as_it_asks() -> None:
 def test_item_6_examples_are_the_screeners() -> None:
     for phrase in ("collected pills", "obtained a gun", "gave away valuables", "went to the roof"):
         assert phrase in ITEM6_EXAMPLES
+
+
+def _walked(answers: dict, version: str) -> set[str] | None:
+    """Every level some way of finishing gives, walked afresh (what cssrs_risk and
+    cssrs_risk_floor computed at every call before their per-state cache)."""
+    if cssrs_validate(answers, version):
+        return None
+    clean = {key: answers.get(key) for key in KEYS}
+    return {_risk_of_complete(done, version) for done in _completions(clean, version)}
+
+
+@pytest.mark.parametrize("version", [*CssrsVersion, "recent", "since_last_contact"])
+def test_cached_risk_equals_the_walk_for_every_answer_state(version: str) -> None:
+    _levels.cache_clear()
+    states = every_combination()
+    random.Random(15).shuffle(states)  # the cache filled in an order of its own
+    # Answers other than True / False / None (a mapping may hold anything): 1 is not "yes",
+    # 0 not "no", and an answer all the same.
+    rng = random.Random(7)
+    odd = [{k: rng.choice((None, True, False, 1, 0, "yes")) for k in KEYS} for _ in range(400)]
+    for a in [*states, *odd, *states]:
+        walked = _walked(a, version)
+        risk = walked.copy().pop() if walked is not None and len(walked) == 1 else None
+        floor = None if walked is None else min(walked, key=ORDER.index)
+        assert cssrs_risk(a, version) == risk, a
+        assert cssrs_risk_floor(a, version) == floor, a
+    assert _levels.cache_info().hits > len(states)

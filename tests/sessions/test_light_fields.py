@@ -16,7 +16,7 @@ from django import forms
 from safety.forms import SafetyPlanForm, SupervisorRecordForm
 from sessions.forms.notes import AddendumForm
 from sessions.services.notes import note_forms
-from sessions.templatetags.light_fields import light_field, light_form, light_widget
+from sessions.templatetags.light_fields import light_field, light_form, light_tag, light_widget
 from tests.sessions.note_helpers import complete_data, form_data, start_note
 
 pytestmark = pytest.mark.django_db
@@ -155,6 +155,31 @@ def test_bare_widgets_match_django(counselor: Any) -> None:
             checked += 1
     assert checked > 60
     assert counselor.display_name in light_widget(unbound["assigned_to"])
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_an_options_tag_is_djangos_byte_for_byte(counselor: Any, language: str) -> None:
+    """`{{ radio|light_tag }}` against `{{ radio.tag }}` for every option of every radio and
+    checkbox list of the note page's forms, empty, filled and invalid."""
+    from django.utils import translation
+
+    note = start_note(counselor)
+    filled = complete_data(note, **{"safety-screen-q1": "yes", "safety-means-firearms": "yes"})
+    invalid = form_data(note, **{"follow_up-disposition": "<nowhere>"})
+    checked = 0
+    with translation.override(language):
+        for data in (None, filled, invalid):
+            for section_forms in note_forms(note=note, data=data).values():
+                for form in section_forms:
+                    if data is not None:
+                        form.is_valid()
+                    for name, field in form.fields.items():
+                        if not isinstance(field.widget, forms.RadioSelect):
+                            continue  # CheckboxSelectMultiple is a RadioSelect too
+                        for option in form[name]:
+                            assert str(light_tag(option)) == str(option.tag()), (name, option)
+                            checked += 1
+    assert checked > 150
 
 
 # --- Static parts (light_fields._PARTS): built once per field set-up, reused with any value ---

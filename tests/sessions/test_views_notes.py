@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import time_machine
 from django.db import connection
@@ -574,3 +576,38 @@ def test_signed_page_reads_its_lists_ahead_and_renders_the_same(
         assert len([sql for sql in ahead_sql if ";\n" in sql]) == 2
         assert len([sql for sql in plain_sql if ";\n" in sql]) == 1
         assert len(ahead_sql) <= len(plain_sql) - 6
+
+
+# The loop of templates/sessions/partials/contact_type_edit.html before the contact_type_radios
+# filter wrote the radios.
+_CONTACT_RADIOS_AS_A_TEMPLATE = (
+    Path(__file__).with_name("radios_before_contact_type_radios.html").read_text()
+)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_contact_type_radios_are_the_markup_of_the_loop_they_replace(counselor, language):
+    """Each contact type checked in turn, none, an invalid posted value, a field of another
+    id: the filter writes exactly what the template loop wrote."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from sessions.forms.notes import CONTACT_TYPE_KEYS, NoteHeaderForm
+    from sessions.models.notes import ContactType
+    from sessions.templatetags.note_edit_tags import contact_type_radios
+
+    loop = Template(_CONTACT_RADIOS_AS_A_TEMPLATE)
+    note = start_note(counselor)
+    headers = [NoteHeaderForm(instance=note, prefix="header")]
+    for value in [*ContactType.values, "", "<nothing>"]:
+        headers.append(
+            NoteHeaderForm({"header-contact_type": value}, instance=note, prefix="header")
+        )
+    headers.append(NoteHeaderForm(instance=note, prefix="other", auto_id="x_%s"))
+    with translation.override(language):
+        for header in headers:
+            header.is_valid()
+            radios = [(r, CONTACT_TYPE_KEYS[r.data["value"]]) for r in header["contact_type"]]
+            expected = loop.render(Context({"radios": radios})).removeprefix("    ")
+            assert str(contact_type_radios(header)) == expected.removesuffix("\n")
+    assert "checked" in str(contact_type_radios(headers[1]))
