@@ -152,10 +152,12 @@ class FollowupRow(NamedTuple):
     queue row: 200 tasks built as a task, a client and a user instance with deferred fields
     were a third of the page's worker time (bench/README.md, pages11)."""
 
+    pk: int
     due_at: datetime
     method: str
     purpose: str
     client_alias: str
+    assigned_to_id: int
     assignee_name: str  # the assignee's display_name
 
     def get_method_display(self) -> str:
@@ -167,17 +169,30 @@ def followup_rows(tasks: QuerySet[FollowUpTask]) -> list[FollowupRow]:
     """The rows of `tasks` (team_followup_list, sliced), in their order, in one query."""
     return [
         FollowupRow(
+            pk=pk,
             due_at=due_at,
             method=method,
             purpose=purpose,
             client_alias=alias,
+            assigned_to_id=assigned_to_id,
             assignee_name=full_name or username,  # as User.display_name
         )
-        for due_at, method, purpose, alias, full_name, username in tasks.values_list(
+        for (
+            pk,
+            due_at,
+            method,
+            purpose,
+            alias,
+            assigned_to_id,
+            full_name,
+            username,
+        ) in tasks.values_list(
+            "pk",
             "due_at",
             "method",
             "purpose",
             "client__alias",
+            "assigned_to_id",
             "assigned_to__full_name",
             "assigned_to__username",
         )
