@@ -21,6 +21,7 @@ from crisisnotes.html import autoescaped, pk_url_parts
 from sessions.forms.review import ReturnFormSet
 from sessions.models import CrisisSession, ReviewComment
 from sessions.selectors.review import (
+    FollowupRow,
     QueueRow,
     ReviewRound,
     review_comment_list,
@@ -287,8 +288,9 @@ _FOLLOWUP_ROW = (
 
 
 @register.simple_tag
-def team_followup_rows(tasks: Iterable[Any], list_name: str) -> SafeString:
-    """The <tr> rows of a team follow-up list (up to 200 tasks), built in Python for the same
+def team_followup_rows(tasks: Iterable[FollowupRow], list_name: str) -> SafeString:
+    """The <tr> rows of a team follow-up list (up to 200 tasks, sessions.selectors.review's
+    followup_rows), built in Python for the same
     reason as review_queue_rows and tested the same way against the template loop they replace;
     the blocktranslate's words stay unescaped as the tag leaves them. Values are escaped by
     crisisnotes.html.autoescaped (format_html's lazy-string wrapper and SafeString per value were
@@ -313,8 +315,8 @@ def team_followup_rows(tasks: Iterable[Any], list_name: str) -> SafeString:
                 autoescaped(local_date(task.due_at, "c")),
                 autoescaped(local_date(task.due_at, "Y-m-d H:i")),
                 late,
-                autoescaped(task.client.alias),
-                autoescaped(task.assigned_to.display_name),
+                autoescaped(task.client_alias),
+                autoescaped(task.assignee_name),
                 method,
                 autoescaped(task.purpose or "—"),
             )

@@ -172,3 +172,42 @@ def team_load_rows(rows: Iterable[Any], sessions_url: str, followups_url: str) -
             )
         )
     return mark_safe("".join(items))  # noqa: S308 — every value escaped
+
+
+_WORKLOAD_ROW = (
+    "\n      <tr>"
+    '\n        <th scope="row" class="fw-normal">{name}</th>'
+    '\n        <td class="text-end"><a href="{sessions}?list=week&amp;counselor={pk}"'
+    ' aria-label="{week_label}">{week}</a></td>'
+    '\n        <td class="text-end"><a href="{sessions}?list=week&amp;counselor={pk}&amp;risk=high"'
+    ' aria-label="{high_label}">{high}</a></td>'
+    "\n      </tr>\n    "
+)
+
+
+@register.simple_tag
+def workload_rows(members: Iterable[Any], sessions_url: str) -> SafeString:
+    """The dashboard's "Workload this week" rows (sessions.selectors.review.team_dashboard's
+    workload: members with sessions_week and high_risk_week), built in Python as
+    team_load_rows is: two blocktranslates a row through the template engine were a quarter of
+    the dashboard's rendering. The same markup as the template loop they replace
+    (tests/sessions/test_load.py renders both and compares)."""
+    week_words = _("%(sessions_week)s sessions this week by %(display_name)s")
+    high_words = _("%(high_risk_week)s high-risk sessions this week by %(display_name)s")
+    sessions = _v(sessions_url)
+    items = []
+    for member in members:
+        name = member.display_name
+        week, high = member.sessions_week, member.high_risk_week
+        items.append(
+            _WORKLOAD_ROW.format(
+                name=_v(name),
+                sessions=sessions,
+                pk=_v(member.pk),
+                week_label=_words(week_words, sessions_week=week, display_name=name),
+                week=_v(week),
+                high_label=_words(high_words, high_risk_week=high, display_name=name),
+                high=_v(high),
+            )
+        )
+    return mark_safe("".join(items))  # noqa: S308 — every value escaped

@@ -27,6 +27,7 @@ from sessions.selectors.review import (
     TEAM_FOLLOWUP_LISTS,
     TEAM_SESSION_LISTS,
     awaiting_cosign_list_for_supervisor,
+    followup_rows,
     note_get_for_review,
     note_returned_to_author,
     queue_rows,
@@ -238,7 +239,7 @@ def team_followups(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "sessions/review/team_followups.html",
-        {"title": title, "list_name": name, "tasks": tasks[:LIST_LIMIT]},
+        {"title": title, "list_name": name, "tasks": followup_rows(tasks[:LIST_LIMIT])},
     )
 
 

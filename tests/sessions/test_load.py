@@ -282,6 +282,36 @@ def test_load_rows_are_the_markup_of_the_template_loop_they_replace(supervisor, 
             assert "    " + items + "\n" == expected
 
 
+def test_workload_rows_are_the_markup_of_the_template_loop_they_replace(supervisor, counselor):
+    """workload_rows builds the dashboard's "Workload this week" rows in Python, as
+    team_load_rows does the load table's: exactly what the template loop gave
+    (tests/sessions/rows_before_workload_rows.html), with escaping and large numbers (grouped
+    or not), in Spanish too."""
+    from pathlib import Path
+
+    from django.template import Context, Template
+    from django.test import override_settings
+    from django.utils import translation
+
+    from sessions.templatetags.supervision_tags import workload_rows
+
+    odd = UserFactory(clinic=supervisor.clinic, full_name='Dr "<Odd>" & co', username="o&d")
+    for member, week, high in ((counselor, 0, 0), (odd, 1234, 17), (supervisor, 3, 1)):
+        member.sessions_week, member.high_risk_week = week, high
+    members = [counselor, odd, supervisor]
+    loop = Path(__file__).with_name("rows_before_workload_rows.html").read_text()
+    template = Template(loop)
+    url = "/team/sessions/?a=1&b=2"
+    for language, grouped in (("en", False), ("es", False), ("en", True)):
+        with translation.override(language), override_settings(USE_THOUSAND_SEPARATOR=grouped):
+            context = {"board": {"workload": members}, "sessions_url": url}
+            expected = template.render(Context(context))
+            assert expected.count("<tr>") == 3 and "&lt;Odd&gt;" in expected
+            assert ("1,234" in expected) is grouped
+            assert ("sesiones esta semana" in expected) is (language == "es")
+            assert "    " + workload_rows(members, url) + "\n" == expected
+
+
 def test_is_reviewed_is_reviewed_q_on_the_two_flags_team_load_reads(counselor):
     """team_load reads REASON_Q and RETURNED_Q and combines them with is_reviewed (one probe of
     the review comments per row): on every combination of the two, that must be REVIEWED_Q,

@@ -459,8 +459,9 @@ def test_queue_rows_are_the_markup_of_the_template_they_replace(clinic, trainee)
 
 
 def test_team_followup_rows_are_the_markup_of_the_template_they_replace(counselor):
-    """team_followup_rows, like review_queue_rows: exactly the template loop's markup, on both
-    lists, in other time zones and in Spanish."""
+    """team_followup_rows, like review_queue_rows: exactly the template loop's markup (of the
+    tasks as models), from the rows followup_rows reads, on both lists, in other time zones and
+    in Spanish."""
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
@@ -490,6 +491,12 @@ def test_team_followup_rows_are_the_markup_of_the_template_they_replace(counselo
             due_at=at - timedelta(seconds=20),
         ),
     ]
+    # The loop renders the tasks as models; the tag gets them as the page reads them.
+    from sessions.models import FollowUpTask
+    from sessions.selectors.review import followup_rows
+
+    rows = followup_rows(FollowUpTask.objects.filter(pk__in=[t.pk for t in tasks]).order_by("id"))
+    assert [row.due_at for row in rows] == [task.due_at for task in tasks]
     loop = Path(__file__).with_name("rows_before_team_followup_rows.html").read_text()
     template = Template("{% load i18n review_tags %}" + loop)
     zones = (("UTC", "en"), ("Europe/Madrid", "es"), ("America/Denver", "en"))
@@ -501,7 +508,7 @@ def test_team_followup_rows_are_the_markup_of_the_template_they_replace(counselo
                     expected = template.render(Context(context))
                     assert expected.count("<tr>") == 2 and "&lt;Testcase&gt;" in expected
                     assert "&lt;green&gt;" in expected and "&lt;the&gt;" in expected
-                    assert "  " + team_followup_rows(tasks, list_name) + "\n" == expected
+                    assert "  " + team_followup_rows(rows, list_name) + "\n" == expected
 
 
 def test_since_is_djangos_timesince():
