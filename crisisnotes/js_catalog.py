@@ -31,13 +31,20 @@ _catalog = JavaScriptCatalog.as_view()
 
 
 def catalog_digest(files: Iterable[Path]) -> str:
-    """A short digest of these compiled catalogues' names and bytes, and of Django's version
-    (its own catalogue ships with it)."""
+    """A short digest of these compiled catalogues' languages and bytes, and of Django's version
+    (its own catalogue ships with it). Not of where they lie: two web servers of one release
+    installed in different folders give their pages the same address, so the browser's copy
+    from one serves the other's pages."""
     digest = hashlib.sha256(django.get_version().encode())
-    for path in sorted(files):
-        digest.update(str(path).encode())
+    for path in sorted(files, key=_in_locale_folder):
+        digest.update(_in_locale_folder(path).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def _in_locale_folder(path: Path) -> str:
+    """`es/LC_MESSAGES/djangojs.mo`: a catalogue's place under its locale folder."""
+    return path.relative_to(path.parents[2]).as_posix()
 
 
 @cache

@@ -65,6 +65,11 @@ def test_the_version_follows_the_catalogues_bytes(tmp_path):
     assert catalog_digest([mo]) == first
     mo.write_bytes(b"two")
     assert catalog_digest([mo]) != first
+    # The same release in another folder (another web server) has the same address.
+    elsewhere = tmp_path / "release-b" / "locale" / "es" / "LC_MESSAGES" / "djangojs.mo"
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_bytes(b"two")
+    assert catalog_digest([elsewhere]) == catalog_digest([mo])
 
 
 def test_the_context_processor_writes_the_address_of_the_language_the_page_is_written_in(rf):
