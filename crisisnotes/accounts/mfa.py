@@ -121,7 +121,7 @@ def security_notice(*, user: User, what: str, **params: str) -> None:
     from crisisnotes.notifications.models import OutgoingEmail
     from crisisnotes.notifications.services import email_queue
 
-    if not user.email or not user.is_active:
+    if not user.can_be_emailed:
         return
     # `what` is marked with gettext_noop by the callers: it is translated here, in the
     # recipient's language (the e-mail is stored and sent later by a worker).

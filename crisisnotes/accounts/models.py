@@ -224,6 +224,13 @@ class User(AbstractUser):
         return self.full_name or self.username
 
     @property
+    def can_be_emailed(self) -> bool:
+        """Whether crisisnotes e-mails this user anything (notifications, security notices, a
+        password reset): an active account with an address. The bulk notifiers' SQL has the
+        same rule (`notifications.services._EMAILABLE_SQL`; a test compares the two)."""
+        return bool(self.email) and self.is_active
+
+    @property
     def signature_line(self) -> str:
         """Name and credential as printed on a signature: "Ada Example, LPC"."""
         return ", ".join(part for part in (self.display_name, self.credential) if part)

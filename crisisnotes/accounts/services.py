@@ -191,7 +191,7 @@ def user_password_reset_request(*, user: User, domain: str, use_https: bool) -> 
     from crisisnotes.notifications.models import OutgoingEmail
     from crisisnotes.notifications.services import email_queue
 
-    if not user.is_active or not user.email:
+    if not user.can_be_emailed:
         return False
     email_queue(
         recipient=user,

@@ -35,7 +35,7 @@ def notification_send(
             # The e-mail first, so the notification is written once, pointing at it; a second
             # event_key rolls both back (and the send task, registered in this savepoint).
             outgoing = None
-            if email and _emailable(recipient):
+            if email and recipient.can_be_emailed:
                 subject, body = _notification_email(
                     messages=[message], urls=[url], language=recipient.language
                 )
@@ -57,12 +57,8 @@ def notification_send(
         return None
 
 
-def _emailable(user: User) -> bool:
-    """Who is e-mailed a notification: an active user with an address. `_EMAILABLE_SQL` is the
-    same rule for the bulk notifiers (tests/notifications/test_services.py compares them)."""
-    return bool(user.email) and user.is_active
-
-
+# `User.can_be_emailed` for the bulk notifiers, of a user row `u`
+# (tests/notifications/test_services.py compares the two).
 _EMAILABLE_SQL = "u.email <> '' AND u.is_active"
 
 # What an e-mail about notifications says, in its recipient's language (the notifications it
@@ -315,7 +311,7 @@ def _retry_delay(attempts: int) -> timedelta:
 
 def _message(outgoing: OutgoingEmail) -> EmailMessage | None:
     user = outgoing.recipient
-    if not user.email or not user.is_active:
+    if not user.can_be_emailed:
         return None
     if outgoing.kind == OutgoingEmail.Kind.PASSWORD_RESET:
         from crisisnotes.accounts.services import user_password_reset_message

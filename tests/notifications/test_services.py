@@ -4,14 +4,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from crisisnotes.accounts.models import User
 from crisisnotes.notifications.models import EmailStatus, Notification, OutgoingEmail
 from crisisnotes.notifications.services import (
+    _EMAILABLE_SQL,
     email_send,
     email_sweep,
     notification_mark_read,
     notification_send,
 )
 from tests.conftest import login
+from tests.factories import UserFactory
 from tests.smtp import smtp_relay
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +167,20 @@ def test_unread_count_sql_counts_what_notification_unread_lists(counselor, teamm
     for user, count in ((counselor, 2), (teammate, 1)):
         assert notification_unread_count(user=user) == notification_unread(user=user).count()
         assert notification_unread_count(user=user) == count
+
+
+def test_who_is_emailed_is_one_rule_in_python_and_sql(clinic):
+    """`User.can_be_emailed` (each notification, security notice and password reset) and
+    `_EMAILABLE_SQL` (the follow-up scan's e-mails, built in one statement) pick the same users."""
+    users = [
+        UserFactory(clinic=clinic, username=f"mail{i}", email=email, is_active=active)
+        for i, (email, active) in enumerate(
+            [("a@example.org", True), ("", True), ("b@example.org", False), ("", False)]
+        )
+    ]
+    table = User._meta.db_table
+    in_sql = {
+        user.pk for user in User.objects.raw(f"SELECT u.id FROM {table} u WHERE {_EMAILABLE_SQL}")
+    }
+    assert {user.pk for user in users if user.can_be_emailed} == {users[0].pk}
+    assert in_sql & {user.pk for user in users} == {users[0].pk}
