@@ -148,8 +148,23 @@ WAIT_RECORDER = """
       const state = read();
       state.pending = now();
       write(state);
+      window.__benchLoaded = false;
     }
   }, true);
+  // "sign" when the signed note is shown in place of the draft (no page load): from the submit
+  // to the end of the frame that first paints it (a task queued from that frame's callback).
+  document.addEventListener("crisisnotes:page-shown", () => requestAnimationFrame(() => {
+    setTimeout(() => {
+      const state = read();
+      if (state.pending !== null) {
+        state.waits.push({kind: "sign", start: state.pending, end: now(),
+                          detail: `${location.pathname}: shown in place`});
+        state.pending = null;
+        write(state);
+      }
+      window.__benchLoaded = true;
+    }, 0);
+  }));
   const started = new WeakMap();
   const polled = (elt) => /\\bevery\\b/.test((elt && elt.getAttribute("hx-trigger")) || "");
   // A wait is a request the counselor's own action triggered; polls (an "every" trigger, the
@@ -589,11 +604,11 @@ def _wait_signed(page: Any, selector: str) -> None:
 
 def _sign(d: Driver) -> None:
     """ "End session and sign", then the confirm dialog (its confirm button has the focus:
-    Enter, a keystroke)."""
+    Enter, a keystroke). The signed note is shown in place (no page load, since 2026-12-02);
+    `_wait_signed` waits for it."""
     d.click("#end-sign-button")
     d.page.locator("#confirm-dialog [data-confirm-ok]:focus").wait_for()
-    with d.loads_page():
-        d.press("Enter")
+    d.press("Enter")
 
 
 def _search_box_ready(page: Any) -> None:

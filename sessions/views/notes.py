@@ -271,6 +271,12 @@ def _render_readonly_page(
 
 @role_required(*READERS)
 def note_detail(request: AuthedRequest, note_id: int) -> HttpResponse:
+    return _note_page(request, note_id)
+
+
+def _note_page(request: AuthedRequest, note_id: int) -> HttpResponse:
+    """The note's page as its reader gets it: read with the access check, the view audited,
+    the draft's form or the signed record."""
     user = request.user
     note = note_get_for_view(user=user, note_id=note_id)
     audit_record(action=Action.VIEW, actor=user, request=request, obj=note, clinic=note.clinic)
@@ -650,7 +656,10 @@ def note_end_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
         return redirect(f"{note.get_absolute_url()}?sign=1#sign-problems")
     _signed_message(request, note)
     if json_answer:
-        return JsonResponse({"signed": True, "url": note.get_absolute_url()})
+        # The signed note's page comes with the answer, as its GET would give it (and audited
+        # as that view): note.js shows it in place of the draft, one round trip and no page load.
+        page = _note_page(request, note.pk).content.decode()
+        return JsonResponse({"signed": True, "url": note.get_absolute_url(), "page": page})
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 

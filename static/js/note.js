@@ -19,6 +19,10 @@ function crisisnotesWhenParsed(fn) {
     fn();
   });
 }
+// Every listener this file puts on the document, the window or the body, and its timers, end
+// with this scope: aborted when the signed note is shown in place of the draft (below), after
+// which nothing here acts on the page (no shortcut, no save, no heartbeat).
+var crisisnotesNoteScope = new AbortController();
 
 (function () {
   "use strict";
@@ -34,6 +38,7 @@ function crisisnotesWhenParsed(fn) {
   var form = document.getElementById("note-form");
   // A locked note's page loads note_locked.js instead (it clears this note's backups).
   if (!form) return;
+  var on = { signal: crisisnotesNoteScope.signal };
 
   var noteId = form.dataset.noteId;
   var saveUrl = form.dataset.saveUrl;
@@ -67,8 +72,13 @@ function crisisnotesWhenParsed(fn) {
   // an orphan, and the next page of this note takes it over instead of leaving it unseen.
   function beat() { try { localStorage.setItem(NS + "alive:" + tabId, String(Date.now())); } catch (e) { /* full */ } }
   beat();
-  setInterval(beat, 2000);
-  window.addEventListener("pagehide", function () { localStorage.removeItem(NS + "alive:" + tabId); });
+  var beating = setInterval(beat, 2000);
+  window.addEventListener("pagehide", function () { localStorage.removeItem(NS + "alive:" + tabId); }, on);
+  on.signal.addEventListener("abort", function () {  // the draft is gone from this tab
+    clearInterval(beating);
+    clearTimeout(timer);
+    localStorage.removeItem(NS + "alive:" + tabId);
+  });
   window.crisisnotesTabAlive = function (id) {
     return Date.now() - parseInt(localStorage.getItem(NS + "alive:" + id) || "0", 10) < 6000;
   };
@@ -256,6 +266,7 @@ function crisisnotesWhenParsed(fn) {
   // An orphan is taken over here too: put into the page when this tab has not been edited yet,
   // else shown as a copy to take text from, never written over what was typed here.
   function adoptOrphans() {
+    if (on.signal.aborted) return;
     var current = version();
     var prefix = NS + "note:" + noteId + ":v";
     var waiting = false;
@@ -442,7 +453,7 @@ function crisisnotesWhenParsed(fn) {
     mirror();
     setStatus(gettext("You were signed out — sign in again; your text is kept"), "error");
   }
-  document.addEventListener("crisisnotes:signed-out", signedOut);
+  document.addEventListener("crisisnotes:signed-out", signedOut, on);
 
   // A conflict with our own earlier save — it reached the server but its answer did not reach
   // this page (reloaded or dropped mid-save) — is no conflict: if the stored version holds
@@ -498,7 +509,7 @@ function crisisnotesWhenParsed(fn) {
   // is also in this tab's backup, restored on the next visit).
   window.addEventListener("beforeunload", function (event) {
     if (dirty && !submitting) { event.preventDefault(); event.returnValue = ""; }
-  });
+  }, on);
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   // Leaving a field for "End session and sign" or "Sign note" starts no save: those post the
@@ -510,7 +521,7 @@ function crisisnotesWhenParsed(fn) {
     if (action === "end-sign" || action === "sign") return;
     if (dirty && !blocked) schedule(0);
   });
-  window.addEventListener("online", function () { if (dirty && !blocked) save(); });
+  window.addEventListener("online", function () { if (dirty && !blocked) save(); }, on);
 
   // Action buttons (save, end session, copy forward, sign) post the whole form; wait for a
   // running autosave first so they carry the version the server has.
@@ -527,7 +538,7 @@ function crisisnotesWhenParsed(fn) {
       if (submitter && submitter.getAttribute("formaction")) form.action = submitter.getAttribute("formaction");
       HTMLFormElement.prototype.submit.call(form);
     });
-  });
+  }, on);
 
   document.getElementById("load-latest").addEventListener("click", function () {
     localStorage.setItem(NS + "conflict:" + noteId, JSON.stringify({ at: Date.now(), fields: fields() }));
@@ -567,19 +578,19 @@ function crisisnotesWhenParsed(fn) {
       var q = document.getElementById("id_quick-text");
       if (q) q.focus();
     }
-  });
+  }, on);
   document.addEventListener("keydown", function (event) {
     if (event.target && event.target.id === "id_quick-text" && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
       var qf = document.getElementById("quick-note-form");
       if (qf) qf.requestSubmit();
     }
-  });
+  }, on);
   // htmx replaces the quick-note box; keep the focus in it for the next line.
   document.body.addEventListener("htmx:afterSettle", function () {
     var q = document.getElementById("id_quick-text");
     if (q && (document.activeElement === document.body || !document.activeElement)) q.focus();
-  });
+  }, on);
 
   // For the contact-type and sign helpers below: save now; the sign request's hold and outcome.
   window.crisisnotesNote = {
@@ -654,6 +665,7 @@ function crisisnotesWhenParsed(fn) {
   "use strict";
   var group = document.querySelector("[data-contact-type]");
   if (!group) return;
+  var on = { signal: crisisnotesNoteScope.signal };
   var radios = Array.prototype.slice.call(group.querySelectorAll("input[type=radio]"));
 
   function current() {
@@ -697,7 +709,7 @@ function crisisnotesWhenParsed(fn) {
       checked.focus();
       checked.scrollIntoView({ block: "center" });
     }
-  });
+  }, on);
 
   // Links to a field (unmet rules): open every closed <details> around it, then focus it.
   document.addEventListener("click", function (event) {
@@ -709,7 +721,7 @@ function crisisnotesWhenParsed(fn) {
       if (el.tagName === "DETAILS" && !el.open) el.open = true;
       if (el.hidden && el.hasAttribute("data-contact-show")) el.hidden = false;
     }
-  });
+  }, on);
   crisisnotesWhenParsed(apply);  // after note.js's restore of unsaved text (the type may be among it)
 })();
 
@@ -730,6 +742,7 @@ function crisisnotesWhenParsed(fn) {
   var form = document.getElementById("note-form");
   var api = window.crisisnotesNote;
   if (!form || !api) return;
+  var on = { signal: crisisnotesNoteScope.signal };
   var live = document.getElementById("sign-live");
   var top = document.getElementById("sign-problems");
   var endSign = document.getElementById("end-sign-button");
@@ -772,7 +785,7 @@ function crisisnotesWhenParsed(fn) {
   // A safety plan saved in the note's panel may meet a sign rule: refresh the list if shown.
   document.body.addEventListener("crisisnotes:plan-saved", function () {
     if (form.dataset.signCheck === "1") api.saveNow();
-  });
+  }, on);
 
   function markSaved(data) {
     var version = document.getElementById("note-version");
@@ -806,6 +819,47 @@ function crisisnotesWhenParsed(fn) {
     return body;
   }
 
+  // Signed: the answer carries the signed note's page (`html`, as its GET gives it), shown in
+  // place of the draft (its main content, title, stylesheets and scripts, at the note's
+  // address) without loading a page: one request, no page load (bench/README.md). Everything
+  // of the draft's ends first (crisisnotesNoteScope). Anything unexpected (no page, another
+  // page than the signed note) loads the note's page instead.
+  function showSigned(url, html) {
+    Promise.resolve().then(function () {
+      var address = new URL(url, window.location.href).href;
+      var next = new DOMParser().parseFromString(html || "", "text/html");
+      var main = next.getElementById("main");
+      if (!main || !main.querySelector("#note-locked")) throw new Error("not the signed note");
+      crisisnotesNoteScope.abort();
+      var loaded = {};
+      document.querySelectorAll("script[src], link[rel=stylesheet]").forEach(function (el) { loaded[el.src || el.href] = true; });
+      next.head.querySelectorAll("link[rel=stylesheet]").forEach(function (link) {
+        if (!loaded[link.href]) document.head.appendChild(document.importNode(link, true));
+      });
+      document.title = next.title;
+      var shown = document.importNode(main, true);
+      document.getElementById("main").replaceWith(shown);
+      history.replaceState(null, "", address);
+      if (window.htmx) window.htmx.process(shown);
+      // A parsed document's scripts never run: the page's own that this one lacks are added.
+      var scripts = [];
+      next.body.querySelectorAll("script[src]").forEach(function (old) {
+        if (loaded[old.src]) return;
+        var script = document.createElement("script");
+        script.src = old.src;
+        script.async = false;  // in the page's order
+        scripts.push(new Promise(function (done) { script.onload = script.onerror = done; }));
+        document.body.appendChild(script);
+      });
+      window.scrollTo(0, 0);
+      var heading = shown.querySelector("h1");
+      if (heading) { heading.tabIndex = -1; heading.focus(); }
+      return Promise.all(scripts).then(function () {
+        document.dispatchEvent(new CustomEvent("crisisnotes:page-shown", { detail: { url: address } }));
+      });
+    }).catch(function () { window.location.assign(url); });
+  }
+
   // The button's own submit — after the confirm dialog (confirm.js submits the form with this
   // button and confirmed=1) — is sent by script, so refused rules are listed in place.
   form.addEventListener("submit", function (event) {
@@ -825,7 +879,7 @@ function crisisnotesWhenParsed(fn) {
     }).then(function (resp) {
       return resp.json().then(function (data) { return { status: resp.status, data: data }; });
     }).then(function (r) {
-      if (r.data.signed) { api.signDone("leave"); window.location.assign(r.data.url); return; }
+      if (r.data.signed) { api.signDone("leave"); showSigned(r.data.url, r.data.page); return; }
       if (r.status === 422) {
         api.signDone("refused", r.data, posted);
         markSaved(r.data);
@@ -875,7 +929,7 @@ function crisisnotesWhenParsed(fn) {
     // No list yet: ask for it (a save with the check), then jump.
     form.dataset.signCheck = "1";
     api.saveNow().then(function () { jumpNext(); });
-  });
+  }, on);
 
   // Live follow-up due time and assignee.
   var due = document.getElementById("id_followup-due_at");
@@ -916,7 +970,7 @@ function crisisnotesWhenParsed(fn) {
     due = document.getElementById("id_followup-due_at");
     assignee = document.getElementById("id_followup-assigned_to");
     if (due) due.addEventListener("input", function () { due.dataset.edited = "1"; });
-  });
+  }, on);
 })();
 
 /* Snippets: the clinic's phrases, inserted from the keyboard into any text field of the note
@@ -931,6 +985,7 @@ function crisisnotesWhenParsed(fn) {
   var snippets = [];
   try { snippets = JSON.parse(data.textContent) || []; } catch (e) { return; }
   if (!snippets.length) return;
+  var on = { signal: crisisnotesNoteScope.signal };
   var field = null, matches = [], index = 0, start = -1;
 
   function eligible(el) {
@@ -973,7 +1028,7 @@ function crisisnotesWhenParsed(fn) {
     if (!matches.length) { close(); return; }
     field = el; index = 0; start = before.length - typed.length - 1;
     draw();
-  });
+  }, on);
   document.addEventListener("keydown", function (event) {
     if (!field || event.target !== field) return;
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
@@ -987,8 +1042,8 @@ function crisisnotesWhenParsed(fn) {
       event.preventDefault();
       close();
     }
-  }, true);
-  document.addEventListener("focusout", function (event) { if (event.target === field) setTimeout(close, 0); });
+  }, { capture: true, signal: on.signal });
+  document.addEventListener("focusout", function (event) { if (event.target === field) setTimeout(close, 0); }, on);
 })();
 
 /* The quick-note box keeps what is typed but not yet added: backed up per tab on every keystroke
@@ -1006,6 +1061,7 @@ function crisisnotesWhenParsed(fn) {
   };
   var form = document.getElementById("note-form");
   if (!form) return;
+  var on = { signal: crisisnotesNoteScope.signal };
   var noteId = form.dataset.noteId;
   // This user's keys only (session.js clears them at logout and other users' at sign-in).
   var NS = "crisisnotes:u" + (document.body.dataset.userId || "0") + ":";
@@ -1057,7 +1113,7 @@ function crisisnotesWhenParsed(fn) {
     if (event.target && event.target.id === "id_quick-text") {
       try { localStorage.setItem(backupKey, event.target.value); } catch (e) { /* full */ }
     }
-  });
+  }, on);
   document.body.addEventListener("htmx:afterRequest", function (event) {
     var source = event.detail && event.detail.elt;
     if (!source || source.id !== "quick-note-form") return;
@@ -1071,7 +1127,8 @@ function crisisnotesWhenParsed(fn) {
       status(gettext("Not added yet — no connection. It stays here and is added when the connection is back."), true);
       retry = setTimeout(resend, 5000);
     }
-  });
-  window.addEventListener("online", resend);
+  }, on);
+  window.addEventListener("online", resend, on);
+  on.signal.addEventListener("abort", function () { clearTimeout(retry); });
   restore();
 })();

@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from sessions.models import CrisisSession
 from sessions.models.notes import NoteStatus
@@ -88,7 +88,89 @@ def test_signed_page_clears_this_notes_backups_only(page: Page, live_server, dem
     page.locator("#end-sign-button").click()
     confirm(page)
     expect(page.get_by_test_id("note-status")).to_have_text("Signed")
-    page.wait_for_load_state("load")
+    # The signed note is shown in place; its own script (note_locked.js) runs once it is there.
+    page.wait_for_function(
+        "ours => !Object.keys(localStorage).some(k => ours.some(p => k.startsWith(p)))",
+        arg=[f"{ns}note:{note.pk}:", f"{ns}conflict:{note.pk}"],
+    )
     left = page.evaluate("Object.keys(localStorage)")
     assert not [key for key in left if key in ours or key.startswith(f"{ns}note:{note.pk}:")]
     assert all(key in left for key in others)
+
+
+def _sign_wrong_number(page: Page, live_server) -> tuple[CrisisSession, list[str]]:
+    """A wrong-number call, typed and then signed with "End session and sign"; every full page
+    load from the click on."""
+    note = start_session(page, live_server.url)
+    choose_type(page, "w", "wrong_number")
+    page.locator("#id_header-contact_summary").fill("Asked for the pharmacy on Main Street.")
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
+    page.locator("#end-sign-button").click()
+    confirm(page)
+    return note, loads
+
+
+def test_signed_note_is_shown_in_place_and_the_draft_lets_go(page: Page, live_server, demo) -> None:
+    """No page load after the signature: the signed note's own page is shown in place of the
+    draft, at its address, and behaves as when loaded (its form works); nothing of the draft's
+    acts any more (no save, no shortcut, no heartbeat)."""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(f"{r.method} {r.url}"))
+    note, loads = _sign_wrong_number(page, live_server)
+    expect(page.get_by_test_id("note-status")).to_have_text("Signed")
+    assert loads == []
+    assert page.url == f"{live_server.url}/notes/{note.pk}/"
+    expect(page.locator("#note-form")).to_have_count(0)
+    expect(page.locator("h1")).to_be_focused()
+    user_id = page.evaluate("document.body.dataset.userId")
+    page.wait_for_function(
+        "prefix => !Object.keys(localStorage).some(k => k.startsWith(prefix))",
+        arg=f"crisisnotes:u{user_id}:alive:",
+    )
+    # The draft's shortcuts are gone: Alt+1 and Ctrl+S are the browser's again.
+    prevented = page.evaluate(
+        """() => [["Digit1", {altKey: true}], ["KeyS", {ctrlKey: true}], ["KeyN", {altKey: true}]]
+          .map(([code, mods]) => !document.dispatchEvent(new KeyboardEvent("keydown",
+            Object.assign({code, key: code.slice(-1).toLowerCase(), bubbles: true,
+                           cancelable: true}, mods))))"""
+    )
+    assert prevented == [False, False, False]
+    # The page came with the sign request's answer: the note was not asked for again.
+    assert requests.count(f"GET {live_server.url}/notes/{note.pk}/") == 1  # the draft's
+    shown = page.locator("#main").inner_text()
+    after_sign = len(requests)
+    page.wait_for_timeout(2500)  # longer than the autosave's debounce
+    assert requests[after_sign:] == []
+    # The same as the page loaded from the server (whose one-time "Signed and locked." message
+    # this showing already took), and its own form works.
+    page.reload()
+    assert shown.startswith("Signed and locked.\n")
+    assert page.locator("#main").inner_text() == shown.removeprefix("Signed and locked.\n")
+    page.get_by_label("Correction").check()
+    page.locator("#id_text").fill("The caller asked for the pharmacy on Station Road.")
+    page.locator("#id_reason").fill("Misheard the street.")
+    page.get_by_role("button", name="Add addendum").click()
+    expect(page.get_by_test_id("addenda")).to_contain_text("Station Road")
+
+
+def test_signed_note_loads_as_a_page_when_it_cannot_be_shown_in_place(
+    page: Page, live_server, demo
+) -> None:
+    """An answer without the signed note's page (here: taken out on the way): the note's page
+    is loaded instead, and the note is signed either way."""
+    stripped: list[str] = []
+
+    def without_page(route: Route) -> None:
+        answer = route.fetch()
+        body = answer.json()
+        stripped.append(body.pop("page")[:15])
+        route.fulfill(response=answer, json=body)
+
+    page.route("**/end-and-sign/", without_page)
+    note, loads = _sign_wrong_number(page, live_server)
+    expect(page.get_by_test_id("note-status")).to_have_text("Signed")
+    page.wait_for_load_state("load")
+    assert stripped == ["<!doctype html>"]
+    assert loads == [f"{live_server.url}/notes/{note.pk}/"]
+    assert CrisisSession.objects.get(pk=note.pk).status == NoteStatus.SIGNED

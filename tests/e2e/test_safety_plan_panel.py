@@ -78,9 +78,9 @@ def test_a_plan_created_in_the_note_then_the_note_signed_on_one_page_load(
     page.locator("#end-sign-button").click()
     confirm(page)
     expect(page.get_by_test_id("note-status")).to_have_text("Signed")
-    page.wait_for_load_state("load")  # the status shows before the signed page's load event
-    # Until the signature, no page was loaded; the one after it is the signed note.
-    assert len(loads) == 1 and loads[0].rstrip("/").endswith(f"/notes/{note.pk}")
+    # No page was loaded, not even for the signed note: it is shown in place, at its address.
+    assert loads == []
+    assert page.url.rstrip("/").endswith(f"/notes/{note.pk}")
     signed = CrisisSession.objects.get(pk=note.pk)
     assert signed.status == NoteStatus.SIGNED
     assert plan_in_force(note=signed) == plan

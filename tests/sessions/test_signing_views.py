@@ -238,13 +238,37 @@ def test_end_and_sign_reads_the_draft_row_not_the_page(counselor_client, counsel
     from django.test.utils import CaptureQueriesContext
 
     note = _ready(counselor)
+    # A plain post (the JSON answer also carries the signed page, which reads the addenda).
     with CaptureQueriesContext(connection) as captured:
-        response = counselor_client.post(
-            _url("note_end_sign", note), complete_data(note), HTTP_ACCEPT="application/json"
-        )
-    assert response.json()["signed"] is True
+        response = counselor_client.post(_url("note_end_sign", note), complete_data(note))
+    assert response.status_code == 302
     assert reload(note).status == NoteStatus.SIGNED
     assert not [q for q in captured.captured_queries if "_addendum" in q["sql"]]
+
+
+def test_end_and_sign_answer_carries_the_signed_page_audited_as_its_view(
+    counselor_client, counselor
+):
+    """note.js shows the signed note in place from the answer (no second request): the answer
+    holds the page its GET gives — the signed record, its one-time message — and records the
+    view in the audit as that GET did, once."""
+    from crisisnotes.audit.models import Action, AuditEvent
+
+    note = _ready(counselor)
+    views = AuditEvent.objects.filter(action=Action.VIEW, object_id=str(note.pk))
+    before = views.count()
+    response = counselor_client.post(
+        _url("note_end_sign", note), complete_data(note), HTTP_ACCEPT="application/json"
+    )
+    body = response.json()
+    assert body["signed"] is True and body["url"] == f"/notes/{note.pk}/"
+    assert f'id="note-locked" data-note-id="{note.pk}"' in body["page"]
+    assert 'data-testid="note-status">Signed<' in body["page"]
+    assert "Signed and locked." in body["page"]
+    assert views.count() == before + 1
+    # The message was shown with the answer: the note's next page does not repeat it.
+    page = counselor_client.get(f"/notes/{note.pk}/").content.decode()
+    assert "Signed and locked." not in page
 
 
 @pytest.mark.django_db(transaction=True)
