@@ -29,7 +29,10 @@ new tab that the floor, reloaded in its tab, never paid.
     polls (`hx-trigger="every …"`, the `X-Live-Poll` header, any
     request with no triggering event) are not waits and are not counted;
   - "End session and sign": from the form's submit (after the confirm dialog) through note.js's
-    flush of a pending save, the sign request (save + sign + hash) and the signed page's load;
+    flush of a pending save and the sign request (save + sign + hash; its answer carries the
+    signed note's page) to the end of the frame that first paints the signed note, shown in
+    place of the draft (since 2026-12-02; before, the signed page's load, or now again when
+    the answer carries no page);
   - any long task (the browser's main thread busy ≥ 50 ms: Long Tasks API) outside those.
   Autosaves that run in the background while the counselor types are **not** waits and are not
   counted (unless "sign" has to flush one first: then it is inside the sign interval). Key

@@ -2,8 +2,10 @@
 (static/js/note.js, static/js/note_locked.js): the sign request is URL-encoded (Django parses it
 in ~1 ms, multipart took ~10–25 ms), carries only the stages that differ from what the server
 confirmed (each whole, as an autosave does) and stores the same bytes the multipart post stored
-(line breaks as CRLF); the signed page, which no longer loads note.js, still clears this note's
-backups from the browser and leaves every other key alone."""
+(line breaks as CRLF); the signed note's page, carried by the answer and shown in place of the
+draft (no page load), ends every listener and timer of the draft's and still clears this note's
+backups from the browser (note_locked.js) leaving every other key alone; an answer without that
+page loads it instead."""
 
 from __future__ import annotations
 
@@ -138,10 +140,16 @@ def test_signed_note_is_shown_in_place_and_the_draft_lets_go(page: Page, live_se
     assert prevented == [False, False, False]
     # The page came with the sign request's answer: the note was not asked for again.
     assert requests.count(f"GET {live_server.url}/notes/{note.pk}/") == 1  # the draft's
-    shown = page.locator("#main").inner_text()
     after_sign = len(requests)
     page.wait_for_timeout(2500)  # longer than the autosave's debounce
     assert requests[after_sign:] == []
+    # Its htmx form works as on a loaded page (the private process note, saved in place).
+    page.get_by_test_id("process-note").locator("summary").click()
+    page.locator("#id_process-text").fill("Felt rushed on this one.")
+    page.get_by_role("button", name="Save private note").click()
+    expect(page.get_by_test_id("process-note").get_by_role("status")).to_contain_text("saved")
+    assert loads == []
+    shown = page.locator("#main").inner_text()
     # The same as the page loaded from the server (whose one-time "Signed and locked." message
     # this showing already took), and its own form works.
     page.reload()
