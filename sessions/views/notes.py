@@ -598,8 +598,10 @@ def _sign_confirmation(
 @role_required(Role.COUNSELOR)
 def note_end_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
     """ "End session and sign" in one action: save what the page posted, stop the clock (kept if
-    already stopped), sign. Refused: the unmet rules as JSON for note.js (it lists them in place
-    and keeps the list current), or the note page with the list for a plain POST."""
+    already stopped), sign. Signed: for note.js, JSON with the signed note's page (shown in place
+    of the draft); for a plain POST, a redirect to it. Refused: the unmet rules as JSON for
+    note.js (it lists them in place and keeps the list current), or the note page with the
+    list for a plain POST."""
     user = request.user
     json_answer = "application/json" in request.headers.get("Accept", "")
     try:
