@@ -33,6 +33,10 @@
     dialog.querySelector("button[value=cancel]").textContent = gettext("Cancel");
     document.body.appendChild(dialog);
     dialog.addEventListener("close", function () {
+      // The close event is queued: after Escape, an Enter at once may open the dialog again
+      // before the first closing's event arrives. That event is not this opening's answer
+      // (taken as one, it dropped the question, and the confirm then did nothing).
+      if (dialog.open) return;
       var button = pending;
       pending = null;
       if (!button) return;

@@ -244,3 +244,26 @@ def test_admin_deactivates_a_user_through_the_confirm_dialog(
     admin.keyboard.press("Enter")
     expect(admin.get_by_role("status").first).to_contain_text("Robin Example was deactivated")
     assert not User.objects.get(username="counselor").is_active
+
+
+def test_a_closing_that_arrives_after_the_dialog_opened_again_is_not_its_answer(
+    browser: Browser, live_server, demo
+) -> None:
+    """The dialog's close event is queued: Escape then Enter at once can open it again before
+    the first closing's event arrives. That late event must not count as the new opening's
+    answer (it did: the question was dropped and the confirm then did nothing)."""
+    base = live_server.url
+    admin = _page(browser, base, "admin")
+    admin.goto(f"{base}/clinic/users/")
+    deactivate = admin.get_by_role("button", name="Deactivate Robin Example")
+    # Opened, closed (its close event queued) and opened again in one task: the late event
+    # arrives while the second question is open.
+    deactivate.evaluate(
+        "b => { b.click(); document.getElementById('confirm-dialog').close(); b.click(); }"
+    )
+    dialog = admin.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Deactivate")).to_be_focused()
+    admin.keyboard.press("Enter")
+    expect(admin.get_by_role("status").first).to_contain_text("Robin Example was deactivated")
+    assert not User.objects.get(username="counselor").is_active
