@@ -21,7 +21,11 @@ new tab that the floor, reloaded in its tab, never paid.
 - **app wait** (the one compared with the issue's targets): the time the counselor waits on the
   app, measured in the browser. It is the union (overlaps counted once) of
   - every full page load: navigation start → load event (Navigation Timing; a form POST that
-    redirects, e.g. "start a session now", counts from the POST);
+    redirects counts from the POST);
+  - "Start session" / "start a session now": from the form's submit to the end of the frame
+    that first paints the new draft, shown in place of the page the button was on (since
+    2026-12-02: session.js sends the form, the answer carries the draft's page; before, a POST,
+    its redirect and the draft's full page load);
   - every htmx request the counselor triggers (client search results, supervisor record,
     follow-up task, safety plan panel): `htmx:beforeRequest` → `htmx:afterSwap` (the answer
     is in the DOM; not settle, which a click that navigates away may never let happen). The
@@ -139,28 +143,33 @@ WAIT_RECORDER = """
     saved.waits.push(entry);
     write(saved);
     const state = read();
-    if (state.pending !== null) {  // "sign": from the submit to this page's load
-      state.waits.push({kind: "sign", start: state.pending, end});
+    if (state.pending !== null) {  // "sign" or "open": from the submit to this page's load
+      state.waits.push({kind: state.pendingKind || "sign", start: state.pending, end});
       state.pending = null;
       write(state);
     }
     window.__benchLoaded = true;
   }, 0));
   document.addEventListener("submit", (event) => {
-    if (event.submitter && event.submitter.id === "end-sign-button") {
+    const sign = event.submitter && event.submitter.id === "end-sign-button";
+    const open = event.target.matches && event.target.matches("form[data-open-in-place]");
+    if (sign || open) {
       const state = read();
       state.pending = now();
+      state.pendingKind = sign ? "sign" : "open";
       write(state);
       window.__benchLoaded = false;
     }
   }, true);
-  // "sign" when the signed note is shown in place of the draft (no page load): from the submit
-  // to the end of the frame that first paints it (a task queued from that frame's callback).
+  // "sign" when the signed note is shown in place of the draft, "open" when a new session's
+  // draft is shown in place of the page its "Start session" was on (no page load, since
+  // 2026-12-02): from the submit to the end of the frame that first paints it (a task queued
+  // from that frame's callback).
   document.addEventListener("crisisnotes:page-shown", () => requestAnimationFrame(() => {
     setTimeout(() => {
       const state = read();
       if (state.pending !== null) {
-        state.waits.push({kind: "sign", start: state.pending, end: now(),
+        state.waits.push({kind: state.pendingKind || "sign", start: state.pending, end: now(),
                           detail: `${location.pathname}: shown in place`});
         state.pending = null;
         write(state);
@@ -632,8 +641,7 @@ def low_risk(d: Driver, base: str, alias: str) -> None:
     d.keys(alias)
     page.locator("[data-testid=new-client-start]").wait_for()
     d.tab_to("[data-testid=new-client-start]")
-    with d.loads_page():
-        d.press("Enter")  # creates the client and starts the session
+    d.press("Enter")  # creates the client and starts the session: the draft shown in place
     _wait_note(page)
     d.measure_note_page()
     d.tab_to("[data-testid=cssrs-all-no]")
@@ -671,8 +679,7 @@ def high_risk(d: Driver, base: str, alias: str) -> None:
     page.locator(f"[data-testid=client-results] a:has-text('{alias}')").first.wait_for()
     with d.loads_page():
         d.click(f"[data-testid=client-results] a:has-text('{alias}')")
-    with d.loads_page():
-        d.click("button:has-text('Start session')")
+    d.click("button:has-text('Start session')")  # the draft shown in place
     _wait_note(page)
     d.measure_note_page()
     for item in ("q1", "q2", "q3", "q4", "q5"):

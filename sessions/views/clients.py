@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path
@@ -17,9 +17,10 @@ from crisisnotes.accounts.models import Role
 from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
-from crisisnotes.http import AuthedRequest
+from crisisnotes.http import AuthedRequest, wants_json
 from sessions import registry
 from sessions.forms.clients import ClientCreateForm, ClientForm, StartSessionForm
+from sessions.models import CrisisSession
 from sessions.policies import can_open_note
 from sessions.registry import ClientPanel
 from sessions.risk_trend import RISK_TREND_PANEL
@@ -37,6 +38,7 @@ from sessions.services.clients import (
     client_update,
 )
 from sessions.services.notes import note_create
+from sessions.views.notes import note_page_answer
 
 READERS = (Role.COUNSELOR, Role.SUPERVISOR, Role.CLINIC_ADMIN)
 # The client page's timeline shows this many sessions, most recent first, and links to all.
@@ -82,7 +84,7 @@ def client_create_view(request: AuthedRequest) -> HttpResponse:
                         request=request,
                     )
             if start:
-                return redirect("crisis_sessions:note_detail", note_id=note.pk)
+                return _session_started(request, note)
             messages.success(request, _("Client created."))
             return redirect("crisis_sessions:client_detail", client_id=client.pk)
     else:
@@ -171,11 +173,25 @@ def client_start_session(request: AuthedRequest, client_id: int) -> HttpResponse
     client = client_get(user=user, client_id=client_id)
     form = StartSessionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose how the client reached us to start the session."))
+        error = _("Choose how the client reached us to start the session.")
+        if wants_json(request):  # said where the form is (session.js), the page kept
+            return JsonResponse({"error": error}, status=400)
+        messages.error(request, error)
         return redirect("crisis_sessions:client_detail", client_id=client.pk)
     note = note_create(
         author=user, client=client, modality=form.cleaned_data["modality"], request=request
     )
+    return _session_started(request, note)
+
+
+def _session_started(request: AuthedRequest, note: CrisisSession) -> HttpResponse:
+    """The new session's note: to a script (session.js, a form marked `data-open-in-place`) its
+    page in the answer, shown in place of this one; to a plain form, a redirect to it. Nothing
+    else answers such a script with a page: a refusal is a 400 with the error to show by the
+    form, or what a plain form gets (the form with its errors, a sign-in), which tells the
+    script that nothing was created and that it may post the form itself."""
+    if wants_json(request):
+        return note_page_answer(request, note)
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 

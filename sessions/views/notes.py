@@ -289,6 +289,15 @@ def _note_page(request: AuthedRequest, note_id: int) -> HttpResponse:
     return _render_readonly(request, note)
 
 
+def note_page_answer(request: AuthedRequest, note: CrisisSession, **extra: Any) -> JsonResponse:
+    """For a script that shows the note's page in place of the one it was asked from
+    (session.js's `crisisnotesShowPage`: the signed note after "End session and sign", the new
+    session's draft after "Start session"): the note's address and its page exactly as its GET
+    gives it (and audited as that view), so one request is all, with no page load after it."""
+    page = _note_page(request, note.pk).content.decode()
+    return JsonResponse({**extra, "url": note.get_absolute_url(), "page": page})
+
+
 def _base_version(request: AuthedRequest) -> int:
     try:
         return int(request.POST.get("version", ""))
@@ -658,10 +667,7 @@ def note_end_sign_view(request: AuthedRequest, note_id: int) -> HttpResponse:
         return redirect(f"{note.get_absolute_url()}?sign=1#sign-problems")
     _signed_message(request, note)
     if json_answer:
-        # The signed note's page comes with the answer, as its GET would give it (and audited
-        # as that view): note.js shows it in place of the draft, one round trip and no page load.
-        page = _note_page(request, note.pk).content.decode()
-        return JsonResponse({"signed": True, "url": note.get_absolute_url(), "page": page})
+        return note_page_answer(request, note, signed=True)
     return redirect("crisis_sessions:note_detail", note_id=note.pk)
 
 

@@ -820,42 +820,15 @@ var crisisnotesNoteScope = new AbortController();
   }
 
   // Signed: the answer carries the signed note's page (`html`, as its GET gives it), shown in
-  // place of the draft (its main content, title, stylesheets and scripts, at the note's
-  // address) without loading a page: one request, no page load (bench/README.md). Everything
-  // of the draft's ends first (crisisnotesNoteScope). Anything unexpected (no page, another
-  // page than the signed note) loads the note's page instead.
+  // place of the draft at the note's address (session.js's crisisnotesShowPage): one request,
+  // no page load (bench/README.md). Everything of the draft's ends first
+  // (crisisnotesNoteScope). Anything unexpected (no page, another page than the signed note)
+  // loads the note's page instead.
   function showSigned(url, html) {
     Promise.resolve().then(function () {
-      var address = new URL(url, window.location.href).href;
-      var next = new DOMParser().parseFromString(html || "", "text/html");
-      var main = next.getElementById("main");
-      if (!main || !main.querySelector("#note-locked")) throw new Error("not the signed note");
-      crisisnotesNoteScope.abort();
-      var loaded = {};
-      document.querySelectorAll("script[src], link[rel=stylesheet]").forEach(function (el) { loaded[el.src || el.href] = true; });
-      next.head.querySelectorAll("link[rel=stylesheet]").forEach(function (link) {
-        if (!loaded[link.href]) document.head.appendChild(document.importNode(link, true));
-      });
-      document.title = next.title;
-      var shown = document.importNode(main, true);
-      document.getElementById("main").replaceWith(shown);
-      history.replaceState(null, "", address);
-      if (window.htmx) window.htmx.process(shown);
-      // A parsed document's scripts never run: the page's own that this one lacks are added.
-      var scripts = [];
-      next.body.querySelectorAll("script[src]").forEach(function (old) {
-        if (loaded[old.src]) return;
-        var script = document.createElement("script");
-        script.src = old.src;
-        script.async = false;  // in the page's order
-        scripts.push(new Promise(function (done) { script.onload = script.onerror = done; }));
-        document.body.appendChild(script);
-      });
-      window.scrollTo(0, 0);
-      var heading = shown.querySelector("h1");
-      if (heading) { heading.tabIndex = -1; heading.focus(); }
-      return Promise.all(scripts).then(function () {
-        document.dispatchEvent(new CustomEvent("crisisnotes:page-shown", { detail: { url: address } }));
+      return crisisnotesShowPage(url, html, {
+        expect: "#note-locked",
+        before: function () { crisisnotesNoteScope.abort(); }
       });
     }).catch(function () { window.location.assign(url); });
   }

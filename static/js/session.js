@@ -133,3 +133,159 @@ htmx.onLoad(function (root) {
     }
   });
 });
+
+/* A page of the app shown in place of this one, without loading a page: the answer of a
+ * script's request carries the page (`html`, exactly as its GET gives it: server side,
+ * `note_page_answer`), and its main content, title, stylesheets, body-level parts and scripts
+ * take this page's place at its address. One request, no page load: the browser keeps this
+ * document, its parsed stylesheets and its scripts (bench/README.md, docs/architecture.md).
+ *   options.expect  a selector the new page's main content must hold, or it is not shown;
+ *   options.push    a new history entry (a page opened) rather than this one's (the same page,
+ *                   changed: the signed note). Back and Forward load what their entry's
+ *                   address gives;
+ *   options.before  runs just before the swap (note.js ends the draft page's listeners).
+ * The promise settles once the page's own scripts have run (the event crisisnotes:page-shown
+ * says so); it rejects, with nothing changed, when the page is not the one expected. */
+var crisisnotesShowPage = (function () {
+  "use strict";
+  // The address of what this document shows. Back or Forward to an entry with another (one
+  // pushed here, or, after a reload, one pushed by the document before it): that page, loaded.
+  var shownAt = location.pathname + location.search;
+  window.addEventListener("popstate", function () {
+    if (location.pathname + location.search !== shownAt) window.location.reload();
+  });
+  function loadedUrls() {
+    var loaded = {};
+    document.querySelectorAll("script[src], link[rel=stylesheet]").forEach(function (el) {
+      loaded[el.src || el.href] = true;
+    });
+    return loaded;
+  }
+  function settles(el) {
+    return new Promise(function (done) { el.onload = el.onerror = done; });
+  }
+  return function (url, html, options) {
+    options = options || {};
+    var address = new URL(url, window.location.href).href;
+    var next = new DOMParser().parseFromString(html || "", "text/html");
+    var main = next.getElementById("main");
+    if (!main || (options.expect && !main.querySelector(options.expect))) {
+      return Promise.reject(new Error("not the page expected"));
+    }
+    var loaded = loadedUrls();
+    // Its stylesheets first, applied before it shows (from the browser's cache, mostly).
+    var sheets = [];
+    next.head.querySelectorAll("link[rel=stylesheet]").forEach(function (link) {
+      if (loaded[link.href]) return;
+      var sheet = document.importNode(link, true);
+      sheets.push(settles(sheet));
+      document.head.appendChild(sheet);
+    });
+    return Promise.all(sheets).then(function () {
+      if (options.before) options.before();
+      document.title = next.title;
+      var shown = document.importNode(main, true);
+      document.getElementById("main").replaceWith(shown);
+      if (options.push) history.pushState(null, "", address);
+      else history.replaceState(null, "", address);
+      shownAt = location.pathname + location.search;
+      // Its body-level parts this page lacks (the note's snippet list and menu), then its
+      // scripts this page has not run, in the order a load runs them: plain, then deferred (a
+      // parsed document's scripts never run, and an added script is not deferred by itself).
+      var parts = [];
+      Array.prototype.forEach.call(next.body.children, function (el) {
+        var code = el.tagName === "SCRIPT" && !/json/.test(el.type);  // data (JSON) is a part
+        if (!code && el.id && el.id !== "main" && !document.getElementById(el.id)) {
+          var part = document.importNode(el, true);
+          document.body.appendChild(part);
+          parts.push(part);
+        }
+      });
+      if (window.htmx) {
+        window.htmx.process(shown);
+        parts.forEach(function (part) { window.htmx.process(part); });
+      }
+      var plain = [], deferred = [];
+      next.querySelectorAll("script[src]").forEach(function (old) {
+        if (loaded[old.src]) return;
+        (old.defer ? deferred : plain).push(old.src);
+      });
+      var scripts = plain.concat(deferred).map(function (src) {
+        var script = document.createElement("script");
+        script.src = src;
+        script.async = false;  // in that order
+        var ran = settles(script);
+        document.body.appendChild(script);
+        return ran;
+      });
+      window.scrollTo(0, 0);
+      return Promise.all(scripts).then(function () {
+        // Where its scripts put no focus (a fresh note's first stage), its heading has it: a
+        // screen reader announces the page that came.
+        var heading = shown.querySelector("h1");
+        var free = !document.activeElement || document.activeElement === document.body;
+        if (heading && free) { heading.tabIndex = -1; heading.focus(); }
+        document.dispatchEvent(new CustomEvent("crisisnotes:page-shown", { detail: { url: address } }));
+      });
+    });
+  };
+})();
+
+/* A form marked `data-open-in-place` ("Start session", "New client: start a session now") is
+ * sent by script and the page it opens is shown in place (above). The server answers such a
+ * request with a page only when it did what was asked (the session started: its page and
+ * address). A refusal creates nothing: a 400 with an error is said by the form; any other (the
+ * form with its errors, signed out) has the form posted as a plain form, for the answer a page
+ * gets. A server error or no answer at all may come after the session started: nothing is
+ * posted again by itself, and the counselor is told where to look first. */
+(function () {
+  "use strict";
+  var gettext = window.gettext || function (s) { return s; };
+  function problem(form, text) {
+    var box = form.querySelector("[data-open-problem]");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "alert alert-danger mt-2 mb-0";
+      box.setAttribute("role", "alert");
+      box.setAttribute("data-open-problem", "");
+      form.appendChild(box);
+    }
+    box.textContent = text;
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.matches || !form.matches("form[data-open-in-place]")) return;
+    if (!window.fetch || !window.DOMParser || !history.pushState) return;
+    event.preventDefault();
+    var buttons = form.querySelectorAll("button, input[type=submit]");
+    buttons.forEach(function (b) { b.disabled = true; });
+    var token = form.querySelector("[name=csrfmiddlewaretoken]");
+    fetch(form.action, {
+      method: "POST",
+      body: new URLSearchParams(new FormData(form)),
+      credentials: "same-origin",
+      redirect: "manual",
+      headers: { "Accept": "application/json", "X-CSRFToken": token ? token.value : "" }
+    }).then(function (resp) {
+      var json = (resp.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+      if (resp.ok && json) {
+        return resp.json().then(function (data) {
+          if (!data.page) { window.location.assign(data.url); return; }
+          return crisisnotesShowPage(data.url, data.page, { push: true, expect: "#note-form" })
+            .catch(function () { window.location.assign(data.url); });
+        });
+      }
+      if (resp.status >= 500) throw new Error("HTTP " + resp.status);
+      if (resp.status === 400 && json) {
+        return resp.json().then(function (data) {
+          buttons.forEach(function (b) { b.disabled = false; });
+          problem(form, data.error);
+        });
+      }
+      HTMLFormElement.prototype.submit.call(form);  // nothing was created: as a plain form
+    }).catch(function () {
+      buttons.forEach(function (b) { b.disabled = false; });
+      problem(form, gettext("The session could not be opened here. It may have started anyway: look in My work before starting it again."));
+    });
+  });
+})();

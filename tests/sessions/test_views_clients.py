@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -88,6 +90,57 @@ def test_start_session_from_the_client_page(counselor_client, counselor):
     )
     note = client.sessions.get()
     assert response["Location"] == note.get_absolute_url()
+
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+@pytest.mark.parametrize("way", ["client page", "new client"])
+def test_a_started_session_answers_a_script_with_its_page(counselor_client, counselor, way):
+    """session.js's request (a form marked data-open-in-place): the note's address and its page
+    as its GET gives it, audited as that view, in one answer (shown in place, no page load)."""
+    if way == "client page":
+        client = client_create(user=counselor, alias="Returning")
+        url = reverse("crisis_sessions:client_start_session", args=[client.pk])
+        response = counselor_client.post(url, {"modality": "video"}, **JSON)
+    else:
+        url = reverse("crisis_sessions:client_create")
+        data = {"alias": "Caller, red hat", "start_session": "on", "modality": "phone"}
+        response = counselor_client.post(url, data, **JSON)
+    note = CrisisSession.objects.get()
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["url"] == note.get_absolute_url()
+    page = counselor_client.get(note.get_absolute_url()).content.decode()
+    # The same page as its GET (the CSRF token is masked afresh in each response).
+    masked = r"\b[A-Za-z0-9]{64}\b"
+    assert re.sub(masked, "", answer["page"]) == re.sub(masked, "", page)
+    assert 'id="note-form"' in answer["page"]
+    views = AuditEvent.objects.filter(
+        action=Action.VIEW, object_type="crisis_sessions.crisissession", object_id=str(note.pk)
+    )
+    assert views.count() == 2  # the answer's, and the GET's above
+
+
+def test_a_refused_start_answers_a_script_as_a_plain_form_and_creates_nothing(
+    counselor_client, counselor
+):
+    """Only a started session answers with a page: a refusal is a 400 with the error (said by
+    the form, the page kept) or what a plain form gets (the form with its errors), which tells
+    session.js that nothing was created."""
+    client = client_create(user=counselor, alias="Returning")
+    url = reverse("crisis_sessions:client_start_session", args=[client.pk])
+    refused = counselor_client.post(url, {"modality": ""}, **JSON)
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "Choose how the client reached us to start the session."}
+    new = counselor_client.post(
+        reverse("crisis_sessions:client_create"),
+        {"alias": "", "start_session": "on", "modality": "phone"},
+        **JSON,
+    )
+    assert new.status_code == 200 and new["Content-Type"].startswith("text/html")
+    assert not CrisisSession.objects.exists()
+    assert Client.objects.count() == 1
 
 
 def test_client_page_shows_the_timeline_and_is_audited(counselor_client, counselor):
