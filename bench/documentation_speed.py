@@ -233,11 +233,23 @@ def _union_ms(waits: list[dict[str, Any]]) -> float:
     return total
 
 
+def _wait_recorded(page: Any) -> None:
+    """Until the recorder has written the last wait (the frame after a page shown in place, or a
+    load's task after its load event). Asked from here (`evaluate` runs through the DevTools
+    protocol): `wait_for_function` polls by evaluating its text in the page, which the app's
+    CSP (no 'unsafe-eval') refuses whenever the first answer is not yet true."""
+    deadline = time.monotonic() + 30
+    while not page.evaluate("window.__benchLoaded === true"):
+        if time.monotonic() > deadline:
+            raise SystemExit("the page's last wait was never recorded")
+        time.sleep(0.01)
+
+
 def app_wait_ms(page: Any, *, detail: bool = False) -> tuple[float, dict[str, str]]:
     """The counselor's wait on the app in this tab so far (after its last page's load is
     recorded), and each kind's count and time (kinds overlap: "sign" holds the signed page's
     "load")."""
-    page.wait_for_function("window.__benchLoaded === true")
+    _wait_recorded(page)
     state = page.evaluate("JSON.parse(sessionStorage.getItem('bench-waits') || '{}')")
     waits = state.get("waits", [])
     if detail:
@@ -923,7 +935,7 @@ def _measure(args: argparse.Namespace, base: str, pw: Any) -> None:
         start = time.perf_counter()
         page.goto(f"{base}/clients/")
         floors.append(time.perf_counter() - start)
-        page.wait_for_function("window.__benchLoaded === true")
+        _wait_recorded(page)
         wait_floors.append(
             page.evaluate(
                 "(() => { const n = performance.getEntriesByType('navigation')[0];"

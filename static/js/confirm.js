@@ -77,13 +77,16 @@
     },
     true
   );
-  // Built ahead, when the browser is idle, on pages that ask: adding it to the page restyles
-  // the page around it, a cost the click that opens it then no longer pays.
+  // Built ahead, when the browser is idle, on pages that ask (loaded, or shown in place by
+  // session.js): adding it to the page restyles the page around it, a cost the click that
+  // opens it then no longer pays.
   function buildAhead() {
     if (!dialog && document.querySelector("button[data-confirm], input[type=submit][data-confirm]")) build();
   }
   if (typeof HTMLDialogElement === "function") {
     var idle = window.requestIdleCallback || function (fn) { return setTimeout(fn, 200); };
-    window.addEventListener("load", function () { idle(buildAhead, { timeout: 2000 }); });
+    var ahead = function () { idle(buildAhead, { timeout: 2000 }); };
+    window.addEventListener("load", ahead);
+    document.addEventListener("crisisnotes:page-shown", ahead);
   }
 })();

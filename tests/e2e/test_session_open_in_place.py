@@ -75,6 +75,8 @@ def test_new_caller_session_opens_in_place_and_works_as_loaded(
     assert visibility == "auto"
     expect(page.locator("#snippets-data")).to_have_count(1)
     expect(page.locator("#snippet-menu")).to_have_count(1)
+    # The confirm dialog of "End session and sign" is built ahead, as on a loaded page.
+    expect(page.locator("#confirm-dialog")).to_have_count(1)
     views = AuditEvent.objects.filter(
         action=Action.VIEW, object_type="crisis_sessions.crisissession", object_id=str(note.pk)
     )
