@@ -86,6 +86,10 @@ def client_create_view(request: AuthedRequest) -> HttpResponse:
             if start:
                 return _session_started(request, note)
             messages.success(request, _("Client created."))
+            if wants_json(request):
+                # Created, with no session (a user who may not start one): where to go, so
+                # session.js never takes a success for a refusal and posts the form again.
+                return JsonResponse({"url": client.get_absolute_url()})
             return redirect("crisis_sessions:client_detail", client_id=client.pk)
     else:
         form = ClientCreateForm()
@@ -186,10 +190,10 @@ def client_start_session(request: AuthedRequest, client_id: int) -> HttpResponse
 
 def _session_started(request: AuthedRequest, note: CrisisSession) -> HttpResponse:
     """The new session's note: to a script (session.js, a form marked `data-open-in-place`) its
-    page in the answer, shown in place of this one; to a plain form, a redirect to it. Nothing
-    else answers such a script with a page: a refusal is a 400 with the error to show by the
-    form, or what a plain form gets (the form with its errors, a sign-in), which tells the
-    script that nothing was created and that it may post the form itself."""
+    page in the answer, shown in place of this one; to a plain form, a redirect to it. Every
+    success answers such a script in JSON (this, or where to go); a refusal is a 400 with the
+    error to show by the form, or what a plain form gets (the form with its errors, a sign-in),
+    which tells the script that nothing was created and that it may post the form itself."""
     if wants_json(request):
         return note_page_answer(request, note)
     return redirect("crisis_sessions:note_detail", note_id=note.pk)

@@ -232,15 +232,18 @@ var crisisnotesShowPage = (function () {
 })();
 
 /* A form marked `data-open-in-place` ("Start session", "New client: start a session now") is
- * sent by script and the page it opens is shown in place (above). The server answers such a
- * request with a page only when it did what was asked (the session started: its page and
- * address). A refusal creates nothing: a 400 with an error is said by the form; any other (the
- * form with its errors, signed out) has the form posted as a plain form, for the answer a page
+ * sent by script and the page it opens is shown in place (above). The server answers every
+ * success in JSON: the session started (its page and address), or only where to go next. A
+ * refusal creates nothing: a 400 with an error is said by the form; any other answer (the form
+ * with its errors, signed out) has the form posted as a plain form, for the answer a page
  * gets. A server error or no answer at all may come after the session started: nothing is
  * posted again by itself, and the counselor is told where to look first. */
 (function () {
   "use strict";
   var gettext = window.gettext || function (s) { return s; };
+  function failed() {
+    return gettext("The session could not be opened here. It may have started anyway: look in My work before starting it again.");
+  }
   function problem(form, text) {
     var box = form.querySelector("[data-open-problem]");
     if (!box) {
@@ -279,13 +282,13 @@ var crisisnotesShowPage = (function () {
       if (resp.status === 400 && json) {
         return resp.json().then(function (data) {
           buttons.forEach(function (b) { b.disabled = false; });
-          problem(form, data.error);
+          problem(form, data.error || failed());
         });
       }
       HTMLFormElement.prototype.submit.call(form);  // nothing was created: as a plain form
     }).catch(function () {
       buttons.forEach(function (b) { b.disabled = false; });
-      problem(form, gettext("The session could not be opened here. It may have started anyway: look in My work before starting it again."));
+      problem(form, failed());
     });
   });
 })();

@@ -112,14 +112,27 @@ def test_a_started_session_answers_a_script_with_its_page(counselor_client, coun
     answer = response.json()
     assert answer["url"] == note.get_absolute_url()
     page = counselor_client.get(note.get_absolute_url()).content.decode()
-    # The same page as its GET (the CSRF token is masked afresh in each response).
-    masked = r"\b[A-Za-z0-9]{64}\b"
+    # The same page as its GET (the CSRF token is masked afresh in each response; the idle
+    # time left is counted in seconds).
+    masked = r'\b[A-Za-z0-9]{64}\b|data-idle-remaining="\d+"'
     assert re.sub(masked, "", answer["page"]) == re.sub(masked, "", page)
     assert 'id="note-form"' in answer["page"]
     views = AuditEvent.objects.filter(
         action=Action.VIEW, object_type="crisis_sessions.crisissession", object_id=str(note.pk)
     )
     assert views.count() == 2  # the answer's, and the GET's above
+
+
+def test_a_client_created_without_a_session_answers_a_script_where_to_go(counselor_client):
+    """A success is never what a refusal looks like to session.js (which would post the form
+    again): a client created without a session answers in JSON too."""
+    response = counselor_client.post(
+        reverse("crisis_sessions:client_create"), {"alias": "Caller, red hat"}, **JSON
+    )
+    record = Client.objects.get(alias="Caller, red hat")
+    assert response.status_code == 200
+    assert response.json() == {"url": record.get_absolute_url()}
+    assert not CrisisSession.objects.exists()
 
 
 def test_a_refused_start_answers_a_script_as_a_plain_form_and_creates_nothing(
