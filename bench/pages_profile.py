@@ -4,7 +4,9 @@ time, and (with `--profile PAGE`) the functions it spends the most time in. Noth
 a time; it is the profiling companion of pages_bench.py, on the same dataset.
 
 The documentation path's steps are measured too, each on a fresh draft of its own (made before
-the clock starts): "new client and session" (the search results' one-step POST), "end session
+the clock starts): "new client and session" (the search results' one-step POST as session.js
+sends it, its answer carrying the new draft's page; "(plain form)": the post without script,
+answered with a redirect), "end session
 and sign" (the page's whole form posted with everything the sign rules need, as note.js does),
 "signed note" (the read-only page), and the note's htmx side panels ("supervisor record",
 "follow-up add", "plan panel edit", "plan panel save"), and "js catalogue" (/jsi18n/, which
@@ -281,13 +283,25 @@ def _documentation_steps(browser: Any, user: Any) -> dict[str, _Step]:
         "followup-assigned_to": str(user.pk),
     }
     htmx = {"HTTP_HX_REQUEST": "true"}
+
+    def new_client() -> dict[str, str]:
+        return {"alias": f"Caller {time.time_ns()}", "start_session": "on", "modality": "phone"}
+
     return {
+        # As session.js sends it since 2026-12-02 (URL-encoded, asking for JSON): the answer
+        # carries the new draft's page, shown in place. The plain form's post (no script)
+        # answers with a redirect to it.
         "new client and session": _Step(
             lambda: None,
             lambda _s: browser.post(
                 "/clients/new/",
-                {"alias": f"Caller {time.time_ns()}", "start_session": "on", "modality": "phone"},
+                urlencode(new_client()),
+                content_type="application/x-www-form-urlencoded",
+                HTTP_ACCEPT="application/json",
             ),
+        ),
+        "new client and session (plain form)": _Step(
+            lambda: None, lambda _s: browser.post("/clients/new/", new_client())
         ),
         "end session and sign": _Step(
             lambda: (n := draft(), low_risk(n)),
