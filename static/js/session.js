@@ -181,22 +181,29 @@ var crisisnotesShowPage = (function () {
       sheets.push(settles(sheet));
       document.head.appendChild(sheet);
     });
+    // Its scripts this page has not run, in the order a load runs them: plain, then deferred
+    // (read before its parts are moved into this page).
+    var plain = [], deferred = [];
+    next.querySelectorAll("script[src]").forEach(function (old) {
+      if (loaded[old.src]) return;
+      (old.defer ? deferred : plain).push(old.src);
+    });
     return Promise.all(sheets).then(function () {
       if (options.before) options.before();
       document.title = next.title;
-      var shown = document.importNode(main, true);
+      var shown = document.adoptNode(main);  // moved, not copied: the parse is all it costs
       document.getElementById("main").replaceWith(shown);
       if (options.push) history.pushState(null, "", address);
       else history.replaceState(null, "", address);
       shownAt = location.pathname + location.search;
       // Its body-level parts this page lacks (the note's snippet list and menu), then its
-      // scripts this page has not run, in the order a load runs them: plain, then deferred (a
-      // parsed document's scripts never run, and an added script is not deferred by itself).
+      // scripts (a parsed document's scripts never run, and an added script is not deferred
+      // by itself).
       var parts = [];
-      Array.prototype.forEach.call(next.body.children, function (el) {
+      Array.prototype.slice.call(next.body.children).forEach(function (el) {
         var code = el.tagName === "SCRIPT" && !/json/.test(el.type);  // data (JSON) is a part
         if (!code && el.id && el.id !== "main" && !document.getElementById(el.id)) {
-          var part = document.importNode(el, true);
+          var part = document.adoptNode(el);
           document.body.appendChild(part);
           parts.push(part);
         }
@@ -205,11 +212,6 @@ var crisisnotesShowPage = (function () {
         window.htmx.process(shown);
         parts.forEach(function (part) { window.htmx.process(part); });
       }
-      var plain = [], deferred = [];
-      next.querySelectorAll("script[src]").forEach(function (old) {
-        if (loaded[old.src]) return;
-        (old.defer ? deferred : plain).push(old.src);
-      });
       var scripts = plain.concat(deferred).map(function (src) {
         var script = document.createElement("script");
         script.src = src;

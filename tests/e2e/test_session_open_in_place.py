@@ -27,7 +27,8 @@ NOTE_URL = re.compile(r"/notes/(\d+)/$")
 
 
 def _watch(page: Page) -> tuple[list[str], list[str]]:
-    """Every page load and every request from now on."""
+    """Every page load and every request from now on (the page shown has loaded)."""
+    page.wait_for_load_state("load")
     loads: list[str] = []
     requests: list[str] = []
     page.on("load", lambda p: loads.append(p.url))
@@ -107,12 +108,25 @@ def test_start_session_on_the_client_page_opens_in_place(page: Page, live_server
     base = live_server.url
     _client_page(page, base)
     loads, requests = _watch(page)
+    # Every script the renderer runs is compiled once per run (DevTools: scriptParsed).
+    ran: list[str] = []
+    devtools = page.context.new_cdp_session(page)
+    devtools.on("Debugger.scriptParsed", lambda event: ran.append(event.get("url", "")))
+    devtools.send("Debugger.enable")
     page.get_by_role("button", name="Start session").click()
     wait_ready(page)
     note = CrisisSession.objects.get(client__alias="Caller, blue jacket", status="draft")
     assert page.url == f"{base}/notes/{note.pk}/"
     assert loads == []
     assert f"GET {base}/notes/{note.pk}/" not in requests
+    # Each of the draft's own scripts ran once (those in the page as parsed never run).
+    page.wait_for_timeout(300)
+    names = [re.sub(r"\.[0-9a-f]{12}\.js$|\.js$", "", url.rsplit("/", 1)[-1]) for url in ran]
+    assert sorted(n for n in names if n in {"note", "cssrs", "plan_rows"}) == [
+        "cssrs",
+        "note",
+        "plan_rows",
+    ]
     # The C-SSRS script of the page (deferred on a load) runs too: a Yes opens SAFE-T.
     expect(page.locator("[data-stage-number='1'] :focus")).to_have_count(1)
     details = page.locator("#safety-formulation-details")
