@@ -12,7 +12,7 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from crisisnotes.accounts.models import User
 from crisisnotes.audit.models import Action, AuditEvent
@@ -36,13 +36,26 @@ def _watch(page: Page) -> tuple[list[str], list[str]]:
     return loads, requests
 
 
-def _client_page(page: Page, base: str) -> None:
+def _search(page: Page, base: str, text: str) -> None:
+    """Signed in as the counselor, the client search typed into (once its box has the focus)."""
     log_in(page, base, "counselor")
     page.get_by_role("link", name="Clients").click()
     expect(page.locator("#client-q")).to_be_focused()
-    page.keyboard.type("blue")
+    page.keyboard.type(text)
+
+
+def _client_page(page: Page, base: str) -> None:
+    _search(page, base, "blue")
     page.get_by_test_id("client-results").get_by_role("link", name="Caller, blue jacket").click()
     expect(page.get_by_role("button", name="Start session")).to_be_visible()
+
+
+def _new_caller_offer(page: Page, base: str) -> Locator:
+    """The search results' "New client “grey coat”: start a session now" button."""
+    _search(page, base, "grey coat")
+    start = page.get_by_test_id("new-client-start")
+    expect(start).to_contain_text("grey coat")  # the results of the whole text
+    return start
 
 
 def test_new_caller_session_opens_in_place_and_works_as_loaded(
@@ -51,12 +64,7 @@ def test_new_caller_session_opens_in_place_and_works_as_loaded(
     base = live_server.url
     admin = User.objects.get(username="admin")
     snippet_save(actor=admin, shortcut="conf", text="Reviewed limits of confidentiality.")
-    log_in(page, base, "counselor")
-    page.get_by_role("link", name="Clients").click()
-    expect(page.locator("#client-q")).to_be_focused()
-    page.keyboard.type("grey coat")
-    start = page.get_by_test_id("new-client-start")
-    expect(start).to_contain_text("grey coat")  # the results of the whole text
+    start = _new_caller_offer(page, base)
     loads, requests = _watch(page)
     start.click()
     wait_ready(page)
@@ -183,12 +191,7 @@ def test_a_start_refused_as_a_plain_form_is_posted_as_one(page: Page, live_serve
     the page with the form's errors) has the form posted as a plain form: the page a plain post
     gets, nothing created."""
     base = live_server.url
-    log_in(page, base, "counselor")
-    page.get_by_role("link", name="Clients").click()
-    expect(page.locator("#client-q")).to_be_focused()
-    page.keyboard.type("grey coat")
-    start = page.get_by_test_id("new-client-start")
-    expect(start).to_contain_text("grey coat")  # the results of the whole text
+    start = _new_caller_offer(page, base)
     page.locator("[data-open-in-place] [name=alias]").evaluate("el => { el.value = '  '; }")
     _, requests = _watch(page)
     start.click()
