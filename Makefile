@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 # pytest worker processes for `make test` (pytest-xdist). Three on two cores: much of the suite
 # waits on Chromium, Celery workers and timeouts rather than computing (docs/architecture.md).
 TEST_WORKERS ?= 3
+# Python writes its compiled modules (__pycache__, ignored by git) even where the environment
+# asks it not to (PYTHONDONTWRITEBYTECODE=1 on some machines): the suite starts dozens of Python
+# processes (Celery workers, gunicorn, manage.py), and each compiled the project from source.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: run test install install-dev system-deps messages services lint typecheck pytest clean
 

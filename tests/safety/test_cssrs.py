@@ -166,18 +166,25 @@ def test_answer_to_an_item_skipped_by_question_2_names_the_reason() -> None:
     assert errors == {"q4": "Question 4 is skipped when question 2 is no: leave it blank."}
 
 
+def every_finish(version: str) -> list[tuple[dict[str, bool | None], str]]:
+    """Every way a screen of `version` can finish (answered as its skip logic asks, complete),
+    with the table's risk for it: the brute force the partial screens are checked against,
+    independently of cssrs_risk's own search."""
+    return [
+        (done, table_risk(done, version))
+        for done in every_combination()
+        if follows_skip_logic(done, version) and is_complete(done, version)
+    ]
+
+
 @pytest.mark.parametrize("version", list(CssrsVersion))
 def test_risk_appears_as_soon_as_every_way_to_finish_agrees(version: str) -> None:
+    finished = every_finish(version)
     for a in every_combination():
         if not follows_skip_logic(a, version):
             continue
-        # Brute force over completions, independently of cssrs_risk's own search.
         outcomes = {
-            table_risk(done, version)
-            for done in every_combination()
-            if follows_skip_logic(done, version)
-            and is_complete(done, version)
-            and all(a[k] is None or done[k] == a[k] for k in KEYS)
+            risk for done, risk in finished if all(a[k] is None or done[k] == a[k] for k in KEYS)
         }
         expected = outcomes.pop() if len(outcomes) == 1 else None
         assert cssrs_risk(a, version) == expected, a
@@ -189,16 +196,13 @@ ORDER = ["none", "low", "moderate", "high"]
 @pytest.mark.parametrize("version", list(CssrsVersion))
 def test_risk_floor_is_the_lowest_level_any_way_to_finish_could_give(version: str) -> None:
     checked = 0
+    finished = every_finish(version)
     for a in every_combination():
         if not follows_skip_logic(a, version):
             assert cssrs_risk_floor(a, version) is None, a
             continue
         outcomes = {
-            table_risk(done, version)
-            for done in every_combination()
-            if follows_skip_logic(done, version)
-            and is_complete(done, version)
-            and all(a[k] is None or done[k] == a[k] for k in KEYS)
+            risk for done, risk in finished if all(a[k] is None or done[k] == a[k] for k in KEYS)
         }
         floor = cssrs_risk_floor(a, version)
         assert floor == min(outcomes, key=ORDER.index), a
