@@ -159,9 +159,9 @@ def _flush_by_delete() -> Any:
             *(f"DELETE FROM {self.quote_name(table)}" for table in tables if table not in kept),
         ]
 
-    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    DatabaseOperations.sql_flush = sql_flush
     yield
-    DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
+    DatabaseOperations.sql_flush = original
 
 
 @pytest.fixture(scope="session", autouse=True)
