@@ -64,18 +64,24 @@ for module in sys.argv[1:]:
 """
 
 
-@pytest.fixture(scope="module")
-def fresh_imports() -> tuple[dict[str, int], str]:
-    """Each export module's exit code when imported alone after `django.setup()` (0: it did not
-    import sessions.tasks), and what the children said."""
-    result = subprocess.run(
-        [sys.executable, "-c", _FORK_EACH, *EXPORT_MODULES],
+def _import_each(*modules: str) -> subprocess.CompletedProcess[str]:
+    """_FORK_EACH run on `modules`: a line "<module> <exit code>" each on its output, what a
+    failing child said on its error output."""
+    return subprocess.run(
+        [sys.executable, "-c", _FORK_EACH, *modules],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "crisisnotes.settings"},
     )
+
+
+@pytest.fixture(scope="module")
+def fresh_imports() -> tuple[dict[str, int], str]:
+    """Each export module's exit code when imported alone after `django.setup()` (0: it did not
+    import sessions.tasks), and what the children said."""
+    result = _import_each(*EXPORT_MODULES)
     assert result.returncode == 0, result.stderr
     codes = {}
     for line in result.stdout.splitlines():
@@ -93,14 +99,7 @@ def test_importing_an_export_module_does_not_import_the_tasks(module, fresh_impo
 
 def test_a_module_that_imports_the_tasks_is_caught():
     """The check is not blind: a module that does import the tasks fails it."""
-    result = subprocess.run(
-        [sys.executable, "-c", _FORK_EACH, "sessions.tasks"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "crisisnotes.settings"},
-    )
+    result = _import_each("sessions.tasks")
     assert result.stdout.split() == ["sessions.tasks", "1"], result.stdout + result.stderr
     assert "imports sessions.tasks" in result.stderr
 
