@@ -18,7 +18,6 @@ from crisisnotes.accounts.permissions import role_required
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
 from crisisnotes.http import AuthedRequest
-from crisisnotes.pdf import pdf_render_template
 from safety import selectors, services
 from safety.exceptions import SafetyError
 from safety.forms import (
@@ -433,6 +432,8 @@ def _pdf_export(
     filename: str,
 ) -> HttpResponse:
     """A printable page of a client's record as an inline PDF, audited as an export of `obj`."""
+    from crisisnotes.pdf import pdf_render_template  # WeasyPrint loads where a PDF is made
+
     pdf = pdf_render_template(template_name=template_name, context=context)
     audit_record(action=Action.EXPORT, request=request, obj=obj, summary=summary)
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -6,7 +6,7 @@ whole or not at all."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -15,12 +15,14 @@ from django.utils.translation import pgettext
 
 from crisisnotes.accounts.models import User
 from crisisnotes.errors import DomainError
-from crisisnotes.pdf import StaticOnlyURLFetcher, pdf_render
 from sessions.models import CrisisSession, FollowUpAttempt, FollowUpTask, ReviewComment
 from sessions.models.notes import NoteStatus
 from sessions.registry import sections
 from sessions.risk import risk_label
 from sessions.selectors.exports import record_queryset
+
+if TYPE_CHECKING:
+    from crisisnotes.pdf import StaticOnlyURLFetcher
 
 # The whole page and the read-only partial of every registered section.
 RECORD_TEMPLATE = "pdf/session_record.html"
@@ -114,6 +116,8 @@ def record_pdf(
     fetcher: StaticOnlyURLFetcher | None = None,
 ) -> bytes:
     """The signed record as PDF bytes. Refuses anything not signed."""
+    from crisisnotes.pdf import pdf_render  # WeasyPrint loads where a PDF is made
+
     html = record_html(note=note, generated_by=generated_by, generated_at=generated_at)
     return pdf_render(html=html, fetcher=fetcher)
 
