@@ -14,9 +14,10 @@ How the ids are placed: the queryset is built and compiled twice with two sets o
 must be either a constant in both or the same id's stand-in in both: otherwise the read's SQL
 depends on the values themselves and the class refuses it (ValueError at first use). Anything
 else the SQL depends on (the user's roles in a visibility rule) is the `shape` key: one
-compiled read per shape. Only integer ids are bound (an id given as None is a
-shape of its own): a string or date parameter stays what `build` wrote, a constant of the
-shape.
+compiled read per shape. Integer ids are bound, and the points in time a read names in
+`times` (aware datetimes, such as the moment a note was signed: each is put into the SQL as the
+backend adapts a DateTimeField's value); an id or time given as None is a shape of its own. Any
+other string or date parameter stays what `build` wrote, a constant of the shape.
 
 Read ahead: a page that makes a dozen such reads paid a round trip to PostgreSQL for each
 (the driver's wait was a quarter of the note page's time). `read_ahead(statements)` sends the
@@ -37,6 +38,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -45,8 +47,13 @@ from django.db.models.sql.constants import MULTI
 
 M = TypeVar("M", bound=Model)
 
-# Two stand-in sets: ids no row has (negative, beyond a 32-bit key), distinct per name.
+# Two stand-in sets: ids no row has (negative, beyond a 32-bit key), distinct per name; and
+# times no row of this application holds, distinct per name.
 _STAND_INS = (-1_000_000_000_011, -2_000_000_000_017)
+_TIME_STAND_INS = (
+    datetime(1901, 1, 1, 0, 0, 11, tzinfo=UTC),
+    datetime(1902, 2, 2, 0, 0, 17, tzinfo=UTC),
+)
 
 
 # One statement as sent: its SQL (with %s placeholders) and its parameters.
@@ -132,28 +139,45 @@ class _Compiled:
 class PreparedRead(Generic[M]):
     """A read whose SQL is compiled once per process and shape (see the module's docstring).
 
-    `build(**ids)` makes the queryset from integer ids; `shape(**ids)` (optional) names what
-    else its SQL depends on, from the same arguments. Calling the read with the ids returns
-    the list of objects the queryset gives."""
+    `build(**ids)` makes the queryset from integer ids (and the aware datetimes named in
+    `times`); `shape(**ids)` (optional) names what else its SQL depends on, from the same
+    arguments. Calling the read with the ids returns the list of objects the queryset gives."""
 
     def __init__(
         self,
         build: Callable[..., QuerySet[M]],
         *,
         ids: tuple[str, ...],
+        times: tuple[str, ...] = (),
         shape: Callable[..., Hashable] | None = None,
     ) -> None:
         self.build = build
         self.ids = ids
+        self.times = times
         self.shape = shape
         self._compiled: dict[Hashable, _Compiled] = {}
         self._lock = threading.Lock()
 
-    def stand_ins(self, which: int, nulls: tuple[str, ...] = ()) -> dict[str, int]:
-        base = _STAND_INS[which]
+    def stand_ins(self, which: int, nulls: tuple[str, ...] = ()) -> dict[str, Any]:
+        base, moment = _STAND_INS[which], _TIME_STAND_INS[which]
         return {
-            name: base - 1_000 * number for number, name in enumerate(self.ids) if name not in nulls
+            **{
+                name: base - 1_000 * number
+                for number, name in enumerate(self.ids)
+                if name not in nulls
+            },
+            **{
+                name: moment + timedelta(days=number)
+                for number, name in enumerate(self.times)
+                if name not in nulls
+            },
         }
+
+    def _sent(self, queryset: QuerySet[Any], name: str, value: Any) -> Any:
+        """`value` as the SQL's parameter: an id as it is, a time as the backend adapts it."""
+        if name in self.times:
+            return connections[queryset.db].ops.adapt_datetimefield_value(value)
+        return value
 
     def _prepare(self, extra: dict[str, Any], nulls: tuple[str, ...]) -> _Compiled:
         first, second = self.stand_ins(0, nulls), self.stand_ins(1, nulls)
@@ -163,6 +187,8 @@ class PreparedRead(Generic[M]):
         sql_two, params_two = self.build(**second, **extra).query.sql_with_params()
         if sql_one != sql_two or len(params_one) != len(params_two):
             raise ValueError(f"{self.build.__qualname__}: its SQL depends on the ids' values")
+        first = {name: self._sent(one, name, value) for name, value in first.items()}
+        second = {name: self._sent(one, name, value) for name, value in second.items()}
         names = {value: name for name, value in first.items()}
         slots = []
         for position, (a, b) in enumerate(zip(params_one, params_two, strict=True)):
@@ -177,9 +203,11 @@ class PreparedRead(Generic[M]):
         return _Compiled(one, sql_one, slots)
 
     def compiled(self, **arguments: Any) -> _Compiled:
-        extra = {k: v for k, v in arguments.items() if k not in self.ids}
-        # An id given as None is a shape of its own (`pk=None` is SQL's IS NULL, no parameter).
-        nulls = tuple(name for name in self.ids if arguments[name] is None)
+        bound = (*self.ids, *self.times)
+        extra = {k: v for k, v in arguments.items() if k not in bound}
+        # An id given as None is a shape of its own (`pk=None` is SQL's IS NULL, no parameter);
+        # so is a time given as None (a read with no such bound writes no such condition).
+        nulls = tuple(name for name in bound if arguments[name] is None)
         key = (nulls, self.shape(**arguments) if self.shape else ())
         found = self._compiled.get(key)
         if found is None:
@@ -192,7 +220,11 @@ class PreparedRead(Generic[M]):
         params = list(compiled.params)
         for position, name in compiled.slots:
             value = arguments[name]
-            if type(value) is not int:
+            if name in self.times:
+                if not isinstance(value, datetime) or value.tzinfo is None:
+                    raise TypeError(f"{name} must be an aware datetime, not {value!r}")
+                value = self._sent(compiled.queryset, name, value)
+            elif type(value) is not int:
                 raise TypeError(f"{name} must be an int, not {type(value).__name__}")
             params[position] = value
         return (compiled.sql, tuple(params))

@@ -59,6 +59,7 @@ from safety.selectors import (
     note_safety_readonly_ahead,
     plan_current_summary,
     plan_in_force,
+    plan_in_force_ahead,
     supervisor_notification_list,
 )
 from safety.services import note_risk_refresh, supervisor_notification_answer
@@ -242,10 +243,10 @@ class SafetySection(NoteSection):
         return note_safety_readonly_ahead(note=note)
 
     def content_reads(self, *, note: CrisisSession) -> list[Statement]:
-        # The plan in force of a signed note is read by its signing time, not a prepared read.
         return [
             _CONTENT_NOTIFICATIONS.statement(note_id=note.pk),
             _CONTENT_DISCLOSURES.statement(note_id=note.pk),
+            plan_in_force_ahead(note=note),
         ]
 
     def edit_context(

@@ -109,8 +109,9 @@ def _plan_candidates(
     )[:1]
 
 
-# A draft's (no signing time): compiled once, the note page reads it at every view.
-_DRAFT_PLAN = PreparedRead(_plan_candidates, ids=("note_id", "client_id"))
+# Compiled once per process for a draft (no signing time) and once for a signed note (its
+# signing time bound like the ids): the note page, the hash and the sign rules read it.
+_PLAN = PreparedRead(_plan_candidates, ids=("note_id", "client_id"), times=("signed_at",))
 
 
 def plan_in_force(*, note: CrisisSession) -> SafetyPlanVersion | None:
@@ -120,13 +121,13 @@ def plan_in_force(*, note: CrisisSession) -> SafetyPlanVersion | None:
     One query (the note page, the sign rules, the record's hash and the signed page each ask,
     so a note with no plan of its own used to pay two round trips every time): the candidates
     of both kinds, the session's own first."""
-    if note.signed_at is None:
-        found = _DRAFT_PLAN(note_id=note.pk, client_id=note.client_id)
-    else:
-        found = list(
-            _plan_candidates(note_id=note.pk, client_id=note.client_id, signed_at=note.signed_at)
-        )
+    found = _PLAN(note_id=note.pk, client_id=note.client_id, signed_at=note.signed_at)
     return found[0] if found else None
+
+
+def plan_in_force_ahead(*, note: CrisisSession) -> Statement:
+    """The statement `plan_in_force` sends for this note, to read ahead."""
+    return _PLAN.statement(note_id=note.pk, client_id=note.client_id, signed_at=note.signed_at)
 
 
 def disclosure_list_for_client(
@@ -261,13 +262,12 @@ def disclosure_list_for_note(*, note: CrisisSession) -> list[Disclosure]:
 
 def note_safety_readonly_ahead(*, note: CrisisSession) -> list[Statement]:
     """The statements of the Safety stage's reads on a locked note's page (its supervisor
-    notifications, its disclosures; the plan in force of a signed note is read by its signing
-    time, not a prepared read), to read ahead (crisisnotes/prepared.py)."""
-    statements = [_NOTIFICATIONS.statement(note_id=note.pk)]
-    if note.signed_at is None:
-        statements.append(_DRAFT_PLAN.statement(note_id=note.pk, client_id=note.client_id))
-    statements.append(_SESSION_DISCLOSURES.statement(note_id=note.pk))
-    return statements
+    notifications, the plan in force, its disclosures), to read ahead (crisisnotes/prepared.py)."""
+    return [
+        _NOTIFICATIONS.statement(note_id=note.pk),
+        plan_in_force_ahead(note=note),
+        _SESSION_DISCLOSURES.statement(note_id=note.pk),
+    ]
 
 
 def note_safety_ahead(*, note: CrisisSession) -> list[Statement]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -90,6 +91,38 @@ def test_ids_must_be_ints_and_none_is_a_shape_of_its_own(counselor):
     assert read(user_id=counselor.pk) == [counselor]
     with pytest.raises(TypeError):
         read(user_id=str(counselor.pk))
+
+
+def test_a_time_is_bound_like_an_id_and_none_is_a_shape_of_its_own(counselor, teammate):
+    """`times`: an aware datetime is put into the compiled SQL as the ORM would put it."""
+    User.objects.filter(pk=teammate.pk).update(
+        date_joined=counselor.date_joined + timedelta(hours=1)
+    )
+
+    def joined(*, clinic_id: int, before: datetime | None) -> QuerySet[User]:
+        users = User.objects.filter(clinic_id=clinic_id)
+        if before is not None:
+            users = users.filter(date_joined__lte=before)
+        return users.order_by("pk")
+
+    read: PreparedRead[User] = PreparedRead(joined, ids=("clinic_id",), times=("before",))
+    clinic_id = counselor.clinic_id
+    moments = [counselor.date_joined + timedelta(minutes=m) for m in (-1, 0, 30, 60, 90)]
+    for moment in [*moments, None, *moments]:
+        expected = list(joined(clinic_id=clinic_id, before=moment))
+        assert read(clinic_id=clinic_id, before=moment) == expected
+        with CaptureQueriesContext(connection) as orm:
+            list(joined(clinic_id=clinic_id, before=moment))
+        with CaptureQueriesContext(connection) as prepared:
+            read(clinic_id=clinic_id, before=moment)
+        assert [q["sql"] for q in prepared] == [q["sql"] for q in orm]
+    assert counselor not in read(clinic_id=clinic_id, before=moments[0])
+    assert teammate not in read(clinic_id=clinic_id, before=moments[2])
+    assert teammate in read(clinic_id=clinic_id, before=moments[3])
+    with pytest.raises(TypeError):
+        read(clinic_id=clinic_id, before=moments[1].replace(tzinfo=None))  # naive
+    with pytest.raises(TypeError):
+        read(clinic_id=clinic_id, before=moments[1].date())
 
 
 def test_a_filled_queryset_holds_the_rows_and_filters_again_through_the_orm(counselor, teammate):
