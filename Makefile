@@ -6,7 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 # pytest worker processes for `make test` (pytest-xdist). Three on two cores: much of the suite
 # waits on Chromium, Celery workers and timeouts rather than computing (docs/architecture.md).
+# Tests go to a worker two at a time as it frees up (--maxschedchunk): xdist's default hands
+# each worker a quarter of its share at once, and the first worker's quarter was every browser
+# test, which it then ran alone for minutes after the other two had finished.
 TEST_WORKERS ?= 3
+TEST_CHUNK ?= 2
 # Python writes its compiled modules (__pycache__, ignored by git) even where the environment
 # asks it not to (PYTHONDONTWRITEBYTECODE=1 on some machines): the suite starts dozens of Python
 # processes (Celery workers, gunicorn, manage.py), and each compiled the project from source.
@@ -29,7 +33,7 @@ test: install-dev system-deps messages
 	  $(BIN)/ruff check . && \
 	  $(BIN)/ruff format --check . && \
 	  { nice -n 10 $(BIN)/mypy . > var/mypy.log 2>&1 & mypy_pid=$$!; \
-	    $(BIN)/pytest -n $(TEST_WORKERS); pytest_status=$$?; \
+	    $(BIN)/pytest -n $(TEST_WORKERS) --maxschedchunk $(TEST_CHUNK); pytest_status=$$?; \
 	    wait $$mypy_pid; mypy_status=$$?; \
 	    echo "mypy (run beside the suite):"; cat var/mypy.log; \
 	    [ $$pytest_status -eq 0 ] && [ $$mypy_status -eq 0 ]; }

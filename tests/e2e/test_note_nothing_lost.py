@@ -189,6 +189,14 @@ def test_unsaved_text_of_a_crashed_tab_is_taken_over_once_its_heartbeat_stops(
         " beat(); setInterval(beat, 500); }",
         alive_key,
     )
+    # The new tab opens the note only once it sees the beat itself: another tab's storage reaches
+    # it through the browser process, later on a loaded machine (CI once opened the note before
+    # the first beat had arrived, and rightly took the silent tab's text at once).
+    again.goto(f"{live_server.url}/clients/")
+    again.wait_for_function(
+        "key => Date.now() - parseInt(localStorage.getItem(key) || '0', 10) < 2000",
+        arg=alive_key,
+    )
     again.goto(url)
     wait_ready(again)
     expect(again.locator(FIELD)).to_have_value("")  # an open tab's text: not taken yet
