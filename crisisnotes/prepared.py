@@ -141,7 +141,9 @@ class PreparedRead(Generic[M]):
 
     `build(**ids)` makes the queryset from integer ids (and the aware datetimes named in
     `times`); `shape(**ids)` (optional) names what else its SQL depends on, from the same
-    arguments. Calling the read with the ids returns the list of objects the queryset gives."""
+    arguments. Calling the read with the ids returns the list of objects the queryset gives.
+    `ahead=False`: the read always runs its statement, never takes rows read ahead (a read made
+    under a row lock must see what is stored once the lock is held)."""
 
     def __init__(
         self,
@@ -150,11 +152,13 @@ class PreparedRead(Generic[M]):
         ids: tuple[str, ...],
         times: tuple[str, ...] = (),
         shape: Callable[..., Hashable] | None = None,
+        ahead: bool = True,
     ) -> None:
         self.build = build
         self.ids = ids
         self.times = times
         self.shape = shape
+        self.ahead = ahead
         self._compiled: dict[Hashable, _Compiled] = {}
         self._lock = threading.Lock()
 
@@ -243,7 +247,7 @@ class PreparedRead(Generic[M]):
         compiler = copy.copy(compiled.compiler)
         compiler.connection = connections[queryset.db]  # this thread's connection
         compiler.as_sql = lambda *args, **kwargs: bound
-        rows = take_ahead(bound)
+        rows = take_ahead(bound) if self.ahead else None
         if rows is not None:
             compiler.execute_sql = _fetched(compiler, rows)
         queryset.query.get_compiler = lambda *args, **kwargs: compiler

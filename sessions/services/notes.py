@@ -8,13 +8,14 @@ written (the database triggers back this up); every write is audited in its tran
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Hashable, Mapping
 from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.db.transaction import TransactionManagementError
 from django.http import HttpRequest
 from django.utils import timezone
@@ -24,6 +25,7 @@ from crisisnotes.accounts.models import Role, User
 from crisisnotes.accounts.permissions import require_role
 from crisisnotes.audit.models import Action
 from crisisnotes.audit.services import audit_record
+from crisisnotes.prepared import PreparedRead
 from sessions import registry
 from sessions.exceptions import NoteConflict, NoteError, NoteInvalid, NoteLocked
 from sessions.forms.notes import NoteHeaderForm
@@ -68,6 +70,35 @@ def note_lock(
     `author`: lock the note only if it is that user's, in their clinic (PermissionDenied
     otherwise, nothing locked), the check made on the locked row itself; the note's author and
     clinic are then `author` and its clinic, not joined again."""
+    if not _lock_row(note_id=note_id, author=author):
+        if author is not None:
+            raise PermissionDenied("only the author edits a draft")
+        raise CrisisSession.DoesNotExist(f"no note {note_id}")
+    (locked,) = _LOCKED_READ(
+        note_id=note_id,
+        related=tuple(related),
+        sections=None if sections is None else frozenset(sections),
+        with_author=author is None,
+    )
+    if author is None:
+        return locked
+    # The very rows: the lock was granted on author_id and clinic_id as filtered, and holding it
+    # nobody else changes them.
+    clinic = author.clinic
+    assert clinic is not None  # the row matched clinic_id = author.clinic_id
+    locked.author, locked.clinic = author, clinic
+    return locked
+
+
+def _locked_read(
+    *,
+    note_id: int,
+    related: tuple[str, ...],
+    sections: frozenset[str] | None,
+    with_author: bool,
+) -> QuerySet[CrisisSession]:
+    """The locked note with its stage rows (`sections`' only, when given) and `related`; its
+    author and clinic too unless the caller has them."""
     relations = (
         section_relations()
         if sections is None
@@ -78,21 +109,24 @@ def note_lock(
             for rel in section.select_related()
         ]
     )
-    if not _lock_row(note_id=note_id, author=author):
-        if author is not None:
-            raise PermissionDenied("only the author edits a draft")
-        raise CrisisSession.DoesNotExist(f"no note {note_id}")
-    if author is None:
-        return CrisisSession.objects.select_related("author", "clinic", *related, *relations).get(
-            pk=note_id
-        )
-    locked = CrisisSession.objects.select_related(*related, *relations).get(pk=note_id)
-    # The very rows: the lock was granted on author_id and clinic_id as filtered, and holding it
-    # nobody else changes them.
-    clinic = author.clinic
-    assert clinic is not None  # the row matched clinic_id = author.clinic_id
-    locked.author, locked.clinic = author, clinic
-    return locked
+    mine = ("author", "clinic") if with_author else ()
+    return CrisisSession.objects.select_related(*mine, *related, *relations).filter(pk=note_id)
+
+
+def _locked_shape(**arguments: Any) -> Hashable:
+    # The joins: what the caller asked for and the registered sections.
+    return (
+        arguments["related"],
+        arguments["sections"],
+        arguments["with_author"],
+        tuple(section_relations()),
+    )
+
+
+# Compiled once per process and shape (crisisnotes/prepared.py): every autosave and sign read
+# the note and its stage rows through the ORM's compiler, a join of up to 13 tables. Never from
+# rows read ahead: it is read once the lock is held.
+_LOCKED_READ = PreparedRead(_locked_read, ids=("note_id",), shape=_locked_shape, ahead=False)
 
 
 def _lock_row(*, note_id: int, author: User | None) -> bool:

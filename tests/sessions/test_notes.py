@@ -4,11 +4,17 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from crisisnotes.audit.models import Action, AuditEvent
+from crisisnotes.prepared import read_ahead
+from sessions import registry
 from sessions.exceptions import NoteConflict, NoteError, NoteInvalid, NoteLocked
-from sessions.models import ExplorationStage, FollowUpStage, QuickNote, RapportStage
+from sessions.models import CrisisSession, ExplorationStage, FollowUpStage, QuickNote, RapportStage
 from sessions.models.notes import NoteStatus
+from sessions.selectors.notes import section_relations
+from sessions.services import notes as notes_services
 from sessions.services.notes import (
     note_autosave,
     note_copy_forward,
@@ -273,3 +279,39 @@ def test_copy_forward_without_an_earlier_signed_session_says_so(counselor):
     note = start_note(counselor)
     with pytest.raises(NoteError, match="no earlier signed session"):
         note_copy_forward(note=note, user=counselor, base_version=1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "joined"),
+    [
+        ({}, ("author", "clinic")),
+        ({"related": ("author__team",)}, ("author", "clinic", "author__team")),
+        ({"sections": {"exploration"}}, ("author", "clinic")),
+    ],
+)
+def test_the_locked_read_is_the_orms_and_never_takes_rows_read_ahead(counselor, kwargs, joined):
+    """note_lock reads the note through a compiled read (crisisnotes/prepared.py): the SQL the
+    ORM writes for the same select_related, and never rows read before the lock was held."""
+    note = start_note(counselor)
+    sections = kwargs.get("sections")
+    relations = (
+        section_relations()
+        if sections is None
+        else [r for s in registry.sections() if s.key in sections for r in s.select_related()]
+    )
+    orm = CrisisSession.objects.select_related(*joined, *relations).filter(pk=note.pk)
+    arguments = {
+        "note_id": note.pk,
+        "related": tuple(kwargs.get("related", ())),
+        "sections": None if sections is None else frozenset(sections),
+        "with_author": True,
+    }
+    statement = notes_services._LOCKED_READ.statement(**arguments)
+    assert statement[0] == orm.query.sql_with_params()[0]
+    with transaction.atomic(), read_ahead([statement]):  # rows of the old text, read ahead
+        ExplorationStage.objects.filter(session=note).update(precipitating_event="After the read")
+        with CaptureQueriesContext(connection) as queries:
+            locked = notes_services.note_lock(note_id=note.pk, **kwargs)
+        assert locked.exploration.precipitating_event == "After the read"
+        assert len(queries) == 2  # the row lock, then the read itself (the rows ahead untaken)
+        assert locked.author == counselor and locked.clinic == counselor.clinic
